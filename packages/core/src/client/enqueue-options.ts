@@ -1,0 +1,89 @@
+import type { BackoffOption, ResolvedJobOptions } from '../job/definition.js';
+import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
+import type { BackoffSpec, Json } from '../job/records.js';
+import type { Duration } from '../options/duration.js';
+import { parseDuration } from '../options/duration.js';
+import type { OptionsSchema } from '../options/resolve.js';
+import { resolveOptions } from '../options/resolve.js';
+import { toBackoffSpec } from '../filters/retry-policy.js';
+import { ConfigError } from '../errors.js';
+
+/** Options of one enqueue call; each overrides the job definition's. */
+export interface EnqueueOptions {
+  /** Queue the job goes to. */
+  queue?: string;
+  /** Higher runs first within a queue. */
+  priority?: number;
+  /** Runs the job after this delay instead of at once (`'10m'`, or milliseconds). */
+  delay?: Duration;
+  /** Runs the job at this time instead of at once. */
+  at?: Date | string | number;
+  /** Runs in total, including the first. */
+  attempts?: number;
+  /** Retry delay policy for this job (a function policy belongs on the definition, since it cannot be stored). */
+  backoff?: Exclude<BackoffOption, (...args: never[]) => unknown>;
+  /** Aborts the handler after this long; the attempt fails and is retried. */
+  timeout?: Duration | null;
+  /** How long the job is kept after it succeeds or is deleted; `null` keeps it forever. */
+  retention?: Duration | null;
+  /**
+   * At most one active (scheduled, enqueued, awaiting or processing) job holds this key: a second
+   * enqueue with the same key returns the first job's id instead of creating a job.
+   */
+  uniqueKey?: string;
+  /** Job parameters stored with the job from the start. */
+  parameters?: Record<string, Json>;
+}
+
+/** Enqueue options after validation, merged over a definition's. */
+export interface ResolvedEnqueue {
+  queue: string;
+  priority: number;
+  runAtMs: number | null;
+  maxAttempts: number;
+  backoff: BackoffSpec | null;
+  timeoutMs: number | null;
+  retentionMs: number | null;
+  uniqueKey: string | null;
+  parameters: Record<string, Json>;
+}
+
+const ENQUEUE_SCHEMA: OptionsSchema = {
+  ...JOB_OPTION_RULES,
+  delay: { kind: 'duration', optional: true },
+  at: { kind: 'date', optional: true },
+  uniqueKey: { kind: 'string', optional: true, pattern: /^.{1,500}$/s, patternHint: 'a string of 1 to 500 characters' },
+  parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
+};
+
+/** Validates enqueue options and merges them over the definition's (or the defaults for a bare name). */
+export function resolveEnqueue(options: EnqueueOptions | undefined, base: ResolvedJobOptions, nowMs: number): ResolvedEnqueue {
+  const o = resolveOptions<Record<string, unknown>>(ENQUEUE_SCHEMA, options ?? {}, 'enqueue options');
+  if (o.delay !== undefined && o.at !== undefined) {
+    throw new ConfigError([{ path: 'enqueue options.delay', message: 'give either delay or at, not both' }]);
+  }
+  if (typeof o.backoff === 'function') {
+    throw new ConfigError([{ path: 'enqueue options.backoff', message: 'a backoff function cannot be stored with a job; set it on the job definition' }]);
+  }
+  const runAtMs = o.at !== undefined ? (o.at as Date).getTime() : o.delay !== undefined ? nowMs + (o.delay as number) : null;
+  const backoffOption = o.backoff as BackoffOption | undefined;
+  return {
+    queue: (o.queue as string | undefined) ?? base.queue,
+    priority: (o.priority as number | undefined) ?? base.priority,
+    runAtMs,
+    maxAttempts: (o.attempts as number | undefined) ?? base.attempts,
+    // Stored only when this enqueue overrides it; otherwise the server applies the definition's policy.
+    backoff: backoffOption !== undefined ? (toBackoffSpec(backoffOption) as BackoffSpec) : null,
+    timeoutMs: o.timeout !== undefined ? toNullableMs(o.timeout, null) : base.timeoutMs,
+    retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
+    uniqueKey: (o.uniqueKey as string | undefined) ?? null,
+    parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
+  };
+}
+
+/** Milliseconds of a duration option known to be valid. */
+export function durationMs(value: Duration): number {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) throw new ConfigError([{ path: 'duration', message: parsed.message }]);
+  return parsed.ms;
+}

@@ -1,0 +1,230 @@
+/**
+ * Typed errors with stable codes. Recognise them by `code` (also across processes and storages),
+ * never by class name or message text.
+ */
+
+/** Every stable error code Spool can raise. */
+export type SpoolErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_INVALID_ARGS'
+  | 'ERR_ARGS_TOO_LARGE'
+  | 'ERR_UNKNOWN_JOB'
+  | 'ERR_JOB_NOT_FOUND'
+  | 'ERR_STATE_CONFLICT'
+  | 'ERR_RECURRING_NOT_FOUND'
+  | 'ERR_UNSUPPORTED_STORAGE'
+  | 'ERR_CAPABILITY_MISSING'
+  | 'ERR_STORAGE'
+  | 'ERR_STORAGE_CLOSED'
+  | 'ERR_JOB_TIMEOUT'
+  | 'ERR_JOB_CANCELLED'
+  | 'ERR_LEASE_LOST'
+  | 'ERR_LEASE_EXPIRED'
+  | 'ERR_MALFORMED_JOB'
+  | 'ERR_SHUTDOWN'
+  | 'ERR_THREAD_CRASHED';
+
+/** The base of every error Spool throws. */
+export class SpoolError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: SpoolErrorCode;
+
+  constructor(code: SpoolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while resolving options: where it is and what is wrong. */
+export interface ConfigProblem {
+  /** Dotted path of the offending option, e.g. `server.concurrency`. */
+  path: string;
+  /** What was expected, what was received, and what to do. */
+  message: string;
+}
+
+/** Invalid configuration: lists every problem found, not only the first. */
+export class ConfigError extends SpoolError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
+    super('ERR_CONFIG', `Invalid configuration:\n${lines.join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Job arguments that cannot be stored as JSON. */
+export class InvalidArgsError extends SpoolError {
+  /** Path inside the arguments where the problem is, e.g. `args.user.createdAt`. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super('ERR_INVALID_ARGS', `Job arguments are not plain JSON at ${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+/** Job arguments larger than the configured limit. */
+export class ArgsTooLargeError extends SpoolError {
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      'ERR_ARGS_TOO_LARGE',
+      `Job arguments are ${bytes} bytes, over the limit of ${limitBytes} bytes. ` +
+        'Store large payloads elsewhere (a file or a table) and pass a reference, or raise `maxArgsBytes`.',
+    );
+  }
+}
+
+/** A job name, or a class, that this process does not know. */
+export class UnknownJobError extends SpoolError {
+  constructor(message: string) {
+    super('ERR_UNKNOWN_JOB', message);
+  }
+}
+
+/** No job with this id exists (it may have expired). */
+export class JobNotFoundError extends SpoolError {
+  constructor(readonly jobId: string) {
+    super('ERR_JOB_NOT_FOUND', `No job with id ${jobId} exists; it may have expired or never been created.`);
+  }
+}
+
+/** No recurring job with this id exists. */
+export class RecurringNotFoundError extends SpoolError {
+  constructor(readonly recurringId: string) {
+    super('ERR_RECURRING_NOT_FOUND', `No recurring job with id "${recurringId}" exists.`);
+  }
+}
+
+/** A state change whose expectation did not hold: the job was not in an expected state. */
+export class StateConflictError extends SpoolError {
+  constructor(message: string) {
+    super('ERR_STATE_CONFLICT', message);
+  }
+}
+
+/** A storage URL whose scheme no installed storage handles. */
+export class UnsupportedStorageError extends SpoolError {
+  constructor(url: string, supported: readonly string[]) {
+    super(
+      'ERR_UNSUPPORTED_STORAGE',
+      `Unsupported storage URL "${url}". Supported schemes: ${supported.join(', ')}.`,
+    );
+  }
+}
+
+/** A storage lacks a capability the requested feature needs. */
+export class CapabilityMissingError extends SpoolError {
+  constructor(capability: string, storage: string, feature: string) {
+    super(
+      'ERR_CAPABILITY_MISSING',
+      `${feature} needs the storage capability "${capability}", which ${storage} does not have.`,
+    );
+  }
+}
+
+/**
+ * A failure inside a storage, translated by the storage package. `retryable` says whether the same
+ * call may succeed later (connection lost, database busy) or will fail again.
+ */
+export class StorageError extends SpoolError {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super('ERR_STORAGE', message, { cause: options.cause });
+    this.retryable = options.retryable;
+  }
+}
+
+/** A call on a storage that was closed. */
+export class StorageClosedError extends SpoolError {
+  constructor(storage: string) {
+    super('ERR_STORAGE_CLOSED', `The ${storage} storage is closed.`);
+  }
+}
+
+/** A job ran longer than its `timeout`. */
+export class JobTimeoutError extends SpoolError {
+  constructor(readonly timeoutMs: number) {
+    super('ERR_JOB_TIMEOUT', `The job ran longer than its timeout of ${timeoutMs} ms and was aborted.`);
+  }
+}
+
+/** A running job that was deleted or requeued by someone else. */
+export class JobCancelledError extends SpoolError {
+  constructor(message = 'The job was deleted or requeued while it ran.') {
+    super('ERR_JOB_CANCELLED', message);
+  }
+}
+
+/** This server lost the job's lease (it expired and the job was rescued elsewhere). */
+export class LeaseLostError extends SpoolError {
+  constructor() {
+    super('ERR_LEASE_LOST', 'This server lost the lease on the job; another server may run it.');
+  }
+}
+
+/** A job whose lease expired too often: treated as a poison pill and failed. */
+export class LeaseExpiredError extends SpoolError {
+  constructor(message: string) {
+    super('ERR_LEASE_EXPIRED', message);
+  }
+}
+
+/** A stored job that cannot be decoded (malformed arguments or parameters in storage). */
+export class MalformedJobError extends SpoolError {
+  constructor(message: string) {
+    super('ERR_MALFORMED_JOB', message);
+  }
+}
+
+/** The server is shutting down and aborted the job; it goes back to the queue. */
+export class ShutdownError extends SpoolError {
+  constructor() {
+    super('ERR_SHUTDOWN', 'The server is shutting down; the job goes back to the queue.');
+  }
+}
+
+/** A worker thread running a job crashed or was terminated. */
+export class ThreadCrashedError extends SpoolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_THREAD_CRASHED', message, options);
+  }
+}
+
+/** Marks an error as not worth retrying: the job fails at once. */
+export class UnrecoverableError extends Error {
+  readonly unrecoverable = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+/**
+ * Wraps an error so that the job fails at once without further retries.
+ * `throw unrecoverable(new Error('card declined'))`.
+ */
+export function unrecoverable(error: unknown): Error {
+  if (error instanceof Error) {
+    Object.defineProperty(error, 'unrecoverable', { value: true, enumerable: false });
+    return error;
+  }
+  return new UnrecoverableError(String(error));
+}
+
+/** Whether an error was marked with {@link unrecoverable}. */
+export function isUnrecoverable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { unrecoverable?: unknown }).unrecoverable === true;
+}
+
+/** Whether a value is a Spool error with the given code. */
+export function hasErrorCode(error: unknown, code: SpoolErrorCode): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

@@ -1,0 +1,41 @@
+/**
+ * @spool/core: Spool's domain and engine. Imports no database and no HTTP: storages plug in
+ * through the storage contract.
+ */
+export * from './errors.js';
+export { Spool } from './client/spool.js';
+export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, ContinuationOptions, JobTarget } from './client/spool.js';
+export type { EnqueueOptions } from './client/enqueue-options.js';
+export { RecurringManager, MISFIRE_GRACE_MS } from './client/recurring-manager.js';
+export type { RecurringOptions } from './client/recurring-manager.js';
+export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEFAULT_JOB_OPTIONS } from './job/definition.js';
+export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
+export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
+export type * from './job/records.js';
+export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
+export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
+export type { JobClass } from './job/method-call.js';
+export type { ClassRegistration } from './job/registry.js';
+export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome } from './states/states.js';
+export type { JobState, StateFacts, ContinuationOn } from './states/states.js';
+export type * from './storage/contract.js';
+export type { StorageCapabilities } from './storage/capabilities.js';
+export { MemoryStorage } from './storage/memory/memory-storage.js';
+export type { MemoryStorageRuntime } from './storage/memory/memory-storage.js';
+export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS } from './storage/monitoring-helpers.js';
+export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
+export { electFailure, formatDelay } from './filters/state-election.js';
+export { CronSchedule, isValidTimeZone } from './cron/cron-schedule.js';
+export { cron } from './cron/cron-helpers.js';
+export { resolveOptions, closest } from './options/resolve.js';
+export type { OptionsSchema, OptionRule } from './options/resolve.js';
+export { parseDuration, describe } from './options/duration.js';
+export type { Duration } from './options/duration.js';
+export { Server } from './server/server.js';
+export type { ServerOptions, ResolvedServerOptions } from './server/server-options.js';
+export type { ServerEvents } from './server/server-events.js';
+export type { PerformResult } from './server/perform.js';
+export { ManualClock, systemClock } from './util/clock.js';
+export type { Clock } from './util/clock.js';
+export { UuidV7Generator, isUuid } from './util/uuid.js';
+export { TypedEmitter } from './util/typed-emitter.js';

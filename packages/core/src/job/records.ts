@@ -1,0 +1,161 @@
+import type { ContinuationOn, JobState } from '../states/states.js';
+
+/** A JSON value: what job arguments, results and parameters may hold. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A stored error: plain data, readable in any process. */
+export interface ErrorRecord {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: ErrorRecord;
+}
+
+/** A retry delay policy that can be stored with a job (a function policy lives on the definition). */
+export type BackoffSpec =
+  | { type: 'default' }
+  | { type: 'fixed'; delayMs: number }
+  | { type: 'exponential'; delayMs: number; maxDelayMs?: number };
+
+/** A job as stored. */
+export interface JobRecord {
+  /** UUIDv7, made by the client. */
+  id: string;
+  /** The registry key of the job definition that runs it. */
+  name: string;
+  args: Json;
+  queue: string;
+  /** Higher runs first within a queue; 0 by default. */
+  priority: number;
+  state: JobState;
+  /** How many times the job has started (1 during its first run). */
+  attempt: number;
+  maxAttempts: number;
+  /** How many times an expired lease returned it to the queue. */
+  rescues: number;
+  /** When a scheduled job becomes due. */
+  runAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** When the job is removed from storage; null keeps it. */
+  expiresAt: Date | null;
+  timeoutMs: number | null;
+  /** How long the job is kept after it succeeds or is deleted; null keeps it forever. */
+  retentionMs: number | null;
+  backoff: BackoffSpec | null;
+  uniqueKey: string | null;
+  parentId: string | null;
+  continueOn: ContinuationOn | null;
+  recurringId: string | null;
+  /** The server holding the lease while processing. */
+  serverId: string | null;
+  leaseExpiresAt: Date | null;
+  /** 0 to 100, or null when never reported. */
+  progress: number | null;
+  result: Json;
+  error: ErrorRecord | null;
+  parameters: Record<string, Json>;
+  /** Set when the stored row could not be decoded; the server fails such a job with this message. */
+  decodeError?: string;
+}
+
+/** A job handed to a server by a fetch or claim, with the lease that proves ownership. */
+export interface FetchedJob extends JobRecord {
+  leaseToken: string;
+}
+
+/** A job to create. */
+export interface NewJob {
+  id: string;
+  name: string;
+  args: Json;
+  queue: string;
+  priority: number;
+  /** The initial state. `awaiting` needs `parentId` and `continueOn`. */
+  state: 'enqueued' | 'scheduled' | 'awaiting';
+  runAt: Date | null;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  retentionMs: number | null;
+  backoff: BackoffSpec | null;
+  uniqueKey: string | null;
+  parentId: string | null;
+  continueOn: ContinuationOn | null;
+  recurringId: string | null;
+  parameters: Record<string, Json>;
+  /** Why it was created, for the first history record. */
+  reason: string;
+}
+
+/** One entry of a job's state history. */
+export interface HistoryRecord {
+  jobId: string;
+  state: JobState;
+  reason: string;
+  data: Json;
+  at: Date;
+  serverId: string | null;
+}
+
+/** Severity of a persisted job log line. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One persisted log line written by a handler through `ctx.log`. */
+export interface LogRecord {
+  jobId: string;
+  attempt: number;
+  level: LogLevel;
+  message: string;
+  at: Date;
+}
+
+/** A Spool server as announced by its heartbeat. */
+export interface ServerRecord {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  /** Job names the server can run. */
+  jobNames: string[];
+  /** How many jobs it runs now. */
+  running: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+}
+
+/** What to do with the occurrences of a recurring job that were missed while no server ran. */
+export type MisfirePolicy = 'once' | 'all' | 'skip';
+
+/** A recurring job: a cron schedule and the template of the job it creates. */
+export interface RecurringRecord {
+  id: string;
+  /** Job name of the template. */
+  name: string;
+  args: Json;
+  cron: string;
+  timezone: string;
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  retentionMs: number | null;
+  misfire: MisfirePolicy;
+  paused: boolean;
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  lastJobId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Per-queue figures for monitoring. */
+export interface QueueRecord {
+  name: string;
+  enqueued: number;
+  paused: boolean;
+  oldestEnqueuedAt: Date | null;
+}

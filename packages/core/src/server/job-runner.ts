@@ -1,0 +1,110 @@
+import type { Spool } from '../client/spool.js';
+import { JobTimeoutError, MalformedJobError, ShutdownError, UnknownJobError, unrecoverable } from '../errors.js';
+import { electFailure } from '../filters/state-election.js';
+import { toErrorRecord } from '../job/error-record.js';
+import type { FetchedJob } from '../job/records.js';
+import type { CompletionOutcome } from '../storage/contract.js';
+import { createJobContext, toJsonResult } from './job-context-factory.js';
+import type { LogBuffer } from './log-buffer.js';
+import type { ThreadPool } from './thread-pool.js';
+
+/** Why a running job was aborted by the server. */
+export type AbortCause = 'shutdown' | 'cancelled' | 'lease-lost' | 'timeout';
+
+/** How long a handler may take to settle after its signal aborts before the server moves on. */
+export const ABORT_GRACE_MS = 1000;
+
+/** A job being run: its abort controller and why it was aborted. */
+export class RunningJob {
+  readonly controller = new AbortController();
+  cause: AbortCause | null = null;
+  readonly startedAt = Date.now();
+
+  constructor(readonly job: FetchedJob) {}
+
+  /** Aborts the handler's signal with an error that says why. */
+  abort(cause: AbortCause, error: Error): void {
+    if (this.cause !== null) return;
+    this.cause = cause;
+    this.controller.abort(error);
+  }
+}
+
+/**
+ * Runs one fetched job and elects its outcome: succeeded with its result, scheduled for a retry,
+ * failed, or back to the queue at shutdown. Returns null when the job is no longer this server's
+ * (deleted, requeued or its lease lost): then nothing is recorded.
+ */
+export class JobRunner {
+  constructor(
+    private readonly spool: Spool,
+    private readonly logs: LogBuffer,
+    private readonly threads: () => ThreadPool,
+  ) {}
+
+  async run(running: RunningJob): Promise<CompletionOutcome | null> {
+    const job = running.job;
+    const now = () => this.spool.clock.now();
+    if (job.decodeError !== undefined) {
+      const error = new MalformedJobError(`The stored job cannot be decoded: ${job.decodeError}`);
+      return { state: 'failed', error: toErrorRecord(error), reason: error.message };
+    }
+    const definition = this.spool.registry.find(job.name);
+    if (!definition) {
+      const error = new UnknownJobError(`No handler for job "${job.name}" on this server; it is retried and runs once a server that knows it takes it.`);
+      return electFailure(job, error, null, now(), this.spool.random);
+    }
+    const signal = running.controller.signal;
+    const ctx = createJobContext(this.spool, job, signal, this.logs);
+    let timer: NodeJS.Timeout | undefined;
+    if (job.timeoutMs !== null) {
+      timer = setTimeout(() => running.abort('timeout', new JobTimeoutError(job.timeoutMs!)), job.timeoutMs);
+    }
+    const handler: Promise<unknown> =
+      definition.options.execution === 'thread'
+        ? this.threads().run(job, definition, ctx)
+        : new Promise((resolve) => resolve(definition.handler(job.args as never, ctx)));
+    const settled = handler.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      let outcome = await Promise.race([settled, aborted.then(() => null)]);
+      if (outcome === null) {
+        // Aborted: give the handler a moment to settle on its own (it may finish cleanly).
+        outcome = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), ABORT_GRACE_MS).unref())]);
+        if (outcome === null || !outcome.ok) return this.abortedOutcome(running, definition);
+      }
+      if (outcome.ok) {
+        if (running.cause === 'cancelled' || running.cause === 'lease-lost') return null;
+        try {
+          return { state: 'succeeded', result: toJsonResult(outcome.value), reason: `Succeeded on attempt ${job.attempt}` };
+        } catch (error) {
+          return electFailure(job, unrecoverable(error), definition, now(), this.spool.random);
+        }
+      }
+      if (running.cause !== null) return this.abortedOutcome(running, definition);
+      return electFailure(job, outcome.error, definition, now(), this.spool.random);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private abortedOutcome(running: RunningJob, definition: Parameters<typeof electFailure>[2]): CompletionOutcome | null {
+    switch (running.cause) {
+      case 'timeout':
+        return electFailure(running.job, new JobTimeoutError(running.job.timeoutMs ?? 0), definition, this.spool.clock.now(), this.spool.random);
+      case 'shutdown':
+        return { state: 'enqueued', reason: new ShutdownError().message, refundAttempt: true };
+      case 'cancelled':
+      case 'lease-lost':
+      case null:
+        return null;
+      default: {
+        const never: never = running.cause;
+        return never;
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { RecurringManager } from '../client/recurring-manager.js';
+import type { Storage } from '../storage/contract.js';
+import type { ProcessErrorReporter } from './background-process.js';
+import { BackgroundProcess } from './background-process.js';
+
+/**
+ * Fires due recurring jobs. Any number of servers may run it: the storage fires each occurrence
+ * once, for whichever server's compare-and-set lands first.
+ */
+export class RecurringScheduler extends BackgroundProcess {
+  constructor(
+    private readonly storage: Storage,
+    private readonly manager: RecurringManager,
+    private readonly pollMs: number,
+    private readonly report: ProcessErrorReporter,
+  ) {
+    super('recurring-scheduler', report);
+  }
+
+  protected async tick(signal: AbortSignal): Promise<number> {
+    const due = await this.storage.recurringDue({ limit: 100 });
+    for (const record of due) {
+      if (signal.aborted) break;
+      try {
+        await this.manager.fireDue(record);
+      } catch (error) {
+        // One broken record (say, a cron expression edited by hand) must not stop the others.
+        this.report(`${this.name} (${record.id})`, error);
+      }
+    }
+    return due.length === 100 ? 0 : this.pollMs;
+  }
+}

@@ -1,0 +1,18 @@
+import type { ErrorRecord, JobRecord, Json } from '../job/records.js';
+
+/** Events a server emits, by name. */
+export interface ServerEvents {
+  [event: string]: unknown;
+  started: { serverId: string };
+  stopped: { serverId: string };
+  /** A background process or a storage call failed; the server keeps going and retries. */
+  error: { process: string; error: unknown };
+  'job:started': { job: JobRecord };
+  'job:succeeded': { job: JobRecord; result: Json; durationMs: number };
+  'job:retry-scheduled': { job: JobRecord; error: ErrorRecord; runAt: Date };
+  'job:failed': { job: JobRecord; error: ErrorRecord };
+  'job:requeued': { job: JobRecord; reason: string };
+  /** The job was deleted, requeued or rescued elsewhere while it ran here: its outcome was dropped. */
+  'job:abandoned': { job: JobRecord; reason: string };
+  'jobs:rescued': { requeued: string[]; failed: string[] };
+}

@@ -1,0 +1,96 @@
+import { availableParallelism } from 'node:os';
+
+import { ConfigError } from '../errors.js';
+import type { Duration } from '../options/duration.js';
+import { resolveOptions } from '../options/resolve.js';
+
+/** Options of a server. Every duration accepts milliseconds or a string such as `'30s'`. */
+export interface ServerOptions {
+  /** Queues to serve, highest priority first. Default `['default']`. */
+  queues?: string[];
+  /** Jobs run at once. Default 10. */
+  concurrency?: number;
+  /** How long a fetched job is owned before another server may rescue it. Default `'30s'`. */
+  leaseTime?: Duration;
+  /** How often the leases of running jobs are renewed. Default `'10s'`. */
+  leaseRenewInterval?: Duration;
+  /** How often storages without wake-up events are polled for new jobs. Default `'1s'`. */
+  pollInterval?: Duration;
+  /** How long `stop()` waits for running jobs before aborting them and returning them to the queue. Default `'15s'`. */
+  shutdownTimeout?: Duration;
+  /** How often the server announces itself. Default `'10s'`. */
+  heartbeatInterval?: Duration;
+  /** A server silent this long is removed as dead. Default `'1m'`. */
+  serverTimeout?: Duration;
+  /** How often expired leases are looked for. Default `'5s'`. */
+  rescueInterval?: Duration;
+  /** Rescues after which a job is failed as a poison pill. Default 3. */
+  maxRescues?: number;
+  /** How often due recurring jobs are looked for. Default `'1s'`. */
+  recurringPollInterval?: Duration;
+  /** How often expired jobs are removed. Default `'1m'`. */
+  expirationInterval?: Duration;
+  /** Jobs removed per expiration batch. Default 1000. */
+  expirationBatchSize?: number;
+  /** Worker threads for `execution: 'thread'` jobs. Default: the number of CPU cores. */
+  threads?: number;
+  /** Stop gracefully on SIGTERM and SIGINT. Default true. */
+  handleSignals?: boolean;
+  /** A name to recognise the server by in the dashboard; the id appends a random suffix. Default: the host name. */
+  name?: string;
+}
+
+/** Server options after defaults, durations in milliseconds. */
+export interface ResolvedServerOptions {
+  queues: readonly string[];
+  concurrency: number;
+  leaseTime: number;
+  leaseRenewInterval: number;
+  pollInterval: number;
+  shutdownTimeout: number;
+  heartbeatInterval: number;
+  serverTimeout: number;
+  rescueInterval: number;
+  maxRescues: number;
+  recurringPollInterval: number;
+  expirationInterval: number;
+  expirationBatchSize: number;
+  threads: number;
+  handleSignals: boolean;
+  name: string | undefined;
+}
+
+/** Validates server options and applies defaults. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const resolved = resolveOptions<ResolvedServerOptions>(
+    {
+      queues: { kind: 'stringList', default: ['default'], nonEmpty: true },
+      concurrency: { kind: 'integer', default: 10, min: 1, max: 10_000 },
+      leaseTime: { kind: 'duration', default: 30_000, min: 1000 },
+      leaseRenewInterval: { kind: 'duration', default: 10_000, min: 100 },
+      pollInterval: { kind: 'duration', default: 1000, min: 10 },
+      shutdownTimeout: { kind: 'duration', default: 15_000 },
+      heartbeatInterval: { kind: 'duration', default: 10_000, min: 100 },
+      serverTimeout: { kind: 'duration', default: 60_000, min: 1000 },
+      rescueInterval: { kind: 'duration', default: 5000, min: 100 },
+      maxRescues: { kind: 'integer', default: 3, min: 0 },
+      recurringPollInterval: { kind: 'duration', default: 1000, min: 100 },
+      expirationInterval: { kind: 'duration', default: 60_000, min: 100 },
+      expirationBatchSize: { kind: 'integer', default: 1000, min: 1, max: 100_000 },
+      threads: { kind: 'integer', default: Math.max(1, availableParallelism()), min: 1, max: 256 },
+      handleSignals: { kind: 'boolean', default: true },
+      name: { kind: 'string', optional: true },
+    },
+    options,
+    'server options',
+  );
+  if (resolved.leaseRenewInterval >= resolved.leaseTime) {
+    throw configProblem('server options.leaseRenewInterval', `must be shorter than leaseTime (${resolved.leaseTime} ms), got ${resolved.leaseRenewInterval} ms`);
+  }
+  return resolved;
+}
+
+
+function configProblem(path: string, message: string): ConfigError {
+  return new ConfigError([{ path, message }]);
+}

@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import type { Spool } from '../client/spool.js';
+import { JobCancelledError, ShutdownError } from '../errors.js';
+import type { FetchedJob, JobRecord } from '../job/records.js';
+import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { BackgroundProcess } from './background-process.js';
+import { Completer } from './completer.js';
+import { DelayedScheduler } from './delayed-scheduler.js';
+import { ExpirationManager } from './expiration-manager.js';
+import { FetchLoop } from './fetch-loop.js';
+import { Heartbeat } from './heartbeat.js';
+import { JobRunner, RunningJob } from './job-runner.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { LogBuffer } from './log-buffer.js';
+import { RecurringScheduler } from './recurring-scheduler.js';
+import type { ResolvedServerOptions, ServerOptions } from './server-options.js';
+import { resolveServerOptions } from './server-options.js';
+import type { ServerEvents } from './server-events.js';
+import { ThreadPool } from './thread-pool.js';
+import { Watchdog } from './watchdog.js';
+
+/**
+ * A server: runs jobs from its queues with the job definitions of its Spool instance. A composition
+ * of small background processes (fetch, lease keeper, delayed and recurring schedulers, heartbeat,
+ * watchdog, expiration) with one lifecycle. Hangfire's BackgroundJobServer.
+ */
+export class Server {
+  /** Unique id: name, process id and a random suffix. */
+  readonly id: string;
+  readonly options: ResolvedServerOptions;
+  /** Typed events: job outcomes, errors, start and stop. */
+  readonly events = new TypedEmitter<ServerEvents>();
+  private readonly running = new Map<string, RunningJob>();
+  private readonly settling = new Set<Promise<void>>();
+  private readonly logs: LogBuffer;
+  private readonly completer: Completer;
+  private readonly runner: JobRunner;
+  private readonly fetchLoop: FetchLoop;
+  private readonly processes: BackgroundProcess[];
+  private threadPool: ThreadPool | null = null;
+  private readonly startedAt = new Date();
+  private unsubscribe: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private readonly names: string[];
+
+  constructor(
+    private readonly spool: Spool,
+    options: ServerOptions = {},
+  ) {
+    this.options = resolveServerOptions(options);
+    this.id = `${this.options.name ?? hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.names = spool.registry.fetchableNames();
+    const report = (process: string, error: unknown) => this.events.emit('error', { process, error });
+    this.logs = new LogBuffer(spool.storage, (error) => report('logs', error));
+    this.completer = new Completer(spool.storage, this.id, this.logs, (error) => report('completer', error));
+    this.runner = new JobRunner(spool, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads)));
+    const o = this.options;
+    const host = {
+      serverId: this.id,
+      queues: o.queues,
+      names: this.names,
+      concurrency: o.concurrency,
+      leaseMs: o.leaseTime,
+      pollMs: o.pollInterval,
+      runningCount: () => this.running.size,
+      startJob: (job: FetchedJob) => this.startJob(job),
+    };
+    this.fetchLoop = new FetchLoop(spool.storage, host, report);
+    this.processes = [
+      this.fetchLoop,
+      new LeaseKeeper(spool.storage, this.running, o.leaseTime, o.leaseRenewInterval, report),
+      new DelayedScheduler(spool.storage, spool.clock, o.pollInterval, report),
+      new RecurringScheduler(spool.storage, spool.recurring, o.recurringPollInterval, report),
+      new Heartbeat(spool.storage, () => this.describe(), o.heartbeatInterval, report),
+      new Watchdog(spool.storage, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r), report),
+      new ExpirationManager(spool.storage, o.expirationInterval, o.expirationBatchSize, report),
+    ];
+  }
+
+  /** Starts every background process. Resolves once the server has announced itself. */
+  async start(): Promise<this> {
+    await this.spool.init();
+    await this.spool.storage.serverHeartbeat({ server: this.describe() });
+    this.unsubscribe = this.spool.storage.subscribe((event) => this.onStorageEvent(event));
+    for (const process of this.processes) process.start();
+    if (this.options.handleSignals) this.installSignalHandlers();
+    this.events.emit('started', { serverId: this.id });
+    return this;
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops gracefully: fetches no more jobs, lets running ones finish within `shutdownTimeout`, then
+   * aborts their signals and puts them back in the queue (never marking them failed).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.fetchLoop.stop();
+    if (this.settling.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout)));
+      await Promise.race([Promise.all(this.settling), timeout]);
+      clearTimeout(timer);
+    }
+    for (const running of this.running.values()) running.abort('shutdown', new ShutdownError());
+    await Promise.all(this.settling);
+    await Promise.all(this.processes.map((p) => p.stop()));
+    await this.completer.drain();
+    await this.logs.flush();
+    await this.threadPool?.close();
+    this.unsubscribe?.();
+    try {
+      await this.spool.storage.serverRemove({ id: this.id });
+    } catch (error) {
+      this.events.emit('error', { process: 'shutdown', error });
+    }
+    this.removeSignalHandlers();
+    this.events.emit('stopped', { serverId: this.id });
+  }
+
+  private startJob(job: FetchedJob): void {
+    const running = new RunningJob(job);
+    this.running.set(job.id, running);
+    this.events.emit('job:started', { job });
+    const settle = this.runner
+      .run(running)
+      .catch((error: unknown) => {
+        this.events.emit('error', { process: 'runner', error });
+        return null;
+      })
+      .then((outcome) => this.finish(running, outcome));
+    this.settling.add(settle);
+    void settle.finally(() => this.settling.delete(settle));
+  }
+
+  private async finish(running: RunningJob, outcome: CompletionOutcome | null): Promise<void> {
+    const { job } = running;
+    // Leave the running set before recording, so this server's own state event is not a cancellation.
+    this.running.delete(job.id);
+    if (!this.stopping) this.fetchLoop.wake();
+    if (outcome === null) {
+      this.events.emit('job:abandoned', { job, reason: running.cause ?? 'unknown' });
+      return;
+    }
+    const ok = await this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
+    if (!ok) {
+      this.events.emit('job:abandoned', { job, reason: 'the job was changed by someone else while it ran' });
+      return;
+    }
+    this.emitOutcome(job, outcome, Date.now() - running.startedAt);
+  }
+
+  private emitOutcome(job: JobRecord, outcome: CompletionOutcome, durationMs: number): void {
+    switch (outcome.state) {
+      case 'succeeded':
+        this.events.emit('job:succeeded', { job, result: outcome.result, durationMs });
+        break;
+      case 'scheduled':
+        this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt });
+        break;
+      case 'failed':
+        this.events.emit('job:failed', { job, error: outcome.error });
+        break;
+      case 'enqueued':
+        this.events.emit('job:requeued', { job, reason: outcome.reason });
+        break;
+      default: {
+        const never: never = outcome;
+        return never;
+      }
+    }
+  }
+
+  private onStorageEvent(event: StorageEvent): void {
+    switch (event.type) {
+      case 'jobs-enqueued':
+        if (event.queues.some((q) => this.options.queues.includes(q))) this.fetchLoop.wake();
+        break;
+      case 'jobs-scheduled':
+        this.processes[2]!.wake();
+        break;
+      case 'job-state': {
+        // Someone else moved a job this server runs (deleted or requeued it): abort its handler now.
+        this.running.get(event.id)?.abort('cancelled', new JobCancelledError(`The job was moved to ${event.state} while it ran.`));
+        break;
+      }
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  }
+
+  private describe() {
+    return {
+      id: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      queues: [...this.options.queues],
+      concurrency: this.options.concurrency,
+      jobNames: this.names,
+      running: this.running.size,
+      startedAt: this.startedAt,
+    };
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const handler = () => {
+        void this.stop().then(() => {
+          // If nobody else listens, re-raise the signal so the process ends as it would without us.
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        });
+      };
+      this.signalHandlers.set(signal, handler);
+      process.once(signal, handler);
+    }
+  }
+
+  private removeSignalHandlers(): void {
+    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+    this.signalHandlers.clear();
+  }
+}

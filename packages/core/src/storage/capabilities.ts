@@ -1,0 +1,14 @@
+/** What a storage can do beyond the contract's baseline. A typed object, never strings. */
+export interface StorageCapabilities {
+  /** Several processes (or machines) may share the storage safely. */
+  multiProcess: boolean;
+  /**
+   * How wake-up events reach servers: `none` (polling only), `local` (servers in the same process as
+   * the writer), or `distributed` (servers in every process).
+   */
+  notifications: 'none' | 'local' | 'distributed';
+  /** `enqueue(..., { transaction })` can join the caller's database transaction. */
+  externalTransactions: boolean;
+  /** The data survives a restart of the process. */
+  durable: boolean;
+}

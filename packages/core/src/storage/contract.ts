@@ -1,0 +1,268 @@
+import type {
+  BackoffSpec,
+  ErrorRecord,
+  FetchedJob,
+  HistoryRecord,
+  JobRecord,
+  Json,
+  LogLevel,
+  LogRecord,
+  NewJob,
+  QueueRecord,
+  RecurringRecord,
+  ServerRecord,
+} from '../job/records.js';
+import type { JobState } from '../states/states.js';
+import type { StorageCapabilities } from './capabilities.js';
+
+/**
+ * The storage contract: every operation a Spool storage performs, in the domain's words.
+ *
+ * Rules every storage keeps (the conformance suite checks each one):
+ * - Every method is atomic: one transaction or one script. A failed expectation writes nothing.
+ * - Time comes from the storage's clock (injected in tests); leases are measured on it.
+ * - Every state transition is one from `TRANSITIONS` and appends a history record in the same commit.
+ * - Continuations are released or cancelled in the same commit as their parent's transition,
+ *   decided by `continuationOutcome`.
+ * - Monitoring counts come from maintained counters, not from counting rows.
+ */
+export interface Storage {
+  /** A short name for messages: `memory`, `sqlite`, `postgres`. */
+  readonly kind: string;
+  readonly capabilities: StorageCapabilities;
+  /** The read model for dashboards, the CLI and `getJob`. */
+  readonly monitoring: MonitoringApi;
+
+  /** Opens connections and applies pending migrations (unless the storage is told not to). Idempotent. */
+  init(): Promise<void>;
+  /** Applies pending migrations; returns the versions applied now. */
+  migrate(): Promise<{ applied: number[] }>;
+  /** Releases connections. Further calls fail with ERR_STORAGE_CLOSED. */
+  close(): Promise<void>;
+  /** The storage's current time, in milliseconds since the epoch. */
+  now(): Promise<number>;
+  /** Subscribes to wake-up events; returns an unsubscribe function. See `capabilities.notifications`. */
+  subscribe(listener: (event: StorageEvent) => void): () => void;
+
+  /** Creates jobs in one commit. A job whose unique key is held by an active job is not created. */
+  jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult>;
+  /** Moves up to `limit` enqueued jobs to processing under a new lease, queues in the given order. */
+  jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]>;
+  /** Records the outcome of many processing jobs; each guarded by its lease token. */
+  jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult>;
+  /** Claims one job by id (for `perform`): like a fetch of that job only. */
+  jobClaim(params: JobClaimParams): Promise<FetchedJob | null>;
+  /** Extends the leases of many running jobs; reports those no longer owned. */
+  jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult>;
+  /** Compare-and-set of one job's state, for operator actions (delete, requeue, retry). */
+  jobSetState(params: JobSetStateParams): Promise<JobSetStateResult>;
+  /** Reads one job. */
+  jobGet(params: { id: string }): Promise<JobRecord | null>;
+  /** Sets the progress of a running job (guarded by its lease). */
+  jobProgressSet(params: { id: string; leaseToken: string; progress: number }): Promise<boolean>;
+  /** Appends persisted log lines. */
+  jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void>;
+  /** Sets one job parameter; false when the job does not exist. */
+  jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean>;
+  /** Sets when the job is removed: `ttlMs` from now, or never (`null`). False when it does not exist. */
+  jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean>;
+  /** Removes finished jobs whose expiry has passed, with their history and logs, at most `limit`. */
+  jobsExpire(params: { limit: number }): Promise<{ deleted: number }>;
+
+  /** Enqueues scheduled jobs that are due; reports when the next one is due. */
+  scheduledPromoteDue(params: { limit: number }): Promise<{ promoted: number; nextDueAt: number | null }>;
+  /** Returns expired leases to the queue, or fails jobs rescued more than `maxRescues` times. */
+  leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }>;
+
+  /** Pauses or resumes a queue: fetches skip paused queues. */
+  queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
+
+  /** Creates or replaces a recurring job. */
+  recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void>;
+  /** Reads one recurring job. */
+  recurringGet(params: { id: string }): Promise<RecurringRecord | null>;
+  /** Lists recurring jobs by id. */
+  recurringList(params: { limit: number; afterId?: string }): Promise<RecurringRecord[]>;
+  /** Removes a recurring job (the jobs it created stay). */
+  recurringRemove(params: { id: string }): Promise<boolean>;
+  /** Pauses or resumes a recurring job, setting its next run. */
+  recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean>;
+  /** Recurring jobs that are due: not paused, next run at or before now. Reads only. */
+  recurringDue(params: { limit: number }): Promise<RecurringRecord[]>;
+  /**
+   * Creates the jobs of one recurring firing. With `occurrence`, only if the record's next run is still
+   * `occurrence.expected` (so each occurrence fires once across all servers), moving it to
+   * `occurrence.next`. Without it (trigger now), always, leaving the next run as it is.
+   */
+  recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }>;
+
+  /** Announces a server or refreshes its heartbeat. */
+  serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void>;
+  /** Removes one server's record (at graceful stop). */
+  serverRemove(params: { id: string }): Promise<void>;
+  /** Removes servers whose heartbeat is older than `timeoutMs`; returns their ids. */
+  serversRemoveDead(params: { timeoutMs: number }): Promise<string[]>;
+}
+
+/** An event a storage emits so that servers wake up without waiting for their next poll. */
+export type StorageEvent =
+  | { type: 'jobs-enqueued'; queues: string[] }
+  | { type: 'jobs-scheduled'; earliestRunAt: number }
+  | { type: 'job-state'; id: string; state: JobState };
+
+/** Input of {@link Storage.jobsCreate}. */
+export interface JobsCreateParams {
+  jobs: NewJob[];
+}
+
+/** Output of {@link Storage.jobsCreate}: one entry per input job, in order. */
+export interface JobsCreateResult {
+  jobs: Array<{ id: string; created: boolean; state: JobState }>;
+}
+
+/** Input of {@link Storage.jobsFetch}. */
+export interface JobsFetchParams {
+  /** Queues in priority order: a later queue is served only when earlier ones have nothing. */
+  queues: readonly string[];
+  /** Job names this server can run; jobs of other names stay in the queue. `null`: any name. */
+  names: readonly string[] | null;
+  limit: number;
+  serverId: string;
+  leaseMs: number;
+}
+
+/** The outcome a server reports for a job it ran. */
+export type CompletionOutcome =
+  | { state: 'succeeded'; result: Json; reason: string }
+  | { state: 'failed'; error: ErrorRecord; reason: string }
+  | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string }
+  | { state: 'enqueued'; reason: string; refundAttempt: boolean };
+
+/** One job's completion. */
+export interface Completion {
+  id: string;
+  leaseToken: string;
+  outcome: CompletionOutcome;
+}
+
+/** Input of {@link Storage.jobsComplete}. */
+export interface JobsCompleteParams {
+  completions: Completion[];
+  serverId: string;
+}
+
+/** Output of {@link Storage.jobsComplete}: `ok: false` when the lease no longer held. */
+export interface JobsCompleteResult {
+  results: Array<{ id: string; ok: boolean }>;
+}
+
+/** Input of {@link Storage.jobClaim}. */
+export interface JobClaimParams {
+  id: string;
+  expected: readonly JobState[];
+  serverId: string;
+  leaseMs: number;
+}
+
+/** Input of {@link Storage.jobLeaseExtend}. */
+export interface JobLeaseExtendParams {
+  leases: Array<{ id: string; leaseToken: string }>;
+  leaseMs: number;
+}
+
+/** Output of {@link Storage.jobLeaseExtend}: ids whose lease is gone (deleted, requeued, rescued). */
+export interface JobLeaseExtendResult {
+  lost: string[];
+}
+
+/** Input of {@link Storage.jobSetState}. */
+export interface JobSetStateParams {
+  id: string;
+  /** The change happens only from one of these states. */
+  expected: readonly JobState[];
+  state: 'enqueued' | 'deleted' | 'failed';
+  reason: string;
+  /** Extra history data. */
+  data?: Json;
+  /** Start over: attempts and rescues back to 0 (manual requeue and retry). */
+  resetAttempts?: boolean;
+  /** The error to store with `failed`. */
+  error?: ErrorRecord;
+}
+
+/** Output of {@link Storage.jobSetState}. */
+export interface JobSetStateResult {
+  /** Whether the state changed. */
+  ok: boolean;
+  /** The state before the call; null when the job does not exist. */
+  previous: JobState | null;
+}
+
+/** A log line to append. */
+export interface NewLogRecord {
+  jobId: string;
+  attempt: number;
+  level: LogLevel;
+  message: string;
+  at: Date;
+}
+
+/** A recurring job to create or replace: the scheduler's bookkeeping fields are the storage's. */
+export type RecurringUpsert = Omit<RecurringRecord, 'createdAt' | 'updatedAt' | 'lastRunAt' | 'lastJobId'>;
+
+/** Input of {@link Storage.recurringFire}. */
+export interface RecurringFireParams {
+  id: string;
+  occurrence?: { expected: Date; next: Date | null };
+  jobs: NewJob[];
+}
+
+/** The read model for dashboards and tools. Reads only; every list is bounded. */
+export interface MonitoringApi {
+  /** Job counts per state, and counts of servers and recurring jobs. */
+  stats(): Promise<StatsRecord>;
+  /** Jobs filtered and paged by cursor, newest first (enqueued: in run order; scheduled: by due time). */
+  jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }>;
+  /** One job with its history (oldest first) and its latest logs (oldest first). */
+  jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null>;
+  /** Every queue that holds jobs or is paused. */
+  queues(): Promise<QueueRecord[]>;
+  /** Live servers. */
+  servers(): Promise<ServerRecord[]>;
+  /** Succeeded and failed counts per hour or day, oldest first, one entry per bucket. */
+  timeSeries(params: { bucket: 'hour' | 'day'; from: Date; to: Date }): Promise<TimeSeriesPoint[]>;
+}
+
+/** Counts for the overview. */
+export interface StatsRecord {
+  states: Record<JobState, number>;
+  servers: number;
+  recurring: number;
+}
+
+/** Input of {@link MonitoringApi.jobsList}. */
+export interface JobsListParams {
+  state?: JobState;
+  queue?: string;
+  name?: string;
+  /** Matches a job id exactly, or a substring of the name or the arguments' JSON. */
+  search?: string;
+  limit: number;
+  cursor?: string | null;
+}
+
+/** A job with what the dashboard shows beside it. */
+export interface JobDetails {
+  job: JobRecord;
+  history: HistoryRecord[];
+  logs: LogRecord[];
+}
+
+/** One bucket of the time series. */
+export interface TimeSeriesPoint {
+  at: Date;
+  succeeded: number;
+  failed: number;
+}
+
+export type { BackoffSpec };

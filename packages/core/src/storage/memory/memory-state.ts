@@ -1,0 +1,43 @@
+import type { FetchedJob, HistoryRecord, JobRecord, LogRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { JobState } from '../../states/states.js';
+import { JOB_STATES } from '../../states/states.js';
+
+/** A job as the memory storage keeps it. */
+export interface MemoryJob extends JobRecord {
+  leaseToken: string | null;
+  /** Position in the queue: set each time the job is enqueued, so a requeue goes to the back. */
+  enqueueSeq: number;
+  history: HistoryRecord[];
+  logs: LogRecord[];
+}
+
+/** All data of one memory storage. Plain maps: the memory storage is single-process by nature. */
+export class MemoryState {
+  readonly jobs = new Map<string, MemoryJob>();
+  /** Enqueued jobs per queue. */
+  readonly enqueued = new Map<string, Map<string, MemoryJob>>();
+  readonly scheduled = new Map<string, MemoryJob>();
+  readonly processing = new Map<string, MemoryJob>();
+  /** Active jobs by unique key. */
+  readonly unique = new Map<string, string>();
+  /** Awaiting continuations by parent id. */
+  readonly children = new Map<string, Set<string>>();
+  readonly counts: Record<JobState, number> = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+  /** Succeeded and failed counts per hour bucket (ms since epoch of the hour's start). */
+  readonly hourly = new Map<number, { succeeded: number; failed: number }>();
+  readonly pausedQueues = new Set<string>();
+  readonly recurring = new Map<string, RecurringRecord>();
+  readonly servers = new Map<string, ServerRecord>();
+  enqueueSeq = 0;
+}
+
+/** A copy of a job as a record, safe to hand out (no shared mutable state). */
+export function toRecord(job: MemoryJob): JobRecord {
+  const { leaseToken: _lease, enqueueSeq: _seq, history: _history, logs: _logs, ...record } = job;
+  return structuredClone(record);
+}
+
+/** A copy of a job with its lease token, as a fetch returns it. */
+export function toFetched(job: MemoryJob): FetchedJob {
+  return { ...toRecord(job), leaseToken: job.leaseToken! };
+}

@@ -1,0 +1,31 @@
+import type { JobRecord } from '../job/records.js';
+
+/** Encodes a paging cursor (opaque to callers). */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url');
+}
+
+/** Decodes a paging cursor; null for none. */
+export function decodeCursor(cursor: string | null | undefined): string | null {
+  if (!cursor) return null;
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** Whether a job matches a free-text search: its id exactly, or a substring of its name or arguments. */
+export function matchesSearch(job: JobRecord, search: string): boolean {
+  const needle = search.toLowerCase();
+  return job.id === search || job.name.toLowerCase().includes(needle) || JSON.stringify(job.args).toLowerCase().includes(needle);
+}
+
+/** Most buckets a time series returns: a bound on the work of one call. */
+export const MAX_TIME_SERIES_BUCKETS = 24 * 92;
+
+/** The start (ms, UTC) of every hour or day bucket between `from` and `to`, both included. */
+export function bucketStarts(bucket: 'hour' | 'day', from: Date, to: Date): number[] {
+  const size = bucket === 'hour' ? 3_600_000 : 86_400_000;
+  const starts: number[] = [];
+  for (let at = Math.floor(from.getTime() / size) * size; at <= to.getTime() && starts.length < MAX_TIME_SERIES_BUCKETS; at += size) {
+    starts.push(at);
+  }
+  return starts;
+}
