@@ -33,7 +33,7 @@ export class RecurringManager {
    * at boot) keeps the stored next run, so a restart neither skips nor repeats an occurrence.
    */
   async addOrUpdate<Args>(id: string, job: JobTarget<Args>, args: Args, options: RecurringOptions): Promise<RecurringRecord> {
-    if (typeof id !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.:\-/]{0,199}$/.test(id)) {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$/.test(id)) {
       throw new ConfigError([{ path: 'recurring.id', message: `expected an id of letters, digits and _ . : - / (at most 200), got ${JSON.stringify(id)}` }]);
     }
     const o = resolveOptions<Record<string, unknown>>(

@@ -57,7 +57,8 @@ export interface ResolvedJobOptions {
 export interface JobDefinition<Args = unknown, Result = unknown> {
   readonly kind: 'spool.job';
   readonly name: string;
-  readonly handler: JobHandler<Args, Result>;
+  /** Runs the job. (A method signature, so that a definition of any argument type fits `JobDefinition`.) */
+  handler(args: Args, ctx: JobContext): Promise<Result> | Result;
   readonly options: ResolvedJobOptions;
 }
 
@@ -66,8 +67,8 @@ export const DEFAULT_ATTEMPTS = 10;
 /** Default retention of succeeded and deleted jobs: one day. */
 export const DEFAULT_RETENTION_MS = 86_400_000;
 
-const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:\-/]{0,199}$/;
-const QUEUE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,99}$/;
+const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$/;
+const QUEUE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/;
 
 /** Checks a job name; returns a problem message or null. */
 export function checkJobName(name: unknown): string | null {

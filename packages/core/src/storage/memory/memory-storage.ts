@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { StorageClosedError } from '../../errors.js';
 import { JobNotFoundError } from '../../errors.js';
-import type { ErrorRecord, FetchedJob, JobRecord, Json, NewJob, RecurringRecord } from '../../job/records.js';
+import type { ErrorRecord, FetchedJob, JobRecord, Json, NewJob, RecurringRecord, ServerRecord } from '../../job/records.js';
 import type { JobState } from '../../states/states.js';
 import { STATE_FACTS, canTransition, continuationOutcome } from '../../states/states.js';
 import type { Clock } from '../../util/clock.js';
@@ -366,7 +366,7 @@ export class MemoryStorage implements Storage {
     return { fired: true, jobIds: jobs.map((j) => j.id) };
   }
 
-  async serverHeartbeat(params: { server: Omit<import('../../job/records.js').ServerRecord, 'heartbeatAt'> }): Promise<void> {
+  async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {
     this.guard();
     this.state.servers.set(params.server.id, { ...structuredClone(params.server), heartbeatAt: new Date(this.clock.now()) });
   }
