@@ -147,3 +147,11 @@ describe('the client', () => {
     expect(result.job!.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'succeeded']);
   });
 });
+
+describe('enqueueing inside a transaction', () => {
+  it('is refused with ERR_CAPABILITY_MISSING on a storage that cannot join one, and nothing is stored', async () => {
+    make();
+    await expect(spool.enqueue(send, { to: 'a' }, { transaction: {} })).rejects.toMatchObject({ code: 'ERR_CAPABILITY_MISSING' });
+    expect((await spool.stats()).states.enqueued).toBe(0);
+  });
+});

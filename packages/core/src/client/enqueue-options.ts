@@ -33,6 +33,11 @@ export interface EnqueueOptions {
   uniqueKey?: string;
   /** Job parameters stored with the job from the start. */
   parameters?: Record<string, Json>;
+  /**
+   * The caller's open database transaction: the job commits (or rolls back) with it. Only on
+   * storages with the `externalTransactions` capability; elsewhere it is an ERR_CAPABILITY_MISSING error.
+   */
+  transaction?: unknown;
 }
 
 /** Enqueue options after validation, merged over a definition's. */
@@ -46,6 +51,7 @@ export interface ResolvedEnqueue {
   retentionMs: number | null;
   uniqueKey: string | null;
   parameters: Record<string, Json>;
+  transaction: unknown;
 }
 
 const ENQUEUE_SCHEMA: OptionsSchema = {
@@ -54,6 +60,7 @@ const ENQUEUE_SCHEMA: OptionsSchema = {
   at: { kind: 'date', optional: true },
   uniqueKey: { kind: 'string', optional: true, pattern: /^.{1,500}$/s, patternHint: 'a string of 1 to 500 characters' },
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
+  transaction: { kind: 'any', optional: true },
 };
 
 /** Validates enqueue options and merges them over the definition's (or the defaults for a bare name). */
@@ -78,6 +85,7 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
     uniqueKey: (o.uniqueKey as string | undefined) ?? null,
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
+    transaction: o.transaction,
   };
 }
 

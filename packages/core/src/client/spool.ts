@@ -1,4 +1,4 @@
-import { ConfigError, JobNotFoundError } from '../errors.js';
+import { CapabilityMissingError, ConfigError, JobNotFoundError } from '../errors.js';
 import type { JobDefinition, ResolvedJobOptions } from '../job/definition.js';
 import { DEFAULT_JOB_OPTIONS, checkJobName, isJobDefinition } from '../job/definition.js';
 import { DEFAULT_MAX_ARGS_BYTES, toJsonArgs } from '../job/json-args.js';
@@ -117,7 +117,7 @@ export class Spool {
   enqueue(name: string, args?: unknown, options?: EnqueueOptions): Promise<string>;
   async enqueue(target: unknown, argsOrCall?: unknown, options?: EnqueueOptions): Promise<string> {
     const job = this.buildJob(target, argsOrCall, options, null);
-    return this.create([job]).then((ids) => ids[0]!);
+    return this.create([job], options?.transaction).then((ids) => ids[0]!);
   }
 
   /** Enqueues many jobs of one kind in one storage call; returns their ids in order. */
@@ -129,7 +129,7 @@ export class Spool {
     const { name, base } = this.resolveTarget(job);
     const resolved = resolveEnqueue(options, base, now);
     const jobs = argsList.map((args) => this.newJob(name, toJsonArgs(args, this.maxArgsBytes), resolved, now, null));
-    return this.create(jobs);
+    return this.create(jobs, resolved.transaction);
   }
 
   /** Schedules a job to run after a delay or at a time. */
@@ -150,7 +150,7 @@ export class Spool {
       throw new ConfigError([{ path: 'continueWith options.on', message: `expected 'succeeded', 'failed' or 'finished', got ${JSON.stringify(on)}` }]);
     }
     const built = this.buildJob(job, args, rest, { parentId, on });
-    return this.create([built]).then((ids) => ids[0]!);
+    return this.create([built], rest.transaction).then((ids) => ids[0]!);
   }
 
   /** Deletes a job (a running one is aborted). False when it was already deleted. */
@@ -325,9 +325,12 @@ export class Spool {
     return this.ids.next();
   }
 
-  private async create(jobs: NewJob[]): Promise<string[]> {
+  private async create(jobs: NewJob[], transaction: unknown): Promise<string[]> {
+    if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
+      throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
+    }
     await this.init();
-    const { jobs: created } = await this.storage.jobsCreate({ jobs });
+    const { jobs: created } = await this.storage.jobsCreate(transaction === undefined ? { jobs } : { jobs, transaction });
     return created.map((j) => j.id);
   }
 

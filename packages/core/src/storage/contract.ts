@@ -113,6 +113,8 @@ export type StorageEvent =
 /** Input of {@link Storage.jobsCreate}. */
 export interface JobsCreateParams {
   jobs: NewJob[];
+  /** The caller's open transaction to join; only given to storages with `externalTransactions`. */
+  transaction?: unknown;
 }
 
 /** Output of {@link Storage.jobsCreate}: one entry per input job, in order. */
