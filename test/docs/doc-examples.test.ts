@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url);
+const run = promisify(execFile);
+
+/** Code blocks preceded by `<!-- example: name -->` in a Markdown file. */
+function examples(file: string): Array<{ name: string; code: string }> {
+  const text = readFileSync(new URL(file, root), 'utf8');
+  return [...text.matchAll(/<!-- example: ([\w-]+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
+}
+
+const all = [...examples('README.md'), ...examples('docs/getting-started.md')];
+// Generated inside the repository so that `import ... from 'spool'` resolves like a user's code.
+const out = join(new URL('.', import.meta.url).pathname, '.generated');
+const cwd = mkdtempSync(join(tmpdir(), 'spool-docs-'));
+
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('the examples in the docs', () => {
+  it('are found', () => {
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes']));
+  });
+
+  it('type-check', () => {
+    mkdirSync(out, { recursive: true });
+    const files = all.map(({ name, code }) => {
+      const file = join(out, `${name}.ts`);
+      writeFileSync(file, `${code}\nexport {};\n`);
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      strict: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
+  });
+
+  it.each(all.map((e) => [e.name, e.code]))('%s runs to completion', async (name, code) => {
+    mkdirSync(out, { recursive: true });
+    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const file = join(out, `${name}.mjs`);
+    writeFileSync(file, js);
+    const { stdout } = await run(process.execPath, [file], { cwd, timeout: 30_000 });
+    expect(stdout.length).toBeGreaterThan(0);
+  });
+});
