@@ -86,6 +86,11 @@ export class MemoryStorage implements Storage {
 
   async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
     this.guard();
+    return this.createJobs(params);
+  }
+
+  /** Creates jobs without yielding, so that callers can make it part of a larger atomic step. */
+  private createJobs(params: JobsCreateParams): JobsCreateResult {
     const now = this.clock.now();
     // Validate every parent first, so that a missing parent writes nothing.
     for (const job of params.jobs) {
@@ -357,7 +362,8 @@ export class MemoryStorage implements Storage {
     if (params.occurrence && record.nextRunAt?.getTime() !== params.occurrence.expected.getTime()) {
       return { fired: false, jobIds: [] };
     }
-    const { jobs } = await this.jobsCreate({ jobs: params.jobs });
+    // No await between the occurrence check and the update: a concurrent fire must see the new next run.
+    const { jobs } = this.createJobs({ jobs: params.jobs });
     const now = new Date(this.clock.now());
     if (params.occurrence) record.nextRunAt = params.occurrence.next;
     record.lastRunAt = now;
