@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+
+import type { RecurringUpsert } from '@spool/core';
+
+import type { ConformanceTarget } from './conformance-target.js';
+import type { Harness } from './harness.js';
+import { useHarness } from './harness.js';
+
+const MINUTE = 60_000;
+
+/** A recurring job definition due `dueInMs` from now. */
+function recurring(h: Harness, id: string, dueInMs: number | null = MINUTE, overrides: Partial<RecurringUpsert> = {}): RecurringUpsert {
+  return {
+    id,
+    name: 'reports.build',
+    args: { report: id },
+    cron: '* * * * *',
+    timezone: 'UTC',
+    queue: 'default',
+    priority: 0,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: 86_400_000,
+    misfire: 'once',
+    paused: false,
+    nextRunAt: dueInMs === null ? null : new Date(h.now() + dueInMs),
+    ...overrides,
+  };
+}
+
+/** Tests of recurring jobs: upsert, get, list, remove, pause, due and fire with occurrence CAS. */
+export function recurringTests(target: ConformanceTarget): void {
+  describe('recurring jobs', () => {
+    const h = useHarness(target);
+
+    it('stores a recurring job with the storage bookkeeping fields', async () => {
+      const input = recurring(h, 'nightly', MINUTE, { timezone: 'Asia/Shanghai', cron: '0 2 * * *', priority: 3, timeoutMs: 5_000, misfire: 'all' });
+      await h.storage.recurringUpsert({ recurring: input });
+      expect(await h.storage.recurringGet({ id: 'nightly' })).toEqual({
+        ...input,
+        lastRunAt: null,
+        lastJobId: null,
+        createdAt: new Date(h.now()),
+        updatedAt: new Date(h.now()),
+      });
+      expect((await h.storage.monitoring.stats()).recurring).toBe(1);
+    });
+
+    it('replaces a recurring job, keeping its creation time and last run', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r') });
+      const created = h.now();
+      h.clock.advance(MINUTE);
+      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected: new Date(created + MINUTE), next: new Date(h.now() + MINUTE) }, jobs: [h.job()] });
+      expect(fired.fired).toBe(true);
+      h.clock.advance(1_000);
+      const replacement = recurring(h, 'r', 5 * MINUTE, { cron: '*/5 * * * *', args: { changed: true }, queue: 'reports' });
+      await h.storage.recurringUpsert({ recurring: replacement });
+      expect(await h.storage.recurringGet({ id: 'r' })).toEqual({
+        ...replacement,
+        createdAt: new Date(created),
+        updatedAt: new Date(h.now()),
+        lastRunAt: new Date(h.now() - 1_000),
+        lastJobId: fired.jobIds[0],
+      });
+      expect((await h.storage.monitoring.stats()).recurring).toBe(1);
+    });
+
+    it('returns null for an unknown recurring job', async () => {
+      expect(await h.storage.recurringGet({ id: 'missing' })).toBeNull();
+    });
+
+    it('lists recurring jobs by id in pages without duplicates or gaps', async () => {
+      const ids = ['e', 'a', 'd', 'b', 'c'];
+      for (const id of ids) await h.storage.recurringUpsert({ recurring: recurring(h, id) });
+      const seen: string[] = [];
+      let afterId: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const list = await h.storage.recurringList({ limit: 2, ...(afterId === undefined ? {} : { afterId }) });
+        expect(list.length).toBeLessThanOrEqual(2);
+        if (list.length === 0) break;
+        seen.push(...list.map((r) => r.id));
+        afterId = list.at(-1)!.id;
+      }
+      expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect((await h.storage.recurringList({ limit: 10 })).map((r) => r.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await h.storage.recurringList({ limit: 10, afterId: 'e' })).toEqual([]);
+    });
+
+    it('lists nothing when there are no recurring jobs', async () => {
+      expect(await h.storage.recurringList({ limit: 10 })).toEqual([]);
+    });
+
+    it('removes a recurring job, leaving the jobs it created', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const { jobIds } = await h.storage.recurringFire({ id: 'r', jobs: [h.job({ recurringId: 'r' })] });
+      expect(await h.storage.recurringRemove({ id: 'r' })).toBe(true);
+      expect(await h.storage.recurringGet({ id: 'r' })).toBeNull();
+      expect(await h.storage.recurringRemove({ id: 'r' })).toBe(false);
+      expect((await h.get(jobIds[0]!)).recurringId).toBe('r');
+      expect((await h.storage.monitoring.stats()).recurring).toBe(0);
+    });
+
+    it('pauses and resumes a recurring job, setting its next run', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      h.clock.advance(1_000);
+      expect(await h.storage.recurringPauseSet({ id: 'r', paused: true, nextRunAt: null })).toBe(true);
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ paused: true, nextRunAt: null, updatedAt: new Date(h.now()) });
+      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      const next = new Date(h.now() + MINUTE);
+      expect(await h.storage.recurringPauseSet({ id: 'r', paused: false, nextRunAt: next })).toBe(true);
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ paused: false, nextRunAt: next });
+      expect(await h.storage.recurringPauseSet({ id: 'missing', paused: true, nextRunAt: null })).toBe(false);
+      expect(await h.storage.recurringGet({ id: 'missing' })).toBeNull();
+    });
+
+    it('lists as due only unpaused jobs whose next run has come, earliest first, at most limit', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'later', 2 * MINUTE) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'sooner', MINUTE) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'exact', 3 * MINUTE) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'future', 10 * MINUTE) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'paused', MINUTE, { paused: true }) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'never', null) });
+      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      h.clock.advance(3 * MINUTE);
+      expect((await h.storage.recurringDue({ limit: 10 })).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
+      expect((await h.storage.recurringDue({ limit: 2 })).map((r) => r.id)).toEqual(['sooner', 'later']);
+      // Reading changes nothing.
+      expect((await h.storage.recurringDue({ limit: 10 })).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
+    });
+
+    it('fires an occurrence once: creates its jobs and moves the next run', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
+      h.clock.advance(MINUTE);
+      const expected = new Date(h.now());
+      const next = new Date(h.now() + MINUTE);
+      const job = h.job({ recurringId: 'r', name: 'reports.build' });
+      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: [job] });
+      expect(fired).toEqual({ fired: true, jobIds: [job.id] });
+      expect(await h.get(job.id)).toMatchObject({ state: 'enqueued', recurringId: 'r' });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt: next, lastRunAt: new Date(h.now()), lastJobId: job.id });
+      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+
+      const duplicate = h.job({ recurringId: 'r' });
+      expect(await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: new Date(h.now() + 2 * MINUTE) }, jobs: [duplicate] })).toEqual({ fired: false, jobIds: [] });
+      expect(await h.storage.jobGet({ id: duplicate.id })).toBeNull();
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt: next, lastJobId: job.id });
+      await h.expectCounts({ enqueued: 1 });
+      await h.verify();
+    });
+
+    it('fires without an occurrence (trigger now), leaving the next run as it is', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 10 * MINUTE) });
+      const nextRunAt = new Date(h.now() + 10 * MINUTE);
+      const jobs = [h.job({ recurringId: 'r' }), h.scheduledJob(MINUTE, { recurringId: 'r' })];
+      expect(await h.storage.recurringFire({ id: 'r', jobs })).toEqual({ fired: true, jobIds: jobs.map((j) => j.id) });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt, lastRunAt: new Date(h.now()) });
+      const again = h.job({ recurringId: 'r' });
+      expect((await h.storage.recurringFire({ id: 'r', jobs: [again] })).fired).toBe(true);
+      await h.expectCounts({ enqueued: 2, scheduled: 1 });
+      await h.verify();
+    });
+
+    it('can end a schedule by firing with no next occurrence', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const expected = new Date(h.now());
+      expect((await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: null }, jobs: [h.job()] })).fired).toBe(true);
+      expect((await h.storage.recurringGet({ id: 'r' }))!.nextRunAt).toBeNull();
+      h.clock.advance(100 * MINUTE);
+      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+    });
+
+    it('fires nothing for an unknown recurring job', async () => {
+      const job = h.job();
+      expect(await h.storage.recurringFire({ id: 'missing', jobs: [job] })).toEqual({ fired: false, jobIds: [] });
+      expect(await h.storage.recurringFire({ id: 'missing', occurrence: { expected: new Date(h.now()), next: null }, jobs: [job] })).toEqual({ fired: false, jobIds: [] });
+      expect(await h.storage.jobGet({ id: job.id })).toBeNull();
+      await h.expectCounts({});
+    });
+
+    it('writes nothing when the jobs of a firing cannot be created', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const before = await h.storage.recurringGet({ id: 'r' });
+      h.clock.advance(1_000);
+      const plain = h.job();
+      const orphan = h.continuation(h.ids.next(), 'succeeded');
+      await expect(
+        h.storage.recurringFire({ id: 'r', occurrence: { expected: before!.nextRunAt!, next: new Date(h.now() + MINUTE) }, jobs: [plain, orphan] }),
+      ).rejects.toMatchObject({ code: 'ERR_JOB_NOT_FOUND' });
+      expect(await h.storage.recurringGet({ id: 'r' })).toEqual(before);
+      expect(await h.storage.jobGet({ id: plain.id })).toBeNull();
+      await h.expectCounts({});
+    });
+
+    it('fires an occurrence once when two handles race for it', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const expected = new Date(h.now());
+      const next = new Date(h.now() + MINUTE);
+      const handles = [h.storage, await h.connect(), await h.connect(), await h.connect()];
+      const results = await Promise.all(handles.map((s) => s.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: [h.job({ recurringId: 'r' })] })));
+      expect(results.filter((r) => r.fired)).toHaveLength(1);
+      await h.expectCounts({ enqueued: 1 });
+    });
+  });
+}

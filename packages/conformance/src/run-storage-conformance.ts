@@ -1,0 +1,49 @@
+import { describe } from 'vitest';
+
+import { completeTests } from './complete.js';
+import { concurrencyTests } from './concurrency.js';
+import type { ConformanceTarget } from './conformance-target.js';
+import { continuationsTests } from './continuations.js';
+import { decodeErrorTests } from './decode-error.js';
+import { eventsTests } from './events.js';
+import { expirationTests } from './expiration.js';
+import { fetchTests } from './fetch.js';
+import { jobsCreateTests } from './jobs-create.js';
+import { leasesAndRescueTests } from './leases-and-rescue.js';
+import { lifecycleTests } from './lifecycle.js';
+import { monitoringTests } from './monitoring.js';
+import { parametersProgressLogsTests } from './parameters-progress-logs.js';
+import { queuesTests } from './queues.js';
+import { recurringTests } from './recurring.js';
+import { scheduledTests } from './scheduled.js';
+import { serversTests } from './servers.js';
+import { stateChangesTests } from './state-changes.js';
+import { transitionsTests } from './transitions.js';
+
+/**
+ * Registers the whole storage conformance suite (vitest `describe`/`it` blocks) for one storage.
+ * Call it at the top level of a test file; every test gets a fresh storage from `target.create`
+ * on a manual clock, and closes it afterwards.
+ */
+export function runStorageConformance(target: ConformanceTarget): void {
+  describe(`storage conformance: ${target.name}`, () => {
+    lifecycleTests(target);
+    jobsCreateTests(target);
+    fetchTests(target);
+    completeTests(target);
+    leasesAndRescueTests(target);
+    stateChangesTests(target);
+    continuationsTests(target);
+    scheduledTests(target);
+    expirationTests(target);
+    parametersProgressLogsTests(target);
+    recurringTests(target);
+    serversTests(target);
+    queuesTests(target);
+    monitoringTests(target);
+    eventsTests(target);
+    decodeErrorTests(target);
+    concurrencyTests(target);
+    transitionsTests(target);
+  });
+}
