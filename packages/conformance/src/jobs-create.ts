@@ -184,6 +184,23 @@ export function jobsCreateTests(target: ConformanceTarget): void {
         await h.verify();
       });
 
+      it('is given up by a finished job that is requeued while another active job holds it', async () => {
+        const first = await h.running({ uniqueKey: 'k' });
+        expect(await h.succeed(first)).toBe(true);
+        const second = await h.createOne({ uniqueKey: 'k' });
+        const requeue = await h.storage.jobSetState({ id: first.id, expected: ['succeeded'], state: 'enqueued', reason: 'Requeued' });
+        expect(requeue.ok).toBe(true);
+        const requeued = (await h.storage.jobGet({ id: first.id }))!;
+        expect(requeued.state).toBe('enqueued');
+        expect(requeued.uniqueKey).toBeNull();
+        const history = (await h.storage.monitoring.jobDetails({ id: first.id }))!.history;
+        expect(history.at(-1)!.reason).toContain(second);
+        // The key still belongs to the second job alone, before and after the first finishes again.
+        const third = await h.storage.jobsCreate({ jobs: [h.job({ uniqueKey: 'k' })] });
+        expect(third.jobs[0]).toMatchObject({ id: second, created: false });
+        await h.verify();
+      });
+
       it('never makes jobs without a key duplicates of each other', async () => {
         const ids = await h.create({}, {}, {});
         expect(new Set(ids).size).toBe(3);

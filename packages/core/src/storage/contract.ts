@@ -44,13 +44,17 @@ export interface Storage {
   /** Subscribes to wake-up events; returns an unsubscribe function. See `capabilities.notifications`. */
   subscribe(listener: (event: StorageEvent) => void): () => void;
 
-  /** Creates jobs in one commit. A job whose unique key is held by an active job is not created. */
+  /**
+   * Creates jobs in one commit. A job whose unique key is held by an active job is not created.
+   * (A finished job that becomes active again while another active job holds its key gives the key
+   * up: its history record says so.)
+   */
   jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult>;
   /** Moves up to `limit` enqueued jobs to processing under a new lease, queues in the given order. */
   jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]>;
   /** Records the outcome of many processing jobs; each guarded by its lease token. */
   jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult>;
-  /** Claims one job by id (for `perform`): like a fetch of that job only. */
+  /** Claims one job by id (for `perform`): like a fetch of that job only. Null when it does not exist or is not in an expected state. */
   jobClaim(params: JobClaimParams): Promise<FetchedJob | null>;
   /** Extends the leases of many running jobs; reports those no longer owned. */
   jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult>;
@@ -223,7 +227,7 @@ export interface RecurringFireParams {
 export interface MonitoringApi {
   /** Job counts per state, and counts of servers and recurring jobs. */
   stats(): Promise<StatsRecord>;
-  /** Jobs filtered and paged by cursor, newest first (enqueued: in run order; scheduled: by due time). */
+  /** Jobs filtered and paged by cursor, newest first (by id: ids are time-ordered UUIDv7). */
   jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }>;
   /** One job with its history (oldest first) and its latest logs (oldest first). */
   jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null>;

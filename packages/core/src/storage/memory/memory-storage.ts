@@ -135,8 +135,7 @@ export class MemoryStorage implements Storage {
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
     this.guard();
     const job = this.state.jobs.get(params.id);
-    if (!job) throw new JobNotFoundError(params.id);
-    if (!params.expected.includes(job.state) || job.state === 'processing') return null;
+    if (!job || !params.expected.includes(job.state) || job.state === 'processing') return null;
     const now = this.clock.now();
     if (job.state !== 'enqueued') {
       this.transition(job, 'enqueued', now, 'Claimed to run now', null, null, new Events());
@@ -507,6 +506,14 @@ export class MemoryStorage implements Storage {
    */
   private transition(job: MemoryJob, to: JobState, now: number, reason: string, data: Json, serverId: string | null, events: Events): void {
     const from = job.state;
+    if (job.uniqueKey !== null && STATE_FACTS[to].active && !STATE_FACTS[from].active) {
+      const holder = this.state.unique.get(job.uniqueKey);
+      if (holder !== undefined && holder !== job.id) {
+        // Another active job took the key while this one was finished: run again without it.
+        reason = `${reason} (unique key "${job.uniqueKey}" is held by job ${holder}; released from this job)`;
+        job.uniqueKey = null;
+      }
+    }
     this.unindex(job);
     this.state.counts[from]--;
     this.state.counts[to]++;
