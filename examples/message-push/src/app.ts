@@ -1,0 +1,130 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+import type { JobView, Spool } from 'spool';
+import { isUuid } from 'spool';
+
+import { DeviceDirectory } from './device-directory.js';
+import { HttpError, readJson, sendJson } from './http-json.js';
+import type { PushArgs } from './push-job.js';
+import { PUSH_JOB } from './push-job.js';
+
+/** Longest message text accepted. */
+export const MAX_TEXT_LENGTH = 1000;
+
+/** Options of the web app. */
+export interface AppOptions {
+  /** Users known to the API (unknown users get 404). Default: the demo directory. */
+  directory?: DeviceDirectory;
+}
+
+/**
+ * The message-push Web API on node:http. It only enqueues and reads jobs; a Spool server (in this
+ * process or another) runs them.
+ *
+ * - `POST /api/messages {userId, text}`: enqueues `messages.push`, answers 202 `{ jobId, status }` at once.
+ * - `GET /api/jobs/:id`: the job's state, attempts, result, error and history.
+ * - `GET /api/users`: the users the demo knows.
+ */
+export function createApp(spool: Spool, options: AppOptions = {}): Server {
+  const directory = options.directory ?? DeviceDirectory.demo();
+  return createServer((req, res) => {
+    handle(spool, directory, req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+        return;
+      }
+      console.error('message-push: request failed:', error);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'The request failed; see the server log.' } });
+      else res.destroy();
+    });
+  });
+}
+
+async function handle(spool: Spool, directory: DeviceDirectory, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/api/messages') {
+    allow(req, ['POST']);
+    return postMessage(spool, directory, req, res);
+  }
+  const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(path);
+  if (jobMatch) {
+    allow(req, ['GET']);
+    return getJob(spool, decodeURIComponent(jobMatch[1]!), res);
+  }
+  if (path === '/api/users') {
+    allow(req, ['GET']);
+    return sendJson(res, 200, { users: directory.users() });
+  }
+  if (path === '/') {
+    allow(req, ['GET']);
+    return sendJson(res, 200, {
+      name: 'message-push',
+      endpoints: ['POST /api/messages {"userId":"ann","text":"Hello"}', 'GET /api/jobs/:id', 'GET /api/users'],
+    });
+  }
+  throw new HttpError(404, 'not_found', `No route for ${req.method} ${path}.`);
+}
+
+async function postMessage(spool: Spool, directory: DeviceDirectory, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const args = parseMessage(await readJson(req));
+  if (!directory.devicesOf(args.userId)) {
+    throw new HttpError(404, 'unknown_user', `No user "${args.userId}". GET /api/users lists the known users.`);
+  }
+  // The handler's reply waits only for the job to be stored, never for the push itself.
+  const jobId = await spool.enqueue(PUSH_JOB, args);
+  const status = `/api/jobs/${jobId}`;
+  sendJson(res, 202, { jobId, status }, { location: status });
+}
+
+/** Checks a message body: `{ userId: non-empty string, text: 1 to 1000 characters }`, nothing else. */
+export function parseMessage(body: unknown): PushArgs {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'bad_request', 'Expected a JSON object such as {"userId":"ann","text":"Hello"}.');
+  }
+  const { userId, text, ...rest } = body as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof userId !== 'string' || userId.trim() === '' || userId.length > 100) {
+    problems.push(`userId: expected a non-empty string of at most 100 characters, got ${JSON.stringify(userId) ?? 'nothing'}`);
+  }
+  if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_TEXT_LENGTH) {
+    problems.push(`text: expected a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${typeof text === 'string' ? `${text.length} characters` : (JSON.stringify(text) ?? 'nothing')}`);
+  }
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) problems.push(`unknown field(s): ${unknown.join(', ')}`);
+  if (problems.length > 0) throw new HttpError(400, 'bad_request', problems.join('; '));
+  return { userId: userId as string, text: text as string };
+}
+
+async function getJob(spool: Spool, id: string, res: ServerResponse): Promise<void> {
+  if (!isUuid(id)) throw new HttpError(400, 'bad_request', `Expected a job id (a UUID), got ${JSON.stringify(id)}.`);
+  const job = await spool.getJob(id);
+  if (!job) throw new HttpError(404, 'not_found', `No job ${id} (it may have expired).`);
+  sendJson(res, 200, jobStatus(job));
+}
+
+/** What the status API shows of a job. */
+export function jobStatus(job: JobView) {
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    attempts: job.attempt,
+    maxAttempts: job.maxAttempts,
+    progress: job.progress,
+    args: job.args,
+    result: job.result,
+    // A succeeded job keeps the error of its last failed attempt; the history tells that story.
+    error: job.error && job.state !== 'succeeded' ? { name: job.error.name, message: job.error.message } : null,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+    history: job.history.map((h) => ({ state: h.state, reason: h.reason, at: h.at })),
+  };
+}
+
+function allow(req: IncomingMessage, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? 'GET')) {
+    throw new HttpError(405, 'method_not_allowed', `Use ${methods.join(' or ')} here.`, { allow: methods.join(', ') });
+  }
+}

@@ -1,0 +1,187 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+import type { EnqueueOptions } from '@spool/core';
+
+import type { Spool } from '../spool.js';
+import type { CliIo, Command } from './command.js';
+import { CliError, UsageError } from './command.js';
+import { count, jsonDocument } from './format.js';
+import { serverNotes } from './jobs-get.js';
+import { withSpool } from './open-spool.js';
+import type { Flags } from './parse.js';
+import { durationFlag, expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { ProgressBar } from './progress-bar.js';
+
+const WHERE = 'enqueue';
+/** Jobs per storage call when enqueueing from a file. */
+const DEFAULT_BATCH = 500;
+
+/** `spool enqueue <name>`: enqueues one job, or many from an NDJSON file. */
+export const enqueueCommand: Command = {
+  path: ['enqueue'],
+  summary: 'Enqueue a job by name, or many from an NDJSON file',
+  positionals: '<name>',
+  description:
+    'Enqueues a job of the given name with JSON arguments and prints its id. A server that has the\n' +
+    'job definition (spool worker --jobs <module>) runs it.\n' +
+    '\n' +
+    'With --file, every non-empty line of the file is the JSON arguments of one job; jobs are stored\n' +
+    'in batches (one storage call each). Use --file - to read standard input.',
+  options: [
+    { name: 'args', type: 'string', value: 'json', description: 'The job arguments as JSON (default: null)' },
+    { name: 'queue', type: 'string', value: 'name', description: "Queue (default: the job's queue, else 'default')" },
+    { name: 'priority', type: 'string', value: 'n', description: 'Higher runs first within the queue (default 0)' },
+    { name: 'delay', type: 'string', value: 'duration', description: 'Run after this delay: 30s, 10m, 2h, 1d' },
+    { name: 'at', type: 'string', value: 'time', description: 'Run at this time (ISO 8601, e.g. 2030-01-01T09:00:00Z)' },
+    { name: 'attempts', type: 'string', value: 'n', description: 'Runs in total including retries (default 10)' },
+    { name: 'unique-key', type: 'string', value: 'key', description: 'Skip the enqueue if an unfinished job holds this key (prints its id)' },
+    { name: 'file', type: 'string', value: 'path', description: 'Enqueue one job per line of an NDJSON file (- for stdin)' },
+    { name: 'batch-size', type: 'string', value: 'n', description: `Jobs per storage call with --file (default ${DEFAULT_BATCH})` },
+  ],
+  examples: [
+    '# One job; prints its id',
+    `spool enqueue messages.push --args '{"userId":"u1","text":"hello"}'`,
+    '# In ten minutes, on the critical queue',
+    `spool enqueue reports.build --args '{"day":"2030-01-01"}' --delay 10m --queue critical`,
+    '# Only once while one is pending',
+    `spool enqueue cache.rebuild --unique-key cache`,
+    '# Many: one JSON arguments object per line',
+    'spool enqueue messages.push --file messages.ndjson',
+  ],
+  async run(args, io) {
+    const { flags, positionals } = parseCommandLine(this, args);
+    expectPositionals(positionals, ['name'], WHERE);
+    const name = positionals[0]!;
+    const options = enqueueOptions(flags);
+    const file = stringFlag(flags, 'file');
+    if (file !== undefined) {
+      if (flags.args !== undefined) throw new UsageError('--args and --file exclude each other: with --file, each line holds the arguments of one job', WHERE);
+      if (options.uniqueKey !== undefined) throw new UsageError('--unique-key applies to one job; it cannot be used with --file', WHERE);
+      const batchSize = integerFlag(flags, 'batch-size', WHERE, { min: 1, max: 10_000 }) ?? DEFAULT_BATCH;
+      return withSpool(flags, io, (spool) => enqueueFile(spool, name, file, options, batchSize, flags, io));
+    }
+    const jobArgs = parseJsonFlag(stringFlag(flags, 'args'));
+    return withSpool(flags, io, async (spool) => {
+      const id = await spool.enqueue(name, jobArgs, options);
+      const job = await spool.getJob(id);
+      if (flags.json) {
+        io.out(jsonDocument({ id, name, queue: job?.queue ?? null, state: job?.state ?? null, runAt: job?.runAt ?? null }));
+        return 0;
+      }
+      io.out(`${id}\n`);
+      const when = job?.state === 'scheduled' && job.runAt ? ` (runs at ${job.runAt.toISOString()})` : '';
+      io.err(`enqueued ${name} on queue ${job?.queue ?? '?'}: ${job?.state ?? 'unknown'}${when}\n`);
+      if (job?.state === 'enqueued') {
+        for (const note of serverNotes(job, await spool.storage.monitoring.servers())) io.err(`note: ${note}\n`);
+      }
+      return 0;
+    });
+  },
+};
+
+function enqueueOptions(flags: Flags): EnqueueOptions {
+  const options: EnqueueOptions = {};
+  const queue = stringFlag(flags, 'queue');
+  if (queue !== undefined) options.queue = queue;
+  const priority = integerFlag(flags, 'priority', WHERE, { min: -1_000_000, max: 1_000_000 });
+  if (priority !== undefined) options.priority = priority;
+  const attempts = integerFlag(flags, 'attempts', WHERE, { min: 1, max: 1000 });
+  if (attempts !== undefined) options.attempts = attempts;
+  const delay = durationFlag(flags, 'delay', WHERE);
+  const at = stringFlag(flags, 'at');
+  if (delay !== undefined && at !== undefined) throw new UsageError('give either --delay or --at, not both', WHERE);
+  if (delay !== undefined) options.delay = delay;
+  if (at !== undefined) {
+    if (Number.isNaN(Date.parse(at))) throw new UsageError(`--at expects a time such as 2030-01-01T09:00:00Z, got ${JSON.stringify(at)}`, WHERE);
+    options.at = new Date(at);
+  }
+  const uniqueKey = stringFlag(flags, 'unique-key');
+  if (uniqueKey !== undefined) options.uniqueKey = uniqueKey;
+  return options;
+}
+
+function parseJsonFlag(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--args is not valid JSON (${reason}). Quote it for the shell: --args '{"key":"value"}'`, WHERE);
+  }
+}
+
+async function enqueueFile(
+  spool: Spool,
+  name: string,
+  file: string,
+  options: EnqueueOptions,
+  batchSize: number,
+  flags: Flags,
+  io: CliIo,
+): Promise<number> {
+  const { stream, size } = openInput(file);
+  let bytesRead = 0;
+  stream.on('data', (chunk: Buffer | string) => (bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length));
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const progress = new ProgressBar(io, size, 'jobs');
+  let enqueued = 0;
+  let lineNumber = 0;
+  /** The first line of the batch being collected: where a rerun would resume after a failure. */
+  let batchStart = 1;
+  let batch: unknown[] = [];
+  const flush = async () => {
+    if (batch.length > 0) {
+      await spool.enqueueMany(name, batch, options);
+      enqueued += batch.length;
+      batch = [];
+      progress.update(bytesRead, enqueued);
+    }
+    batchStart = lineNumber + 1;
+  };
+  try {
+    for await (const line of lines) {
+      lineNumber += 1;
+      if (line.trim() === '') continue;
+      try {
+        batch.push(JSON.parse(line) as unknown);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new CliError('ERR_INVALID_NDJSON', `line ${lineNumber} of ${file} is not valid JSON (${reason}).`);
+      }
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    progress.update(bytesRead, enqueued, true);
+  } catch (error) {
+    progress.clear();
+    io.err(
+      `stopped: ${count(enqueued)} jobs from the lines before line ${batchStart} were enqueued, none from line ${batchStart} on ` +
+        `(resume with: tail -n +${batchStart} ${file} | spool enqueue ${name} --file -)\n`,
+    );
+    throw error;
+  } finally {
+    progress.clear();
+    lines.close();
+    if (stream !== process.stdin) stream.destroy();
+  }
+  if (flags.json) io.out(jsonDocument({ name, enqueued, queue: options.queue ?? null }));
+  else io.out(`enqueued ${count(enqueued)} ${name} job${enqueued === 1 ? '' : 's'}\n`);
+  return 0;
+}
+
+function openInput(file: string): { stream: Readable; size: number } {
+  if (file === '-') return { stream: process.stdin, size: 0 };
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new CliError('ERR_FILE', `--file ${file} is not a file`);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw new CliError('ERR_FILE', code === 'ENOENT' ? `--file ${file}: no such file` : `--file ${file} cannot be read: ${String(error)}`);
+  }
+  return { stream: createReadStream(file), size };
+}

@@ -1,0 +1,39 @@
+import type { JobDefinition } from '@spool/core';
+
+import { Spool } from '../spool.js';
+import { resolveStorage } from '../storage-url.js';
+import type { ResolveStorageOptions } from '../storage-url.js';
+import type { CliIo } from './command.js';
+import type { Flags } from './parse.js';
+import { stringFlag } from './parse.js';
+
+/** The storage the CLI uses when neither `--storage` nor `SPOOL_STORAGE` says otherwise. */
+export const DEFAULT_STORAGE_URL = 'sqlite:./data/spool.db';
+
+/** The environment variable that names the storage URL. */
+export const STORAGE_ENV = 'SPOOL_STORAGE';
+
+/** The storage URL a command uses: `--storage`, else `SPOOL_STORAGE`, else the default. */
+export function storageUrl(flags: Flags, io: CliIo): string {
+  const fromEnv = io.env[STORAGE_ENV];
+  return stringFlag(flags, 'storage') ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : DEFAULT_STORAGE_URL);
+}
+
+/**
+ * Opens a Spool instance on the command's storage, runs `body` with it, and always closes it.
+ */
+export async function withSpool<T>(
+  flags: Flags,
+  io: CliIo,
+  body: (spool: Spool) => Promise<T>,
+  options: { jobs?: readonly JobDefinition[]; storage?: ResolveStorageOptions } = {},
+): Promise<T> {
+  const storage = resolveStorage(storageUrl(flags, io), {}, options.storage);
+  const spool = new Spool({ storage, jobs: options.jobs ?? [] });
+  try {
+    await spool.init();
+    return await body(spool);
+  } finally {
+    await spool.close();
+  }
+}

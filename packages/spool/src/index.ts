@@ -1,0 +1,11 @@
+/**
+ * spool: background job processing for TypeScript and Node.js. Everything public from
+ * `@spool/core`, the SQLite storage, storage URLs, and a `Spool` whose storage may be a URL.
+ */
+export * from '@spool/core';
+export { SqliteStorage } from '@spool/sqlite';
+export type { SqliteStorageOptions, SqliteStorageRuntime } from '@spool/sqlite';
+export { Spool } from './spool.js';
+export type { SpoolOptions } from './spool.js';
+export { resolveStorage, redactStorageUrl, PlannedStorageError, SUPPORTED_STORAGE_SCHEMES, STORAGE_URL_EXAMPLES } from './storage-url.js';
+export type { StorageUrlRuntime, ResolveStorageOptions } from './storage-url.js';

@@ -1,0 +1,28 @@
+import type { SpoolOptions as CoreSpoolOptions, SpoolRuntime, Storage } from '@spool/core';
+import { Spool as CoreSpool } from '@spool/core';
+
+import { resolveStorage } from './storage-url.js';
+
+/** Options of a Spool instance: core's options, with `storage` also given as a URL. */
+export interface SpoolOptions extends Omit<CoreSpoolOptions, 'storage'> {
+  /**
+   * Where jobs are stored: a storage object, or a URL such as `'sqlite:./data/spool.db'` or
+   * `'memory:'` (see {@link resolveStorage}).
+   */
+  storage: Storage | string;
+}
+
+/**
+ * Spool's client and entry point (see `@spool/core`'s `Spool`), whose `storage` option also accepts
+ * a storage URL.
+ *
+ * ```ts
+ * const spool = new Spool({ storage: 'sqlite:./data/spool.db', jobs: [sendMessage] });
+ * ```
+ */
+export class Spool extends CoreSpool {
+  constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
+    const storage = typeof options?.storage === 'string' ? resolveStorage(options.storage, { clock: runtime.clock }) : options?.storage;
+    super({ ...options, storage } as CoreSpoolOptions, runtime);
+  }
+}

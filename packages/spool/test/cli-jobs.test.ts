@@ -1,0 +1,163 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { runCli, runJson, tempDir } from './cli-harness.js';
+
+type JobJson = { id: string; name: string; state: string; queue: string; priority: number; args: unknown; history: Array<{ state: string; reason: string }> };
+
+let dir: string;
+let remove: () => void;
+let storage: string;
+
+beforeEach(() => {
+  ({ dir, remove } = tempDir());
+  storage = `sqlite:${join(dir, 'spool.db')}`;
+});
+afterEach(() => remove());
+
+describe('spool enqueue, jobs get, jobs list and stats', () => {
+  it('enqueues a job that jobs get shows with its arguments and history', async () => {
+    const enqueued = await runJson<{ id: string; state: string; queue: string }>(
+      ['enqueue', 'emails.send', '--args', '{"to":"ann@example.com"}', '--queue', 'mail', '--priority', '5', '--storage', storage],
+    );
+    expect(enqueued.state).toBe('enqueued');
+    expect(enqueued.queue).toBe('mail');
+
+    const { job, notes } = await runJson<{ job: JobJson; notes: string[] }>(['jobs', 'get', enqueued.id, '--storage', storage]);
+    expect(job).toMatchObject({ id: enqueued.id, name: 'emails.send', state: 'enqueued', queue: 'mail', priority: 5, args: { to: 'ann@example.com' } });
+    expect(job.history.map((h) => h.state)).toEqual(['enqueued']);
+    expect(notes).toEqual([expect.stringContaining('no running server handles emails.send')]);
+  });
+
+  it('prints the human form of a job with the note that no running server handles it', async () => {
+    const enqueue = await runCli(['enqueue', 'reports.build', '--args', '{"day":"2030-01-01"}', '--storage', storage]);
+    expect(enqueue.code).toBe(0);
+    const id = enqueue.stdout.trim();
+    expect(enqueue.stderr).toContain('no running server handles reports.build');
+
+    const get = await runCli(['jobs', 'get', id, '--storage', storage]);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/^id\s+[0-9a-f-]{36}$/m);
+    expect(get.stdout).toMatch(/^state\s+enqueued$/m);
+    expect(get.stdout).toContain('{"day":"2030-01-01"}');
+    expect(get.stdout).toMatch(/history \(oldest first\)\nWHEN\s+STATE\s+REASON/);
+    expect(get.stdout).toContain('note: no running server handles reports.build');
+  });
+
+  it('schedules a job with --delay', async () => {
+    const { id, state } = await runJson<{ id: string; state: string }>(['enqueue', 'later.job', '--delay', '10m', '--storage', storage]);
+    expect(state).toBe('scheduled');
+    const { job, notes } = await runJson<{ job: JobJson & { runAt: string }; notes: string[] }>(['jobs', 'get', id, '--storage', storage]);
+    expect(new Date(job.runAt).getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
+    expect(notes).toEqual([]);
+  });
+
+  it('returns the holder of a unique key instead of enqueueing twice', async () => {
+    const first = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--storage', storage]);
+    const second = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--storage', storage]);
+    expect(second.id).toBe(first.id);
+  });
+
+  it('lists jobs newest first with filters and a cursor', async () => {
+    const ids: string[] = [];
+    for (const [name, queue] of [['a.job', 'q1'], ['b.job', 'q2'], ['a.job', 'q2']] as const) {
+      ids.push((await runJson<{ id: string }>(['enqueue', name, '--queue', queue, '--storage', storage])).id);
+    }
+    const all = await runJson<{ jobs: JobJson[]; nextCursor: string | null }>(['jobs', 'list', '--storage', storage]);
+    expect(all.jobs.map((j) => j.id)).toEqual([...ids].reverse());
+    expect(all.nextCursor).toBeNull();
+
+    const byName = await runJson<{ jobs: JobJson[] }>(['jobs', 'list', '--name', 'a.job', '--storage', storage]);
+    expect(byName.jobs.map((j) => j.id)).toEqual([ids[2], ids[0]]);
+    const byQueue = await runJson<{ jobs: JobJson[] }>(['jobs', 'list', '--queue', 'q2', '--state', 'enqueued', '--storage', storage]);
+    expect(byQueue.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+
+    const page1 = await runJson<{ jobs: JobJson[]; nextCursor: string }>(['jobs', 'list', '--limit', '2', '--storage', storage]);
+    expect(page1.jobs).toHaveLength(2);
+    const page2 = await runJson<{ jobs: JobJson[]; nextCursor: string | null }>(['jobs', 'list', '--limit', '2', '--cursor', page1.nextCursor, '--storage', storage]);
+    expect(page2.jobs.map((j) => j.id)).toEqual([ids[0]]);
+    expect(page2.nextCursor).toBeNull();
+
+    const human = await runCli(['jobs', 'list', '--limit', '2', '--storage', storage]);
+    expect(human.stdout).toMatch(/^ID\s+NAME\s+QUEUE\s+STATE\s+ATTEMPT\s+CREATED\s+UPDATED$/m);
+    expect(human.stdout).toContain(`more jobs: add --cursor ${page1.nextCursor}`);
+  });
+
+  it('counts jobs per state and queue in stats', async () => {
+    await runCli(['enqueue', 'a.job', '--storage', storage]);
+    await runCli(['enqueue', 'a.job', '--queue', 'other', '--storage', storage]);
+    await runCli(['enqueue', 'a.job', '--delay', '1h', '--storage', storage]);
+    const stats = await runJson<{ states: Record<string, number>; queues: Array<{ name: string; enqueued: number }> }>(['stats', '--storage', storage]);
+    expect(stats.states).toMatchObject({ enqueued: 2, scheduled: 1, succeeded: 0 });
+    expect(stats.queues).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'default', enqueued: 1 }), expect.objectContaining({ name: 'other', enqueued: 1 })]));
+
+    const human = await runCli(['stats', '--storage', storage]);
+    expect(human.stdout).toMatch(/^enqueued\s+2$/m);
+    expect(human.stdout).toMatch(/^scheduled\s+1$/m);
+  });
+
+  it('enqueues every line of an NDJSON file in batches', async () => {
+    const file = join(dir, 'jobs.ndjson');
+    const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ n: i }));
+    writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n\n${lines.slice(100).join('\n')}\n`);
+    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', file, '--batch-size', '100', '--storage', storage]);
+    expect(result.enqueued).toBe(250);
+    const stats = await runJson<{ states: Record<string, number> }>(['stats', '--storage', storage]);
+    expect(stats.states.enqueued).toBe(250);
+    const found = await runJson<{ jobs: JobJson[] }>(['jobs', 'list', '--search', '{"n":249}', '--storage', storage]);
+    expect(found.jobs.map((j) => j.args)).toEqual([{ n: 249 }]);
+  });
+
+  it('reads NDJSON from standard input with --file -', async () => {
+    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', '-', '--storage', storage], { input: '{"a":1}\n{"a":2}\n' });
+    expect(result.enqueued).toBe(2);
+  });
+
+  it('stops at a line that is not JSON and says where to resume', async () => {
+    const file = join(dir, 'bad.ndjson');
+    writeFileSync(file, '{"n":1}\n{"n":2}\nnot json\n{"n":4}\n');
+    const run = await runCli(['enqueue', 'bulk.job', '--file', file, '--batch-size', '1', '--storage', storage]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error [ERR_INVALID_NDJSON]: line 3 of');
+    expect(run.stderr).toContain('2 jobs from the lines before line 3 were enqueued');
+    const stats = await runJson<{ states: Record<string, number> }>(['stats', '--storage', storage]);
+    expect(stats.states.enqueued).toBe(2);
+  });
+
+  it('reports a job that does not exist with ERR_JOB_NOT_FOUND and exit code 1', async () => {
+    const run = await runCli(['jobs', 'get', '01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f', '--storage', storage]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error \[ERR_JOB_NOT_FOUND\]: No job with id 01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f exists/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports an invalid job name as a configuration error', async () => {
+    const run = await runCli(['enqueue', 'bad name!', '--storage', storage]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error \[ERR_CONFIG\]: Invalid configuration:/);
+  });
+});
+
+describe('spool migrate', () => {
+  it('applies the migrations of a new SQLite file once, then finds it up to date', async () => {
+    const first = await runJson<{ storage: string; applied: number[] }>(['migrate', '--storage', storage]);
+    expect(first.storage).toBe('sqlite');
+    expect(first.applied.length).toBeGreaterThan(0);
+    const second = await runJson<{ applied: number[] }>(['migrate', '--storage', storage]);
+    expect(second.applied).toEqual([]);
+    const human = await runCli(['migrate', '--storage', storage]);
+    expect(human.stdout).toContain('up to date');
+  });
+
+  it('uses sqlite:./data/spool.db relative to the current directory by default', async () => {
+    const run = await runCli(['migrate'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(existsSync(join(dir, 'data', 'spool.db'))).toBe(true);
+  });
+
+  it('has nothing to apply on a memory storage', async () => {
+    expect(await runJson(['migrate', '--storage', 'memory:'])).toEqual({ storage: 'memory', applied: [] });
+  });
+});

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Spool } from 'spool';
+
+import { runCli, runJson, tempDir } from './cli-harness.js';
+
+let dir: string;
+let remove: () => void;
+let storage: string;
+
+beforeEach(async () => {
+  ({ dir, remove } = tempDir());
+  storage = `sqlite:${join(dir, 'spool.db')}`;
+  // Recurring jobs are created through the API, as an application does at boot.
+  const spool = new Spool({ storage });
+  await spool.recurring.addOrUpdate('reports.nightly', 'reports.build', { scope: 'all' }, { cron: '0 2 * * *', timezone: 'Asia/Shanghai' });
+  await spool.close();
+});
+afterEach(() => remove());
+
+describe('spool recurring', () => {
+  it('lists recurring jobs with their schedules', async () => {
+    const { recurring } = await runJson<{ recurring: Array<{ id: string; name: string; cron: string; timezone: string; nextRunAt: string }> }>([
+      'recurring',
+      'list',
+      '--storage',
+      storage,
+    ]);
+    expect(recurring).toEqual([expect.objectContaining({ id: 'reports.nightly', name: 'reports.build', cron: '0 2 * * *', timezone: 'Asia/Shanghai' })]);
+    expect(new Date(recurring[0]!.nextRunAt).getTime()).toBeGreaterThan(Date.now());
+
+    const human = await runCli(['recurring', 'list', '--storage', storage]);
+    expect(human.stdout).toMatch(/^ID\s+JOB\s+CRON\s+TIME ZONE\s+NEXT RUN\s+LAST RUN\s+LAST JOB$/m);
+    expect(human.stdout).toMatch(/^reports\.nightly\s+reports\.build\s+0 2 \* \* \*\s+Asia\/Shanghai\s+in \d+[smhd]/m);
+  });
+
+  it('triggers a recurring job: one job is enqueued now and the schedule stays', async () => {
+    const before = await runJson<{ recurring: Array<{ nextRunAt: string }> }>(['recurring', 'list', '--storage', storage]);
+    const { jobId, recurringId } = await runJson<{ jobId: string; recurringId: string }>(['recurring', 'trigger', 'reports.nightly', '--storage', storage]);
+    expect(recurringId).toBe('reports.nightly');
+
+    const { job } = await runJson<{ job: { name: string; state: string; args: unknown; recurringId: string } }>(['jobs', 'get', jobId, '--storage', storage]);
+    expect(job).toMatchObject({ name: 'reports.build', state: 'enqueued', args: { scope: 'all' }, recurringId: 'reports.nightly' });
+    const after = await runJson<{ recurring: Array<{ nextRunAt: string; lastJobId: string }> }>(['recurring', 'list', '--storage', storage]);
+    expect(after.recurring[0]!.nextRunAt).toBe(before.recurring[0]!.nextRunAt);
+  });
+
+  it('reports a recurring job that does not exist with ERR_RECURRING_NOT_FOUND', async () => {
+    const run = await runCli(['recurring', 'trigger', 'nope', '--storage', storage]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('error [ERR_RECURRING_NOT_FOUND]: No recurring job with id "nope" exists.\n');
+  });
+});

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+import { defineJob, MemoryStorage, PlannedStorageError, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
+import type { SpoolError } from 'spool';
+
+import { runCli, tempDir } from './cli-harness.js';
+
+function thrown(fn: () => unknown): SpoolError {
+  try {
+    fn();
+  } catch (error) {
+    return error as SpoolError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('resolveStorage', () => {
+  it('opens a memory storage for memory:', () => {
+    expect(resolveStorage('memory:')).toBeInstanceOf(MemoryStorage);
+  });
+
+  it('opens an SQLite storage for a relative, an absolute and an in-memory sqlite: URL', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      for (const url of [`sqlite:${join(dir, 'a.db')}`, `sqlite://${join(dir, 'b.db')}`, 'sqlite::memory:']) {
+        const storage = resolveStorage(url);
+        expect(storage).toBeInstanceOf(SqliteStorage);
+        await storage.init();
+        await storage.close();
+      }
+    } finally {
+      remove();
+    }
+  });
+
+  it('creates the folder of an SQLite file', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      const storage = resolveStorage(`sqlite:${join(dir, 'nested', 'deeper', 'spool.db')}`);
+      await storage.init();
+      expect((await storage.monitoring.stats()).states.enqueued).toBe(0);
+      await storage.close();
+    } finally {
+      remove();
+    }
+  });
+
+  it('rejects an unknown scheme with ERR_UNSUPPORTED_STORAGE listing the supported schemes', () => {
+    const error = thrown(() => resolveStorage('mysql://localhost/db'));
+    expect(error.code).toBe('ERR_UNSUPPORTED_STORAGE');
+    expect(error.message).toContain('Supported schemes: memory:, sqlite:');
+    expect(SUPPORTED_STORAGE_SCHEMES).toEqual(['memory:', 'sqlite:']);
+  });
+
+  it('says that PostgreSQL and Redis are planned but not available yet, hiding passwords', () => {
+    for (const url of ['postgres://app:secret@db/jobs', 'redis://localhost:6379']) {
+      const error = thrown(() => resolveStorage(url));
+      expect(error).toBeInstanceOf(PlannedStorageError);
+      expect(error.code).toBe('ERR_UNSUPPORTED_STORAGE');
+      expect(error.message).toMatch(/planned but not available yet/);
+      expect(error.message).not.toContain('secret');
+    }
+  });
+
+  it('points a bare file path to the sqlite: scheme', () => {
+    expect(thrown(() => resolveStorage('./data/spool.db')).message).toContain('sqlite:./data/spool.db');
+  });
+
+  it('rejects sqlite: without a file', () => {
+    expect(thrown(() => resolveStorage('sqlite:')).code).toBe('ERR_CONFIG');
+  });
+});
+
+describe('Spool from the spool package', () => {
+  it('accepts a storage URL and runs jobs on it', async () => {
+    const double = defineJob('math.double', (args: { n: number }) => args.n * 2);
+    const spool = new Spool({ storage: 'memory:', jobs: [double] });
+    expect(spool.storage).toBeInstanceOf(MemoryStorage);
+    const id = await spool.enqueue(double, { n: 21 });
+    const { job } = await spool.perform(id);
+    expect(job?.result).toBe(42);
+    await spool.close();
+  });
+
+  it('still accepts a storage object', async () => {
+    const storage = new MemoryStorage();
+    const spool = new Spool({ storage });
+    expect(spool.storage).toBe(storage);
+    await spool.close();
+  });
+});
+
+describe('the CLI with an unsupported storage', () => {
+  it('prints error [ERR_UNSUPPORTED_STORAGE] without a stack trace and exits with code 1', async () => {
+    const run = await runCli(['stats', '--storage', 'mongodb://localhost/jobs']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error \[ERR_UNSUPPORTED_STORAGE\]: Unsupported storage URL "mongodb:\/\/localhost\/jobs"\. Supported schemes: memory:, sqlite:/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe('');
+  });
+
+  it('reads the storage URL from SPOOL_STORAGE', async () => {
+    const run = await runCli(['stats'], { env: { SPOOL_STORAGE: 'redis://localhost' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error [ERR_UNSUPPORTED_STORAGE]: The storage URL "redis://localhost" needs @spool/redis');
+  });
+
+  it('prefers --storage over SPOOL_STORAGE', async () => {
+    const run = await runCli(['stats', '--json', '--storage', 'memory:'], { env: { SPOOL_STORAGE: 'redis://localhost' } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).states.enqueued).toBe(0);
+  });
+});
