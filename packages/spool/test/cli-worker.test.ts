@@ -42,7 +42,7 @@ describe('spool worker', () => {
       expect((await spool.getJob(slow.id))?.result).toEqual({ slept: 10 });
       // The server announced every definition of the module, named and from the default array.
       const [server] = await spool.storage.monitoring.servers();
-      expect([...server!.jobNames].sort()).toEqual(['fixture.echo', 'fixture.slow']);
+      expect([...server!.jobNames].sort()).toEqual(['fixture.echo', 'fixture.fail', 'fixture.slow']);
       expect(server!.queues).toEqual(['default', 'slow']);
     } finally {
       await spool.close();
@@ -70,6 +70,41 @@ describe('spool worker', () => {
     } finally {
       await spool.close();
     }
+  });
+
+  it('runs a failing job to its last attempt; jobs get shows the error and the reason of every change', async () => {
+    // --jobs gives the job its definition's options: 2 attempts instead of the default 10.
+    const { id } = await runJson<{ id: string }>(['enqueue', 'fixture.fail', '--args', '{"what":"the impossible"}', '--jobs', fixture('jobs.js'), '--storage', storage]);
+    const worker = startCli(['worker', '--jobs', fixture('jobs.js'), '--poll-interval', '100ms', '--storage', storage]);
+    try {
+      await eventually(async () => (await runJson<{ job: { state: string } }>(['jobs', 'get', id, '--storage', storage])).job.state === 'failed', 'the job failed');
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+    const run = await worker.done;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`failed: fixture.fail ${id}: cannot do the impossible (attempt 2 of 2; no retries left)`);
+    expect(run.stderr).toMatch(/stopped: succeeded 0, failed 1, retried 1/);
+
+    const { job } = await runJson<{ job: { attempt: number; error: { message: string }; history: Array<{ state: string; reason: string }> } }>([
+      'jobs', 'get', id, '--storage', storage,
+    ]);
+    expect(job.attempt).toBe(2);
+    expect(job.error.message).toBe('cannot do the impossible');
+    expect(job.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'scheduled', 'enqueued', 'processing', 'failed']);
+    expect(job.history[2]!.reason).toMatch(/^Attempt 1 of 2 failed: cannot do the impossible; retry in/);
+
+    const human = await runCli(['jobs', 'get', id, '--storage', storage]);
+    expect(human.stdout).toMatch(/^error\s+Error: cannot do the impossible$/m);
+    expect(human.stdout).toContain('error stack');
+    expect(human.stdout).toMatch(/^(just now|\S+ ago)\s+failed\s+Attempt 2 of 2 failed: cannot do the impossible/m);
+  });
+
+  it("enqueues with the options of the job's definition when given --jobs, and defaults otherwise", async () => {
+    const withDefinition = await runJson<{ queue: string }>(['enqueue', 'fixture.slow', '--jobs', fixture('jobs.js'), '--storage', storage]);
+    const byNameOnly = await runJson<{ queue: string }>(['enqueue', 'fixture.slow', '--storage', storage]);
+    expect(withDefinition.queue).toBe('slow');
+    expect(byNameOnly.queue).toBe('default');
   });
 
   it('explains a jobs module that does not exist', async () => {

@@ -2,13 +2,14 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-import type { EnqueueOptions } from '@spool/core';
+import type { EnqueueOptions, JobDefinition } from '@spool/core';
 
 import type { Spool } from '../spool.js';
 import type { CliIo, Command } from './command.js';
 import { CliError, UsageError } from './command.js';
 import { count, jsonDocument } from './format.js';
 import { serverNotes } from './jobs-get.js';
+import { loadJobs } from './load-jobs.js';
 import { withSpool } from './open-spool.js';
 import type { Flags } from './parse.js';
 import { durationFlag, expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
@@ -27,6 +28,9 @@ export const enqueueCommand: Command = {
     'Enqueues a job of the given name with JSON arguments and prints its id. A server that has the\n' +
     'job definition (spool worker --jobs <module>) runs it.\n' +
     '\n' +
+    'A job enqueued by name gets default options (queue "default", 10 attempts) unless flags say\n' +
+    "otherwise; with --jobs <module>, it gets the options of the job's definition instead.\n" +
+    '\n' +
     'With --file, every non-empty line of the file is the JSON arguments of one job; jobs are stored\n' +
     'in batches (one storage call each). Use --file - to read standard input.',
   options: [
@@ -38,6 +42,7 @@ export const enqueueCommand: Command = {
     { name: 'attempts', type: 'string', value: 'n', description: 'Runs in total including retries (default 10)' },
     { name: 'unique-key', type: 'string', value: 'key', description: 'Skip the enqueue if an unfinished job holds this key (prints its id)' },
     { name: 'file', type: 'string', value: 'path', description: 'Enqueue one job per line of an NDJSON file (- for stdin)' },
+    { name: 'jobs', type: 'string', value: 'module', multiple: true, description: "Module exporting job definitions whose options (queue, attempts, ...) apply" },
     { name: 'batch-size', type: 'string', value: 'n', description: `Jobs per storage call with --file (default ${DEFAULT_BATCH})` },
   ],
   examples: [
@@ -47,6 +52,8 @@ export const enqueueCommand: Command = {
     `spool enqueue reports.build --args '{"day":"2030-01-01"}' --delay 10m --queue critical`,
     '# Only once while one is pending',
     `spool enqueue cache.rebuild --unique-key cache`,
+    "# With the options of the job's definition (its queue, attempts, retry policy)",
+    `spool enqueue images.resize --args '{"id":"cat"}' --jobs ./dist/jobs.js`,
     '# Many: one JSON arguments object per line',
     'spool enqueue messages.push --file messages.ndjson',
   ],
@@ -60,9 +67,11 @@ export const enqueueCommand: Command = {
       if (flags.args !== undefined) throw new UsageError('--args and --file exclude each other: with --file, each line holds the arguments of one job', WHERE);
       if (options.uniqueKey !== undefined) throw new UsageError('--unique-key applies to one job; it cannot be used with --file', WHERE);
       const batchSize = integerFlag(flags, 'batch-size', WHERE, { min: 1, max: 10_000 }) ?? DEFAULT_BATCH;
-      return withSpool(flags, io, (spool) => enqueueFile(spool, name, file, options, batchSize, flags, io));
+      const jobs = await definitions(flags);
+      return withSpool(flags, io, (spool) => enqueueFile(spool, name, file, options, batchSize, flags, io), { jobs });
     }
     const jobArgs = parseJsonFlag(stringFlag(flags, 'args'));
+    const jobs = await definitions(flags);
     return withSpool(flags, io, async (spool) => {
       const id = await spool.enqueue(name, jobArgs, options);
       const job = await spool.getJob(id);
@@ -73,13 +82,21 @@ export const enqueueCommand: Command = {
       io.out(`${id}\n`);
       const when = job?.state === 'scheduled' && job.runAt ? ` (runs at ${job.runAt.toISOString()})` : '';
       io.err(`enqueued ${name} on queue ${job?.queue ?? '?'}: ${job?.state ?? 'unknown'}${when}\n`);
-      if (job?.state === 'enqueued') {
+      if (!spool.storage.capabilities.durable) {
+        io.err(`note: the ${spool.storage.kind} storage keeps jobs only while this command runs; use --storage sqlite:<file>\n`);
+      } else if (job?.state === 'enqueued') {
         for (const note of serverNotes(job, await spool.storage.monitoring.servers())) io.err(`note: ${note}\n`);
       }
       return 0;
-    });
+    }, { jobs });
   },
 };
+
+/** The definitions of the `--jobs` modules, so that enqueue applies their options. */
+async function definitions(flags: Flags): Promise<JobDefinition[]> {
+  const modules = (flags.jobs as string[] | undefined) ?? [];
+  return [...new Set((await Promise.all(modules.map((m) => loadJobs(m)))).flat())];
+}
 
 function enqueueOptions(flags: Flags): EnqueueOptions {
   const options: EnqueueOptions = {};

@@ -30,10 +30,15 @@ export async function withSpool<T>(
 ): Promise<T> {
   const storage = resolveStorage(storageUrl(flags, io), {}, options.storage);
   const spool = new Spool({ storage, jobs: options.jobs ?? [] });
+  let result: T;
   try {
     await spool.init();
-    return await body(spool);
-  } finally {
-    await spool.close();
+    result = await body(spool);
+  } catch (error) {
+    // The command's error is the one to report, not a failure to close afterwards.
+    await spool.close().catch(() => undefined);
+    throw error;
   }
+  await spool.close();
+  return result;
 }
