@@ -42,7 +42,8 @@ export function definePushJob(deps: PushJobDependencies): JobDefinition<PushArgs
     async (args, ctx) => {
       const devices = deps.directory.devicesOf(args.userId);
       if (!devices) throw unrecoverable(new Error(`No user "${args.userId}" in the device directory`));
-      const delivered = (await ctx.getParameter<Delivery[]>('delivered')) ?? [];
+      // Only a retry has devices reached before; the first attempt skips the read.
+      const delivered = ctx.attempt > 1 ? ((await ctx.getParameter<Delivery[]>('delivered')) ?? []) : [];
       const reached = new Set(delivered.map((d) => d.deviceId));
       const pending = devices.filter((d) => !reached.has(d.id));
       const outcomes = await Promise.allSettled(pending.map((device) => deps.provider.send(device, args.text, ctx.signal)));
@@ -55,9 +56,9 @@ export function definePushJob(deps: PushJobDependencies): JobDefinition<PushArgs
           errors.push(outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason));
         }
       });
-      await ctx.setParameter('delivered', delivered);
-      await ctx.progress(Math.round((delivered.length / Math.max(1, devices.length)) * 100));
       if (errors.length > 0) {
+        // Remember who was reached before failing the attempt, for the retry.
+        await ctx.setParameter('delivered', delivered);
         ctx.log.warn(`attempt ${ctx.attempt}: ${errors.length} of ${pending.length} sends failed`);
         throw new Error(`${errors.length} of ${devices.length} devices not reached: ${errors.join('; ')}`);
       }

@@ -21,7 +21,7 @@ export interface MessagePushOptions {
   failureRate?: number;
   /** Delay before a failed push is retried. Default `'2s'`. */
   retryDelay?: Duration;
-  /** Push jobs run at once. Pushes wait on the network, not the CPU, so many can run together. Default 50. */
+  /** Push jobs run at once. Pushes wait on the network, not the CPU, so many can run together. Default 200. */
   concurrency?: number;
   /** Run the Spool server in this process. Default true; false when `spool worker` runs the jobs. */
   worker?: boolean;
@@ -50,7 +50,7 @@ export async function startMessagePush(options: MessagePushOptions = {}): Promis
   const server =
     options.worker === false
       ? null
-      : await spool.startServer({ queues: [PUSH_QUEUE], concurrency: options.concurrency ?? 50, handleSignals: false });
+      : await spool.startServer({ queues: [PUSH_QUEUE], concurrency: options.concurrency ?? 200, handleSignals: false });
   const http = createApp(spool, { directory });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
