@@ -126,6 +126,17 @@ function sqlitePath(rest: string): string {
   return rest.startsWith('//') ? rest.slice(2) : rest;
 }
 
+/**
+ * The file a storage URL keeps its data in (`sqlite:` URLs other than `sqlite::memory:`), resolved
+ * against the current directory; null for storages without a local file.
+ */
+export function storageFilePath(url: string): string | null {
+  const trimmed = url.trim();
+  if (!trimmed.toLowerCase().startsWith('sqlite:')) return null;
+  const path = sqlitePath(trimmed.slice('sqlite:'.length));
+  return path === '' || path === ':memory:' ? null : resolve(path);
+}
+
 /** A storage URL with its password hidden, for messages and logs. */
 export function redactStorageUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@/]*@/, '$1***@');

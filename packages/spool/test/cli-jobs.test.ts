@@ -127,10 +127,20 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('reports a job that does not exist with ERR_JOB_NOT_FOUND and exit code 1', async () => {
+    await runCli(['enqueue', 'some.job', '--storage', storage]);
     const run = await runCli(['jobs', 'get', '01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f', '--storage', storage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error \[ERR_JOB_NOT_FOUND\]: No job with id 01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f exists/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to read a storage file that does not exist instead of creating an empty one', async () => {
+    for (const args of [['stats'], ['jobs', 'list'], ['recurring', 'list']]) {
+      const run = await runCli(args, { cwd: dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error \[ERR_STORAGE_NOT_FOUND\]: No storage at .*spool\.db \(from sqlite:\.\/data\/spool\.db\)/);
+    }
+    expect(existsSync(join(dir, 'data', 'spool.db'))).toBe(false);
   });
 
   it('reports an invalid job name as a configuration error', async () => {

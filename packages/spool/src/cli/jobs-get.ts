@@ -32,7 +32,7 @@ export const jobsGetCommand: Command = {
       io.out(`${render(job, io.now())}\n`);
       for (const note of notes) io.out(`\nnote: ${note}\n`);
       return 0;
-    });
+    }, { mustExist: true });
   },
 };
 

@@ -66,6 +66,6 @@ export const jobsListCommand: Command = {
       io.out(`${table(['id', 'name', 'queue', 'state', 'attempt', 'created', 'updated'], rows)}\n`);
       if (page.nextCursor) io.out(`\nmore jobs: add --cursor ${page.nextCursor}\n`);
       return 0;
-    });
+    }, { mustExist: true });
   },
 };

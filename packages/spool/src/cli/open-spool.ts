@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+
 import type { JobDefinition } from '@spool/core';
 
 import { Spool } from '../spool.js';
-import { resolveStorage } from '../storage-url.js';
+import { redactStorageUrl, resolveStorage, storageFilePath } from '../storage-url.js';
 import type { ResolveStorageOptions } from '../storage-url.js';
 import type { CliIo } from './command.js';
+import { CliError } from './command.js';
 import type { Flags } from './parse.js';
 import { stringFlag } from './parse.js';
 
@@ -21,14 +24,25 @@ export function storageUrl(flags: Flags, io: CliIo): string {
 
 /**
  * Opens a Spool instance on the command's storage, runs `body` with it, and always closes it.
+ * With `mustExist`, a storage file that does not exist is an error instead of a new empty storage:
+ * a command that only reads, run from the wrong directory, should say so rather than show zeros.
  */
 export async function withSpool<T>(
   flags: Flags,
   io: CliIo,
   body: (spool: Spool) => Promise<T>,
-  options: { jobs?: readonly JobDefinition[]; storage?: ResolveStorageOptions } = {},
+  options: { jobs?: readonly JobDefinition[]; storage?: ResolveStorageOptions; mustExist?: boolean } = {},
 ): Promise<T> {
-  const storage = resolveStorage(storageUrl(flags, io), {}, options.storage);
+  const url = storageUrl(flags, io);
+  const file = storageFilePath(url);
+  if (options.mustExist && file !== null && !existsSync(file)) {
+    throw new CliError(
+      'ERR_STORAGE_NOT_FOUND',
+      `No storage at ${file} (from ${redactStorageUrl(url)}). Run the command from your application's directory, ` +
+        `pass --storage <url> or set ${STORAGE_ENV}; "spool migrate" creates an empty storage.`,
+    );
+  }
+  const storage = resolveStorage(url, {}, options.storage);
   const spool = new Spool({ storage, jobs: options.jobs ?? [] });
   let result: T;
   try {

@@ -36,6 +36,6 @@ export const recurringListCommand: Command = {
       ]);
       io.out(`${table(['id', 'job', 'cron', 'time zone', 'next run', 'last run', 'last job'], rows)}\n`);
       return 0;
-    });
+    }, { mustExist: true });
   },
 };

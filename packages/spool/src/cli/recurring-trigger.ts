@@ -21,6 +21,6 @@ export const recurringTriggerCommand: Command = {
       else io.out(`${jobId}\n`);
       if (!flags.json) io.err(`triggered recurring job ${id}: job ${jobId} enqueued (see: spool jobs get ${jobId})\n`);
       return 0;
-    });
+    }, { mustExist: true });
   },
 };

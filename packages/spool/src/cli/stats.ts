@@ -38,6 +38,6 @@ export const statsCommand: Command = {
         io.out(`\n${table(['server', 'queues', 'running', 'heartbeat'], rows)}\n`);
       }
       return 0;
-    });
+    }, { mustExist: true });
   },
 };
