@@ -1,0 +1,67 @@
+import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
+
+import type { TransitionSpec } from './job-transition.js';
+import { transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+/**
+ * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
+ */
+export function completeJobs(ctx: WriteContext, params: JobsCompleteParams): JobsCompleteResult {
+  const results = params.completions.map((completion) => ({
+    id: completion.id,
+    ok: transition(ctx, completionSpec(completion, params.serverId), ctx.events),
+  }));
+  return { results };
+}
+
+function completionSpec(completion: Completion, serverId: string): TransitionSpec {
+  const base = { id: completion.id, from: 'processing', leaseToken: completion.leaseToken, serverId, reason: completion.outcome.reason } as const;
+  const outcome = completion.outcome;
+  switch (outcome.state) {
+    case 'succeeded':
+      return { ...base, to: 'succeeded', data: null, result: outcome.result };
+    case 'failed':
+      return { ...base, to: 'failed', data: { error: errorData(outcome.error) }, error: outcome.error };
+    case 'scheduled':
+      return {
+        ...base,
+        to: 'scheduled',
+        data: { error: errorData(outcome.error), runAt: outcome.runAt.toISOString() },
+        runAt: outcome.runAt.getTime(),
+        error: outcome.error,
+      };
+    case 'enqueued':
+      return { ...base, to: 'enqueued', data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
+    default: {
+      const never: never = outcome;
+      return never;
+    }
+  }
+}
+
+/** An error record as history data (it is plain JSON already). */
+function errorData(error: ErrorRecord): Json {
+  return error as unknown as Json;
+}
+
+/** Extends the leases of running jobs; returns the ids whose lease is gone. */
+export function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): string[] {
+  const extend = ctx.conn.stmt("UPDATE spool_jobs SET lease_expires_at = ? WHERE id = ? AND state = 'processing' AND lease_token = ?");
+  const expiresAt = ctx.now + params.leaseMs;
+  const lost: string[] = [];
+  for (const lease of params.leases) {
+    if (extend.run(expiresAt, lease.id, lease.leaseToken).changes === 0) lost.push(lease.id);
+  }
+  return lost;
+}
+
+/** Sets a running job's progress, guarded by its lease. */
+export function setProgress(ctx: WriteContext, params: { id: string; leaseToken: string; progress: number }): boolean {
+  return (
+    ctx.conn
+      .stmt("UPDATE spool_jobs SET progress = ?, updated_at = ? WHERE id = ? AND state = 'processing' AND lease_token = ?")
+      .run(params.progress, ctx.now, params.id, params.leaseToken).changes > 0
+  );
+}

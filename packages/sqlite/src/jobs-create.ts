@@ -1,0 +1,110 @@
+import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import { JobNotFoundError, STATE_FACTS, continuationOutcome } from '@spool/core';
+
+import { JOB_COLUMNS, jsonOrNull, parametersJson } from './job-row.js';
+import { ACTIVE_STATES } from './job-transition.js';
+import { InsertShape, RowInserter } from './row-inserter.js';
+import type { WriteContext } from './write-context.js';
+
+// The creation entry of a job's history is kept in its row (initial state and reason, at created_at)
+// rather than in spool_history: enqueueing writes one row per job, not two.
+const JOBS = new InsertShape('spool_jobs', [...JOB_COLUMNS, 'created_state', 'created_reason']);
+const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND state IN (${ACTIVE_STATES}) LIMIT 1`;
+
+/**
+ * Creates jobs in the caller's transaction: checks parents first (a missing parent throws before
+ * anything is written), returns the active holder of a unique key instead of creating a duplicate,
+ * decides continuations against their parent's current state, and writes rows (each with its
+ * creation history entry) and counters in bulk.
+ */
+export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCreateResult['jobs'] {
+  const { conn, now, events } = ctx;
+  const parentStates = readParents(ctx, jobs);
+  const batchStates = new Map<string, JobState>();
+  const batchHolders = new Map<string, { id: string; state: JobState }>();
+  const rows = new RowInserter(conn, JOBS);
+  const results: JobsCreateResult['jobs'] = [];
+  for (const input of jobs) {
+    if (input.uniqueKey !== null) {
+      const holder = batchHolders.get(input.uniqueKey) ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
+      if (holder !== undefined) {
+        results.push({ id: holder.id, created: false, state: holder.state });
+        continue;
+      }
+    }
+    let state: JobState = input.state;
+    let reason = input.reason;
+    if (state === 'awaiting' && input.parentId !== null && input.continueOn !== null) {
+      // A parent earlier in this batch counts with the state it was created in; one later in the batch does not exist yet.
+      const parentState = batchStates.get(input.parentId) ?? parentStates.get(input.parentId);
+      if (parentState !== undefined) {
+        const outcome = continuationOutcome(parentState, input.continueOn);
+        if (outcome === 'release') {
+          state = 'enqueued';
+          reason = `Parent ${input.parentId} already ${parentState}`;
+        } else if (outcome === 'cancel') {
+          state = 'deleted';
+          reason = `Parent ${input.parentId} already ${parentState}; this continuation runs only on ${input.continueOn}`;
+        }
+      }
+    }
+    const finished = state === 'deleted';
+    rows.add(
+      input.id,
+      state,
+      input.queue,
+      input.priority,
+      state === 'enqueued' ? ctx.nextSeq() : 0,
+      input.name,
+      0,
+      input.maxAttempts,
+      0,
+      null,
+      null,
+      null,
+      input.runAt === null ? null : input.runAt.getTime(),
+      now,
+      now,
+      null,
+      finished ? now : null,
+      finished && input.retentionMs !== null ? now + input.retentionMs : null,
+      input.timeoutMs,
+      input.retentionMs,
+      input.uniqueKey,
+      input.parentId,
+      input.continueOn,
+      input.recurringId,
+      null,
+      jsonOrNull(input.backoff),
+      null,
+      null,
+      parametersJson(input.parameters),
+      JSON.stringify(input.args),
+      state,
+      reason,
+    );
+    ctx.created(state, input.queue);
+    if (state === 'enqueued') events.enqueued(input.queue);
+    else if (state === 'scheduled' && input.runAt !== null) events.scheduled(input.runAt.getTime());
+    batchStates.set(input.id, state);
+    if (input.uniqueKey !== null && STATE_FACTS[state].active) batchHolders.set(input.uniqueKey, { id: input.id, state });
+    results.push({ id: input.id, created: true, state });
+  }
+  rows.flush();
+  return results;
+}
+
+/** The current state of every parent outside the batch; throws JobNotFoundError for a missing one. */
+function readParents(ctx: WriteContext, jobs: readonly NewJob[]): Map<string, JobState> {
+  const states = new Map<string, JobState>();
+  let inBatch: Set<string> | null = null;
+  for (const job of jobs) {
+    if (job.parentId === null || states.has(job.parentId)) continue;
+    inBatch ??= new Set(jobs.map((j) => j.id));
+    if (inBatch.has(job.parentId)) continue;
+    const row = ctx.conn.stmt('SELECT state FROM spool_jobs WHERE id = ?').get(job.parentId) as { state: JobState } | undefined;
+    if (row === undefined) throw new JobNotFoundError(job.parentId);
+    states.set(job.parentId, row.state);
+  }
+  return states;
+}

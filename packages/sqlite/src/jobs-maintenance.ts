@@ -1,0 +1,67 @@
+import type { ErrorRecord, JobState } from '@spool/core';
+
+import { EXPIRING_STATES, historyIdsJson, transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+/** Enqueues scheduled jobs that are due, earliest first; reports when the next one is due. */
+export function promoteDueJobs(ctx: WriteContext, limit: number): { promoted: number; nextDueAt: number | null } {
+  const due = ctx.conn
+    .pluck("SELECT id FROM spool_jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?")
+    .all(ctx.now, limit) as string[];
+  for (const id of due) {
+    transition(ctx, { id, from: 'scheduled', to: 'enqueued', reason: 'Due time reached', data: null, serverId: null }, ctx.events);
+  }
+  const next = ctx.conn.pluck("SELECT min(run_at) FROM spool_jobs WHERE state = 'scheduled'").get() as number | null;
+  return { promoted: due.length, nextDueAt: next };
+}
+
+/**
+ * Returns processing jobs whose lease expired to the queue (one more rescue), or fails those that
+ * would exceed `maxRescues` as poison pills. Reads expired leases only, through their index.
+ */
+export function rescueExpiredLeases(ctx: WriteContext, params: { limit: number; maxRescues: number }): { requeued: string[]; failed: string[] } {
+  const expired = ctx.conn
+    .stmt("SELECT id, rescues, server_id FROM spool_jobs WHERE state = 'processing' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?")
+    .all(ctx.now, params.limit) as Array<{ id: string; rescues: number; server_id: string | null }>;
+  const requeued: string[] = [];
+  const failed: string[] = [];
+  for (const job of expired) {
+    const serverId = job.server_id;
+    const rescues = job.rescues + 1;
+    if (rescues > params.maxRescues) {
+      const reason = `Lease expired ${rescues} times: failed as a poison pill`;
+      transition(ctx, { id: job.id, from: 'processing', to: 'failed', reason, data: { serverId }, serverId: null, error: poisonError(rescues) }, ctx.events);
+      failed.push(job.id);
+    } else {
+      const reason = `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`;
+      transition(ctx, { id: job.id, from: 'processing', to: 'enqueued', reason, data: { serverId }, serverId: null, rescued: true }, ctx.events);
+      requeued.push(job.id);
+    }
+  }
+  return { requeued, failed };
+}
+
+/** Removes finished jobs whose expiry has passed, with their history and logs, at most `limit`. */
+export function expireJobs(ctx: WriteContext, limit: number): { deleted: number } {
+  const expired = ctx.conn
+    .stmt(`SELECT id, state, history_ids FROM spool_jobs WHERE expires_at <= ? AND state IN (${EXPIRING_STATES}) ORDER BY expires_at LIMIT ?`)
+    .all(ctx.now, limit) as Array<{ id: string; state: JobState; history_ids: string }>;
+  const history = ctx.conn.stmt('DELETE FROM spool_history WHERE id IN (SELECT value FROM json_each(?))');
+  const logs = ctx.conn.stmt('DELETE FROM spool_logs WHERE job_id = ?');
+  const job = ctx.conn.stmt('DELETE FROM spool_jobs WHERE id = ?');
+  for (const { id, state, history_ids } of expired) {
+    if (history_ids !== '') history.run(historyIdsJson(history_ids));
+    logs.run(id);
+    job.run(id);
+    ctx.removed(state);
+  }
+  return { deleted: expired.length };
+}
+
+function poisonError(rescues: number): ErrorRecord {
+  return {
+    name: 'LeaseExpiredError',
+    code: 'ERR_LEASE_EXPIRED',
+    message: `The job's lease expired ${rescues} times (its server died or stalled each time); failed as a poison pill.`,
+  };
+}

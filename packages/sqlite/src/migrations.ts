@@ -1,0 +1,162 @@
+/** One schema change: applied once, in its own transaction, and recorded in `spool_migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Every schema change, oldest first. Never edit a released migration: add a new one.
+ *
+ * Design notes for version 1 (the README explains them at length):
+ * - Dates are integer milliseconds since the epoch; JSON is TEXT.
+ * - `spool_jobs` keeps hot, small columns first and the JSON payloads last, so reading a job's state
+ *   never walks the overflow pages of large arguments.
+ * - The claim reads `spool_jobs_runnable`, a partial index over enqueued jobs only: finished jobs leave
+ *   the hot index, so a fetch costs the same with 0 or 1,000,000 finished jobs in the table.
+ * - Every index costs pages written on the hot path (a fetch and a completion commit a handful of
+ *   pages each), so indexes are partial and few.
+ * - History lives in its own append-only table, never touched by the claim's reads.
+ * - Counts per state and per queue, and the enqueue sequence, are maintained in the writing
+ *   transaction in one small table (one page written per transaction); the read model never counts
+ *   rows of the jobs table.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE spool_jobs (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  -- Position in the queue, taken from the shared sequence each time the job is (re)enqueued.
+  enqueue_seq INTEGER NOT NULL DEFAULT 0,
+  name TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  rescues INTEGER NOT NULL DEFAULT 0,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  server_id TEXT,
+  run_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  expires_at INTEGER,
+  timeout_ms INTEGER,
+  retention_ms INTEGER,
+  unique_key TEXT,
+  parent_id TEXT,
+  continue_on TEXT,
+  recurring_id TEXT,
+  progress REAL,
+  -- The creation entry of the job's history (at created_at), kept in the row.
+  created_state TEXT NOT NULL,
+  created_reason TEXT NOT NULL,
+  -- Ids of the job's later history entries in spool_history, comma-separated, oldest first.
+  history_ids TEXT NOT NULL DEFAULT '',
+  backoff TEXT,
+  error TEXT,
+  result TEXT,
+  parameters TEXT NOT NULL,
+  args TEXT NOT NULL
+);
+
+-- The claim: runnable jobs only, per queue, higher priority first, then FIFO by (re)enqueue order.
+CREATE INDEX spool_jobs_runnable ON spool_jobs (queue, priority DESC, enqueue_seq) WHERE state = 'enqueued';
+-- The delayed scheduler: due times of scheduled jobs only.
+CREATE INDEX spool_jobs_scheduled ON spool_jobs (run_at) WHERE state = 'scheduled';
+-- The watchdog's scan of expired leases, and the list of processing jobs: processing jobs only.
+CREATE INDEX spool_jobs_leases ON spool_jobs (lease_expires_at) WHERE state = 'processing';
+-- Expiration: only jobs that will be removed.
+CREATE INDEX spool_jobs_expiry ON spool_jobs (expires_at) WHERE expires_at IS NOT NULL;
+-- Dashboard lists of the rare states, newest first. The hot states stay out so the hot path writes
+-- fewer index entries: enqueued jobs are listed through spool_jobs_runnable or the primary key,
+-- processing ones through spool_jobs_leases, succeeded ones (the bulk) through the primary key.
+CREATE INDEX spool_jobs_state ON spool_jobs (state, id) WHERE state IN ('scheduled', 'awaiting', 'failed', 'deleted');
+-- Continuations waiting for a parent.
+CREATE INDEX spool_jobs_awaiting ON spool_jobs (parent_id) WHERE state = 'awaiting';
+-- Unique keys: looked up among active jobs at creation.
+CREATE INDEX spool_jobs_unique ON spool_jobs (unique_key) WHERE unique_key IS NOT NULL;
+
+-- Every state change after creation: an append-only log without a secondary index. A job finds its
+-- entries through its own history_ids, so appending costs one row and no index entry.
+CREATE TABLE spool_history (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  data TEXT,
+  at INTEGER NOT NULL,
+  server_id TEXT
+);
+
+CREATE TABLE spool_logs (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX spool_logs_job ON spool_logs (job_id);
+
+-- Maintained counts and sequences, one small table: 'state:<state>' (jobs per state), 'queue:<name>'
+-- (enqueued jobs per queue) and 'enqueue_seq' (the back of every queue).
+CREATE TABLE spool_counters (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO spool_counters (key, value) VALUES
+  ('enqueue_seq', 0), ('state:scheduled', 0), ('state:enqueued', 0), ('state:awaiting', 0),
+  ('state:processing', 0), ('state:succeeded', 0), ('state:failed', 0), ('state:deleted', 0);
+
+-- Succeeded and failed jobs per hour (ms since the epoch of the hour's start).
+CREATE TABLE spool_hourly_counts (
+  hour INTEGER PRIMARY KEY,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE spool_paused_queues (
+  name TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE spool_recurring (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  cron TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  retention_ms INTEGER,
+  misfire TEXT NOT NULL,
+  paused INTEGER NOT NULL,
+  next_run_at INTEGER,
+  last_run_at INTEGER,
+  last_job_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  args TEXT NOT NULL
+);
+CREATE INDEX spool_recurring_due ON spool_recurring (next_run_at) WHERE paused = 0 AND next_run_at IS NOT NULL;
+
+CREATE TABLE spool_servers (
+  id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  queues TEXT NOT NULL,
+  concurrency INTEGER NOT NULL,
+  job_names TEXT NOT NULL,
+  running INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,229 @@
+import type {
+  HistoryRecord,
+  JobDetails,
+  JobRecord,
+  JobState,
+  JobsListParams,
+  Json,
+  LogLevel,
+  LogRecord,
+  MonitoringApi,
+  QueueRecord,
+  ServerRecord,
+  StatsRecord,
+  TimeSeriesPoint,
+} from '@spool/core';
+import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, isJobState } from '@spool/core';
+
+import type { JobValues } from './job-row.js';
+import { COL, JOB_SELECT, decodeJob } from './job-row.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+import { STATE_INDEXED, STATE_INDEX_TERM, historyIdsJson } from './job-transition.js';
+import { listServers } from './server-store.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const DEFAULT_LOG_LIMIT = 500;
+/** Up to this many enqueued jobs, a list of enqueued jobs reads them all through the runnable index and sorts. */
+const SORT_ENQUEUED_UP_TO = 10_000;
+
+// The oldest enqueued job of a queue without counting it: walk the distinct priorities through the
+// runnable index (one seek each), then take the first job of each priority.
+const OLDEST_ENQUEUED_SQL = `WITH RECURSIVE priorities(p) AS (
+  SELECT (SELECT priority FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue ORDER BY priority DESC LIMIT 1)
+  UNION ALL
+  SELECT (SELECT priority FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue AND priority < priorities.p ORDER BY priority DESC LIMIT 1)
+  FROM priorities WHERE priorities.p IS NOT NULL
+)
+SELECT min((SELECT updated_at FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue AND priority = priorities.p ORDER BY enqueue_seq LIMIT 1))
+FROM priorities WHERE priorities.p IS NOT NULL`;
+
+// Every queue that has held enqueued jobs (it has a counter) or is paused.
+const QUEUES_SQL = `SELECT name, max(enqueued) AS enqueued, max(paused) AS paused FROM (
+  SELECT substr(key, 7) AS name, value AS enqueued, 0 AS paused FROM spool_counters WHERE key > 'queue:' AND key < 'queue;'
+  UNION ALL
+  SELECT name, 0, 1 FROM spool_paused_queues
+) GROUP BY name ORDER BY name`;
+
+/**
+ * The monitoring read model over the SQLite tables. Counts come from the maintained counter tables;
+ * lists are bounded and paged by id through indexes.
+ */
+export class SqliteMonitoring implements MonitoringApi {
+  constructor(private readonly connection: () => Promise<SqliteConnection>) {}
+
+  async stats(): Promise<StatsRecord> {
+    const conn = await this.connection();
+    return conn.read('reading stats', () => {
+      const states = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+      const rows = conn.stmt("SELECT substr(key, 7) AS state, value FROM spool_counters WHERE key > 'state:' AND key < 'state;'").all() as Array<{
+        state: JobState;
+        value: number;
+      }>;
+      for (const row of rows) states[row.state] = row.value;
+      const servers = conn.pluck('SELECT count(*) FROM spool_servers').get() as number;
+      const recurring = conn.pluck('SELECT count(*) FROM spool_recurring').get() as number;
+      return { states, servers, recurring };
+    });
+  }
+
+  async jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const conn = await this.connection();
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: params.limit + 1 };
+    let source = 'spool_jobs';
+    if (params.state !== undefined) {
+      if (!isJobState(params.state)) return { jobs: [], nextCursor: null };
+      const plan = await this.listPlan(conn, params.state);
+      source = plan.source;
+      where.push(plan.term);
+    }
+    if (params.queue !== undefined) {
+      where.push('queue = @queue');
+      values.queue = params.queue;
+    }
+    if (params.name !== undefined) {
+      where.push('name = @name');
+      values.name = params.name;
+    }
+    if (params.search !== undefined) {
+      where.push('(id = @search OR instr(lower(name), @needle) > 0 OR instr(lower(args), @needle) > 0)');
+      values.search = params.search;
+      values.needle = params.search.toLowerCase();
+    }
+    const after = decodeCursor(params.cursor);
+    if (after !== null) {
+      where.push('id < @after');
+      values.after = after;
+    }
+    const sql = `SELECT ${JOB_SELECT} FROM ${source} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+    const rows = (await conn.attempt('listing jobs', () => conn.raw(sql).all(values))) as JobValues[];
+    const page = rows.slice(0, params.limit);
+    const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)![COL.id] as string) : null;
+    return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  /**
+   * How to list jobs of one state, newest first. The state is written as a literal (it is one of the
+   * closed set of states) because SQLite uses a partial index only when the query repeats its
+   * condition. Rare states have their own index; processing jobs are few, read through the lease
+   * index and sorted. Enqueued jobs are read through the runnable index and sorted while they are few,
+   * else by walking the primary key from the newest (`+state` keeps the runnable index out): when many
+   * are enqueued, most of the newest jobs are. Succeeded jobs, the bulk, by the primary key.
+   */
+  private async listPlan(conn: SqliteConnection, state: JobState): Promise<{ source: string; term: string }> {
+    if (STATE_INDEXED.includes(state)) return { source: 'spool_jobs', term: `state = '${state}' AND ${STATE_INDEX_TERM}` };
+    if (state === 'processing') return { source: 'spool_jobs INDEXED BY spool_jobs_leases', term: "state = 'processing'" };
+    if (state === 'enqueued') {
+      const enqueued = (await conn.attempt('reading counts', () =>
+        conn.pluck("SELECT value FROM spool_counters WHERE key = 'state:enqueued'").get(),
+      )) as number;
+      return enqueued <= SORT_ENQUEUED_UP_TO
+        ? { source: 'spool_jobs INDEXED BY spool_jobs_runnable', term: "state = 'enqueued'" }
+        : { source: 'spool_jobs', term: "+state = 'enqueued'" };
+    }
+    return { source: 'spool_jobs', term: `state = '${state}'` };
+  }
+
+  async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
+    const conn = await this.connection();
+    return conn.read('reading job details', () => {
+      const row = conn.raw(`SELECT ${JOB_SELECT} FROM spool_jobs WHERE id = ?`).get(params.id) as JobValues | undefined;
+      if (row === undefined) return null;
+      const created = conn.stmt('SELECT created_state, created_reason, created_at, history_ids FROM spool_jobs WHERE id = ?').get(params.id) as CreatedRow;
+      const history = (
+        created.history_ids === ''
+          ? []
+          : conn.stmt('SELECT * FROM spool_history WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(historyIdsJson(created.history_ids))
+      ) as HistoryRow[];
+      const logs = conn
+        .stmt('SELECT * FROM (SELECT * FROM spool_logs WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id')
+        .all(params.id, params.logLimit ?? DEFAULT_LOG_LIMIT) as LogRow[];
+      const first: HistoryRecord = {
+        jobId: params.id,
+        state: created.created_state,
+        reason: created.created_reason,
+        data: null,
+        at: new Date(created.created_at),
+        serverId: null,
+      };
+      return { job: decodeJob(row), history: [first, ...history.map(decodeHistory)], logs: logs.map(decodeLog) };
+    });
+  }
+
+  async queues(): Promise<QueueRecord[]> {
+    const conn = await this.connection();
+    return conn.read('reading queues', () => {
+      const rows = conn.stmt(QUEUES_SQL).all() as Array<{ name: string; enqueued: number; paused: number }>;
+      return rows.map((row) => {
+        const oldest = row.enqueued > 0 ? (conn.pluck(OLDEST_ENQUEUED_SQL).get({ queue: row.name }) as number | null) : null;
+        return { name: row.name, enqueued: row.enqueued, paused: row.paused === 1, oldestEnqueuedAt: oldest === null ? null : new Date(oldest) };
+      });
+    });
+  }
+
+  async servers(): Promise<ServerRecord[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading servers', () => listServers(conn));
+  }
+
+  async timeSeries(params: { bucket: 'hour' | 'day'; from: Date; to: Date }): Promise<TimeSeriesPoint[]> {
+    const conn = await this.connection();
+    const starts = bucketStarts(params.bucket, params.from, params.to);
+    if (starts.length === 0) return [];
+    const size = params.bucket === 'hour' ? HOUR_MS : DAY_MS;
+    const rows = (await conn.attempt('reading the time series', () =>
+      conn.stmt('SELECT hour, succeeded, failed FROM spool_hourly_counts WHERE hour >= ? AND hour < ? ORDER BY hour').all(starts[0], starts.at(-1)! + size),
+    )) as Array<{ hour: number; succeeded: number; failed: number }>;
+    const points = starts.map((start) => ({ at: new Date(start), succeeded: 0, failed: 0 }));
+    const first = starts[0]!;
+    for (const row of rows) {
+      const point = points[Math.floor((row.hour - first) / size)];
+      if (point === undefined) continue;
+      point.succeeded += row.succeeded;
+      point.failed += row.failed;
+    }
+    return points;
+  }
+}
+
+interface CreatedRow {
+  created_state: JobState;
+  created_reason: string;
+  created_at: number;
+  history_ids: string;
+}
+
+interface HistoryRow {
+  job_id: string;
+  state: JobState;
+  reason: string;
+  data: string | null;
+  at: number;
+  server_id: string | null;
+}
+
+interface LogRow {
+  job_id: string;
+  attempt: number;
+  level: LogLevel;
+  message: string;
+  at: number;
+}
+
+function decodeHistory(row: HistoryRow): HistoryRecord {
+  let data: Json = null;
+  if (row.data !== null) {
+    try {
+      data = JSON.parse(row.data) as Json;
+    } catch {
+      // History data is informational: show the raw text rather than hide the entry.
+      data = row.data;
+    }
+  }
+  return { jobId: row.job_id, state: row.state, reason: row.reason, data, at: new Date(row.at), serverId: row.server_id };
+}
+
+function decodeLog(row: LogRow): LogRecord {
+  return { jobId: row.job_id, attempt: row.attempt, level: row.level, message: row.message, at: new Date(row.at) };
+}

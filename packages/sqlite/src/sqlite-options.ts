@@ -1,0 +1,31 @@
+import { resolveOptions } from '@spool/core';
+
+/** Options of a {@link SqliteStorage}. */
+export interface SqliteStorageOptions {
+  /** Database file path, or ':memory:'. */
+  path: string;
+  /** Wait this long for a lock held by another process before failing (ms or duration string). Default '5s'. */
+  busyTimeout?: number | string;
+  /** Apply pending migrations in init(). Default true. */
+  migrate?: boolean;
+}
+
+/** SQLite storage options after defaults, durations in milliseconds. */
+export interface ResolvedSqliteStorageOptions {
+  path: string;
+  busyTimeout: number;
+  migrate: boolean;
+}
+
+/** Validates SQLite storage options and applies defaults. */
+export function resolveSqliteOptions(options: SqliteStorageOptions): ResolvedSqliteStorageOptions {
+  return resolveOptions<ResolvedSqliteStorageOptions>(
+    {
+      path: { kind: 'string', pattern: /\S/, patternHint: "a file path or ':memory:'" },
+      busyTimeout: { kind: 'duration', default: 5000 },
+      migrate: { kind: 'boolean', default: true },
+    },
+    options,
+    'SQLite storage options',
+  );
+}

@@ -1,0 +1,292 @@
+import type {
+  Clock,
+  FetchedJob,
+  JobClaimParams,
+  JobLeaseExtendParams,
+  JobLeaseExtendResult,
+  JobRecord,
+  JobSetStateParams,
+  JobSetStateResult,
+  JobsCompleteParams,
+  JobsCompleteResult,
+  JobsCreateParams,
+  JobsCreateResult,
+  JobsFetchParams,
+  Json,
+  MonitoringApi,
+  NewLogRecord,
+  RecurringFireParams,
+  RecurringRecord,
+  RecurringUpsert,
+  ServerRecord,
+  Storage,
+  StorageCapabilities,
+  StorageEvent,
+} from '@spool/core';
+import { StorageClosedError, systemClock } from '@spool/core';
+
+import { ChangeWatcher } from './change-watcher.js';
+import type { JobValues } from './job-row.js';
+import { JOB_SELECT, decodeJob } from './job-row.js';
+import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
+import { createJobs } from './jobs-create.js';
+import { claimJob, fetchJobs } from './jobs-fetch.js';
+import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
+import { applyMigrations, requireCurrentSchema } from './migrator.js';
+import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
+import { heartbeat, removeDeadServers, removeServer, setQueuePaused } from './server-store.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import { SqliteMonitoring } from './sqlite-monitoring.js';
+import type { ResolvedSqliteStorageOptions, SqliteStorageOptions } from './sqlite-options.js';
+import { resolveSqliteOptions } from './sqlite-options.js';
+import { WriteContext } from './write-context.js';
+
+/** Test-only hooks of the SQLite storage. */
+export interface SqliteStorageRuntime {
+  clock?: Clock;
+}
+
+/**
+ * Spool's embedded storage: one SQLite file (or `:memory:`), shared safely by several processes.
+ * Every operation is one transaction; writes take the lock first (`BEGIN IMMEDIATE`) and stay short.
+ * Wake-up events reach servers in this process at once and servers in other processes within a
+ * fraction of a second (a cheap check for other connections' commits).
+ */
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite';
+  readonly capabilities: StorageCapabilities;
+  readonly monitoring: MonitoringApi;
+  readonly options: ResolvedSqliteStorageOptions;
+  private readonly clock: Clock;
+  private readonly listeners = new Set<(event: StorageEvent) => void>();
+  private conn: SqliteConnection | null = null;
+  private opening: Promise<SqliteConnection> | null = null;
+  private watcher: ChangeWatcher | null = null;
+  private closed = false;
+
+  constructor(options: SqliteStorageOptions, runtime: SqliteStorageRuntime = {}) {
+    this.options = resolveSqliteOptions(options);
+    this.clock = runtime.clock ?? systemClock;
+    this.capabilities = Object.freeze({
+      multiProcess: true,
+      notifications: 'local',
+      externalTransactions: false,
+      durable: this.options.path !== ':memory:',
+    });
+    this.monitoring = new SqliteMonitoring(() => this.connection());
+  }
+
+  async init(): Promise<void> {
+    await this.connection();
+  }
+
+  async migrate(): Promise<{ applied: number[] }> {
+    const conn = await this.connection(false);
+    return { applied: await applyMigrations(conn, this.clock) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.watcher?.stop();
+    // Let a concurrent opening finish before closing what it opened.
+    await this.opening?.catch(() => undefined);
+    this.conn?.close();
+  }
+
+  async now(): Promise<number> {
+    this.guard();
+    return this.clock.now();
+  }
+
+  subscribe(listener: (event: StorageEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (this.conn !== null) this.watchOthers(this.conn);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.watcher?.stop();
+    };
+  }
+
+  async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
+    return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs)) };
+  }
+
+  async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
+    if (params.limit <= 0 || params.queues.length === 0) return (this.guard(), []);
+    return this.write('fetching jobs', (ctx) => fetchJobs(ctx, params));
+  }
+
+  async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
+    return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
+  }
+
+  async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
+    return this.write('claiming a job', (ctx) => claimJob(ctx, params));
+  }
+
+  async jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult> {
+    return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
+    return this.write('changing a job state', (ctx) => setJobState(ctx, params));
+  }
+
+  async jobGet(params: { id: string }): Promise<JobRecord | null> {
+    const conn = await this.connection();
+    const row = await conn.attempt('reading a job', () => conn.raw(`SELECT ${JOB_SELECT} FROM spool_jobs WHERE id = ?`).get(params.id) as JobValues | undefined);
+    return row === undefined ? null : decodeJob(row);
+  }
+
+  async jobProgressSet(params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
+    return this.write('setting progress', (ctx) => setProgress(ctx, params));
+  }
+
+  async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
+    if (params.entries.length === 0) return this.guard();
+    return this.write('appending logs', (ctx) => appendLogs(ctx, params.entries));
+  }
+
+  async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
+    return this.write('setting a parameter', (ctx) => setParameter(ctx, params));
+  }
+
+  async jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean> {
+    return this.write('setting an expiration', (ctx) => setExpiration(ctx, params));
+  }
+
+  async jobsExpire(params: { limit: number }): Promise<{ deleted: number }> {
+    return this.write('expiring jobs', (ctx) => expireJobs(ctx, params.limit));
+  }
+
+  async scheduledPromoteDue(params: { limit: number }): Promise<{ promoted: number; nextDueAt: number | null }> {
+    return this.write('promoting due jobs', (ctx) => promoteDueJobs(ctx, params.limit));
+  }
+
+  async leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }> {
+    return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
+  }
+
+  async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
+    return this.write('pausing a queue', (ctx) => setQueuePaused(ctx, params.queue, params.paused));
+  }
+
+  async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {
+    return this.write('saving a recurring job', (ctx) => upsertRecurring(ctx, params.recurring));
+  }
+
+  async recurringGet(params: { id: string }): Promise<RecurringRecord | null> {
+    const conn = await this.connection();
+    return conn.attempt('reading a recurring job', () => getRecurring(conn, params.id));
+  }
+
+  async recurringList(params: { limit: number; afterId?: string }): Promise<RecurringRecord[]> {
+    const conn = await this.connection();
+    return conn.attempt('listing recurring jobs', () => listRecurring(conn, params));
+  }
+
+  async recurringRemove(params: { id: string }): Promise<boolean> {
+    return this.write('removing a recurring job', (ctx) => ctx.conn.stmt('DELETE FROM spool_recurring WHERE id = ?').run(params.id).changes > 0);
+  }
+
+  async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {
+    return this.write('pausing a recurring job', (ctx) => pauseRecurring(ctx, params));
+  }
+
+  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading due recurring jobs', () => dueRecurring(conn, this.clock.now(), params.limit));
+  }
+
+  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+    return this.write('firing a recurring job', (ctx) => fireRecurring(ctx, params));
+  }
+
+  async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {
+    return this.write('recording a heartbeat', (ctx) => heartbeat(ctx, params.server));
+  }
+
+  async serverRemove(params: { id: string }): Promise<void> {
+    return this.write('removing a server', (ctx) => removeServer(ctx, params.id));
+  }
+
+  async serversRemoveDead(params: { timeoutMs: number }): Promise<string[]> {
+    return this.write('removing dead servers', (ctx) => removeDeadServers(ctx, params.timeoutMs));
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private guard(): void {
+    if (this.closed) throw new StorageClosedError('sqlite');
+  }
+
+  /** The open connection; the first call opens it and (unless told not to) applies migrations. */
+  private connection(migrate = this.options.migrate): Promise<SqliteConnection> {
+    this.guard();
+    if (this.conn !== null) return Promise.resolve(this.conn);
+    this.opening ??= this.open(migrate).catch((error: unknown) => {
+      this.opening = null;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  private async open(migrate: boolean): Promise<SqliteConnection> {
+    const conn = new SqliteConnection(this.options.path, this.options.busyTimeout);
+    try {
+      await conn.configure();
+      if (migrate) await applyMigrations(conn, this.clock);
+      else await requireCurrentSchema(conn);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    if (this.closed) {
+      conn.close();
+      throw new StorageClosedError('sqlite');
+    }
+    this.conn = conn;
+    if (this.listeners.size > 0) this.watchOthers(conn);
+    return conn;
+  }
+
+  /**
+   * Runs `work` in one write transaction and emits its events after the commit. A busy attempt rolls
+   * back and runs again with a fresh context, so events and counters are never counted twice.
+   */
+  private async write<T>(doing: string, work: (ctx: WriteContext) => T): Promise<T> {
+    this.guard();
+    const conn = this.conn ?? (await this.connection());
+    let ctx: WriteContext | null = null;
+    const result = await conn.write(doing, () => {
+      ctx = new WriteContext(conn, this.clock.now());
+      const value = work(ctx);
+      ctx.flush();
+      return value;
+    });
+    this.emit(ctx!.events.list);
+    return result;
+  }
+
+  private emit(events: readonly StorageEvent[]): void {
+    if (events.length === 0 || this.listeners.size === 0) return;
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          // The write has committed: a failing listener must not make it look failed.
+          process.emitWarning(`A Spool storage event listener threw: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+  }
+
+  private watchOthers(conn: SqliteConnection): void {
+    if (!this.capabilities.durable) return;
+    this.watcher ??= new ChangeWatcher(conn, (events) => this.emit(events));
+    this.watcher.start();
+  }
+}

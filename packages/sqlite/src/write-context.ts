@@ -1,0 +1,112 @@
+import type { JobState, Json } from '@spool/core';
+
+import { EventBatch } from './event-batch.js';
+import { jsonOrNull } from './job-row.js';
+import { InsertShape, RowInserter } from './row-inserter.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+
+const HOUR_MS = 3_600_000;
+const HISTORY = new InsertShape('spool_history', ['id', 'job_id', 'state', 'reason', 'data', 'at', 'server_id']);
+const ADD_COUNTER_SQL =
+  'INSERT INTO spool_counters (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value';
+
+/**
+ * What one write transaction accumulates: its time, its events, its history entries, and the changes
+ * to the maintained counters (per state, per queue, per hour) and sequences. Counters are written
+ * once per transaction by {@link flush}, not once per job; history in multi-row inserts.
+ */
+export class WriteContext {
+  readonly events = new EventBatch();
+  /** Events of operations that must not emit (fetch and claim): gathered, then dropped. */
+  readonly silent = new EventBatch();
+  private readonly counterDeltas = new Map<string, number>();
+  private hourly: { succeeded: number; failed: number } | null = null;
+  private historyRows: RowInserter | null = null;
+  private lastHistoryId: number | null = null;
+  private seq: number | null = null;
+  private seqStart = 0;
+  private awaiting: number | null = null;
+
+  constructor(
+    readonly conn: SqliteConnection,
+    /** The storage clock's time for the whole transaction. */
+    readonly now: number,
+  ) {}
+
+  /** Counts a created job in `state`. */
+  created(state: JobState, queue: string, count = 1): void {
+    this.add(`state:${state}`, count);
+    if (state === 'enqueued') this.add(`queue:${queue}`, count);
+  }
+
+  /** Counts jobs moved from `from` to `to`. */
+  moved(from: JobState, to: JobState, queue: string, count = 1): void {
+    this.add(`state:${from}`, -count);
+    this.add(`state:${to}`, count);
+    if (from === 'enqueued') this.add(`queue:${queue}`, -count);
+    if (to === 'enqueued') this.add(`queue:${queue}`, count);
+    if (to === 'succeeded' || to === 'failed') {
+      this.hourly ??= { succeeded: 0, failed: 0 };
+      this.hourly[to] += count;
+    }
+  }
+
+  /** Counts removed jobs. */
+  removed(state: JobState, count = 1): void {
+    this.add(`state:${state}`, -count);
+  }
+
+  /** Whether any job may be waiting for a parent (no continuation lookups otherwise). */
+  hasAwaiting(): boolean {
+    this.awaiting ??= this.conn.pluck("SELECT value FROM spool_counters WHERE key = 'state:awaiting'").get() as number;
+    return this.awaiting + (this.counterDeltas.get('state:awaiting') ?? 0) > 0;
+  }
+
+  /** The next position at the back of every queue (shared by all processes through the database). */
+  nextSeq(): number {
+    if (this.seq === null) {
+      this.seq = this.seqStart = this.conn.pluck("SELECT value FROM spool_counters WHERE key = 'enqueue_seq'").get() as number;
+    }
+    return ++this.seq;
+  }
+
+  /**
+   * The id of the next history entry. Ids are chosen here (after the largest stored one: no other
+   * writer runs inside this transaction) so that a job row can record them in the same statement
+   * that changes its state. An id taken for a change that did not happen is simply never used.
+   */
+  nextHistoryId(): number {
+    this.lastHistoryId ??= (this.conn.pluck('SELECT max(id) FROM spool_history').get() as number | null) ?? 0;
+    return ++this.lastHistoryId;
+  }
+
+  /** Appends a history entry under an id from {@link nextHistoryId} (written in bulk by {@link flush}). */
+  history(id: number, jobId: string, state: JobState, reason: string, data: Json, serverId: string | null): void {
+    (this.historyRows ??= new RowInserter(this.conn, HISTORY)).add(id, jobId, state, reason, jsonOrNull(data), this.now, serverId);
+  }
+
+  /** Writes the buffered history and the accumulated counters. Runs inside the transaction, just before it commits. */
+  flush(): void {
+    this.historyRows?.flush();
+    if (this.seq !== null && this.seq !== this.seqStart) this.add('enqueue_seq', this.seq - this.seqStart);
+    if (this.counterDeltas.size > 0) {
+      const add = this.conn.stmt(ADD_COUNTER_SQL);
+      for (const [key, delta] of this.counterDeltas) {
+        // A queue's counter is created even by a zero change: the queue then shows in monitoring.
+        if (delta !== 0 || key.startsWith('queue:')) add.run(key, delta);
+      }
+    }
+    if (this.hourly !== null) {
+      this.conn
+        .stmt(
+          `INSERT INTO spool_hourly_counts (hour, succeeded, failed) VALUES (?, ?, ?)
+           ON CONFLICT (hour) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed`,
+        )
+        .run(Math.floor(this.now / HOUR_MS) * HOUR_MS, this.hourly.succeeded, this.hourly.failed);
+    }
+  }
+
+  private add(key: string, delta: number): void {
+    this.counterDeltas.set(key, (this.counterDeltas.get(key) ?? 0) + delta);
+  }
+}
