@@ -62,6 +62,7 @@ export class SqliteStorage implements Storage {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private conn: SqliteConnection | null = null;
   private opening: Promise<SqliteConnection> | null = null;
+  private readying: Promise<SqliteConnection> | null = null;
   private watcher: ChangeWatcher | null = null;
   private closed = false;
 
@@ -82,7 +83,7 @@ export class SqliteStorage implements Storage {
   }
 
   async migrate(): Promise<{ applied: number[] }> {
-    const conn = await this.connection(false);
+    const conn = await this.configured();
     return { applied: await applyMigrations(conn, this.clock) };
   }
 
@@ -91,8 +92,8 @@ export class SqliteStorage implements Storage {
     this.listeners.clear();
     this.watcher?.stop();
     // Let a concurrent opening finish before closing what it opened.
-    await this.opening?.catch(() => undefined);
-    this.conn?.close();
+    const conn = await this.opening?.catch(() => null);
+    conn?.close();
   }
 
   async now(): Promise<number> {
@@ -222,23 +223,40 @@ export class SqliteStorage implements Storage {
     if (this.closed) throw new StorageClosedError('sqlite');
   }
 
-  /** The open connection; the first call opens it and (unless told not to) applies migrations. */
-  private connection(migrate = this.options.migrate): Promise<SqliteConnection> {
+  /** The connection, ready for work: the first call opens it and applies migrations (or checks the schema is current). */
+  private connection(): Promise<SqliteConnection> {
     this.guard();
     if (this.conn !== null) return Promise.resolve(this.conn);
-    this.opening ??= this.open(migrate).catch((error: unknown) => {
+    this.readying ??= this.ready().catch((error: unknown) => {
+      this.readying = null;
+      throw error;
+    });
+    return this.readying;
+  }
+
+  private async ready(): Promise<SqliteConnection> {
+    const conn = await this.configured();
+    if (this.options.migrate) await applyMigrations(conn, this.clock);
+    else await requireCurrentSchema(conn);
+    this.conn = conn;
+    if (this.listeners.size > 0) this.watchOthers(conn);
+    return conn;
+  }
+
+  /** The connection, opened and configured, whatever its schema. */
+  private configured(): Promise<SqliteConnection> {
+    this.guard();
+    this.opening ??= this.open().catch((error: unknown) => {
       this.opening = null;
       throw error;
     });
     return this.opening;
   }
 
-  private async open(migrate: boolean): Promise<SqliteConnection> {
+  private async open(): Promise<SqliteConnection> {
     const conn = new SqliteConnection(this.options.path, this.options.busyTimeout);
     try {
       await conn.configure();
-      if (migrate) await applyMigrations(conn, this.clock);
-      else await requireCurrentSchema(conn);
     } catch (error) {
       conn.close();
       throw error;
@@ -247,8 +265,6 @@ export class SqliteStorage implements Storage {
       conn.close();
       throw new StorageClosedError('sqlite');
     }
-    this.conn = conn;
-    if (this.listeners.size > 0) this.watchOthers(conn);
     return conn;
   }
 
