@@ -45,10 +45,17 @@ export class UuidV7Generator {
     b[6] = 0x70 | ((this.counter >>> 8) & 0x0f);
     b[7] = this.counter & 0xff;
     b[8] = 0x80 | (b[8]! & 0x3f);
-    const hex = b.toString('hex');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    let out = '';
+    for (let i = 0; i < 16; i++) {
+      out += HEX[b[i]!]!;
+      if (i === 3 || i === 5 || i === 7 || i === 9) out += '-';
+    }
+    return out;
   }
 }
+
+/** Two hex digits for every byte value: formatting by table is several times faster than toString('hex'). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
