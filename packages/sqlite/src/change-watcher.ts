@@ -55,7 +55,7 @@ export class ChangeWatcher {
     const events: StorageEvent[] = [];
     const queues = this.conn.pluck(RUNNABLE_QUEUES_SQL).all() as string[];
     if (queues.length > 0) events.push({ type: 'jobs-enqueued', queues });
-    const earliest = this.conn.pluck("SELECT min(run_at) FROM spool_jobs WHERE state = 'scheduled'").get() as number | null;
+    const earliest = this.conn.pluck("SELECT min(run_at) FROM spool_jobs INDEXED BY spool_jobs_scheduled WHERE state = 'scheduled'").get() as number | null;
     if (earliest !== null) events.push({ type: 'jobs-scheduled', earliestRunAt: earliest });
     return events;
   }

@@ -1,7 +1,8 @@
 import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
 import { StorageError, canTransition } from '@spool/core';
 
-import { EXPIRING_STATES, transition } from './job-transition.js';
+import { transition } from './job-transition.js';
+import { EXPIRING_SQL } from './state-sql.js';
 import type { WriteContext } from './write-context.js';
 
 /** Compare-and-set of one job's state for operator actions (delete, requeue, retry). */
@@ -58,7 +59,7 @@ export function setExpiration(ctx: WriteContext, params: { id: string; ttlMs: nu
   const sql =
     params.ttlMs === null
       ? 'UPDATE spool_jobs SET retention_ms = NULL, expires_at = NULL WHERE id = ?'
-      : `UPDATE spool_jobs SET retention_ms = ?, expires_at = CASE WHEN state IN (${EXPIRING_STATES}) THEN ? ELSE NULL END WHERE id = ?`;
+      : `UPDATE spool_jobs SET retention_ms = ?, expires_at = CASE WHEN ${EXPIRING_SQL} THEN ? ELSE NULL END WHERE id = ?`;
   const statement = ctx.conn.stmt(sql);
   const info = params.ttlMs === null ? statement.run(params.id) : statement.run(params.ttlMs, ctx.now + params.ttlMs, params.id);
   return info.changes > 0;

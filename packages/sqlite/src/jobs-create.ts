@@ -2,14 +2,14 @@ import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
 import { JobNotFoundError, STATE_FACTS, continuationOutcome } from '@spool/core';
 
 import { JOB_COLUMNS, jsonOrNull, parametersJson } from './job-row.js';
-import { ACTIVE_STATES } from './job-transition.js';
+import { ACTIVE_SQL } from './state-sql.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { WriteContext } from './write-context.js';
 
 // The creation entry of a job's history is kept in its row (initial state and reason, at created_at)
 // rather than in spool_history: enqueueing writes one row per job, not two.
 const JOBS = new InsertShape('spool_jobs', [...JOB_COLUMNS, 'created_state', 'created_reason']);
-const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND state IN (${ACTIVE_STATES}) LIMIT 1`;
+const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND ${ACTIVE_SQL} LIMIT 1`;
 
 /**
  * Creates jobs in the caller's transaction: checks parents first (a missing parent throws before

@@ -18,7 +18,7 @@ import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, isJobState } from
 import type { JobValues } from './job-row.js';
 import { COL, JOB_SELECT, decodeJob } from './job-row.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-import { STATE_INDEXED, STATE_INDEX_TERM, historyIdsJson } from './job-transition.js';
+import { historyIdsJson } from './job-transition.js';
 import { listServers } from './server-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -30,12 +30,12 @@ const SORT_ENQUEUED_UP_TO = 10_000;
 // The oldest enqueued job of a queue without counting it: walk the distinct priorities through the
 // runnable index (one seek each), then take the first job of each priority.
 const OLDEST_ENQUEUED_SQL = `WITH RECURSIVE priorities(p) AS (
-  SELECT (SELECT priority FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue ORDER BY priority DESC LIMIT 1)
+  SELECT (SELECT priority FROM spool_jobs INDEXED BY spool_jobs_runnable WHERE state = 'enqueued' AND queue = @queue ORDER BY priority DESC LIMIT 1)
   UNION ALL
-  SELECT (SELECT priority FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue AND priority < priorities.p ORDER BY priority DESC LIMIT 1)
+  SELECT (SELECT priority FROM spool_jobs INDEXED BY spool_jobs_runnable WHERE state = 'enqueued' AND queue = @queue AND priority < priorities.p ORDER BY priority DESC LIMIT 1)
   FROM priorities WHERE priorities.p IS NOT NULL
 )
-SELECT min((SELECT updated_at FROM spool_jobs WHERE state = 'enqueued' AND queue = @queue AND priority = priorities.p ORDER BY enqueue_seq LIMIT 1))
+SELECT min((SELECT updated_at FROM spool_jobs INDEXED BY spool_jobs_runnable WHERE state = 'enqueued' AND queue = @queue AND priority = priorities.p ORDER BY enqueue_seq LIMIT 1))
 FROM priorities WHERE priorities.p IS NOT NULL`;
 
 // Every queue that has held enqueued jobs (it has a counter) or is paused.
@@ -105,14 +105,13 @@ export class SqliteMonitoring implements MonitoringApi {
 
   /**
    * How to list jobs of one state, newest first. The state is written as a literal (it is one of the
-   * closed set of states) because SQLite uses a partial index only when the query repeats its
-   * condition. Rare states have their own index; processing jobs are few, read through the lease
-   * index and sorted. Enqueued jobs are read through the runnable index and sorted while they are few,
+   * closed set of states) because SQLite uses a partial index only when the query's condition implies
+   * the index's. Rare states have their own index, which `state = '<rare state>'` selects; processing
+   * jobs are few, read through the lease index and sorted. Enqueued jobs are read through the runnable index and sorted while they are few,
    * else by walking the primary key from the newest (`+state` keeps the runnable index out): when many
    * are enqueued, most of the newest jobs are. Succeeded jobs, the bulk, by the primary key.
    */
   private async listPlan(conn: SqliteConnection, state: JobState): Promise<{ source: string; term: string }> {
-    if (STATE_INDEXED.includes(state)) return { source: 'spool_jobs', term: `state = '${state}' AND ${STATE_INDEX_TERM}` };
     if (state === 'processing') return { source: 'spool_jobs INDEXED BY spool_jobs_leases', term: "state = 'processing'" };
     if (state === 'enqueued') {
       const enqueued = (await conn.attempt('reading counts', () =>
