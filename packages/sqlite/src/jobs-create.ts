@@ -1,14 +1,40 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
 import { JobNotFoundError, STATE_FACTS, continuationOutcome } from '@spool/core';
 
-import { JOB_COLUMNS, jsonOrNull, parametersJson } from './job-row.js';
+import { jsonOrNull, parametersJson } from './job-row.js';
 import { ACTIVE_SQL } from './state-sql.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { WriteContext } from './write-context.js';
 
 // The creation entry of a job's history is kept in its row (initial state and reason, at created_at)
 // rather than in spool_history: enqueueing writes one row per job, not two.
-const JOBS = new InsertShape('spool_jobs', [...JOB_COLUMNS, 'created_state', 'created_reason']);
+// Columns a new job always starts with (attempt 0, no lease, no result...) are left to their defaults:
+// fewer values to bind per row.
+const JOBS = new InsertShape('spool_jobs', [
+  'id',
+  'state',
+  'queue',
+  'priority',
+  'enqueue_seq',
+  'name',
+  'max_attempts',
+  'run_at',
+  'created_at',
+  'updated_at',
+  'finished_at',
+  'expires_at',
+  'timeout_ms',
+  'retention_ms',
+  'unique_key',
+  'parent_id',
+  'continue_on',
+  'recurring_id',
+  'backoff',
+  'parameters',
+  'args',
+  'created_state',
+  'created_reason',
+]);
 const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND ${ACTIVE_SQL} LIMIT 1`;
 
 /**
@@ -20,7 +46,8 @@ const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ?
 export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCreateResult['jobs'] {
   const { conn, now, events } = ctx;
   const parentStates = readParents(ctx, jobs);
-  const batchStates = new Map<string, JobState>();
+  // States of the jobs created so far, for continuations of parents in the same batch (if any).
+  const batchStates = parentStates === null ? null : new Map<string, JobState>();
   const batchHolders = new Map<string, { id: string; state: JobState }>();
   const rows = new RowInserter(conn, JOBS);
   const results: JobsCreateResult['jobs'] = [];
@@ -36,7 +63,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
     let reason = input.reason;
     if (state === 'awaiting' && input.parentId !== null && input.continueOn !== null) {
       // A parent earlier in this batch counts with the state it was created in; one later in the batch does not exist yet.
-      const parentState = batchStates.get(input.parentId) ?? parentStates.get(input.parentId);
+      const parentState = batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId);
       if (parentState !== undefined) {
         const outcome = continuationOutcome(parentState, input.continueOn);
         if (outcome === 'release') {
@@ -56,16 +83,10 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
       input.priority,
       state === 'enqueued' ? ctx.nextSeq() : 0,
       input.name,
-      0,
       input.maxAttempts,
-      0,
-      null,
-      null,
-      null,
       input.runAt === null ? null : input.runAt.getTime(),
       now,
       now,
-      null,
       finished ? now : null,
       finished && input.retentionMs !== null ? now + input.retentionMs : null,
       input.timeoutMs,
@@ -74,10 +95,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
       input.parentId,
       input.continueOn,
       input.recurringId,
-      null,
       jsonOrNull(input.backoff),
-      null,
-      null,
       parametersJson(input.parameters),
       JSON.stringify(input.args),
       state,
@@ -86,7 +104,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
     ctx.created(state, input.queue);
     if (state === 'enqueued') events.enqueued(input.queue);
     else if (state === 'scheduled' && input.runAt !== null) events.scheduled(input.runAt.getTime());
-    batchStates.set(input.id, state);
+    batchStates?.set(input.id, state);
     if (input.uniqueKey !== null && STATE_FACTS[state].active) batchHolders.set(input.uniqueKey, { id: input.id, state });
     results.push({ id: input.id, created: true, state });
   }
@@ -94,12 +112,17 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
   return results;
 }
 
-/** The current state of every parent outside the batch; throws JobNotFoundError for a missing one. */
-function readParents(ctx: WriteContext, jobs: readonly NewJob[]): Map<string, JobState> {
-  const states = new Map<string, JobState>();
+/**
+ * The current state of every parent outside the batch (null when no job has a parent); throws
+ * JobNotFoundError for a missing one.
+ */
+function readParents(ctx: WriteContext, jobs: readonly NewJob[]): Map<string, JobState> | null {
+  let states: Map<string, JobState> | null = null;
   let inBatch: Set<string> | null = null;
   for (const job of jobs) {
-    if (job.parentId === null || states.has(job.parentId)) continue;
+    if (job.parentId === null) continue;
+    states ??= new Map<string, JobState>();
+    if (states.has(job.parentId)) continue;
     inBatch ??= new Set(jobs.map((j) => j.id));
     if (inBatch.has(job.parentId)) continue;
     const row = ctx.conn.stmt('SELECT state FROM spool_jobs WHERE id = ?').get(job.parentId) as { state: JobState } | undefined;

@@ -19,7 +19,8 @@ export class WriteContext {
   readonly events = new EventBatch();
   /** Events of operations that must not emit (fetch and claim): gathered, then dropped. */
   readonly silent = new EventBatch();
-  private readonly counterDeltas = new Map<string, number>();
+  private readonly stateDeltas = new Map<JobState, number>();
+  private readonly queueDeltas = new Map<string, number>();
   private hourly: { succeeded: number; failed: number } | null = null;
   private historyRows: RowInserter | null = null;
   private lastHistoryId: number | null = null;
@@ -35,16 +36,16 @@ export class WriteContext {
 
   /** Counts a created job in `state`. */
   created(state: JobState, queue: string, count = 1): void {
-    this.add(`state:${state}`, count);
-    if (state === 'enqueued') this.add(`queue:${queue}`, count);
+    this.addState(state, count);
+    if (state === 'enqueued') this.addQueue(queue, count);
   }
 
   /** Counts jobs moved from `from` to `to`. */
   moved(from: JobState, to: JobState, queue: string, count = 1): void {
-    this.add(`state:${from}`, -count);
-    this.add(`state:${to}`, count);
-    if (from === 'enqueued') this.add(`queue:${queue}`, -count);
-    if (to === 'enqueued') this.add(`queue:${queue}`, count);
+    this.addState(from, -count);
+    this.addState(to, count);
+    if (from === 'enqueued') this.addQueue(queue, -count);
+    if (to === 'enqueued') this.addQueue(queue, count);
     if (to === 'succeeded' || to === 'failed') {
       this.hourly ??= { succeeded: 0, failed: 0 };
       this.hourly[to] += count;
@@ -53,13 +54,13 @@ export class WriteContext {
 
   /** Counts removed jobs. */
   removed(state: JobState, count = 1): void {
-    this.add(`state:${state}`, -count);
+    this.addState(state, -count);
   }
 
   /** Whether any job may be waiting for a parent (no continuation lookups otherwise). */
   hasAwaiting(): boolean {
     this.awaiting ??= this.conn.pluck("SELECT value FROM spool_counters WHERE key = 'state:awaiting'").get() as number;
-    return this.awaiting + (this.counterDeltas.get('state:awaiting') ?? 0) > 0;
+    return this.awaiting + (this.stateDeltas.get('awaiting') ?? 0) > 0;
   }
 
   /** The next position at the back of every queue (shared by all processes through the database). */
@@ -88,14 +89,11 @@ export class WriteContext {
   /** Writes the buffered history and the accumulated counters. Runs inside the transaction, just before it commits. */
   flush(): void {
     this.historyRows?.flush();
-    if (this.seq !== null && this.seq !== this.seqStart) this.add('enqueue_seq', this.seq - this.seqStart);
-    if (this.counterDeltas.size > 0) {
-      const add = this.conn.stmt(ADD_COUNTER_SQL);
-      for (const [key, delta] of this.counterDeltas) {
-        // A queue's counter is created even by a zero change: the queue then shows in monitoring.
-        if (delta !== 0 || key.startsWith('queue:')) add.run(key, delta);
-      }
-    }
+    const add = this.conn.stmt(ADD_COUNTER_SQL);
+    if (this.seq !== null && this.seq !== this.seqStart) add.run('enqueue_seq', this.seq - this.seqStart);
+    for (const [state, delta] of this.stateDeltas) if (delta !== 0) add.run(`state:${state}`, delta);
+    // A queue's counter is created even by a zero change: the queue then shows in monitoring.
+    for (const [queue, delta] of this.queueDeltas) add.run(`queue:${queue}`, delta);
     if (this.hourly !== null) {
       this.conn
         .stmt(
@@ -106,7 +104,11 @@ export class WriteContext {
     }
   }
 
-  private add(key: string, delta: number): void {
-    this.counterDeltas.set(key, (this.counterDeltas.get(key) ?? 0) + delta);
+  private addState(state: JobState, delta: number): void {
+    this.stateDeltas.set(state, (this.stateDeltas.get(state) ?? 0) + delta);
+  }
+
+  private addQueue(queue: string, delta: number): void {
+    this.queueDeltas.set(queue, (this.queueDeltas.get(queue) ?? 0) + delta);
   }
 }
