@@ -84,7 +84,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
       state === 'enqueued' ? ctx.nextSeq() : 0,
       input.name,
       input.maxAttempts,
-      input.runAt === null ? null : input.runAt.getTime(),
+      input.runAt === null ? null : new Date(input.runAt).getTime(),
       now,
       now,
       finished ? now : null,
@@ -103,7 +103,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
     );
     ctx.created(state, input.queue);
     if (state === 'enqueued') events.enqueued(input.queue);
-    else if (state === 'scheduled' && input.runAt !== null) events.scheduled(input.runAt.getTime());
+    else if (state === 'scheduled' && input.runAt !== null) events.scheduled(new Date(input.runAt).getTime());
     batchStates?.set(input.id, state);
     if (input.uniqueKey !== null && STATE_FACTS[state].active) batchHolders.set(input.uniqueKey, { id: input.id, state });
     results.push({ id: input.id, created: true, state });

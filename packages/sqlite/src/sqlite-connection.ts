@@ -129,7 +129,7 @@ export class SqliteConnection {
 
   /** The database's change counter: it moves when another connection commits. */
   dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.pluck('PRAGMA data_version').get() as number;
   }
 
   /** Closes the connection; statements become unusable. Idempotent. */

@@ -57,6 +57,7 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly capabilities: StorageCapabilities;
   readonly monitoring: MonitoringApi;
+  /** The options after defaults (`busyTimeout` in milliseconds). */
   readonly options: ResolvedSqliteStorageOptions;
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
@@ -111,15 +112,26 @@ export class SqliteStorage implements Storage {
   }
 
   async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
+    if (params.jobs.length === 0) {
+      this.guard();
+      return { jobs: [] };
+    }
     return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs)) };
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
-    if (params.limit <= 0 || params.queues.length === 0) return (this.guard(), []);
+    if (params.limit <= 0 || params.queues.length === 0) {
+      this.guard();
+      return [];
+    }
     return this.write('fetching jobs', (ctx) => fetchJobs(ctx, params));
   }
 
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
+    if (params.completions.length === 0) {
+      this.guard();
+      return { results: [] };
+    }
     return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
   }
 
@@ -128,6 +140,10 @@ export class SqliteStorage implements Storage {
   }
 
   async jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult> {
+    if (params.leases.length === 0) {
+      this.guard();
+      return { lost: [] };
+    }
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
   }
 
@@ -146,7 +162,10 @@ export class SqliteStorage implements Storage {
   }
 
   async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
-    if (params.entries.length === 0) return this.guard();
+    if (params.entries.length === 0) {
+      this.guard();
+      return;
+    }
     return this.write('appending logs', (ctx) => appendLogs(ctx, params.entries));
   }
 
