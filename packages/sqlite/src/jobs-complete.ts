@@ -17,23 +17,27 @@ export function completeJobs(ctx: WriteContext, params: JobsCompleteParams): Job
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {
-  const base = { id: completion.id, from: 'processing', leaseToken: completion.leaseToken, serverId, reason: completion.outcome.reason } as const;
-  const outcome = completion.outcome;
+  // Object literals, not spreads of a common base: this runs once per completed job.
+  const { id, leaseToken, outcome } = completion;
   switch (outcome.state) {
     case 'succeeded':
-      return { ...base, to: 'succeeded', data: null, result: outcome.result };
+      return { id, from: 'processing', to: 'succeeded', leaseToken, serverId, reason: outcome.reason, data: null, result: outcome.result };
     case 'failed':
-      return { ...base, to: 'failed', data: { error: errorData(outcome.error) }, error: outcome.error };
+      return { id, from: 'processing', to: 'failed', leaseToken, serverId, reason: outcome.reason, data: { error: errorData(outcome.error) }, error: outcome.error };
     case 'scheduled':
       return {
-        ...base,
+        id,
+        from: 'processing',
         to: 'scheduled',
+        leaseToken,
+        serverId,
+        reason: outcome.reason,
         data: { error: errorData(outcome.error), runAt: outcome.runAt.toISOString() },
         runAt: outcome.runAt.getTime(),
         error: outcome.error,
       };
     case 'enqueued':
-      return { ...base, to: 'enqueued', data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
+      return { id, from: 'processing', to: 'enqueued', leaseToken, serverId, reason: outcome.reason, data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
     default: {
       const never: never = outcome;
       return never;
