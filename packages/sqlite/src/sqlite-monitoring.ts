@@ -16,7 +16,7 @@ import type {
 import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, isJobState } from '@spool/core';
 
 import type { JobValues } from './job-row.js';
-import { COL, JOB_SELECT, decodeJob } from './job-row.js';
+import { COL, JOB_COLUMNS, JOB_SELECT, decodeJob } from './job-row.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { historyIdsJson } from './job-transition.js';
 import { listServers } from './server-store.js';
@@ -37,6 +37,10 @@ const OLDEST_ENQUEUED_SQL = `WITH RECURSIVE priorities(p) AS (
 )
 SELECT min((SELECT updated_at FROM spool_jobs INDEXED BY spool_jobs_runnable WHERE state = 'enqueued' AND queue = @queue AND priority = priorities.p ORDER BY enqueue_seq LIMIT 1))
 FROM priorities WHERE priorities.p IS NOT NULL`;
+
+// A job with its creation history entry and the ids of its later ones, after the JOB_SELECT columns.
+const DETAILS_SQL = `SELECT ${JOB_SELECT}, created_state, created_reason, history_ids FROM spool_jobs WHERE id = ?`;
+const CREATED = JOB_COLUMNS.length;
 
 // Every queue that has held enqueued jobs (it has a counter) or is paused.
 const QUEUES_SQL = `SELECT name, max(enqueued) AS enqueued, max(paused) AS paused FROM (
@@ -107,9 +111,10 @@ export class SqliteMonitoring implements MonitoringApi {
    * How to list jobs of one state, newest first. The state is written as a literal (it is one of the
    * closed set of states) because SQLite uses a partial index only when the query's condition implies
    * the index's. Rare states have their own index, which `state = '<rare state>'` selects; processing
-   * jobs are few, read through the lease index and sorted. Enqueued jobs are read through the runnable index and sorted while they are few,
-   * else by walking the primary key from the newest (`+state` keeps the runnable index out): when many
-   * are enqueued, most of the newest jobs are. Succeeded jobs, the bulk, by the primary key.
+   * jobs are few, read through the lease index and sorted. Enqueued jobs are read through the runnable
+   * index and sorted while they are few, else by walking the primary key from the newest (`+state`
+   * keeps the runnable index out): when many are enqueued, most of the newest jobs are. Succeeded jobs,
+   * the bulk, by the primary key.
    */
   private async listPlan(conn: SqliteConnection, state: JobState): Promise<{ source: string; term: string }> {
     if (state === 'processing') return { source: 'spool_jobs INDEXED BY spool_jobs_leases', term: "state = 'processing'" };
@@ -127,23 +132,22 @@ export class SqliteMonitoring implements MonitoringApi {
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
     const conn = await this.connection();
     return conn.read('reading job details', () => {
-      const row = conn.raw(`SELECT ${JOB_SELECT} FROM spool_jobs WHERE id = ?`).get(params.id) as JobValues | undefined;
+      const row = conn.raw(DETAILS_SQL).get(params.id) as JobValues | undefined;
       if (row === undefined) return null;
-      const created = conn.stmt('SELECT created_state, created_reason, created_at, history_ids FROM spool_jobs WHERE id = ?').get(params.id) as CreatedRow;
+      const historyIds = row[CREATED + 2] as string;
       const history = (
-        created.history_ids === ''
-          ? []
-          : conn.stmt('SELECT * FROM spool_history WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(historyIdsJson(created.history_ids))
+        historyIds === '' ? [] : conn.stmt('SELECT * FROM spool_history WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(historyIdsJson(historyIds))
       ) as HistoryRow[];
       const logs = conn
         .stmt('SELECT * FROM (SELECT * FROM spool_logs WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id')
         .all(params.id, params.logLimit ?? DEFAULT_LOG_LIMIT) as LogRow[];
+      // The creation entry lives in the job's row.
       const first: HistoryRecord = {
         jobId: params.id,
-        state: created.created_state,
-        reason: created.created_reason,
+        state: row[CREATED] as JobState,
+        reason: row[CREATED + 1] as string,
         data: null,
-        at: new Date(created.created_at),
+        at: new Date(row[COL.created_at] as number),
         serverId: null,
       };
       return { job: decodeJob(row), history: [first, ...history.map(decodeHistory)], logs: logs.map(decodeLog) };
@@ -184,13 +188,6 @@ export class SqliteMonitoring implements MonitoringApi {
     }
     return points;
   }
-}
-
-interface CreatedRow {
-  created_state: JobState;
-  created_reason: string;
-  created_at: number;
-  history_ids: string;
 }
 
 interface HistoryRow {
