@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import type { Spool } from '../client/spool.js';
-import { JobCancelledError, ShutdownError } from '../errors.js';
+import { JobCancelledError, LeaseLostError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
 import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -131,6 +131,9 @@ export class Server {
   }
 
   private startJob(job: FetchedJob): void {
+    // The same job fetched again while an earlier run is still here: that run's lease expired and
+    // the job was rescued (possibly by this very server). The earlier run no longer owns it.
+    this.running.get(job.id)?.abort('lease-lost', new LeaseLostError());
     const running = new RunningJob(job);
     this.running.set(job.id, running);
     this.events.emit('job:started', { job });
@@ -148,7 +151,7 @@ export class Server {
   private async finish(running: RunningJob, outcome: CompletionOutcome | null): Promise<void> {
     const { job } = running;
     // Leave the running set before recording, so this server's own state event is not a cancellation.
-    this.running.delete(job.id);
+    if (this.running.get(job.id) === running) this.running.delete(job.id);
     if (!this.stopping) this.fetchLoop.wake();
     if (outcome === null) {
       this.events.emit('job:abandoned', { job, reason: running.cause ?? 'unknown' });
