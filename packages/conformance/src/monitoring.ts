@@ -4,7 +4,7 @@ import type { JobRecord, JobsListParams } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
 import type { Harness } from './harness.js';
-import { LEASE_MS, RETENTION_MS, testError, useHarness } from './harness.js';
+import { LEASE_MS, RETENTION_MS, SERVER, testError, useHarness } from './harness.js';
 import { listAllJobs } from './list-all-jobs.js';
 
 const HOUR = 3_600_000;
@@ -123,6 +123,30 @@ export function monitoringTests(target: ConformanceTarget): void {
       expect((await page(h, { search: 'nowhere-to-be-found' })).ids).toEqual([]);
       expect((await page(h, { search: 'bob', state: 'succeeded' })).ids).toEqual([]);
       expect((await page(h, { search: h.ids.next() })).ids).toEqual([]);
+    });
+
+    it('filters by a creation-time window, both ends included', async () => {
+      const [early] = await h.create({});
+      h.clock.advance(60_000);
+      const windowStart = new Date(h.clock.now());
+      const [inside] = await h.create({});
+      h.clock.advance(60_000);
+      const windowEnd = new Date(h.clock.now());
+      const [atEnd] = await h.create({});
+      h.clock.advance(1);
+      const [late] = await h.create({});
+      expect((await page(h, { from: windowStart, to: windowEnd })).ids).toEqual([atEnd, inside]);
+      expect((await page(h, { from: windowStart })).ids).toEqual([late, atEnd, inside]);
+      expect((await page(h, { to: windowStart })).ids).toEqual([inside, early]);
+    });
+
+    it('filters by the server that holds the lease', async () => {
+      const mine = await h.running({});
+      const [waiting] = await h.create({});
+      const theirs = (await h.storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'server-2', leaseMs: 30_000 }))[0]!;
+      expect(waiting).toBe(theirs.id);
+      expect((await page(h, { serverId: SERVER })).ids).toEqual([mine.id]);
+      expect((await page(h, { serverId: 'server-2', state: 'processing' })).ids).toEqual([theirs.id]);
     });
 
     it('pages through every job by cursor without duplicates or gaps', async () => {

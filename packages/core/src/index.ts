@@ -22,7 +22,7 @@ export type * from './storage/contract.js';
 export type { StorageCapabilities } from './storage/capabilities.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type { MemoryStorageRuntime } from './storage/memory/memory-storage.js';
-export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS } from './storage/monitoring-helpers.js';
+export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS, lowerIdAt, idRange } from './storage/monitoring-helpers.js';
 export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
 export { CronSchedule, isValidTimeZone } from './cron/cron-schedule.js';

@@ -13,7 +13,7 @@ import type {
   StatsRecord,
   TimeSeriesPoint,
 } from '@spool/core';
-import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, isJobState } from '@spool/core';
+import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeJob } from './job-row.js';
@@ -94,6 +94,19 @@ export class SqliteMonitoring implements MonitoringApi {
       where.push('(id = @search OR instr(lower(name), @needle) > 0 OR instr(lower(args), @needle) > 0)');
       values.search = params.search;
       values.needle = params.search.toLowerCase();
+    }
+    if (params.serverId !== undefined) {
+      where.push('server_id = @serverId');
+      values.serverId = params.serverId;
+    }
+    const range = idRange(params.from, params.to);
+    if (range.min !== null) {
+      where.push('id >= @min');
+      values.min = range.min;
+    }
+    if (range.max !== null) {
+      where.push('id < @max');
+      values.max = range.max;
     }
     const after = decodeCursor(params.cursor);
     if (after !== null) {

@@ -253,6 +253,12 @@ export interface JobsListParams {
   name?: string;
   /** Matches a job id exactly, or a substring of the name or the arguments' JSON. */
   search?: string;
+  /** Only jobs created at or after this time. (Ids are time-ordered, so this is an id range.) */
+  from?: Date;
+  /** Only jobs created at or before this time. */
+  to?: Date;
+  /** Only jobs whose lease this server holds (or held last). */
+  serverId?: string;
   limit: number;
   cursor?: string | null;
 }

@@ -29,3 +29,17 @@ export function bucketStarts(bucket: 'hour' | 'day', from: Date, to: Date): numb
   }
   return starts;
 }
+
+/**
+ * The smallest UUIDv7 made at `ms`: every id made at or after that millisecond sorts at or after it,
+ * so a creation-time window is an id range (`id >= lowerIdAt(from)`, `id < lowerIdAt(to + 1)`).
+ */
+export function lowerIdAt(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}
+
+/** The id bounds of a creation-time window: `id >= min` and `id < max` (either may be absent). */
+export function idRange(from?: Date, to?: Date): { min: string | null; max: string | null } {
+  return { min: from ? lowerIdAt(from.getTime()) : null, max: to ? lowerIdAt(to.getTime() + 1) : null };
+}

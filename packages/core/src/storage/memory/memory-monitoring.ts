@@ -1,6 +1,6 @@
 import type { JobRecord, QueueRecord, ServerRecord } from '../../job/records.js';
 import type { JobDetails, JobsListParams, MonitoringApi, StatsRecord, TimeSeriesPoint } from '../contract.js';
-import { bucketStarts, decodeCursor, encodeCursor, matchesSearch } from '../monitoring-helpers.js';
+import { bucketStarts, decodeCursor, encodeCursor, idRange, matchesSearch } from '../monitoring-helpers.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
 import { toRecord } from './memory-state.js';
 
@@ -19,13 +19,17 @@ export class MemoryMonitoring implements MonitoringApi {
   async jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
     this.guard();
     const after = decodeCursor(params.cursor);
+    const range = idRange(params.from, params.to);
     const matching = [...this.state.jobs.values()]
       .filter(
         (job) =>
           (params.state === undefined || job.state === params.state) &&
           (params.queue === undefined || job.queue === params.queue) &&
           (params.name === undefined || job.name === params.name) &&
-          (params.search === undefined || matchesSearch(job, params.search)),
+          (params.search === undefined || matchesSearch(job, params.search)) &&
+          (params.serverId === undefined || job.serverId === params.serverId) &&
+          (range.min === null || job.id >= range.min) &&
+          (range.max === null || job.id < range.max),
       )
       .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .filter((job) => after === null || job.id < after);
