@@ -2,7 +2,7 @@ import type { JobRecord, QueueRecord, ServerRecord } from '../../job/records.js'
 import type { JobDetails, JobsListParams, MonitoringApi, StatsRecord, TimeSeriesPoint } from '../contract.js';
 import { bucketStarts, decodeCursor, encodeCursor, idRange, matchesSearch } from '../monitoring-helpers.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
-import { toRecord } from './memory-state.js';
+import { enqueuedIn, toRecord } from './memory-state.js';
 
 /** The monitoring read model over a memory storage's maps. */
 export class MemoryMonitoring implements MonitoringApi {
@@ -53,7 +53,7 @@ export class MemoryMonitoring implements MonitoringApi {
     this.guard();
     const names = new Set([...this.state.enqueued.keys(), ...this.state.pausedQueues]);
     return [...names].sort().map((name) => {
-      const jobs = [...(this.state.enqueued.get(name)?.values() ?? [])];
+      const jobs = [...enqueuedIn(this.state, name)];
       let oldest: number | null = null;
       for (const job of jobs) {
         const at = job.updatedAt.getTime();

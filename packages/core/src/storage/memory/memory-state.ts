@@ -5,8 +5,6 @@ import { JOB_STATES } from '../../states/states.js';
 /** A job as the memory storage keeps it. */
 export interface MemoryJob extends JobRecord {
   leaseToken: string | null;
-  /** Position in the queue: set each time the job is enqueued, so a requeue goes to the back. */
-  enqueueSeq: number;
   history: HistoryRecord[];
   logs: LogRecord[];
 }
@@ -14,8 +12,11 @@ export interface MemoryJob extends JobRecord {
 /** All data of one memory storage. Plain maps: the memory storage is single-process by nature. */
 export class MemoryState {
   readonly jobs = new Map<string, MemoryJob>();
-  /** Enqueued jobs per queue. */
-  readonly enqueued = new Map<string, Map<string, MemoryJob>>();
+  /**
+   * Enqueued jobs per queue, then per priority, each in (re)enqueue order: a Map keeps insertion
+   * order, and a requeue deletes and re-inserts, so iteration order is queue order.
+   */
+  readonly enqueued = new Map<string, Map<number, Map<string, MemoryJob>>>();
   readonly scheduled = new Map<string, MemoryJob>();
   readonly processing = new Map<string, MemoryJob>();
   /** Active jobs by unique key. */
@@ -28,16 +29,20 @@ export class MemoryState {
   readonly pausedQueues = new Set<string>();
   readonly recurring = new Map<string, RecurringRecord>();
   readonly servers = new Map<string, ServerRecord>();
-  enqueueSeq = 0;
 }
 
 /** A copy of a job as a record, safe to hand out (no shared mutable state). */
 export function toRecord(job: MemoryJob): JobRecord {
-  const { leaseToken: _lease, enqueueSeq: _seq, history: _history, logs: _logs, ...record } = job;
+  const { leaseToken: _lease, history: _history, logs: _logs, ...record } = job;
   return structuredClone(record);
 }
 
 /** A copy of a job with its lease token, as a fetch returns it. */
 export function toFetched(job: MemoryJob): FetchedJob {
   return { ...toRecord(job), leaseToken: job.leaseToken! };
+}
+
+/** Every enqueued job of one queue, in no particular order. */
+export function* enqueuedIn(state: MemoryState, queue: string): Generator<MemoryJob> {
+  for (const byId of state.enqueued.get(queue)?.values() ?? []) yield* byId.values();
 }

@@ -120,10 +120,16 @@ export class MemoryStorage implements Storage {
     for (const queue of params.queues) {
       if (fetched.length >= params.limit) break;
       if (this.state.pausedQueues.has(queue)) continue;
-      const candidates = [...(this.state.enqueued.get(queue)?.values() ?? [])]
-        .filter((job) => names === null || names.has(job.name))
-        .sort((a, b) => b.priority - a.priority || a.enqueueSeq - b.enqueueSeq)
-        .slice(0, params.limit - fetched.length);
+      const byPriority = this.state.enqueued.get(queue);
+      if (!byPriority) continue;
+      const candidates: MemoryJob[] = [];
+      const wanted = params.limit - fetched.length;
+      for (const priority of [...byPriority.keys()].sort((a, b) => b - a)) {
+        for (const job of byPriority.get(priority)!.values()) {
+          if (candidates.length >= wanted) break;
+          if (names === null || names.has(job.name)) candidates.push(job);
+        }
+      }
       for (const job of candidates) {
         this.startProcessing(job, now, params.serverId, params.leaseMs);
         fetched.push(toFetched(job));
@@ -444,7 +450,6 @@ export class MemoryStorage implements Storage {
       error: null,
       parameters: structuredClone(input.parameters),
       leaseToken: null,
-      enqueueSeq: 0,
       history: [],
       logs: [],
     };
@@ -563,10 +568,11 @@ export class MemoryStorage implements Storage {
   private index(job: MemoryJob, events: Events): void {
     switch (job.state) {
       case 'enqueued': {
-        job.enqueueSeq = ++this.state.enqueueSeq;
         let queue = this.state.enqueued.get(job.queue);
         if (!queue) this.state.enqueued.set(job.queue, (queue = new Map()));
-        queue.set(job.id, job);
+        let level = queue.get(job.priority);
+        if (!level) queue.set(job.priority, (level = new Map()));
+        level.set(job.id, job);
         events.enqueued(job.queue);
         break;
       }
@@ -587,7 +593,12 @@ export class MemoryStorage implements Storage {
   }
 
   private unindex(job: MemoryJob): void {
-    this.state.enqueued.get(job.queue)?.delete(job.id);
+    const queue = this.state.enqueued.get(job.queue);
+    const level = queue?.get(job.priority);
+    if (level?.delete(job.id) && level.size === 0) {
+      queue!.delete(job.priority);
+      if (queue!.size === 0) this.state.enqueued.delete(job.queue);
+    }
     this.state.scheduled.delete(job.id);
     this.state.processing.delete(job.id);
   }
