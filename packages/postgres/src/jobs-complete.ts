@@ -1,0 +1,109 @@
+import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
+
+import { jsonOrNull } from './job-row.js';
+import type { TransitionSpec } from './job-transition.js';
+import { settleContinuations, transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+// Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
+// history entries and counters (including the hour's succeeded count). It must write what
+// `transition` writes for processing -> succeeded.
+const succeedSql = (s: string): string => `WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, token, result, reason)
+), done AS (
+  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $5, lease_token = NULL, lease_expires_at = NULL, finished_at = $5,
+    expires_at = $5::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = input.result
+  FROM input WHERE j.id = input.id AND j.state = 'processing' AND j.lease_token = input.token
+  RETURNING j.id, input.reason
+), h AS (
+  INSERT INTO ${s}.history (job_id, state, reason, at, server_id) SELECT id, 'succeeded', reason, $5, $6 FROM done
+), c AS (
+  INSERT INTO ${s}.counters (key, shard, value)
+  SELECT k, $7, v FROM (SELECT count(*) AS n FROM done) x,
+    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($5::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
+  WHERE x.n > 0 ORDER BY k
+  ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
+)
+SELECT id, (SELECT coalesce(sum(value), 0) FROM ${s}.counters WHERE key = 'state:awaiting') AS awaiting FROM done`;
+
+/**
+ * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
+ * Successes go in one statement; other outcomes (retries, failures, requeues) one by one.
+ */
+export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams): Promise<JobsCompleteResult> {
+  const ok = new Set<string>();
+  const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
+  if (successes.length > 0) {
+    const rows = await ctx.db.run(succeedSql(ctx.s), [
+      successes.map((c) => c.id),
+      successes.map((c) => c.leaseToken),
+      successes.map((c) => (c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null)),
+      successes.map((c) => c.outcome.reason),
+      ctx.now,
+      params.serverId,
+      ctx.shard,
+    ]);
+    for (const row of rows) {
+      ok.add(row.id as string);
+      ctx.events.state(row.id as string, 'succeeded', false);
+    }
+    if (rows.length > 0 && Number(rows[0]!.awaiting) > 0) await settleContinuations(ctx, [...ok], ctx.events);
+  }
+  for (const completion of params.completions) {
+    if (completion.outcome.state === 'succeeded') continue;
+    if (await transition(ctx, completionSpec(completion, params.serverId), ctx.events)) ok.add(completion.id);
+  }
+  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.has(c.id) })) };
+}
+
+function completionSpec(completion: Completion, serverId: string): TransitionSpec {
+  const { id, leaseToken, outcome } = completion;
+  const base = { id, from: 'processing', leaseToken, serverId, reason: outcome.reason, share: false } as const;
+  switch (outcome.state) {
+    case 'succeeded':
+      return { ...base, to: 'succeeded', data: null, result: outcome.result };
+    case 'failed':
+      return { ...base, to: 'failed', data: { error: errorData(outcome.error) }, error: outcome.error };
+    case 'scheduled':
+      return {
+        ...base,
+        to: 'scheduled',
+        data: { error: errorData(outcome.error), runAt: outcome.runAt.toISOString() },
+        runAt: outcome.runAt.getTime(),
+        error: outcome.error,
+      };
+    case 'enqueued':
+      return { ...base, to: 'enqueued', data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
+    default: {
+      const never: never = outcome;
+      return never;
+    }
+  }
+}
+
+/** An error record as history data (it is plain JSON already). */
+function errorData(error: ErrorRecord): Json {
+  return error as unknown as Json;
+}
+
+/** Extends the leases of running jobs in one statement; returns the ids whose lease is gone. */
+export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
+  const rows = await ctx.db.run(
+    `UPDATE ${ctx.s}.jobs j SET lease_expires_at = $3::bigint
+     FROM unnest($1::text[], $2::text[]) AS u(id, token)
+     WHERE j.id = u.id AND j.state = 'processing' AND j.lease_token = u.token RETURNING j.id`,
+    [params.leases.map((l) => l.id), params.leases.map((l) => l.leaseToken), ctx.now + params.leaseMs],
+  );
+  const kept = new Set(rows.map((r) => r.id as string));
+  return params.leases.filter((l) => !kept.has(l.id)).map((l) => l.id);
+}
+
+/** Sets a running job's progress, guarded by its lease. */
+export async function setProgress(ctx: WriteContext, params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
+  const rows = await ctx.db.run(
+    `UPDATE ${ctx.s}.jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'processing' AND lease_token = $4 RETURNING id`,
+    [params.progress, ctx.now, params.id, params.leaseToken],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,99 @@
+import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
+
+import type { Executor } from './executor.js';
+import { JOB_SELECT, decodeFetched } from './job-row.js';
+import { transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+/** The storage clock's time in SQL: the injected clock's value when given ($n), else the database's transaction time. */
+export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(epoch from now()) * 1000)::bigint)`;
+
+// The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP LOCKED
+// (servers racing for the same queue take different rows instead of waiting on each other), lease
+// them, append their history and move the counters. With job names, one index range per name
+// (LATERAL), so a backlog of jobs no running server can run is never walked.
+const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${nowSql(1)} AS now),
+picked AS (
+  ${
+    named
+      ? `SELECT p.id, p.priority, p.enqueue_seq FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
+    SELECT j.id, j.priority, j.enqueue_seq FROM ${s}.jobs j
+    WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name = n.name
+    ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
+  ) p
+  WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
+  ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4`
+      : `SELECT j.id FROM ${s}.jobs j
+  WHERE j.state = 'enqueued' AND j.queue = $2 AND $3::text[] IS NULL
+    AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
+  ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED`
+  }
+), leased AS (
+  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = gen_random_uuid()::text,
+    server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now
+  FROM picked, t WHERE j.id = picked.id
+  RETURNING j.*
+), h AS (
+  INSERT INTO ${s}.history (job_id, state, reason, data, at, server_id)
+  SELECT id, 'processing', 'Started by server ' || $5, json_build_object('serverId', $5::text, 'attempt', attempt)::text, started_at, $5
+  FROM leased
+), c AS (
+  INSERT INTO ${s}.counters (key, shard, value)
+  SELECT k, $7, v FROM (SELECT count(*) AS n FROM leased) x,
+    LATERAL (VALUES ('queue:' || $2::text, -x.n), ('state:enqueued', -x.n), ('state:processing', x.n)) AS u(k, v)
+  WHERE x.n > 0 ORDER BY k
+  ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
+)
+SELECT ${JOB_SELECT} FROM leased ORDER BY priority DESC, enqueue_seq`;
+
+/** Inputs of one queue's claim. */
+export interface QueueClaim {
+  queue: string;
+  names: readonly string[] | null;
+  limit: number;
+  serverId: string;
+  leaseMs: number;
+  /** The clock's time, or null for the database's. */
+  now: number | null;
+  shard: number;
+}
+
+/**
+ * Leases up to `limit` enqueued jobs of one queue in one statement (atomic on its own); returns them
+ * in queue order. Emits no events: servers must not mistake their own claim for someone else's change.
+ */
+export async function claimFromQueue(db: Executor, s: string, claim: QueueClaim): Promise<FetchedJob[]> {
+  const named = claim.names !== null;
+  const rows = await db.run(claimSql(s, named), [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard]);
+  return rows.map(decodeFetched);
+}
+
+/** Whether a fetch can find nothing without asking the database. */
+export function fetchesNothing(params: JobsFetchParams): boolean {
+  return params.limit <= 0 || params.queues.length === 0 || (params.names !== null && params.names.length === 0);
+}
+
+/**
+ * Claims one job by id (for `perform`): null when it does not exist, is not in an expected state or
+ * is already running. A job not yet enqueued is enqueued first, so its history tells the whole story.
+ * Emits no events.
+ */
+export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promise<FetchedJob | null> {
+  const [row] = await ctx.db.run(`SELECT state FROM ${ctx.s}.jobs WHERE id = $1 FOR UPDATE`, [params.id]);
+  if (row === undefined) return null;
+  const current = row.state as JobState;
+  if (!params.expected.includes(current) || current === 'processing') return null;
+  if (current !== 'enqueued') {
+    await transition(ctx, { id: params.id, from: current, to: 'enqueued', reason: 'Claimed to run now', data: null, serverId: null }, ctx.silent);
+  }
+  const [leased] = await ctx.db.run(
+    `UPDATE ${ctx.s}.jobs SET state = 'processing', attempt = attempt + 1, lease_token = gen_random_uuid()::text, server_id = $2,
+       lease_expires_at = $3::bigint + $4::bigint, started_at = $3, updated_at = $3
+     WHERE id = $1 RETURNING ${JOB_SELECT}`,
+    [params.id, params.serverId, ctx.now, params.leaseMs],
+  );
+  const job = decodeFetched(leased!);
+  ctx.moved('enqueued', 'processing', job.queue);
+  ctx.history(job.id, 'processing', `Started by server ${params.serverId}`, { serverId: params.serverId, attempt: job.attempt }, params.serverId);
+  return job;
+}

@@ -1,0 +1,151 @@
+/** One schema change: applied once, in its own transaction, and recorded in `<schema>.migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  /** The SQL, given the quoted schema name. */
+  sql: (schema: string) => string;
+}
+
+/**
+ * Every schema change, oldest first. Never edit a released migration: add a new one.
+ *
+ * Design notes for version 1 (docs/postgres.md explains them at length):
+ * - Dates are bigint milliseconds since the epoch (the storage clock's unit); JSON payloads are text,
+ *   written and read as the application serialised them (no jsonb parse on the hot path).
+ * - The claim reads `jobs_runnable`, a partial index over enqueued jobs only, keyed by queue and job
+ *   name before priority and queue position: a server asks for the names it can run, one index range
+ *   per name, so a backlog of jobs no running server handles is never walked. Scheduled, processing
+ *   and finished jobs are not in it at all.
+ * - History lives in its own append-only table that the claim never reads.
+ * - Counts per state, per queue and per hour are maintained in `counters` in the writing transaction,
+ *   spread over shards (a writer picks one at random) so that concurrent servers rarely wait on the
+ *   same counter row. The read model sums the shards; it never counts rows of `jobs`.
+ * - `fillfactor` leaves room in each page so that state changes can be HOT updates when no indexed
+ *   column changes.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: (s) => `
+CREATE TABLE ${s}.jobs (
+  id text PRIMARY KEY,
+  state text NOT NULL,
+  queue text NOT NULL,
+  name text NOT NULL,
+  priority integer NOT NULL,
+  -- Position in the queue, taken from enqueue_seq each time the job is (re)enqueued.
+  enqueue_seq bigint NOT NULL DEFAULT 0,
+  attempt integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL,
+  rescues integer NOT NULL DEFAULT 0,
+  lease_token text,
+  lease_expires_at bigint,
+  server_id text,
+  run_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  started_at bigint,
+  finished_at bigint,
+  expires_at bigint,
+  timeout_ms bigint,
+  retention_ms bigint,
+  unique_key text,
+  parent_id text,
+  continue_on text,
+  recurring_id text,
+  progress double precision,
+  backoff text,
+  error text,
+  result text,
+  parameters text NOT NULL,
+  args text NOT NULL
+) WITH (fillfactor = 80);
+
+CREATE SEQUENCE ${s}.enqueue_seq;
+
+-- The claim: runnable jobs only, per queue and name, higher priority first, then FIFO.
+CREATE INDEX jobs_runnable ON ${s}.jobs (queue, name, priority DESC, enqueue_seq) WHERE state = 'enqueued';
+-- The delayed scheduler: due times of scheduled jobs only.
+CREATE INDEX jobs_scheduled ON ${s}.jobs (run_at) WHERE state = 'scheduled';
+-- The watchdog's scan of expired leases: processing jobs only.
+CREATE INDEX jobs_leases ON ${s}.jobs (lease_expires_at) WHERE state = 'processing';
+-- Expiration: only jobs that will be removed.
+CREATE INDEX jobs_expiry ON ${s}.jobs (expires_at) WHERE expires_at IS NOT NULL;
+-- Dashboard lists of the rare states, newest first.
+CREATE INDEX jobs_state ON ${s}.jobs (state, id) WHERE state IN ('scheduled', 'awaiting', 'failed', 'deleted');
+-- Continuations waiting for a parent.
+CREATE INDEX jobs_awaiting ON ${s}.jobs (parent_id) WHERE state = 'awaiting';
+-- Unique keys: at most one active job holds a key, across every server.
+CREATE UNIQUE INDEX jobs_unique ON ${s}.jobs (unique_key)
+  WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'enqueued', 'awaiting', 'processing');
+
+CREATE TABLE ${s}.history (
+  id bigserial PRIMARY KEY,
+  job_id text NOT NULL,
+  state text NOT NULL,
+  reason text NOT NULL,
+  data text,
+  at bigint NOT NULL,
+  server_id text
+);
+CREATE INDEX history_job ON ${s}.history (job_id);
+
+CREATE TABLE ${s}.logs (
+  id bigserial PRIMARY KEY,
+  job_id text NOT NULL,
+  attempt integer NOT NULL,
+  level text NOT NULL,
+  message text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX logs_job ON ${s}.logs (job_id);
+
+-- Maintained counts: 'state:<state>', 'queue:<name>' (enqueued jobs), 'succeeded:<hour ms>' and
+-- 'failed:<hour ms>'. A writer adds to one shard; readers sum them.
+CREATE TABLE ${s}.counters (
+  key text NOT NULL,
+  shard smallint NOT NULL,
+  value bigint NOT NULL,
+  PRIMARY KEY (key, shard)
+) WITH (fillfactor = 50);
+
+CREATE TABLE ${s}.paused_queues (
+  name text PRIMARY KEY
+);
+
+CREATE TABLE ${s}.recurring (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  cron text NOT NULL,
+  timezone text NOT NULL,
+  queue text NOT NULL,
+  priority integer NOT NULL,
+  max_attempts integer NOT NULL,
+  timeout_ms bigint,
+  retention_ms bigint,
+  misfire text NOT NULL,
+  paused boolean NOT NULL,
+  next_run_at bigint,
+  last_run_at bigint,
+  last_job_id text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  args text NOT NULL
+);
+CREATE INDEX recurring_due ON ${s}.recurring (next_run_at) WHERE NOT paused AND next_run_at IS NOT NULL;
+
+CREATE TABLE ${s}.servers (
+  id text PRIMARY KEY,
+  hostname text NOT NULL,
+  pid integer NOT NULL,
+  queues text NOT NULL,
+  concurrency integer NOT NULL,
+  job_names text NOT NULL,
+  running integer NOT NULL,
+  started_at bigint NOT NULL,
+  heartbeat_at bigint NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,162 @@
+import type {
+  HistoryRecord,
+  JobDetails,
+  JobRecord,
+  JobState,
+  JobsListParams,
+  Json,
+  LogLevel,
+  LogRecord,
+  MonitoringApi,
+  QueueRecord,
+  ServerRecord,
+  StatsRecord,
+  TimeSeriesPoint,
+} from '@spool/core';
+import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
+
+import type { Executor, Row } from './executor.js';
+import { JOB_SELECT, decodeJob, toDate } from './job-row.js';
+import { listServers } from './server-store.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const DEFAULT_LOG_LIMIT = 500;
+
+/**
+ * The monitoring read model over the PostgreSQL tables. Counts come from the maintained counters
+ * (summed over their shards); lists are bounded and paged by id through indexes.
+ */
+export class PostgresMonitoring implements MonitoringApi {
+  constructor(
+    private readonly read: <T>(doing: string, work: (db: Executor) => Promise<T>) => Promise<T>,
+    private readonly s: string,
+  ) {}
+
+  async stats(): Promise<StatsRecord> {
+    return this.read('reading stats', async (db) => {
+      const states = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+      const rows = await db.run(
+        `SELECT substr(key, 7) AS state, sum(value)::bigint AS value FROM ${this.s}.counters WHERE key LIKE 'state:%' GROUP BY key`,
+      );
+      for (const row of rows) if (isJobState(row.state)) states[row.state] = Number(row.value);
+      const [other] = await db.run(
+        `SELECT (SELECT count(*) FROM ${this.s}.servers)::int AS servers, (SELECT count(*) FROM ${this.s}.recurring)::int AS recurring`,
+      );
+      return { states, servers: other!.servers as number, recurring: other!.recurring as number };
+    });
+  }
+
+  async jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const bind = (value: unknown): string => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    if (params.state !== undefined) {
+      if (!isJobState(params.state)) return { jobs: [], nextCursor: null };
+      // A literal, so that the planner can use the partial index of that state.
+      where.push(`state = '${params.state}'`);
+    }
+    if (params.queue !== undefined) where.push(`queue = ${bind(params.queue)}`);
+    if (params.name !== undefined) where.push(`name = ${bind(params.name)}`);
+    if (params.search !== undefined) {
+      const id = bind(params.search);
+      const needle = bind(params.search.toLowerCase());
+      where.push(`(id = ${id} OR strpos(lower(name), ${needle}) > 0 OR strpos(lower(args), ${needle}) > 0)`);
+    }
+    if (params.serverId !== undefined) where.push(`server_id = ${bind(params.serverId)}`);
+    const range = idRange(params.from, params.to);
+    if (range.min !== null) where.push(`id >= ${bind(range.min)}`);
+    if (range.max !== null) where.push(`id < ${bind(range.max)}`);
+    const after = decodeCursor(params.cursor);
+    if (after !== null) where.push(`id < ${bind(after)}`);
+    const limit = bind(params.limit + 1);
+    const sql = `SELECT ${JOB_SELECT} FROM ${this.s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
+    const rows = await this.read('listing jobs', (db) => db.run(sql, values));
+    const page = rows.slice(0, params.limit);
+    const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)!.id as string) : null;
+    return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
+    return this.read('reading job details', async (db) => {
+      const [row] = await db.run(`SELECT ${JOB_SELECT} FROM ${this.s}.jobs WHERE id = $1`, [params.id]);
+      if (row === undefined) return null;
+      const history = await db.run(`SELECT * FROM ${this.s}.history WHERE job_id = $1 ORDER BY id`, [params.id]);
+      const logs = await db.run(`SELECT * FROM (SELECT * FROM ${this.s}.logs WHERE job_id = $1 ORDER BY id DESC LIMIT $2) l ORDER BY id`, [
+        params.id,
+        params.logLimit ?? DEFAULT_LOG_LIMIT,
+      ]);
+      return { job: decodeJob(row), history: history.map(decodeHistory), logs: logs.map(decodeLog) };
+    });
+  }
+
+  async queues(): Promise<QueueRecord[]> {
+    return this.read('reading queues', async (db) => {
+      const rows = await db.run(
+        `SELECT q.name, coalesce(c.enqueued, 0)::bigint AS enqueued, p.name IS NOT NULL AS paused,
+           CASE WHEN coalesce(c.enqueued, 0) > 0 THEN
+             (SELECT min(updated_at) FROM ${this.s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.name) END AS oldest
+         FROM (SELECT substr(key, 7) AS name FROM ${this.s}.counters WHERE key LIKE 'queue:%' UNION SELECT name FROM ${this.s}.paused_queues) q
+         LEFT JOIN (SELECT substr(key, 7) AS name, sum(value) AS enqueued FROM ${this.s}.counters WHERE key LIKE 'queue:%' GROUP BY key) c ON c.name = q.name
+         LEFT JOIN ${this.s}.paused_queues p ON p.name = q.name
+         ORDER BY q.name`,
+      );
+      return rows.map((r) => ({ name: r.name as string, enqueued: Number(r.enqueued), paused: r.paused as boolean, oldestEnqueuedAt: toDate(r.oldest) }));
+    });
+  }
+
+  async servers(): Promise<ServerRecord[]> {
+    return this.read('reading servers', (db) => listServers(db, this.s));
+  }
+
+  async timeSeries(params: { bucket: 'hour' | 'day'; from: Date; to: Date }): Promise<TimeSeriesPoint[]> {
+    const starts = bucketStarts(params.bucket, params.from, params.to);
+    if (starts.length === 0) return [];
+    const size = params.bucket === 'hour' ? HOUR_MS : DAY_MS;
+    const first = starts[0]!;
+    const end = starts.at(-1)! + size;
+    // Hour keys hold 13-digit millisecond times until the year 2286, so text order is time order.
+    const rows = await this.read('reading the time series', (db) =>
+      db.run(
+        `SELECT key, sum(value)::bigint AS value FROM ${this.s}.counters
+         WHERE (key >= $1 AND key < $2) OR (key >= $3 AND key < $4) GROUP BY key`,
+        [`succeeded:${first}`, `succeeded:${end}`, `failed:${first}`, `failed:${end}`],
+      ),
+    );
+    const points = starts.map((start) => ({ at: new Date(start), succeeded: 0, failed: 0 }));
+    for (const row of rows) {
+      const [kind, hour] = (row.key as string).split(':') as ['succeeded' | 'failed', string];
+      const point = points[Math.floor((Number(hour) - first) / size)];
+      if (point === undefined) continue;
+      point[kind] += Number(row.value);
+    }
+    return points;
+  }
+}
+
+function decodeHistory(row: Row): HistoryRecord {
+  let data: Json = null;
+  if (row.data !== null) {
+    try {
+      data = JSON.parse(row.data as string) as Json;
+    } catch {
+      // History data is informational: show the raw text rather than hide the entry.
+      data = row.data as string;
+    }
+  }
+  return {
+    jobId: row.job_id as string,
+    state: row.state as JobState,
+    reason: row.reason as string,
+    data,
+    at: new Date(Number(row.at)),
+    serverId: row.server_id as string | null,
+  };
+}
+
+function decodeLog(row: Row): LogRecord {
+  return { jobId: row.job_id as string, attempt: row.attempt as number, level: row.level as LogLevel, message: row.message as string, at: new Date(Number(row.at)) };
+}

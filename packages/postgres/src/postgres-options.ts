@@ -1,0 +1,49 @@
+import type { Pool } from 'pg';
+
+import { ConfigError, resolveOptions } from '@spool/core';
+
+/** Options of a {@link PostgresStorage}. Give `connectionString` or `pool`. */
+export interface PostgresStorageOptions {
+  /** A PostgreSQL URL (`postgres://user@host:5432/db`). The storage opens and closes its own pool. */
+  connectionString?: string;
+  /** A node-postgres pool the application owns (the storage never ends it). */
+  pool?: Pool;
+  /** The schema that holds Spool's tables. Default 'spool'. */
+  schema?: string;
+  /** Apply pending migrations in init(). Default true; false makes init() fail on an old schema. */
+  migrate?: boolean;
+  /** Connections in the pool the storage opens. Default 10. */
+  poolSize?: number;
+  /** Give up connecting after this long (ms or duration string), so calls fail fast during an outage. Default '5s'. */
+  connectTimeout?: number | string;
+}
+
+/** PostgreSQL storage options after defaults, durations in milliseconds. */
+export interface ResolvedPostgresStorageOptions {
+  connectionString?: string;
+  pool?: Pool;
+  schema: string;
+  migrate: boolean;
+  poolSize: number;
+  connectTimeout: number;
+}
+
+/** Validates PostgreSQL storage options and applies defaults. */
+export function resolvePostgresOptions(options: PostgresStorageOptions): ResolvedPostgresStorageOptions {
+  const resolved = resolveOptions<ResolvedPostgresStorageOptions>(
+    {
+      connectionString: { kind: 'string', optional: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'a postgres:// URL' },
+      pool: { kind: 'any', optional: true, check: (v) => (typeof (v as { connect?: unknown }).connect === 'function' ? null : 'expected a pg Pool') },
+      schema: { kind: 'string', default: 'spool', pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternHint: 'a lower-case SQL identifier' },
+      migrate: { kind: 'boolean', default: true },
+      poolSize: { kind: 'integer', default: 10, min: 1 },
+      connectTimeout: { kind: 'duration', default: 5000 },
+    },
+    options,
+    'PostgreSQL storage options',
+  );
+  if ((resolved.connectionString === undefined) === (resolved.pool === undefined)) {
+    throw new ConfigError([{ path: 'PostgreSQL storage options', message: 'give exactly one of `connectionString` or `pool`' }]);
+  }
+  return resolved;
+}

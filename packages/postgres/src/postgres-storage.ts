@@ -1,0 +1,425 @@
+import { randomUUID } from 'node:crypto';
+
+import pg from 'pg';
+import type { Pool, PoolClient } from 'pg';
+
+import type {
+  Clock,
+  FetchedJob,
+  JobClaimParams,
+  JobLeaseExtendParams,
+  JobLeaseExtendResult,
+  JobRecord,
+  JobSetStateParams,
+  JobSetStateResult,
+  JobsCompleteParams,
+  JobsCompleteResult,
+  JobsCreateParams,
+  JobsCreateResult,
+  JobsFetchParams,
+  Json,
+  MonitoringApi,
+  NewLogRecord,
+  RecurringFireParams,
+  RecurringRecord,
+  RecurringUpsert,
+  ServerRecord,
+  Storage,
+  StorageCapabilities,
+  StorageEvent,
+} from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
+
+import type { Executor } from './executor.js';
+import { externalExecutor, pgExecutor } from './executor.js';
+import { JOB_SELECT, decodeJob } from './job-row.js';
+import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
+import { createJobs } from './jobs-create.js';
+import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
+import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
+import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
+import { NotificationListener } from './notification-listener.js';
+import { PostgresMonitoring } from './postgres-monitoring.js';
+import type { PostgresStorageOptions, ResolvedPostgresStorageOptions } from './postgres-options.js';
+import { resolvePostgresOptions } from './postgres-options.js';
+import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
+import { heartbeat, removeDeadServers, setQueuePaused } from './server-store.js';
+import { isConflict, translateError } from './translate-error.js';
+import { WriteContext } from './write-context.js';
+
+/** Test-only hooks of the PostgreSQL storage. */
+export interface PostgresStorageRuntime {
+  /** The storage clock. Default: the database's clock (`now()`), the same for every server. */
+  clock?: Clock;
+}
+
+/** How often a transaction that lost a deadlock or serialization conflict runs again before failing. */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Spool's distributed storage: one PostgreSQL database shared by any number of Spool servers on any
+ * number of machines. Claims take a batch with `FOR UPDATE SKIP LOCKED` and persist the lease in the
+ * same statement; wake-ups travel by LISTEN/NOTIFY (polling stays the correctness path); `enqueue`
+ * can join the caller's transaction (node-postgres client or postgres.js `sql`).
+ */
+export class PostgresStorage implements Storage {
+  readonly kind = 'postgres';
+  readonly capabilities: StorageCapabilities = Object.freeze({
+    multiProcess: true,
+    notifications: 'distributed',
+    externalTransactions: true,
+    durable: true,
+  });
+  readonly monitoring: MonitoringApi;
+  /** The options after defaults (`connectTimeout` in milliseconds). */
+  readonly options: ResolvedPostgresStorageOptions;
+  /** The pool the storage runs its statements on. */
+  readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly clock: Clock | null;
+  /** The quoted schema name. */
+  private readonly s: string;
+  private readonly channel: string;
+  /** This storage's id in NOTIFY payloads: its own notifications are not emitted twice. */
+  private readonly sender = randomUUID();
+  private readonly listeners = new Set<(event: StorageEvent) => void>();
+  private readonly listener: NotificationListener;
+  private readying: Promise<void> | null = null;
+  private ready = false;
+  private closed = false;
+
+  constructor(options: PostgresStorageOptions, runtime: PostgresStorageRuntime = {}) {
+    this.options = resolvePostgresOptions(options);
+    this.clock = runtime.clock ?? null;
+    this.s = quoteIdent(this.options.schema);
+    this.channel = `spool:${this.options.schema}`;
+    if (this.options.pool !== undefined) {
+      this.pool = this.options.pool;
+      this.ownsPool = false;
+    } else {
+      this.pool = new pg.Pool({
+        connectionString: this.options.connectionString,
+        max: this.options.poolSize,
+        connectionTimeoutMillis: this.options.connectTimeout,
+        keepAlive: true,
+      });
+      this.ownsPool = true;
+    }
+    // An idle pooled connection that breaks (database restarted) is dropped by the pool; without a
+    // listener its error would crash the process.
+    this.pool.on('error', () => undefined);
+    const source =
+      this.options.connectionString !== undefined
+        ? { config: { connectionString: this.options.connectionString, connectionTimeoutMillis: this.options.connectTimeout, keepAlive: true } }
+        : { pool: this.pool };
+    this.listener = new NotificationListener(source, this.channel, this.sender, (events) => this.emit(events));
+    this.monitoring = new PostgresMonitoring((doing, work) => this.read(doing, work), this.s);
+  }
+
+  async init(): Promise<void> {
+    await this.whenReady();
+  }
+
+  async migrate(): Promise<{ applied: number[] }> {
+    this.guard();
+    try {
+      return { applied: await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null) };
+    } catch (error) {
+      throw translateError(error, 'applying migrations');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.listener.stop();
+    await this.readying?.catch(() => undefined);
+    if (this.ownsPool) await this.pool.end().catch(() => undefined);
+  }
+
+  async now(): Promise<number> {
+    this.guard();
+    if (this.clock !== null) return this.clock.now();
+    const rows = await this.read('reading the time', (db) => db.run('SELECT (extract(epoch from now()) * 1000)::bigint AS now'));
+    return Number(rows[0]!.now);
+  }
+
+  subscribe(listener: (event: StorageEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.closed) void this.listener.start();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) void this.listener.stop();
+    };
+  }
+
+  /** How many times the LISTEN connection was established (1 until it drops and comes back). */
+  get listenConnections(): number {
+    return this.listener.connections;
+  }
+
+  async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
+    this.guard();
+    if (params.jobs.length === 0) return { jobs: [] };
+    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params);
+    if (params.jobs.some((j) => j.parentId !== null)) {
+      return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs, false)) };
+    }
+    // No parents to lock: one statement, committed on its own, with its NOTIFY.
+    await this.whenReady();
+    const ctx = new WriteContext(this.poolExecutor, this.s, this.clock?.now() ?? null, this.channel, this.sender);
+    let jobs: JobsCreateResult['jobs'];
+    try {
+      jobs = await createJobs(ctx, params.jobs, true);
+    } catch (error) {
+      throw translateError(error, 'creating jobs');
+    }
+    this.emit(ctx.events.list);
+    return { jobs };
+  }
+
+  async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
+    this.guard();
+    if (fetchesNothing(params)) return [];
+    const claim = { names: params.names, serverId: params.serverId, leaseMs: params.leaseMs };
+    if (params.queues.length === 1) {
+      await this.whenReady();
+      try {
+        const shard = Math.floor(Math.random() * 16);
+        return await claimFromQueue(this.poolExecutor, this.s, { ...claim, queue: params.queues[0]!, limit: params.limit, now: this.clock?.now() ?? null, shard });
+      } catch (error) {
+        throw translateError(error, 'fetching jobs');
+      }
+    }
+    return this.write('fetching jobs', async (ctx) => {
+      const fetched: FetchedJob[] = [];
+      for (const queue of params.queues) {
+        const limit = params.limit - fetched.length;
+        if (limit <= 0) break;
+        fetched.push(...(await claimFromQueue(ctx.db, this.s, { ...claim, queue, limit, now: ctx.now, shard: ctx.shard })));
+      }
+      return fetched;
+    });
+  }
+
+  async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
+    this.guard();
+    if (params.completions.length === 0) return { results: [] };
+    return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
+  }
+
+  async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
+    return this.write('claiming a job', (ctx) => claimJob(ctx, params));
+  }
+
+  async jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult> {
+    this.guard();
+    if (params.leases.length === 0) return { lost: [] };
+    return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
+    return this.write('changing a job state', (ctx) => setJobState(ctx, params));
+  }
+
+  async jobGet(params: { id: string }): Promise<JobRecord | null> {
+    const rows = await this.read('reading a job', (db) => db.run(`SELECT ${JOB_SELECT} FROM ${this.s}.jobs WHERE id = $1`, [params.id]));
+    return rows.length === 0 ? null : decodeJob(rows[0]!);
+  }
+
+  async jobProgressSet(params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
+    return this.write('setting progress', (ctx) => setProgress(ctx, params));
+  }
+
+  async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
+    this.guard();
+    if (params.entries.length === 0) return;
+    return this.write('appending logs', (ctx) => appendLogs(ctx, params.entries));
+  }
+
+  async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
+    return this.write('setting a parameter', (ctx) => setParameter(ctx, params));
+  }
+
+  async jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean> {
+    return this.write('setting an expiration', (ctx) => setExpiration(ctx, params));
+  }
+
+  async jobsExpire(params: { limit: number }): Promise<{ deleted: number }> {
+    return this.write('expiring jobs', (ctx) => expireJobs(ctx, params.limit));
+  }
+
+  async scheduledPromoteDue(params: { limit: number }): Promise<{ promoted: number; nextDueAt: number | null }> {
+    return this.write('promoting due jobs', (ctx) => promoteDueJobs(ctx, params.limit));
+  }
+
+  async leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }> {
+    return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
+  }
+
+  async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
+    return this.write('pausing a queue', (ctx) => setQueuePaused(ctx, params.queue, params.paused));
+  }
+
+  async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {
+    return this.write('saving a recurring job', (ctx) => upsertRecurring(ctx, params.recurring));
+  }
+
+  async recurringGet(params: { id: string }): Promise<RecurringRecord | null> {
+    return this.read('reading a recurring job', (db) => getRecurring(db, this.s, params.id));
+  }
+
+  async recurringList(params: { limit: number; afterId?: string }): Promise<RecurringRecord[]> {
+    return this.read('listing recurring jobs', (db) => listRecurring(db, this.s, params));
+  }
+
+  async recurringRemove(params: { id: string }): Promise<boolean> {
+    const rows = await this.write('removing a recurring job', (ctx) => ctx.db.run(`DELETE FROM ${this.s}.recurring WHERE id = $1 RETURNING id`, [params.id]));
+    return rows.length > 0;
+  }
+
+  async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {
+    return this.write('pausing a recurring job', (ctx) => pauseRecurring(ctx, params));
+  }
+
+  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+    return this.read('reading due recurring jobs', (db) => dueRecurring(db, this.s, this.clock?.now() ?? null, params.limit));
+  }
+
+  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+    return this.write('firing a recurring job', (ctx) => fireRecurring(ctx, params));
+  }
+
+  async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {
+    return this.write('recording a heartbeat', (ctx) => heartbeat(ctx, params.server));
+  }
+
+  async serverRemove(params: { id: string }): Promise<void> {
+    await this.write('removing a server', (ctx) => ctx.db.run(`DELETE FROM ${this.s}.servers WHERE id = $1`, [params.id]));
+  }
+
+  async serversRemoveDead(params: { timeoutMs: number }): Promise<string[]> {
+    return this.write('removing dead servers', (ctx) => removeDeadServers(ctx, params.timeoutMs));
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private readonly poolExecutor: Executor = {
+    run: async (text, values) => (await this.pool.query({ text, values: values as unknown[] })).rows,
+  };
+
+  private guard(): void {
+    if (this.closed) throw new StorageClosedError('postgres');
+  }
+
+  /** Applies migrations (or checks the schema is current) once, before the first statement. */
+  private whenReady(): Promise<void> {
+    this.guard();
+    if (this.ready) return Promise.resolve();
+    this.readying ??= (async () => {
+      try {
+        if (this.options.migrate) await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null);
+        else await requireCurrentSchema(this.pool, this.options.schema);
+      } catch (error) {
+        throw translateError(error, 'preparing the schema');
+      }
+      this.ready = true;
+      if (this.listeners.size > 0) void this.listener.start();
+    })().catch((error: unknown) => {
+      this.readying = null;
+      throw error;
+    });
+    return this.readying;
+  }
+
+  /** Runs reads on pooled connections; driver errors are translated. */
+  private async read<T>(doing: string, work: (db: Executor) => Promise<T>): Promise<T> {
+    await this.whenReady();
+    try {
+      return await work(this.poolExecutor);
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection and emits its events after the commit.
+   * A transaction that lost a deadlock or serialization conflict runs again with a fresh context, so
+   * events and counters are never counted twice.
+   */
+  private async write<T>(doing: string, work: (ctx: WriteContext) => Promise<T>): Promise<T> {
+    await this.whenReady();
+    for (let attempt = 1; ; attempt++) {
+      let client: PoolClient | null = null;
+      let broken: Error | undefined;
+      try {
+        client = await this.pool.connect();
+        const db = pgExecutor(client);
+        let now: number;
+        if (this.clock !== null) {
+          await client.query('BEGIN');
+          now = this.clock.now();
+        } else {
+          const results = (await client.query('BEGIN; SELECT (extract(epoch from now()) * 1000)::bigint AS now')) as unknown as Array<{ rows: Array<{ now: string }> }>;
+          now = Number(results[1]!.rows[0]!.now);
+        }
+        const ctx = new WriteContext(db, this.s, now, this.channel, this.sender);
+        const result = await work(ctx);
+        await ctx.flush();
+        await client.query('COMMIT');
+        client.release();
+        client = null;
+        this.emit(ctx.events.list);
+        return result;
+      } catch (error) {
+        if (client !== null) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+          client.release(broken);
+        }
+        if (isConflict(error) && attempt < CONFLICT_RETRIES) continue;
+        throw translateError(error, doing);
+      }
+    }
+  }
+
+  /** Creates jobs in the caller's open transaction: no BEGIN or COMMIT of ours; events go out by NOTIFY at their commit. */
+  private async createInTransaction(params: JobsCreateParams): Promise<JobsCreateResult> {
+    const db = externalExecutor(params.transaction);
+    if (db === null) {
+      throw new ConfigError([
+        {
+          path: 'enqueue options.transaction',
+          message: 'expected a node-postgres Client or PoolClient inside BEGIN, or a postgres.js transaction `sql` (from sql.begin)',
+        },
+      ]);
+    }
+    await this.whenReady();
+    // Sender '' : this storage's own listener emits these events too, once the caller commits.
+    const ctx = new WriteContext(db, this.s, this.clock?.now() ?? null, this.channel, '');
+    try {
+      const jobs = await createJobs(ctx, params.jobs, true);
+      return { jobs };
+    } catch (error) {
+      throw translateError(error, "creating jobs in the caller's transaction");
+    }
+  }
+
+  private emit(events: readonly StorageEvent[]): void {
+    if (events.length === 0 || this.listeners.size === 0) return;
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          // The write has committed: a failing listener must not make it look failed.
+          process.emitWarning(`A Spool storage event listener threw: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+  }
+}
+

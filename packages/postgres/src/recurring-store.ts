@@ -1,0 +1,122 @@
+import type { Json, MisfirePolicy, RecurringFireParams, RecurringRecord, RecurringUpsert } from '@spool/core';
+import { StorageError } from '@spool/core';
+
+import type { Executor, Row } from './executor.js';
+import { createJobs } from './jobs-create.js';
+import { toDate, toNumber } from './job-row.js';
+import type { WriteContext } from './write-context.js';
+
+const UPSERT_SQL = (s: string): string => `INSERT INTO ${s}.recurring
+  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+ON CONFLICT (id) DO UPDATE SET
+  name = excluded.name, cron = excluded.cron, timezone = excluded.timezone, queue = excluded.queue,
+  priority = excluded.priority, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
+  retention_ms = excluded.retention_ms, misfire = excluded.misfire, paused = excluded.paused,
+  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args`;
+
+/** Creates or replaces a recurring job, keeping its creation time and last run. */
+export async function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): Promise<void> {
+  await ctx.db.run(UPSERT_SQL(ctx.s), [
+    r.id,
+    r.name,
+    r.cron,
+    r.timezone,
+    r.queue,
+    r.priority,
+    r.maxAttempts,
+    r.timeoutMs,
+    r.retentionMs,
+    r.misfire,
+    r.paused,
+    r.nextRunAt === null ? null : r.nextRunAt.getTime(),
+    ctx.now,
+    JSON.stringify(r.args),
+  ]);
+}
+
+/** One recurring job, or null. */
+export async function getRecurring(db: Executor, s: string, id: string): Promise<RecurringRecord | null> {
+  const [row] = await db.run(`SELECT * FROM ${s}.recurring WHERE id = $1`, [id]);
+  return row === undefined ? null : decodeRecurring(row);
+}
+
+/** Recurring jobs by id, after `afterId`. */
+export async function listRecurring(db: Executor, s: string, params: { limit: number; afterId?: string }): Promise<RecurringRecord[]> {
+  const rows = await db.run(`SELECT * FROM ${s}.recurring WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`, [params.afterId ?? null, params.limit]);
+  return rows.map(decodeRecurring);
+}
+
+/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first. */
+export async function dueRecurring(db: Executor, s: string, now: number | null, limit: number): Promise<RecurringRecord[]> {
+  const rows = await db.run(
+    `SELECT * FROM ${s}.recurring WHERE NOT paused AND next_run_at IS NOT NULL
+       AND next_run_at <= coalesce($1::bigint, (extract(epoch from now()) * 1000)::bigint) ORDER BY next_run_at LIMIT $2`,
+    [now, limit],
+  );
+  return rows.map(decodeRecurring);
+}
+
+/** Pauses or resumes a recurring job, setting its next run; false when it does not exist. */
+export async function pauseRecurring(ctx: WriteContext, params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {
+  const rows = await ctx.db.run(`UPDATE ${ctx.s}.recurring SET paused = $1, next_run_at = $2, updated_at = $3 WHERE id = $4 RETURNING id`, [
+    params.paused,
+    params.nextRunAt === null ? null : params.nextRunAt.getTime(),
+    ctx.now,
+    params.id,
+  ]);
+  return rows.length > 0;
+}
+
+/**
+ * Fires a recurring job: creates its jobs and moves its schedule in one transaction. The record is
+ * locked first and, with an occurrence, fired only while its next run is still the expected one: of
+ * several servers that read the same due record, exactly one fires it.
+ */
+export async function fireRecurring(ctx: WriteContext, params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+  const [row] = await ctx.db.run(`SELECT next_run_at, last_job_id FROM ${ctx.s}.recurring WHERE id = $1 FOR UPDATE`, [params.id]);
+  if (row === undefined) return { fired: false, jobIds: [] };
+  const current = toNumber(row.next_run_at);
+  if (params.occurrence && current !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [] };
+  const jobs = params.jobs.length === 0 ? [] : await createJobs(ctx, params.jobs, false);
+  const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : current;
+  await ctx.db.run(`UPDATE ${ctx.s}.recurring SET next_run_at = $1, last_run_at = $2, last_job_id = $3, updated_at = $2 WHERE id = $4`, [
+    nextRunAt,
+    ctx.now,
+    jobs.at(-1)?.id ?? (row.last_job_id as string | null),
+    params.id,
+  ]);
+  return { fired: true, jobIds: jobs.map((j) => j.id) };
+}
+
+function decodeRecurring(row: Row): RecurringRecord {
+  let args: Json;
+  try {
+    args = JSON.parse(row.args as string) as Json;
+  } catch (error) {
+    // Loud on purpose: firing the template with made-up arguments would run jobs with wrong input.
+    throw new StorageError(
+      `PostgreSQL storage: recurring job "${String(row.id)}" has unreadable arguments (column "args" holds invalid JSON). Update it with addOrUpdate or remove it.`,
+      { retryable: false, cause: error },
+    );
+  }
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    args,
+    cron: row.cron as string,
+    timezone: row.timezone as string,
+    queue: row.queue as string,
+    priority: row.priority as number,
+    maxAttempts: row.max_attempts as number,
+    timeoutMs: toNumber(row.timeout_ms),
+    retentionMs: toNumber(row.retention_ms),
+    misfire: row.misfire as MisfirePolicy,
+    paused: row.paused as boolean,
+    nextRunAt: toDate(row.next_run_at),
+    lastRunAt: toDate(row.last_run_at),
+    lastJobId: row.last_job_id as string | null,
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+  };
+}

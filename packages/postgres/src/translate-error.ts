@@ -1,0 +1,48 @@
+import { SpoolError, StorageError } from '@spool/core';
+
+// SQLSTATE classes and codes after which the same call may succeed later: connection failures (08),
+// the server shutting down, starting up or terminating the backend (57P01-57P03), too many
+// connections, and the transaction conflicts PostgreSQL resolves by aborting one side.
+const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01', '55P03']);
+// Socket-level failures reported by Node or node-postgres: the database is unreachable or went away.
+const RETRYABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const RETRYABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|terminating connection/i;
+
+/** The SQLSTATE or Node error code of a driver error, if it has one. */
+export function errorCode(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : null;
+}
+
+/** Whether a driver error means the database was unreachable or the transaction lost a conflict (worth retrying). */
+export function isRetryable(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== null && (code.startsWith('08') || RETRYABLE_SQLSTATES.has(code) || RETRYABLE_NODE_CODES.has(code))) return true;
+  return error instanceof Error && RETRYABLE_MESSAGES.test(error.message);
+}
+
+/** Whether a driver error is a deadlock or serialization failure: the whole transaction can simply run again. */
+export function isConflict(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === '40001' || code === '40P01';
+}
+
+/**
+ * Translates a driver error into a Spool error: Spool errors pass through; everything else becomes a
+ * `StorageError`, retryable when the database was unreachable, restarting, or aborted a conflicting
+ * transaction. Core never sees a driver error.
+ */
+export function translateError(error: unknown, doing: string): Error {
+  if (error instanceof SpoolError) return error;
+  const code = errorCode(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  if (isRetryable(error)) {
+    return new StorageError(
+      `PostgreSQL storage: ${doing} failed because the database was unreachable or interrupted (${code ?? 'connection'}: ${detail}). ` +
+        'The call wrote nothing that committed; retry it once PostgreSQL is reachable.',
+      { retryable: true, cause: error },
+    );
+  }
+  return new StorageError(`PostgreSQL storage: ${doing} failed (${code ?? 'error'}: ${detail}).`, { retryable: false, cause: error });
+}
