@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+
+import type { JobDetails, JobRecord, JobState, JobsListParams, MonitoringApi, QueueRecord, ServerRecord, StatsRecord, TimeSeriesPoint } from '@spool/core';
+import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
+
+import type { RawHash } from './job-decode.js';
+import { decodeHistory, decodeJob, decodeLogs, decodeServers } from './job-decode.js';
+import type { ScriptName } from './scripts/index.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const DEFAULT_LOG_LIMIT = 500;
+/**
+ * Most index entries one `jobsList` call reads when filters or a search leave many entries out.
+ * Bounds the time one call holds Redis (a few milliseconds); the cursor carries on from there.
+ */
+export const LIST_SCAN_BUDGET = 5_000;
+
+type Run = (name: ScriptName, doing: string, args: ReadonlyArray<string | number>) => Promise<unknown>;
+type Read = <T>(doing: string, read: (client: Redis) => Promise<T>) => Promise<T>;
+
+/**
+ * The monitoring read model over the Redis keys: counts from maintained counters, lists from
+ * per-state, per-queue and per-name indexes ordered by id, each list bounded in work.
+ */
+export class RedisMonitoring implements MonitoringApi {
+  constructor(
+    private readonly keyBase: string,
+    private readonly run: Run,
+    private readonly read: Read,
+  ) {}
+
+  async stats(): Promise<StatsRecord> {
+    const [counts, servers, recurring] = (await this.run('stats', 'reading stats', [])) as [string[], number, number];
+    const states = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    for (let i = 0; i < counts.length; i += 2) {
+      const state = counts[i]!;
+      if (isJobState(state)) states[state] = Number(counts[i + 1]);
+    }
+    return { states, servers: Number(servers), recurring: Number(recurring) };
+  }
+
+  async jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    if (params.state !== undefined && !isJobState(params.state)) {
+      await this.run('stats', 'listing jobs', []);
+      return { jobs: [], nextCursor: null };
+    }
+    const range = idRange(params.from, params.to);
+    const reply = (await this.run('jobsList', 'listing jobs', [
+      params.state ?? '',
+      params.queue ?? '',
+      params.name ?? '',
+      params.serverId ?? '',
+      params.search ?? '',
+      range.min ?? '',
+      range.max ?? '',
+      decodeCursor(params.cursor) ?? '',
+      Math.max(0, Math.floor(params.limit)),
+      LIST_SCAN_BUDGET,
+    ])) as Array<RawHash | string>;
+    const cursor = reply[reply.length - 1] as string;
+    const jobs: JobRecord[] = [];
+    for (let i = 0; i < reply.length - 1; i += 2) jobs.push(decodeJob(reply[i] as string, reply[i + 1] as RawHash));
+    return { jobs, nextCursor: cursor === '' ? null : encodeCursor(cursor) };
+  }
+
+  async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
+    const reply = (await this.run('jobDetails', 'reading job details', [params.id, params.logLimit ?? DEFAULT_LOG_LIMIT])) as [RawHash, string[]?, string[]?];
+    const raw = reply[0];
+    if (raw.length === 0) return null;
+    return { job: decodeJob(params.id, raw), history: decodeHistory(params.id, raw, reply[1] ?? []), logs: decodeLogs(params.id, reply[2] ?? []) };
+  }
+
+  async queues(): Promise<QueueRecord[]> {
+    const reply = (await this.run('queues', 'reading queues', [])) as Array<string | number>;
+    const queues: QueueRecord[] = [];
+    for (let i = 0; i < reply.length; i += 4) {
+      const enqueued = Number(reply[i + 1]);
+      const oldest = reply[i + 2] as string;
+      queues.push({ name: reply[i] as string, enqueued, paused: reply[i + 3] === '1', oldestEnqueuedAt: enqueued > 0 && oldest !== '' ? new Date(Number(oldest)) : null });
+    }
+    return queues;
+  }
+
+  async servers(): Promise<ServerRecord[]> {
+    const [records, beats] = (await this.run('serversList', 'reading servers', [])) as [string[], string[]];
+    return decodeServers(records, beats);
+  }
+
+  async timeSeries(params: { bucket: 'hour' | 'day'; from: Date; to: Date }): Promise<TimeSeriesPoint[]> {
+    const starts = bucketStarts(params.bucket, params.from, params.to);
+    if (starts.length === 0) return [];
+    const size = params.bucket === 'hour' ? HOUR_MS : DAY_MS;
+    const hours: number[] = [];
+    for (let hour = starts[0]!; hour < starts.at(-1)! + size; hour += HOUR_MS) hours.push(hour);
+    const fields = hours.flatMap((hour) => [`${hour}:s`, `${hour}:f`]);
+    const values = await this.read('reading the time series', (c) => c.hmget(`${this.keyBase}hourly`, ...fields));
+    const points = starts.map((start) => ({ at: new Date(start), succeeded: 0, failed: 0 }));
+    const first = starts[0]!;
+    hours.forEach((hour, i) => {
+      const point = points[Math.floor((hour - first) / size)];
+      if (point === undefined) return;
+      point.succeeded += Number(values[i * 2] ?? 0);
+      point.failed += Number(values[i * 2 + 1] ?? 0);
+    });
+    return points;
+  }
+}

@@ -1,0 +1,527 @@
+import { randomBytes } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+
+import type {
+  Clock,
+  Completion,
+  FetchedJob,
+  JobClaimParams,
+  JobLeaseExtendParams,
+  JobLeaseExtendResult,
+  JobRecord,
+  JobSetStateParams,
+  JobSetStateResult,
+  JobState,
+  JobsCompleteParams,
+  JobsCompleteResult,
+  JobsCreateParams,
+  JobsCreateResult,
+  JobsFetchParams,
+  Json,
+  MonitoringApi,
+  NewJob,
+  NewLogRecord,
+  RecurringFireParams,
+  RecurringRecord,
+  RecurringUpsert,
+  ServerRecord,
+  Storage,
+  StorageCapabilities,
+  StorageEvent,
+} from '@spool/core';
+import { StorageClosedError } from '@spool/core';
+
+import { parseEvents } from './event-payload.js';
+import { EventSubscriber } from './event-subscriber.js';
+import { checkEvictionPolicy } from './eviction-check.js';
+import type { RawHash } from './job-decode.js';
+import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
+import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
+import { keyBase, resolveRedisOptions } from './redis-options.js';
+import { RedisMonitoring } from './redis-monitoring.js';
+import { ScriptRunner } from './script-runner.js';
+import type { ScriptName } from './scripts/index.js';
+import { translateError } from './translate-error.js';
+
+/** The data layout version this package writes (kept in `{prefix}:meta`). */
+export const LAYOUT_VERSION = 1;
+
+/** Test-only hooks of the Redis storage. */
+export interface RedisStorageRuntime {
+  /** A clock to use instead of Redis `TIME` (tests with a ManualClock). */
+  clock?: Clock;
+}
+
+/**
+ * Spool's storage on Redis (ioredis): every operation is one Lua script, run by hash, so each is
+ * atomic across every process and machine that shares the Redis. Time is Redis `TIME` (one clock
+ * for all servers) unless a test injects one. Wake-up events travel by pub/sub; polling stays the
+ * correctness path. Durability is Redis's: see docs/redis.md on persistence.
+ */
+export class RedisStorage implements Storage {
+  readonly kind = 'redis';
+  readonly capabilities: StorageCapabilities = Object.freeze({
+    multiProcess: true,
+    notifications: 'distributed',
+    externalTransactions: false,
+    // As durable as the Redis persistence settings make it (AOF with fsync everysec loses at most ~1 s).
+    durable: true,
+  });
+  readonly monitoring: MonitoringApi;
+  /** The options after defaults. */
+  readonly options: ResolvedRedisStorageOptions;
+  /** The key base of this storage, `{<prefix>}:`. */
+  readonly keyBase: string;
+  private readonly clock: Clock | null;
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly scripts: ScriptRunner;
+  /** Identifies this storage's messages on the events channel, so it skips its own. */
+  private readonly origin = randomBytes(8).toString('hex');
+  private readonly listeners = new Set<(event: StorageEvent) => void>();
+  private subscriber: EventSubscriber | null = null;
+  private readying: Promise<void> | null = null;
+  private isReady = false;
+  private closed = false;
+
+  constructor(options: RedisStorageOptions = {}, runtime: RedisStorageRuntime = {}) {
+    this.options = resolveRedisOptions(options);
+    this.clock = runtime.clock ?? null;
+    this.keyBase = keyBase(this.options.prefix);
+    if (this.options.client !== null) {
+      this.client = this.options.client;
+      this.ownsClient = false;
+    } else {
+      this.client = new Redis(this.options.url!, { lazyConnect: true, enableAutoPipelining: true });
+      this.ownsClient = true;
+      // Connection errors reach callers through their commands; an unhandled 'error' event would end the process.
+      this.client.on('error', () => undefined);
+    }
+    this.scripts = new ScriptRunner(this.client, this.keyBase);
+    this.monitoring = new RedisMonitoring(this.keyBase, (name, doing, args) => this.run(name, doing, args), (doing, read) => this.read(doing, read));
+  }
+
+  async init(): Promise<void> {
+    await this.ready();
+  }
+
+  async migrate(): Promise<{ applied: number[] }> {
+    this.guard();
+    await this.connect();
+    const applied = (await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION])) as number[];
+    return { applied: applied.map(Number) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.subscriber?.stop();
+    await this.readying?.catch(() => undefined);
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  async now(): Promise<number> {
+    this.guard();
+    if (this.clock !== null) return this.clock.now();
+    await this.ready();
+    const [seconds, micros] = await this.read('reading the time', (c) => c.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  subscribe(listener: (event: StorageEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (this.subscriber === null && !this.closed) this.startSubscriber();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
+    if (params.jobs.length === 0) {
+      this.guard();
+      return { jobs: [] };
+    }
+    const args: Array<string | number> = [params.jobs.length];
+    for (const job of params.jobs) pushJob(args, job);
+    const reply = (await this.run('jobsCreate', 'creating jobs', args)) as string[];
+    this.emitPayload(reply[reply.length - 1]!);
+    return { jobs: createResults(reply, 0, params.jobs.length) };
+  }
+
+  async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
+    if (params.limit <= 0 || params.queues.length === 0 || (params.names !== null && params.names.length === 0)) {
+      this.guard();
+      return [];
+    }
+    const base = `${randomBytes(8).toString('hex')}.`;
+    const args: Array<string | number> = [params.serverId, params.leaseMs, params.limit, base];
+    if (params.names === null) args.push(-1);
+    else args.push(params.names.length, ...params.names);
+    args.push(...new Set(params.queues));
+    const reply = (await this.run('jobsFetch', 'fetching jobs', args)) as [number, ...Array<string | RawHash>];
+    const now = Number(reply[0]);
+    const jobs: FetchedJob[] = [];
+    for (let i = 1; i < reply.length; i += 3) {
+      const lease = { token: reply[i + 1] as string, serverId: params.serverId, now, leaseMs: params.leaseMs };
+      jobs.push(decodeLeased(reply[i] as string, reply[i + 2] as RawHash, lease));
+    }
+    return jobs;
+  }
+
+  async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
+    if (params.completions.length === 0) {
+      this.guard();
+      return { results: [] };
+    }
+    const args: Array<string | number> = [params.serverId, params.completions.length];
+    for (const completion of params.completions) pushCompletion(args, completion);
+    const reply = (await this.run('jobsComplete', 'completing jobs', args)) as string[];
+    this.emitPayload(reply[reply.length - 1]!);
+    return { results: params.completions.map((c, i) => ({ id: c.id, ok: reply[i] === '1' })) };
+  }
+
+  async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
+    const token = randomBytes(12).toString('hex');
+    const reply = (await this.run('jobClaim', 'claiming a job', [params.id, params.expected.join(','), params.serverId, params.leaseMs, token])) as [
+      number,
+      string?,
+      RawHash?,
+    ];
+    if (reply.length < 3) return null;
+    return decodeLeased(params.id, reply[2]!, { token, serverId: params.serverId, now: Number(reply[0]), leaseMs: params.leaseMs });
+  }
+
+  async jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult> {
+    if (params.leases.length === 0) {
+      this.guard();
+      return { lost: [] };
+    }
+    const args: Array<string | number> = [params.leaseMs];
+    for (const lease of params.leases) args.push(lease.id, lease.leaseToken);
+    return { lost: (await this.run('jobLeaseExtend', 'extending leases', args)) as string[] };
+  }
+
+  async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
+    const args = [
+      params.id,
+      params.expected.join(','),
+      params.state,
+      params.reason,
+      params.data === undefined ? '' : JSON.stringify(params.data),
+      params.resetAttempts ? '1' : '0',
+      params.error === undefined || params.error === null ? '' : JSON.stringify(params.error),
+    ];
+    const [ok, previous, payload] = (await this.run('jobSetState', 'changing a job state', args)) as [number, string, string];
+    this.emitPayload(payload);
+    return { ok: ok === 1, previous: previous === '' ? null : (previous as JobState) };
+  }
+
+  async jobGet(params: { id: string }): Promise<JobRecord | null> {
+    const raw = await this.read('reading a job', (c) => c.hgetall(`${this.keyBase}job:${params.id}`));
+    const flat = Object.entries(raw).flat();
+    return flat.length === 0 ? null : decodeJob(params.id, flat);
+  }
+
+  async jobProgressSet(params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
+    return (await this.run('jobProgressSet', 'setting progress', [params.id, params.leaseToken, params.progress])) === 1;
+  }
+
+  async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
+    if (params.entries.length === 0) {
+      this.guard();
+      return;
+    }
+    const byJob = new Map<string, string[]>();
+    for (const entry of params.entries) {
+      const lines = byJob.get(entry.jobId) ?? [];
+      lines.push(encodeLog(entry));
+      byJob.set(entry.jobId, lines);
+    }
+    const args: Array<string | number> = [];
+    for (const [id, lines] of byJob) args.push(id, lines.length, ...lines);
+    await this.run('jobLogsAppend', 'appending logs', args);
+  }
+
+  async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
+    return (await this.run('jobParameterSet', 'setting a parameter', [params.id, params.key, JSON.stringify(params.value)])) === 1;
+  }
+
+  async jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean> {
+    return (await this.run('jobExpirationSet', 'setting an expiration', [params.id, params.ttlMs ?? ''])) === 1;
+  }
+
+  async jobsExpire(params: { limit: number }): Promise<{ deleted: number }> {
+    return { deleted: Number(await this.run('jobsExpire', 'expiring jobs', [params.limit])) };
+  }
+
+  async scheduledPromoteDue(params: { limit: number }): Promise<{ promoted: number; nextDueAt: number | null }> {
+    const [promoted, next, payload] = (await this.run('scheduledPromoteDue', 'promoting due jobs', [params.limit])) as [number, string, string];
+    this.emitPayload(payload);
+    return { promoted: Number(promoted), nextDueAt: next === '' ? null : Number(next) };
+  }
+
+  async leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }> {
+    const [requeued, failed, payload] = (await this.run('leasesRescueExpired', 'rescuing expired leases', [params.limit, params.maxRescues])) as [
+      string[],
+      string[],
+      string,
+    ];
+    this.emitPayload(payload);
+    return { requeued, failed };
+  }
+
+  async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
+    this.emitPayload((await this.run('queuePauseSet', 'pausing a queue', [params.queue, params.paused ? '1' : '0'])) as string);
+  }
+
+  async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {
+    const r = params.recurring;
+    await this.run('recurringUpsert', 'saving a recurring job', [
+      r.id,
+      r.name,
+      JSON.stringify(r.args),
+      r.cron,
+      r.timezone,
+      r.queue,
+      r.priority,
+      r.maxAttempts,
+      r.timeoutMs ?? '',
+      r.retentionMs ?? '',
+      r.misfire,
+      r.paused ? '1' : '0',
+      r.nextRunAt === null ? '' : r.nextRunAt.getTime(),
+    ]);
+  }
+
+  async recurringGet(params: { id: string }): Promise<RecurringRecord | null> {
+    const raw = await this.read('reading a recurring job', (c) => c.hgetall(`${this.keyBase}rc:${params.id}`));
+    const flat = Object.entries(raw).flat();
+    return flat.length === 0 ? null : decodeRecurring(params.id, flat);
+  }
+
+  async recurringList(params: { limit: number; afterId?: string }): Promise<RecurringRecord[]> {
+    return decodeRecurringPairs((await this.run('recurringList', 'listing recurring jobs', [params.limit, params.afterId ?? ''])) as Array<string | RawHash>);
+  }
+
+  async recurringRemove(params: { id: string }): Promise<boolean> {
+    return (await this.run('recurringRemove', 'removing a recurring job', [params.id])) === 1;
+  }
+
+  async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {
+    const args = [params.id, params.paused ? '1' : '0', params.nextRunAt === null ? '' : params.nextRunAt.getTime()];
+    return (await this.run('recurringPauseSet', 'pausing a recurring job', args)) === 1;
+  }
+
+  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+    return decodeRecurringPairs((await this.run('recurringDue', 'reading due recurring jobs', [params.limit])) as Array<string | RawHash>);
+  }
+
+  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+    const o = params.occurrence;
+    const args: Array<string | number> = [
+      params.id,
+      o ? '1' : '0',
+      o ? o.expected.getTime() : '',
+      o && o.next !== null ? o.next.getTime() : '',
+      params.jobs.length,
+    ];
+    for (const job of params.jobs) pushJob(args, job);
+    const reply = (await this.run('recurringFire', 'firing a recurring job', args)) as Array<number | string>;
+    this.emitPayload(reply[reply.length - 1] as string);
+    if (reply[0] !== 1) return { fired: false, jobIds: [] };
+    return { fired: true, jobIds: createResults(reply as string[], 1, params.jobs.length).map((r) => r.id) };
+  }
+
+  async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {
+    const s = params.server;
+    const record = JSON.stringify({
+      hostname: s.hostname,
+      pid: s.pid,
+      queues: s.queues,
+      concurrency: s.concurrency,
+      jobNames: s.jobNames,
+      running: s.running,
+      startedAt: new Date(s.startedAt).getTime(),
+    });
+    await this.run('serverHeartbeat', 'recording a heartbeat', [s.id, record]);
+  }
+
+  async serverRemove(params: { id: string }): Promise<void> {
+    await this.run('serverRemove', 'removing a server', [params.id]);
+  }
+
+  async serversRemoveDead(params: { timeoutMs: number }): Promise<string[]> {
+    return (await this.run('serversRemoveDead', 'removing dead servers', [params.timeoutMs])) as string[];
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private guard(): void {
+    if (this.closed) throw new StorageClosedError('redis');
+  }
+
+  private async connect(): Promise<void> {
+    if (this.client.status === 'wait') await this.client.connect().catch((error: unknown) => Promise.reject(translateError(error, 'connecting')));
+  }
+
+  /** Connects, refuses an evicting Redis, loads the scripts and records the layout version: once. */
+  private ready(): Promise<void> {
+    this.guard();
+    if (this.isReady) return Promise.resolve();
+    this.readying ??= (async () => {
+      await this.connect();
+      try {
+        if (!this.options.allowEvictionPolicy) await checkEvictionPolicy(this.client);
+        await this.scripts.load();
+      } catch (error) {
+        throw translateError(error, 'opening the storage');
+      }
+      await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION]);
+      this.isReady = true;
+      if (this.listeners.size > 0 && this.subscriber === null) this.startSubscriber();
+    })().catch((error: unknown) => {
+      this.readying = null;
+      throw error;
+    });
+    return this.readying;
+  }
+
+  /** Runs one script once the storage is ready. */
+  private async run(name: ScriptName, doing: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+    this.guard();
+    if (!this.isReady) await this.ready();
+    return this.call(name, doing, args);
+  }
+
+  private async call(name: ScriptName, doing: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await this.scripts.run(name, this.clock === null ? null : this.clock.now(), this.origin, args);
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+  }
+
+  /** Runs plain reads once the storage is ready. */
+  private async read<T>(doing: string, read: (client: Redis) => Promise<T>): Promise<T> {
+    this.guard();
+    if (!this.isReady) await this.ready();
+    try {
+      return await read(this.client);
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+  }
+
+  private emitPayload(payload: string | undefined): void {
+    if (!payload || this.listeners.size === 0) return;
+    this.emit(parseEvents(payload));
+  }
+
+  private emit(events: StorageEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          // The write has happened: a failing listener must not make it look failed.
+          process.emitWarning(`A Spool storage event listener threw: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+  }
+
+  private startSubscriber(): void {
+    if (!this.isReady) return;
+    const connection = this.client.duplicate({ lazyConnect: false, enableAutoPipelining: false });
+    this.subscriber = new EventSubscriber(connection, `${this.keyBase}events`, this.origin, (events) => this.emit(events), () => this.catchUpEvents());
+    this.subscriber.start().catch(() => undefined);
+  }
+
+  /** Wake-ups after a reconnection: every queue that holds jobs, and the earliest due time. */
+  private async catchUpEvents(): Promise<StorageEvent[]> {
+    const [queues, earliest] = await Promise.all([
+      this.client.smembers(`${this.keyBase}queues`),
+      this.client.zrange(`${this.keyBase}scheduled`, 0, 0, 'WITHSCORES'),
+    ]);
+    const events: StorageEvent[] = [];
+    if (queues.length > 0) events.push({ type: 'jobs-enqueued', queues });
+    if (earliest[1] !== undefined) events.push({ type: 'jobs-scheduled', earliestRunAt: Number(earliest[1]) });
+    return events;
+  }
+}
+
+/** Appends one new job's arguments in the order the scripts' `read_jobs` reads them. */
+function pushJob(args: Array<string | number>, job: NewJob): void {
+  args.push(
+    job.id,
+    job.name,
+    job.queue,
+    job.priority,
+    job.state,
+    job.runAt === null ? '' : new Date(job.runAt).getTime(),
+    job.maxAttempts,
+    job.timeoutMs ?? '',
+    job.retentionMs ?? '',
+    job.backoff === null ? '' : JSON.stringify(job.backoff),
+    job.uniqueKey ?? '',
+    job.parentId ?? '',
+    job.continueOn ?? '',
+    job.recurringId ?? '',
+    JSON.stringify(job.args),
+    job.reason,
+  );
+  let count = 0;
+  const at = args.length;
+  args.push(0);
+  for (const key in job.parameters) {
+    args.push(key, JSON.stringify(job.parameters[key]));
+    count++;
+  }
+  args[at] = count;
+}
+
+/** Appends one completion's arguments in the order `jobs_complete` reads them. */
+function pushCompletion(args: Array<string | number>, completion: Completion): void {
+  const { id, leaseToken, outcome } = completion;
+  switch (outcome.state) {
+    case 'succeeded':
+      args.push(id, leaseToken, 'succeeded', outcome.reason, JSON.stringify(outcome.result ?? null), '', '0', '');
+      break;
+    case 'failed': {
+      const error = JSON.stringify(outcome.error);
+      args.push(id, leaseToken, 'failed', outcome.reason, error, '', '0', `{"error":${error}}`);
+      break;
+    }
+    case 'scheduled': {
+      const error = JSON.stringify(outcome.error);
+      const runAt = new Date(outcome.runAt);
+      args.push(id, leaseToken, 'scheduled', outcome.reason, error, runAt.getTime(), '0', `{"error":${error},"runAt":${JSON.stringify(runAt.toISOString())}}`);
+      break;
+    }
+    case 'enqueued':
+      args.push(id, leaseToken, 'enqueued', outcome.reason, '', '', outcome.refundAttempt ? '1' : '0', '');
+      break;
+    default: {
+      const never: never = outcome;
+      return never;
+    }
+  }
+}
+
+/** Reads `count` (id, created, state) triples from a script reply starting at `from`. */
+function createResults(reply: string[], from: number, count: number): JobsCreateResult['jobs'] {
+  const jobs: JobsCreateResult['jobs'] = [];
+  for (let i = 0; i < count; i++) {
+    const at = from + i * 3;
+    jobs.push({ id: reply[at]!, created: reply[at + 1] === '1', state: reply[at + 2] as JobState });
+  }
+  return jobs;
+}
+
+function decodeRecurringPairs(reply: Array<string | RawHash>): RecurringRecord[] {
+  const records: RecurringRecord[] = [];
+  for (let i = 0; i < reply.length; i += 2) records.push(decodeRecurring(reply[i] as string, reply[i + 1] as RawHash));
+  return records;
+}

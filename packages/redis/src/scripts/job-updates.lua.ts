@@ -1,0 +1,84 @@
+/** Scripts that change one job outside the hot path: operator state changes, parameters, expiry, logs. */
+
+/** Compare-and-set of one job's state, for operator actions. */
+export const JOB_SET_STATE_LUA = `
+--[[ job_set_state: compare-and-set of one job's state (delete, requeue, retry, fail)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] expected states (comma-separated), [5] new state,
+         [6] reason, [7] history data JSON ('' for none), [8] '1' to reset attempts and rescues,
+         [9] error JSON stored with 'failed' ('' stores none)
+Checks:  the job exists, is in an expected state, and the move is in TRANSITIONS
+Returns: ok (1 or 0), the previous state ('' when the job does not exist), the events payload
+Events:  job-state, jobs-enqueued, continuations settled
+]]
+local job = load(ARGV[3])
+if job == nil then return { 0, '', '' } end
+local previous = job.state
+local expected = {}
+for s in string.gmatch(ARGV[4], '[^,]+') do expected[s] = true end
+local to = ARGV[5]
+if not expected[previous] or not TRANSITIONS[previous][to] then return { 0, previous, '' } end
+local opts = {}
+if ARGV[8] == '1' then opts.attempts = 'reset' end
+if to == 'failed' then opts.error = ARGV[9] end
+move(job, to, ARGV[6], ARGV[7], nil, opts)
+flush()
+return { 1, previous, publish() }
+`;
+
+/** Sets one job parameter. */
+export const JOB_PARAMETER_SET_LUA = `
+--[[ job_parameter_set: sets one job parameter (stored as its own hash field 'p:<key>', JSON)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] key, [5] value JSON
+Returns: 1 when set, 0 when the job does not exist
+]]
+if redis.call('EXISTS', k_job(ARGV[3])) == 0 then return 0 end
+redis.call('HSET', k_job(ARGV[3]), 'p:' .. ARGV[4], ARGV[5])
+return 1
+`;
+
+/** Sets when a job is removed. */
+export const JOB_EXPIRATION_SET_LUA = `
+--[[ job_expiration_set: sets a job's retention; a finished job in an expiring state expires ttl from now
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] ttl ms ('' keeps the job forever)
+Returns: 1 when set, 0 when the job does not exist
+]]
+local id = ARGV[3]
+local state = redis.call('HGET', k_job(id), 'state')
+if not state then return 0 end
+if ARGV[4] == '' then
+  redis.call('HSET', k_job(id), 'retention', '', 'expires', '')
+  redis.call('ZREM', K_EXPIRY, id)
+elseif EXPIRES[state] then
+  local at = NOW + tonumber(ARGV[4])
+  redis.call('HSET', k_job(id), 'retention', ARGV[4], 'expires', at)
+  redis.call('ZADD', K_EXPIRY, at, id)
+else
+  redis.call('HSET', k_job(id), 'retention', ARGV[4], 'expires', '')
+  redis.call('ZREM', K_EXPIRY, id)
+end
+return 1
+`;
+
+/** Appends persisted log lines of jobs that exist. */
+export const JOB_LOGS_APPEND_LUA = `
+--[[ job_logs_append: appends log lines; lines of jobs that do not exist are dropped (expired meanwhile)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, then groups: job id, line count, the lines (JSON)
+Returns: the number of lines appended
+]]
+local i = 3
+local appended = 0
+while i <= #ARGV do
+  local id = ARGV[i]
+  local n = tonumber(ARGV[i + 1])
+  if redis.call('EXISTS', k_job(id)) == 1 then
+    redis.call('RPUSH', k_logs(id), unpack(ARGV, i + 2, i + 1 + n))
+    appended = appended + n
+  end
+  i = i + 2 + n
+end
+return appended
+`;

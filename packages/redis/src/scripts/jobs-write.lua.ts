@@ -1,0 +1,200 @@
+/**
+ * Scripts of the job hot path: create, fetch, claim, complete. Each runs after the shared library
+ * (`lib.lua.ts`) and starts with a header: keys, arguments, preconditions, results, errors, events.
+ */
+
+/** Creates jobs in one commit. */
+export const JOBS_CREATE_LUA = `
+--[[ jobs_create: creates jobs in one commit
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job count, [4..] the jobs (see read_jobs)
+Checks:  every parent exists or is in the batch; an active holder of a unique key wins over a new job
+Returns: id, created ('1' or '0'), state per job (the holder's id and state when not created), then
+         the events payload
+Errors:  SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
+Events:  jobs-enqueued, jobs-scheduled
+]]
+local jobs = read_jobs(4, tonumber(ARGV[3]))
+local results, err = create_jobs(jobs)
+if err then return err end
+flush()
+results[#results + 1] = publish()
+return results
+`;
+
+/** Moves up to `limit` enqueued jobs to processing under new leases. */
+export const JOBS_FETCH_LUA = `
+--[[ jobs_fetch: leases up to limit enqueued jobs, queue by queue in the given order
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] server id, [4] lease ms, [5] limit, [6] lease token base,
+         [7] number of job names (-1: any name), then the names, then the queues in priority order
+Checks:  paused queues are skipped; within a queue higher priority first, then enqueue order
+Returns: now, then per job its id, its lease token and its hash as it was before the lease
+Events:  none (a server must not mistake its own fetch for someone else's change)
+]]
+local server = ARGV[3]
+local lease_ms = tonumber(ARGV[4])
+local limit = tonumber(ARGV[5])
+local base = ARGV[6]
+local nn = tonumber(ARGV[7])
+local i = 8
+local wanted = nil
+if nn >= 0 then
+  wanted = {}
+  for _ = 1, nn do
+    wanted[ARGV[i]] = true
+    i = i + 1
+  end
+end
+SILENT = true
+local out = { NOW }
+local taken = 0
+for q = i, #ARGV do
+  if taken >= limit then break end
+  local queue = ARGV[q]
+  if redis.call('SISMEMBER', K_PAUSED, queue) == 0 then
+    local names = redis.call('SMEMBERS', k_queue_names(queue))
+    local candidates = {}
+    for _, name in ipairs(names) do
+      if wanted == nil or wanted[name] then candidates[#candidates + 1] = name end
+    end
+    local want = limit - taken
+    local picked = {}
+    if #candidates == 1 then
+      for _, member in ipairs(redis.call('ZRANGE', k_runnable(queue, candidates[1]), 0, want - 1)) do
+        picked[#picked + 1] = { candidates[1], member }
+      end
+    elseif #candidates > 1 then
+      -- Several names share the queue: merge their heads by (priority, enqueue order).
+      local heads = {}
+      for _, name in ipairs(candidates) do
+        local r = redis.call('ZRANGE', k_runnable(queue, name), 0, want - 1, 'WITHSCORES')
+        for k = 1, #r, 2 do heads[#heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
+      end
+      table.sort(heads, function(a, b)
+        if a[3] ~= b[3] then return a[3] < b[3] end
+        return a[2] < b[2]
+      end)
+      for k = 1, math.min(want, #heads) do picked[#picked + 1] = heads[k] end
+    end
+    for _, p in ipairs(picked) do
+      local member = p[2]
+      local job = { id = string.sub(member, 13), queue = queue, name = p[1], seq = string.sub(member, 1, 12) }
+      taken = taken + 1
+      local token = base .. taken
+      out[#out + 1] = job.id
+      out[#out + 1] = token
+      out[#out + 1] = lease(job, token, server, lease_ms)
+    end
+  end
+end
+flush()
+return out
+`;
+
+/** Claims one job by id, through enqueued when it is not enqueued. */
+export const JOB_CLAIM_LUA = `
+--[[ job_claim: leases one job by id (for perform)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] expected states (comma-separated), [5] server id,
+         [6] lease ms, [7] lease token
+Checks:  the job exists, is in an expected state and is not processing
+Returns: now, then (when claimed) the lease token and the job's hash before the lease
+Events:  none
+]]
+SILENT = true
+local job = load(ARGV[3])
+if job == nil then return { NOW } end
+local expected = {}
+for s in string.gmatch(ARGV[4], '[^,]+') do expected[s] = true end
+if not expected[job.state] or job.state == 'processing' then return { NOW } end
+if job.state ~= 'enqueued' then
+  if not TRANSITIONS[job.state]['enqueued'] then return { NOW } end
+  move(job, 'enqueued', 'Claimed to run now', nil, nil, {})
+end
+local raw = lease(job, ARGV[7], ARGV[5], tonumber(ARGV[6]))
+flush()
+return { NOW, ARGV[7], raw }
+`;
+
+/** Records the outcomes of processing jobs, each guarded by its lease token. */
+export const JOBS_COMPLETE_LUA = `
+--[[ jobs_complete: records the outcomes of many processing jobs
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] server id, [4] completion count, then per completion:
+         id, lease token, new state, reason, value (result JSON for succeeded, error JSON for failed
+         and scheduled), run at (scheduled), refund ('1' to refund the attempt), history data JSON
+Checks:  each job is processing under that lease token; others are left alone and reported '0'
+Returns: '1' or '0' per completion, then the events payload
+Events:  job-state per completion, jobs-enqueued and jobs-scheduled, continuations released
+]]
+local server = ARGV[3]
+local n = tonumber(ARGV[4])
+local out = {}
+local i = 5
+for _ = 1, n do
+  local id, token, to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local job = load(id)
+  if job ~= nil and job.state == 'processing' and job.token == token then
+    local opts = {}
+    local value = ARGV[i + 4]
+    if to == 'succeeded' then
+      opts.result = value
+    elseif to == 'failed' then
+      opts.error = value
+    elseif to == 'scheduled' then
+      opts.error = value
+      opts.runAt = tonumber(ARGV[i + 5])
+    elseif ARGV[i + 6] == '1' then
+      opts.attempts = 'refund'
+    end
+    move(job, to, ARGV[i + 3], ARGV[i + 7], server, opts)
+    out[#out + 1] = '1'
+  else
+    out[#out + 1] = '0'
+  end
+  i = i + 8
+end
+flush()
+out[#out + 1] = publish()
+return out
+`;
+
+/** Extends the leases of running jobs. */
+export const JOB_LEASE_EXTEND_LUA = `
+--[[ job_lease_extend: extends the leases of many running jobs from now
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] lease ms, then pairs of job id and lease token
+Checks:  each job is processing under that token
+Returns: the ids whose lease is gone
+Events:  none
+]]
+local expires = NOW + tonumber(ARGV[3])
+local lost = {}
+for i = 4, #ARGV, 2 do
+  local id = ARGV[i]
+  local v = redis.call('HMGET', k_job(id), 'state', 'token')
+  if v[1] == 'processing' and v[2] == ARGV[i + 1] then
+    redis.call('HSET', k_job(id), 'leaseExp', expires)
+    zset(K_LEASES, id, expires)
+  else
+    lost[#lost + 1] = id
+  end
+end
+flush()
+return lost
+`;
+
+/** Sets the progress of a running job under its lease. */
+export const JOB_PROGRESS_SET_LUA = `
+--[[ job_progress_set: sets a running job's progress
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] lease token, [5] progress
+Checks:  the job is processing under that token
+Returns: 1 when set, 0 otherwise
+]]
+local v = redis.call('HMGET', k_job(ARGV[3]), 'state', 'token')
+if v[1] ~= 'processing' or v[2] ~= ARGV[4] then return 0 end
+redis.call('HSET', k_job(ARGV[3]), 'progress', ARGV[5], 'updated', NOW)
+return 1
+`;

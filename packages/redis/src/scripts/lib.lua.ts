@@ -1,0 +1,518 @@
+import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
+
+/** A Lua table literal of `state = true` for the states where `fact` holds. */
+function stateSet(fact: 'active' | 'expires'): string {
+  return `{ ${JOB_STATES.filter((s) => STATE_FACTS[s][fact])
+    .map((s) => `${s} = true`)
+    .join(', ')} }`;
+}
+
+/** TRANSITIONS as a Lua table: `from = { to = true, ... }`, generated so Lua and TypeScript share one table. */
+function transitionsTable(): string {
+  return `{ ${JOB_STATES.map((from) => `${from} = { ${TRANSITIONS[from].map((to) => `${to} = true`).join(', ')} }`).join(', ')} }`;
+}
+
+/**
+ * The shared Lua library every storage script starts with. Not a script on its own: the script
+ * registry prepends it to each operation.
+ *
+ * Conventions of every script:
+ *   KEYS[1]  the storage's key base, `{<prefix>}:` (the hash tag keeps all keys in one cluster slot)
+ *   ARGV[1]  the time in ms from an injected clock, or '' to use Redis `TIME` (one clock for all servers)
+ *   ARGV[2]  the calling storage's origin id, put in front of published events so it can skip its own
+ *   ARGV[3..] the operation's own arguments
+ * Job hashes store '' for null. History entries are JSON arrays `[state, at, serverId, reason, data]`.
+ * Every script validates before it writes: Redis runs a script atomically but does not roll back a
+ * script that fails half-way, so a failed expectation must be found before the first write.
+ */
+export const LIB_LUA = `
+local P = KEYS[1]
+local ORIGIN = ARGV[2]
+local NOW = tonumber(ARGV[1])
+if NOW == nil then
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local ACTIVE = ${stateSet('active')}
+local EXPIRES = ${stateSet('expires')}
+local TRANSITIONS = ${transitionsTable()}
+local FINISHES = { succeeded = true, failed = true, deleted = true }
+local HOUR_MS = 3600000
+
+local K_UNIQUE = P .. 'unique'
+local K_COUNTS = P .. 'counts'
+local K_HOURLY = P .. 'hourly'
+local K_SCHEDULED = P .. 'scheduled'
+local K_LEASES = P .. 'leases'
+local K_EXPIRY = P .. 'expiry'
+local K_ALL = P .. 'all'
+local K_QUEUES = P .. 'queues'
+local K_PAUSED = P .. 'paused'
+local K_SEQ = P .. 'seq'
+
+local function k_job(id) return P .. 'job:' .. id end
+local function k_history(id) return P .. 'h:' .. id end
+local function k_logs(id) return P .. 'l:' .. id end
+local function k_children(id) return P .. 'ch:' .. id end
+local function k_state(state) return P .. 'st:' .. state end
+local function k_runnable(queue, name) return P .. 'rq:' .. queue .. '|' .. name end
+local function k_queue_names(queue) return P .. 'qn:' .. queue end
+local function k_queue_age(queue) return P .. 'qa:' .. queue end
+local function k_by_queue(queue) return P .. 'iq:' .. queue end
+local function k_by_name(name) return P .. 'in:' .. name end
+
+-- Sorted-set and set writes are buffered per key and member (the last write wins) and flushed with
+-- one variadic call per key at the end of the script: a batch of N jobs costs a few calls, not N.
+local ZBUF = {}
+local ZKEYS = {}
+local SADDS = {}
+local RUNNABLE_LEFT = {}
+
+local function zset(key, member, score)
+  local b = ZBUF[key]
+  if b == nil then
+    b = {}
+    ZBUF[key] = b
+    ZKEYS[#ZKEYS + 1] = key
+  end
+  b[member] = score
+end
+
+local function zrem(key, member)
+  zset(key, member, false)
+end
+
+local function sadd(key, member)
+  local b = SADDS[key]
+  if b == nil then
+    b = {}
+    SADDS[key] = b
+  end
+  b[member] = true
+end
+
+local CNT = {}
+local HOURLY = { s = 0, f = 0 }
+local function count(state, delta)
+  CNT[state] = (CNT[state] or 0) + delta
+end
+
+local function flush_calls(cmd, key, args)
+  local n = #args
+  local step = 4000
+  for i = 1, n, step do
+    redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, n)))
+  end
+end
+
+local function flush()
+  for _, key in ipairs(ZKEYS) do
+    local adds, rems = {}, {}
+    for member, score in pairs(ZBUF[key]) do
+      if score == false then
+        rems[#rems + 1] = member
+      else
+        adds[#adds + 1] = score
+        adds[#adds + 1] = member
+      end
+    end
+    if #rems > 0 then flush_calls('ZREM', key, rems) end
+    if #adds > 0 then flush_calls('ZADD', key, adds) end
+  end
+  for key, members in pairs(SADDS) do
+    local list = {}
+    for member in pairs(members) do list[#list + 1] = member end
+    flush_calls('SADD', key, list)
+  end
+  -- A queue's set of names with runnable jobs loses a name whose runnable set has emptied.
+  for key, qn in pairs(RUNNABLE_LEFT) do
+    if redis.call('EXISTS', key) == 0 then redis.call('SREM', k_queue_names(qn[1]), qn[2]) end
+  end
+  for state, delta in pairs(CNT) do
+    if delta ~= 0 then redis.call('HINCRBY', K_COUNTS, state, delta) end
+  end
+  if HOURLY.s > 0 or HOURLY.f > 0 then
+    local hour = math.floor(NOW / HOUR_MS) * HOUR_MS
+    if HOURLY.s > 0 then redis.call('HINCRBY', K_HOURLY, hour .. ':s', HOURLY.s) end
+    if HOURLY.f > 0 then redis.call('HINCRBY', K_HOURLY, hour .. ':f', HOURLY.f) end
+  end
+end
+
+-- Events, gathered during the script and published once after its writes.
+local SILENT = false
+local EV_QUEUES = {}
+local EV_LINES = {}
+local EV_EARLIEST = nil
+
+local function ev_enqueued(queue)
+  if not EV_QUEUES[queue] then
+    EV_QUEUES[queue] = true
+    EV_LINES[#EV_LINES + 1] = 'q ' .. queue
+  end
+end
+
+local function ev_scheduled(at)
+  if EV_EARLIEST == nil or at < EV_EARLIEST then
+    EV_EARLIEST = at
+    EV_LINES[#EV_LINES + 1] = 's ' .. at
+  end
+end
+
+local function ev_state(id, state)
+  if not SILENT then EV_LINES[#EV_LINES + 1] = 'j ' .. id .. ' ' .. state end
+end
+
+-- Publishes the gathered events (one message per script) and returns them for the caller to emit locally.
+local function publish()
+  if #EV_LINES == 0 then return '' end
+  local payload = table.concat(EV_LINES, '\\n')
+  redis.call('PUBLISH', P .. 'events', ORIGIN .. '\\n' .. payload)
+  return payload
+end
+
+local SEQ_NEXT = nil
+local SEQ_LAST = nil
+-- The next position at the back of every queue, as 12 hex digits (members sort by it within a priority).
+local function next_seq()
+  if SEQ_NEXT == nil or SEQ_NEXT > SEQ_LAST then
+    SEQ_LAST = redis.call('INCRBY', K_SEQ, 1000)
+    SEQ_NEXT = SEQ_LAST - 999
+  end
+  local seq = SEQ_NEXT
+  SEQ_NEXT = SEQ_NEXT + 1
+  return string.format('%012x', seq)
+end
+
+local function json_str(s)
+  if s == nil or s == '' then return 'null' end
+  return cjson.encode(s)
+end
+
+local function history(id, state, reason, data, server)
+  if data == nil or data == '' then data = 'null' end
+  redis.call('RPUSH', k_history(id), '["' .. state .. '",' .. NOW .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']')
+end
+
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt' }
+
+-- The fields a state change needs, or nil when the job does not exist.
+local function load(id)
+  local v = redis.call('HMGET', k_job(id), unpack(LOAD_FIELDS))
+  if not v[1] then return nil end
+  return {
+    id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
+    retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
+    rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
+    runAt = v[15] or ''
+  }
+end
+
+-- Puts a job at the back of its queue (within its priority).
+local function index_enqueued(job, fields)
+  local seq = next_seq()
+  fields[#fields + 1] = 'seq'
+  fields[#fields + 1] = seq
+  job.seq = seq
+  zset(k_runnable(job.queue, job.name), seq .. job.id, -job.prio)
+  zset(k_queue_age(job.queue), job.id, NOW)
+  sadd(k_queue_names(job.queue), job.name)
+  sadd(K_QUEUES, job.queue)
+  ev_enqueued(job.queue)
+end
+
+local function unindex_enqueued(job)
+  local key = k_runnable(job.queue, job.name)
+  zrem(key, job.seq .. job.id)
+  zrem(k_queue_age(job.queue), job.id)
+  RUNNABLE_LEFT[key] = { job.queue, job.name }
+end
+
+local AWAITING = nil
+-- Whether any job may be waiting for a parent: no continuation lookups otherwise.
+local function awaiting_possible()
+  if AWAITING == nil then AWAITING = tonumber(redis.call('HGET', K_COUNTS, 'awaiting')) or 0 end
+  return AWAITING + (CNT['awaiting'] or 0) > 0
+end
+
+local function outcome_of(parent_state, on)
+  if parent_state == 'succeeded' then
+    if on == 'failed' then return 'cancel' end
+    return 'release'
+  elseif parent_state == 'failed' then
+    if on == 'succeeded' then return 'wait' end
+    return 'release'
+  elseif parent_state == 'deleted' then
+    if on == 'finished' then return 'release' end
+    return 'cancel'
+  end
+  return 'wait'
+end
+
+local settle
+
+--[[
+Moves a job (as read by load) to 'to' with everything the move implies: hash fields, indexes,
+counters, a history entry, unique-key bookkeeping, and the continuations of a parent that finishes.
+The caller has checked the guard (state, lease). Never used for moves to 'processing' (see lease()).
+opts: attempts = 'keep' | 'reset' | 'refund', rescued, runAt, result (JSON), error (JSON; '' clears).
+]]
+local function move(job, to, reason, data, server, opts)
+  local from = job.state
+  local id = job.id
+  local f = { 'state', to, 'updated', NOW }
+  if job.ukey ~= '' then
+    if ACTIVE[to] and not ACTIVE[from] then
+      local holder = redis.call('HGET', K_UNIQUE, job.ukey)
+      if holder and holder ~= id then
+        -- Another active job took the key while this one was finished: run again without it.
+        reason = reason .. ' (unique key "' .. job.ukey .. '" is held by job ' .. holder .. '; released from this job)'
+        f[#f + 1] = 'ukey'
+        f[#f + 1] = ''
+        job.ukey = ''
+      else
+        redis.call('HSET', K_UNIQUE, job.ukey, id)
+      end
+    elseif ACTIVE[from] and not ACTIVE[to] then
+      if redis.call('HGET', K_UNIQUE, job.ukey) == id then redis.call('HDEL', K_UNIQUE, job.ukey) end
+    end
+  end
+  if from == 'processing' then
+    f[#f + 1] = 'token'; f[#f + 1] = ''
+    f[#f + 1] = 'leaseExp'; f[#f + 1] = ''
+    zrem(K_LEASES, id)
+  elseif from == 'enqueued' then
+    unindex_enqueued(job)
+  elseif from == 'scheduled' then
+    zrem(K_SCHEDULED, id)
+  end
+  if to == 'scheduled' then
+    local run_at = opts.runAt or NOW
+    f[#f + 1] = 'runAt'; f[#f + 1] = run_at
+    f[#f + 1] = 'finished'; f[#f + 1] = ''
+    zset(K_SCHEDULED, id, run_at)
+    ev_scheduled(run_at)
+  elseif to == 'enqueued' then
+    f[#f + 1] = 'runAt'; f[#f + 1] = ''
+    f[#f + 1] = 'finished'; f[#f + 1] = ''
+    index_enqueued(job, f)
+  else
+    f[#f + 1] = 'finished'; f[#f + 1] = NOW
+  end
+  if EXPIRES[to] and job.retention ~= '' then
+    local at = NOW + tonumber(job.retention)
+    f[#f + 1] = 'expires'; f[#f + 1] = at
+    zset(K_EXPIRY, id, at)
+  else
+    f[#f + 1] = 'expires'; f[#f + 1] = ''
+    if EXPIRES[from] then zrem(K_EXPIRY, id) end
+  end
+  if opts.attempts == 'reset' then
+    f[#f + 1] = 'attempt'; f[#f + 1] = 0
+    f[#f + 1] = 'rescues'; f[#f + 1] = 0
+  elseif opts.attempts == 'refund' then
+    f[#f + 1] = 'attempt'; f[#f + 1] = math.max(job.attempt - 1, 0)
+  end
+  if opts.rescued then
+    f[#f + 1] = 'rescues'; f[#f + 1] = job.rescues + 1
+  end
+  if to == 'succeeded' then
+    if job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = 100 end
+    if opts.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = opts.result end
+  end
+  if opts.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = opts.error end
+  redis.call('HSET', k_job(id), unpack(f))
+  zrem(k_state(from), id)
+  zset(k_state(to), id, 0)
+  count(from, -1)
+  count(to, 1)
+  if to == 'succeeded' then HOURLY.s = HOURLY.s + 1 elseif to == 'failed' then HOURLY.f = HOURLY.f + 1 end
+  history(id, to, reason, data, server)
+  job.state = to
+  ev_state(id, to)
+  if FINISHES[to] and awaiting_possible() then settle(id, to) end
+end
+
+-- Releases or cancels the continuations waiting for a parent that has just moved to parent_state.
+settle = function(parent_id, parent_state)
+  local key = k_children(parent_id)
+  local children = redis.call('SMEMBERS', key)
+  for _, child_id in ipairs(children) do
+    local child = load(child_id)
+    if child == nil or child.state ~= 'awaiting' then
+      redis.call('SREM', key, child_id)
+    else
+      local on = child.on
+      if on == '' then on = 'succeeded' end
+      local outcome = outcome_of(parent_state, on)
+      if outcome ~= 'wait' then
+        redis.call('SREM', key, child_id)
+        local data = '{"parentId":' .. cjson.encode(parent_id) .. '}'
+        if outcome == 'release' then
+          move(child, 'enqueued', 'Parent ' .. parent_id .. ' ' .. parent_state, data, nil, {})
+        else
+          move(child, 'deleted', 'Parent ' .. parent_id .. ' ' .. parent_state .. '; this continuation runs only on ' .. on, data, nil, {})
+        end
+      end
+    end
+  end
+end
+
+-- Puts an enqueued job under a fresh lease (job: id, queue, name, seq); returns its full hash before
+-- the change (the caller knows what changed: state, attempt, token, server, lease, start and update times).
+local function lease(job, token, server, lease_ms)
+  local id = job.id
+  local raw = redis.call('HGETALL', k_job(id))
+  local attempt = 1
+  for i = 1, #raw, 2 do
+    if raw[i] == 'attempt' then
+      attempt = (tonumber(raw[i + 1]) or 0) + 1
+      break
+    end
+  end
+  local expires = NOW + lease_ms
+  redis.call('HSET', k_job(id), 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
+    'leaseExp', expires, 'started', NOW, 'updated', NOW)
+  unindex_enqueued(job)
+  zrem(k_state('enqueued'), id)
+  zset(k_state('processing'), id, 0)
+  zset(K_LEASES, id, expires)
+  count('enqueued', -1)
+  count('processing', 1)
+  history(id, 'processing', 'Started by server ' .. server, '{"serverId":' .. cjson.encode(server) .. ',"attempt":' .. attempt .. '}', server)
+  return raw
+end
+
+-- The search text of a job in the list of all jobs: id, a truncation flag, then name and arguments
+-- in lower case (ASCII), so a bounded scan can match substrings without reading the job.
+local SEARCH_ARGS_MAX = 400
+local function all_member(id, name, args)
+  local flag = '0'
+  if #args > SEARCH_ARGS_MAX then
+    flag = '1'
+    args = string.sub(args, 1, SEARCH_ARGS_MAX)
+  end
+  return id .. '\\t' .. flag .. string.lower(name) .. '\\t' .. string.lower(args)
+end
+
+--[[
+Reads one job per entry of ARGV from position i: id, name, queue, priority, state, runAt, maxAttempts,
+timeoutMs, retentionMs, backoff, uniqueKey, parentId, continueOn, recurringId, args, reason, then the
+number of parameters and their key/value pairs. Returns the jobs and the position after them.
+]]
+local function read_jobs(i, n)
+  local jobs = {}
+  for j = 1, n do
+    local job = {
+      id = ARGV[i], name = ARGV[i + 1], queue = ARGV[i + 2], prio = tonumber(ARGV[i + 3]), state = ARGV[i + 4],
+      runAt = ARGV[i + 5], maxAtt = ARGV[i + 6], timeout = ARGV[i + 7], retention = ARGV[i + 8], backoff = ARGV[i + 9],
+      ukey = ARGV[i + 10], parent = ARGV[i + 11], on = ARGV[i + 12], recurring = ARGV[i + 13], args = ARGV[i + 14],
+      reason = ARGV[i + 15], params = {}
+    }
+    local np = tonumber(ARGV[i + 16])
+    i = i + 17
+    for _ = 1, np do
+      job.params[#job.params + 1] = 'p:' .. ARGV[i]
+      job.params[#job.params + 1] = ARGV[i + 1]
+      i = i + 2
+    end
+    jobs[j] = job
+  end
+  return jobs, i
+end
+
+-- An error reply the TypeScript side turns into a typed error. Raised before any write.
+local function fail(code, detail)
+  return redis.error_reply('SPOOL_' .. code .. ' ' .. detail)
+end
+
+--[[
+Creates jobs (as read by read_jobs). Checks every parent first and returns an error reply, writing
+nothing, when one is missing. A job whose id already exists is not written again (a resent command
+after a dropped connection). Returns the results (id, created '1'/'0', state per job) or an error reply.
+]]
+local function create_jobs(jobs)
+  local in_batch = {}
+  for _, job in ipairs(jobs) do in_batch[job.id] = true end
+  for _, job in ipairs(jobs) do
+    if job.parent ~= '' and not in_batch[job.parent] and redis.call('EXISTS', k_job(job.parent)) == 0 then
+      return nil, fail('JOB_NOT_FOUND', job.parent)
+    end
+  end
+  local results = {}
+  local batch_states = {}
+  for _, job in ipairs(jobs) do
+    local id = job.id
+    local existing = redis.call('HGET', k_job(id), 'state')
+    local holder = nil
+    if existing then
+      results[#results + 1] = id; results[#results + 1] = '1'; results[#results + 1] = existing
+    else
+      if job.ukey ~= '' then holder = redis.call('HGET', K_UNIQUE, job.ukey) end
+      if holder then
+        results[#results + 1] = holder; results[#results + 1] = '0'
+        results[#results + 1] = batch_states[holder] or redis.call('HGET', k_job(holder), 'state') or 'enqueued'
+      else
+        local state = job.state
+        local reason = job.reason
+        if state == 'awaiting' and job.parent ~= '' and job.on ~= '' then
+          local parent_state = batch_states[job.parent] or redis.call('HGET', k_job(job.parent), 'state')
+          if parent_state then
+            local outcome = outcome_of(parent_state, job.on)
+            if outcome == 'release' then
+              state = 'enqueued'
+              reason = 'Parent ' .. job.parent .. ' already ' .. parent_state
+            elseif outcome == 'cancel' then
+              state = 'deleted'
+              reason = 'Parent ' .. job.parent .. ' already ' .. parent_state .. '; this continuation runs only on ' .. job.on
+            end
+          end
+        end
+        local f = {
+          'name', job.name, 'queue', job.queue, 'prio', job.prio, 'state', state, 'attempt', 0, 'maxAtt', job.maxAtt,
+          'rescues', 0, 'created', NOW, 'updated', NOW, 'args', job.args, 'cstate', state, 'creason', reason
+        }
+        local function opt(field, value)
+          if value ~= '' then f[#f + 1] = field; f[#f + 1] = value end
+        end
+        opt('runAt', job.runAt)
+        opt('timeout', job.timeout)
+        opt('retention', job.retention)
+        opt('backoff', job.backoff)
+        opt('ukey', job.ukey)
+        opt('parent', job.parent)
+        opt('on', job.on)
+        opt('recurring', job.recurring)
+        job.state = state
+        if state == 'enqueued' then
+          index_enqueued(job, f)
+        elseif state == 'scheduled' then
+          local run_at = tonumber(job.runAt) or NOW
+          zset(K_SCHEDULED, id, run_at)
+          ev_scheduled(run_at)
+        elseif state == 'deleted' then
+          f[#f + 1] = 'finished'; f[#f + 1] = NOW
+          if job.retention ~= '' then
+            local at = NOW + tonumber(job.retention)
+            f[#f + 1] = 'expires'; f[#f + 1] = at
+            zset(K_EXPIRY, id, at)
+          end
+        elseif state == 'awaiting' then
+          sadd(k_children(job.parent), id)
+        end
+        for _, v in ipairs(job.params) do f[#f + 1] = v end
+        redis.call('HSET', k_job(id), unpack(f))
+        if job.ukey ~= '' and ACTIVE[state] then redis.call('HSET', K_UNIQUE, job.ukey, id) end
+        zset(k_state(state), id, 0)
+        zset(K_ALL, all_member(id, job.name, job.args), 0)
+        zset(k_by_queue(job.queue), id, 0)
+        zset(k_by_name(job.name), id, 0)
+        count(state, 1)
+        batch_states[id] = state
+        results[#results + 1] = id; results[#results + 1] = '1'; results[#results + 1] = state
+      end
+    end
+  end
+  return results, nil
+end
+`;

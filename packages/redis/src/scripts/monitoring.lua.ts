@@ -1,0 +1,183 @@
+/** Read-only scripts of the monitoring read model, and the storage's version marker. */
+
+/** Counts for the overview. */
+export const STATS_LUA = `
+--[[ stats: job counts per state (maintained counters), servers and recurring jobs (reads only)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin
+Returns: { state, count, ... }, server count, recurring count
+]]
+return { redis.call('HGETALL', K_COUNTS), redis.call('HLEN', P .. 'servers'), redis.call('ZCARD', P .. 'rc') }
+`;
+
+/** Every queue that holds jobs or is paused. */
+export const QUEUES_LUA = `
+--[[ queues: every queue that has held enqueued jobs or is paused, with its enqueued count and oldest
+enqueue time (reads only)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin
+Returns: per queue: name, enqueued count, oldest enqueue ms ('' when none), paused ('1' or '0')
+]]
+local names = {}
+local seen = {}
+for _, q in ipairs(redis.call('SMEMBERS', K_QUEUES)) do
+  if not seen[q] then seen[q] = true; names[#names + 1] = q end
+end
+for _, q in ipairs(redis.call('SMEMBERS', K_PAUSED)) do
+  if not seen[q] then seen[q] = true; names[#names + 1] = q end
+end
+table.sort(names)
+local out = {}
+for _, q in ipairs(names) do
+  local key = k_queue_age(q)
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  out[#out + 1] = q
+  out[#out + 1] = redis.call('ZCARD', key)
+  out[#out + 1] = oldest[2] or ''
+  out[#out + 1] = tostring(redis.call('SISMEMBER', K_PAUSED, q))
+end
+return out
+`;
+
+/** One job with its history and latest logs. */
+export const JOB_DETAILS_LUA = `
+--[[ job_details: one job's hash, its history (oldest first) and its latest logs (reads only)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id, [4] log limit
+Returns: { hash }, { history entries }, { log lines } (an empty hash when the job does not exist)
+]]
+local id = ARGV[3]
+local raw = redis.call('HGETALL', k_job(id))
+if #raw == 0 then return { raw } end
+local limit = tonumber(ARGV[4])
+local logs = {}
+if limit > 0 then logs = redis.call('LRANGE', k_logs(id), -limit, -1) end
+return { raw, redis.call('LRANGE', k_history(id), 0, -1), logs }
+`;
+
+/** Jobs filtered and paged newest first. */
+export const JOBS_LIST_LUA = `
+--[[ jobs_list: jobs newest first by id, filtered, paged by cursor (reads only)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] state, [4] queue, [5] name, [6] server id, [7] search,
+         [8] min id (inclusive), [9] max id (exclusive), [10] cursor id (exclusive), [11] limit,
+         [12] scan budget ('' for none given: each filter is '' when absent)
+Work:    walks the smallest index that applies (per state, queue or name; or the list of all jobs,
+         whose members carry the search text) and checks the other filters per entry, reading at most
+         the scan budget of entries. When the budget runs out first, the page may be short and the
+         cursor says where to go on: the work of one call stays bounded whatever the data.
+Returns: per matching job its id and its hash; then the next cursor id ('' when nothing follows)
+]]
+local state, queue, name, server, search = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local min, max, after = ARGV[8], ARGV[9], ARGV[10]
+local limit = tonumber(ARGV[11])
+local budget = tonumber(ARGV[12])
+local key, size, driver = K_ALL, nil, 'all'
+local function consider(k, d)
+  local n = redis.call('ZCARD', k)
+  if size == nil or n < size then key, size, driver = k, n, d end
+end
+if state ~= '' then consider(k_state(state), 'state') end
+if queue ~= '' then consider(k_by_queue(queue), 'queue') end
+if name ~= '' then consider(k_by_name(name), 'name') end
+local upper = '+'
+local cap = nil
+if max ~= '' then cap = max end
+if after ~= '' and (cap == nil or after < cap) then cap = after end
+if cap ~= nil then upper = '(' .. cap end
+local lower = '-'
+if min ~= '' then lower = '[' .. min end
+local needle = string.lower(search)
+local function text_match(id, lname, largs, truncated)
+  if id == search then return true end
+  if string.find(lname, needle, 1, true) or string.find(largs, needle, 1, true) then return true end
+  if truncated then
+    local args = redis.call('HGET', k_job(id), 'args') or ''
+    return string.find(string.lower(args), needle, 1, true) ~= nil
+  end
+  return false
+end
+local matches = {}
+local scanned = 0
+local last = nil
+local exhausted = false
+local fields = (server ~= '') or (state ~= '' and driver ~= 'state') or (queue ~= '' and driver ~= 'queue') or (name ~= '' and driver ~= 'name')
+local chunk = limit + 1
+if fields or search ~= '' then chunk = math.max(chunk, 200) end
+while scanned < budget do
+  local requested = math.min(chunk, budget - scanned)
+  local members = redis.call('ZREVRANGEBYLEX', key, upper, lower, 'LIMIT', 0, requested)
+  for _, member in ipairs(members) do
+    scanned = scanned + 1
+    upper = '(' .. member
+    local id = member
+    local lname, largs, truncated = nil, nil, false
+    if driver == 'all' then
+      local tab = string.find(member, '\t', 1, true)
+      id = string.sub(member, 1, tab - 1)
+      local tab2 = string.find(member, '\t', tab + 2, true)
+      truncated = string.sub(member, tab + 1, tab + 1) == '1'
+      lname = string.sub(member, tab + 2, tab2 - 1)
+      largs = string.sub(member, tab2 + 1)
+    end
+    last = id
+    local ok = true
+    local v = nil
+    if fields or (search ~= '' and lname == nil) then
+      v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'server', 'args')
+      ok = v[1] ~= false
+      if ok and state ~= '' and v[1] ~= state then ok = false end
+      if ok and queue ~= '' and v[2] ~= queue then ok = false end
+      if ok and name ~= '' and v[3] ~= name then ok = false end
+      if ok and server ~= '' and v[4] ~= server then ok = false end
+    end
+    if ok and search ~= '' then
+      if lname == nil then
+        ok = id == search or string.find(string.lower(v[3] or ''), needle, 1, true) ~= nil or string.find(string.lower(v[5] or ''), needle, 1, true) ~= nil
+      else
+        ok = text_match(id, lname, largs, truncated)
+      end
+    end
+    if ok then
+      matches[#matches + 1] = id
+      if #matches > limit then break end
+    end
+  end
+  if #matches > limit then break end
+  if #members < requested then
+    exhausted = true
+    break
+  end
+end
+local out = {}
+for k = 1, math.min(limit, #matches) do
+  out[#out + 1] = matches[k]
+  out[#out + 1] = redis.call('HGETALL', k_job(matches[k]))
+end
+local cursor = ''
+if #matches > limit then
+  cursor = matches[limit]
+elseif not exhausted and scanned >= budget and last ~= nil then
+  cursor = last
+end
+out[#out + 1] = cursor
+return out
+`;
+
+/** The storage's version marker. */
+export const META_MIGRATE_LUA = `
+--[[ meta_migrate: records the data layout version the first time; refuses a newer layout
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] the layout version this code writes
+Returns: the versions applied now (empty when already current)
+Errors:  SPOOL_LAYOUT_NEWER <version> (written by a newer Spool)
+]]
+local version = tonumber(ARGV[3])
+local current = tonumber(redis.call('HGET', P .. 'meta', 'version'))
+if current == nil then
+  redis.call('HSET', P .. 'meta', 'version', version, 'created', NOW)
+  return { version }
+end
+if current > version then return fail('LAYOUT_NEWER', tostring(current)) end
+return {}
+`;
