@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A row as a driver returns it: column name to value (bigints as strings). */
 export type Row = Record<string, unknown>;
 
@@ -6,11 +8,24 @@ export type Row = Record<string, unknown>;
  * caller's node-postgres client, or the caller's postgres.js transaction.
  */
 export interface Executor {
-  run(sql: string, values?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a statement; `prepared` keeps its parsed form on the connection (for the hot path's fixed statements). */
+  run(sql: string, values?: readonly unknown[], prepared?: boolean): Promise<Row[]>;
 }
 
 interface PgQueryable {
-  query(config: { text: string; values?: unknown[] }): Promise<{ rows: Row[] }>;
+  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: Row[] }>;
+}
+
+const names = new Map<string, string>();
+
+/** A stable name for a prepared statement: node-postgres prepares it once per connection. */
+export function statementName(sql: string): string {
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `spool_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    names.set(sql, name);
+  }
+  return name;
 }
 
 interface PostgresJsSql {
@@ -19,7 +34,10 @@ interface PostgresJsSql {
 
 /** An executor over a node-postgres `Client` or `PoolClient`. */
 export function pgExecutor(client: PgQueryable): Executor {
-  return { run: async (text, values) => (await client.query({ text, values: values as unknown[] })).rows };
+  return {
+    run: async (text, values, prepared) =>
+      (await client.query(prepared ? { text, values: values as unknown[], name: statementName(text) } : { text, values: values as unknown[] })).rows,
+  };
 }
 
 /**

@@ -43,7 +43,7 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
       ctx.now,
       params.serverId,
       ctx.shard,
-    ]);
+    ], true);
     for (const row of rows) {
       ok.add(row.id as string);
       ctx.events.state(row.id as string, 'succeeded', false);

@@ -97,7 +97,7 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   });
   const values: unknown[] = [...cols, ctx.nowParam, ctx.shard];
   if (notify) values.push(ctx.channel, ctx.events.payload(ctx.sender));
-  const rows = await ctx.db.run(createSql(ctx.s, notify), values);
+  const rows = await ctx.db.run(createSql(ctx.s, notify), values, true);
   const created = new Map<string, JobState>();
   for (const row of rows) created.set(row.id as string, row.state as JobState);
   const results: JobsCreateResult['jobs'] = [];

@@ -12,7 +12,10 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // (servers racing for the same queue take different rows instead of waiting on each other), lease
 // them, append their history and move the counters. With job names, one index range per name
 // (LATERAL), so a backlog of jobs no running server can run is never walked.
-const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${nowSql(1)} AS now),
+// A claim's commit need not wait for the disk (synchronous_commit off for this transaction only): if
+// the database crashes before the claim reaches disk, the job is simply enqueued again, and any later
+// durable commit (the job's completion) flushes the claim's WAL first. At-least-once is unchanged.
+const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async),
 picked AS (
   ${
     named
@@ -64,7 +67,7 @@ export interface QueueClaim {
  */
 export async function claimFromQueue(db: Executor, s: string, claim: QueueClaim): Promise<FetchedJob[]> {
   const named = claim.names !== null;
-  const rows = await db.run(claimSql(s, named), [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard]);
+  const rows = await db.run(claimSql(s, named), [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard], true);
   return rows.map(decodeFetched);
 }
 

@@ -106,6 +106,7 @@ export class WriteContext {
 )
 SELECT pg_notify($10, $11) WHERE $11::text IS NOT NULL`,
       [...this.historyRows, this.shard, keys, keys.map((k) => this.counters.get(k)), this.channel, payload],
+      true,
     );
   }
 }
