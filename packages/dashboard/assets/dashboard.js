@@ -1,0 +1,383 @@
+/* Spool dashboard: the one script of every page. Served from the dashboard itself (CSP script-src
+   'self'); it only enhances server-rendered pages: local times, live updates, graphs, selection,
+   confirmations and keyboard shortcuts. Every page works without it. */
+/* global document, window, location, confirm, HTMLElement, HTMLInputElement, HTMLFormElement */
+'use strict';
+
+(function main() {
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
+  const base = meta('spool-base');
+  const pollMs = Math.max(250, Number(meta('spool-poll')) || 2000);
+  const liveMode = meta('spool-live');
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  // ---- time: the viewer's time zone, with relative times ------------------------------------
+  const absolute = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
+  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const clockSkew = { ms: 0 };
+
+  function rel(ms) {
+    const s = Math.round(ms / 1000);
+    const abs = Math.abs(s);
+    if (abs < 45) return relative.format(s, 'second');
+    if (abs < 2700) return relative.format(Math.round(s / 60), 'minute');
+    if (abs < 64800) return relative.format(Math.round(s / 3600), 'hour');
+    return relative.format(Math.round(s / 86400), 'day');
+  }
+
+  function span(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return `${s}s`;
+    const m = Math.floor(s / 60);
+    if (m < 60) return `${m}m ${s % 60}s`;
+    const h = Math.floor(m / 60);
+    return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
+  }
+
+  function renderTimes(root) {
+    const now = Date.now() + clockSkew.ms;
+    for (const el of root.querySelectorAll('time[datetime]')) {
+      const at = Date.parse(el.getAttribute('datetime'));
+      if (Number.isNaN(at)) continue;
+      if (el.hasAttribute('data-elapsed')) {
+        el.textContent = span(now - at);
+        continue;
+      }
+      el.title = `${full.format(at)} (${new Date(at).toISOString()})`;
+      el.textContent = '';
+      const abs = document.createElement('span');
+      abs.textContent = absolute.format(at);
+      const relEl = document.createElement('span');
+      relEl.className = 'rel';
+      relEl.textContent = rel(at - now);
+      el.append(abs, relEl);
+    }
+  }
+
+  // ---- selection and confirmation ------------------------------------------------------------
+  function updateSelection(form) {
+    const boxes = [...form.querySelectorAll('input[type=checkbox][name=id]')];
+    const chosen = boxes.filter((b) => b.checked).length;
+    for (const button of form.querySelectorAll('[data-needs-selection]')) button.disabled = chosen === 0;
+    const label = form.querySelector('[data-selected-count]');
+    if (label) label.textContent = chosen === 0 ? 'Select jobs to act on them' : `${chosen} selected`;
+    const all = form.querySelector('[data-select-all]');
+    if (all) {
+      all.checked = chosen > 0 && chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+  }
+
+  document.addEventListener('change', (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLInputElement)) return;
+    const form = target.closest('form[data-bulk]');
+    if (!form) return;
+    if (target.hasAttribute('data-select-all')) {
+      for (const box of form.querySelectorAll('input[type=checkbox][name=id]')) box.checked = target.checked;
+    }
+    updateSelection(form);
+  });
+
+  document.addEventListener('submit', (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    const question = form.getAttribute('data-confirm');
+    if (question && !confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute('data-bulk')) {
+      const button = event.submitter;
+      const chosen = form.querySelectorAll('input[type=checkbox][name=id]:checked').length;
+      if (button && button.value === 'delete' && chosen > 1) {
+        if (!confirm(`Delete ${chosen} jobs? Running ones are stopped.`)) {
+          event.preventDefault();
+          return;
+        }
+        const confirmed = document.createElement('input');
+        confirmed.type = 'hidden';
+        confirmed.name = 'confirmed';
+        confirmed.value = '1';
+        form.append(confirmed);
+      }
+    }
+    if (form.hasAttribute('data-search-form')) {
+      for (const local of form.querySelectorAll('[data-local-for]')) {
+        const hidden = form.querySelector(`input[type=hidden][name="${local.getAttribute('data-local-for')}"]`);
+        if (hidden) hidden.value = local.value ? new Date(local.value).toISOString() : '';
+      }
+    }
+  });
+
+  function fillLocalInputs() {
+    for (const local of document.querySelectorAll('[data-local-for]')) {
+      const hidden = local.parentElement?.querySelector('input[type=hidden]');
+      if (!hidden || !hidden.value) continue;
+      const d = new Date(hidden.value);
+      if (Number.isNaN(d.getTime())) continue;
+      const pad = (n) => String(n).padStart(2, '0');
+      local.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    }
+  }
+
+  // ---- keyboard ------------------------------------------------------------------------------
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    const typing = target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (event.key === '/' && !typing) {
+      const search = document.querySelector('[data-search]');
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+    } else if (event.key === 'Escape' && typing) {
+      target.blur();
+    }
+  });
+
+  // ---- graphs: inline SVG, colours from the stylesheet -----------------------------------------
+  function svg(tag, attrs) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    return el;
+  }
+
+  function niceMax(value) {
+    if (value <= 0) return 1;
+    const mag = 10 ** Math.floor(Math.log10(value));
+    for (const step of [1, 2, 2.5, 5, 10]) if (step * mag >= value) return step * mag;
+    return 10 * mag;
+  }
+
+  function chartFrame(host, width, height, max, ticks) {
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart-svg', 'aria-hidden': 'true' });
+    for (let i = 0; i <= ticks; i++) {
+      const y = 8 + ((height - 28) * i) / ticks;
+      root.append(svg('line', { x1: 36, x2: width, y1: y, y2: y, class: 'grid' }));
+      const label = svg('text', { x: 30, y: y + 4, class: 'axis', 'text-anchor': 'end' });
+      label.textContent = formatShort((max * (ticks - i)) / ticks);
+      root.append(label);
+    }
+    host.replaceChildren(root);
+    return root;
+  }
+
+  function formatShort(n) {
+    if (n >= 1e6) return `${(n / 1e6).toFixed(n % 1e6 ? 1 : 0)}M`;
+    if (n >= 1e3) return `${(n / 1e3).toFixed(n % 1e3 ? 1 : 0)}k`;
+    return String(Math.round(n * 10) / 10);
+  }
+
+  function drawHistory(host, kind) {
+    let points;
+    try {
+      points = JSON.parse(host.getAttribute(`data-${kind}`) || '[]');
+    } catch {
+      points = [];
+    }
+    const width = Math.max(240, host.clientWidth || 720);
+    const height = 220;
+    const max = niceMax(Math.max(1, ...points.map((p) => p[1] + p[2])));
+    const root = chartFrame(host, width, height, max, 4);
+    const plot = height - 28;
+    const slot = (width - 40) / Math.max(1, points.length);
+    const labelEvery = Math.ceil(points.length / Math.max(3, Math.floor(width / 90)));
+    points.forEach(([at, ok, failed], i) => {
+      const x = 40 + i * slot + slot * 0.15;
+      const w = Math.max(1, slot * 0.7);
+      const hOk = (ok / max) * plot;
+      const hFail = (failed / max) * plot;
+      const g = svg('g', { class: 'bar' });
+      const title = svg('title', {});
+      const when = new Date(at);
+      title.textContent = `${kind === 'hourly' ? absolute.format(when) : when.toLocaleDateString()}: ${ok} succeeded, ${failed} failed`;
+      g.append(title);
+      g.append(svg('rect', { x, y: 8 + plot - hOk - hFail, width: w, height: Math.max(hOk, 0), class: 'bar-succeeded', rx: 1.5 }));
+      g.append(svg('rect', { x, y: 8 + plot - hFail, width: w, height: Math.max(hFail, 0), class: 'bar-failed', rx: 1.5 }));
+      g.append(svg('rect', { x: 40 + i * slot, y: 8, width: slot, height: plot, class: 'hit' }));
+      root.append(g);
+      if (i % labelEvery === 0) {
+        const label = svg('text', { x: x + w / 2, y: height - 6, class: 'axis', 'text-anchor': 'middle' });
+        label.textContent = kind === 'hourly' ? `${String(when.getHours()).padStart(2, '0')}:00` : when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+        root.append(label);
+      }
+    });
+  }
+
+  const throughput = { samples: [], last: null };
+
+  function drawThroughput(host) {
+    const width = Math.max(240, host.clientWidth || 480);
+    const height = 180;
+    const values = throughput.samples;
+    if (values.length < 2) return;
+    const max = niceMax(Math.max(1, ...values));
+    const root = chartFrame(host, width, height, max, 3);
+    const plot = height - 28;
+    const step = (width - 40) / 59;
+    const coords = values.map((v, i) => [40 + (60 - values.length + i) * step, 8 + plot - (v / max) * plot]);
+    const line = coords.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
+    root.append(svg('path', { d: `${line} L${coords.at(-1)[0].toFixed(1)},${8 + plot} L${coords[0][0].toFixed(1)},${8 + plot} Z`, class: 'area' }));
+    root.append(svg('path', { d: line, class: 'line' }));
+    const label = svg('text', { x: width - 4, y: height - 6, class: 'axis', 'text-anchor': 'end' });
+    label.textContent = `now: ${formatShort(values.at(-1))}/s`;
+    root.append(label);
+  }
+
+  // ---- live updates --------------------------------------------------------------------------
+  const dot = document.querySelector('[data-live-dot]');
+  function setLive(ok) {
+    if (!dot) return;
+    dot.classList.toggle('offline', !ok);
+    dot.textContent = ok ? 'Live' : 'Offline';
+  }
+
+  async function getJson(path) {
+    const response = await fetch(`${base}${path}`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`${response.status}`);
+    return response.json();
+  }
+
+  const numberFormat = new Intl.NumberFormat();
+  function applyStats(stats) {
+    clockSkew.ms = stats.now - Date.now();
+    for (const [state, n] of Object.entries(stats.states)) {
+      for (const el of document.querySelectorAll(`[data-stat="${state}"], [data-count="${state}"]`)) el.textContent = numberFormat.format(n);
+    }
+    for (const el of document.querySelectorAll('[data-count="servers"]')) el.textContent = numberFormat.format(stats.servers);
+    for (const el of document.querySelectorAll('[data-count="recurring"]')) el.textContent = numberFormat.format(stats.recurring);
+    const finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
+    if (throughput.last) {
+      const seconds = (stats.now - throughput.last.at) / 1000;
+      if (seconds > 0) {
+        throughput.samples.push(Math.max(0, (finished - throughput.last.finished) / seconds));
+        if (throughput.samples.length > 60) throughput.samples.shift();
+      }
+    }
+    throughput.last = { at: stats.now, finished };
+    const host = document.querySelector('[data-chart="throughput"]');
+    if (host) drawThroughput(host);
+  }
+
+  function regionBusy(region) {
+    return region.querySelector('input[type=checkbox]:checked') !== null || region.contains(document.activeElement) && document.activeElement !== region && document.activeElement.tagName !== 'A';
+  }
+
+  async function refreshRegion() {
+    const region = document.querySelector('[data-live-region]');
+    if (!region || regionBusy(region)) return;
+    const response = await fetch(location.href, { headers: { 'X-Spool-Fragment': '1' }, credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const markup = await response.text();
+    if (regionBusy(region)) return;
+    if (region.getAttribute('data-markup') === markup) return;
+    // The markup is the dashboard's own server-rendered page, escaped by construction.
+    region.innerHTML = markup;
+    region.setAttribute('data-markup', markup);
+    enhance(region);
+  }
+
+  const jobState = { updated: null, logs: 0 };
+  async function refreshJob() {
+    const holder = document.querySelector('[data-job-id]');
+    if (!holder) return;
+    const id = holder.getAttribute('data-job-id');
+    const details = await getJson(`/api/job/${encodeURIComponent(id)}`);
+    const updated = details.job.updatedAt;
+    jobState.updated ??= holder.getAttribute('data-job-updated');
+    const progress = details.job.progress;
+    const bar = document.querySelector('[data-progress]');
+    if (bar && progress !== null) {
+      bar.value = progress;
+      bar.textContent = `${progress}%`;
+      const text = document.querySelector('[data-progress-text]');
+      if (text) text.textContent = `${progress}%`;
+    }
+    const list = document.querySelector('[data-logs]');
+    if (list && details.logs.length !== list.querySelectorAll('li.log').length) {
+      list.replaceChildren();
+      for (const line of details.logs) {
+        const li = document.createElement('li');
+        li.className = `log log-${line.level}`;
+        const t = document.createElement('time');
+        t.setAttribute('datetime', line.at);
+        const time = document.createElement('span');
+        time.className = 'log-time';
+        time.append(t);
+        const level = document.createElement('span');
+        level.className = 'log-level';
+        level.textContent = line.level;
+        const attempt = document.createElement('span');
+        attempt.className = 'log-attempt';
+        attempt.textContent = `#${line.attempt}`;
+        const msg = document.createElement('span');
+        msg.className = 'log-msg';
+        msg.textContent = line.message;
+        li.append(time, level, attempt, msg);
+        list.append(li);
+      }
+      renderTimes(list);
+    }
+    if (updated !== jobState.updated && (details.job.state !== 'processing' || jobState.state !== details.job.state)) {
+      jobState.updated = updated;
+      jobState.state = details.job.state;
+      await refreshRegion();
+    }
+    jobState.state = details.job.state;
+  }
+
+  let timer = null;
+  async function tick() {
+    clearTimeout(timer);
+    if (!document.hidden) {
+      try {
+        const stats = await getJson('/api/stats');
+        applyStats(stats);
+        if (liveMode === 'job') await refreshJob();
+        else if (liveMode === 'page') await refreshRegion();
+        setLive(true);
+      } catch {
+        setLive(false);
+      }
+    }
+    timer = setTimeout(tick, liveMode === 'job' ? Math.min(pollMs, 1000) : pollMs);
+  }
+
+  // ---- tabs ----------------------------------------------------------------------------------
+  document.addEventListener('click', (event) => {
+    const tab = event.target instanceof HTMLElement ? event.target.closest('[data-history-tab]') : null;
+    if (!tab) return;
+    for (const other of document.querySelectorAll('[data-history-tab]')) other.setAttribute('aria-selected', String(other === tab));
+    const host = document.querySelector('[data-chart="history"]');
+    if (host) drawHistory(host, tab.getAttribute('data-history-tab'));
+  });
+
+  function enhance(root) {
+    renderTimes(root);
+    for (const form of root.querySelectorAll('form[data-bulk]')) updateSelection(form);
+    const history = root.querySelector('[data-chart="history"]');
+    if (history) drawHistory(history, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
+  }
+
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      const history = document.querySelector('[data-chart="history"]');
+      if (history) drawHistory(history, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
+      const live = document.querySelector('[data-chart="throughput"]');
+      if (live) drawThroughput(live);
+    }, 150);
+  });
+
+  enhance(document);
+  fillLocalInputs();
+  document.documentElement.classList.add('js');
+  setTimeout(tick, liveMode === 'job' ? 500 : pollMs / 2);
+  setInterval(() => renderTimes(document), 1000);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) tick();
+  });
+})();

@@ -1,0 +1,102 @@
+import type { ServerResponse } from 'node:http';
+
+import { RecurringNotFoundError } from '@spool/core';
+
+import { applyAction, applyToMatching } from './bulk.js';
+import type { DashboardRequest } from './dashboard-options.js';
+import type { DashboardState } from './dashboard-state.js';
+import type { Form } from './http-io.js';
+import { field, readForm, redirect, send, sendHtml } from './http-io.js';
+import { isJobAction } from './job-actions.js';
+import { parseFilter } from './job-filter.js';
+import { layout } from './pages/layout.js';
+import { confirmPage } from './pages/search-page.js';
+
+/** Most ids one selection may carry. */
+const MAX_SELECTION = 1000;
+
+/** Where to go after an action: the page it came from, if it is a dashboard page. */
+function backTo(base: string, form: Form, notice: string): string {
+  const back = field(form, 'back') ?? '';
+  const safe = back.startsWith(`${base}/`) && !back.startsWith('//') && !back.includes('\\') ? back : `${base}/`;
+  const url = new URL(safe, 'http://dashboard.invalid');
+  url.searchParams.set('notice', notice);
+  return `${url.pathname}${url.search}`;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Handles a state-changing POST: read-only and CSRF checks first, then the action through the client. */
+export async function handleAction(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string): Promise<void> {
+  const text = (status: number, message: string): void => send(res, status, 'text/plain; charset=utf-8', message);
+  if (state.options.readOnly) return text(403, 'Forbidden: this dashboard is read-only.');
+  let form: Form;
+  try {
+    form = await readForm(req);
+  } catch {
+    return text(413, 'Form too large.');
+  }
+  const refused = state.csrf.check(req, field(form, '_csrf'));
+  if (refused) return text(403, `Forbidden: ${refused}. Reload the page and try again.`);
+  const { spool } = state;
+  const action = field(form, 'action');
+
+  if (path === '/actions/jobs') {
+    if (!isJobAction(action)) return text(400, 'Unknown action.');
+    const ids = [...new Set(form.get('id') ?? [])].slice(0, MAX_SELECTION);
+    if (ids.length === 0) return redirect(res, backTo(base, form, 'Select at least one job.'));
+    if (action === 'delete' && ids.length > 1 && field(form, 'confirmed') !== '1') {
+      const ctx = await state.pageContext(base, '/confirm', new URLSearchParams());
+      return sendHtml(res, 200, layout(ctx, { title: 'Confirm', section: 'jobs', content: confirmPage(ctx, { action, ids, matching: ids.length, exact: true, limit: MAX_SELECTION }) }));
+    }
+    let changed = 0;
+    for (const id of ids) if (await applyAction(spool, action, id)) changed++;
+    const skipped = ids.length - changed;
+    return redirect(res, backTo(base, form, `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped (not in a state this applies to)` : ''}.`));
+  }
+
+  if (path === '/actions/bulk') {
+    if (!isJobAction(action)) return text(400, 'Unknown action.');
+    if (field(form, 'confirmed') !== '1') return text(400, 'A bulk action needs confirmation.');
+    const filter = parseFilter((k) => field(form, k));
+    const { changed, skipped, more } = await applyToMatching(state, action, filter);
+    const tail = more ? ` More jobs match: run it again for the next ${state.options.bulkLimit.toLocaleString('en-US')}.` : '';
+    return redirect(res, backTo(base, form, `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped` : ''}.${tail}`));
+  }
+
+  if (path === '/actions/recurring') {
+    const id = field(form, 'id') ?? '';
+    try {
+      switch (action) {
+        case 'trigger': {
+          const jobId = await spool.recurring.trigger(id);
+          return redirect(res, backTo(base, form, `Triggered ${id}: job ${jobId} enqueued.`));
+        }
+        case 'pause':
+          await spool.recurring.pause(id);
+          return redirect(res, backTo(base, form, `Paused ${id}.`));
+        case 'resume':
+          await spool.recurring.resume(id);
+          return redirect(res, backTo(base, form, `Resumed ${id}.`));
+        case 'remove':
+          await spool.recurring.remove(id);
+          return redirect(res, backTo(base, form, `Deleted recurring job ${id}.`));
+        default:
+          return text(400, 'Unknown action.');
+      }
+    } catch (error) {
+      if (error instanceof RecurringNotFoundError) return redirect(res, backTo(base, form, `No recurring job ${id}.`));
+      throw error;
+    }
+  }
+
+  if (path === '/actions/queues') {
+    const queue = field(form, 'queue') ?? '';
+    if (!queue) return text(400, 'Which queue?');
+    if (action === 'pause') await spool.pauseQueue(queue);
+    else if (action === 'resume') await spool.resumeQueue(queue);
+    else return text(400, 'Unknown action.');
+    return redirect(res, backTo(base, form, `${action === 'pause' ? 'Paused' : 'Resumed'} queue ${queue}.`));
+  }
+  return text(404, 'Not found');
+}

@@ -1,0 +1,51 @@
+import type { ServerResponse } from 'node:http';
+
+import type { DashboardState } from './dashboard-state.js';
+import { sendJson } from './http-io.js';
+import { listParams, parseFilter } from './job-filter.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Most log lines one job read returns. */
+const LOG_LIMIT = 500;
+
+/**
+ * The JSON API the pages' script polls (and tools may read): every answer is bounded.
+ * - `GET api/stats`: counts per state, servers, recurring, and the storage's time.
+ * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
+ * - `GET api/jobs?state=&queue=&q=&from=&to=&cursor=`: one page of jobs.
+ * - `GET api/job/<id>`: one job with its history and latest logs.
+ * - `GET api/queues`, `GET api/servers`.
+ */
+export async function handleApi(state: DashboardState, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  const { spool, options } = state;
+  await spool.init();
+  const monitoring = spool.storage.monitoring;
+  switch (path) {
+    case '/api/stats': {
+      const [stats, now] = await Promise.all([monitoring.stats(), state.now()]);
+      return sendJson(res, 200, { ...stats, now });
+    }
+    case '/api/time-series': {
+      const now = await state.now();
+      const bucket = query.get('bucket') === 'day' ? 'day' : 'hour';
+      const from = new Date(now - (bucket === 'day' ? 29 * DAY : 23 * HOUR));
+      const points = await monitoring.timeSeries({ bucket, from, to: new Date(now) });
+      return sendJson(res, 200, { bucket, points });
+    }
+    case '/api/jobs': {
+      const filter = parseFilter((k) => query.get(k));
+      return sendJson(res, 200, await monitoring.jobsList(listParams(filter, options.pageSize, query.get('cursor'))));
+    }
+    case '/api/queues':
+      return sendJson(res, 200, { queues: await monitoring.queues() });
+    case '/api/servers':
+      return sendJson(res, 200, { servers: await monitoring.servers() });
+  }
+  const job = /^\/api\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
+  if (job) {
+    const details = await monitoring.jobDetails({ id: job[1]!, logLimit: LOG_LIMIT });
+    return details ? sendJson(res, 200, details) : sendJson(res, 404, { error: { code: 'ERR_JOB_NOT_FOUND', message: `No job ${job[1]}` } });
+  }
+  return sendJson(res, 404, { error: { code: 'ERR_NOT_FOUND', message: 'No such API' } });
+}

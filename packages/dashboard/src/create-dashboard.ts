@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+
+import type { Spool } from '@spool/core';
+
+import type { DashboardOptions, DashboardRequest } from './dashboard-options.js';
+import { resolveDashboardOptions } from './dashboard-options.js';
+import { handleAction } from './action-routes.js';
+import { handleApi } from './api-routes.js';
+import { send, sendHtml } from './http-io.js';
+import { messagePage } from './pages/system-pages.js';
+import { layout } from './pages/layout.js';
+import { handlePage } from './page-routes.js';
+import { isLoopback } from './security.js';
+import { DashboardState } from './dashboard-state.js';
+
+/** A Node request handler: node:http's `(req, res)`, Express's `(req, res, next)`. */
+export type DashboardHandler = (req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/**
+ * Creates the dashboard: one Node request handler serving the pages, the JSON API, the assets and
+ * the actions. It reads through the storage's monitoring read model and changes state only through
+ * the client, so it works on every storage.
+ *
+ * ```ts
+ * app.use('/spool', createDashboard(spool, { authorize: (req) => isAdmin(req) }));
+ * ```
+ */
+export function createDashboard(spool: Spool, options?: DashboardOptions): DashboardHandler {
+  const state = new DashboardState(spool, resolveDashboardOptions(options));
+
+  return (req, res, next) => {
+    handle(state, req, res, next).catch((error: unknown) => {
+      if (next) return next(error);
+      if (!res.headersSent) {
+        const message = error instanceof Error ? error.message : String(error);
+        send(res, 500, 'text/plain; charset=utf-8', `Spool dashboard: ${message}`);
+      } else res.destroy();
+    });
+  };
+}
+
+/** The mount path and the path inside the dashboard, or null when the request is not for it. */
+function locate(state: DashboardState, req: DashboardRequest): { base: string; path: string; query: URLSearchParams } | null {
+  const configured = state.options.basePath;
+  let base: string;
+  let rest: string;
+  if (configured !== undefined) {
+    const full = req.originalUrl ?? req.url ?? '/';
+    const [pathname] = full.split('?') as [string];
+    if (pathname !== configured && !pathname.startsWith(`${configured}/`)) return null;
+    base = configured;
+    rest = full.slice(configured.length);
+  } else {
+    base = (req.baseUrl ?? '').replace(/\/$/, '');
+    rest = req.url ?? '/';
+  }
+  const url = new URL(rest || '/', 'http://dashboard.invalid');
+  return { base, path: url.pathname, query: url.searchParams };
+}
+
+async function handle(state: DashboardState, req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
+  const where = locate(state, req);
+  if (!where) {
+    if (next) return next();
+    return send(res, 404, 'text/plain; charset=utf-8', 'Not found');
+  }
+  const { options } = state;
+  const allowed = options.authorize ? await options.authorize(req) : isLoopback(req.socket?.remoteAddress);
+  if (!allowed) {
+    return send(res, 403, 'text/plain; charset=utf-8', options.authorize ? 'Forbidden' : 'Forbidden: the Spool dashboard answers only local requests unless an authorize option is given.');
+  }
+  const { path, base, query } = where;
+  if (path === '') return send(res, 308, 'text/plain; charset=utf-8', '', { Location: `${base}/` });
+  const { script, style } = state.assets;
+  for (const asset of [script, style]) {
+    if (path === asset.path) {
+      if (req.headers['if-none-match'] === asset.etag) return send(res, 304, asset.type, '', { ETag: asset.etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
+      return send(res, 200, asset.type, asset.body, { ETag: asset.etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
+    }
+  }
+  if (path.startsWith('/api/')) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed', { Allow: 'GET' });
+    return handleApi(state, path, query, res);
+  }
+  if (req.method === 'POST') return handleAction(state, req, res, base, path);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed', { Allow: 'GET, POST' });
+  const handled = await handlePage(state, req, res, base, path, query);
+  if (!handled) {
+    const ctx = await state.pageContext(base, path, query);
+    sendHtml(res, 404, layout(ctx, { title: 'Not found', section: 'overview', content: messagePage('Not found', 'There is no dashboard page at this address.') }));
+  }
+}

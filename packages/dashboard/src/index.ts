@@ -1,0 +1,13 @@
+/**
+ * @spool/dashboard: Spool's web dashboard. One Node request handler (node:http, Express, Fastify,
+ * Hono) that shows every job, lets an operator act on it, updates live, and is safe by default:
+ * local requests only, CSRF-protected actions, escaped output, a strict Content Security Policy.
+ */
+export { createDashboard } from './create-dashboard.js';
+export type { DashboardHandler } from './create-dashboard.js';
+export type { DashboardOptions, DashboardRequest, ResolvedDashboardOptions } from './dashboard-options.js';
+export { serveDashboard } from './serve-dashboard.js';
+export type { ServeDashboardOptions, RunningDashboard } from './serve-dashboard.js';
+export { describeCron } from './cron-description.js';
+export { CONTENT_SECURITY_POLICY, isLoopback } from './security.js';
+export { escapeHtml, html, raw, SafeHtml } from './html.js';

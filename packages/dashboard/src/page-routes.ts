@@ -1,0 +1,98 @@
+import type { ServerResponse } from 'node:http';
+
+import type { JobRecord } from '@spool/core';
+import { isJobState } from '@spool/core';
+
+import type { DashboardRequest } from './dashboard-options.js';
+import type { DashboardState } from './dashboard-state.js';
+import type { SafeHtml } from './html.js';
+import { sendHtml } from './http-io.js';
+import { isJobAction } from './job-actions.js';
+import { listParams, parseFilter } from './job-filter.js';
+import { countMatching } from './bulk.js';
+import { jobPage } from './pages/job-page.js';
+import { jobsPage } from './pages/jobs-page.js';
+import type { Section } from './pages/layout.js';
+import { layout } from './pages/layout.js';
+import { overviewPage } from './pages/overview-page.js';
+import { confirmPage, searchPage } from './pages/search-page.js';
+import { messagePage, queuesPage, recurringPage, serversPage } from './pages/system-pages.js';
+
+/** Most recurring jobs one page lists. */
+const RECURRING_PAGE = 500;
+/** How many waiting jobs are scanned for a job's continuations (the read model has no parent index). */
+const CONTINUATION_SCAN = 500;
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Renders the page at `path`; false when there is none. */
+export async function handlePage(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, query: URLSearchParams): Promise<boolean> {
+  const { spool, options } = state;
+  const monitoring = spool.storage.monitoring;
+  const ctx = await state.pageContext(base, path, query);
+  const fragment = req.headers['x-spool-fragment'] === '1';
+  const respond = (status: number, title: string, section: Section, content: SafeHtml, extra: { state?: string; live?: 'page' | 'job' | 'overview' } = {}): true => {
+    sendHtml(res, status, fragment ? content : layout(ctx, { title, section, content, ...extra }));
+    return true;
+  };
+  const now = await state.now();
+
+  if (path === '/') {
+    const [hourly, daily, queues] = await Promise.all([
+      monitoring.timeSeries({ bucket: 'hour', from: new Date(now - 23 * HOUR), to: new Date(now) }),
+      monitoring.timeSeries({ bucket: 'day', from: new Date(now - 29 * DAY), to: new Date(now) }),
+      monitoring.queues(),
+    ]);
+    return respond(200, 'Overview', 'overview', overviewPage(ctx, { hourly, daily, queues }), { live: 'overview' });
+  }
+
+  const jobsMatch = /^\/jobs\/([a-z]+)$/.exec(path);
+  if (jobsMatch) {
+    const jobState = jobsMatch[1];
+    if (!isJobState(jobState)) return false;
+    const filter = { ...parseFilter((k) => query.get(k)), state: jobState };
+    const cursor = query.get('cursor');
+    const [page, queues] = await Promise.all([monitoring.jobsList(listParams(filter, options.pageSize, cursor)), jobState === 'enqueued' ? monitoring.queues() : Promise.resolve([])]);
+    return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, jobs: page.jobs, nextCursor: page.nextCursor, first: !cursor, queues, now }), { state: jobState });
+  }
+
+  const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
+  if (jobMatch) {
+    const details = await monitoring.jobDetails({ id: jobMatch[1]!, logLimit: 500 });
+    if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'));
+    const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
+    const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
+    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });
+  }
+
+  if (path === '/recurring') {
+    const records = await spool.storage.recurringList({ limit: RECURRING_PAGE + 1 });
+    const shown = records.slice(0, RECURRING_PAGE);
+    const rows = await Promise.all(shown.map(async (record) => ({ record, lastJob: record.lastJobId ? await spool.storage.jobGet({ id: record.lastJobId }) : null })));
+    return respond(200, 'Recurring jobs', 'recurring', recurringPage(ctx, rows, records.length > RECURRING_PAGE));
+  }
+  if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
+  if (path === '/queues') return respond(200, 'Queues', 'queues', queuesPage(ctx, await monitoring.queues(), now));
+
+  if (path === '/search') {
+    const filter = parseFilter((k) => query.get(k));
+    const asked = filter.search !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.from !== undefined || filter.to !== undefined || filter.serverId !== undefined;
+    let data = null;
+    if (asked) {
+      const cursor = query.get('cursor');
+      const page = await monitoring.jobsList(listParams(filter, options.pageSize, cursor));
+      data = { filter, jobs: page.jobs, nextCursor: page.nextCursor, first: !cursor, queues: [], now };
+    }
+    return respond(200, 'Search', 'search', searchPage(ctx, data, filter));
+  }
+
+  if (path === '/confirm') {
+    const action = query.get('action') ?? undefined;
+    if (!isJobAction(action) || ctx.readOnly) return false;
+    const filter = parseFilter((k) => query.get(k));
+    const { matching, exact } = await countMatching(state, filter);
+    return respond(200, 'Confirm', filter.state ? 'jobs' : 'search', confirmPage(ctx, { action, filter, matching, exact, limit: options.bulkLimit }), { state: filter.state });
+  }
+  return false;
+}
