@@ -103,6 +103,8 @@ export class PostgresStorage implements Storage {
         max: this.options.poolSize,
         connectionTimeoutMillis: this.options.connectTimeout,
         keepAlive: true,
+        // Names Spool's connections in pg_stat_activity (for operators, and for tests that cut them).
+        application_name: `spool:${this.options.schema}`.slice(0, 63),
       });
       this.ownsPool = true;
     }
@@ -111,7 +113,14 @@ export class PostgresStorage implements Storage {
     this.pool.on('error', () => undefined);
     const source =
       this.options.connectionString !== undefined
-        ? { config: { connectionString: this.options.connectionString, connectionTimeoutMillis: this.options.connectTimeout, keepAlive: true } }
+        ? {
+            config: {
+              connectionString: this.options.connectionString,
+              connectionTimeoutMillis: this.options.connectTimeout,
+              keepAlive: true,
+              application_name: `spool-listen:${this.options.schema}`.slice(0, 63),
+            },
+          }
         : { pool: this.pool };
     this.listener = new NotificationListener(source, this.channel, this.sender, (events) => this.emit(events));
     this.monitoring = new PostgresMonitoring((doing, work) => this.read(doing, work), this.s);
