@@ -14,6 +14,8 @@ import { MIGRATIONS } from './migrations.js';
 export async function applyMigrations(pool: Pool, schema: string, now: number | null, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const s = quoteIdent(schema);
   const client = await pool.connect();
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
   let broken: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`spool-migrate:${schema}`]);
@@ -45,6 +47,7 @@ export async function applyMigrations(pool: Pool, schema: string, now: number | 
     }
   } finally {
     // A connection whose unlock failed may still hold the lock: destroy it rather than pool it.
+    client.off('error', ignore);
     client.release(broken);
   }
 }

@@ -45,7 +45,7 @@ import type { PostgresStorageOptions, ResolvedPostgresStorageOptions } from './p
 import { resolvePostgresOptions } from './postgres-options.js';
 import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
 import { heartbeat, removeDeadServers, setQueuePaused } from './server-store.js';
-import { isConflict, translateError } from './translate-error.js';
+import { isConflict, isRetryable, translateError } from './translate-error.js';
 import { WriteContext } from './write-context.js';
 
 /** Test-only hooks of the PostgreSQL storage. */
@@ -53,6 +53,8 @@ export interface PostgresStorageRuntime {
   /** The storage clock. Default: the database's clock (`now()`), the same for every server. */
   clock?: Clock;
 }
+
+function ignoreError(): void {}
 
 /** How often a transaction that lost a deadlock or serialization conflict runs again before failing. */
 const CONFLICT_RETRIES = 5;
@@ -366,6 +368,9 @@ export class PostgresStorage implements Storage {
       let broken: Error | undefined;
       try {
         client = await this.pool.connect();
+        // A connection that dies between two statements of this transaction reports it as an event;
+        // the next statement fails with it, so the event itself needs no handling beyond existing.
+        client.on('error', ignoreError);
         const db = pgExecutor(client);
         let now: number;
         if (this.clock !== null) {
@@ -379,6 +384,7 @@ export class PostgresStorage implements Storage {
         const result = await work(ctx);
         await ctx.flush();
         await client.query('COMMIT');
+        client.off('error', ignoreError);
         client.release();
         client = null;
         this.emit(ctx.events.list);
@@ -388,7 +394,8 @@ export class PostgresStorage implements Storage {
           await client.query('ROLLBACK').catch((rollbackError: Error) => {
             broken = rollbackError;
           });
-          client.release(broken);
+          client.off('error', ignoreError);
+          client.release(broken ?? (isRetryable(error) ? (error as Error) : undefined));
         }
         if (isConflict(error) && attempt < CONFLICT_RETRIES) continue;
         throw translateError(error, doing);

@@ -1,0 +1,223 @@
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { Spool, StorageError, UuidV7Generator, defineJob, systemClock } from '@spool/core';
+import type { NewJob, StorageEvent } from '@spool/core';
+import { MIGRATIONS, PostgresStorage } from '@spool/postgres';
+
+import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
+
+const available = await postgresAvailable();
+const schemas: string[] = [];
+const opened: PostgresStorage[] = [];
+const ids = new UuidV7Generator(systemClock);
+
+afterEach(async () => {
+  for (const storage of opened.splice(0)) await storage.close();
+  await dropSchemas(schemas.splice(0));
+});
+
+function storageOn(schema: string, options: { migrate?: boolean; poolSize?: number } = {}): PostgresStorage {
+  const storage = new PostgresStorage({ connectionString: POSTGRES_URL, schema, poolSize: options.poolSize ?? 3, ...options });
+  opened.push(storage);
+  return storage;
+}
+
+function newSchema(): string {
+  const schema = freshSchema('spool_pg');
+  schemas.push(schema);
+  return schema;
+}
+
+function job(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: ids.next(),
+    name: 'test.job',
+    args: null,
+    queue: 'default',
+    priority: 0,
+    state: 'enqueued',
+    runAt: null,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: 86_400_000,
+    backoff: null,
+    uniqueKey: null,
+    parentId: null,
+    continueOn: null,
+    recurringId: null,
+    parameters: {},
+    reason: 'test',
+    ...overrides,
+  };
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Terminates every connection of one schema's storages (pool and LISTEN), as an operator or a failover would. */
+async function terminateConnections(schema: string): Promise<number> {
+  const { rows } = await sql(
+    `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name IN ($1, $2)`,
+    [`spool:${schema}`, `spool-listen:${schema}`],
+  );
+  return rows[0].n as number;
+}
+
+describe.skipIf(!available)('PostgreSQL storage', () => {
+  describe('migrations', () => {
+    it('applies every migration once when several servers start at the same time', async () => {
+      const schema = newSchema();
+      const storages = Array.from({ length: 4 }, () => storageOn(schema, { poolSize: 1 }));
+      const results = await Promise.all(storages.map((s) => s.migrate()));
+      const applied = results.flatMap((r) => r.applied).sort();
+      expect(applied).toEqual(MIGRATIONS.map((m) => m.version));
+      const { rows } = await sql(`SELECT version FROM "${schema}".migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect((await storages[0]!.migrate()).applied).toEqual([]);
+    });
+
+    it('refuses to start on an unmigrated schema when told not to migrate, until migrated', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema, { migrate: false });
+      const error: unknown = await storage.init().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).message).toContain('spool migrate');
+      expect((await storage.migrate()).applied).toEqual([1]);
+      await storage.init();
+      expect(await storage.jobGet({ id: ids.next() })).toBeNull();
+    });
+
+    it('keeps its tables in the configured schema', async () => {
+      const schema = newSchema();
+      await storageOn(schema).init();
+      const { rows } = await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
+      expect(rows.map((r) => r.table_name)).toEqual(['counters', 'history', 'jobs', 'logs', 'migrations', 'paused_queues', 'recurring', 'servers']);
+    });
+  });
+
+  describe('the hot path', () => {
+    it('claims through the partial index of runnable jobs, whatever the backlog of other names', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      await storage.jobsCreate({ jobs: Array.from({ length: 2000 }, () => job({ name: 'nobody.runs.this' })) });
+      await storage.jobsCreate({ jobs: [job({ name: 'wanted' })] });
+      await sql(`ANALYZE "${schema}".jobs`);
+      const { rows } = await sql(
+        `EXPLAIN (ANALYZE, FORMAT JSON) SELECT j.id FROM "${schema}".jobs j WHERE j.state = 'enqueued' AND j.queue = 'default' AND j.name = 'wanted'
+         ORDER BY j.priority DESC, j.enqueue_seq LIMIT 10`,
+      );
+      const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+      expect(plan).toContain('jobs_runnable');
+      // One index range for the wanted name: the 2,000 jobs of the other name are never read.
+      expect(plan).not.toMatch(/"Rows Removed by Filter": [1-9]/);
+      const fetched = await storage.jobsFetch({ queues: ['default'], names: ['wanted'], limit: 10, serverId: 's', leaseMs: 30_000 });
+      expect(fetched.map((j) => j.name)).toEqual(['wanted']);
+    });
+
+    it('keeps finished jobs out of the runnable index', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      await storage.jobsCreate({ jobs: Array.from({ length: 50 }, () => job()) });
+      const fetched = await storage.jobsFetch({ queues: ['default'], names: ['test.job'], limit: 50, serverId: 's', leaseMs: 30_000 });
+      await storage.jobsComplete({
+        serverId: 's',
+        completions: fetched.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } })),
+      });
+      const { rows } = await sql(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE state = 'enqueued'`);
+      expect(rows[0].n).toBe(0);
+      const stats = await storage.monitoring.stats();
+      expect(stats.states.succeeded).toBe(50);
+      // History is kept for every job: created, processing, succeeded.
+      const history = await sql(`SELECT count(*)::int AS n FROM "${schema}".history`);
+      expect(history.rows[0].n).toBe(150);
+    });
+
+    it('sends one notification per commit, however many jobs it enqueues', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      const payloads: string[] = [];
+      client.on('notification', (n) => payloads.push(n.payload ?? ''));
+      await client.query(`LISTEN "spool:${schema}"`);
+      try {
+        await storage.jobsCreate({ jobs: Array.from({ length: 500 }, (_, i) => job({ queue: i % 2 === 0 ? 'a' : 'b' })) });
+        await until(() => payloads.length > 0, 'the notification');
+        await storage.jobsCreate({ jobs: [job({ queue: 'marker' })] });
+        await until(() => payloads.length > 1, 'the marker notification');
+        expect(payloads).toHaveLength(2);
+        expect(JSON.parse(payloads[0]!).q.sort()).toEqual(['a', 'b']);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  describe('faults', () => {
+    it('fails an enqueue fast with a retryable StorageError while the database is unreachable', async () => {
+      // A port where nothing listens stands in for a database that is down.
+      const storage = new PostgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:9/test', schema: 'spool', connectTimeout: '2s' });
+      opened.push(storage);
+      const error: unknown = await storage.jobsCreate({ jobs: [job()] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ code: 'ERR_STORAGE', retryable: true });
+    });
+
+    it('reconnects by itself after every connection, LISTEN included, is terminated', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const events: StorageEvent[] = [];
+      storage.subscribe((e) => events.push(e));
+      await until(() => storage.listenConnections === 1, 'LISTEN to start');
+      const other = storageOn(schema);
+      await other.jobsCreate({ jobs: [job({ queue: 'before' })] });
+      await until(() => events.some((e) => e.type === 'jobs-enqueued' && e.queues.includes('before')), 'an event before the cut');
+
+      expect(await terminateConnections(schema)).toBeGreaterThanOrEqual(2);
+
+      // Calls may fail once each on a connection that died in the pool; none hangs, and they recover.
+      await until(async () => (await storage.jobsCreate({ jobs: [job({ queue: 'after' })] }).then(() => true).catch(() => false)), 'enqueue to work again');
+      await until(() => storage.listenConnections >= 2, 'LISTEN to come back');
+      await until(
+        async () => {
+          await other.jobsCreate({ jobs: [job({ queue: 'later' })] }).catch(() => undefined);
+          return events.some((e) => e.type === 'jobs-enqueued' && e.queues.includes('later'));
+        },
+        'an event from another storage after the cut',
+      );
+      const stats = await storage.monitoring.stats();
+      expect(stats.states.enqueued).toBeGreaterThanOrEqual(3);
+    });
+
+    it('keeps a running server working through terminated connections without losing a job', async () => {
+      const schema = newSchema();
+      const seen = new Map<number, number>();
+      const count = defineJob('fault.count', (args: { n: number }) => {
+        seen.set(args.n, (seen.get(args.n) ?? 0) + 1);
+      });
+      const spool = new Spool({ storage: storageOn(schema), jobs: [count] });
+      await spool.init();
+      const server = await spool.startServer({ concurrency: 10, handleSignals: false, pollInterval: '200ms', leaseTime: '3s', leaseRenewInterval: '1s', rescueInterval: '500ms' });
+      server.events.on('error', () => undefined);
+      const total = 3000;
+      for (let i = 0; i < total; i += 500) await spool.enqueueMany(count, Array.from({ length: 500 }, (_, k) => ({ n: i + k })));
+      await until(() => seen.size > 200, 'the first jobs to run');
+      await terminateConnections(schema);
+      await until(() => seen.size === total, 'every job to run', 40_000);
+      await until(async () => (await spool.stats()).states.succeeded === total, 'every job to succeed', 40_000);
+      await server.stop();
+      const stats = await spool.stats();
+      expect(stats.states).toMatchObject({ succeeded: total, enqueued: 0, processing: 0, failed: 0 });
+    });
+  });
+});
