@@ -105,8 +105,10 @@ export function field(raw: RawHash, name: string): string | undefined {
   return undefined;
 }
 
-/** A job's history: the creation entry kept in its hash, then the list entries. */
-export function decodeHistory(id: string, raw: RawHash, entries: string[]): HistoryRecord[] {
+/** A job's history: the creation entry kept in its hash, then the entries of its field 'h' (one per line). */
+export function decodeHistory(id: string, raw: RawHash): HistoryRecord[] {
+  const h = field(raw, 'h');
+  const entries = h === undefined || h === '' ? [] : h.split('\n');
   const first: HistoryRecord = {
     jobId: id,
     state: field(raw, 'cstate') as JobState,

@@ -65,10 +65,10 @@ export class RedisMonitoring implements MonitoringApi {
   }
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
-    const reply = (await this.run('jobDetails', 'reading job details', [params.id, params.logLimit ?? DEFAULT_LOG_LIMIT])) as [RawHash, string[]?, string[]?];
+    const reply = (await this.run('jobDetails', 'reading job details', [params.id, params.logLimit ?? DEFAULT_LOG_LIMIT])) as [RawHash, string[]?];
     const raw = reply[0];
     if (raw.length === 0) return null;
-    return { job: decodeJob(params.id, raw), history: decodeHistory(params.id, raw, reply[1] ?? []), logs: decodeLogs(params.id, reply[2] ?? []) };
+    return { job: decodeJob(params.id, raw), history: decodeHistory(params.id, raw), logs: decodeLogs(params.id, reply[1] ?? []) };
   }
 
   async queues(): Promise<QueueRecord[]> {

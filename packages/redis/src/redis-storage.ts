@@ -240,7 +240,10 @@ export class RedisStorage implements Storage {
       byJob.set(entry.jobId, lines);
     }
     const args: Array<string | number> = [];
-    for (const [id, lines] of byJob) args.push(id, lines.length, ...lines);
+    for (const [id, lines] of byJob) {
+      args.push(id, lines.length);
+      for (const line of lines) args.push(line);
+    }
     await this.run('jobLogsAppend', 'appending logs', args);
   }
 

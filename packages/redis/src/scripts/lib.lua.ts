@@ -52,7 +52,6 @@ local K_PAUSED = P .. 'paused'
 local K_SEQ = P .. 'seq'
 
 local function k_job(id) return P .. 'job:' .. id end
-local function k_history(id) return P .. 'h:' .. id end
 local function k_logs(id) return P .. 'l:' .. id end
 local function k_children(id) return P .. 'ch:' .. id end
 local function k_state(state) return P .. 'st:' .. state end
@@ -189,12 +188,19 @@ local function json_str(s)
   return cjson.encode(s)
 end
 
-local function history(id, state, reason, data, server)
+-- One history entry. Entries live in the job's hash (field 'h', one per line after the creation
+-- entry kept in 'cstate'/'creason'): a state change writes them with the same HSET as the state.
+local function history_entry(state, reason, data, server)
   if data == nil or data == '' then data = 'null' end
-  redis.call('RPUSH', k_history(id), '["' .. state .. '",' .. NOW .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']')
+  return '["' .. state .. '",' .. NOW .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
-local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt' }
+local function append_history(current, entry)
+  if current == nil or current == '' or current == false then return entry end
+  return current .. '\\n' .. entry
+end
+
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'h' }
 
 -- The fields a state change needs, or nil when the job does not exist.
 local function load(id)
@@ -204,7 +210,7 @@ local function load(id)
     id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
     retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
     rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
-    runAt = v[15] or ''
+    runAt = v[15] or '', hist = v[16] or ''
   }
 end
 
@@ -321,13 +327,14 @@ local function move(job, to, reason, data, server, opts)
     if opts.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = opts.result end
   end
   if opts.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = opts.error end
+  job.hist = append_history(job.hist, history_entry(to, reason, data, server))
+  f[#f + 1] = 'h'; f[#f + 1] = job.hist
   redis.call('HSET', k_job(id), unpack(f))
   zrem(k_state(from), id)
   zset(k_state(to), id, 0)
   count(from, -1)
   count(to, 1)
   if to == 'succeeded' then HOURLY.s = HOURLY.s + 1 elseif to == 'failed' then HOURLY.f = HOURLY.f + 1 end
-  history(id, to, reason, data, server)
   job.state = to
   ev_state(id, to)
   if FINISHES[to] and awaiting_possible() then settle(id, to) end
@@ -364,22 +371,21 @@ local function lease(job, token, server, lease_ms)
   local id = job.id
   local raw = redis.call('HGETALL', k_job(id))
   local attempt = 1
+  local hist = ''
   for i = 1, #raw, 2 do
-    if raw[i] == 'attempt' then
-      attempt = (tonumber(raw[i + 1]) or 0) + 1
-      break
-    end
+    local k = raw[i]
+    if k == 'attempt' then attempt = (tonumber(raw[i + 1]) or 0) + 1 elseif k == 'h' then hist = raw[i + 1] end
   end
   local expires = NOW + lease_ms
+  hist = append_history(hist, history_entry('processing', 'Started by server ' .. server, '{"serverId":' .. cjson.encode(server) .. ',"attempt":' .. attempt .. '}', server))
   redis.call('HSET', k_job(id), 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
-    'leaseExp', expires, 'started', NOW, 'updated', NOW)
+    'leaseExp', expires, 'started', NOW, 'updated', NOW, 'h', hist)
   unindex_enqueued(job)
   zrem(k_state('enqueued'), id)
   zset(k_state('processing'), id, 0)
   zset(K_LEASES, id, expires)
   count('enqueued', -1)
   count('processing', 1)
-  history(id, 'processing', 'Started by server ' .. server, '{"serverId":' .. cjson.encode(server) .. ',"attempt":' .. attempt .. '}', server)
   return raw
 end
 

@@ -73,7 +73,7 @@ for _, id in ipairs(ids) do
   local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name')
   zrem(K_EXPIRY, id)
   if v[1] and EXPIRES[v[1]] then
-    redis.call('UNLINK', k_job(id), k_history(id), k_logs(id), k_children(id))
+    redis.call('UNLINK', k_job(id), k_logs(id), k_children(id))
     zrem(k_state(v[1]), id)
     zrem(k_by_queue(v[2]), id)
     zrem(k_by_name(v[3]), id)

@@ -44,7 +44,7 @@ export const JOB_DETAILS_LUA = `
 --[[ job_details: one job's hash, its history (oldest first) and its latest logs (reads only)
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] job id, [4] log limit
-Returns: { hash }, { history entries }, { log lines } (an empty hash when the job does not exist)
+Returns: { hash (history in its field 'h') }, { log lines } (an empty hash when the job does not exist)
 ]]
 local id = ARGV[3]
 local raw = redis.call('HGETALL', k_job(id))
@@ -52,7 +52,7 @@ if #raw == 0 then return { raw } end
 local limit = tonumber(ARGV[4])
 local logs = {}
 if limit > 0 then logs = redis.call('LRANGE', k_logs(id), -limit, -1) end
-return { raw, redis.call('LRANGE', k_history(id), 0, -1), logs }
+return { raw, logs }
 `;
 
 /** Jobs filtered and paged newest first. */

@@ -1,0 +1,70 @@
+import { Spool, defineJob } from '@spool/core';
+import { RedisStorage } from '@spool/redis';
+
+import { quantile } from '../stats.js';
+import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
+
+function storage(prefix: string): RedisStorage {
+  return new RedisStorage({ url: BENCH_REDIS_URL, prefix });
+}
+
+/** Jobs per second for Spool to enqueue `count` no-op jobs with enqueueMany, in calls of `batch`. */
+export async function spoolEnqueueManyRate(count: number, batch: number): Promise<number> {
+  const prefix = benchPrefix('spool');
+  const noop = defineJob('bench.noop', () => undefined);
+  const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
+  await spool.init();
+  const args = Array.from({ length: batch }, (_, i) => ({ i }));
+  const started = performance.now();
+  for (let done = 0; done < count; done += batch) await spool.enqueueMany(noop, args);
+  const seconds = (performance.now() - started) / 1000;
+  await spool.close();
+  await dropKeys(`{${prefix}}`);
+  return count / seconds;
+}
+
+/** Jobs per second for one Spool server at `concurrency` to run `count` no-op jobs already enqueued. */
+export async function spoolBurnDownRate(count: number, concurrency: number): Promise<number> {
+  const prefix = benchPrefix('spool');
+  let done = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const noop = defineJob('bench.noop', () => {
+    if (++done === count) finish();
+  });
+  const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
+  for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
+  const started = performance.now();
+  const server = await spool.startServer({ concurrency, handleSignals: false });
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await server.stop();
+  const succeeded = (await spool.stats()).states.succeeded;
+  if (succeeded !== count) throw new Error(`Spool burn-down: expected ${count} succeeded, found ${succeeded}`);
+  await spool.close();
+  await dropKeys(`{${prefix}}`);
+  return count / seconds;
+}
+
+/** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time, server in the same process. */
+export async function spoolLatency(samples: number): Promise<{ p50: number; p99: number }> {
+  const prefix = benchPrefix('spool');
+  let started: (at: number) => void = () => undefined;
+  const probe = defineJob('bench.latency', () => {
+    started(performance.now());
+  });
+  const spool = new Spool({ storage: storage(prefix), jobs: [probe] });
+  const server = await spool.startServer({ concurrency: 10, handleSignals: false });
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const startedAt = new Promise<number>((resolve) => (started = resolve));
+    const before = performance.now();
+    await spool.enqueue(probe, null);
+    latencies.push((await startedAt) - before);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await server.stop();
+  await spool.close();
+  await dropKeys(`{${prefix}}`);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+}
