@@ -8,13 +8,13 @@ import type { WriteContext } from './write-context.js';
 // Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
 // history entries and counters (including the hour's succeeded count). It must write what
 // `transition` writes for processing -> succeeded.
-const succeedSql = (s: string): string => `WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, token, result, reason)
-), done AS (
+const succeedSql = (s: string): string => `WITH done AS (
+  -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $5, lease_token = NULL, lease_expires_at = NULL, finished_at = $5,
-    expires_at = $5::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = input.result
-  FROM input WHERE j.id = input.id AND j.state = 'processing' AND j.lease_token = input.token
-  RETURNING j.id, input.reason
+    expires_at = $5::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END,
+    result = ($3::text[])[array_position($1::text[], j.id)]
+  WHERE j.id = ANY($1::text[]) AND j.state = 'processing' AND j.lease_token = ($2::text[])[array_position($1::text[], j.id)]
+  RETURNING j.id, ($4::text[])[array_position($1::text[], j.id)] AS reason
 ), h AS (
   INSERT INTO ${s}.history (job_id, state, reason, at, server_id) SELECT id, 'succeeded', reason, $5, $6 FROM done
 ), c AS (
@@ -91,8 +91,8 @@ function errorData(error: ErrorRecord): Json {
 export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
   const rows = await ctx.db.run(
     `UPDATE ${ctx.s}.jobs j SET lease_expires_at = $3::bigint
-     FROM unnest($1::text[], $2::text[]) AS u(id, token)
-     WHERE j.id = u.id AND j.state = 'processing' AND j.lease_token = u.token RETURNING j.id`,
+     WHERE j.id = ANY($1::text[]) AND j.state = 'processing' AND j.lease_token = ($2::text[])[array_position($1::text[], j.id)]
+     RETURNING j.id`,
     [params.leases.map((l) => l.id), params.leases.map((l) => l.leaseToken), ctx.now + params.leaseMs],
   );
   const kept = new Set(rows.map((r) => r.id as string));
