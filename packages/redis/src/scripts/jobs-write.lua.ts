@@ -134,7 +134,8 @@ local out = {}
 local i = 5
 for _ = 1, n do
   local id, token, to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local job = load(id)
+  local job
+  if to == 'succeeded' or to == 'failed' then job = load_finish(id) else job = load(id) end
   if job ~= nil and job.state == 'processing' and job.token == token then
     local opts = {}
     local value = ARGV[i + 4]

@@ -214,6 +214,13 @@ local function load(id)
   }
 end
 
+-- The fields a finish from processing (succeeded, failed) needs: fewer than load() reads, on the hot path.
+local function load_finish(id)
+  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'h')
+  if not v[1] then return nil end
+  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hist = v[6] or '' }
+end
+
 -- Puts a job at the back of its queue (within its priority).
 local function index_enqueued(job, fields)
   local seq = next_seq()
@@ -330,7 +337,8 @@ local function move(job, to, reason, data, server, opts)
   job.hist = append_history(job.hist, history_entry(to, reason, data, server))
   f[#f + 1] = 'h'; f[#f + 1] = job.hist
   redis.call('HSET', k_job(id), unpack(f))
-  zrem(k_state(from), id)
+  -- Processing jobs are listed from the lease index: no per-state index to keep for them.
+  if from ~= 'processing' then zrem(k_state(from), id) end
   zset(k_state(to), id, 0)
   count(from, -1)
   count(to, 1)
@@ -382,7 +390,6 @@ local function lease(job, token, server, lease_ms)
     'leaseExp', expires, 'started', NOW, 'updated', NOW, 'h', hist)
   unindex_enqueued(job)
   zrem(k_state('enqueued'), id)
-  zset(k_state('processing'), id, 0)
   zset(K_LEASES, id, expires)
   count('enqueued', -1)
   count('processing', 1)

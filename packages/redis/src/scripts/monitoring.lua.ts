@@ -77,7 +77,7 @@ local function consider(k, d)
   local n = redis.call('ZCARD', k)
   if size == nil or n < size then key, size, driver = k, n, d end
 end
-if state ~= '' then consider(k_state(state), 'state') end
+if state ~= '' and state ~= 'processing' then consider(k_state(state), 'state') end
 if queue ~= '' then consider(k_by_queue(queue), 'queue') end
 if name ~= '' then consider(k_by_name(name), 'name') end
 local upper = '+'
@@ -97,6 +97,25 @@ local function text_match(id, lname, largs, truncated)
   end
   return false
 end
+-- Processing jobs have no per-state index: they are the lease index's members, few (at most the
+-- servers' total concurrency), read and ordered here.
+local processing = nil
+if state == 'processing' then
+  processing = redis.call('ZRANGE', K_LEASES, 0, budget - 1)
+  table.sort(processing, function(a, b) return a > b end)
+  key, driver = nil, 'state'
+end
+local function range_members(requested)
+  if processing == nil then return redis.call('ZREVRANGEBYLEX', key, upper, lower, 'LIMIT', 0, requested) end
+  local out = {}
+  for _, id in ipairs(processing) do
+    if #out >= requested then break end
+    local below = (upper == '+') or (id < string.sub(upper, 2))
+    local above = (lower == '-') or (id >= string.sub(lower, 2))
+    if below and above then out[#out + 1] = id end
+  end
+  return out
+end
 local matches = {}
 local scanned = 0
 local last = nil
@@ -106,7 +125,7 @@ local chunk = limit + 1
 if fields or search ~= '' then chunk = math.max(chunk, 200) end
 while scanned < budget do
   local requested = math.min(chunk, budget - scanned)
-  local members = redis.call('ZREVRANGEBYLEX', key, upper, lower, 'LIMIT', 0, requested)
+  local members = range_members(requested)
   for _, member in ipairs(members) do
     scanned = scanned + 1
     upper = '(' .. member
