@@ -291,6 +291,7 @@
     const bar = document.querySelector('[data-progress]');
     if (bar && progress !== null) {
       bar.value = progress;
+      bar.setAttribute('value', String(progress));
       bar.textContent = `${progress}%`;
       const text = document.querySelector('[data-progress-text]');
       if (text) text.textContent = `${progress}%`;

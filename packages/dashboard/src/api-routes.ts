@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
+import { boundedSearch } from './bounded-search.js';
 import type { DashboardState } from './dashboard-state.js';
 import { sendJson } from './http-io.js';
 import { listParams, parseFilter } from './job-filter.js';
@@ -13,7 +14,7 @@ const LOG_LIMIT = 500;
  * The JSON API the pages' script polls (and tools may read): every answer is bounded.
  * - `GET api/stats`: counts per state, servers, recurring, and the storage's time.
  * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
- * - `GET api/jobs?state=&queue=&q=&from=&to=&cursor=`: one page of jobs.
+ * - `GET api/jobs?state=&queue=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
  * - `GET api/queues`, `GET api/servers`.
  */
@@ -35,6 +36,7 @@ export async function handleApi(state: DashboardState, path: string, query: URLS
     }
     case '/api/jobs': {
       const filter = parseFilter((k) => query.get(k));
+      if (filter.search) return sendJson(res, 200, await boundedSearch(monitoring, filter, options.pageSize, query.get('cursor'), options.searchTimeBudget, await state.now()));
       return sendJson(res, 200, await monitoring.jobsList(listParams(filter, options.pageSize, query.get('cursor'))));
     }
     case '/api/queues':

@@ -27,6 +27,12 @@ export interface DashboardOptions {
   pageSize?: number;
   /** Most jobs one "all matching" bulk action changes in one request. Default 10,000. */
   bulkLimit?: number;
+  /**
+   * How long one page may search job text (ms or duration string). Text search looks inside every
+   * job's arguments, so a page searches the newest jobs within this time and offers to search older
+   * ones. Default 80 ms.
+   */
+  searchTimeBudget?: number | string;
 }
 
 /** Options after defaults. */
@@ -38,6 +44,7 @@ export interface ResolvedDashboardOptions {
   pollInterval: number;
   pageSize: number;
   bulkLimit: number;
+  searchTimeBudget: number;
 }
 
 /** Resolves and validates dashboard options. */
@@ -51,6 +58,7 @@ export function resolveDashboardOptions(options: DashboardOptions | undefined): 
       pollInterval: { kind: 'duration', default: 2000, min: 250 },
       pageSize: { kind: 'integer', default: 50, min: 1, max: 500 },
       bulkLimit: { kind: 'integer', default: 10_000, min: 1 },
+      searchTimeBudget: { kind: 'duration', default: 80, min: 1 },
     },
     options,
     'dashboard options',

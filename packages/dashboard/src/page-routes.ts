@@ -9,8 +9,10 @@ import type { SafeHtml } from './html.js';
 import { sendHtml } from './http-io.js';
 import { isJobAction } from './job-actions.js';
 import { listParams, parseFilter } from './job-filter.js';
+import { boundedSearch } from './bounded-search.js';
 import { countMatching } from './bulk.js';
 import { jobPage } from './pages/job-page.js';
+import type { JobFilter } from './pages/jobs-page.js';
 import { jobsPage } from './pages/jobs-page.js';
 import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
@@ -25,6 +27,20 @@ const CONTINUATION_SCAN = 500;
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+
+/** One page of jobs for a filter: text searches are bounded in time (see {@link boundedSearch}). */
+async function listJobs(
+  state: DashboardState,
+  filter: JobFilter,
+  query: URLSearchParams,
+  now: number,
+): Promise<{ jobs: JobRecord[]; nextCursor: string | null; searchedBack: Date | null }> {
+  const { monitoring } = state.spool.storage;
+  const cursor = query.get('cursor');
+  if (filter.search) return boundedSearch(monitoring, filter, state.options.pageSize, cursor, state.options.searchTimeBudget, now);
+  const page = await monitoring.jobsList(listParams(filter, state.options.pageSize, cursor));
+  return { ...page, searchedBack: null };
+}
 
 /** Renders the page at `path`; false when there is none. */
 export async function handlePage(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, query: URLSearchParams): Promise<boolean> {
@@ -53,8 +69,8 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     if (!isJobState(jobState)) return false;
     const filter = { ...parseFilter((k) => query.get(k)), state: jobState };
     const cursor = query.get('cursor');
-    const [page, queues] = await Promise.all([monitoring.jobsList(listParams(filter, options.pageSize, cursor)), jobState === 'enqueued' ? monitoring.queues() : Promise.resolve([])]);
-    return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, jobs: page.jobs, nextCursor: page.nextCursor, first: !cursor, queues, now }), { state: jobState });
+    const [page, queues] = await Promise.all([listJobs(state, filter, query, now), jobState === 'enqueued' ? monitoring.queues() : Promise.resolve([])]);
+    return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, ...page, first: !cursor, queues, now }), { state: jobState });
   }
 
   const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
@@ -81,8 +97,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     let data = null;
     if (asked) {
       const cursor = query.get('cursor');
-      const page = await monitoring.jobsList(listParams(filter, options.pageSize, cursor));
-      data = { filter, jobs: page.jobs, nextCursor: page.nextCursor, first: !cursor, queues: [], now };
+      data = { filter, ...(await listJobs(state, filter, query, now)), first: !cursor, queues: [], now };
     }
     return respond(200, 'Search', 'search', searchPage(ctx, data, filter));
   }

@@ -45,7 +45,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
   });
 
   const shot = (name: string, target: Page = page) => target.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
-  const noScriptRan = async (target: Page = page) => expect(await target.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  const noScriptRan = async (target: Page = page) => expect(await target.evaluate('window.__xss')).toBeUndefined();
 
   it('shows the overview with counts, a live throughput graph and the history graph', async () => {
     await page.goto(`${url}/`);
@@ -99,15 +99,15 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     await page.goto(`${url}/job/${seeded.ids.processing}`);
     expect(await page.getAttribute('[data-progress]', 'value')).toBe('42');
     expect(await page.textContent('main')).toContain(seeded.ids.awaiting.slice(0, 8));
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.evaluate('window.marker = 1');
     seeded.gates.halfway.release();
-    await page.waitForFunction(() => document.querySelector('[data-progress]')?.getAttribute('value') === '80' || (document.querySelector('[data-progress]') as HTMLProgressElement | null)?.value === 80);
+    await page.waitForSelector('[data-progress][value="80"]', { state: 'attached' });
     await page.waitForSelector('text=halfway there: audio muxed');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    expect(await page.evaluate('window.marker')).toBe(1);
     await shot('job-processing');
     seeded.gates.finish.release();
     await page.waitForSelector('[data-job-state] .state-succeeded');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    expect(await page.evaluate('window.marker')).toBe(1);
     expect(await page.textContent('main')).toContain('launch-video.mov.webm');
     await shot('job-succeeded');
   });
@@ -198,7 +198,9 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     await p.goto(`${url}/`);
     await p.waitForSelector('[data-chart="history"] svg');
     await shot('phone-dark-overview', p);
-    const wide = await p.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.sidebar, .table-wrap, .scroll-x')).map((e) => `${e.tagName}.${e.className}`).slice(0, 5));
+    const wide = await p.evaluate(
+      "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.sidebar, .table-wrap, .scroll-x')).map((e) => e.tagName + '.' + e.className).slice(0, 5)",
+    );
     expect(wide).toEqual([]);
     await p.goto(`${url}/job/${seeded.ids.failed[1]}`);
     await shot('phone-dark-job', p);

@@ -255,4 +255,26 @@ describe('the SQLite storage', () => {
       expect((await spool.getJob(child))!.result).toBe(200);
     });
   });
+
+  describe('monitoring', () => {
+    it('searches names and arguments ignoring ASCII case and takes % and _ literally', async () => {
+      const storage = storageAt(tempDbPath());
+      await storage.init();
+      const jobs = [
+        newJob({ name: 'Reports.Build', args: { note: 'plain' } }),
+        newJob({ args: { note: '100% done' } }),
+        newJob({ args: { note: '100 percent done' } }),
+        newJob({ args: { file: 'a_b.csv' } }),
+        newJob({ args: { file: 'axb.csv' } }),
+        newJob({ args: { path: 'C:\\temp' } }),
+      ];
+      await storage.jobsCreate({ jobs });
+      const names = async (search: string) => (await storage.monitoring.jobsList({ limit: 10, search })).jobs.map((j) => j.id);
+      expect(await names('reports.BUILD')).toEqual([jobs[0]!.id]);
+      expect(await names('100%')).toEqual([jobs[1]!.id]);
+      expect(await names('a_b')).toEqual([jobs[3]!.id]);
+      expect(await names('C:\\')).toEqual([jobs[5]!.id]);
+      expect(await names(jobs[4]!.id)).toEqual([jobs[4]!.id]);
+    });
+  });
 });

@@ -17,6 +17,9 @@ export interface JobListData {
   queues: QueueRecord[];
   /** The clock of the server, for running times. */
   now: number;
+  /** When a text search ran out of time: jobs created before this were not searched. */
+  searchedBack?: Date | null;
+
 }
 
 /** A filter over jobs, as the list pages and bulk actions take it. */
@@ -100,7 +103,13 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
   const { filter } = data;
   const columns = columnsFor(ctx, filter.state, data.now);
   const actions = ctx.readOnly ? [] : actionsFor(filter.state);
+  const cut = data.searchedBack
+    ? html`<p class="search-note" data-search-note>Searched jobs created since ${time(data.searchedBack)}, newest first, to answer quickly.
+        <a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery({ ...filter, to: new Date(data.searchedBack.getTime() - 1) })}">Search older jobs →</a></p>`
+    : '';
+  const bulkFilter = data.searchedBack ? { ...filter, from: data.searchedBack } : filter;
   if (data.jobs.length === 0) {
+    if (cut) return html`${cut}${emptyState('No matches yet', 'Nothing matched among the jobs searched so far.')}`;
     const hint = filter.search || filter.queue || filter.from || filter.to ? 'No job matches this filter. Try a wider time range or another word.' : filter.state ? STATE_FACTS[filter.state].description : 'Jobs appear here as soon as they are enqueued.';
     return emptyState(data.first ? `No ${filter.state ?? 'matching'} jobs` : 'No older jobs', hint);
   }
@@ -114,7 +123,7 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
     </tbody>
   </table>
   </div>`;
-  return html`
+  return html`${cut}
 ${actions.length === 0 ? table : html`<form method="post" action="${ctx.base}/actions/jobs" class="bulk" data-bulk>
   ${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.self}">
   <div class="bulkbar" data-bulkbar>
@@ -122,7 +131,7 @@ ${actions.length === 0 ? table : html`<form method="post" action="${ctx.base}/ac
       ${actions.map((a) => html`<button type="submit" name="action" value="${a.action}" class="btn btn-small${a.danger ? ' btn-danger' : ''}" data-needs-selection disabled>${a.label} selected</button>`)}
       <span class="spacer"></span>
       <details class="menu"><summary class="btn btn-small btn-ghost">All matching</summary>
-        <div class="menu-items">${actions.map((a) => html`<a class="${a.danger ? 'danger' : ''}" href="${ctx.base}/confirm${filterQuery(filter, { action: a.action })}">${a.label} all matching…</a>`)}</div>
+        <div class="menu-items">${actions.map((a) => html`<a class="${a.danger ? 'danger' : ''}" href="${ctx.base}/confirm${filterQuery(bulkFilter, { action: a.action })}">${a.label} all matching…</a>`)}</div>
       </details>
   </div>
   ${table}
