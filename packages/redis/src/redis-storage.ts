@@ -93,7 +93,7 @@ export class RedisStorage implements Storage {
       this.client = this.options.client;
       this.ownsClient = false;
     } else {
-      this.client = new Redis(this.options.url!, { lazyConnect: true, enableAutoPipelining: true });
+      this.client = new Redis(this.options.url!, { lazyConnect: true });
       this.ownsClient = true;
       // Connection errors reach callers through their commands; an unhandled 'error' event would end the process.
       this.client.on('error', () => undefined);
