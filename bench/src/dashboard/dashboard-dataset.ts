@@ -1,10 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 
-import type { Completion } from '@spool/core';
+import type { Completion, Storage } from '@spool/core';
 import { Spool, encodeCursor } from '@spool/core';
-import { SqliteStorage } from '@spool/sqlite';
 
 /** Ids the page measurements need: one job to open, a cursor deep in the list, an argument to search. */
 export interface DatasetFacts {
@@ -18,17 +15,15 @@ const QUEUES = ['default', 'mail', 'reports'] as const;
 const BATCH = 5000;
 
 /**
- * Fills a SQLite database with `total` jobs the way a busy system leaves them: most succeeded (with
- * their full history), some failed, some still enqueued, scheduled, awaiting, deleted and running,
- * plus recurring jobs and servers. Reuses the file when it already holds the data.
+ * Fills a storage with `total` jobs the way a busy system leaves them: most succeeded (with their
+ * full history), some failed, some still enqueued, scheduled, awaiting, deleted and running, plus
+ * recurring jobs and servers. Reuses the data when the storage already holds jobs.
  */
-export async function sqliteDataset(dir: string, total: number, log: (line: string) => void): Promise<{ spool: Spool; facts: DatasetFacts }> {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `dashboard-${total}.db`);
-  const fresh = !existsSync(path);
-  const spool = new Spool({ storage: new SqliteStorage({ path }) });
+export async function dataset(storage: Storage, total: number, log: (line: string) => void): Promise<{ spool: Spool; facts: DatasetFacts }> {
+  const spool = new Spool({ storage });
   await spool.init();
-  const storage = spool.storage;
+  const counts = (await storage.monitoring.stats()).states;
+  const fresh = Object.values(counts).every((n) => n === 0);
   const serverId = `bench:${hostname()}`;
   if (fresh) {
     const started = performance.now();
