@@ -1,0 +1,29 @@
+/**
+ * Spool's side of the PostgreSQL benchmarks, run in a child process like the peers'.
+ * Usage: node spool-cli.js <scenario> [count]; scenario: burn | burn-unknown | burn-future | bulk | latency.
+ * Prints one JSON line: { value } (jobs/s) or { p50, p99 } (ms).
+ */
+import { SPOOL_DEFAULTS, spoolBulkEnqueue, spoolBurnDown, spoolLatency } from './spool-scenarios.js';
+
+const [scenario, countArg] = process.argv.slice(2) as [string, string | undefined];
+const count = Number(countArg ?? 20_000);
+switch (scenario) {
+  case 'burn':
+    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10) }));
+    break;
+  case 'burn-unknown':
+    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'unknown-name') }));
+    break;
+  case 'burn-future':
+    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'far-future') }));
+    break;
+  case 'bulk':
+    console.log(JSON.stringify({ value: await spoolBulkEnqueue(100_000, 1000) }));
+    break;
+  case 'latency':
+    console.log(JSON.stringify(await spoolLatency(SPOOL_DEFAULTS, count)));
+    break;
+  default:
+    throw new Error(`unknown scenario ${scenario}`);
+}
+process.exit(0);

@@ -1,0 +1,114 @@
+/**
+ * Spool on PostgreSQL side by side with graphile-worker and pg-boss, on the same database in the same
+ * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S]` prints a Markdown
+ * table. Every run is a child process (the newest peers need Node 22+: they run on the `node` binary
+ * installed in the workspace) with a fresh schema, dropped afterwards.
+ */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { median } from './stats.js';
+import { execute, installedVersion } from './postgres/database.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' } } });
+const runs = Math.max(1, Number(values.runs));
+const timeoutMs = Number(values.timeout) * 1000;
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const node24 = join(dirname(require.resolve('node/package.json')), 'bin', 'node');
+
+interface Contender {
+  label: string;
+  version: string;
+  node: string;
+  args: (scenario: string, count: number) => string[];
+  /** Jobs for the burn-downs (a peer too slow to drain 20,000 in the time limit gets fewer). */
+  burnCount?: number;
+}
+
+function peer(name: string, pkg: string, config: 'defaults' | 'fastest', node: string, burnCount?: number): Contender {
+  const version = installedVersion(pkg, here);
+  return {
+    label: `${name} ${version}, ${config === 'fastest' ? 'fastest' : 'defaults'}`,
+    version,
+    node,
+    args: (scenario, count) => [join(here, 'postgres', 'peer-scenarios.js'), name, pkg, config, scenario, String(count)],
+    ...(burnCount ? { burnCount } : {}),
+  };
+}
+
+const contenders: Contender[] = [
+  { label: 'Spool (defaults = best)', version: '0.1.0', node: process.execPath, args: (scenario, count) => [join(here, 'postgres', 'spool-cli.js'), scenario, String(count)] },
+  peer('graphile-worker', 'graphile-worker-latest', 'fastest', node24),
+  peer('graphile-worker', 'graphile-worker-latest', 'defaults', node24),
+  peer('graphile-worker', 'graphile-worker', 'fastest', process.execPath),
+  peer('graphile-worker', 'graphile-worker', 'defaults', process.execPath),
+  peer('pg-boss', 'pg-boss-latest', 'fastest', node24),
+  // pg-boss 11+ by default fetches one job per worker every 2 s: 20,000 jobs would take an hour.
+  peer('pg-boss', 'pg-boss-latest', 'defaults', node24, 200),
+  peer('pg-boss', 'pg-boss', 'fastest', process.execPath),
+  peer('pg-boss', 'pg-boss', 'defaults', process.execPath),
+];
+
+type Result = { value: number } | { p50: number; p99: number } | { error: string };
+
+function runOne(c: Contender, scenario: string, count: number): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(c.node, c.args(scenario, count), { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (error) return resolve({ error: error.killed ? `timed out after ${timeoutMs / 1000} s` : (error.message.split('\n')[0] ?? 'failed') });
+      try {
+        resolve(JSON.parse(line) as Result);
+      } catch {
+        resolve({ error: `unreadable output: ${line.slice(0, 80)}` });
+      }
+    });
+  });
+}
+
+async function measure(c: Contender, scenario: string, count: number): Promise<string> {
+  const results: Result[] = [];
+  for (let i = 0; i < runs; i++) {
+    await execute('CHECKPOINT');
+    const result = await runOne(c, scenario, count);
+    process.stderr.write(`  ${c.label} / ${scenario}: ${JSON.stringify(result)}\n`);
+    results.push(result);
+  }
+  const ok = results.filter((r): r is Exclude<Result, { error: string }> => !('error' in r));
+  if (ok.length === 0) return (results[0] as { error: string }).error;
+  if ('p50' in ok[0]!) {
+    const l = ok as Array<{ p50: number; p99: number }>;
+    return `${median(l.map((r) => r.p50)).toFixed(1)} / ${median(l.map((r) => r.p99)).toFixed(1)} ms`;
+  }
+  return `${Math.round(median((ok as Array<{ value: number }>).map((r) => r.value))).toLocaleString('en-US')}/s`;
+}
+
+const scenarios: Array<{ key: string; title: string; count: (c: Contender) => number }> = [
+  { key: 'burn', title: 'burn-down 20,000 no-op, concurrency 10', count: (c) => c.burnCount ?? 20_000 },
+  { key: 'bulk', title: 'bulk enqueue 100,000 (batches of 1,000)', count: () => 100_000 },
+  { key: 'latency', title: 'enqueue-to-start p50 / p99, light load', count: () => 100 },
+  { key: 'burn-unknown', title: 'burn-down with 200,000 jobs of a name no server runs', count: (c) => c.burnCount ?? 20_000 },
+  { key: 'burn-future', title: 'burn-down with 200,000 jobs due in a year', count: (c) => c.burnCount ?? 20_000 },
+];
+
+const selected = values.only ? scenarios.filter((s) => values.only!.split(',').includes(s.key)) : scenarios;
+const table = new Map<string, Map<string, string>>();
+for (const scenario of selected) {
+  process.stderr.write(`${scenario.title}\n`);
+  for (const c of contenders) {
+    const cell = await measure(c, scenario.key, scenario.count(c));
+    (table.get(c.label) ?? table.set(c.label, new Map()).get(c.label)!).set(scenario.key, cell);
+  }
+}
+const pg = await execute('SHOW server_version');
+console.log(
+  `PostgreSQL ${pg.rows[0].server_version as string}, Node ${process.version} (newest peers on Node ${(await new Promise<string>((r) => execFile(node24, ['--version'], (_e, out) => r(out.trim()))))}), ` +
+    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), median of ${runs} run(s)\n`,
+);
+console.log(`| contender | ${selected.map((s) => s.title).join(' | ')} |`);
+console.log(`|---|${selected.map(() => '---').join('|')}|`);
+for (const [label, cells] of table) console.log(`| ${label} | ${selected.map((s) => cells.get(s.key) ?? '').join(' | ')} |`);
