@@ -17,23 +17,23 @@ import { median } from './stats.js';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Math.max(1, Number(values.runs));
 
-async function repeat(what: string, run: () => Promise<number>): Promise<number> {
-  const results: number[] = [];
+/**
+ * Runs one workload for Spool and for BullMQ, alternating run by run (Spool, BullMQ, Spool, ...), so a
+ * change of load on a shared machine hits both alike; returns the medians.
+ */
+async function pair<T>(what: string, spool: () => Promise<T>, bull: () => Promise<T>, show: (value: T) => string): Promise<{ spool: T[]; bull: T[] }> {
+  const results = { spool: [] as T[], bull: [] as T[] };
   for (let i = 0; i < runs; i++) {
-    results.push(await run());
-    process.stderr.write(`  ${what}: run ${i + 1}/${runs}: ${results.at(-1)!.toFixed(1)}\n`);
+    results.spool.push(await spool());
+    process.stderr.write(`  ${what}, Spool: run ${i + 1}/${runs}: ${show(results.spool.at(-1)!)}\n`);
+    results.bull.push(await bull());
+    process.stderr.write(`  ${what}, BullMQ: run ${i + 1}/${runs}: ${show(results.bull.at(-1)!)}\n`);
   }
-  return median(results);
+  return results;
 }
 
-async function latency(what: string, run: () => Promise<{ p50: number; p99: number }>): Promise<{ p50: number; p99: number }> {
-  const results: Array<{ p50: number; p99: number }> = [];
-  for (let i = 0; i < runs; i++) {
-    results.push(await run());
-    process.stderr.write(`  ${what}: run ${i + 1}/${runs}: p50 ${results.at(-1)!.p50.toFixed(2)} ms, p99 ${results.at(-1)!.p99.toFixed(2)} ms\n`);
-  }
-  return { p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)) };
-}
+const rate = (n: number) => `${n.toFixed(0)} jobs/s`;
+const lat = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms`;
 
 function version(pkg: string): string {
   const require = createRequire(import.meta.url);
@@ -54,21 +54,17 @@ function version(pkg: string): string {
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 const rows: string[][] = [];
 
-// Interleaved per workload (Spool, then BullMQ) so both see the same machine load.
-const burnSpool = await repeat('Spool burn-down 20,000 no-op jobs, concurrency 10 (jobs/s)', () => spoolBurnDownRate(20_000, 10));
-const burnBull = await repeat('BullMQ burn-down 20,000 no-op jobs, concurrency 10 (jobs/s)', () => bullBurnDownRate(20_000, 10));
+const burn = await pair('burn-down 20,000 no-op jobs, concurrency 10', () => spoolBurnDownRate(20_000, 10), () => bullBurnDownRate(20_000, 10), rate);
+const burnSpool = median(burn.spool);
+const burnBull = median(burn.bull);
 rows.push(['burn-down of 20,000 no-op jobs, one process, concurrency 10', fmt(burnSpool), fmt(burnBull), `${(burnSpool / burnBull).toFixed(2)}x`]);
-const bulkSpool = await repeat('Spool enqueueMany 100,000 jobs in calls of 1,000 (jobs/s)', () => spoolEnqueueManyRate(100_000, 1000));
-const bulkBull = await repeat('BullMQ addBulk 100,000 jobs in calls of 1,000 (jobs/s)', () => bullEnqueueManyRate(100_000, 1000));
+const bulk = await pair('bulk enqueue 100,000 jobs in calls of 1,000', () => spoolEnqueueManyRate(100_000, 1000), () => bullEnqueueManyRate(100_000, 1000), rate);
+const bulkSpool = median(bulk.spool);
+const bulkBull = median(bulk.bull);
 rows.push(['bulk enqueue, 100,000 jobs in calls of 1,000 (`enqueueMany` / `addBulk`)', fmt(bulkSpool), fmt(bulkBull), `${(bulkSpool / bulkBull).toFixed(2)}x`]);
-const latSpool = await latency('Spool enqueue-to-start latency', () => spoolLatency(500));
-const latBull = await latency('BullMQ add-to-start latency', () => bullLatency(500));
-rows.push([
-  'enqueue-to-start latency at light load, p50 / p99',
-  `${latSpool.p50.toFixed(2)} ms / ${latSpool.p99.toFixed(2)} ms`,
-  `${latBull.p50.toFixed(2)} ms / ${latBull.p99.toFixed(2)} ms`,
-  '',
-]);
+const latency = await pair('enqueue-to-start latency, 500 jobs one at a time', () => spoolLatency(500), () => bullLatency(500), lat);
+const ms = (list: Array<{ p50: number; p99: number }>) => `${median(list.map((l) => l.p50)).toFixed(2)} ms / ${median(list.map((l) => l.p99)).toFixed(2)} ms`;
+rows.push(['enqueue-to-start latency at light load, p50 / p99', ms(latency.spool), ms(latency.bull), '']);
 
 const probe = new Redis(BENCH_REDIS_URL);
 const redisVersion = /redis_version:(\S+)/.exec(await probe.info('server'))?.[1] ?? 'unknown';
