@@ -265,6 +265,7 @@
     return region.querySelector('input[type=checkbox]:checked') !== null || region.contains(document.activeElement) && document.activeElement !== region && document.activeElement.tagName !== 'A';
   }
 
+  let lastMarkup = null;
   async function refreshRegion() {
     const region = document.querySelector('[data-live-region]');
     if (!region || regionBusy(region)) return;
@@ -272,10 +273,10 @@
     if (!response.ok) throw new Error(`${response.status}`);
     const markup = await response.text();
     if (regionBusy(region)) return;
-    if (region.getAttribute('data-markup') === markup) return;
+    if (lastMarkup === markup) return;
     // The markup is the dashboard's own server-rendered page, escaped by construction.
     region.innerHTML = markup;
-    region.setAttribute('data-markup', markup);
+    lastMarkup = markup;
     enhance(region);
   }
 
