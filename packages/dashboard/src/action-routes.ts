@@ -47,7 +47,7 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     if (ids.length === 0) return redirect(res, backTo(base, form, 'Select at least one job.'));
     if (action === 'delete' && ids.length > 1 && field(form, 'confirmed') !== '1') {
       const ctx = await state.pageContext(base, '/confirm', new URLSearchParams());
-      return sendHtml(res, 200, layout(ctx, { title: 'Confirm', section: 'jobs', content: confirmPage(ctx, { action, ids, matching: ids.length, exact: true, limit: MAX_SELECTION }) }));
+      return sendHtml(res, 200, layout(ctx, { title: 'Confirm', section: 'jobs', live: 'static', content: confirmPage(ctx, { action, ids, matching: ids.length, exact: true, limit: MAX_SELECTION }) }));
     }
     let changed = 0;
     for (const id of ids) if (await applyAction(spool, action, id)) changed++;

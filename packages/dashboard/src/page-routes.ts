@@ -48,7 +48,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   const monitoring = spool.storage.monitoring;
   const ctx = await state.pageContext(base, path, query);
   const fragment = req.headers['x-spool-fragment'] === '1';
-  const respond = (status: number, title: string, section: Section, content: SafeHtml, extra: { state?: string; live?: 'page' | 'job' | 'overview' } = {}): true => {
+  const respond = (status: number, title: string, section: Section, content: SafeHtml, extra: { state?: string; live?: 'page' | 'job' | 'overview' | 'static' } = {}): true => {
     sendHtml(res, status, fragment ? content : layout(ctx, { title, section, content, ...extra }));
     return true;
   };
@@ -70,7 +70,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     const filter = { ...parseFilter((k) => query.get(k)), state: jobState };
     const cursor = query.get('cursor');
     const [page, queues] = await Promise.all([listJobs(state, filter, query, now), jobState === 'enqueued' ? monitoring.queues() : Promise.resolve([])]);
-    return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, ...page, first: !cursor, queues, now }), { state: jobState });
+    return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, ...page, first: !cursor, queues, now }), { state: jobState, live: filter.search ? 'static' : 'page' });
   }
 
   const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
@@ -99,7 +99,8 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
       const cursor = query.get('cursor');
       data = { filter, ...(await listJobs(state, filter, query, now)), first: !cursor, queues: [], now };
     }
-    return respond(200, 'Search', 'search', searchPage(ctx, data, filter));
+    // Not refreshed live: a text search costs up to its time budget each time.
+    return respond(200, 'Search', 'search', searchPage(ctx, data, filter), { live: 'static' });
   }
 
   if (path === '/confirm') {
@@ -107,7 +108,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     if (!isJobAction(action) || ctx.readOnly) return false;
     const filter = parseFilter((k) => query.get(k));
     const { matching, exact } = await countMatching(state, filter);
-    return respond(200, 'Confirm', filter.state ? 'jobs' : 'search', confirmPage(ctx, { action, filter, matching, exact, limit: options.bulkLimit }), { state: filter.state });
+    return respond(200, 'Confirm', filter.state ? 'jobs' : 'search', confirmPage(ctx, { action, filter, matching, exact, limit: options.bulkLimit }), { state: filter.state, live: 'static' });
   }
   return false;
 }

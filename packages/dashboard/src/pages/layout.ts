@@ -9,7 +9,7 @@ import type { PageContext } from './page-context.js';
 export type Section = 'overview' | 'jobs' | 'recurring' | 'servers' | 'queues' | 'search';
 
 /** The frame of every page: header, navigation with live counts, and the page's content. */
-export function layout(ctx: PageContext, page: { title: string; section: Section; state?: string; live?: 'page' | 'job' | 'overview'; content: SafeHtml }): SafeHtml {
+export function layout(ctx: PageContext, page: { title: string; section: Section; state?: string; live?: 'page' | 'job' | 'overview' | 'static'; content: SafeHtml }): SafeHtml {
   const link = (href: string, label: string, active: boolean, badge?: number): SafeHtml =>
     html`<a href="${ctx.base}${href}"${active ? html` aria-current="page" class="active"` : ''}>${label}${badge !== undefined ? html`<span class="nav-count" data-count="${label.toLowerCase()}">${count(badge)}</span>` : ''}</a>`;
   return html`<!doctype html>
