@@ -143,9 +143,7 @@ export class RedisStorage implements Storage {
       this.guard();
       return { jobs: [] };
     }
-    const args: Array<string | number> = [params.jobs.length];
-    for (const job of params.jobs) pushJob(args, job);
-    const reply = (await this.run('jobsCreate', 'creating jobs', args)) as string[];
+    const reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(params.jobs)])) as string[];
     this.emitPayload(reply[reply.length - 1]!);
     return { jobs: createResults(reply, 0, params.jobs.length) };
   }
@@ -175,8 +173,7 @@ export class RedisStorage implements Storage {
       this.guard();
       return { results: [] };
     }
-    const args: Array<string | number> = [params.serverId, params.completions.length];
-    for (const completion of params.completions) pushCompletion(args, completion);
+    const args = [params.serverId, JSON.stringify(params.completions.map(completionEntry))];
     // Let a fetch issued in the same turn go to Redis first: the server waits for the fetch to run
     // its next jobs, while nobody waits for a completion. Redis then records the outcomes while this
     // process starts the fetched jobs, instead of both waiting on each other.
@@ -332,9 +329,8 @@ export class RedisStorage implements Storage {
       o ? '1' : '0',
       o ? o.expected.getTime() : '',
       o && o.next !== null ? o.next.getTime() : '',
-      params.jobs.length,
+      jobsJson(params.jobs),
     ];
-    for (const job of params.jobs) pushJob(args, job);
     const reply = (await this.run('recurringFire', 'firing a recurring job', args)) as Array<number | string>;
     this.emitPayload(reply[reply.length - 1] as string);
     if (reply[0] !== 1) return { fired: false, jobIds: [] };
@@ -459,18 +455,22 @@ export class RedisStorage implements Storage {
   }
 }
 
-/** Appends one new job's arguments in the order the scripts' `read_jobs` reads them. */
-function pushJob(args: Array<string | number>, job: NewJob): void {
-  args.push(
+/** The jobs to create as one JSON argument, in the order the scripts' `read_jobs` reads them. */
+function jobsJson(jobs: readonly NewJob[]): string {
+  return JSON.stringify(jobs.map(jobEntry));
+}
+
+function jobEntry(job: NewJob): string[] {
+  const entry = [
     job.id,
     job.name,
     job.queue,
-    job.priority,
+    String(job.priority),
     job.state,
-    job.runAt === null ? '' : new Date(job.runAt).getTime(),
-    job.maxAttempts,
-    job.timeoutMs ?? '',
-    job.retentionMs ?? '',
+    job.runAt === null ? '' : String(new Date(job.runAt).getTime()),
+    String(job.maxAttempts),
+    job.timeoutMs === null ? '' : String(job.timeoutMs),
+    job.retentionMs === null ? '' : String(job.retentionMs),
     job.backoff === null ? '' : JSON.stringify(job.backoff),
     job.uniqueKey ?? '',
     job.parentId ?? '',
@@ -478,38 +478,28 @@ function pushJob(args: Array<string | number>, job: NewJob): void {
     job.recurringId ?? '',
     JSON.stringify(job.args),
     job.reason,
-  );
-  let count = 0;
-  const at = args.length;
-  args.push(0);
-  for (const key in job.parameters) {
-    args.push(key, JSON.stringify(job.parameters[key]));
-    count++;
-  }
-  args[at] = count;
+  ];
+  for (const key in job.parameters) entry.push(key, JSON.stringify(job.parameters[key]));
+  return entry;
 }
 
-/** Appends one completion's arguments in the order `jobs_complete` reads them. */
-function pushCompletion(args: Array<string | number>, completion: Completion): void {
+/** One completion as `jobs_complete` reads it: id, token, state, reason, value, run at, refund, history data. */
+function completionEntry(completion: Completion): string[] {
   const { id, leaseToken, outcome } = completion;
   switch (outcome.state) {
     case 'succeeded':
-      args.push(id, leaseToken, 'succeeded', outcome.reason, JSON.stringify(outcome.result ?? null), '', '0', '');
-      break;
+      return [id, leaseToken, 'succeeded', outcome.reason, JSON.stringify(outcome.result ?? null), '', '0', ''];
     case 'failed': {
       const error = JSON.stringify(outcome.error);
-      args.push(id, leaseToken, 'failed', outcome.reason, error, '', '0', `{"error":${error}}`);
-      break;
+      return [id, leaseToken, 'failed', outcome.reason, error, '', '0', `{"error":${error}}`];
     }
     case 'scheduled': {
       const error = JSON.stringify(outcome.error);
       const runAt = new Date(outcome.runAt);
-      args.push(id, leaseToken, 'scheduled', outcome.reason, error, runAt.getTime(), '0', `{"error":${error},"runAt":${JSON.stringify(runAt.toISOString())}}`);
-      break;
+      return [id, leaseToken, 'scheduled', outcome.reason, error, String(runAt.getTime()), '0', `{"error":${error},"runAt":${JSON.stringify(runAt.toISOString())}}`];
     }
     case 'enqueued':
-      args.push(id, leaseToken, 'enqueued', outcome.reason, '', '', outcome.refundAttempt ? '1' : '0', '');
-      break;
+      return [id, leaseToken, 'enqueued', outcome.reason, '', '', outcome.refundAttempt ? '1' : '0', ''];
     default: {
       const never: never = outcome;
       return never;

@@ -7,14 +7,14 @@
 export const JOBS_CREATE_LUA = `
 --[[ jobs_create: creates jobs in one commit
 KEYS:    [1] key base
-ARGV:    [1] now or '', [2] origin, [3] job count, [4..] the jobs (see read_jobs)
+ARGV:    [1] now or '', [2] origin, [3] the jobs as JSON (see read_jobs)
 Checks:  every parent exists or is in the batch; an active holder of a unique key wins over a new job
 Returns: id, created ('1' or '0'), state per job (the holder's id and state when not created), then
          the events payload
 Errors:  SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
 Events:  jobs-enqueued, jobs-scheduled
 ]]
-local jobs = read_jobs(4, tonumber(ARGV[3]))
+local jobs = read_jobs(ARGV[3])
 local results, err = create_jobs(jobs)
 if err then return err end
 flush()
@@ -121,40 +121,37 @@ return { NOW, ARGV[7], raw }
 export const JOBS_COMPLETE_LUA = `
 --[[ jobs_complete: records the outcomes of many processing jobs
 KEYS:    [1] key base
-ARGV:    [1] now or '', [2] origin, [3] server id, [4] completion count, then per completion:
-         id, lease token, new state, reason, value (result JSON for succeeded, error JSON for failed
-         and scheduled), run at (scheduled), refund ('1' to refund the attempt), history data JSON
+ARGV:    [1] now or '', [2] origin, [3] server id, [4] the completions as JSON, one array of strings
+         each: id, lease token, new state, reason, value (result JSON for succeeded, error JSON for
+         failed and scheduled), run at (scheduled), refund ('1' to refund the attempt), history data JSON
 Checks:  each job is processing under that lease token; others are left alone and reported '0'
 Returns: '1' or '0' per completion, then the events payload
 Events:  job-state per completion, jobs-enqueued and jobs-scheduled, continuations released
 ]]
 local server = ARGV[3]
-local n = tonumber(ARGV[4])
 local out = {}
-local i = 5
-for _ = 1, n do
-  local id, token, to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for _, c in ipairs(cjson.decode(ARGV[4])) do
+  local id, token, to = c[1], c[2], c[3]
   local job
   if to == 'succeeded' or to == 'failed' then job = load_finish(id) else job = load(id) end
   if job ~= nil and job.state == 'processing' and job.token == token then
     local opts = {}
-    local value = ARGV[i + 4]
+    local value = c[5]
     if to == 'succeeded' then
       opts.result = value
     elseif to == 'failed' then
       opts.error = value
     elseif to == 'scheduled' then
       opts.error = value
-      opts.runAt = tonumber(ARGV[i + 5])
-    elseif ARGV[i + 6] == '1' then
+      opts.runAt = tonumber(c[6])
+    elseif c[7] == '1' then
       opts.attempts = 'refund'
     end
-    move(job, to, ARGV[i + 3], ARGV[i + 7], server, opts)
+    move(job, to, c[4], c[8], server, opts)
     out[#out + 1] = '1'
   else
     out[#out + 1] = '0'
   end
-  i = i + 8
 end
 flush()
 out[#out + 1] = publish()

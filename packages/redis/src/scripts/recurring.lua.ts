@@ -97,7 +97,7 @@ export const RECURRING_FIRE_LUA = `${RC}
 --[[ recurring_fire: creates the jobs of one firing and moves the schedule, in one commit
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id, [4] '1' when an occurrence is given, [5] expected next run ms,
-         [6] new next run ms ('' for none), [7] job count, [8..] the jobs (see read_jobs)
+         [6] new next run ms ('' for none), [7] the jobs as JSON (see read_jobs)
 Checks:  the record exists; with an occurrence, its next run is still the expected one (so each
          occurrence fires once across all servers); every parent exists
 Returns: fired (1 or 0), then id, created, state per job, then the events payload
@@ -108,7 +108,7 @@ local id = ARGV[3]
 local current = redis.call('HMGET', k_rc(id), 'next', 'lastJob', 'paused')
 if not current[3] then return { 0, '' } end
 if ARGV[4] == '1' and (current[1] or '') ~= ARGV[5] then return { 0, '' } end
-local jobs = read_jobs(8, tonumber(ARGV[7]))
+local jobs = read_jobs(ARGV[7])
 local results, err = create_jobs(jobs)
 if err then return err end
 local next_run = current[1] or ''
