@@ -2,7 +2,7 @@
  * Spool on PostgreSQL side by side with graphile-worker and pg-boss, on the same database in the same
  * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S]` prints a Markdown
  * table. Every run is a child process (the newest peers need Node 22+: they run on the `node` binary
- * installed in the workspace) with a fresh schema, dropped afterwards.
+ * installed in bench/node24) with a fresh schema, dropped afterwards.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -18,8 +18,16 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }
 const runs = Math.max(1, Number(values.runs));
 const timeoutMs = Number(values.timeout) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const node24 = join(dirname(require.resolve('node/package.json')), 'bin', 'node');
+// Node 24 lives in its own folder (bench/node24), installed on demand by `npm run bench:postgres`:
+// as a workspace dependency its `node` binary would shadow the system's for every npm script.
+const node24Require = createRequire(join(here, '..', 'node24', 'package.json'));
+let node24: string;
+try {
+  node24 = join(dirname(node24Require.resolve('node/package.json')), 'bin', 'node');
+} catch {
+  console.error('Node 24 for the newest peers is missing: run `npm install --prefix bench/node24` (or `npm run bench:postgres`).');
+  process.exit(2);
+}
 
 interface Contender {
   label: string;
