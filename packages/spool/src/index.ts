@@ -9,3 +9,5 @@ export { Spool } from './spool.js';
 export type { SpoolOptions } from './spool.js';
 export { resolveStorage, redactStorageUrl, PlannedStorageError, SUPPORTED_STORAGE_SCHEMES, STORAGE_URL_EXAMPLES } from './storage-url.js';
 export type { StorageUrlRuntime, ResolveStorageOptions } from './storage-url.js';
+export { createDashboard, serveDashboard, describeCron } from '@spool/dashboard';
+export type { DashboardOptions, DashboardHandler, ServeDashboardOptions, RunningDashboard } from '@spool/dashboard';

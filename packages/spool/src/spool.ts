@@ -1,5 +1,7 @@
 import type { SpoolOptions as CoreSpoolOptions, SpoolRuntime, Storage } from '@spool/core';
 import { Spool as CoreSpool } from '@spool/core';
+import type { DashboardHandler, DashboardOptions } from '@spool/dashboard';
+import { createDashboard } from '@spool/dashboard';
 
 import { resolveStorage } from './storage-url.js';
 
@@ -24,5 +26,14 @@ export class Spool extends CoreSpool {
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
     const storage = typeof options?.storage === 'string' ? resolveStorage(options.storage, { clock: runtime.clock }) : options?.storage;
     super({ ...options, storage } as CoreSpoolOptions, runtime);
+  }
+
+  /**
+   * The dashboard as a Node request handler, for node:http, Express, Fastify or Hono:
+   * `app.use('/spool', spool.dashboard({ authorize: (req) => isAdmin(req) }))`. Local requests only
+   * until `authorize` says otherwise.
+   */
+  dashboard(options?: DashboardOptions): DashboardHandler {
+    return createDashboard(this, options);
   }
 }

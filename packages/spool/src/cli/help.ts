@@ -66,6 +66,8 @@ export function mainHelp(commands: readonly Command[], version: string): string 
     '  # Failed jobs, then counts per state as JSON',
     '  $ spool jobs list --state failed',
     '  $ spool stats --json',
+    '  # The web dashboard on http://127.0.0.1:3000/',
+    '  $ spool dashboard',
     '',
     storageNote(),
     '',

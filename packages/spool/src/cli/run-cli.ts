@@ -4,6 +4,7 @@ import { closest } from '@spool/core';
 
 import type { CliIo, Command } from './command.js';
 import { UsageError } from './command.js';
+import { dashboardCommand } from './dashboard.js';
 import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
 import { jobsGetCommand } from './jobs-get.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   recurringListCommand,
   recurringTriggerCommand,
+  dashboardCommand,
   migrateCommand,
 ];
 
