@@ -22,8 +22,58 @@ export interface LuaScript {
   readonly sha: string;
 }
 
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+/** A top-level definition of the library: its text, the names it defines and the names it uses. */
+interface LibraryChunk {
+  text: string;
+  defines: string[];
+  uses: Set<string>;
+}
+
+/** The library cut into its top-level definitions (`local ...` statements and `settle = function`). */
+function libraryChunks(lib: string): LibraryChunk[] {
+  const chunks: LibraryChunk[] = [];
+  let current: string[] = [];
+  const close = () => {
+    const text = current.join('\n');
+    const head = /^local function ([A-Za-z_]\w*)|^local ([A-Za-z_][\w, ]*?)\s*(?:=|$)|^(settle) = function/m.exec(text);
+    const defines = head === null ? [] : (head[1] ?? head[2] ?? head[3] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+    chunks.push({ text, defines, uses: new Set(text.match(IDENTIFIER) ?? []) });
+    current = [];
+  };
+  for (const line of lib.split('\n')) {
+    if ((/^local /.test(line) || /^settle = function/.test(line)) && current.some((l) => /^(local |settle = )/.test(l))) close();
+    current.push(line);
+  }
+  close();
+  return chunks;
+}
+
+const CHUNKS = libraryChunks(LIB_LUA);
+
+/**
+ * The part of the library a script body needs: the definitions it names, and theirs in turn, in
+ * library order. Every script runs its whole prelude on every call, so a fetch should not pay for
+ * the definitions only job creation uses.
+ */
+function libraryFor(body: string): string {
+  const wanted = new Set(body.match(IDENTIFIER) ?? []);
+  const included = new Set<LibraryChunk>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const chunk of CHUNKS) {
+      if (included.has(chunk) || !chunk.defines.some((name) => wanted.has(name))) continue;
+      included.add(chunk);
+      for (const name of chunk.uses) wanted.add(name);
+      grew = true;
+    }
+  }
+  return CHUNKS.filter((chunk) => included.has(chunk)).map((chunk) => chunk.text).join('\n');
+}
+
 function script(name: string, body: string): LuaScript {
-  const text = `-- spool: ${name}\n${LIB_LUA}\n${body}`;
+  const text = `-- spool: ${name}\n${libraryFor(body)}\n${body}`;
   return { name, text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
