@@ -21,6 +21,8 @@ export class EventSubscriber {
     private readonly origin: string,
     private readonly emit: (events: StorageEvent[]) => void,
     private readonly catchUp: () => Promise<StorageEvent[]>,
+    /** Whether this process leased the job after the moment `at` (the event is older than its run). */
+    private readonly leasedAfter: (id: string, at: number) => boolean,
   ) {
     connection.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     connection.on('ready', () => {
@@ -44,8 +46,14 @@ export class EventSubscriber {
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
-    const newline = message.indexOf('\n');
-    if (newline < 0 || message.slice(0, newline) === this.origin) return;
-    this.emit(parseEvents(message.slice(newline + 1)));
+    const first = message.indexOf('\n');
+    const second = message.indexOf('\n', first + 1);
+    if (first < 0 || second < 0 || message.slice(0, first) === this.origin) return;
+    const at = Number(message.slice(first + 1, second));
+    // A job-state event can arrive after this process fetched the same job again (a rescue seen late:
+    // pub/sub and commands travel on different connections). It is about the run before, not this
+    // one: passing it on would abort a run that holds a valid lease.
+    const events = parseEvents(message.slice(second + 1)).filter((e) => e.type !== 'job-state' || !this.leasedAfter(e.id, at));
+    if (events.length > 0) this.emit(events);
   }
 }

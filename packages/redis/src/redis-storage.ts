@@ -80,6 +80,8 @@ export class RedisStorage implements Storage {
   /** Identifies this storage's messages on the events channel, so it skips its own. */
   private readonly origin = randomBytes(8).toString('hex');
   private readonly listeners = new Set<(event: StorageEvent) => void>();
+  /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
+  private readonly leasedAt = new Map<string, number>();
   private subscriber: EventSubscriber | null = null;
   private readying: Promise<void> | null = null;
   private isReady = false;
@@ -164,6 +166,7 @@ export class RedisStorage implements Storage {
     for (let i = 1; i < reply.length; i += 3) {
       const lease = { token: reply[i + 1] as string, serverId: params.serverId, now, leaseMs: params.leaseMs };
       jobs.push(decodeLeased(reply[i] as string, reply[i + 2] as RawHash, lease));
+      this.noteLease(reply[i] as string, now);
     }
     return jobs;
   }
@@ -180,6 +183,7 @@ export class RedisStorage implements Storage {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const reply = (await this.run('jobsComplete', 'completing jobs', args)) as string[];
     this.emitPayload(reply[reply.length - 1]!);
+    for (const c of params.completions) this.leasedAt.delete(c.id);
     return { results: params.completions.map((c, i) => ({ id: c.id, ok: reply[i] === '1' })) };
   }
 
@@ -191,6 +195,7 @@ export class RedisStorage implements Storage {
       RawHash?,
     ];
     if (reply.length < 3) return null;
+    this.noteLease(params.id, Number(reply[0]));
     return decodeLeased(params.id, reply[2]!, { token, serverId: params.serverId, now: Number(reply[0]), leaseMs: params.leaseMs });
   }
 
@@ -435,10 +440,30 @@ export class RedisStorage implements Storage {
     }
   }
 
+  /** Remembers when a job was leased here (bounded: the oldest entries go first). */
+  private noteLease(id: string, at: number): void {
+    this.leasedAt.delete(id);
+    this.leasedAt.set(id, at);
+    if (this.leasedAt.size > 100_000) {
+      let drop = 10_000;
+      for (const key of this.leasedAt.keys()) {
+        this.leasedAt.delete(key);
+        if (--drop === 0) break;
+      }
+    }
+  }
+
   private startSubscriber(): void {
     if (!this.isReady) return;
     const connection = this.client.duplicate({ lazyConnect: false, enableAutoPipelining: false });
-    this.subscriber = new EventSubscriber(connection, `${this.keyBase}events`, this.origin, (events) => this.emit(events), () => this.catchUpEvents());
+    this.subscriber = new EventSubscriber(
+      connection,
+      `${this.keyBase}events`,
+      this.origin,
+      (events) => this.emit(events),
+      () => this.catchUpEvents(),
+      (id, at) => (this.leasedAt.get(id) ?? -Infinity) > at,
+    );
     this.subscriber.start().catch(() => undefined);
   }
 

@@ -129,6 +129,24 @@ describe.skipIf(!available)('RedisStorage', () => {
     expect(seenByWriter.filter((e) => e.type === 'job-state' && e.id === created.id)).toHaveLength(1);
   });
 
+  it('drops a job-state event from another process that is older than its own fetch of that job', async () => {
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const storage = await open({ clock });
+    const events: StorageEvent[] = [];
+    storage.subscribe((e) => events.push(e));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const created = job();
+    await storage.jobsCreate({ jobs: [created] });
+    const before = clock.now();
+    clock.advance(1_000);
+    await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+    // As another process would publish them: origin, the time of the change, the events.
+    await admin.publish(`${storage.keyBase}events`, `elsewhere\n${before}\nj ${created.id} enqueued`);
+    await admin.publish(`${storage.keyBase}events`, `elsewhere\n${clock.now() + 1}\nj ${created.id} deleted`);
+    await waitFor(() => events.some((e) => e.type === 'job-state' && e.state === 'deleted'), 'the newer event');
+    expect(events.filter((e) => e.type === 'job-state' && e.id === created.id).map((e) => (e.type === 'job-state' ? e.state : ''))).toEqual(['deleted']);
+  });
+
   it('bounds the work of one list call, carrying on by cursor', async () => {
     const storage = await open();
     const total = LIST_SCAN_BUDGET + 500;

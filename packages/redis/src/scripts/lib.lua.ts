@@ -162,11 +162,12 @@ local function ev_state(id, state)
   if not SILENT then EV_LINES[#EV_LINES + 1] = 'j ' .. id .. ' ' .. state end
 end
 
--- Publishes the gathered events (one message per script) and returns them for the caller to emit locally.
+-- Publishes the gathered events (one message per script: origin, time, events) and returns them for
+-- the caller to emit locally.
 local function publish()
   if #EV_LINES == 0 then return '' end
   local payload = table.concat(EV_LINES, '\\n')
-  redis.call('PUBLISH', P .. 'events', ORIGIN .. '\\n' .. payload)
+  redis.call('PUBLISH', P .. 'events', ORIGIN .. '\\n' .. NOW .. '\\n' .. payload)
   return payload
 end
 
