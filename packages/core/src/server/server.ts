@@ -195,14 +195,30 @@ export class Server {
         this.processes[2]!.wake();
         break;
       case 'job-state': {
-        // Someone else moved a job this server runs (deleted or requeued it): abort its handler now.
-        this.running.get(event.id)?.abort('cancelled', new JobCancelledError(`The job was moved to ${event.state} while it ran.`));
+        // Someone may have moved a job this server runs (deleted or requeued it). An event from
+        // another process can be stale (a rescue announced after this server fetched the job
+        // again), so ask the storage whether the lease still holds before aborting the handler.
+        const running = this.running.get(event.id);
+        if (running && running.cause === null) void this.confirmLease(running, event.state);
         break;
       }
       default: {
         const never: never = event;
         return never;
       }
+    }
+  }
+
+  private async confirmLease(running: RunningJob, state: string): Promise<void> {
+    try {
+      const { lost } = await this.spool.storage.jobLeaseExtend({
+        leases: [{ id: running.job.id, leaseToken: running.job.leaseToken }],
+        leaseMs: this.options.leaseTime,
+      });
+      if (lost.length > 0) running.abort('cancelled', new JobCancelledError(`The job was moved to ${state} while it ran.`));
+    } catch (error) {
+      // The lease keeper checks again on its next round.
+      this.events.emit('error', { process: 'lease-check', error });
     }
   }
 
