@@ -1,6 +1,7 @@
 /**
  * Spool on PostgreSQL side by side with graphile-worker and pg-boss, on the same database in the same
- * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S]` prints a Markdown
+ * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S] [--only burn,latency] [--match label]`
+ * prints a Markdown
  * table. Every run is a child process (the newest peers need Node 22+: they run on the `node` binary
  * installed in bench/node24) with a fresh schema, dropped afterwards.
  */
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { median } from './stats.js';
 import { execute, installedVersion } from './postgres/database.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' }, match: { type: 'string' } } });
 const runs = Math.max(1, Number(values.runs));
 const timeoutMs = Number(values.timeout) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -103,11 +104,12 @@ const scenarios: Array<{ key: string; title: string; count: (c: Contender) => nu
   { key: 'burn-future', title: 'burn-down with 200,000 jobs due in a year', count: (c) => c.burnCount ?? 20_000 },
 ];
 
+const chosen = values.match ? contenders.filter((c) => c.label.includes(values.match!)) : contenders;
 const selected = values.only ? scenarios.filter((s) => values.only!.split(',').includes(s.key)) : scenarios;
 const table = new Map<string, Map<string, string>>();
 for (const scenario of selected) {
   process.stderr.write(`${scenario.title}\n`);
-  for (const c of contenders) {
+  for (const c of chosen) {
     const cell = await measure(c, scenario.key, scenario.count(c));
     (table.get(c.label) ?? table.set(c.label, new Map()).get(c.label)!).set(scenario.key, cell);
   }
