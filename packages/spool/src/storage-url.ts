@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 
 import type { Clock, Storage } from '@spool/core';
 import { ConfigError, MemoryStorage, UnsupportedStorageError } from '@spool/core';
+import { PostgresStorage } from '@spool/postgres';
+import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
 
 /** Test-only hooks handed to the storage a URL opens. */
@@ -29,25 +31,14 @@ interface StorageScheme {
   open(rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage;
 }
 
-/** A scheme that is part of Spool's plan but has no storage package yet. */
-interface PlannedScheme {
-  scheme: string;
-  /** The package that will provide it. */
-  packageName: string;
-}
-
 /** Storages that open from a URL. Adding one is one entry here. */
 const SCHEMES: readonly StorageScheme[] = [
   { scheme: 'memory:', example: 'memory:', open: (rest, url, runtime) => openMemory(rest, url, runtime) },
   { scheme: 'sqlite:', example: 'sqlite:./data/spool.db', open: openSqlite },
-];
-
-/** Schemes announced in the design but not available yet: they get a clear error, not "unknown". */
-const PLANNED: readonly PlannedScheme[] = [
-  { scheme: 'postgres:', packageName: '@spool/postgres' },
-  { scheme: 'postgresql:', packageName: '@spool/postgres' },
-  { scheme: 'redis:', packageName: '@spool/redis' },
-  { scheme: 'rediss:', packageName: '@spool/redis' },
+  { scheme: 'postgres:', example: 'postgres://user@127.0.0.1:5432/app?schema=spool', open: openPostgres },
+  { scheme: 'postgresql:', example: 'postgresql://user@host/app', open: openPostgres },
+  { scheme: 'redis:', example: 'redis://127.0.0.1:6379', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
+  { scheme: 'rediss:', example: 'rediss://host:6380', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
 ];
 
 /** The storage URL schemes this package can open, e.g. `['memory:', 'sqlite:']`. */
@@ -57,28 +48,14 @@ export const SUPPORTED_STORAGE_SCHEMES: readonly string[] = SCHEMES.map((s) => s
 export const STORAGE_URL_EXAMPLES: readonly string[] = SCHEMES.map((s) => s.example);
 
 /**
- * A storage URL whose scheme is planned (PostgreSQL, Redis) but whose storage is not available yet.
- * Its `code` is `ERR_UNSUPPORTED_STORAGE`, like any other unsupported URL.
- */
-export class PlannedStorageError extends UnsupportedStorageError {
-  constructor(
-    url: string,
-    readonly scheme: string,
-    readonly packageName: string,
-  ) {
-    super(url, SUPPORTED_STORAGE_SCHEMES);
-    this.message =
-      `The storage URL "${redactStorageUrl(url)}" needs ${packageName}, which is planned but not available yet. ` +
-      `Use one of the supported storages for now: ${STORAGE_URL_EXAMPLES.join(', ')}.`;
-  }
-}
-
-/**
  * Opens the storage a URL names (not connected yet: `init()` does that).
  *
  * - `memory:`: a {@link MemoryStorage}; nothing survives the process.
  * - `sqlite:path`, `sqlite:./relative/path`, `sqlite:///absolute/path`, `sqlite::memory:`: a
  *   SqliteStorage on that file (relative to the current directory; its folder is created).
+ * - `postgres://user@host:5432/db?schema=spool` (or `postgresql://`): a PostgresStorage; `schema`
+ *   defaults to `spool`.
+ * - `redis://host:6379` (or `rediss://` for TLS): a RedisStorage.
  *
  * Throws UnsupportedStorageError (code `ERR_UNSUPPORTED_STORAGE`) for any other scheme, and
  * ConfigError for a malformed URL.
@@ -91,13 +68,22 @@ export function resolveStorage(url: string, runtime: StorageUrlRuntime = {}, opt
   const lower = trimmed.toLowerCase();
   const scheme = SCHEMES.find((s) => lower.startsWith(s.scheme));
   if (scheme) return scheme.open(trimmed.slice(scheme.scheme.length), trimmed, runtime, options);
-  const planned = PLANNED.find((p) => lower.startsWith(p.scheme));
-  if (planned) throw new PlannedStorageError(trimmed, planned.scheme, planned.packageName);
   const error = new UnsupportedStorageError(redactStorageUrl(trimmed), SUPPORTED_STORAGE_SCHEMES);
   if (!/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || /\.(db|sqlite3?)$/i.test(trimmed)) {
     error.message += ` A file path needs the sqlite: scheme, e.g. sqlite:${trimmed}.`;
   }
   throw error;
+}
+
+function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
+  // `?schema=name` picks the schema; it is Spool's parameter, so it is not passed on to the driver.
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return new PostgresStorage(
+    { connectionString: parsed.toString(), ...(schema !== undefined ? { schema } : {}), ...(options.migrate !== undefined ? { migrate: options.migrate } : {}) },
+    { clock: runtime.clock },
+  );
 }
 
 function openMemory(rest: string, url: string, runtime: StorageUrlRuntime): Storage {
@@ -139,5 +125,5 @@ export function storageFilePath(url: string): string | null {
 
 /** A storage URL with its password hidden, for messages and logs. */
 export function redactStorageUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@/]*@/, '$1***@');
+  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
-import { defineJob, MemoryStorage, PlannedStorageError, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
+import { defineJob, MemoryStorage, redactStorageUrl, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
 import type { SpoolError } from 'spool';
 
 import { runCli, tempDir } from './cli-harness.js';
@@ -47,20 +47,24 @@ describe('resolveStorage', () => {
   });
 
   it('rejects an unknown scheme with ERR_UNSUPPORTED_STORAGE listing the supported schemes', () => {
-    const error = thrown(() => resolveStorage('mysql://localhost/db'));
+    const error = thrown(() => resolveStorage('mysql://app:secret@localhost/db'));
     expect(error.code).toBe('ERR_UNSUPPORTED_STORAGE');
-    expect(error.message).toContain('Supported schemes: memory:, sqlite:');
-    expect(SUPPORTED_STORAGE_SCHEMES).toEqual(['memory:', 'sqlite:']);
+    expect(error.message).toContain('Supported schemes: memory:, sqlite:, postgres:, postgresql:, redis:, rediss:');
+    expect(error.message).not.toContain('secret');
+    expect(SUPPORTED_STORAGE_SCHEMES).toEqual(['memory:', 'sqlite:', 'postgres:', 'postgresql:', 'redis:', 'rediss:']);
   });
 
-  it('says that PostgreSQL and Redis are planned but not available yet, hiding passwords', () => {
-    for (const url of ['postgres://app:secret@db/jobs', 'redis://localhost:6379']) {
-      const error = thrown(() => resolveStorage(url));
-      expect(error).toBeInstanceOf(PlannedStorageError);
-      expect(error.code).toBe('ERR_UNSUPPORTED_STORAGE');
-      expect(error.message).toMatch(/planned but not available yet/);
-      expect(error.message).not.toContain('secret');
-    }
+  it('opens PostgreSQL and Redis storages from their URLs', async () => {
+    const postgres = resolveStorage('postgres://postgres@127.0.0.1:5432/test?schema=spool_url_test');
+    expect(postgres.kind).toBe('postgres');
+    const redis = resolveStorage('redis://127.0.0.1:6379');
+    expect(redis.kind).toBe('redis');
+    await Promise.all([postgres.close(), redis.close()]);
+  });
+
+  it('hides the password of a URL in messages, also with an empty user name', () => {
+    expect(redactStorageUrl('postgres://app:secret@db/jobs')).toBe('postgres://app:***@db/jobs');
+    expect(redactStorageUrl('redis://:secret@cache:6379')).toBe('redis://:***@cache:6379');
   });
 
   it('points a bare file path to the sqlite: scheme', () => {
@@ -101,13 +105,13 @@ describe('the CLI with an unsupported storage', () => {
   });
 
   it('reads the storage URL from SPOOL_STORAGE', async () => {
-    const run = await runCli(['stats'], { env: { SPOOL_STORAGE: 'redis://localhost' } });
+    const run = await runCli(['stats'], { env: { SPOOL_STORAGE: 'mysql://localhost/db' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error [ERR_UNSUPPORTED_STORAGE]: The storage URL "redis://localhost" needs @spool/redis');
+    expect(run.stderr).toContain('error [ERR_UNSUPPORTED_STORAGE]: Unsupported storage URL "mysql://localhost/db"');
   });
 
   it('prefers --storage over SPOOL_STORAGE', async () => {
-    const run = await runCli(['stats', '--json', '--storage', 'memory:'], { env: { SPOOL_STORAGE: 'redis://localhost' } });
+    const run = await runCli(['stats', '--json', '--storage', 'memory:'], { env: { SPOOL_STORAGE: 'mysql://localhost/db' } });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).states.enqueued).toBe(0);
   });
