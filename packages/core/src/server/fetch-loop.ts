@@ -8,21 +8,25 @@ export interface FetchLoopHost {
   readonly serverId: string;
   readonly queues: readonly string[];
   readonly names: readonly string[];
-  readonly concurrency: number;
   readonly leaseMs: number;
   readonly pollMs: number;
-  /** Jobs running now. */
-  runningCount(): number;
-  /** Starts running a fetched job (does not wait for it). */
-  startJob(job: FetchedJob): void;
+  /** Jobs the server may hold now: its concurrency plus what it wants to claim ahead. */
+  capacity(): number;
+  /** Jobs held now: running and claimed ahead. */
+  heldCount(): number;
+  /** Jobs claimed ahead and not started yet. */
+  bufferedCount(): number;
+  /** Takes fetched jobs: starts as many as slots allow, keeps the rest (does not wait for them). */
+  accept(jobs: FetchedJob[]): void;
 }
 
 /** Idle wait when all slots are busy: a freed slot wakes the loop long before. */
 const FULL_WAIT_MS = 60_000;
 
 /**
- * Fetches as many jobs as there are free slots in one storage call and starts them. Wakes when a
- * slot frees or the storage says jobs were enqueued; polls as the correctness path.
+ * Fetches as many jobs as the server can hold (free slots, plus a buffer when jobs are short) in one
+ * storage call. Wakes when a slot frees or the storage says jobs were enqueued; polls as the
+ * correctness path.
  */
 export class FetchLoop extends BackgroundProcess {
   constructor(
@@ -34,8 +38,10 @@ export class FetchLoop extends BackgroundProcess {
   }
 
   protected async tick(): Promise<number> {
-    const free = this.host.concurrency - this.host.runningCount();
-    if (free <= 0) return FULL_WAIT_MS;
+    const capacity = this.host.capacity();
+    const free = capacity - this.host.heldCount();
+    // With jobs still buffered, wait until half the capacity is free: fewer, larger claims.
+    if (free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2))) return FULL_WAIT_MS;
     if (this.host.names.length === 0) return this.host.pollMs;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
@@ -44,7 +50,7 @@ export class FetchLoop extends BackgroundProcess {
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
     });
-    for (const job of jobs) this.host.startJob(job);
+    this.host.accept(jobs);
     // A full batch suggests more are waiting: fetch again at once.
     return jobs.length === free ? 0 : this.host.pollMs;
   }

@@ -15,6 +15,7 @@ import { Heartbeat } from './heartbeat.js';
 import { JobRunner, RunningJob } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogBuffer } from './log-buffer.js';
+import { PrefetchBuffer } from './prefetch-buffer.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import type { ResolvedServerOptions, ServerOptions } from './server-options.js';
 import { resolveServerOptions } from './server-options.js';
@@ -34,6 +35,7 @@ export class Server {
   /** Typed events: job outcomes, errors, start and stop. */
   readonly events = new TypedEmitter<ServerEvents>();
   private readonly running = new Map<string, RunningJob>();
+  private readonly buffer: PrefetchBuffer;
   private readonly settling = new Set<Promise<void>>();
   private readonly logs: LogBuffer;
   private readonly completer: Completer;
@@ -59,20 +61,25 @@ export class Server {
     this.completer = new Completer(spool.storage, this.id, this.logs, (error) => report('completer', error));
     this.runner = new JobRunner(spool, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads)));
     const o = this.options;
+    this.buffer = new PrefetchBuffer(o.prefetch, o.concurrency);
     const host = {
       serverId: this.id,
       queues: o.queues,
       names: this.names,
-      concurrency: o.concurrency,
       leaseMs: o.leaseTime,
       pollMs: o.pollInterval,
-      runningCount: () => this.running.size,
-      startJob: (job: FetchedJob) => this.startJob(job),
+      capacity: () => o.concurrency + this.buffer.target(),
+      heldCount: () => this.running.size + this.buffer.size,
+      bufferedCount: () => this.buffer.size,
+      accept: (jobs: FetchedJob[]) => {
+        for (const job of jobs) this.buffer.add(job);
+        this.startBuffered();
+      },
     };
     this.fetchLoop = new FetchLoop(spool.storage, host, report);
     this.processes = [
       this.fetchLoop,
-      new LeaseKeeper(spool.storage, this.running, o.leaseTime, o.leaseRenewInterval, report),
+      new LeaseKeeper(spool.storage, () => this.heldLeases(), (id) => this.onLeaseLost(id), o.leaseTime, o.leaseRenewInterval, report),
       new DelayedScheduler(spool.storage, spool.clock, o.pollInterval, report),
       new RecurringScheduler(spool.storage, spool.recurring, o.recurringPollInterval, report),
       new Heartbeat(spool.storage, () => this.describe(), o.heartbeatInterval, report),
@@ -108,6 +115,10 @@ export class Server {
 
   private async shutdown(): Promise<void> {
     await this.fetchLoop.stop();
+    // Jobs claimed ahead never started: hand them back at once so that other servers can run them.
+    for (const job of this.buffer.drain()) {
+      void this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
+    }
     if (this.settling.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout)));
@@ -128,6 +139,30 @@ export class Server {
     }
     this.removeSignalHandlers();
     this.events.emit('stopped', { serverId: this.id });
+  }
+
+  /** Starts buffered jobs while slots are free. */
+  private startBuffered(): void {
+    while (this.running.size < this.options.concurrency && !this.stopping) {
+      const job = this.buffer.take();
+      if (!job) return;
+      this.startJob(job);
+    }
+  }
+
+  /** The leases this server holds: running jobs and jobs claimed ahead. */
+  private heldLeases(): Array<{ id: string; leaseToken: string }> {
+    const leases: Array<{ id: string; leaseToken: string }> = [];
+    for (const running of this.running.values()) if (running.cause === null) leases.push({ id: running.job.id, leaseToken: running.job.leaseToken });
+    for (const job of this.buffer.values()) leases.push({ id: job.id, leaseToken: job.leaseToken });
+    return leases;
+  }
+
+  /** A lease is gone: abort the run, or forget the job if it had not started. */
+  private onLeaseLost(id: string): void {
+    const buffered = this.buffer.delete(id);
+    if (buffered) this.events.emit('job:abandoned', { job: buffered, reason: 'its lease was lost before it started' });
+    this.running.get(id)?.abort('lease-lost', new LeaseLostError());
   }
 
   private startJob(job: FetchedJob): void {
@@ -152,7 +187,11 @@ export class Server {
     const { job } = running;
     // Leave the running set before recording, so this server's own state event is not a cancellation.
     if (this.running.get(job.id) === running) this.running.delete(job.id);
-    if (!this.stopping) this.fetchLoop.wake();
+    this.buffer.recordDuration(Date.now() - running.startedAt);
+    if (!this.stopping) {
+      this.startBuffered();
+      this.fetchLoop.wake();
+    }
     if (outcome === null) {
       this.events.emit('job:abandoned', { job, reason: running.cause ?? 'unknown' });
       return;
@@ -199,7 +238,9 @@ export class Server {
         // another process can be stale (a rescue announced after this server fetched the job
         // again), so ask the storage whether the lease still holds before aborting the handler.
         const running = this.running.get(event.id);
-        if (running && running.cause === null) void this.confirmLease(running, event.state);
+        if (running && running.cause === null) void this.confirmLease(running.job, event.state);
+        const buffered = this.buffer.get(event.id);
+        if (buffered) void this.confirmLease(buffered, event.state);
         break;
       }
       default: {
@@ -209,13 +250,17 @@ export class Server {
     }
   }
 
-  private async confirmLease(running: RunningJob, state: string): Promise<void> {
+  private async confirmLease(job: FetchedJob, state: string): Promise<void> {
     try {
-      const { lost } = await this.spool.storage.jobLeaseExtend({
-        leases: [{ id: running.job.id, leaseToken: running.job.leaseToken }],
-        leaseMs: this.options.leaseTime,
-      });
-      if (lost.length > 0) running.abort('cancelled', new JobCancelledError(`The job was moved to ${state} while it ran.`));
+      const { lost } = await this.spool.storage.jobLeaseExtend({ leases: [{ id: job.id, leaseToken: job.leaseToken }], leaseMs: this.options.leaseTime });
+      if (lost.length === 0) return;
+      const buffered = this.buffer.get(job.id);
+      if (buffered?.leaseToken === job.leaseToken) {
+        this.buffer.delete(job.id);
+        this.events.emit('job:abandoned', { job, reason: `moved to ${state} before it started` });
+      }
+      const running = this.running.get(job.id);
+      if (running?.job.leaseToken === job.leaseToken) running.abort('cancelled', new JobCancelledError(`The job was moved to ${state} while it ran.`));
     } catch (error) {
       // The lease keeper checks again on its next round.
       this.events.emit('error', { process: 'lease-check', error });
