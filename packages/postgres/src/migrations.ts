@@ -148,4 +148,12 @@ CREATE TABLE ${s}.servers (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'index for the oldest enqueued job of each queue',
+    // The dashboard shows how long each queue's oldest job has waited. Without this index that is a
+    // scan of every enqueued job of the queue (a backlog of 40,000 took about 300 ms); with it, one
+    // index probe. It costs one index entry per enqueue; a claimed job leaves it.
+    sql: (s) => `CREATE INDEX jobs_enqueued_age ON ${s}.jobs (queue, enqueue_seq) WHERE state = 'enqueued';`,
+  },
 ];

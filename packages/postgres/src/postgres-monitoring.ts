@@ -23,6 +23,9 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const DEFAULT_LOG_LIMIT = 500;
 
+/** Up to this many enqueued jobs in a queue, its list is read through the queue index and sorted. */
+const SORT_QUEUE_UP_TO = 50_000;
+
 /**
  * The monitoring read model over the PostgreSQL tables. Counts come from the maintained counters
  * (summed over their shards); lists are bounded and paged by id through indexes.
@@ -73,11 +76,27 @@ export class PostgresMonitoring implements MonitoringApi {
     const after = decodeCursor(params.cursor);
     if (after !== null) where.push(`id < ${bind(after)}`);
     const limit = bind(params.limit + 1);
-    const sql = `SELECT ${JOB_SELECT} FROM ${this.s}.jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
-    const rows = await this.read('listing jobs', (db) => db.run(sql, values));
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.read('listing jobs', async (db) => {
+      // Walking the primary key from the newest job finds a common state at once, but passes over
+      // every younger job to find a few old ones: running jobs (few, often old) and the enqueued jobs
+      // of one queue when they are not many. Those are read through their partial index and sorted.
+      const few = params.state === 'processing' || (params.state === 'enqueued' && params.queue !== undefined && (await this.queueLength(db, params.queue)) <= SORT_QUEUE_UP_TO);
+      const sql = few
+        ? `WITH matching AS MATERIALIZED (SELECT id FROM ${this.s}.jobs ${filter})
+           SELECT ${JOB_SELECT} FROM ${this.s}.jobs WHERE id IN (SELECT id FROM matching ORDER BY id DESC LIMIT ${limit}) ORDER BY id DESC`
+        : `SELECT ${JOB_SELECT} FROM ${this.s}.jobs ${filter} ORDER BY id DESC LIMIT ${limit}`;
+      return db.run(sql, values);
+    });
     const page = rows.slice(0, params.limit);
     const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)!.id as string) : null;
     return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  /** The enqueued jobs of one queue, from the maintained counters. */
+  private async queueLength(db: Executor, queue: string): Promise<number> {
+    const [row] = await db.run(`SELECT coalesce(sum(value), 0)::bigint AS n FROM ${this.s}.counters WHERE key = $1`, [`queue:${queue}`]);
+    return Number(row?.n ?? 0);
   }
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
@@ -98,7 +117,7 @@ export class PostgresMonitoring implements MonitoringApi {
       const rows = await db.run(
         `SELECT q.name, coalesce(c.enqueued, 0)::bigint AS enqueued, p.name IS NOT NULL AS paused,
            CASE WHEN coalesce(c.enqueued, 0) > 0 THEN
-             (SELECT min(updated_at) FROM ${this.s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.name) END AS oldest
+             (SELECT updated_at FROM ${this.s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.name ORDER BY enqueue_seq LIMIT 1) END AS oldest
          FROM (SELECT substr(key, 7) AS name FROM ${this.s}.counters WHERE key LIKE 'queue:%' UNION SELECT name FROM ${this.s}.paused_queues) q
          LEFT JOIN (SELECT substr(key, 7) AS name, sum(value) AS enqueued FROM ${this.s}.counters WHERE key LIKE 'queue:%' GROUP BY key) c ON c.name = q.name
          LEFT JOIN ${this.s}.paused_queues p ON p.name = q.name

@@ -88,7 +88,7 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const error: unknown = await storage.init().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageError);
       expect((error as StorageError).message).toContain('spool migrate');
-      expect((await storage.migrate()).applied).toEqual([1]);
+      expect((await storage.migrate()).applied).toEqual(MIGRATIONS.map((m) => m.version));
       await storage.init();
       expect(await storage.jobGet({ id: ids.next() })).toBeNull();
     });
