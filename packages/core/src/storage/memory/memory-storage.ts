@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-
-import { StorageClosedError } from '../../errors.js';
-import { JobNotFoundError } from '../../errors.js';
-import type { ErrorRecord, FetchedJob, JobRecord, Json, NewJob, RecurringRecord, ServerRecord } from '../../job/records.js';
-import type { JobState } from '../../states/states.js';
-import { STATE_FACTS, canTransition, continuationOutcome } from '../../states/states.js';
+import { JobNotFoundError, StorageClosedError } from '../../errors.js';
+import type { FetchedJob, JobRecord, Json, RecurringRecord, ServerRecord } from '../../job/records.js';
+import { STATE_FACTS, canTransition } from '../../states/states.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import type { StorageCapabilities } from '../capabilities.js';
 import type {
-  Completion,
   JobClaimParams,
   JobLeaseExtendParams,
   JobLeaseExtendResult,
@@ -27,11 +22,11 @@ import type {
   Storage,
   StorageEvent,
 } from '../contract.js';
+import { MemoryEvents, poisonError } from './memory-events.js';
+import { MemoryJobChanges } from './memory-job-changes.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
 import { MemoryState, toFetched, toRecord } from './memory-state.js';
-
-const HOUR_MS = 3_600_000;
 
 /** Test-only hooks of the memory storage. */
 export interface MemoryStorageRuntime {
@@ -52,6 +47,7 @@ export class MemoryStorage implements Storage {
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
+  private readonly changes = new MemoryJobChanges(this.state);
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private closed = false;
@@ -99,14 +95,14 @@ export class MemoryStorage implements Storage {
       }
     }
     const results: JobsCreateResult['jobs'] = [];
-    const events = new Events();
+    const events = new MemoryEvents();
     for (const input of params.jobs) {
       const holder = input.uniqueKey !== null ? this.state.unique.get(input.uniqueKey) : undefined;
       if (holder !== undefined) {
         results.push({ id: holder, created: false, state: this.state.jobs.get(holder)!.state });
         continue;
       }
-      results.push({ id: input.id, created: true, state: this.insert(input, now, events) });
+      results.push({ id: input.id, created: true, state: this.changes.insert(input, now, events) });
     }
     this.emit(events);
     return { jobs: results };
@@ -131,7 +127,7 @@ export class MemoryStorage implements Storage {
         }
       }
       for (const job of candidates) {
-        this.startProcessing(job, now, params.serverId, params.leaseMs);
+        this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
         fetched.push(toFetched(job));
       }
     }
@@ -144,19 +140,19 @@ export class MemoryStorage implements Storage {
     if (!job || !params.expected.includes(job.state) || job.state === 'processing') return null;
     const now = this.clock.now();
     if (job.state !== 'enqueued') {
-      this.transition(job, 'enqueued', now, 'Claimed to run now', null, null, new Events());
+      this.changes.transition(job, 'enqueued', now, 'Claimed to run now', null, null, new MemoryEvents());
     }
-    this.startProcessing(job, now, params.serverId, params.leaseMs);
+    this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
     return toFetched(job);
   }
 
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
     this.guard();
     const now = this.clock.now();
-    const events = new Events();
+    const events = new MemoryEvents();
     const results = params.completions.map((completion) => ({
       id: completion.id,
-      ok: this.complete(completion, now, params.serverId, events),
+      ok: this.changes.complete(completion, now, params.serverId, events),
     }));
     this.emit(events);
     return { results };
@@ -186,13 +182,13 @@ export class MemoryStorage implements Storage {
       return { ok: false, previous };
     }
     const now = this.clock.now();
-    const events = new Events();
+    const events = new MemoryEvents();
     if (params.resetAttempts) {
       job.attempt = 0;
       job.rescues = 0;
     }
     if (params.state === 'failed') job.error = params.error ?? null;
-    this.transition(job, params.state, now, params.reason, params.data ?? null, null, events);
+    this.changes.transition(job, params.state, now, params.reason, params.data ?? null, null, events);
     this.emit(events);
     return { ok: true, previous };
   }
@@ -263,8 +259,8 @@ export class MemoryStorage implements Storage {
       .filter((job) => job.runAt!.getTime() <= now)
       .sort((a, b) => a.runAt!.getTime() - b.runAt!.getTime())
       .slice(0, params.limit);
-    const events = new Events();
-    for (const job of due) this.transition(job, 'enqueued', now, 'Due time reached', null, null, events);
+    const events = new MemoryEvents();
+    for (const job of due) this.changes.transition(job, 'enqueued', now, 'Due time reached', null, null, events);
     this.emit(events);
     let nextDueAt: number | null = null;
     for (const job of this.state.scheduled.values()) {
@@ -279,18 +275,18 @@ export class MemoryStorage implements Storage {
     const now = this.clock.now();
     const requeued: string[] = [];
     const failed: string[] = [];
-    const events = new Events();
+    const events = new MemoryEvents();
     for (const job of [...this.state.processing.values()]) {
       if (requeued.length + failed.length >= params.limit) break;
       if (job.leaseExpiresAt === null || job.leaseExpiresAt.getTime() > now) continue;
       const serverId = job.serverId;
       if (job.rescues + 1 > params.maxRescues) {
         job.error = poisonError(job.rescues + 1);
-        this.transition(job, 'failed', now, `Lease expired ${job.rescues + 1} times: failed as a poison pill`, { serverId }, null, events);
+        this.changes.transition(job, 'failed', now, `Lease expired ${job.rescues + 1} times: failed as a poison pill`, { serverId }, null, events);
         failed.push(job.id);
       } else {
         job.rescues++;
-        this.transition(job, 'enqueued', now, `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`, { serverId }, null, events);
+        this.changes.transition(job, 'enqueued', now, `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`, { serverId }, null, events);
         requeued.push(job.id);
       }
     }
@@ -303,7 +299,7 @@ export class MemoryStorage implements Storage {
     if (params.paused) this.state.pausedQueues.add(params.queue);
     else {
       this.state.pausedQueues.delete(params.queue);
-      this.emit(new Events().enqueued(params.queue));
+      this.emit(new MemoryEvents().enqueued(params.queue));
     }
   }
 
@@ -401,241 +397,7 @@ export class MemoryStorage implements Storage {
     if (this.closed) throw new StorageClosedError('memory');
   }
 
-  private emit(events: Events): void {
+  private emit(events: MemoryEvents): void {
     for (const event of events.list) for (const listener of this.listeners) listener(event);
-  }
-
-  /** Inserts a new job, deciding continuations against the parent; returns its initial state. */
-  private insert(input: NewJob, now: number, events: Events): JobState {
-    let state: JobState = input.state;
-    let reason = input.reason;
-    const parent = input.parentId !== null ? this.state.jobs.get(input.parentId) : undefined;
-    if (state === 'awaiting' && parent && input.continueOn) {
-      const outcome = continuationOutcome(parent.state, input.continueOn);
-      if (outcome === 'release') {
-        state = 'enqueued';
-        reason = `Parent ${parent.id} already ${parent.state}`;
-      } else if (outcome === 'cancel') {
-        state = 'deleted';
-        reason = `Parent ${parent.id} already ${parent.state}; this continuation runs only on ${input.continueOn}`;
-      }
-    }
-    const job: MemoryJob = {
-      id: input.id,
-      name: input.name,
-      args: structuredClone(input.args),
-      queue: input.queue,
-      priority: input.priority,
-      state,
-      attempt: 0,
-      maxAttempts: input.maxAttempts,
-      rescues: 0,
-      runAt: input.runAt ? new Date(input.runAt) : null,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-      startedAt: null,
-      finishedAt: state === 'deleted' ? new Date(now) : null,
-      expiresAt: state === 'deleted' && input.retentionMs !== null ? new Date(now + input.retentionMs) : null,
-      timeoutMs: input.timeoutMs,
-      retentionMs: input.retentionMs,
-      backoff: input.backoff,
-      uniqueKey: input.uniqueKey,
-      parentId: input.parentId,
-      continueOn: input.continueOn,
-      recurringId: input.recurringId,
-      serverId: null,
-      leaseExpiresAt: null,
-      progress: null,
-      result: null,
-      error: null,
-      parameters: structuredClone(input.parameters),
-      leaseToken: null,
-      history: [],
-      logs: [],
-    };
-    this.state.jobs.set(job.id, job);
-    this.state.counts[state]++;
-    this.index(job, events);
-    if (state === 'awaiting') {
-      const set = this.state.children.get(input.parentId!) ?? new Set<string>();
-      set.add(job.id);
-      this.state.children.set(input.parentId!, set);
-    }
-    job.history.push({ jobId: job.id, state, reason, data: null, at: new Date(now), serverId: null });
-    return state;
-  }
-
-  private startProcessing(job: MemoryJob, now: number, serverId: string, leaseMs: number): void {
-    job.attempt++;
-    job.leaseToken = randomUUID();
-    job.serverId = serverId;
-    job.leaseExpiresAt = new Date(now + leaseMs);
-    job.startedAt = new Date(now);
-    this.transition(job, 'processing', now, `Started by server ${serverId}`, { serverId, attempt: job.attempt }, serverId, new Events());
-  }
-
-  private complete(completion: Completion, now: number, serverId: string, events: Events): boolean {
-    const job = this.state.jobs.get(completion.id);
-    if (!job || job.state !== 'processing' || job.leaseToken !== completion.leaseToken) return false;
-    const outcome = completion.outcome;
-    switch (outcome.state) {
-      case 'succeeded':
-        job.result = structuredClone(outcome.result);
-        job.progress = job.progress === null ? null : 100;
-        this.transition(job, 'succeeded', now, outcome.reason, null, serverId, events);
-        break;
-      case 'failed':
-        job.error = structuredClone(outcome.error);
-        this.transition(job, 'failed', now, outcome.reason, { error: outcome.error as unknown as Json }, serverId, events);
-        break;
-      case 'scheduled':
-        job.error = structuredClone(outcome.error);
-        job.runAt = new Date(outcome.runAt);
-        this.transition(job, 'scheduled', now, outcome.reason, { error: outcome.error as unknown as Json, runAt: outcome.runAt.toISOString() }, serverId, events);
-        break;
-      case 'enqueued':
-        if (outcome.refundAttempt) job.attempt = Math.max(0, job.attempt - 1);
-        this.transition(job, 'enqueued', now, outcome.reason, null, serverId, events);
-        break;
-      default: {
-        const never: never = outcome;
-        return never;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Moves a job to `to`: updates indexes, counters and history, and releases or cancels its
-   * continuations. Callers have checked the transition's guard.
-   */
-  private transition(job: MemoryJob, to: JobState, now: number, reason: string, data: Json, serverId: string | null, events: Events): void {
-    const from = job.state;
-    if (job.uniqueKey !== null && STATE_FACTS[to].active && !STATE_FACTS[from].active) {
-      const holder = this.state.unique.get(job.uniqueKey);
-      if (holder !== undefined && holder !== job.id) {
-        // Another active job took the key while this one was finished: run again without it.
-        reason = `${reason} (unique key "${job.uniqueKey}" is held by job ${holder}; released from this job)`;
-        job.uniqueKey = null;
-      }
-    }
-    this.unindex(job);
-    this.state.counts[from]--;
-    this.state.counts[to]++;
-    job.state = to;
-    job.updatedAt = new Date(now);
-    if (from === 'processing') {
-      job.leaseToken = null;
-      job.leaseExpiresAt = null;
-    }
-    if (to === 'enqueued' || to === 'scheduled') job.finishedAt = null;
-    if (to !== 'scheduled') job.runAt = to === 'enqueued' ? null : job.runAt;
-    if (to === 'succeeded' || to === 'failed' || to === 'deleted') job.finishedAt = new Date(now);
-    job.expiresAt = STATE_FACTS[to].expires && job.retentionMs !== null ? new Date(now + job.retentionMs) : null;
-    if (to === 'succeeded' || to === 'failed') {
-      const bucket = Math.floor(now / HOUR_MS) * HOUR_MS;
-      const point = this.state.hourly.get(bucket) ?? { succeeded: 0, failed: 0 };
-      point[to]++;
-      this.state.hourly.set(bucket, point);
-    }
-    this.index(job, events);
-    job.history.push({ jobId: job.id, state: to, reason, data, at: new Date(now), serverId });
-    this.settleContinuations(job, now, events);
-    events.state(job.id, to);
-  }
-
-  private settleContinuations(parent: MemoryJob, now: number, events: Events): void {
-    const children = this.state.children.get(parent.id);
-    if (!children) return;
-    for (const childId of [...children]) {
-      const child = this.state.jobs.get(childId);
-      if (!child || child.state !== 'awaiting') {
-        children.delete(childId);
-        continue;
-      }
-      const outcome = continuationOutcome(parent.state, child.continueOn ?? 'succeeded');
-      if (outcome === 'wait') continue;
-      children.delete(childId);
-      if (outcome === 'release') {
-        this.transition(child, 'enqueued', now, `Parent ${parent.id} ${parent.state}`, { parentId: parent.id }, null, events);
-      } else {
-        this.transition(child, 'deleted', now, `Parent ${parent.id} ${parent.state}; this continuation runs only on ${child.continueOn}`, { parentId: parent.id }, null, events);
-      }
-    }
-    if (children.size === 0) this.state.children.delete(parent.id);
-  }
-
-  private index(job: MemoryJob, events: Events): void {
-    switch (job.state) {
-      case 'enqueued': {
-        let queue = this.state.enqueued.get(job.queue);
-        if (!queue) this.state.enqueued.set(job.queue, (queue = new Map()));
-        let level = queue.get(job.priority);
-        if (!level) queue.set(job.priority, (level = new Map()));
-        level.set(job.id, job);
-        events.enqueued(job.queue);
-        break;
-      }
-      case 'scheduled':
-        this.state.scheduled.set(job.id, job);
-        events.scheduled(job.runAt!.getTime());
-        break;
-      case 'processing':
-        this.state.processing.set(job.id, job);
-        break;
-      default:
-        break;
-    }
-    if (job.uniqueKey !== null) {
-      if (STATE_FACTS[job.state].active) this.state.unique.set(job.uniqueKey, job.id);
-      else if (this.state.unique.get(job.uniqueKey) === job.id) this.state.unique.delete(job.uniqueKey);
-    }
-  }
-
-  private unindex(job: MemoryJob): void {
-    const queue = this.state.enqueued.get(job.queue);
-    const level = queue?.get(job.priority);
-    if (level?.delete(job.id) && level.size === 0) {
-      queue!.delete(job.priority);
-      if (queue!.size === 0) this.state.enqueued.delete(job.queue);
-    }
-    this.state.scheduled.delete(job.id);
-    this.state.processing.delete(job.id);
-  }
-}
-
-function poisonError(rescues: number): ErrorRecord {
-  return {
-    name: 'LeaseExpiredError',
-    code: 'ERR_LEASE_EXPIRED',
-    message: `The job's lease expired ${rescues} times (its server died or stalled each time); failed as a poison pill.`,
-  };
-}
-
-/** Wake-up events gathered during one operation and emitted after it. */
-class Events {
-  readonly list: StorageEvent[] = [];
-  private readonly queues = new Set<string>();
-  private earliest: number | null = null;
-
-  enqueued(queue: string): this {
-    if (!this.queues.has(queue)) {
-      this.queues.add(queue);
-      this.list.push({ type: 'jobs-enqueued', queues: [queue] });
-    }
-    return this;
-  }
-
-  scheduled(at: number): this {
-    if (this.earliest === null || at < this.earliest) {
-      this.earliest = at;
-      this.list.push({ type: 'jobs-scheduled', earliestRunAt: at });
-    }
-    return this;
-  }
-
-  state(id: string, state: JobState): this {
-    this.list.push({ type: 'job-state', id, state });
-    return this;
   }
 }
