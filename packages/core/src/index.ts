@@ -16,7 +16,7 @@ export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
 export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
 export type { JobClass } from './job/method-call.js';
 export type { ClassRegistration } from './job/registry.js';
-export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome } from './states/states.js';
+export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome, initialState } from './states/states.js';
 export type { JobState, StateFacts, ContinuationOn } from './states/states.js';
 export type * from './storage/contract.js';
 export type { StorageCapabilities } from './storage/capabilities.js';

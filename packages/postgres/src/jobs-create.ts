@@ -1,5 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
-import { JobNotFoundError, continuationOutcome } from '@spool/core';
+import { JobNotFoundError, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
 import { nowSql } from './jobs-fetch.js';
@@ -51,22 +51,9 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   const cols: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(jobs.length));
   const planned: JobState[] = [];
   jobs.forEach((input, i) => {
-    let state: JobState = input.state;
-    let reason = input.reason;
-    if (state === 'awaiting' && input.parentId !== null && input.continueOn !== null) {
-      // A parent earlier in this batch counts with the state it was created in.
-      const parentState = batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId);
-      if (parentState !== undefined) {
-        const outcome = continuationOutcome(parentState, input.continueOn);
-        if (outcome === 'release') {
-          state = 'enqueued';
-          reason = `Parent ${input.parentId} already ${parentState}`;
-        } else if (outcome === 'cancel') {
-          state = 'deleted';
-          reason = `Parent ${input.parentId} already ${parentState}; this continuation runs only on ${input.continueOn}`;
-        }
-      }
-    }
+    // A parent earlier in this batch counts with the state it was created in.
+    const parentState = input.parentId === null ? undefined : (batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId));
+    const { state, reason } = initialState(input, parentState);
     batchStates?.set(input.id, state);
     planned.push(state);
     const values = [

@@ -1,5 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
-import { JobNotFoundError, STATE_FACTS, continuationOutcome } from '@spool/core';
+import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
 import { ACTIVE_SQL } from './state-sql.js';
@@ -59,22 +59,9 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
         continue;
       }
     }
-    let state: JobState = input.state;
-    let reason = input.reason;
-    if (state === 'awaiting' && input.parentId !== null && input.continueOn !== null) {
-      // A parent earlier in this batch counts with the state it was created in; one later in the batch does not exist yet.
-      const parentState = batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId);
-      if (parentState !== undefined) {
-        const outcome = continuationOutcome(parentState, input.continueOn);
-        if (outcome === 'release') {
-          state = 'enqueued';
-          reason = `Parent ${input.parentId} already ${parentState}`;
-        } else if (outcome === 'cancel') {
-          state = 'deleted';
-          reason = `Parent ${input.parentId} already ${parentState}; this continuation runs only on ${input.continueOn}`;
-        }
-      }
-    }
+    // A parent earlier in this batch counts with the state it was created in.
+    const parentState = input.parentId === null ? undefined : (batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId));
+    const { state, reason } = initialState(input, parentState);
     const finished = state === 'deleted';
     rows.add(
       input.id,

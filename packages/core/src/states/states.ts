@@ -93,3 +93,25 @@ export function continuationOutcome(parentState: JobState, on: ContinuationOn): 
     }
   }
 }
+
+/**
+ * The state a new job starts in, and the reason of its first history record: a continuation whose
+ * parent has already finished starts released (`enqueued`) or cancelled (`deleted`). Every storage
+ * creates jobs through this one function; `parentState` is undefined when the parent is unknown.
+ */
+export function initialState(
+  input: { state: JobState; reason: string; parentId: string | null; continueOn: ContinuationOn | null },
+  parentState: JobState | undefined,
+): { state: JobState; reason: string } {
+  if (input.state !== 'awaiting' || input.parentId === null || input.continueOn === null || parentState === undefined) {
+    return { state: input.state, reason: input.reason };
+  }
+  switch (continuationOutcome(parentState, input.continueOn)) {
+    case 'release':
+      return { state: 'enqueued', reason: `Parent ${input.parentId} already ${parentState}` };
+    case 'cancel':
+      return { state: 'deleted', reason: `Parent ${input.parentId} already ${parentState}; this continuation runs only on ${input.continueOn}` };
+    case 'wait':
+      return { state: input.state, reason: input.reason };
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Json, NewJob } from '../../job/records.js';
 import type { JobState } from '../../states/states.js';
-import { STATE_FACTS, continuationOutcome } from '../../states/states.js';
+import { STATE_FACTS, continuationOutcome, initialState } from '../../states/states.js';
 import type { Completion } from '../contract.js';
 import { MemoryEvents } from './memory-events.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
@@ -18,19 +18,8 @@ export class MemoryJobChanges {
 
   /** Inserts a new job, deciding continuations against the parent; returns its initial state. */
   insert(input: NewJob, now: number, events: MemoryEvents): JobState {
-    let state: JobState = input.state;
-    let reason = input.reason;
     const parent = input.parentId !== null ? this.state.jobs.get(input.parentId) : undefined;
-    if (state === 'awaiting' && parent && input.continueOn) {
-      const outcome = continuationOutcome(parent.state, input.continueOn);
-      if (outcome === 'release') {
-        state = 'enqueued';
-        reason = `Parent ${parent.id} already ${parent.state}`;
-      } else if (outcome === 'cancel') {
-        state = 'deleted';
-        reason = `Parent ${parent.id} already ${parent.state}; this continuation runs only on ${input.continueOn}`;
-      }
-    }
+    const { state, reason } = initialState(input, parent?.state);
     const job: MemoryJob = {
       id: input.id,
       name: input.name,
