@@ -28,6 +28,18 @@ describe('claiming jobs ahead of free slots', () => {
     await spool.enqueueMany(noop, Array.from({ length: 500 }, () => null));
     await spool.startServer({ ...fastServer, concurrency: 2 });
     await waitFor(async () => (await spool.stats()).states.succeeded === 500, 'all jobs');
+    // Default cap: 500 (more than 4 x concurrency here).
+    expect(Math.max(...storage.limits)).toBeGreaterThan(2 + 8);
+    expect(Math.max(...storage.limits)).toBeLessThanOrEqual(2 + 500);
+  });
+
+  it('never claims more ahead than the prefetch option allows', async () => {
+    const storage = new CountingMemoryStorage();
+    const noop = defineJob('noop', () => undefined);
+    spool = new Spool({ storage, jobs: [noop] });
+    await spool.enqueueMany(noop, Array.from({ length: 500 }, () => null));
+    await spool.startServer({ ...fastServer, concurrency: 2, prefetch: 8 });
+    await waitFor(async () => (await spool.stats()).states.succeeded === 500, 'all jobs');
     expect(Math.max(...storage.limits)).toBeGreaterThan(2);
     expect(Math.max(...storage.limits)).toBeLessThanOrEqual(2 + 8);
   });

@@ -11,7 +11,9 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP LOCKED
 // (servers racing for the same queue take different rows instead of waiting on each other), lease
 // them, append their history and move the counters. With job names, one index range per name
-// (LATERAL), so a backlog of jobs no running server can run is never walked.
+// (LATERAL), so a backlog of jobs no running server can run is never walked. The update finds the
+// picked rows by their physical address (a TID scan): a locked row cannot move before the update,
+// and the planner cannot choose to hash the whole table instead, as it does when joining by id.
 // A claim's commit need not wait for the disk (synchronous_commit off for this transaction only): if
 // the database crashes before the claim reaches disk, the job is simply enqueued again, and any later
 // durable commit (the job's completion) flushes the claim's WAL first. At-least-once is unchanged.
@@ -19,14 +21,14 @@ const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${now
 picked AS (
   ${
     named
-      ? `SELECT p.id, p.priority, p.enqueue_seq FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
-    SELECT j.id, j.priority, j.enqueue_seq FROM ${s}.jobs j
+      ? `SELECT p.ctid FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
+    SELECT j.ctid, j.priority, j.enqueue_seq FROM ${s}.jobs j
     WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name = n.name
     ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
   ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4`
-      : `SELECT j.id FROM ${s}.jobs j
+      : `SELECT j.ctid FROM ${s}.jobs j
   WHERE j.state = 'enqueued' AND j.queue = $2 AND $3::text[] IS NULL
     AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
   ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED`
@@ -34,7 +36,7 @@ picked AS (
 ), leased AS (
   UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = gen_random_uuid()::text,
     server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now
-  FROM picked, t WHERE j.id = picked.id
+  FROM t WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
   RETURNING j.*
 ), h AS (
   INSERT INTO ${s}.history (job_id, state, reason, data, at, server_id)

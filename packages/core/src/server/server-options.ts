@@ -13,7 +13,8 @@ export interface ServerOptions {
   /**
    * Most jobs claimed ahead of free slots, so that short jobs are claimed many per round trip. The
    * server holds only as many as it expects to start within about 25 ms (none for long jobs), and
-   * returns unstarted ones at stop. 0 turns it off. Default: 4 × concurrency.
+   * returns unstarted ones at stop. 0 turns it off. Default: 500 or 4 × concurrency, whichever is
+   * larger (the 25 ms horizon, not this cap, keeps the buffer small for jobs that take time).
    */
   prefetch?: number;
   /** How long a fetched job is owned before another server may rescue it. Default `'30s'`. */
@@ -92,13 +93,19 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     options,
     'server options',
   );
-  const withPrefetch = Object.freeze({ ...resolved, prefetch: resolved.prefetch ?? resolved.concurrency * 4 });
+  const withPrefetch = Object.freeze({ ...resolved, prefetch: resolved.prefetch ?? Math.max(DEFAULT_PREFETCH, resolved.concurrency * 4) });
   if (withPrefetch.leaseRenewInterval >= withPrefetch.leaseTime) {
     throw configProblem('server options.leaseRenewInterval', `must be shorter than leaseTime (${resolved.leaseTime} ms), got ${resolved.leaseRenewInterval} ms`);
   }
   return withPrefetch;
 }
 
+
+/**
+ * The claim-ahead cap by default. No-op jobs finish in about 0.05 ms, so 25 ms of them is ~500:
+ * claimed in one round trip instead of dozens (measured on PostgreSQL: ~2x the burn-down of a cap of 40).
+ */
+const DEFAULT_PREFETCH = 500;
 
 function configProblem(path: string, message: string): ConfigError {
   return new ConfigError([{ path, message }]);
