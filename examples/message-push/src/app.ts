@@ -16,6 +16,8 @@ export const MAX_TEXT_LENGTH = 1000;
 export interface AppOptions {
   /** Users known to the API (unknown users get 404). Default: the demo directory. */
   directory?: DeviceDirectory;
+  /** The path the API is mounted under, for the links it answers with, e.g. `'/push'`. Default `''`. */
+  basePath?: string;
 }
 
 /**
@@ -27,9 +29,15 @@ export interface AppOptions {
  * - `GET /api/users`: the users the demo knows.
  */
 export function createApp(spool: Spool, options: AppOptions = {}): Server {
+  return createServer(createHandler(spool, options));
+}
+
+/** The same Web API as a request handler, for mounting under a path (the mount removes its prefix from `req.url`). */
+export function createHandler(spool: Spool, options: AppOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const directory = options.directory ?? DeviceDirectory.demo();
-  return createServer((req, res) => {
-    handle(spool, directory, req, res).catch((error: unknown) => {
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  return (req, res) => {
+    handle(spool, directory, basePath, req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
         sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
         return;
@@ -38,15 +46,15 @@ export function createApp(spool: Spool, options: AppOptions = {}): Server {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'The request failed; see the server log.' } });
       else res.destroy();
     });
-  });
+  };
 }
 
-async function handle(spool: Spool, directory: DeviceDirectory, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(spool: Spool, directory: DeviceDirectory, basePath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (path === '/api/messages') {
     allow(req, ['POST']);
-    return postMessage(spool, directory, req, res);
+    return postMessage(spool, directory, basePath, req, res);
   }
   const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(path);
   if (jobMatch) {
@@ -67,14 +75,14 @@ async function handle(spool: Spool, directory: DeviceDirectory, req: IncomingMes
   throw new HttpError(404, 'not_found', `No route for ${req.method} ${path}.`);
 }
 
-async function postMessage(spool: Spool, directory: DeviceDirectory, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function postMessage(spool: Spool, directory: DeviceDirectory, basePath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const args = parseMessage(await readJson(req));
   if (!directory.devicesOf(args.userId)) {
     throw new HttpError(404, 'unknown_user', `No user "${args.userId}". GET /api/users lists the known users.`);
   }
   // The handler's reply waits only for the job to be stored, never for the push itself.
   const jobId = await spool.enqueue(PUSH_JOB, args);
-  const status = `/api/jobs/${jobId}`;
+  const status = `${basePath}/api/jobs/${jobId}`;
   sendJson(res, 202, { jobId, status }, { location: status });
 }
 

@@ -37,6 +37,8 @@ export class SimulatedPushProvider {
   private readonly random: () => number;
   /** Sends that reached a device, for the demo's log and tests. */
   delivered = 0;
+  /** Sends refused (simulated gateway errors). */
+  refused = 0;
 
   constructor(options: PushProviderOptions = {}) {
     this.failureRate = options.failureRate ?? 0.2;
@@ -53,6 +55,7 @@ export class SimulatedPushProvider {
     const latency = this.minLatencyMs + this.random() * (this.maxLatencyMs - this.minLatencyMs);
     await sleep(latency, undefined, { signal });
     if (this.random() < this.failureRate) {
+      this.refused += 1;
       throw new PushDeliveryError(device, `${device.platform} gateway unavailable for ${device.id} (simulated 503)`);
     }
     this.delivered += 1;

@@ -1,13 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
+import { createServer } from 'node:http';
 
 import type { Duration, Server, Storage } from 'spool';
 import { Spool } from 'spool';
 
-import { createApp } from './app.js';
-import { DeviceDirectory } from './device-directory.js';
-import { definePushJob, PUSH_QUEUE } from './push-job.js';
-import { SimulatedPushProvider } from './push-provider.js';
+import { mountMessagePush } from './mount.js';
+import type { SimulatedPushProvider } from './push-provider.js';
 
 /** Options of {@link startMessagePush}. */
 export interface MessagePushOptions {
@@ -42,19 +41,19 @@ export interface MessagePush {
 
 /** Starts the message-push service: the Web API and, by default, a Spool server for its jobs. */
 export async function startMessagePush(options: MessagePushOptions = {}): Promise<MessagePush> {
-  const directory = DeviceDirectory.demo();
-  const provider = new SimulatedPushProvider({ failureRate: options.failureRate ?? 0.2 });
-  const pushJob = definePushJob({ directory, provider, retryDelay: options.retryDelay });
-  const spool = new Spool({ storage: options.storage ?? 'sqlite:./data/spool.db', jobs: [pushJob] });
+  const spool = new Spool({ storage: options.storage ?? 'sqlite:./data/spool.db' });
+  const push = await mountMessagePush(spool, { basePath: '', failureRate: options.failureRate, retryDelay: options.retryDelay });
   await spool.init();
   const server =
     options.worker === false
       ? null
-      : await spool.startServer({ queues: [PUSH_QUEUE], concurrency: options.concurrency ?? 200, handleSignals: false });
-  const http = createApp(spool, { directory });
+      : await spool.startServer({ queues: push.queues, concurrency: options.concurrency ?? 200, handleSignals: false });
+  const http = createServer(push.handle);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+    // A burst opens many connections at once: a deeper accept queue than Node's default of 511 keeps
+    // them from waiting on TCP's one-second retransmission of a dropped connection request.
+    http.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
       http.off('error', reject);
       resolve();
     });
@@ -67,7 +66,7 @@ export async function startMessagePush(options: MessagePushOptions = {}): Promis
     spool,
     http,
     server,
-    provider,
+    provider: push.provider,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
