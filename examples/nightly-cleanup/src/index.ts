@@ -1,1 +1,16 @@
-export {};
+/**
+ * The nightly cleanup example: a recurring Spool job that deletes old exports in a time zone.
+ * `mountNightlyCleanup(spool, options)` puts it into a bigger app; `startNightlyCleanup` runs it alone.
+ */
+export { cleanupExports, isInProgress, DAY_MS, LISTED_FILES } from './cleanup-exports.js';
+export type { CleanupLogger, CleanupOptions, CleanupResult } from './cleanup-exports.js';
+export { CLEANUP_JOB, MAINTENANCE_QUEUE, NIGHTLY_CLEANUP_ID, defineCleanupJob } from './cleanup-job.js';
+export type { CleanupArgs, CleanupJobDependencies } from './cleanup-job.js';
+export { CLEANUP_DEFAULTS, cleanupSettingsFromEnv, resolveCleanupSettings } from './cleanup-settings.js';
+export type { CleanupSettings } from './cleanup-settings.js';
+export { readCleanupStatus } from './cleanup-status.js';
+export type { CleanupRun, CleanupStatus } from './cleanup-status.js';
+export { mountNightlyCleanup } from './mount.js';
+export type { ExampleMount, NightlyCleanupMount, NightlyCleanupOptions } from './mount.js';
+export { DASHBOARD_PATH, startNightlyCleanup } from './start.js';
+export type { NightlyCleanupHost, NightlyCleanupHostOptions } from './start.js';
