@@ -1,0 +1,51 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** An error answered with its status and a JSON body `{ error: { code, message } }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Extra response headers, e.g. `Allow` for 405. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Sends a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/** Sends an HTML page. */
+export function sendHtml(res: ServerResponse, status: number, page: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
+  res.end(page);
+}
+
+/** Escapes text for HTML. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Refuses a request whose method is not one of `methods` with 405. */
+export function allow(req: IncomingMessage, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? 'GET')) {
+    throw new HttpError(405, 'method_not_allowed', `Use ${methods.join(' or ')} here.`, { allow: methods.join(', ') });
+  }
+}
+
+/** Answers an error thrown by a handler: its own status for HttpError, 500 otherwise. */
+export function answerError(res: ServerResponse, error: unknown, where: string): void {
+  if (error instanceof HttpError) {
+    sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+    return;
+  }
+  console.error(`${where}: request failed:`, error);
+  if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'The request failed; see the server log.' } });
+  else res.destroy();
+}

@@ -1,0 +1,56 @@
+/**
+ * The nightly cleanup on its own: a recurring job that deletes old exports, with its page and the
+ * dashboard. Configuration by environment:
+ *
+ * - `PORT` (default 3000), `HOST` (default 127.0.0.1)
+ * - `SPOOL_STORAGE` (default `sqlite:./data/spool.db`, relative to the current directory)
+ * - `CLEANUP_EXPORTS_DIR` (default `./data/exports`): the folder of finished exports
+ * - `CLEANUP_MAX_AGE_DAYS` (default 7), `CLEANUP_CRON` (default `0 3 * * *`),
+ *   `CLEANUP_TIMEZONE` (default `Europe/Berlin`)
+ * - `WORKER=off`: no Spool server here; run `spool worker --jobs dist/jobs.js` elsewhere
+ */
+import { cleanupSettingsFromEnv } from './cleanup-settings.js';
+import { DASHBOARD_PATH, startNightlyCleanup } from './start.js';
+
+function fail(message: string): never {
+  console.error(`nightly-cleanup: ${message}`);
+  process.exit(1);
+}
+
+const port = Number(process.env.PORT || 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+const storage = process.env.SPOOL_STORAGE || 'sqlite:./data/spool.db';
+
+const app = await (async () => startNightlyCleanup({ ...cleanupSettingsFromEnv(), storage, port, host: process.env.HOST || '127.0.0.1', worker: process.env.WORKER !== 'off' }))().catch(
+  (error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    fail(`${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
+  },
+);
+
+const status = await app.mount.status();
+console.log(`nightly-cleanup listening on ${app.url}  (pid ${process.pid})
+
+  Cleans:          ${status.exportsDir} (exports older than ${status.maxAgeDays} days)
+  Schedule:        ${status.cron} in ${status.timezone}; ${status.paused ? 'paused' : `next run ${status.nextRunLocal}`}
+  Its page:        ${app.url}/
+  Pause, trigger:  ${app.url}${DASHBOARD_PATH}/recurring
+  From the shell:  npx spool recurring list --storage ${storage}
+
+Stop with Ctrl+C.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: finishing a running cleanup, then stopping (again to exit at once)`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('nightly-cleanup: stop failed:', error);
+        process.exit(1);
+      },
+    );
+  });
+}

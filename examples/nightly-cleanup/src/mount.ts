@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { Spool } from 'spool';
+
+import { MAINTENANCE_QUEUE, NIGHTLY_CLEANUP_ID, defineCleanupJob } from './cleanup-job.js';
+import type { CleanupSettings } from './cleanup-settings.js';
+import { resolveCleanupSettings } from './cleanup-settings.js';
+import type { CleanupStatus } from './cleanup-status.js';
+import { readCleanupStatus } from './cleanup-status.js';
+import { HttpError, allow, answerError, sendHtml, sendJson } from './http-io.js';
+import { statusPage } from './page.js';
+
+/** What an example gives the app that hosts it. */
+export interface ExampleMount {
+  /** Handles a request whose URL has had the mount prefix removed (like Express's app.use). */
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** Queues its jobs run on (the host's Spool server must listen on them). */
+  queues: string[];
+  /** Releases what the example holds (not the Spool). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link mountNightlyCleanup}. */
+export interface NightlyCleanupOptions {
+  /** The path the host mounts the example under, e.g. `'/nightly-cleanup'`. Default `''`. */
+  basePath?: string;
+  /** The folder of finished exports to clean. Required. */
+  exportsDir: string;
+  /** IANA time zone of the schedule. Default `'Europe/Berlin'`. */
+  timezone?: string;
+  /** Cron expression of the schedule. Default `'0 3 * * *'` (every night at 03:00). */
+  cron?: string;
+  /** Exports older than this many days are deleted. Default 7. */
+  maxAgeDays?: number;
+  /** Where the host serves the Spool dashboard, for links. Default `'/spool'`; null for no links. */
+  dashboardPath?: string | null;
+}
+
+/** The mounted example, with its settings and status for the host and tests. */
+export interface NightlyCleanupMount extends ExampleMount {
+  readonly settings: CleanupSettings;
+  status(): Promise<CleanupStatus>;
+}
+
+/**
+ * Mounts the nightly cleanup on a Spool: defines the `exports.cleanup` job and registers the
+ * recurring job `exports.nightly-cleanup` on its schedule. Registering again at every start is how
+ * it is meant to be used: the stored next run is kept while the schedule is unchanged, so a restart
+ * neither skips nor repeats a night, and a pause made in the dashboard stays. Requests (URLs
+ * relative to the mount):
+ *
+ * - `GET /`: a page with the schedule, the next run, the last runs and a link to the dashboard.
+ * - `GET /api/status`: the same as JSON.
+ */
+export async function mountNightlyCleanup(spool: Spool, options: NightlyCleanupOptions): Promise<NightlyCleanupMount> {
+  const settings = resolveCleanupSettings({ exportsDir: options.exportsDir, maxAgeDays: options.maxAgeDays, cron: options.cron, timezone: options.timezone });
+  // Ages are measured on the Spool's clock, the same one that decides when the job fires.
+  const job = defineCleanupJob({ exportsDir: settings.exportsDir, maxAgeDays: settings.maxAgeDays, now: () => spool.clock.now() });
+  spool.define(job);
+  // Nights missed while no server ran make one cleanup, not one per night: the last one covers them all.
+  await spool.recurring.addOrUpdate(NIGHTLY_CLEANUP_ID, job, {}, { cron: settings.cron, timezone: settings.timezone, queue: MAINTENANCE_QUEUE, misfire: 'once' });
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const dashboardPath = options.dashboardPath === undefined ? '/spool' : options.dashboardPath;
+  const status = () => readCleanupStatus(spool, settings);
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    if (path === '/') {
+      allow(req, ['GET']);
+      return sendHtml(res, 200, statusPage(await status(), { basePath, dashboardPath }));
+    }
+    if (path === '/api/status') {
+      allow(req, ['GET']);
+      return sendJson(res, 200, { ...(await status()), dashboard: dashboardPath ? `${dashboardPath}/recurring` : null });
+    }
+    throw new HttpError(404, 'not_found', `No route for ${req.method} ${path}.`);
+  };
+
+  return {
+    queues: [MAINTENANCE_QUEUE],
+    settings,
+    status,
+    handle(req, res) {
+      return route(req, res).catch((error: unknown) => answerError(res, error, 'nightly-cleanup'));
+    },
+    // Nothing to release: the recurring job stays in storage and fires whenever a server runs.
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,83 @@
+import { createServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Server, ServerOptions, SpoolRuntime, Storage } from 'spool';
+import { Spool } from 'spool';
+
+import { mountNightlyCleanup } from './mount.js';
+import type { NightlyCleanupMount, NightlyCleanupOptions } from './mount.js';
+
+/** Where the standalone host serves the Spool dashboard. */
+export const DASHBOARD_PATH = '/spool';
+
+/** Options of {@link startNightlyCleanup}. */
+export interface NightlyCleanupHostOptions extends Omit<NightlyCleanupOptions, 'basePath' | 'dashboardPath'> {
+  /** Storage URL or object. Default `'sqlite:./data/spool.db'` (the `spool` CLI's default too). */
+  storage?: string | Storage;
+  /** HTTP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** HTTP host. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Run a Spool server in this process. Default true; false when `spool worker` runs the jobs. */
+  worker?: boolean;
+  /** Options of that server; its queues are the example's. */
+  server?: Omit<ServerOptions, 'queues'>;
+}
+
+/** A running host of the example. */
+export interface NightlyCleanupHost {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  spool: Spool;
+  mount: NightlyCleanupMount;
+  http: HttpServer;
+  /** The in-process Spool server, or null with `worker: false`. */
+  server: Server | null;
+  /** Stops taking requests, stops the server gracefully and closes the storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the example on its own: its page at `/`, the dashboard at `/spool`, and a Spool server
+ * that fires the schedule and runs the cleanup.
+ */
+export async function startNightlyCleanup(options: NightlyCleanupHostOptions, runtime: SpoolRuntime = {}): Promise<NightlyCleanupHost> {
+  const { storage, port, host, worker, server: serverOptions, ...mountOptions } = options;
+  const spool = new Spool({ storage: storage ?? 'sqlite:./data/spool.db' }, runtime);
+  const mount = await mountNightlyCleanup(spool, { ...mountOptions, dashboardPath: DASHBOARD_PATH });
+  const server = worker === false ? null : await spool.startServer({ handleSignals: false, ...serverOptions, queues: mount.queues });
+  const dashboard = spool.dashboard({ basePath: DASHBOARD_PATH });
+  const http = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) return dashboard(req, res);
+    void mount.handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port ?? 3000, host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${hostName}:${address.port}`,
+    spool,
+    mount,
+    http,
+    server,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeAllConnections();
+        await stopped;
+        await mount.close();
+        await spool.close();
+      })();
+      return closing;
+    },
+  };
+}
