@@ -1,0 +1,74 @@
+import { createServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Server, Storage } from 'spool';
+import { Spool } from 'spool';
+
+import type { DocumentExportOptions, ExampleMount } from './mount.js';
+import { mountDocumentExport } from './mount.js';
+
+/** Options of {@link startDocumentExport}. */
+export interface StartDocumentExportOptions extends Omit<DocumentExportOptions, 'basePath'> {
+  /** Storage URL or object. Default `'sqlite:./data/spool.db'` (the `spool` CLI's default too). */
+  storage?: string | Storage;
+  /** HTTP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** HTTP host. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Run conversions in this process. Default true; false when `spool worker` runs them. */
+  worker?: boolean;
+  /** Conversions run at once in this process. Default 2: they are CPU work, not waiting. */
+  concurrency?: number;
+}
+
+/** A running document export service. */
+export interface RunningDocumentExport {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  spool: Spool;
+  http: HttpServer;
+  mount: ExampleMount;
+  /** The in-process Spool server, or null with `worker: false`. */
+  server: Server | null;
+  /** Stops taking requests, lets running conversions finish, and closes the storage. */
+  close(): Promise<void>;
+}
+
+/** Starts the document export on its own: the example mounted at `/` of a node:http server. */
+export async function startDocumentExport(options: StartDocumentExportOptions): Promise<RunningDocumentExport> {
+  const { storage, port, host, worker, concurrency, ...exportOptions } = options;
+  const spool = new Spool({ storage: storage ?? 'sqlite:./data/spool.db' });
+  await spool.init();
+  const mount = await mountDocumentExport(spool, { ...exportOptions, basePath: '' });
+  const server = worker === false ? null : await spool.startServer({ queues: mount.queues, concurrency: concurrency ?? 2, handleSignals: false });
+  const http = createServer((req, res) => void mount.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port ?? 3000, host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${hostName}:${address.port}`,
+    spool,
+    http,
+    mount,
+    server,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeIdleConnections();
+        });
+        await mount.close();
+        await spool.close();
+      })();
+      return closing;
+    },
+  };
+}
