@@ -97,3 +97,14 @@ describe('the in-process queue example behind a prefix', () => {
     expect((await fetch(`${url}/nowhere`)).status).toBe(404);
   });
 });
+
+describe('the jobs module for spool worker', () => {
+  it('exports the welcome-email job, configured from the environment', async () => {
+    const { isJobDefinition } = await import('spool');
+    process.env.COMPLETED_FILE = join(dir, 'worker-sent.log');
+    const module = (await import('../src/jobs.js')) as Record<string, unknown>;
+    const definitions = Object.values(module).filter(isJobDefinition);
+    expect(definitions.map((d) => [d.name, d.options.queue])).toEqual([['emails.welcome', 'welcome-emails']]);
+    delete process.env.COMPLETED_FILE;
+  });
+});

@@ -69,3 +69,14 @@ describe('mounting the nightly cleanup in a bigger app', () => {
     expect(() => cleanupSettingsFromEnv({ CLEANUP_MAX_AGE_DAYS: 'a week' })).toThrow(/maxAgeDays/);
   });
 });
+
+describe('the jobs module for spool worker', () => {
+  it('exports the cleanup job, configured from the environment', async () => {
+    const { isJobDefinition } = await import('spool');
+    process.env.CLEANUP_EXPORTS_DIR = '/srv/exports-for-worker';
+    const module = (await import('../src/jobs.js')) as Record<string, unknown>;
+    const definitions = Object.values(module).filter(isJobDefinition);
+    expect(definitions.map((d) => [d.name, d.options.queue])).toEqual([['exports.cleanup', 'maintenance']]);
+    delete process.env.CLEANUP_EXPORTS_DIR;
+  });
+});
