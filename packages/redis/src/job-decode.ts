@@ -105,25 +105,71 @@ export function field(raw: RawHash, name: string): string | undefined {
   return undefined;
 }
 
-/** A job's history: the creation entry kept in its hash, then the entries of its field 'h' (one per line). */
+/** The states of the packed history entries `<code><at> <reason>` (see the history layout in lib.lua.ts). */
+const STATE_OF_CODE: Readonly<Record<string, JobState>> = {
+  S: 'succeeded',
+  F: 'failed',
+  E: 'enqueued',
+  C: 'scheduled',
+  D: 'deleted',
+  A: 'awaiting',
+};
+
+const LEASE_ENTRY = /^P(\d+) (\d+) ([\s\S]*)$/;
+const MOVE_ENTRY = /^([A-Z])(\d+) ([\s\S]*)$/;
+
+/** One stored history entry; `previousServer` is the server of the entry before it (packed moves imply it). */
+function decodeEntry(id: string, text: string, previousServer: string | null): HistoryRecord {
+  if (text.startsWith('[')) {
+    const [state, at, serverId, reason, data] = JSON.parse(text) as [JobState, number, string | null, string, Json];
+    return { jobId: id, state, reason, data, at: new Date(at), serverId };
+  }
+  const lease = LEASE_ENTRY.exec(text);
+  if (lease !== null) {
+    const serverId = lease[3]!;
+    return {
+      jobId: id,
+      state: 'processing',
+      reason: `Started by server ${serverId}`,
+      data: { serverId, attempt: Number(lease[2]) },
+      at: new Date(Number(lease[1])),
+      serverId,
+    };
+  }
+  const move = MOVE_ENTRY.exec(text);
+  const state = move === null ? undefined : STATE_OF_CODE[move[1]!];
+  if (move === null || state === undefined) {
+    throw new StorageError(`Redis storage: job "${id}" has a history entry in an unknown format: ${JSON.stringify(text.slice(0, 80))}.`, { retryable: false });
+  }
+  return { jobId: id, state, reason: move[3]!, data: null, at: new Date(Number(move[2])), serverId: previousServer };
+}
+
+/**
+ * A job's history: the creation entry kept in its hash, then the entries of field 'h' (one per line,
+ * written by earlier versions), then one field per entry, 'h1' to 'h<hn>'.
+ */
 export function decodeHistory(id: string, raw: RawHash): HistoryRecord[] {
-  const h = field(raw, 'h');
-  const entries = h === undefined || h === '' ? [] : h.split('\n');
-  const first: HistoryRecord = {
-    jobId: id,
-    state: field(raw, 'cstate') as JobState,
-    reason: field(raw, 'creason') ?? '',
-    data: null,
-    at: new Date(Number(field(raw, 'created'))),
-    serverId: null,
-  };
-  return [
-    first,
-    ...entries.map((text) => {
-      const [state, at, serverId, reason, data] = JSON.parse(text) as [JobState, number, string | null, string, Json];
-      return { jobId: id, state, reason, data, at: new Date(at), serverId };
-    }),
+  const fields = new Map<string, string>();
+  for (let i = 0; i < raw.length; i += 2) fields.set(raw[i]!, raw[i + 1]!);
+  const history: HistoryRecord[] = [
+    {
+      jobId: id,
+      state: fields.get('cstate') as JobState,
+      reason: fields.get('creason') ?? '',
+      data: null,
+      at: new Date(Number(fields.get('created'))),
+      serverId: null,
+    },
   ];
+  const older = fields.get('h');
+  const texts = older === undefined || older === '' ? [] : older.split('\n');
+  const count = Number(fields.get('hn') ?? 0);
+  for (let n = 1; n <= count; n++) {
+    const text = fields.get(`h${n}`);
+    if (text !== undefined) texts.push(text);
+  }
+  for (const text of texts) history.push(decodeEntry(id, text, history[history.length - 1]!.serverId));
+  return history;
 }
 
 /** Log lines as stored: JSON arrays `[attempt, level, message, at]`. */

@@ -9,6 +9,7 @@ import type { NewJob } from '@spool/core';
 import { UuidV7Generator } from '@spool/core';
 import { RedisStorage } from '@spool/redis';
 
+import { decodeHistory } from '../src/job-decode.js';
 import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
 import { RedisServerProcess, freePort, redisServerInstalled } from './redis-server-process.js';
 
@@ -107,11 +108,12 @@ async function succeededEntries(client: Redis, keyBase: string, jobIds: string[]
   for (let i = 0; i < jobIds.length; i += 2000) {
     const batch = jobIds.slice(i, i + 2000);
     const pipeline = client.pipeline();
-    for (const id of batch) pipeline.hget(`${keyBase}job:${id}`, 'h');
+    for (const id of batch) pipeline.hgetall(`${keyBase}job:${id}`);
     const replies = (await pipeline.exec()) ?? [];
     batch.forEach((id, k) => {
-      const history = (replies[k]?.[1] as string | null) ?? '';
-      counts.set(id, history.split('\n').filter((entry) => entry.startsWith('["succeeded"')).length);
+      const hash = (replies[k]?.[1] as Record<string, string> | null) ?? {};
+      const history = decodeHistory(id, Object.entries(hash).flat());
+      counts.set(id, history.filter((entry) => entry.state === 'succeeded').length);
     });
   }
   return counts;

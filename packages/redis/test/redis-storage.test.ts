@@ -67,6 +67,43 @@ afterAll(() => {
 });
 
 describe.skipIf(!available)('RedisStorage', () => {
+  it('stores each state change as one short hash field, so a finished job keeps Redis\'s compact hash encoding', async () => {
+    const storage = await open();
+    const [created] = (await storage.jobsCreate({ jobs: [job({ args: null })] })).jobs;
+    const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'host:123:abcdef', leaseMs: 30_000 });
+    await storage.jobsComplete({
+      serverId: 'host:123:abcdef',
+      completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded on attempt 1' } }],
+    });
+    const key = `${storage.keyBase}job:${created!.id}`;
+    expect(await admin.hmget(key, 'hn', 'h1', 'h2')).toEqual(['2', expect.stringMatching(/^P\d+ 1 host:123:abcdef$/), expect.stringMatching(/^S\d+ Succeeded on attempt 1$/)]);
+    expect(await admin.object('ENCODING', key)).toBe('listpack');
+    const details = await storage.monitoring.jobDetails({ id: created!.id });
+    expect(details!.history.map((h) => [h.state, h.serverId, h.reason, h.data])).toEqual([
+      ['enqueued', null, 'Created by a test', null],
+      ['processing', 'host:123:abcdef', 'Started by server host:123:abcdef', { serverId: 'host:123:abcdef', attempt: 1 }],
+      ['succeeded', 'host:123:abcdef', 'Succeeded on attempt 1', null],
+    ]);
+  });
+
+  it('reads state histories written as lines of one field, and appends after them', async () => {
+    const storage = await open();
+    const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+    const key = `${storage.keyBase}job:${created!.id}`;
+    // A job left processing by an earlier version: its entries as JSON lines in field 'h', no 'hn'.
+    const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'old', leaseMs: 30_000 });
+    await admin.hdel(key, 'h1', 'hn');
+    await admin.hset(key, 'h', '["processing",1000,"old","Started by server old",{"serverId":"old","attempt":1}]');
+    await storage.jobsComplete({ serverId: 'old', completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }] });
+    const details = await storage.monitoring.jobDetails({ id: created!.id });
+    expect(details!.history.map((h) => [h.state, h.serverId, h.reason])).toEqual([
+      ['enqueued', null, 'Created by a test'],
+      ['processing', 'old', 'Started by server old'],
+      ['succeeded', 'old', 'done'],
+    ]);
+    expect(details!.history[1]!.at).toEqual(new Date(1000));
+  });
+
   it('keeps every key of a storage under its hash-tagged prefix', async () => {
     const storage = await open();
     const [parent] = (await storage.jobsCreate({ jobs: [job({ uniqueKey: 'k' })] })).jobs;

@@ -189,19 +189,24 @@ local function json_str(s)
   return cjson.encode(s)
 end
 
--- One history entry. Entries live in the job's hash (field 'h', one per line after the creation
--- entry kept in 'cstate'/'creason'): a state change writes them with the same HSET as the state.
+--[[
+History: the creation entry lives in 'cstate'/'creason'; every later entry is one hash field of its
+own, 'h1', 'h2', ... ('hn' counts them), written with the same HSET as the state, so no entry is ever
+read back to append another. Entries are packed short: Redis keeps a hash whose values are all short
+(64 bytes by default) in its compact encoding, which is several times smaller and faster to write.
+  'P<at> <attempt> <server>'  processing: reason "Started by server <server>", data {serverId, attempt}
+  '<code><at> <reason>'       a move to the state of <code> (STATE_CODE) by the server of the entry
+                              before it, without data (a finish recorded by the server holding the lease)
+  '[...]'                     any other entry, as JSON [state, at, server, reason, data]
+]]
+local STATE_CODE = { succeeded = 'S', failed = 'F', enqueued = 'E', scheduled = 'C', deleted = 'D', awaiting = 'A' }
+
 local function history_entry(state, reason, data, server)
   if data == nil or data == '' then data = 'null' end
   return '["' .. state .. '",' .. NOW .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
-local function append_history(current, entry)
-  if current == nil or current == '' or current == false then return entry end
-  return current .. '\\n' .. entry
-end
-
-local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'h' }
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn' }
 
 -- The fields a state change needs, or nil when the job does not exist.
 local function load(id)
@@ -211,15 +216,15 @@ local function load(id)
     id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
     retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
     rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
-    runAt = v[15] or '', hist = v[16] or ''
+    runAt = v[15] or '', hn = tonumber(v[16]) or 0
   }
 end
 
 -- The fields a finish from processing (succeeded, failed) needs: fewer than load() reads, on the hot path.
 local function load_finish(id)
-  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'h')
+  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'hn', 'server')
   if not v[1] then return nil end
-  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hist = v[6] or '' }
+  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '' }
 end
 
 -- Puts a job at the back of its queue (within its priority).
@@ -335,8 +340,14 @@ local function move(job, to, reason, data, server, opts)
     if opts.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = opts.result end
   end
   if opts.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = opts.error end
-  job.hist = append_history(job.hist, history_entry(to, reason, data, server))
-  f[#f + 1] = 'h'; f[#f + 1] = job.hist
+  job.hn = job.hn + 1
+  f[#f + 1] = 'h' .. job.hn
+  if from == 'processing' and (data == nil or data == '') and server ~= nil and server == job.server and STATE_CODE[to] then
+    f[#f + 1] = STATE_CODE[to] .. NOW .. ' ' .. reason
+  else
+    f[#f + 1] = history_entry(to, reason, data, server)
+  end
+  f[#f + 1] = 'hn'; f[#f + 1] = job.hn
   redis.call('HSET', k_job(id), unpack(f))
   -- Processing jobs are listed from the lease index: no per-state index to keep for them.
   if from ~= 'processing' then zrem(k_state(from), id) end
@@ -380,15 +391,14 @@ local function lease(job, token, server, lease_ms)
   local id = job.id
   local raw = redis.call('HGETALL', k_job(id))
   local attempt = 1
-  local hist = ''
+  local hn = 1
   for i = 1, #raw, 2 do
     local k = raw[i]
-    if k == 'attempt' then attempt = (tonumber(raw[i + 1]) or 0) + 1 elseif k == 'h' then hist = raw[i + 1] end
+    if k == 'attempt' then attempt = (tonumber(raw[i + 1]) or 0) + 1 elseif k == 'hn' then hn = (tonumber(raw[i + 1]) or 0) + 1 end
   end
   local expires = NOW + lease_ms
-  hist = append_history(hist, history_entry('processing', 'Started by server ' .. server, '{"serverId":' .. cjson.encode(server) .. ',"attempt":' .. attempt .. '}', server))
   redis.call('HSET', k_job(id), 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
-    'leaseExp', expires, 'started', NOW, 'updated', NOW, 'h', hist)
+    'leaseExp', expires, 'started', NOW, 'updated', NOW, 'h' .. hn, 'P' .. NOW .. ' ' .. attempt .. ' ' .. server, 'hn', hn)
   unindex_enqueued(job)
   zrem(k_state('enqueued'), id)
   zset(K_LEASES, id, expires)
