@@ -104,12 +104,15 @@ async function convert(store: DocumentStore, args: ExportArgs, blockDelayMs: num
   const delayMs = Math.min(blockDelayMs, MAX_PACING_MS / document.blocks.length);
   const target = store.exportPath(args.documentId);
   const temp = store.tempFile('.pdf');
+  let reported: number = PARSED;
   try {
     const { pages } = await writePdf(document, createWriteStream(temp.path, { flags: 'wx' }), {
       title: document.title ?? args.fileName,
       onBlock: async (done, total) => {
         ctx.signal.throwIfAborted();
-        await ctx.progress(PARSED + Math.floor(((LAID_OUT - PARSED) * done) / total));
+        // One storage write per percent at most, however many blocks the document has.
+        const percent = PARSED + Math.floor(((LAID_OUT - PARSED) * done) / total);
+        if (percent !== reported) await ctx.progress((reported = percent));
         // An aborted pause rejects with a generic AbortError; the signal's reason says why (timeout, shutdown).
         if (delayMs > 0) await sleep(delayMs, undefined, { signal: ctx.signal }).catch((error: unknown) => Promise.reject(ctx.signal.aborted ? ctx.signal.reason : error));
       },
