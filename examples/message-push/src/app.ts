@@ -5,12 +5,10 @@ import type { JobView, Spool } from 'spool';
 import { isUuid } from 'spool';
 
 import { DeviceDirectory } from './device-directory.js';
-import { HttpError, readJson, sendJson } from './http-json.js';
-import type { PushArgs } from './push-job.js';
+import { allow, HttpError, readJson, sendJson } from './http-json.js';
+import { parseMessage } from './message-args.js';
+import { handlePage } from './page-routes.js';
 import { PUSH_JOB } from './push-job.js';
-
-/** Longest message text accepted. */
-export const MAX_TEXT_LENGTH = 1000;
 
 /** Options of the web app. */
 export interface AppOptions {
@@ -18,6 +16,16 @@ export interface AppOptions {
   directory?: DeviceDirectory;
   /** The path the API is mounted under, for the links it answers with, e.g. `'/push'`. Default `''`. */
   basePath?: string;
+  /** Where the host serves the Spool dashboard, for links from the pages. Default: no links. */
+  dashboardPath?: string | null;
+}
+
+/** What every route needs. */
+export interface AppContext {
+  spool: Spool;
+  directory: DeviceDirectory;
+  basePath: string;
+  dashboardPath: string | null;
 }
 
 /**
@@ -28,16 +36,22 @@ export interface AppOptions {
  * - `GET /api/jobs/:id`: the job's state, attempts, result, error and history.
  * - `GET /api/users`: the users the demo knows.
  */
+export { MAX_TEXT_LENGTH, parseMessage } from './message-args.js';
+
 export function createApp(spool: Spool, options: AppOptions = {}): Server {
   return createServer(createHandler(spool, options));
 }
 
 /** The same Web API as a request handler, for mounting under a path (the mount removes its prefix from `req.url`). */
 export function createHandler(spool: Spool, options: AppOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const directory = options.directory ?? DeviceDirectory.demo();
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const app: AppContext = {
+    spool,
+    directory: options.directory ?? DeviceDirectory.demo(),
+    basePath: (options.basePath ?? '').replace(/\/+$/, ''),
+    dashboardPath: options.dashboardPath ?? null,
+  };
   return (req, res) => {
-    handle(spool, directory, basePath, req, res).catch((error: unknown) => {
+    handle(app, req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
         sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
         return;
@@ -49,12 +63,13 @@ export function createHandler(spool: Spool, options: AppOptions = {}): (req: Inc
   };
 }
 
-async function handle(spool: Spool, directory: DeviceDirectory, basePath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(app: AppContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { spool, directory } = app;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (path === '/api/messages') {
     allow(req, ['POST']);
-    return postMessage(spool, directory, basePath, req, res);
+    return postMessage(app, req, res);
   }
   const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(path);
   if (jobMatch) {
@@ -65,17 +80,22 @@ async function handle(spool: Spool, directory: DeviceDirectory, basePath: string
     allow(req, ['GET']);
     return sendJson(res, 200, { users: directory.users() });
   }
-  if (path === '/') {
+  if (path === '/' && !acceptsHtml(req)) {
     allow(req, ['GET']);
     return sendJson(res, 200, {
       name: 'message-push',
       endpoints: ['POST /api/messages {"userId":"ann","text":"Hello"}', 'GET /api/jobs/:id', 'GET /api/users'],
     });
   }
+  if (await handlePage(app, path, url, req, res)) return;
   throw new HttpError(404, 'not_found', `No route for ${req.method} ${path}.`);
 }
 
-async function postMessage(spool: Spool, directory: DeviceDirectory, basePath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function acceptsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+async function postMessage({ spool, directory, basePath }: AppContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const args = parseMessage(await readJson(req));
   if (!directory.devicesOf(args.userId)) {
     throw new HttpError(404, 'unknown_user', `No user "${args.userId}". GET /api/users lists the known users.`);
@@ -84,25 +104,6 @@ async function postMessage(spool: Spool, directory: DeviceDirectory, basePath: s
   const jobId = await spool.enqueue(PUSH_JOB, args);
   const status = `${basePath}/api/jobs/${jobId}`;
   sendJson(res, 202, { jobId, status }, { location: status });
-}
-
-/** Checks a message body: `{ userId: non-empty string, text: 1 to 1000 characters }`, nothing else. */
-export function parseMessage(body: unknown): PushArgs {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'bad_request', 'Expected a JSON object such as {"userId":"ann","text":"Hello"}.');
-  }
-  const { userId, text, ...rest } = body as Record<string, unknown>;
-  const problems: string[] = [];
-  if (typeof userId !== 'string' || userId.trim() === '' || userId.length > 100) {
-    problems.push(`userId: expected a non-empty string of at most 100 characters, got ${JSON.stringify(userId) ?? 'nothing'}`);
-  }
-  if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_TEXT_LENGTH) {
-    problems.push(`text: expected a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${typeof text === 'string' ? `${text.length} characters` : (JSON.stringify(text) ?? 'nothing')}`);
-  }
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) problems.push(`unknown field(s): ${unknown.join(', ')}`);
-  if (problems.length > 0) throw new HttpError(400, 'bad_request', problems.join('; '));
-  return { userId: userId as string, text: text as string };
 }
 
 async function getJob(spool: Spool, id: string, res: ServerResponse): Promise<void> {
@@ -129,10 +130,4 @@ export function jobStatus(job: JobView) {
     finishedAt: job.finishedAt,
     history: job.history.map((h) => ({ state: h.state, reason: h.reason, at: h.at })),
   };
-}
-
-function allow(req: IncomingMessage, methods: readonly string[]): void {
-  if (!methods.includes(req.method ?? 'GET')) {
-    throw new HttpError(405, 'method_not_allowed', `Use ${methods.join(' or ')} here.`, { allow: methods.join(', ') });
-  }
 }

@@ -46,3 +46,10 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
     throw new HttpError(400, 'bad_request', 'The request body is not valid JSON.');
   }
 }
+
+/** HttpError 405 with the `Allow` header unless the request's method is one of `methods`. */
+export function allow(req: IncomingMessage, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? 'GET')) {
+    throw new HttpError(405, 'method_not_allowed', `Use ${methods.join(' or ')} here.`, { allow: methods.join(', ') });
+  }
+}

@@ -25,6 +25,8 @@ export interface MessagePushMountOptions {
   failureRate?: number;
   /** Delay before a failed push is retried. Default `'2s'`. */
   retryDelay?: Duration;
+  /** Where the host serves the Spool dashboard, for links from the pages. Default: no links. */
+  dashboardPath?: string | null;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function mountMessagePush(spool: Spool, options: MessagePushMountOp
   const provider = new SimulatedPushProvider({ failureRate: options.failureRate ?? 0.2 });
   spool.define(definePushJob({ directory, provider, retryDelay: options.retryDelay }));
   return {
-    handle: createHandler(spool, { directory, basePath: options.basePath }),
+    handle: createHandler(spool, { directory, basePath: options.basePath, dashboardPath: options.dashboardPath }),
     queues: [PUSH_QUEUE],
     provider,
     close: async () => undefined,

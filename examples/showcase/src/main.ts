@@ -1,0 +1,27 @@
+/**
+ * `npm start`: every example and the dashboard in one process, on SQLite in ./data by default.
+ * Settings by environment: see settings.ts.
+ */
+import { DASHBOARD_PATH, EXAMPLES } from './examples.js';
+import { exitWith, showcaseSettingsFromEnv } from './settings.js';
+import { startShowcase } from './showcase.js';
+import { stopOnSignals } from './signals.js';
+
+const settings = (() => {
+  try {
+    return showcaseSettingsFromEnv(process.env);
+  } catch (error) {
+    return exitWith('showcase', error);
+  }
+})();
+const showcase = await startShowcase(settings).catch((error: unknown) => exitWith('showcase', error));
+const width = Math.max(...EXAMPLES.map((e) => e.title.length), 'Dashboard'.length);
+console.log(`Spool showcase on ${showcase.url}  (storage ${String(settings.storage)}, jobs ${settings.worker ? 'in this process' : 'in worker processes'})
+
+${EXAMPLES.map((e) => `  ${e.title.padEnd(width)}  ${showcase.url}${e.start}`).join('\n')}
+  ${'Dashboard'.padEnd(width)}  ${showcase.url}${DASHBOARD_PATH}/
+
+  Send a push:  curl -i -X POST ${showcase.url}/push/api/messages -H 'content-type: application/json' -d '{"userId":"ann","text":"Hello"}'
+
+Stop with Ctrl+C.`);
+stopOnSignals('showcase', () => showcase.close());
