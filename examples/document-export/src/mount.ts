@@ -164,7 +164,12 @@ async function upload(app: App, req: IncomingMessage): Promise<string> {
 }
 
 async function findExport(spool: Spool, rawId: string): Promise<JobView> {
-  const id = decodeURIComponent(rawId);
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    id = rawId;
+  }
   if (!isUuid(id)) throw new HttpError(400, 'bad_request', `Expected a job id (a UUID), got ${JSON.stringify(id)}.`);
   const job = await spool.getJob(id);
   // Other examples' jobs may share the storage: this API shows only its own.

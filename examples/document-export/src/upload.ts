@@ -67,6 +67,9 @@ async function readMultipart(req: IncomingMessage, store: DocumentStore, maxByte
   let writing: Promise<TempFile> | null = null;
   const parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes, fields: 10, fieldSize: 1024, parts: 20 } });
   parser.on('file', (field, stream, info) => {
+    // A form that ends early errors the file stream too, possibly after its data was written or
+    // dropped; the parse itself reports the failure, so here the error is only kept from crashing.
+    stream.on('error', () => undefined);
     if (field !== UPLOAD_FIELD || writing || received.problem) {
       stream.resume();
       return;
@@ -91,10 +94,12 @@ async function readMultipart(req: IncomingMessage, store: DocumentStore, maxByte
     writing.catch(() => undefined);
   });
   let parsed: unknown = null;
+  // Without a declared length the body is counted: past the limit the rest is read and dropped, so
+  // neither memory nor disk grows, and the client still gets its 413 (the server's request timeout
+  // bounds how long a client may go on sending).
+  const limit = byteLimit(maxBytes + ENVELOPE_BYTES);
   try {
-    // Without a declared length the body is counted: a client that goes on sending long after the
-    // limit is cut off rather than read to the end.
-    await pipeline(req, byteLimit(maxBytes + ENVELOPE_BYTES * 16), parser);
+    await pipeline(req, limit, parser);
   } catch (error) {
     parsed = error;
   }
@@ -105,6 +110,10 @@ async function readMultipart(req: IncomingMessage, store: DocumentStore, maxByte
       parsed ??= error;
     }
   }
+  if (limit.overflowed) {
+    await received.temp?.discard();
+    throw tooLarge(maxBytes);
+  }
   if (parsed) {
     await received.temp?.discard();
     if (parsed instanceof HttpError) throw parsed;
@@ -113,15 +122,23 @@ async function readMultipart(req: IncomingMessage, store: DocumentStore, maxByte
   return received;
 }
 
-function byteLimit(max: number): Transform {
+/** Passes the first `max` bytes on and drops the rest, noting that it did. */
+function byteLimit(max: number): Transform & { overflowed: boolean } {
   let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > max) callback(new HttpError(413, 'document_too_large', 'The upload is far over the size limit; it was cut off.'));
-      else callback(null, chunk);
-    },
-  });
+  const limit = Object.assign(
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen <= max) return callback(null, chunk);
+        limit.overflowed = true;
+        // End the parser's input at the limit: it reports a truncated form, which becomes the 413.
+        if (seen - chunk.length < max) this.push(chunk.subarray(0, max - (seen - chunk.length)));
+        callback();
+      },
+    }),
+    { overflowed: false },
+  );
+  return limit;
 }
 
 function tooLarge(maxBytes: number, headers: Record<string, string> = {}): HttpError {

@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,34 @@ describe('refusing documents', () => {
     const message = await refused(await upload(app.url, 'big.md', 'x'.repeat(MAX_UPLOAD_BYTES + 1)), 413, 'document_too_large');
     expect(message).toBe('The document is larger than the 64 KB limit. Upload a smaller document, or split it.');
     expect(storeFilesExcept(before)).toEqual([]);
+  });
+
+  it('answers 413 to an upload declared far over the limit, before reading it', async () => {
+    const before = filesUnder(storeDir);
+    await refused(await upload(app.url, 'huge.md', 'x'.repeat(MAX_UPLOAD_BYTES * 8)), 413, 'document_too_large');
+    expect(storeFilesExcept(before)).toEqual([]);
+  });
+
+  it('answers 413 to an upload sent without a declared length that goes on far past the limit', async () => {
+    const before = filesUnder(storeDir);
+    const boundary = 'x-chunked-boundary';
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${app.url}/api/exports`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.write(`--${boundary}\r\ncontent-disposition: form-data; name="document"; filename="endless.txt"\r\n\r\n`);
+      for (let i = 0; i < 40; i += 1) req.write('y'.repeat(16 * 1024));
+      req.end(`\r\n--${boundary}--\r\n`);
+    });
+    expect(status).toBe(413);
+    expect((JSON.parse(body) as ApiError).error.code).toBe('document_too_large');
+    expect(storeFilesExcept(before)).toEqual([]);
+    // The server is still there for the next upload.
+    const { jobId } = await accept(await upload(app.url, 'after.txt', 'Still serving.'));
+    expect((await waitForFinish(app.url, jobId)).state).toBe('succeeded');
   });
 
   it('accepts a document of exactly the size limit', async () => {
