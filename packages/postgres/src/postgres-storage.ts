@@ -366,6 +366,7 @@ export class PostgresStorage implements Storage {
     for (let attempt = 1; ; attempt++) {
       let client: PoolClient | null = null;
       let broken: Error | undefined;
+      let committing = false;
       try {
         client = await this.pool.connect();
         // A connection that dies between two statements of this transaction reports it as an event;
@@ -383,6 +384,7 @@ export class PostgresStorage implements Storage {
         const ctx = new WriteContext(db, this.s, now, this.channel, this.sender);
         const result = await work(ctx);
         await ctx.flush();
+        committing = true;
         await client.query('COMMIT');
         client.off('error', ignoreError);
         client.release();
@@ -398,7 +400,7 @@ export class PostgresStorage implements Storage {
           client.release(broken ?? (isRetryable(error) ? (error as Error) : undefined));
         }
         if (isConflict(error) && attempt < CONFLICT_RETRIES) continue;
-        throw translateError(error, doing);
+        throw translateError(error, doing, committing ? 'commit' : 'before-commit');
       }
     }
   }

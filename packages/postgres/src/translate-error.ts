@@ -33,14 +33,16 @@ export function isConflict(error: unknown): boolean {
  * `StorageError`, retryable when the database was unreachable, restarting, or aborted a conflicting
  * transaction. Core never sees a driver error.
  */
-export function translateError(error: unknown, doing: string): Error {
+export function translateError(error: unknown, doing: string, phase: 'before-commit' | 'commit' = 'before-commit'): Error {
   if (error instanceof SpoolError) return error;
   const code = errorCode(error);
   const detail = error instanceof Error ? error.message : String(error);
   if (isRetryable(error)) {
     return new StorageError(
       `PostgreSQL storage: ${doing} failed because the database was unreachable or interrupted (${code ?? 'connection'}: ${detail}). ` +
-        'The call wrote nothing that committed; retry it once PostgreSQL is reachable.',
+        (phase === 'commit'
+          ? 'The connection broke while committing, so whether the call took effect is unknown: check before retrying (an enqueue with a uniqueKey is safe to retry).'
+          : 'The call wrote nothing that committed; retry it once PostgreSQL is reachable.'),
       { retryable: true, cause: error },
     );
   }
