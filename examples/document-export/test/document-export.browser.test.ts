@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { EXPORT_JOB } from '../src/export-job.js';
 import type { RunningDocumentExport } from '../src/start.js';
 import { startDocumentExport } from '../src/start.js';
 import { SCREENSHOTS, browserAvailable, launchBrowser } from './browser.js';
@@ -86,6 +87,18 @@ describe.skipIf(!available)('the document export in a real browser', () => {
     expect(pdf.text).toContain('Field guide to background jobs');
     expect(pdf.text).toContain('Lesson 12 explains one habit of reliable workers');
     expect(pdf.text).toContain('Zebra crossings are the last words of this guide.');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows why a conversion failed, and offers no download', async () => {
+    // A document id whose file is not in the store: the job fails at once with a clear message.
+    const jobId = await app.spool.enqueue(EXPORT_JOB, { documentId: '7e57ab1e-0000-4000-8000-000000000000', fileName: 'lost <notes>.md', format: 'markdown' });
+    await page.goto(`${app.url}/jobs/${jobId}`);
+    await page.waitForSelector('#export[data-state="failed"]');
+    expect(await page.textContent('#export-state')).toBe('The conversion failed.');
+    expect(await page.textContent('#export-error')).toMatch(/^The uploaded document lost <notes>\.md \(7e57ab1e-[0-9a-f-]+\.md\) is no longer in the store; upload it again\.$/);
+    expect(await page.isVisible('#export-download')).toBe(false);
+    await shot('progress-failed');
     expect(problems).toEqual([]);
   });
 
