@@ -3,17 +3,11 @@
  * Settings by environment: see settings.ts.
  */
 import { DASHBOARD_PATH, EXAMPLES } from './examples.js';
-import { exitWith, showcaseSettingsFromEnv } from './settings.js';
+import { exitWith, settingsOrExit } from './settings.js';
 import { startShowcase } from './showcase.js';
 import { stopOnSignals } from './signals.js';
 
-const settings = (() => {
-  try {
-    return showcaseSettingsFromEnv(process.env);
-  } catch (error) {
-    return exitWith('showcase', error);
-  }
-})();
+const settings = settingsOrExit('showcase');
 const showcase = await startShowcase(settings).catch((error: unknown) => exitWith('showcase', error));
 const width = Math.max(...EXAMPLES.map((e) => e.title.length), 'Dashboard'.length);
 console.log(`Spool showcase on ${showcase.url}  (storage ${String(settings.storage)}, jobs ${settings.worker ? 'in this process' : 'in worker processes'})

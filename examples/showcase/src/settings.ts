@@ -39,3 +39,12 @@ export function exitWith(program: string, error: unknown): never {
   console.error(`${program}: ${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
+
+/** The settings from `process.env`, or an exit with the problem when one cannot be used. */
+export function settingsOrExit(program: string): ShowcaseOptions {
+  try {
+    return showcaseSettingsFromEnv(process.env);
+  } catch (error) {
+    return exitWith(program, error);
+  }
+}

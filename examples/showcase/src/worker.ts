@@ -7,16 +7,10 @@
 import { hostname } from 'node:os';
 
 import { mountExamples } from './showcase.js';
-import { exitWith, showcaseSettingsFromEnv } from './settings.js';
+import { exitWith, settingsOrExit } from './settings.js';
 import { stopOnSignals } from './signals.js';
 
-const settings = (() => {
-  try {
-    return showcaseSettingsFromEnv(process.env);
-  } catch (error) {
-    return exitWith('worker', error);
-  }
-})();
+const settings = settingsOrExit('worker');
 const examples = await mountExamples(settings).catch((error: unknown) => exitWith('worker', error));
 const name = `${hostname()}:${process.pid}`;
 const servers = await Promise.all(
