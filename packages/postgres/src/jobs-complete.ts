@@ -7,20 +7,22 @@ import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
 // history entries and counters (including the hour's succeeded count). It must write what
-// `transition` writes for processing -> succeeded.
+// `transition` writes for processing -> succeeded. Each completion's values come as one JSON array
+// of records joined by id: looking them up in parallel arrays (array_position per row) costs time
+// quadratic in the batch, about half the statement at 500 jobs.
 const succeedSql = (s: string): string => `WITH done AS (
   -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
-  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $5, lease_token = NULL, lease_expires_at = NULL, finished_at = $5,
-    expires_at = $5::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END,
-    result = ($3::text[])[array_position($1::text[], j.id)]
-  WHERE j.id = ANY($1::text[]) AND j.state = 'processing' AND j.lease_token = ($2::text[])[array_position($1::text[], j.id)]
-  RETURNING j.id, ($4::text[])[array_position($1::text[], j.id)] AS reason
+  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $3, lease_token = NULL, lease_expires_at = NULL, finished_at = $3,
+    expires_at = $3::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result
+  FROM json_to_recordset($2::json) AS c(id text, token text, result text, reason text)
+  WHERE j.id = ANY($1::text[]) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
+  RETURNING j.id, c.reason
 ), h AS (
-  INSERT INTO ${s}.history (job_id, state, reason, at, server_id) SELECT id, 'succeeded', reason, $5, $6 FROM done
+  INSERT INTO ${s}.history (job_id, state, reason, at, server_id) SELECT id, 'succeeded', reason, $3, $4 FROM done
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
-  SELECT k, $7, v FROM (SELECT count(*) AS n FROM done) x,
-    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($5::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
+  SELECT k, $5, v FROM (SELECT count(*) AS n FROM done) x,
+    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($3::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
@@ -35,15 +37,13 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
   const ok = new Set<string>();
   const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
   if (successes.length > 0) {
-    const rows = await ctx.db.run(succeedSql(ctx.s), [
-      successes.map((c) => c.id),
-      successes.map((c) => c.leaseToken),
-      successes.map((c) => (c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null)),
-      successes.map((c) => c.outcome.reason),
-      ctx.now,
-      params.serverId,
-      ctx.shard,
-    ], true);
+    const records = successes.map((c) => ({
+      id: c.id,
+      token: c.leaseToken,
+      result: c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null,
+      reason: c.outcome.reason,
+    }));
+    const rows = await ctx.db.run(succeedSql(ctx.s), [successes.map((c) => c.id), JSON.stringify(records), ctx.now, params.serverId, ctx.shard], true);
     for (const row of rows) {
       ok.add(row.id as string);
       ctx.events.state(row.id as string, 'succeeded', false);
