@@ -86,7 +86,7 @@ export function decodeJob(id: string, raw: RawHash): JobRecord {
   return job;
 }
 
-/** Decodes a job hash read just before a lease was written, applying what the lease changed. */
+/** Decodes a job hash read just before a lease was written (without the fields the lease rewrites), applying what the lease changed. */
 export function decodeLeased(id: string, raw: RawHash, lease: { token: string; serverId: string; now: number; leaseMs: number }): FetchedJob {
   const job = decodeJob(id, raw) as FetchedJob;
   job.state = 'processing';

@@ -29,7 +29,7 @@ KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] lease ms, [5] limit, [6] lease token base,
          [7] number of job names (-1: any name), then the names, then the queues in priority order
 Checks:  paused queues are skipped; within a queue higher priority first, then enqueue order
-Returns: now, then per job its id, its lease token and its hash as it was before the lease
+Returns: now, then per job its id, its lease token and its hash before the lease (as lease() returns it)
 Events:  none (a server must not mistake its own fetch for someone else's change)
 ]]
 local server = ARGV[3]
@@ -99,7 +99,7 @@ KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] job id, [4] expected states (comma-separated), [5] server id,
          [6] lease ms, [7] lease token
 Checks:  the job exists, is in an expected state and is not processing
-Returns: now, then (when claimed) the lease token and the job's hash before the lease
+Returns: now, then (when claimed) the lease token and the job's hash before the lease (as lease() returns it)
 Events:  none
 ]]
 SILENT = true
