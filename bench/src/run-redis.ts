@@ -1,6 +1,7 @@
 /**
  * Spool on Redis side by side with BullMQ, on the same Redis in the same run (separate key prefixes).
- * `node bench/dist/run-redis.js --runs 3`; `SPOOL_BENCH_REDIS_URL` picks the Redis (default local).
+ * `node bench/dist/run-redis.js --runs 3`; `SPOOL_BENCH_REDIS_URL` picks the Redis (default local). The
+ * burn-down runs BullMQ twice: with its defaults and in its fastest documented configuration.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,9 +10,10 @@ import { parseArgs } from 'node:util';
 
 import { Redis } from 'ioredis';
 
-import { bullBurnDownRate, bullEnqueueManyRate, bullLatency } from './redis/bullmq-scenarios.js';
+import { bullBurnDown, bullEnqueueManyRate, bullLatency } from './redis/bullmq-scenarios.js';
 import { BENCH_REDIS_URL } from './redis/redis-bench-env.js';
-import { spoolBurnDownRate, spoolEnqueueManyRate, spoolLatency } from './redis/spool-redis-scenarios.js';
+import type { BurnDown } from './redis/redis-cpu.js';
+import { spoolBurnDown, spoolEnqueueManyRate, spoolLatency } from './redis/spool-redis-scenarios.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
@@ -54,10 +56,31 @@ function version(pkg: string): string {
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 const rows: string[][] = [];
 
-const burn = await pair('burn-down 20,000 no-op jobs, concurrency 10', () => spoolBurnDownRate(20_000, 10), () => bullBurnDownRate(20_000, 10), rate);
-const burnSpool = median(burn.spool);
-const burnBull = median(burn.bull);
-rows.push(['burn-down of 20,000 no-op jobs, one process, concurrency 10', fmt(burnSpool), fmt(burnBull), `${(burnSpool / burnBull).toFixed(2)}x`]);
+// Burn-down: Spool, BullMQ with its defaults, BullMQ in its fastest documented configuration, in turn.
+const burnRuns = { spool: [] as BurnDown[], defaults: [] as BurnDown[], fastest: [] as BurnDown[] };
+const burnShow = (b: BurnDown) => `${rate(b.jobsPerSecond)} (CPU per job: Redis ${b.redisCpuUsPerJob.toFixed(1)} µs, process ${b.processCpuUsPerJob.toFixed(1)} µs)`;
+for (let i = 0; i < runs; i++) {
+  for (const [who, run] of [
+    ['spool', () => spoolBurnDown(20_000, 10)],
+    ['defaults', () => bullBurnDown(20_000, 10, 'defaults')],
+    ['fastest', () => bullBurnDown(20_000, 10, 'fastest')],
+  ] as const) {
+    burnRuns[who].push(await run());
+    process.stderr.write(`  burn-down 20,000 no-op jobs, concurrency 10, ${who === 'spool' ? 'Spool' : `BullMQ ${who}`}: run ${i + 1}/${runs}: ${burnShow(burnRuns[who].at(-1)!)}\n`);
+  }
+}
+const burnMedian = (list: BurnDown[], key: keyof BurnDown) => median(list.map((b) => b[key]));
+const burnSpool = burnMedian(burnRuns.spool, 'jobsPerSecond');
+for (const config of ['defaults', 'fastest'] as const) {
+  const bull = burnMedian(burnRuns[config], 'jobsPerSecond');
+  const label = config === 'defaults' ? 'BullMQ defaults, completed jobs kept' : 'BullMQ fastest: `removeOnComplete: { count: 0 }`';
+  rows.push([`burn-down of 20,000 no-op jobs, one process, concurrency 10 (${label})`, fmt(burnSpool), fmt(bull), `${(burnSpool / bull).toFixed(2)}x`]);
+}
+const cpuRows = (['spool', 'defaults', 'fastest'] as const).map((who) => [
+  who === 'spool' ? 'Spool' : `BullMQ ${who}`,
+  `${burnMedian(burnRuns[who], 'redisCpuUsPerJob').toFixed(1)} µs`,
+  `${burnMedian(burnRuns[who], 'processCpuUsPerJob').toFixed(1)} µs`,
+]);
 const bulk = await pair('bulk enqueue 100,000 jobs in calls of 1,000', () => spoolEnqueueManyRate(100_000, 1000), () => bullEnqueueManyRate(100_000, 1000), rate);
 const bulkSpool = median(bulk.spool);
 const bulkBull = median(bulk.bull);
@@ -76,3 +99,7 @@ console.log(
 console.log('| workload | Spool on Redis | BullMQ | Spool / BullMQ |');
 console.log('|---|---|---|---|');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log('\nCPU per job in the burn-down (medians; Redis: the whole server process in that time)\n');
+console.log('| | Redis | benchmark process |');
+console.log('|---|---|---|');
+for (const row of cpuRows) console.log(`| ${row.join(' | ')} |`);

@@ -3,6 +3,8 @@ import type { ConnectionOptions } from 'bullmq';
 
 import { quantile } from '../stats.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
+import type { BurnDown } from './redis-cpu.js';
+import { measureBurnDown } from './redis-cpu.js';
 
 function connection(): ConnectionOptions {
   const url = new URL(BENCH_REDIS_URL);
@@ -23,8 +25,15 @@ export async function bullEnqueueManyRate(count: number, batch: number): Promise
   return count / seconds;
 }
 
-/** Jobs per second for one BullMQ worker at `concurrency` to run `count` no-op jobs already added. */
-export async function bullBurnDownRate(count: number, concurrency: number): Promise<number> {
+/**
+ * BullMQ's configurations in the burn-down: its defaults (completed jobs kept, as Spool keeps them),
+ * and its fastest documented one for this workload (completed jobs removed at once, `removeOnComplete:
+ * { count: 0 }`, which keeps nothing to look at afterwards).
+ */
+export type BullConfig = 'defaults' | 'fastest';
+
+/** One BullMQ worker at `concurrency` running `count` no-op jobs already added. */
+export async function bullBurnDown(count: number, concurrency: number, config: BullConfig): Promise<BurnDown> {
   const prefix = benchPrefix('bull');
   const queue = new Queue('bench', { connection: connection(), prefix });
   for (let i = 0; i < count; i += 5000) {
@@ -33,19 +42,26 @@ export async function bullBurnDownRate(count: number, concurrency: number): Prom
   let done = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const started = performance.now();
-  const worker = new Worker('bench', async () => undefined, { connection: connection(), prefix, concurrency });
-  worker.on('completed', () => {
-    if (++done === count) finish();
+  let worker!: Worker;
+  const result = await measureBurnDown(count, async () => {
+    worker = new Worker('bench', async () => undefined, {
+      connection: connection(),
+      prefix,
+      concurrency,
+      ...(config === 'fastest' ? { removeOnComplete: { count: 0 } } : {}),
+    });
+    worker.on('completed', () => {
+      if (++done === count) finish();
+    });
+    await finished;
   });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
   await worker.close();
-  const completed = await queue.getCompletedCount();
-  if (completed !== count) throw new Error(`BullMQ burn-down: expected ${count} completed, found ${completed}`);
+  const counts = await queue.getJobCounts('completed', 'waiting', 'active', 'failed', 'delayed');
+  const expected = { completed: config === 'fastest' ? 0 : count, waiting: 0, active: 0, failed: 0, delayed: 0 };
+  if (JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error(`BullMQ burn-down (${config}): expected ${JSON.stringify(expected)}, found ${JSON.stringify(counts)}`);
   await queue.close();
   await dropKeys(prefix);
-  return count / seconds;
+  return result;
 }
 
 /** Add-to-start latency in ms (p50, p99) at light load: one job at a time, worker in the same process. */

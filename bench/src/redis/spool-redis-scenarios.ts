@@ -3,6 +3,8 @@ import { RedisStorage } from '@spool/redis';
 
 import { quantile } from '../stats.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
+import type { BurnDown } from './redis-cpu.js';
+import { measureBurnDown } from './redis-cpu.js';
 
 function storage(prefix: string): RedisStorage {
   return new RedisStorage({ url: BENCH_REDIS_URL, prefix });
@@ -23,27 +25,32 @@ export async function spoolEnqueueManyRate(count: number, batch: number): Promis
   return count / seconds;
 }
 
-/** Jobs per second for one Spool server at `concurrency` to run `count` no-op jobs already enqueued. */
-export async function spoolBurnDownRate(count: number, concurrency: number): Promise<number> {
+/**
+ * One Spool server at `concurrency` running `count` no-op jobs already enqueued; a job counts when its
+ * outcome is recorded (`job:succeeded`), as BullMQ's count on its `completed` event.
+ */
+export async function spoolBurnDown(count: number, concurrency: number): Promise<BurnDown> {
   const prefix = benchPrefix('spool');
+  const noop = defineJob('bench.noop', () => undefined);
+  const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
+  for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
   let done = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const noop = defineJob('bench.noop', () => {
-    if (++done === count) finish();
+  let server!: Awaited<ReturnType<typeof spool.startServer>>;
+  const result = await measureBurnDown(count, async () => {
+    server = await spool.startServer({ concurrency, handleSignals: false });
+    server.events.on('job:succeeded', () => {
+      if (++done === count) finish();
+    });
+    await finished;
   });
-  const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
-  for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
-  const started = performance.now();
-  const server = await spool.startServer({ concurrency, handleSignals: false });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
   await server.stop();
   const succeeded = (await spool.stats()).states.succeeded;
   if (succeeded !== count) throw new Error(`Spool burn-down: expected ${count} succeeded, found ${succeeded}`);
   await spool.close();
   await dropKeys(`{${prefix}}`);
-  return count / seconds;
+  return result;
 }
 
 /** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time, server in the same process. */
