@@ -236,6 +236,27 @@ describe('the server', () => {
     await waitForState(spool, job.result as string, 'succeeded');
   });
 
+  it('gives the same context when a handler takes its members apart', async () => {
+    const follow = defineJob('follow-up', () => 'followed');
+    const main = defineJob('main', async (_args: null, { log, progress, setParameter, getParameter, jobs, signal, id }: JobContext) => {
+      log.info(`running ${id}`);
+      await progress(60);
+      await setParameter('step', 'three');
+      log.warn(`step is ${await getParameter('step')}, aborted ${signal.aborted}`);
+      return jobs.enqueue('follow-up', null);
+    });
+    make([main, follow]);
+    await spool.startServer(fastServer);
+    const id = await spool.enqueue(main, null);
+    const job = await waitForState(spool, id, 'succeeded');
+    expect(job.logs.map((l) => [l.level, l.message])).toEqual([
+      ['info', `running ${id}`],
+      ['warn', 'step is three, aborted false'],
+    ]);
+    expect(job.parameters.step).toBe('three');
+    await waitForState(spool, job.result as string, 'succeeded');
+  });
+
   it('promotes delayed jobs when they fall due', async () => {
     const clock = new ManualClock(Date.now());
     const later = defineJob('later', () => 'later');

@@ -1,40 +1,91 @@
-import type { JobContext, JobLogger, ParentJob } from '../job/job-context.js';
+import type { JobContext, JobEnqueuer, JobLogger, ParentJob } from '../job/job-context.js';
 import type { FetchedJob, Json, LogLevel } from '../job/records.js';
 import { toJsonArgs } from '../job/json-args.js';
 import { ConfigError } from '../errors.js';
 import type { Spool } from '../client/spool.js';
 import type { LogBuffer } from './log-buffer.js';
 
-/** Builds the `ctx` handed to a handler: persisted logs, progress, parameters, parent, enqueueing. */
-export function createJobContext(spool: Spool, job: FetchedJob, signal: AbortSignal, logs: LogBuffer): JobContext {
+/**
+ * Builds the `ctx` handed to a handler: persisted logs, progress, parameters, parent, enqueueing.
+ */
+export function createJobContext(spool: Spool, job: FetchedJob, running: { readonly signal: AbortSignal }, logs: LogBuffer): JobContext {
+  return new RunContext(spool, job, running, logs);
+}
+
+/**
+ * A handler's `ctx`. Every member is made on first use (most short jobs touch none of them), and
+ * members are getters, so `const { log, progress } = ctx` works like reading them one by one.
+ */
+class RunContext implements JobContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  private logger: JobLogger | null = null;
+  private progressWriter: ProgressWriter | null = null;
+  private functions: {
+    progress?: JobContext['progress'];
+    getParameter?: JobContext['getParameter'];
+    setParameter?: JobContext['setParameter'];
+    parent?: JobContext['parent'];
+    jobs?: JobEnqueuer;
+  } = {};
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly job: FetchedJob,
+    private readonly running: { readonly signal: AbortSignal },
+    private readonly logs: LogBuffer,
+  ) {
+    this.id = job.id;
+    this.name = job.name;
+    this.queue = job.queue;
+    this.attempt = job.attempt;
+    this.maxAttempts = job.maxAttempts;
+  }
+
+  get signal(): AbortSignal {
+    return this.running.signal;
+  }
+
+  get log(): JobLogger {
+    return (this.logger ??= createLogger(this.spool, this.job, this.logs));
+  }
+
+  get progress(): JobContext['progress'] {
+    return (this.functions.progress ??= (percent) => (this.progressWriter ??= new ProgressWriter(this.spool, this.job)).set(percent));
+  }
+
+  get getParameter(): JobContext['getParameter'] {
+    return (this.functions.getParameter ??= async <T extends Json = Json>(key: string) => {
+      const record = await this.spool.storage.jobGet({ id: this.job.id });
+      return record?.parameters[key] as T | undefined;
+    });
+  }
+
+  get setParameter(): JobContext['setParameter'] {
+    return (this.functions.setParameter ??= (key, value) => this.spool.setParameter(this.job.id, key, value));
+  }
+
+  get parent(): JobContext['parent'] {
+    return (this.functions.parent ??= async (): Promise<ParentJob | null> => {
+      if (this.job.parentId === null) return null;
+      const parent = await this.spool.storage.jobGet({ id: this.job.parentId });
+      if (!parent) return null;
+      return { id: parent.id, state: parent.state, result: parent.result, on: this.job.continueOn ?? 'succeeded' };
+    });
+  }
+
+  get jobs(): JobContext['jobs'] {
+    return (this.functions.jobs ??= { enqueue: (name, args, options) => this.spool.enqueue(name, args, options) });
+  }
+}
+
+function createLogger(spool: Spool, job: FetchedJob, logs: LogBuffer): JobLogger {
   const log = (level: LogLevel) => (message: string) =>
     logs.add({ jobId: job.id, attempt: job.attempt, level, message: String(message), at: new Date(spool.clock.now()) });
-  const logger: JobLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const progress = new ProgressWriter(spool, job);
-  return {
-    id: job.id,
-    name: job.name,
-    queue: job.queue,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    signal,
-    log: logger,
-    progress: (percent) => progress.set(percent),
-    getParameter: async <T extends Json = Json>(key: string) => {
-      const record = await spool.storage.jobGet({ id: job.id });
-      return record?.parameters[key] as T | undefined;
-    },
-    setParameter: (key, value) => spool.setParameter(job.id, key, value),
-    parent: async (): Promise<ParentJob | null> => {
-      if (job.parentId === null) return null;
-      const parent = await spool.storage.jobGet({ id: job.parentId });
-      if (!parent) return null;
-      return { id: parent.id, state: parent.state, result: parent.result, on: job.continueOn ?? 'succeeded' };
-    },
-    jobs: {
-      enqueue: (name, args, options) => spool.enqueue(name, args, options),
-    },
-  };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 /**

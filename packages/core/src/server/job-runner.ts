@@ -14,19 +14,40 @@ export type AbortCause = 'shutdown' | 'cancelled' | 'lease-lost' | 'timeout';
 /** How long a handler may take to settle after its signal aborts before the server moves on. */
 export const ABORT_GRACE_MS = 1000;
 
-/** A job being run: its abort controller and why it was aborted. */
+/**
+ * A job being run: why it was aborted, a promise that settles when it is, and the handler's
+ * `AbortSignal`, made only when the handler asks for it (most short jobs never do, and an
+ * AbortController with its listeners costs more than the rest of a no-op job's bookkeeping).
+ */
 export class RunningJob {
-  readonly controller = new AbortController();
   cause: AbortCause | null = null;
   readonly startedAt = Date.now();
+  /** Settles when the job is aborted. */
+  readonly aborted: Promise<void>;
+  private controller: AbortController | null = null;
+  private reason: Error | null = null;
+  private resolveAborted!: () => void;
 
-  constructor(readonly job: FetchedJob) {}
+  constructor(readonly job: FetchedJob) {
+    this.aborted = new Promise<void>((resolve) => (this.resolveAborted = resolve));
+  }
+
+  /** The handler's signal: aborted already if the job was aborted before it was asked for. */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.reason !== null) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
 
   /** Aborts the handler's signal with an error that says why. */
   abort(cause: AbortCause, error: Error): void {
     if (this.cause !== null) return;
     this.cause = cause;
-    this.controller.abort(error);
+    this.reason = error;
+    this.controller?.abort(error);
+    this.resolveAborted();
   }
 }
 
@@ -54,8 +75,7 @@ export class JobRunner {
       const error = new UnknownJobError(`No handler for job "${job.name}" on this server; it is retried and runs once a server that knows it takes it.`);
       return electFailure(job, error, null, now(), this.spool.random);
     }
-    const signal = running.controller.signal;
-    const ctx = createJobContext(this.spool, job, signal, this.logs);
+    const ctx = createJobContext(this.spool, job, running, this.logs);
     let timer: NodeJS.Timeout | undefined;
     if (job.timeoutMs !== null) {
       timer = setTimeout(() => running.abort('timeout', new JobTimeoutError(job.timeoutMs!)), job.timeoutMs);
@@ -68,9 +88,8 @@ export class JobRunner {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
-      let outcome = await Promise.race([settled, aborted.then(() => null)]);
+      let outcome = await Promise.race([settled, running.aborted.then(() => null)]);
       if (outcome === null) {
         // Aborted: give the handler a moment to settle on its own (it may finish cleanly).
         outcome = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), ABORT_GRACE_MS).unref())]);
