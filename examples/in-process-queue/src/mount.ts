@@ -5,10 +5,11 @@ import type { Spool } from 'spool';
 import { QueueClosedError } from './bounded-queue.js';
 import { CompletedLog } from './completed-log.js';
 import type { WorkPath } from './completed-log.js';
-import { HttpError, allow, answerError, readBody, sendHtml, sendJson } from './http-io.js';
+import { HttpError, allow, answerError, readBody, sendHtml, sendJson, sendStylesheet } from './http-io.js';
 import { MemoryWelcomeSender } from './memory-welcome.js';
 import type { MemoryQueueStatus } from './memory-welcome.js';
 import { indexPage } from './page.js';
+import { PAGE_STYLESHEET } from './page-style.js';
 import { SimulatedMailer } from './welcome-email.js';
 import { WELCOME_JOB, WELCOME_QUEUE, defineWelcomeJob } from './welcome-job.js';
 
@@ -60,7 +61,7 @@ export const MAX_BURST = 500;
  * Mounts the in-process queue example on a Spool: defines the `emails.welcome` job on it and starts
  * the in-memory queue's consumers. Requests (URLs relative to the mount):
  *
- * - `GET /`: a page that explains both paths and sends bursts.
+ * - `GET /`: a page that explains both paths and sends bursts; `GET /style.css`: its stylesheet.
  * - `POST /api/emails {to, via: "memory" | "spool"}`: one welcome email; 202 with its id.
  * - `POST /api/burst {via, count}`: `count` emails as fast as the path takes them; tells how many
  *   times the producer had to wait for room (always 0 for Spool).
@@ -86,6 +87,10 @@ export async function mountInProcessQueue(spool: Spool, options: InProcessQueueO
     if (path === '/') {
       allow(req, ['GET']);
       return sendHtml(res, 200, indexPage({ basePath, dashboardPath, memory: memory.status(), maxBurst: MAX_BURST }));
+    }
+    if (path === '/style.css') {
+      allow(req, ['GET']);
+      return sendStylesheet(res, PAGE_STYLESHEET);
     }
     if (path === '/api/emails') {
       allow(req, ['POST']);

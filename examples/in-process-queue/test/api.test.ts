@@ -86,6 +86,20 @@ describe('the in-process queue example behind a prefix', () => {
     expect(page).toContain('href="/spool/queues"');
   });
 
+  it('serves its page under a strict content policy, styled by its own stylesheet under the prefix', async () => {
+    const res = await fetch(`${url}/`);
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'");
+    const page = await res.text();
+    expect(page).toContain(`<link rel="stylesheet" href="${BASE}/style.css">`);
+    // The policy lets no inline style or script run, so the page must have none.
+    expect(page).not.toMatch(/<style|<script|\sstyle=/i);
+    const css = await fetch(`${url}/style.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await css.text()).toContain('prefers-color-scheme:dark');
+    expect((await fetch(`${url}/style.css`, { method: 'POST' })).status).toBe(405);
+  });
+
   it('answers bad input with 400, a wrong method with 405 and an unknown path with 404', async () => {
     for (const body of [{ via: 'disk', count: 1 }, { via: 'memory', count: 0 }, { via: 'spool', count: 501 }, { via: 'memory' }]) {
       const res = await post('/api/burst', body);

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { PAGE_POLICY } from './page-style.js';
+
 /** An error answered with its status and a JSON body `{ error: { code, message } }`. */
 export class HttpError extends Error {
   constructor(
@@ -21,10 +23,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Sends an HTML page. */
+/** Sends an HTML page under the pages' policy, which lets it load its own stylesheet and nothing else. */
 export function sendHtml(res: ServerResponse, status: number, page: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(page),
+    'content-security-policy': PAGE_POLICY,
+    'cache-control': 'no-store',
+  });
   res.end(page);
+}
+
+/** Sends the pages' stylesheet; a browser may keep it for a few minutes. */
+export function sendStylesheet(res: ServerResponse, css: string): void {
+  res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'content-length': Buffer.byteLength(css), 'cache-control': 'max-age=300' });
+  res.end(css);
 }
 
 /** Escapes text for HTML. */

@@ -7,8 +7,9 @@ import type { CleanupSettings } from './cleanup-settings.js';
 import { resolveCleanupSettings } from './cleanup-settings.js';
 import type { CleanupStatus } from './cleanup-status.js';
 import { readCleanupStatus } from './cleanup-status.js';
-import { HttpError, allow, answerError, sendHtml, sendJson } from './http-io.js';
+import { HttpError, allow, answerError, sendHtml, sendJson, sendStylesheet } from './http-io.js';
 import { statusPage } from './page.js';
+import { PAGE_STYLESHEET } from './page-style.js';
 
 /** What an example gives the app that hosts it. */
 export interface ExampleMount {
@@ -49,7 +50,8 @@ export interface NightlyCleanupMount extends ExampleMount {
  * neither skips nor repeats a night, and a pause made in the dashboard stays. Requests (URLs
  * relative to the mount):
  *
- * - `GET /`: a page with the schedule, the next run, the last runs and a link to the dashboard.
+ * - `GET /`: a page with the schedule, the next run, the last runs and a link to the dashboard;
+ *   `GET /style.css`: its stylesheet.
  * - `GET /api/status`: the same as JSON.
  */
 export async function mountNightlyCleanup(spool: Spool, options: NightlyCleanupOptions): Promise<NightlyCleanupMount> {
@@ -68,6 +70,10 @@ export async function mountNightlyCleanup(spool: Spool, options: NightlyCleanupO
     if (path === '/') {
       allow(req, ['GET']);
       return sendHtml(res, 200, statusPage(await status(), { basePath, dashboardPath }));
+    }
+    if (path === '/style.css') {
+      allow(req, ['GET']);
+      return sendStylesheet(res, PAGE_STYLESHEET);
     }
     if (path === '/api/status') {
       allow(req, ['GET']);

@@ -50,6 +50,32 @@ describe('mounting the nightly cleanup in a bigger app', () => {
     expect((await fetch(`${url}/api/status`, { method: 'POST' })).status).toBe(405);
   });
 
+  it('serves its page under a strict content policy, styled by its own stylesheet under the prefix, with every value escaped', async () => {
+    const spool = tempSpool();
+    const mount = await mountNightlyCleanup(spool, { basePath: '/cleanup', exportsDir: 'data/<b>exports</b>' });
+    const http = createServer((req, res) => {
+      req.url = req.url!.slice('/cleanup'.length) || '/';
+      void mount.handle(req, res);
+    });
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+    cleanups.push(() => new Promise<void>((done) => http.close(() => done())));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/cleanup`;
+
+    const res = await fetch(`${url}/`);
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'");
+    const page = await res.text();
+    expect(page).toContain('<link rel="stylesheet" href="/cleanup/style.css">');
+    // The policy lets no inline style or script run, so the page must have none.
+    expect(page).not.toMatch(/<style|<script|\sstyle=/i);
+    expect(page).toContain('data/&#60;b&#62;exports&#60;/b&#62;');
+    expect(page).not.toContain('<b>');
+    const css = await fetch(`${url}/style.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await css.text()).toContain('prefers-color-scheme:dark');
+    expect((await fetch(`${url}/style.css`, { method: 'POST' })).status).toBe(405);
+  });
+
   it('refuses a time zone or cron expression that does not exist, and a maximum age that is not a number of days', async () => {
     const spool = tempSpool();
     await expect(mountNightlyCleanup(spool, { exportsDir: 'x', timezone: 'Europe/Atlantis' })).rejects.toBeInstanceOf(ConfigError);
