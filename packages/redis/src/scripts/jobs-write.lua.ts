@@ -81,7 +81,7 @@ for q = i, #ARGV do
       local member = p[2]
       local job = { id = string.sub(member, 13), queue = queue, name = p[1], seq = string.sub(member, 1, 12) }
       taken = taken + 1
-      local token = base .. taken
+      local token = base .. INT_S[taken]
       out[#out + 1] = job.id
       out[#out + 1] = token
       out[#out + 1] = lease(job, token, server, lease_ms)

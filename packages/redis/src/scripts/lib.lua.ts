@@ -34,6 +34,18 @@ if NOW == nil then
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+--[[
+Numbers written to Redis are formatted once per script. Lua turns a number into a string with a
+floating-point printf, which costs more than the field write it feeds; per job, the hot path only
+copies strings made here.
+  NOW_S      NOW as a string
+  INT_S[n]   a whole number n as a string (attempts, history positions)
+  AT_S[ms]   NOW + ms as a string (lease expiries, removal times)
+]]
+local NOW_S = string.format('%d', NOW)
+local INT_S = setmetatable({}, { __index = function(t, n) local v = string.format('%d', n) rawset(t, n, v) return v end })
+local AT_S = setmetatable({}, { __index = function(t, ms) local v = string.format('%d', NOW + ms) rawset(t, ms, v) return v end })
+
 local ACTIVE = ${stateSet('active')}
 local EXPIRES = ${stateSet('expires')}
 local TRANSITIONS = ${transitionsTable()}
@@ -167,7 +179,7 @@ end
 local function publish()
   if #EV_LINES == 0 then return '' end
   local payload = table.concat(EV_LINES, '\\n')
-  redis.call('PUBLISH', P .. 'events', ORIGIN .. '\\n' .. NOW .. '\\n' .. payload)
+  redis.call('PUBLISH', P .. 'events', ORIGIN .. '\\n' .. NOW_S .. '\\n' .. payload)
   return payload
 end
 
@@ -203,7 +215,7 @@ local STATE_CODE = { succeeded = 'S', failed = 'F', enqueued = 'E', scheduled = 
 
 local function history_entry(state, reason, data, server)
   if data == nil or data == '' then data = 'null' end
-  return '["' .. state .. '",' .. NOW .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
+  return '["' .. state .. '",' .. NOW_S .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
 local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn' }
@@ -233,8 +245,8 @@ local function index_enqueued(job, fields)
   fields[#fields + 1] = 'seq'
   fields[#fields + 1] = seq
   job.seq = seq
-  zset(k_runnable(job.queue, job.name), seq .. job.id, -job.prio)
-  zset(k_queue_age(job.queue), job.id, NOW)
+  zset(k_runnable(job.queue, job.name), seq .. job.id, job.prio == 0 and '0' or -job.prio)
+  zset(k_queue_age(job.queue), job.id, NOW_S)
   sadd(k_queue_names(job.queue), job.name)
   sadd(K_QUEUES, job.queue)
   ev_enqueued(job.queue)
@@ -244,7 +256,7 @@ local function unindex_enqueued(job)
   local key = k_runnable(job.queue, job.name)
   zrem(key, job.seq .. job.id)
   zrem(k_queue_age(job.queue), job.id)
-  RUNNABLE_LEFT[key] = { job.queue, job.name }
+  if RUNNABLE_LEFT[key] == nil then RUNNABLE_LEFT[key] = { job.queue, job.name } end
 end
 
 local AWAITING = nil
@@ -279,7 +291,7 @@ opts: attempts = 'keep' | 'reset' | 'refund', rescued, runAt, result (JSON), err
 local function move(job, to, reason, data, server, opts)
   local from = job.state
   local id = job.id
-  local f = { 'state', to, 'updated', NOW }
+  local f = { 'state', to, 'updated', NOW_S }
   if job.ukey ~= '' then
     if ACTIVE[to] and not ACTIVE[from] then
       local holder = redis.call('HGET', K_UNIQUE, job.ukey)
@@ -316,10 +328,10 @@ local function move(job, to, reason, data, server, opts)
     f[#f + 1] = 'finished'; f[#f + 1] = ''
     index_enqueued(job, f)
   else
-    f[#f + 1] = 'finished'; f[#f + 1] = NOW
+    f[#f + 1] = 'finished'; f[#f + 1] = NOW_S
   end
   if EXPIRES[to] and job.retention ~= '' then
-    local at = NOW + tonumber(job.retention)
+    local at = AT_S[tonumber(job.retention)]
     f[#f + 1] = 'expires'; f[#f + 1] = at
     zset(K_EXPIRY, id, at)
   else
@@ -336,22 +348,23 @@ local function move(job, to, reason, data, server, opts)
     f[#f + 1] = 'rescues'; f[#f + 1] = job.rescues + 1
   end
   if to == 'succeeded' then
-    if job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = 100 end
+    if job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
     if opts.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = opts.result end
   end
   if opts.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = opts.error end
   job.hn = job.hn + 1
-  f[#f + 1] = 'h' .. job.hn
+  local hn = INT_S[job.hn]
+  f[#f + 1] = 'h' .. hn
   if from == 'processing' and (data == nil or data == '') and server ~= nil and server == job.server and STATE_CODE[to] then
-    f[#f + 1] = STATE_CODE[to] .. NOW .. ' ' .. reason
+    f[#f + 1] = STATE_CODE[to] .. NOW_S .. ' ' .. reason
   else
     f[#f + 1] = history_entry(to, reason, data, server)
   end
-  f[#f + 1] = 'hn'; f[#f + 1] = job.hn
+  f[#f + 1] = 'hn'; f[#f + 1] = hn
   redis.call('HSET', k_job(id), unpack(f))
   -- Processing jobs are listed from the lease index: no per-state index to keep for them.
   if from ~= 'processing' then zrem(k_state(from), id) end
-  zset(k_state(to), id, 0)
+  zset(k_state(to), id, '0')
   count(from, -1)
   count(to, 1)
   if to == 'succeeded' then HOURLY.s = HOURLY.s + 1 elseif to == 'failed' then HOURLY.f = HOURLY.f + 1 end
@@ -393,7 +406,8 @@ local LEASE_REPLY_SKIPS = { state = true, token = true, server = true, leaseExp 
 -- change without the fields of LEASE_REPLY_SKIPS and the history ('h...'), as field, value pairs.
 local function lease(job, token, server, lease_ms)
   local id = job.id
-  local raw = redis.call('HGETALL', k_job(id))
+  local key = k_job(id)
+  local raw = redis.call('HGETALL', key)
   local attempt = 1
   local hn = 1
   local reply = {}
@@ -405,9 +419,11 @@ local function lease(job, token, server, lease_ms)
       reply[#reply + 1] = raw[i + 1]
     end
   end
-  local expires = NOW + lease_ms
-  redis.call('HSET', k_job(id), 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
-    'leaseExp', expires, 'started', NOW, 'updated', NOW, 'h' .. hn, 'P' .. NOW .. ' ' .. attempt .. ' ' .. server, 'hn', hn)
+  local expires = AT_S[lease_ms]
+  attempt = INT_S[attempt]
+  hn = INT_S[hn]
+  redis.call('HSET', key, 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
+    'leaseExp', expires, 'started', NOW_S, 'updated', NOW_S, 'h' .. hn, 'P' .. NOW_S .. ' ' .. attempt .. ' ' .. server, 'hn', hn)
   unindex_enqueued(job)
   zrem(k_state('enqueued'), id)
   zset(K_LEASES, id, expires)
@@ -499,8 +515,8 @@ local function create_jobs(jobs)
           end
         end
         local f = {
-          'name', job.name, 'queue', job.queue, 'prio', job.prio, 'state', state, 'attempt', 0, 'maxAtt', job.maxAtt,
-          'rescues', 0, 'created', NOW, 'updated', NOW, 'args', job.args, 'cstate', state, 'creason', reason
+          'name', job.name, 'queue', job.queue, 'prio', job.prio == 0 and '0' or job.prio, 'state', state, 'attempt', '0', 'maxAtt', job.maxAtt,
+          'rescues', '0', 'created', NOW_S, 'updated', NOW_S, 'args', job.args, 'cstate', state, 'creason', reason
         }
         local function opt(field, value)
           if value ~= '' then f[#f + 1] = field; f[#f + 1] = value end
@@ -521,9 +537,9 @@ local function create_jobs(jobs)
           zset(K_SCHEDULED, id, run_at)
           ev_scheduled(run_at)
         elseif state == 'deleted' then
-          f[#f + 1] = 'finished'; f[#f + 1] = NOW
+          f[#f + 1] = 'finished'; f[#f + 1] = NOW_S
           if job.retention ~= '' then
-            local at = NOW + tonumber(job.retention)
+            local at = AT_S[tonumber(job.retention)]
             f[#f + 1] = 'expires'; f[#f + 1] = at
             zset(K_EXPIRY, id, at)
           end
@@ -533,10 +549,10 @@ local function create_jobs(jobs)
         for _, v in ipairs(job.params) do f[#f + 1] = v end
         redis.call('HSET', k_job(id), unpack(f))
         if job.ukey ~= '' and ACTIVE[state] then redis.call('HSET', K_UNIQUE, job.ukey, id) end
-        zset(k_state(state), id, 0)
-        zset(K_ALL, all_member(id, job.name, job.args), 0)
-        zset(k_by_queue(job.queue), id, 0)
-        zset(k_by_name(job.name), id, 0)
+        zset(k_state(state), id, '0')
+        zset(K_ALL, all_member(id, job.name, job.args), '0')
+        zset(k_by_queue(job.queue), id, '0')
+        zset(k_by_name(job.name), id, '0')
         count(state, 1)
         batch_states[id] = state
         results[#results + 1] = id; results[#results + 1] = '1'; results[#results + 1] = state
