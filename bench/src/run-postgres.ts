@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { median } from './stats.js';
+import type { JobCost } from './postgres/cost-meter.js';
 import { execute, installedVersion } from './postgres/database.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' }, match: { type: 'string' } } });
@@ -63,7 +64,10 @@ const contenders: Contender[] = [
   peer('pg-boss', 'pg-boss', 'defaults', process.execPath),
 ];
 
-type Result = { value: number } | { p50: number; p99: number } | { error: string };
+type Result = { value: number; cost?: JobCost } | { p50: number; p99: number } | { error: string };
+
+/** The median cost per job of each contender's plain burn-downs, for the second table. */
+const costs = new Map<string, JobCost[]>();
 
 function runOne(c: Contender, scenario: string, count: number): Promise<Result> {
   return new Promise((resolve) => {
@@ -86,6 +90,7 @@ async function measure(c: Contender, scenario: string, count: number): Promise<s
     const result = await runOne(c, scenario, count);
     process.stderr.write(`  ${c.label} / ${scenario}: ${JSON.stringify(result)}\n`);
     results.push(result);
+    if (scenario === 'burn' && 'cost' in result && result.cost) (costs.get(c.label) ?? costs.set(c.label, []).get(c.label)!).push(result.cost);
   }
   const ok = results.filter((r): r is Exclude<Result, { error: string }> => !('error' in r));
   if (ok.length === 0) return (results[0] as { error: string }).error;
@@ -122,3 +127,16 @@ console.log(
 console.log(`| contender | ${selected.map((s) => s.title).join(' | ')} |`);
 console.log(`|---|${selected.map(() => '---').join('|')}|`);
 for (const [label, cells] of table) console.log(`| ${label} | ${selected.map((s) => cells.get(s.key) ?? '').join(' | ')} |`);
+
+if (costs.size > 0) {
+  const cell = (list: JobCost[], pick: (c: JobCost) => number | null, digits: number) => {
+    const values = list.map(pick).filter((v): v is number => v !== null);
+    return values.length === 0 ? 'n/a' : median(values).toFixed(digits);
+  };
+  console.log('\nWhat one job of the plain burn-down cost (median): WAL written, CPU of all PostgreSQL processes, CPU of the contender\'s process.\n');
+  console.log('| contender | WAL bytes / job | PostgreSQL CPU µs / job | client CPU µs / job |');
+  console.log('|---|---|---|---|');
+  for (const [label, list] of costs) {
+    console.log(`| ${label} | ${cell(list, (c) => c.walBytes, 0)} | ${cell(list, (c) => c.databaseCpuUs, 1)} | ${cell(list, (c) => c.clientCpuUs, 1)} |`);
+  }
+}

@@ -3,12 +3,14 @@
  * 22+). Usage: node peer-scenarios.js <peer> <package> <config> <scenario> [count]
  *   peer: graphile-worker | pg-boss; package: the installed name (an alias for the newest versions);
  *   config: defaults | fastest; scenario: burn | burn-unknown | burn-future | bulk | latency.
- * Prints one JSON line: { value } (jobs/s) or { p50, p99 } (ms).
+ * Prints one JSON line: { value, cost } (burn-downs: jobs/s and cost per job), { value } (jobs/s) or { p50, p99 } (ms).
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { quantile } from '../stats.js';
+import type { JobCost } from './cost-meter.js';
+import { startCostMeter } from './cost-meter.js';
 import { BENCH_POSTGRES_URL, dropSchema, freshSchema, installedVersion } from './database.js';
 
 const [peer, pkg, config, scenario, countArg] = process.argv.slice(2) as [string, string, 'defaults' | 'fastest', string, string | undefined];
@@ -115,7 +117,7 @@ async function open(schema: string): Promise<Peer> {
   throw new Error(`unknown peer ${peer}`);
 }
 
-async function burn(backlog: 'none' | 'unknown' | 'future'): Promise<number> {
+async function burn(backlog: 'none' | 'unknown' | 'future'): Promise<{ value: number; cost: JobCost }> {
   const schema = freshSchema(`bench_${peer.replace('-', '_')}`);
   const p = await open(schema);
   try {
@@ -125,13 +127,14 @@ async function burn(backlog: 'none' | 'unknown' | 'future'): Promise<number> {
     let done = 0;
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
+    const meter = await startCostMeter();
     const started = performance.now();
     await p.work(10, () => {
       if (++done === COUNT) finish();
     });
     await finished;
     const seconds = (performance.now() - started) / 1000;
-    return COUNT / seconds;
+    return { value: COUNT / seconds, cost: await meter.stop(COUNT) };
   } finally {
     await p.stop();
     await dropSchema(schema);
@@ -178,13 +181,13 @@ async function latency(samples: number): Promise<{ p50: number; p99: number }> {
 
 switch (scenario) {
   case 'burn':
-    console.log(JSON.stringify({ value: await burn('none') }));
+    console.log(JSON.stringify(await burn('none')));
     break;
   case 'burn-unknown':
-    console.log(JSON.stringify({ value: await burn('unknown') }));
+    console.log(JSON.stringify(await burn('unknown')));
     break;
   case 'burn-future':
-    console.log(JSON.stringify({ value: await burn('future') }));
+    console.log(JSON.stringify(await burn('future')));
     break;
   case 'bulk':
     console.log(JSON.stringify({ value: await bulk() }));

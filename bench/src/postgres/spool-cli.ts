@@ -1,7 +1,7 @@
 /**
  * Spool's side of the PostgreSQL benchmarks, run in a child process like the peers'.
  * Usage: node spool-cli.js <scenario> [count]; scenario: burn | burn-unknown | burn-future | bulk | latency.
- * Prints one JSON line: { value } (jobs/s) or { p50, p99 } (ms).
+ * Prints one JSON line: { value, cost } (jobs/s and cost per job), { value } or { p50, p99 } (ms).
  */
 import { SPOOL_DEFAULTS, spoolBulkEnqueue, spoolBurnDown, spoolLatency } from './spool-scenarios.js';
 
@@ -9,13 +9,13 @@ const [scenario, countArg] = process.argv.slice(2) as [string, string | undefine
 const count = Number(countArg ?? 20_000);
 switch (scenario) {
   case 'burn':
-    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10) }));
+    console.log(JSON.stringify(await spoolBurnDown(SPOOL_DEFAULTS, count, 10)));
     break;
   case 'burn-unknown':
-    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'unknown-name') }));
+    console.log(JSON.stringify(await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'unknown-name')));
     break;
   case 'burn-future':
-    console.log(JSON.stringify({ value: await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'far-future') }));
+    console.log(JSON.stringify(await spoolBurnDown(SPOOL_DEFAULTS, count, 10, 'far-future')));
     break;
   case 'bulk':
     console.log(JSON.stringify({ value: await spoolBulkEnqueue(100_000, 1000) }));

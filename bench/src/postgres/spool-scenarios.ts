@@ -3,6 +3,8 @@ import type { JobDefinition, ServerOptions } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 
 import { quantile } from '../stats.js';
+import type { JobCost } from './cost-meter.js';
+import { startCostMeter } from './cost-meter.js';
 import { BENCH_POSTGRES_URL, dropSchema, freshSchema } from './database.js';
 
 /** A Spool configuration under test: server options and storage pool size. */
@@ -25,8 +27,15 @@ async function open(config: SpoolConfig, schema: string, jobs: readonly JobDefin
   return spool;
 }
 
+/** A burn-down's rate and what each job cost. */
+export interface BurnDownResult {
+  /** Jobs per second. */
+  value: number;
+  cost: JobCost;
+}
+
 /** Jobs per second for one server at `concurrency` to run `count` no-op jobs already enqueued, with an optional backlog. */
-export async function spoolBurnDown(config: SpoolConfig, count: number, concurrency: number, backlog: Backlog = 'none', backlogSize = 200_000): Promise<number> {
+export async function spoolBurnDown(config: SpoolConfig, count: number, concurrency: number, backlog: Backlog = 'none', backlogSize = 200_000): Promise<BurnDownResult> {
   const schema = freshSchema('bench_spool');
   let done = 0;
   let finish!: () => void;
@@ -50,15 +59,17 @@ export async function spoolBurnDown(config: SpoolConfig, count: number, concurre
     for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
     // The server registers only bench.noop: jobs of other names stay where they are.
     const runner = await open(config, schema, [noop]);
+    const meter = await startCostMeter();
     const started = performance.now();
     const server = await runner.startServer({ ...config.server, concurrency, handleSignals: false });
     await finished;
     const seconds = (performance.now() - started) / 1000;
+    const cost = await meter.stop(count);
     await server.stop();
     const succeeded = (await runner.stats()).states.succeeded;
     await runner.close();
     if (succeeded !== count) throw new Error(`burn-down: expected ${count} succeeded, found ${succeeded}`);
-    return count / seconds;
+    return { value: count / seconds, cost };
   } finally {
     await spool.close();
     await dropSchema(schema);
