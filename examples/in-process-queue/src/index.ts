@@ -13,6 +13,7 @@ export { SimulatedMailer } from './welcome-email.js';
 export type { WelcomeEmail } from './welcome-email.js';
 export { WELCOME_JOB, WELCOME_QUEUE, defineWelcomeJob } from './welcome-job.js';
 export { MAX_BURST, mountInProcessQueue } from './mount.js';
-export type { ExampleMount, InProcessQueueMount, InProcessQueueOptions, WorkStatus } from './mount.js';
+export type { InProcessQueueMount, InProcessQueueOptions, WorkStatus } from './mount.js';
+export type { ExampleMount } from '@spool-examples/web-kit';
 export { DASHBOARD_PATH, startInProcessQueue } from './start.js';
 export type { InProcessQueueHost, InProcessQueueHostOptions } from './start.js';

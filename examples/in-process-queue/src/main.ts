@@ -11,6 +11,8 @@
  * - `LEASE_TIME` (default `30s`): how long the jobs of a host that died stay claimed
  * - `WORKER=off`: no Spool server here; run `spool worker --jobs dist/jobs.js` elsewhere
  */
+import { exitWith, stopOnSignals } from '@spool-examples/web-kit';
+
 import { integerFromEnv } from './host-settings.js';
 import { DASHBOARD_PATH, startInProcessQueue } from './start.js';
 
@@ -28,11 +30,7 @@ const app = await (async () => {
     leaseTime: process.env.LEASE_TIME || '30s',
     worker: process.env.WORKER !== 'off',
   });
-})().catch((error: unknown) => {
-  const code = (error as { code?: unknown }).code;
-  console.error(`in-process-queue: ${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+})().catch((error: unknown) => exitWith('in-process-queue', error));
 
 console.log(`in-process-queue listening on ${app.url}  (pid ${process.pid})
 
@@ -44,18 +42,4 @@ console.log(`in-process-queue listening on ${app.url}  (pid ${process.pid})
 
 Stop with Ctrl+C (kill -9 ${process.pid} to see what a crash does to each path).`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    console.log(`\n${signal}: sending what the in-memory queue holds, finishing running jobs, then stopping (again to exit at once)`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('in-process-queue: stop failed:', error);
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals('in-process-queue', () => app.close(), { finishing: 'sending what the in-memory queue holds, finishing running jobs' });

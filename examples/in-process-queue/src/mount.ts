@@ -1,27 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { ExampleMount } from '@spool-examples/web-kit';
+import { HttpError, allow, answerError, readObjectBody, sendHtml, sendJson, sendStylesheet } from '@spool-examples/web-kit';
 import type { Spool } from 'spool';
 
 import { QueueClosedError } from './bounded-queue.js';
 import { CompletedLog } from './completed-log.js';
 import type { WorkPath } from './completed-log.js';
-import { HttpError, allow, answerError, readBody, sendHtml, sendJson, sendStylesheet } from './http-io.js';
 import { MemoryWelcomeSender } from './memory-welcome.js';
 import type { MemoryQueueStatus } from './memory-welcome.js';
 import { indexPage } from './page.js';
 import { PAGE_STYLESHEET } from './page-style.js';
 import { SimulatedMailer } from './welcome-email.js';
 import { WELCOME_JOB, WELCOME_QUEUE, defineWelcomeJob } from './welcome-job.js';
-
-/** What an example gives the app that hosts it. */
-export interface ExampleMount {
-  /** Handles a request whose URL has had the mount prefix removed (like Express's app.use). */
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** Queues its jobs run on (the host's Spool server must listen on them). */
-  queues: string[];
-  /** Releases what the example holds (not the Spool). */
-  close(): Promise<void>;
-}
 
 /** Options of {@link mountInProcessQueue}. */
 export interface InProcessQueueOptions {
@@ -94,7 +85,7 @@ export async function mountInProcessQueue(spool: Spool, options: InProcessQueueO
     }
     if (path === '/api/emails') {
       allow(req, ['POST']);
-      const body = await readBody(req);
+      const body = await readObjectBody(req);
       const via = parseVia(body.via);
       const to = parseAddress(body.to);
       if (via === 'spool') {
@@ -106,7 +97,7 @@ export async function mountInProcessQueue(spool: Spool, options: InProcessQueueO
     }
     if (path === '/api/burst') {
       allow(req, ['POST']);
-      const body = await readBody(req);
+      const body = await readObjectBody(req);
       const via = parseVia(body.via);
       const count = parseCount(body.count);
       const started = performance.now();

@@ -11,6 +11,3 @@ label{display:block;margin:.4rem 0}input,button{font:inherit}input[type=number]{
 code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}.small{color:#555;font-size:.9rem}
 @media (prefers-color-scheme:dark){body{background:#15181c;color:#e6e8eb}form,.stats li{border-color:#30363d}code{background:#22272e}.small,.stats .idle{color:#a0a8b0}a{color:#79b8ff}
 .enqueued,.processing{color:#d4a72c}.waiting{color:#ff7b72}.succeeded{color:#3fb950}}`;
-
-/** The page's policy: its own stylesheet and nothing else (no script, no inline style, no frames). */
-export const PAGE_POLICY = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'";

@@ -1,4 +1,5 @@
-import { escapeHtml as e } from './http-io.js';
+import { escapeHtml as e } from '@spool-examples/web-kit';
+
 import type { MemoryQueueStatus } from './memory-welcome.js';
 
 /** What the index page shows. */

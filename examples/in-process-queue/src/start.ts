@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
+import { hostExample } from '@spool-examples/web-kit';
 import type { Duration, Server, SpoolRuntime, Storage } from 'spool';
 import { Spool } from 'spool';
 
@@ -50,38 +49,6 @@ export async function startInProcessQueue(options: InProcessQueueHostOptions = {
     worker === false
       ? null
       : await spool.startServer({ queues: mount.queues, concurrency: concurrency ?? mountOptions.consumers ?? 2, handleSignals: false, ...leaseTimings(leaseTime ?? '30s') });
-  const dashboard = spool.dashboard({ basePath: DASHBOARD_PATH });
-  const http = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) return dashboard(req, res);
-    void mount.handle(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port ?? 3000, host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | null = null;
-  return {
-    url: `http://${hostName}:${address.port}`,
-    spool,
-    mount,
-    http,
-    server,
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-        http.closeIdleConnections();
-        await mount.close();
-        http.closeAllConnections();
-        await stopped;
-        await spool.close();
-      })();
-      return closing;
-    },
-  };
+  const hosted = await hostExample(spool, mount, { port, host, dashboardPath: DASHBOARD_PATH });
+  return { url: hosted.url, spool, mount, http: hosted.http, server, close: hosted.close };
 }

@@ -11,6 +11,7 @@ export type { CleanupSettings } from './cleanup-settings.js';
 export { readCleanupStatus } from './cleanup-status.js';
 export type { CleanupRun, CleanupStatus } from './cleanup-status.js';
 export { mountNightlyCleanup } from './mount.js';
-export type { ExampleMount, NightlyCleanupMount, NightlyCleanupOptions } from './mount.js';
+export type { NightlyCleanupMount, NightlyCleanupOptions } from './mount.js';
+export type { ExampleMount } from '@spool-examples/web-kit';
 export { DASHBOARD_PATH, startNightlyCleanup } from './start.js';
 export type { NightlyCleanupHost, NightlyCleanupHostOptions } from './start.js';

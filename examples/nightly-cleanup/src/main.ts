@@ -9,23 +9,16 @@
  *   `CLEANUP_TIMEZONE` (default `Europe/Berlin`)
  * - `WORKER=off`: no Spool server here; run `spool worker --jobs dist/jobs.js` elsewhere
  */
+import { exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
+
 import { cleanupSettingsFromEnv } from './cleanup-settings.js';
 import { DASHBOARD_PATH, startNightlyCleanup } from './start.js';
 
-function fail(message: string): never {
-  console.error(`nightly-cleanup: ${message}`);
-  process.exit(1);
-}
-
-const port = Number(process.env.PORT || 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
 const storage = process.env.SPOOL_STORAGE || 'sqlite:./data/spool.db';
 
-const app = await (async () => startNightlyCleanup({ ...cleanupSettingsFromEnv(), storage, port, host: process.env.HOST || '127.0.0.1', worker: process.env.WORKER !== 'off' }))().catch(
-  (error: unknown) => {
-    const code = (error as { code?: unknown }).code;
-    fail(`${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
-  },
+const app = await (async () =>
+  startNightlyCleanup({ ...cleanupSettingsFromEnv(), storage, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', worker: process.env.WORKER !== 'off' }))().catch(
+  (error: unknown) => exitWith('nightly-cleanup', error),
 );
 
 const status = await app.mount.status();
@@ -39,18 +32,4 @@ console.log(`nightly-cleanup listening on ${app.url}  (pid ${process.pid})
 
 Stop with Ctrl+C.`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    console.log(`\n${signal}: finishing a running cleanup, then stopping (again to exit at once)`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('nightly-cleanup: stop failed:', error);
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals('nightly-cleanup', () => app.close(), { finishing: 'finishing a running cleanup' });

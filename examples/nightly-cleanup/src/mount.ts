@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { ExampleMount } from '@spool-examples/web-kit';
+import { HttpError, allow, answerError, sendHtml, sendJson, sendStylesheet } from '@spool-examples/web-kit';
 import type { Spool } from 'spool';
 
 import { MAINTENANCE_QUEUE, NIGHTLY_CLEANUP_ID, defineCleanupJob } from './cleanup-job.js';
@@ -7,19 +9,8 @@ import type { CleanupSettings } from './cleanup-settings.js';
 import { resolveCleanupSettings } from './cleanup-settings.js';
 import type { CleanupStatus } from './cleanup-status.js';
 import { readCleanupStatus } from './cleanup-status.js';
-import { HttpError, allow, answerError, sendHtml, sendJson, sendStylesheet } from './http-io.js';
 import { statusPage } from './page.js';
 import { PAGE_STYLESHEET } from './page-style.js';
-
-/** What an example gives the app that hosts it. */
-export interface ExampleMount {
-  /** Handles a request whose URL has had the mount prefix removed (like Express's app.use). */
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** Queues its jobs run on (the host's Spool server must listen on them). */
-  queues: string[];
-  /** Releases what the example holds (not the Spool). */
-  close(): Promise<void>;
-}
 
 /** Options of {@link mountNightlyCleanup}. */
 export interface NightlyCleanupOptions {

@@ -10,6 +10,3 @@ td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e7eb;vertic
 code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}.small{color:#555;font-size:.9rem}
 @media (prefers-color-scheme:dark){body{background:#15181c;color:#e6e8eb}.card{border-color:#30363d}code{background:#22272e}td,th{border-color:#30363d}.small{color:#a0a8b0}a{color:#79b8ff}
 .succeeded{color:#3fb950}.failed{color:#ff7b72}.scheduled,.processing,.enqueued,.awaiting,.paused{color:#d4a72c}}`;
-
-/** The page's policy: its own stylesheet and nothing else (no script, no inline style, no frames). */
-export const PAGE_POLICY = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'";

@@ -1,5 +1,6 @@
+import { escapeHtml as e } from '@spool-examples/web-kit';
+
 import type { CleanupStatus } from './cleanup-status.js';
-import { escapeHtml as e } from './http-io.js';
 
 /** The example's page: the schedule, the next run, the last runs, and where to act on them. */
 export function statusPage(status: CleanupStatus, links: { basePath: string; dashboardPath: string | null }): string {

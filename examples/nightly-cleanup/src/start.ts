@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
+import { hostExample } from '@spool-examples/web-kit';
 import type { Server, ServerOptions, SpoolRuntime, Storage } from 'spool';
 import { Spool } from 'spool';
 
@@ -47,37 +46,6 @@ export async function startNightlyCleanup(options: NightlyCleanupHostOptions, ru
   const spool = new Spool({ storage: storage ?? 'sqlite:./data/spool.db' }, runtime);
   const mount = await mountNightlyCleanup(spool, { ...mountOptions, dashboardPath: DASHBOARD_PATH });
   const server = worker === false ? null : await spool.startServer({ handleSignals: false, ...serverOptions, queues: mount.queues });
-  const dashboard = spool.dashboard({ basePath: DASHBOARD_PATH });
-  const http = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) return dashboard(req, res);
-    void mount.handle(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port ?? 3000, host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | null = null;
-  return {
-    url: `http://${hostName}:${address.port}`,
-    spool,
-    mount,
-    http,
-    server,
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-        http.closeAllConnections();
-        await stopped;
-        await mount.close();
-        await spool.close();
-      })();
-      return closing;
-    },
-  };
+  const hosted = await hostExample(spool, mount, { port, host, dashboardPath: DASHBOARD_PATH });
+  return { url: hosted.url, spool, mount, http: hosted.http, server, close: hosted.close };
 }

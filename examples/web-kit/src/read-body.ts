@@ -50,3 +50,14 @@ export async function readFormBody(req: IncomingMessage, options: ReadBodyOption
 export function isFormBody(req: IncomingMessage): boolean {
   return (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 }
+
+/**
+ * Reads a request body as an object: an HTML form's fields, or a JSON object. HttpError 400 when it
+ * is neither, 413 when it is too large. For routes that both a form and a script post to.
+ */
+export async function readObjectBody(req: IncomingMessage, options: ReadBodyOptions = {}): Promise<Record<string, unknown>> {
+  if (isFormBody(req)) return Object.fromEntries(await readFormBody(req, options));
+  const body = await readJsonBody(req, options);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'bad_request', 'Expected a JSON object.');
+  return body as Record<string, unknown>;
+}
