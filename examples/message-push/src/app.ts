@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
+import { HttpError, allow, answerError, readJsonBody, sendJson } from '@spool-examples/web-kit';
 import type { JobView, Spool } from 'spool';
 import { isUuid } from 'spool';
 
 import { DeviceDirectory } from './device-directory.js';
-import { allow, HttpError, readJson, sendJson } from './http-json.js';
 import { parseMessage } from './message-args.js';
 import { handlePage } from './page-routes.js';
 import { PUSH_JOB } from './push-job.js';
@@ -51,15 +51,7 @@ export function createHandler(spool: Spool, options: AppOptions = {}): (req: Inc
     dashboardPath: options.dashboardPath ?? null,
   };
   return (req, res) => {
-    handle(app, req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
-        return;
-      }
-      console.error('message-push: request failed:', error);
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'The request failed; see the server log.' } });
-      else res.destroy();
-    });
+    handle(app, req, res).catch((error: unknown) => answerError(res, error, 'message-push'));
   };
 }
 
@@ -96,7 +88,7 @@ function acceptsHtml(req: IncomingMessage): boolean {
 }
 
 async function postMessage({ spool, directory, basePath }: AppContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const args = parseMessage(await readJson(req));
+  const args = parseMessage(await readJsonBody(req, { emptyMessage: 'Expected a JSON body such as {"userId":"ann","text":"Hello"}.' }));
   if (!directory.devicesOf(args.userId)) {
     throw new HttpError(404, 'unknown_user', `No user "${args.userId}". GET /api/users lists the known users.`);
   }

@@ -1,4 +1,5 @@
-import { HttpError } from './http-json.js';
+import { HttpError } from '@spool-examples/web-kit';
+
 import type { PushArgs } from './push-job.js';
 
 /** Longest message text accepted. */

@@ -1,21 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
+import type { ExampleMount } from '@spool-examples/web-kit';
 import type { Duration, Spool } from 'spool';
 
 import { createHandler } from './app.js';
 import { DeviceDirectory } from './device-directory.js';
 import { definePushJob, PUSH_QUEUE } from './push-job.js';
 import { SimulatedPushProvider } from './push-provider.js';
-
-/** What an example gives the app that hosts it. */
-export interface ExampleMount {
-  /** Handles a request whose URL has had the mount prefix removed (like Express's app.use). */
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** Queues its jobs run on (the host's Spool server must listen on them). */
-  queues: string[];
-  /** Releases what the example holds (not the Spool). */
-  close(): Promise<void>;
-}
 
 /** Options of {@link mountMessagePush}. */
 export interface MessagePushMountOptions {

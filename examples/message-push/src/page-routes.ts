@@ -1,18 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { HttpError, allow, readFormBody, sendHtml, sendStylesheet } from '@spool-examples/web-kit';
 import { isUuid } from 'spool';
 
 import type { AppContext } from './app.js';
-import { allow, HttpError, MAX_BODY_BYTES } from './http-json.js';
 import { parseMessage } from './message-args.js';
 import { escapeHtml, homePage, jobPage, STYLESHEET } from './pages.js';
 import { PUSH_JOB } from './push-job.js';
 
 /** Most messages one burst form sends. */
 export const MAX_FORM_BURST = 1000;
-
-/** Pages allow their own stylesheet and nothing else: no script, no inline style, no frames. */
-const PAGE_POLICY = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * The browser pages of the demo: the home page with its two forms, and a job's page. Forms post
@@ -31,12 +28,12 @@ export async function handlePage(app: AppContext, path: string, url: URL, req: I
     }
     if (path === '/style.css') {
       allow(req, ['GET']);
-      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }).end(STYLESHEET);
+      sendStylesheet(res, STYLESHEET);
       return true;
     }
     if (path === '/messages') {
       allow(req, ['POST']);
-      const form = await readForm(req);
+      const form = await readFormBody(req);
       const args = parseMessage({ userId: form.get('userId') ?? undefined, text: form.get('text') ?? undefined });
       if (!app.directory.devicesOf(args.userId)) throw new HttpError(404, 'unknown_user', `No user "${args.userId}".`);
       const id = await app.spool.enqueue(PUSH_JOB, args);
@@ -45,7 +42,7 @@ export async function handlePage(app: AppContext, path: string, url: URL, req: I
     }
     if (path === '/bursts') {
       allow(req, ['POST']);
-      const count = Number((await readForm(req)).get('count'));
+      const count = Number((await readFormBody(req)).get('count'));
       if (!Number.isInteger(count) || count < 1 || count > MAX_FORM_BURST) {
         throw new HttpError(400, 'bad_request', `A burst is 1 to ${MAX_FORM_BURST} messages.`);
       }
@@ -71,26 +68,11 @@ export async function handlePage(app: AppContext, path: string, url: URL, req: I
     return false;
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    sendHtml(res, error.status, `<!doctype html><meta charset="utf-8"><title>${escapeHtml(error.message)}</title><p>${escapeHtml(error.message)}</p><p><a href="${escapeHtml(app.basePath)}/">Back</a></p>`, error.headers);
+    sendHtml(res, error.status, `<!doctype html><meta charset="utf-8"><title>${escapeHtml(error.message)}</title><p>${escapeHtml(error.message)}</p><p><a href="${escapeHtml(app.basePath)}/">Back</a></p>`, { headers: error.headers });
     return true;
   }
 }
 
-function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_POLICY, 'cache-control': 'no-store', ...headers });
-  res.end(html);
-}
-
 function redirect(res: ServerResponse, location: string): void {
   res.writeHead(303, { location }).end();
-}
-
-/** Reads a urlencoded form body; HttpError 413 when it is too large. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let text = '';
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8');
-    if (text.length > MAX_BODY_BYTES) throw new HttpError(413, 'body_too_large', `The form is over ${MAX_BODY_BYTES} bytes.`);
-  }
-  return new URLSearchParams(text);
 }

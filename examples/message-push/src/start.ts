@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { createServer } from 'node:http';
 
+import { hostExample } from '@spool-examples/web-kit';
 import type { Duration, Server, Storage } from 'spool';
 import { Spool } from 'spool';
 
@@ -48,34 +47,7 @@ export async function startMessagePush(options: MessagePushOptions = {}): Promis
     options.worker === false
       ? null
       : await spool.startServer({ queues: push.queues, concurrency: options.concurrency ?? 200, handleSignals: false });
-  const http = createServer(push.handle);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    // A burst opens many connections at once: a deeper accept queue than Node's default of 511 keeps
-    // them from waiting on TCP's one-second retransmission of a dropped connection request.
-    http.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | null = null;
-  return {
-    url: `http://${host}:${address.port}`,
-    spool,
-    http,
-    server,
-    provider: push.provider,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeIdleConnections();
-        });
-        await spool.close();
-      })();
-      return closing;
-    },
-  };
+  // A burst opens many connections at once: the host listens with a deep accept queue for them.
+  const hosted = await hostExample(spool, push, { port: options.port, host: options.host });
+  return { url: hosted.url, spool, http: hosted.http, server, provider: push.provider, close: hosted.close };
 }
