@@ -1,18 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-/** An error the app answers with its status and a message: JSON for the API, a page for the browser. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Extra response headers, e.g. `Allow` for 405. */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
+import { SECURITY_HEADERS } from '@spool-examples/web-kit';
 
 /**
  * The page's Content-Security-Policy: scripts and styles only from the app's own files, no inline
@@ -20,37 +8,6 @@ export class HttpError extends Error {
  */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
-
-/** Sends a JSON response. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...SECURITY_HEADERS,
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** Sends an HTML page with the strict Content-Security-Policy. */
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
-    'cache-control': 'no-store',
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-    ...SECURITY_HEADERS,
-    ...headers,
-  });
-  res.end(html);
-}
 
 /** Sends a static file's contents. */
 export function sendAsset(res: ServerResponse, contentType: string, body: Buffer): void {
@@ -62,11 +19,6 @@ export function sendAsset(res: ServerResponse, contentType: string, body: Buffer
     ...SECURITY_HEADERS,
   });
   res.end(body);
-}
-
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

@@ -3,7 +3,8 @@
  * background job that reports its progress, follow it live, download the PDF.
  */
 export { mountDocumentExport, exportStatus } from './mount.js';
-export type { ExampleMount, DocumentExportOptions, ExportStatus } from './mount.js';
+export type { DocumentExportOptions, ExportStatus } from './mount.js';
+export type { ExampleMount } from '@spool-examples/web-kit';
 export { defineExportJob, EXPORT_JOB, EXPORT_QUEUE, DEFAULT_BLOCK_DELAY_MS, MAX_PACING_MS, pdfName } from './export-job.js';
 export type { ExportArgs, ExportResult, ExportJobOptions } from './export-job.js';
 export { DocumentStore, exportsDir, uploadsDir, tempDir, isDocumentId } from './document-store.js';

@@ -8,21 +8,18 @@
  *   `EXPORT_BLOCK_DELAY_MS` (default 150)
  * - `WORKER=off`: serve only the web part; run conversions with `spool worker` in another process
  */
-import { startDocumentExport } from './start.js';
-import { exportSettingsFromEnv } from './settings.js';
+import { exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
 
-const port = Number(process.env.PORT || 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+import { exportSettingsFromEnv } from './settings.js';
+import { startDocumentExport } from './start.js';
+
 const storage = process.env.SPOOL_STORAGE || 'sqlite:./data/spool.db';
 const worker = process.env.WORKER !== 'off';
 
 const app = await (async () => {
   const settings = exportSettingsFromEnv(process.env);
-  return startDocumentExport({ ...settings, port, host: process.env.HOST || '127.0.0.1', storage, worker });
-})().catch((error: unknown) => {
-  const code = (error as { code?: unknown }).code;
-  fail(`${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
-});
+  return startDocumentExport({ ...settings, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', storage, worker });
+})().catch((error: unknown) => exitWith('document-export', error));
 
 console.log(`document-export listening on ${app.url}  (storage ${storage}, worker ${worker ? 'in process' : 'off'})
 
@@ -31,23 +28,4 @@ console.log(`document-export listening on ${app.url}  (storage ${storage}, worke
 ${worker ? '' : `  Run conversions:    npx spool worker --jobs examples/document-export/dist/jobs.js --queues ${app.mount.queues.join(',')} --storage ${storage}\n`}
 Stop with Ctrl+C.`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    console.log(`\n${signal}: finishing running conversions, then stopping (again to exit at once)`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('document-export: stop failed:', error);
-        process.exit(1);
-      },
-    );
-  });
-}
-
-function fail(message: string): never {
-  console.error(`document-export: ${message}`);
-  process.exit(1);
-}
+stopOnSignals('document-export', () => app.close(), { finishing: 'finishing running conversions' });

@@ -3,6 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
+import type { ExampleMount } from '@spool-examples/web-kit';
+import { HttpError, allow, answerError, sendHtml, sendJson } from '@spool-examples/web-kit';
 import type { JobView, Spool } from 'spool';
 import { isUuid } from 'spool';
 
@@ -10,20 +12,10 @@ import type { DocumentFormat } from './document-format.js';
 import { DocumentStore } from './document-store.js';
 import type { ExportArgs, ExportResult } from './export-job.js';
 import { EXPORT_JOB, EXPORT_QUEUE, defineExportJob, pdfName } from './export-job.js';
-import { HttpError, attachment, sendAsset, sendHtml, sendJson } from './http-util.js';
+import { CONTENT_SECURITY_POLICY, attachment, sendAsset } from './http-util.js';
 import { errorPage, progressPage, uploadPage } from './pages.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './settings.js';
 import { receiveUpload } from './upload.js';
-
-/** What an example gives the app that hosts it. */
-export interface ExampleMount {
-  /** Handles a request whose URL has had the mount prefix removed (like Express's app.use). */
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** Queues its jobs run on (the host's Spool server must listen on them). */
-  queues: string[];
-  /** Releases what the example holds (not the Spool). */
-  close(): Promise<void>;
-}
 
 /** Options of {@link mountDocumentExport}. */
 export interface DocumentExportOptions {
@@ -88,16 +80,10 @@ export async function mountDocumentExport(spool: Spool, options: DocumentExportO
     queues: [EXPORT_QUEUE],
     handle: (req, res) =>
       route(app, req, res).catch((error: unknown) => {
+        // The API answers in JSON, the pages with a page.
         const wantsHtml = !new URL(req.url ?? '/', 'http://localhost').pathname.startsWith('/api/');
-        if (error instanceof HttpError) {
-          if (wantsHtml) sendHtml(res, error.status, errorPage(basePath, error.status, error.message), error.headers);
-          else sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
-          return;
-        }
-        console.error('document-export: request failed:', error);
-        if (res.headersSent) res.destroy();
-        else if (wantsHtml) sendHtml(res, 500, errorPage(basePath, 500, 'The request failed; see the server log.'));
-        else sendJson(res, 500, { error: { code: 'internal', message: 'The request failed; see the server log.' } });
+        const page = wantsHtml ? (status: number, message: string) => errorPage(basePath, status, message) : undefined;
+        answerError(res, error, 'document-export', { page, policy: CONTENT_SECURITY_POLICY });
       }),
     // Requests in flight finish on their own; files are closed as each request ends.
     close: async () => undefined,
@@ -117,7 +103,7 @@ async function route(app: App, req: IncomingMessage, res: ServerResponse): Promi
   const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
   if (path === '/') {
     allow(req, ['GET', 'HEAD']);
-    return sendHtml(res, 200, uploadPage(app.basePath, app.maxUploadBytes, `http://${req.headers.host ?? 'localhost'}`));
+    return sendHtml(res, 200, uploadPage(app.basePath, app.maxUploadBytes, `http://${req.headers.host ?? 'localhost'}`), { policy: CONTENT_SECURITY_POLICY });
   }
   if (path === '/exports' || path === '/api/exports') {
     allow(req, ['POST']);
@@ -139,7 +125,9 @@ async function route(app: App, req: IncomingMessage, res: ServerResponse): Promi
     allow(req, ['GET', 'HEAD']);
     const job = await findExport(app.spool, page[1]!);
     const args = job.args as ExportArgs;
-    return sendHtml(res, 200, progressPage(app.basePath, { id: job.id, fileName: args.fileName, format: args.format, downloadName: pdfName(args.fileName) }, app.pollIntervalMs));
+    return sendHtml(res, 200, progressPage(app.basePath, { id: job.id, fileName: args.fileName, format: args.format, downloadName: pdfName(args.fileName) }, app.pollIntervalMs), {
+      policy: CONTENT_SECURITY_POLICY,
+    });
   }
   const api = /^\/api\/jobs\/([^/]+)(\/result)?$/.exec(path);
   if (api) {
@@ -226,12 +214,6 @@ async function loadAssets(): Promise<Map<string, Buffer>> {
   const dir = new URL('../public/', import.meta.url);
   const entries = await Promise.all(Object.keys(ASSETS).map(async (name) => [name, await readFile(new URL(name, dir))] as const));
   return new Map(entries);
-}
-
-function allow(req: IncomingMessage, methods: readonly string[]): void {
-  if (!methods.includes(req.method ?? 'GET')) {
-    throw new HttpError(405, 'method_not_allowed', `Use ${methods.join(' or ')} here.`, { allow: methods.join(', ') });
-  }
 }
 
 /** `'/export/'` -> `'/export'`, `'/'` -> `''`. */

@@ -1,6 +1,8 @@
+import { escapeHtml as e } from '@spool-examples/web-kit';
+
 import type { DocumentFormat } from './document-format.js';
 import { ACCEPTED_EXTENSIONS } from './document-format.js';
-import { escapeHtml as e, formatBytes } from './http-util.js';
+import { formatBytes } from './http-util.js';
 
 const FORMAT_NAMES: Record<DocumentFormat, string> = { markdown: 'Markdown', html: 'HTML', text: 'Plain text' };
 

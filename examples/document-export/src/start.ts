@@ -1,11 +1,11 @@
-import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
+import type { ExampleMount } from '@spool-examples/web-kit';
+import { hostExample } from '@spool-examples/web-kit';
 import type { Server, Storage } from 'spool';
 import { Spool } from 'spool';
 
-import type { DocumentExportOptions, ExampleMount } from './mount.js';
+import type { DocumentExportOptions } from './mount.js';
 import { mountDocumentExport } from './mount.js';
 
 /** Options of {@link startDocumentExport}. */
@@ -42,33 +42,6 @@ export async function startDocumentExport(options: StartDocumentExportOptions): 
   await spool.init();
   const mount = await mountDocumentExport(spool, { ...exportOptions, basePath: '' });
   const server = worker === false ? null : await spool.startServer({ queues: mount.queues, concurrency: concurrency ?? 2, handleSignals: false });
-  const http = createServer((req, res) => void mount.handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port ?? 3000, host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | null = null;
-  return {
-    url: `http://${hostName}:${address.port}`,
-    spool,
-    http,
-    mount,
-    server,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeIdleConnections();
-        });
-        await mount.close();
-        await spool.close();
-      })();
-      return closing;
-    },
-  };
+  const hosted = await hostExample(spool, mount, { port, host });
+  return { url: hosted.url, spool, http: hosted.http, mount, server, close: hosted.close };
 }

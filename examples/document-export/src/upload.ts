@@ -3,12 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { HttpError } from '@spool-examples/web-kit';
 import busboy from 'busboy';
 
 import type { DocumentFormat } from './document-format.js';
 import { ACCEPTED_EXTENSIONS, DocumentError, cleanFileName, decodeDocument, extensionOf, formatOf } from './document-format.js';
 import type { DocumentStore, TempFile } from './document-store.js';
-import { HttpError, formatBytes } from './http-util.js';
+import { formatBytes } from './http-util.js';
 
 /** The form field that carries the document. */
 export const UPLOAD_FIELD = 'document';

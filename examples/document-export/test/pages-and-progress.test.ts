@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { ExampleMount } from '@spool-examples/web-kit';
 import type { JobContext } from 'spool';
 import { Spool } from 'spool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, uploadsDir } from '../src/document-store.js';
 import { defineExportJob } from '../src/export-job.js';
 import { CONTENT_SECURITY_POLICY } from '../src/http-util.js';
-import type { ExampleMount } from '../src/mount.js';
 import { mountDocumentExport } from '../src/mount.js';
 import { filesUnder, tempFolder, upload, waitForFinish } from './helpers.js';
 
