@@ -2,10 +2,11 @@
  * `npm start`: every example and the dashboard in one process, on SQLite in ./data by default.
  * Settings by environment: see settings.ts.
  */
+import { exitWith, stopOnSignals } from '@spool-examples/web-kit';
+
 import { DASHBOARD_PATH, EXAMPLES } from './examples.js';
-import { exitWith, settingsOrExit } from './settings.js';
+import { settingsOrExit } from './settings.js';
 import { startShowcase } from './showcase.js';
-import { stopOnSignals } from './signals.js';
 
 const settings = settingsOrExit('showcase');
 const showcase = await startShowcase(settings).catch((error: unknown) => exitWith('showcase', error));

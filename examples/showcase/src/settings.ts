@@ -1,3 +1,5 @@
+import { exitWith } from '@spool-examples/web-kit';
+
 import type { ShowcaseOptions } from './showcase.js';
 
 /** A setting from the environment that cannot be used. */
@@ -31,13 +33,6 @@ export function showcaseSettingsFromEnv(env: NodeJS.ProcessEnv): ShowcaseOptions
     pushFailureRate: failureRate,
     cleanupTimezone: env.CLEANUP_TIMEZONE || undefined,
   };
-}
-
-/** Prints a setting or start-up problem (with the error's code when it has one) and exits. */
-export function exitWith(program: string, error: unknown): never {
-  const code = (error as { code?: unknown } | null)?.code;
-  console.error(`${program}: ${typeof code === 'string' ? `[${code}] ` : ''}${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
 }
 
 /** The settings from `process.env`, or an exit with the problem when one cannot be used. */

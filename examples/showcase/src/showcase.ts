@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { exportsDir, mountDocumentExport } from '@spool-examples/document-export';
+import { listenHttp, sendHtml, sendStylesheet } from '@spool-examples/web-kit';
 import { mountInProcessQueue } from '@spool-examples/in-process-queue';
 import { mountMessagePush } from '@spool-examples/message-push';
 import { mountNightlyCleanup } from '@spool-examples/nightly-cleanup';
@@ -106,31 +106,15 @@ export async function startShowcase(options: ShowcaseOptions = {}): Promise<Show
     if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) return dashboard(req, res);
     const match = findRoute(examples.routes, path);
     if (match) return dispatch(match, req, res);
-    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'self'" });
-      res.end(req.method === 'HEAD' ? undefined : renderIndexPage({ worker: options.worker !== false }));
-      return;
-    }
-    if (path === '/showcase.css') {
-      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }).end(STYLESHEET);
-      return;
-    }
+    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return sendHtml(res, 200, renderIndexPage({ worker: options.worker !== false }));
+    if (path === '/showcase.css') return sendStylesheet(res, STYLESHEET);
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`Nothing at ${path}. The examples are listed at /.`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    // A burst opens many connections at once: a deep accept queue keeps them from waiting on TCP retransmission.
-    http.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listenHttp(http, { port: options.port, host: options.host });
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     spool,
     http,
     servers,

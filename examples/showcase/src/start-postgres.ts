@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { exitWith } from './settings.js';
+import { exitWith } from '@spool-examples/web-kit';
 
 const storage = process.env.SPOOL_STORAGE || 'postgres://127.0.0.1:5432/test?schema=spool_showcase';
 if (!/^postgres(ql)?:\/\//.test(storage)) exitWith('start:postgres', new Error(`SPOOL_STORAGE must be a postgres:// URL here, got ${JSON.stringify(storage)}`));

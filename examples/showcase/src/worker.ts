@@ -6,9 +6,10 @@
  */
 import { hostname } from 'node:os';
 
+import { exitWith, stopOnSignals } from '@spool-examples/web-kit';
+
 import { mountExamples } from './showcase.js';
-import { exitWith, settingsOrExit } from './settings.js';
-import { stopOnSignals } from './signals.js';
+import { settingsOrExit } from './settings.js';
 
 const settings = settingsOrExit('worker');
 const examples = await mountExamples(settings).catch((error: unknown) => exitWith('worker', error));
