@@ -16,7 +16,7 @@ export interface CleanupLogger {
 
 /** Options of {@link cleanupExports}. */
 export interface CleanupOptions {
-  /** The folder of finished exports. Only files directly in it are considered. */
+  /** The folder to clean, e.g. finished exports. Only files directly in it are considered. */
   dir: string;
   /** Files last modified more than this many days before `now` are deleted. */
   maxAgeDays: number;
@@ -29,7 +29,7 @@ export interface CleanupOptions {
   signal?: AbortSignal;
 }
 
-/** What a cleanup did. */
+/** What the cleanup of one folder did. */
 export interface CleanupResult {
   /** The folder, symbolic links in its own path resolved. */
   folder: string;
@@ -61,7 +61,7 @@ export function isInProgress(name: string): boolean {
 }
 
 /**
- * Deletes the finished exports in `dir` that are older than `maxAgeDays`. Safe by construction:
+ * Deletes the finished files (exports, uploads) in `dir` that are older than `maxAgeDays`. Safe by construction:
  * it looks only at entries directly in the folder, deletes only regular files (a symbolic link is
  * never followed, so nothing outside the folder can be reached through one, and is itself left
  * alone), skips files still being written, and checks each file again just before deleting it, so
@@ -99,7 +99,7 @@ export async function cleanupExports(options: CleanupOptions): Promise<CleanupRe
     throw error;
   }
   names.sort();
-  log.info(`cleaning ${result.folder}: deleting finished exports last modified before ${result.cutoff} (${options.maxAgeDays} days)`);
+  log.info(`cleaning ${result.folder}: deleting finished files last modified before ${result.cutoff} (${options.maxAgeDays} days)`);
 
   for (const [index, name] of names.entries()) {
     signal?.throwIfAborted();
@@ -114,9 +114,9 @@ export async function cleanupExports(options: CleanupOptions): Promise<CleanupRe
     if (index % 50 === 49) await options.progress?.(Math.floor(((index + 1) * 100) / names.length));
   }
   await options.progress?.(100);
-  if (result.deleted > LISTED_FILES) log.info(`… and ${result.deleted - LISTED_FILES} more`);
+  if (result.deleted > LISTED_FILES) log.info(`… and ${result.deleted - LISTED_FILES} more in ${result.folder}`);
   log.info(
-    `deleted ${result.deleted} file(s) (${result.freedBytes} bytes); kept ${result.kept} newer, ${result.inProgress} in progress, ` +
+    `deleted ${result.deleted} file(s) (${result.freedBytes} bytes) in ${result.folder}; kept ${result.kept} newer, ${result.inProgress} in progress, ` +
       `${result.skipped} not regular files${result.failed ? `; ${result.failed} could not be deleted` : ''}`,
   );
   return result;
@@ -134,14 +134,14 @@ async function deleteIfUnchanged(path: string, name: string, before: Stats, resu
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return; // someone else removed it: the goal is met
     result.failed += 1;
-    log.warn(`could not delete ${name}: ${code ?? (error as Error).message}`);
+    log.warn(`could not delete ${name} in ${result.folder}: ${code ?? (error as Error).message}`);
     return;
   }
   result.deleted += 1;
   result.freedBytes += before.size;
   if (result.deletedFiles.length < LISTED_FILES) {
     result.deletedFiles.push(name);
-    log.info(`deleted ${name} (${before.size} bytes, last modified ${before.mtime.toISOString()})`);
+    log.info(`deleted ${name} in ${result.folder} (${before.size} bytes, last modified ${before.mtime.toISOString()})`);
   }
 }
 

@@ -1,8 +1,8 @@
 import type { JobDefinition } from 'spool';
 import { defineJob } from 'spool';
 
-import type { CleanupResult } from './cleanup-exports.js';
-import { cleanupExports } from './cleanup-exports.js';
+import type { CleanupFoldersResult } from './cleanup-folders.js';
+import { cleanupFolders } from './cleanup-folders.js';
 
 /** The name of the cleanup job. */
 export const CLEANUP_JOB = 'exports.cleanup';
@@ -18,28 +18,30 @@ export type CleanupArgs = Record<string, never>;
 
 /** What the cleanup job needs. */
 export interface CleanupJobDependencies {
-  exportsDir: string;
+  /** The folders to clean (absolute), e.g. finished exports and uploads. */
+  folders: readonly string[];
   maxAgeDays: number;
   /** The current time in ms. Default `Date.now`; a host passes its Spool's clock. */
   now?: () => number;
 }
 
 /**
- * Defines `exports.cleanup`: deletes the finished exports older than `maxAgeDays` from the folder,
- * logs every file it deletes in the job's log, reports progress, and returns the counts.
+ * Defines `exports.cleanup`: deletes the finished files older than `maxAgeDays` from each folder,
+ * logs every file it deletes (and where) in the job's log, reports progress over all the folders, and
+ * returns the counts, summed and per folder.
  *
- * The folder comes from the definition, never from the job's arguments: a job's arguments are data
+ * The folders come from the definition, never from the job's arguments: a job's arguments are data
  * anyone with access to the storage can write, and a cleanup must not be pointed at another folder.
  * Deleting files that are already gone is harmless, so the job can run twice (at least once
  * delivery) and be retried.
  */
-export function defineCleanupJob(deps: CleanupJobDependencies): JobDefinition<CleanupArgs, CleanupResult> {
+export function defineCleanupJob(deps: CleanupJobDependencies): JobDefinition<CleanupArgs, CleanupFoldersResult> {
   const now = deps.now ?? Date.now;
-  return defineJob<CleanupArgs, CleanupResult>(
+  return defineJob<CleanupArgs, CleanupFoldersResult>(
     CLEANUP_JOB,
     (_args, ctx) =>
-      cleanupExports({
-        dir: deps.exportsDir,
+      cleanupFolders({
+        folders: deps.folders,
         maxAgeDays: deps.maxAgeDays,
         now: now(),
         log: ctx.log,

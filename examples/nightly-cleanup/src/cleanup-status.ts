@@ -35,7 +35,8 @@ export interface CleanupStatus {
   /** The next run in the schedule's time zone, e.g. "Tue, 12 Mar 2030, 03:00 CET". */
   nextRunLocal: string | null;
   lastRunAt: string | null;
-  exportsDir: string;
+  /** The folders cleaned (absolute). */
+  folders: readonly string[];
   maxAgeDays: number;
   lastRuns: CleanupRun[];
 }
@@ -57,7 +58,7 @@ export async function readCleanupStatus(spool: Spool, settings: CleanupSettings)
     nextRunAt: record?.nextRunAt?.toISOString() ?? null,
     nextRunLocal: record?.nextRunAt ? inZone(record.nextRunAt, timezone) : null,
     lastRunAt: record?.lastRunAt?.toISOString() ?? null,
-    exportsDir: settings.exportsDir,
+    folders: settings.folders,
     maxAgeDays: settings.maxAgeDays,
     lastRuns: jobs.map((job) => ({
       jobId: job.id,

@@ -5,7 +5,7 @@
  *   npx spool worker --jobs examples/nightly-cleanup/dist/jobs.js
  *
  * The worker fires the recurring job (any server does, exactly once per occurrence) and runs it.
- * It reads `CLEANUP_EXPORTS_DIR` and `CLEANUP_MAX_AGE_DAYS` as the app does; the schedule itself
+ * It reads `CLEANUP_FOLDERS` and `CLEANUP_MAX_AGE_DAYS` as the app does; the schedule itself
  * (`CLEANUP_CRON`, `CLEANUP_TIMEZONE`) is stored by the app when it registers the recurring job.
  */
 import { defineCleanupJob } from './cleanup-job.js';
@@ -14,4 +14,4 @@ import { cleanupSettingsFromEnv } from './cleanup-settings.js';
 const settings = cleanupSettingsFromEnv();
 
 /** `exports.cleanup` on the queue `maintenance`. */
-export const cleanupExportsJob = defineCleanupJob({ exportsDir: settings.exportsDir, maxAgeDays: settings.maxAgeDays });
+export const cleanupExportsJob = defineCleanupJob({ folders: settings.folders, maxAgeDays: settings.maxAgeDays });

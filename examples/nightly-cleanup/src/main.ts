@@ -1,10 +1,12 @@
 /**
- * The nightly cleanup on its own: a recurring job that deletes old exports, with its page and the
+ * The nightly cleanup on its own: a recurring job that deletes old files, with its page and the
  * dashboard. Configuration by environment:
  *
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1)
  * - `SPOOL_STORAGE` (default `sqlite:./data/spool.db`, relative to the current directory)
- * - `CLEANUP_EXPORTS_DIR` (default `./data/exports`): the folder of finished exports
+ * - `CLEANUP_FOLDERS` (default `./data/exports`): the folders to clean, separated by `:` (`;` on
+ *   Windows), e.g. `./data/documents/exports:./data/documents/uploads`; `CLEANUP_EXPORTS_DIR` is
+ *   still read as one folder when `CLEANUP_FOLDERS` is not set
  * - `CLEANUP_MAX_AGE_DAYS` (default 7), `CLEANUP_CRON` (default `0 3 * * *`),
  *   `CLEANUP_TIMEZONE` (default `Europe/Berlin`)
  * - `WORKER=off`: no Spool server here; run `spool worker --jobs dist/jobs.js` elsewhere
@@ -24,7 +26,7 @@ const app = await (async () =>
 const status = await app.mount.status();
 console.log(`nightly-cleanup listening on ${app.url}  (pid ${process.pid})
 
-  Cleans:          ${status.exportsDir} (exports older than ${status.maxAgeDays} days)
+  Cleans:          ${status.folders.join(', ')} (files older than ${status.maxAgeDays} days)
   Schedule:        ${status.cron} in ${status.timezone}; ${status.paused ? 'paused' : `next run ${status.nextRunLocal}`}
   Its page:        ${app.url}/
   Pause, trigger:  ${app.url}${DASHBOARD_PATH}/recurring

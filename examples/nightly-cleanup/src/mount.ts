@@ -16,13 +16,13 @@ import { PAGE_STYLESHEET } from './page-style.js';
 export interface NightlyCleanupOptions {
   /** The path the host mounts the example under, e.g. `'/nightly-cleanup'`. Default `''`. */
   basePath?: string;
-  /** The folder of finished exports to clean. Required. */
-  exportsDir: string;
+  /** The folders to clean, e.g. finished exports and uploads: one or more. Required. */
+  folders: readonly string[];
   /** IANA time zone of the schedule. Default `'Europe/Berlin'`. */
   timezone?: string;
   /** Cron expression of the schedule. Default `'0 3 * * *'` (every night at 03:00). */
   cron?: string;
-  /** Exports older than this many days are deleted. Default 7. */
+  /** Files older than this many days are deleted. Default 7. */
   maxAgeDays?: number;
   /** Where the host serves the Spool dashboard, for links. Default `'/spool'`; null for no links. */
   dashboardPath?: string | null;
@@ -46,9 +46,9 @@ export interface NightlyCleanupMount extends ExampleMount {
  * - `GET /api/status`: the same as JSON.
  */
 export async function mountNightlyCleanup(spool: Spool, options: NightlyCleanupOptions): Promise<NightlyCleanupMount> {
-  const settings = resolveCleanupSettings({ exportsDir: options.exportsDir, maxAgeDays: options.maxAgeDays, cron: options.cron, timezone: options.timezone });
+  const settings = resolveCleanupSettings({ folders: options.folders, maxAgeDays: options.maxAgeDays, cron: options.cron, timezone: options.timezone });
   // Ages are measured on the Spool's clock, the same one that decides when the job fires.
-  const job = defineCleanupJob({ exportsDir: settings.exportsDir, maxAgeDays: settings.maxAgeDays, now: () => spool.clock.now() });
+  const job = defineCleanupJob({ folders: settings.folders, maxAgeDays: settings.maxAgeDays, now: () => spool.clock.now() });
   spool.define(job);
   // Nights missed while no server ran make one cleanup, not one per night: the last one covers them all.
   await spool.recurring.addOrUpdate(NIGHTLY_CLEANUP_ID, job, {}, { cron: settings.cron, timezone: settings.timezone, queue: MAINTENANCE_QUEUE, misfire: 'once' });

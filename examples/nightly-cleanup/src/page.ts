@@ -22,9 +22,12 @@ export function statusPage(status: CleanupStatus, links: { basePath: string; das
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Nightly cleanup</title><link rel="stylesheet" href="${e(`${basePath}/style.css`)}"></head>
 <body><p class="small"><a href="${e(`${basePath}/`)}">Nightly cleanup</a></p>
-<h1>Nightly cleanup of old exports</h1>
-<p>A recurring Spool job deletes the finished exports in <code>${e(status.exportsDir)}</code> that are older than
-${e(status.maxAgeDays)} days. Files still being written (names starting with <code>.</code> or ending in <code>.tmp</code>),
+<h1>Nightly cleanup of old files</h1>
+<p>A recurring Spool job deletes the finished files that are older than ${e(status.maxAgeDays)} days in
+${status.folders.length === 1 ? 'the folder' : `${status.folders.length} folders`}:</p>
+<ul class="folders">${status.folders.map((folder) => `<li><code>${e(folder)}</code></li>`).join('')}</ul>
+<p>Only files directly in ${status.folders.length === 1 ? 'it' : 'each'} are looked at.
+Files still being written (names starting with <code>.</code> or ending in <code>.tmp</code>),
 folders and symbolic links are never touched.</p>
 <div class="card"><table>
 <tr><th>Recurring job</th><td><code>${e(status.id)}</code> (job <code>${e(status.job)}</code> on queue <code>${e(status.queue)}</code>)</td></tr>

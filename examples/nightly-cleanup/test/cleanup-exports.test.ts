@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync, lutimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync, lutimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { DAY_MS, cleanupExports, isInProgress } from '../src/cleanup-exports.js';
+import { cleanupFolders } from '../src/cleanup-folders.js';
 
 const NOW = Date.UTC(2030, 2, 12, 2, 0);
 let root: string;
@@ -87,6 +88,40 @@ describe('cleaning the exports folder', () => {
     const controller = new AbortController();
     controller.abort(new Error('shutting down'));
     await expect(cleanupExports({ dir: exports, maxAgeDays: 7, now: NOW, log: logger().log, signal: controller.signal })).rejects.toThrow('shutting down');
+  });
+
+  it('cleans several folders in one run: old files deleted in each, new ones kept, the counts summed and per folder', async () => {
+    const uploads = join(root, 'uploads');
+    mkdirSync(uploads);
+    file(join(exports, 'old-export.pdf'), 30);
+    file(join(exports, 'new-export.pdf'), 1);
+    file(join(uploads, 'old-upload.md'), 10, 'y'.repeat(50));
+    file(join(uploads, 'new-upload.md'), 2);
+    file(join(uploads, 'half-written.md.tmp'), 10);
+    const { lines, log } = logger();
+    const progress: number[] = [];
+
+    const result = await cleanupFolders({ folders: [exports, uploads], maxAgeDays: 7, now: NOW, log, progress: async (p) => void progress.push(p) });
+
+    expect(result).toMatchObject({ scanned: 5, deleted: 2, kept: 2, inProgress: 1, skipped: 0, failed: 0, freedBytes: 150 });
+    expect(result.deletedFiles).toEqual(['old-export.pdf', 'old-upload.md']);
+    expect(result.folders.map((f) => [f.folder, f.deleted, f.kept, f.deletedFiles])).toEqual([
+      [realpathSync(exports), 1, 1, ['old-export.pdf']],
+      [realpathSync(uploads), 1, 1, ['old-upload.md']],
+    ]);
+    expect(existsSync(join(exports, 'old-export.pdf'))).toBe(false);
+    expect(existsSync(join(uploads, 'old-upload.md'))).toBe(false);
+    for (const path of [join(exports, 'new-export.pdf'), join(uploads, 'new-upload.md'), join(uploads, 'half-written.md.tmp')]) expect(existsSync(path)).toBe(true);
+    // Each deletion is logged with its folder; progress rises over both folders to 100.
+    expect(lines.some((line) => line.startsWith(`info deleted old-upload.md in ${realpathSync(uploads)} (`))).toBe(true);
+    expect(lines.at(-1)).toContain('2 folders: deleted 2 file(s) (150 bytes)');
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress).toContain(50);
+    expect(progress.at(-1)).toBe(100);
+  });
+
+  it('refuses an empty list of folders', async () => {
+    await expect(cleanupFolders({ folders: [], maxAgeDays: 7, now: NOW, log: logger().log })).rejects.toThrow(/folders/);
   });
 
   it('recognises names of exports still being written', () => {

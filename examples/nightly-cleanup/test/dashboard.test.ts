@@ -19,7 +19,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nightly-cleanup-dashboard-'));
   exportsDir = join(dir, 'exports');
   mkdirSync(exportsDir);
-  host = await startNightlyCleanup({ storage: `sqlite:${join(dir, 'spool.db')}`, exportsDir, port: 0, maxAgeDays: 3, timezone: 'America/New_York', server: quickServer });
+  host = await startNightlyCleanup({ storage: `sqlite:${join(dir, 'spool.db')}`, folders: [exportsDir], port: 0, maxAgeDays: 3, timezone: 'America/New_York', server: quickServer });
 });
 
 afterAll(async () => {
@@ -75,7 +75,7 @@ describe('the nightly cleanup in the dashboard', () => {
 
   it('stays paused when its host restarts and registers it again', async () => {
     expect((await press('pause')).status).toBe(303);
-    const again = await startNightlyCleanup({ storage: `sqlite:${join(dir, 'spool.db')}`, exportsDir, port: 0, maxAgeDays: 3, timezone: 'America/New_York', worker: false });
+    const again = await startNightlyCleanup({ storage: `sqlite:${join(dir, 'spool.db')}`, folders: [exportsDir], port: 0, maxAgeDays: 3, timezone: 'America/New_York', worker: false });
     try {
       expect((await again.spool.recurring.get(NIGHTLY_CLEANUP_ID))!.paused).toBe(true);
     } finally {

@@ -50,7 +50,7 @@ function cronAt(at: Date, timezone: string): string {
 
 async function startHost(cron: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SPOOL_STORAGE: `sqlite:${db}`, CLEANUP_EXPORTS_DIR: exportsDir, CLEANUP_CRON: cron, CLEANUP_TIMEZONE: TIMEZONE, WORKER: 'on' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SPOOL_STORAGE: `sqlite:${db}`, CLEANUP_FOLDERS: exportsDir, CLEANUP_CRON: cron, CLEANUP_TIMEZONE: TIMEZONE, WORKER: 'on' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   hosts.push(child);

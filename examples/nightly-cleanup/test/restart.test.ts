@@ -27,7 +27,7 @@ describe('the nightly cleanup across a restart of its host', () => {
     const storage = `sqlite:${join(dir, 'spool.db')}`;
     // Spool's clock is injected, so the nights pass without waiting for them.
     const clock = new ManualClock(new Date('2030-03-09T12:00:00Z'));
-    const start = () => startNightlyCleanup({ storage, exportsDir, port: 0, server: quickServer }, { clock }).then((host) => (hosts.push(host), host));
+    const start = () => startNightlyCleanup({ storage, folders: [exportsDir], port: 0, server: quickServer }, { clock }).then((host) => (hosts.push(host), host));
 
     // The host starts on a Saturday at noon: the next run is Sunday 03:00 in Berlin, 02:00 UTC in winter.
     const first = await start();

@@ -46,7 +46,7 @@ export const EXAMPLES: readonly ExampleEntry[] = [
     id: 'cleanup',
     path: '/cleanup',
     title: 'Nightly cleanup',
-    story: 'A recurring job deletes old exports every night in a configured time zone; pause it or run it now from the dashboard.',
+    story: 'A recurring job deletes the document export\'s old PDFs and uploads every night in a configured time zone; pause it or run it now from the dashboard.',
     start: '/cleanup/',
     concurrency: 1,
   },

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 
-import { exportsDir, mountDocumentExport } from '@spool-examples/document-export';
+import { exportsDir, mountDocumentExport, uploadsDir } from '@spool-examples/document-export';
 import { listenHttp, sendHtml, sendStylesheet } from '@spool-examples/web-kit';
 import { mountInProcessQueue } from '@spool-examples/in-process-queue';
 import { mountMessagePush } from '@spool-examples/message-push';
@@ -68,7 +68,8 @@ export async function mountExamples(options: ShowcaseOptions = {}): Promise<Moun
   const queue = await mountInProcessQueue(spool, { basePath: path('queue'), dashboardPath: DASHBOARD_PATH });
   const cleanup = await mountNightlyCleanup(spool, {
     basePath: path('cleanup'),
-    exportsDir: exportsDir(storeDir),
+    // Finished PDFs and the uploads they were made from: both pile up, both are cleaned.
+    folders: [exportsDir(storeDir), uploadsDir(storeDir)],
     timezone: options.cleanupTimezone,
     dashboardPath: DASHBOARD_PATH,
   });
