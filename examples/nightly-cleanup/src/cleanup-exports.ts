@@ -29,10 +29,8 @@ export interface CleanupOptions {
   signal?: AbortSignal;
 }
 
-/** What the cleanup of one folder did. */
-export interface CleanupResult {
-  /** The folder, symbolic links in its own path resolved. */
-  folder: string;
+/** What a cleanup did: what it found, deleted and left. */
+export interface CleanupCounts {
   /** Files modified before this time were old enough to delete. */
   cutoff: string;
   /** Entries looked at. */
@@ -50,6 +48,12 @@ export interface CleanupResult {
   failed: number;
   /** The first deleted file names, at most {@link LISTED_FILES}. */
   deletedFiles: string[];
+}
+
+/** What the cleanup of one folder did. */
+export interface CleanupResult extends CleanupCounts {
+  /** The folder, symbolic links in its own path resolved. */
+  folder: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CleanupLogger, CleanupResult } from './cleanup-exports.js';
+import type { CleanupCounts, CleanupLogger, CleanupResult } from './cleanup-exports.js';
 import { LISTED_FILES, cleanupExports } from './cleanup-exports.js';
 
 /** Options of {@link cleanupFolders}. */
@@ -16,19 +16,8 @@ export interface CleanupFoldersOptions {
   signal?: AbortSignal;
 }
 
-/** What a cleanup of several folders did: the counts summed over them, and each folder's own. */
-export interface CleanupFoldersResult {
-  /** Files modified before this time were old enough to delete. */
-  cutoff: string;
-  scanned: number;
-  deleted: number;
-  freedBytes: number;
-  kept: number;
-  inProgress: number;
-  skipped: number;
-  failed: number;
-  /** The first deleted file names over all the folders, at most {@link LISTED_FILES}; each folder's result says where. */
-  deletedFiles: string[];
+/** What a cleanup of several folders did: the counts summed over them (the names: the first {@link LISTED_FILES} of all), and each folder's own. */
+export interface CleanupFoldersResult extends CleanupCounts {
   /** Each folder's result, in the order given. */
   folders: CleanupResult[];
 }

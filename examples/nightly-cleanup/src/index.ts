@@ -4,7 +4,7 @@
  * `mountNightlyCleanup(spool, options)` puts it into a bigger app; `startNightlyCleanup` runs it alone.
  */
 export { cleanupExports, isInProgress, DAY_MS, LISTED_FILES } from './cleanup-exports.js';
-export type { CleanupLogger, CleanupOptions, CleanupResult } from './cleanup-exports.js';
+export type { CleanupCounts, CleanupLogger, CleanupOptions, CleanupResult } from './cleanup-exports.js';
 export { cleanupFolders } from './cleanup-folders.js';
 export type { CleanupFoldersOptions, CleanupFoldersResult } from './cleanup-folders.js';
 export { CLEANUP_JOB, MAINTENANCE_QUEUE, NIGHTLY_CLEANUP_ID, defineCleanupJob } from './cleanup-job.js';
