@@ -89,11 +89,14 @@ function errorData(error: ErrorRecord): Json {
 
 /** Extends the leases of running jobs in one statement; returns the ids whose lease is gone. */
 export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
+  // Tokens joined by id from one JSON array, as for completions: a server renews up to its
+  // concurrency plus 500 claimed-ahead leases at once.
   const rows = await ctx.db.run(
     `UPDATE ${ctx.s}.jobs j SET lease_expires_at = $3::bigint
-     WHERE j.id = ANY($1::text[]) AND j.state = 'processing' AND j.lease_token = ($2::text[])[array_position($1::text[], j.id)]
+     FROM json_to_recordset($2::json) AS l(id text, token text)
+     WHERE j.id = ANY($1::text[]) AND j.id = l.id AND j.state = 'processing' AND j.lease_token = l.token
      RETURNING j.id`,
-    [params.leases.map((l) => l.id), params.leases.map((l) => l.leaseToken), ctx.now + params.leaseMs],
+    [params.leases.map((l) => l.id), JSON.stringify(params.leases.map((l) => ({ id: l.id, token: l.leaseToken }))), ctx.now + params.leaseMs],
   );
   const kept = new Set(rows.map((r) => r.id as string));
   return params.leases.filter((l) => !kept.has(l.id)).map((l) => l.id);
