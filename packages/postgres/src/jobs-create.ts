@@ -7,8 +7,9 @@ import type { WriteContext } from './write-context.js';
 
 const ACTIVE = `('scheduled', 'enqueued', 'awaiting', 'processing')`;
 
-// One statement creates the whole batch: rows from arrays (one bind per column, not per value), a
-// creation history entry per created job, the counters, and (for a write on its own) the NOTIFY.
+// One statement creates the whole batch: rows from arrays (one bind per column, not per value), each
+// with its creation history entry in its own columns (created_state, created_reason), the counters,
+// and (for a write on its own) the NOTIFY.
 // A job whose unique key an active job holds is skipped by the unique index (ON CONFLICT), so two
 // servers enqueueing the same key at once still create one job.
 const createSql = (s: string, notify: boolean): string => `WITH input AS (
@@ -19,16 +20,15 @@ const createSql = (s: string, notify: boolean): string => `WITH input AS (
 ), t AS (SELECT ${nowSql(18)} AS now
 ), ins AS (
   INSERT INTO ${s}.jobs (id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at,
-    finished_at, expires_at, timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, backoff, parameters, args)
+    finished_at, expires_at, timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, backoff, parameters, args,
+    created_state, created_reason)
   SELECT id, state, queue, name, priority, CASE WHEN state = 'enqueued' THEN nextval('${s}.enqueue_seq') ELSE 0 END,
     max_attempts, run_at, t.now, t.now, CASE WHEN state = 'deleted' THEN t.now END,
     CASE WHEN state = 'deleted' THEN t.now + retention_ms END, timeout_ms, retention_ms, unique_key, parent_id,
-    continue_on, recurring_id, backoff, parameters, args
+    continue_on, recurring_id, backoff, parameters, args, state, reason
   FROM input, t
   ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${ACTIVE} DO NOTHING
   RETURNING id, state, queue, created_at
-), h AS (
-  INSERT INTO ${s}.history (job_id, state, reason, at) SELECT ins.id, ins.state, input.reason, ins.created_at FROM ins JOIN input USING (id)
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
   SELECT k, $19, sum(v) FROM (

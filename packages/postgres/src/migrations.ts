@@ -156,4 +156,13 @@ CREATE TABLE ${s}.servers (
     // index probe. It costs one index entry per enqueue; a claimed job leaves it.
     sql: (s) => `CREATE INDEX jobs_enqueued_age ON ${s}.jobs (queue, enqueue_seq) WHERE state = 'enqueued';`,
   },
+  {
+    version: 3,
+    name: "a job's creation entry in its row",
+    // Every job has exactly one creation entry, written with the row: keeping it in the row saves a
+    // history row and its two index entries per enqueue (as the SQLite storage does). Rows created
+    // before this migration keep their creation entry in the history table; readers take both.
+    // Adding nullable columns without a default changes no existing row.
+    sql: (s) => `ALTER TABLE ${s}.jobs ADD COLUMN created_state text, ADD COLUMN created_reason text;`,
+  },
 ];

@@ -93,6 +93,22 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(await storage.jobGet({ id: ids.next() })).toBeNull();
     });
 
+    it('reads the creation entry of a job made before migration 3 from the history table', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [created] = (await storage.jobsCreate({ jobs: [job({ reason: 'Enqueued by an older version' })] })).jobs;
+      const id = created!.id;
+      // What an older version wrote: no creation columns, the entry in the history table.
+      await sql(
+        `WITH j AS (UPDATE "${schema}".jobs SET created_state = NULL, created_reason = NULL WHERE id = $1 RETURNING id, created_at)
+         INSERT INTO "${schema}".history (job_id, state, reason, at) SELECT id, 'enqueued', 'Enqueued by an older version', created_at FROM j`,
+        [id],
+      );
+      const details = await storage.monitoring.jobDetails({ id });
+      expect(details!.history.map((h) => [h.state, h.reason])).toEqual([['enqueued', 'Enqueued by an older version']]);
+    });
+
     it('keeps its tables in the configured schema', async () => {
       const schema = newSchema();
       await storageOn(schema).init();
@@ -135,9 +151,14 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(rows[0].n).toBe(0);
       const stats = await storage.monitoring.stats();
       expect(stats.states.succeeded).toBe(50);
-      // History is kept for every job: created, processing, succeeded.
+      // History is kept for every job: the creation entry in the job's row, processing and succeeded
+      // in the history table.
       const history = await sql(`SELECT count(*)::int AS n FROM "${schema}".history`);
-      expect(history.rows[0].n).toBe(150);
+      expect(history.rows[0].n).toBe(100);
+      const created = await sql(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE created_state = 'enqueued'`);
+      expect(created.rows[0].n).toBe(50);
+      const details = await storage.monitoring.jobDetails({ id: fetched[0]!.id });
+      expect(details!.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'succeeded']);
     });
 
     it('sends one notification per commit, however many jobs it enqueues', async () => {
