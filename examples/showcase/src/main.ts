@@ -5,13 +5,13 @@
 import { exitWith, stopOnSignals } from '@spool-examples/web-kit';
 
 import { DASHBOARD_PATH, EXAMPLES } from './examples.js';
-import { settingsOrExit } from './settings.js';
+import { describeStorage, settingsOrExit } from './settings.js';
 import { startShowcase } from './showcase.js';
 
 const settings = settingsOrExit('showcase');
 const showcase = await startShowcase(settings).catch((error: unknown) => exitWith('showcase', error));
 const width = Math.max(...EXAMPLES.map((e) => e.title.length), 'Dashboard'.length);
-console.log(`Spool showcase on ${showcase.url}  (storage ${String(settings.storage)}, jobs ${settings.worker ? 'in this process' : 'in worker processes'})
+console.log(`Spool showcase on ${showcase.url}  (storage ${describeStorage(settings.storage)}, jobs ${settings.worker ? 'in this process' : 'in worker processes'})
 
 ${EXAMPLES.map((e) => `  ${e.title.padEnd(width)}  ${showcase.url}${e.start}`).join('\n')}
   ${'Dashboard'.padEnd(width)}  ${showcase.url}${DASHBOARD_PATH}/

@@ -2,7 +2,7 @@
  * `npm run start:postgres`: the showcase against PostgreSQL, its web part in one process and the
  * jobs in worker processes, as a deployment with several machines would run it.
  *
- * - `SPOOL_STORAGE`: default `postgres://127.0.0.1:5432/test?schema=spool_showcase`
+ * - `SPOOL_STORAGE`: default `postgres://postgres@127.0.0.1:5432/test?schema=spool_showcase`
  * - `WORKERS`: worker processes, default 2
  * - everything else as for `npm start` (PORT, HOST, DATA_DIR, ...): the web process and the workers
  *   share DATA_DIR, where uploaded documents and PDFs live.
@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 import { exitWith } from '@spool-examples/web-kit';
 
-const storage = process.env.SPOOL_STORAGE || 'postgres://127.0.0.1:5432/test?schema=spool_showcase';
+import { describeStorage } from './settings.js';
+
+const storage = process.env.SPOOL_STORAGE || 'postgres://postgres@127.0.0.1:5432/test?schema=spool_showcase';
 if (!/^postgres(ql)?:\/\//.test(storage)) exitWith('start:postgres', new Error(`SPOOL_STORAGE must be a postgres:// URL here, got ${JSON.stringify(storage)}`));
 const workers = Number(process.env.WORKERS || 2);
 if (!Number.isInteger(workers) || workers < 1 || workers > 32) exitWith('start:postgres', new Error(`WORKERS must be 1 to 32, got ${JSON.stringify(process.env.WORKERS)}`));
@@ -61,6 +63,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-console.log(`start:postgres: web process and ${workers} worker process(es) on ${storage.replace(/\/\/[^@/]*@/, '//***@')}`);
+console.log(`start:postgres: web process and ${workers} worker process(es) on ${describeStorage(storage)}`);
 start('web', './main.js', { WORKER: 'off' });
 for (let i = 1; i <= workers; i++) start(`worker ${i}`, './worker.js', {});

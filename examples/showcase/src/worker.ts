@@ -2,7 +2,7 @@
  * A worker process of the showcase: the examples' jobs, no web part. `npm run start:postgres` starts
  * several; start more by hand with the same `SPOOL_STORAGE` and `DATA_DIR` as the web process:
  *
- *   SPOOL_STORAGE=postgres://127.0.0.1/test?schema=spool_showcase node examples/showcase/dist/worker.js
+ *   SPOOL_STORAGE=postgres://postgres@127.0.0.1/test?schema=spool_showcase node examples/showcase/dist/worker.js
  */
 import { hostname } from 'node:os';
 
