@@ -8,7 +8,7 @@
  *   `EXPORT_BLOCK_DELAY_MS` (default 150)
  * - `WORKER=off`: serve only the web part; run conversions with `spool worker` in another process
  */
-import { exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
+import { describeStorage, exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
 
 import { exportSettingsFromEnv } from './settings.js';
 import { startDocumentExport } from './start.js';
@@ -21,11 +21,11 @@ const app = await (async () => {
   return startDocumentExport({ ...settings, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', storage, worker });
 })().catch((error: unknown) => exitWith('document-export', error));
 
-console.log(`document-export listening on ${app.url}  (storage ${storage}, worker ${worker ? 'in process' : 'off'})
+console.log(`document-export listening on ${app.url}  (storage ${describeStorage(storage)}, worker ${worker ? 'in process' : 'off'})
 
   Upload a document:  ${app.url}/
   From the shell:     curl -F document=@README.md ${app.url}/api/exports
-${worker ? '' : `  Run conversions:    npx spool worker --jobs examples/document-export/dist/jobs.js --queues ${app.mount.queues.join(',')} --storage ${storage}\n`}
+${worker ? '' : `  Run conversions:    npx spool worker --jobs examples/document-export/dist/jobs.js --queues ${app.mount.queues.join(',')} --storage ${describeStorage(storage)}\n`}
 Stop with Ctrl+C.`);
 
 stopOnSignals('document-export', () => app.close(), { finishing: 'finishing running conversions' });

@@ -7,7 +7,7 @@
  * - `PUSH_FAILURE_RATE`: share of simulated pushes that fail, 0 to 1 (default 0.2)
  * - `WORKER=off`: run only the API; run the jobs with `spool worker` in another process
  */
-import { exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
+import { describeStorage, exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
 
 import { startMessagePush } from './start.js';
 
@@ -20,12 +20,12 @@ const app = await (async () => {
   return startMessagePush({ port: portFromEnv(), host: process.env.HOST || '127.0.0.1', failureRate, storage, worker });
 })().catch((error: unknown) => exitWith('message-push', error));
 
-console.log(`message-push listening on ${app.url}  (storage ${storage}, failure rate ${failureRate}, worker ${worker ? 'in process' : 'off'})
+console.log(`message-push listening on ${app.url}  (storage ${describeStorage(storage)}, failure rate ${failureRate}, worker ${worker ? 'in process' : 'off'})
 
   Send a message:   curl -i -X POST ${app.url}/api/messages -H 'content-type: application/json' -d '{"userId":"ann","text":"Hello"}'
   Follow the job:   curl ${app.url}/api/jobs/<jobId>
   Known users:      ${app.url}/api/users
-  From the shell:   npx spool jobs list --storage ${storage}
+  From the shell:   npx spool jobs list --storage ${describeStorage(storage)}
 
 Stop with Ctrl+C.`);
 

@@ -11,7 +11,7 @@
  *   `CLEANUP_TIMEZONE` (default `Europe/Berlin`)
  * - `WORKER=off`: no Spool server here; run `spool worker --jobs dist/jobs.js` elsewhere
  */
-import { exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
+import { describeStorage, exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
 
 import { cleanupSettingsFromEnv } from './cleanup-settings.js';
 import { DASHBOARD_PATH, startNightlyCleanup } from './start.js';
@@ -30,7 +30,7 @@ console.log(`nightly-cleanup listening on ${app.url}  (pid ${process.pid})
   Schedule:        ${status.cron} in ${status.timezone}; ${status.paused ? 'paused' : `next run ${status.nextRunLocal}`}
   Its page:        ${app.url}/
   Pause, trigger:  ${app.url}${DASHBOARD_PATH}/recurring
-  From the shell:  npx spool recurring list --storage ${storage}
+  From the shell:  npx spool recurring list --storage ${describeStorage(storage)}
 
 Stop with Ctrl+C.`);
 

@@ -2,10 +2,10 @@
  * `npm start`: every example and the dashboard in one process, on SQLite in ./data by default.
  * Settings by environment: see settings.ts.
  */
-import { exitWith, stopOnSignals } from '@spool-examples/web-kit';
+import { describeStorage, exitWith, stopOnSignals } from '@spool-examples/web-kit';
 
 import { DASHBOARD_PATH, EXAMPLES } from './examples.js';
-import { describeStorage, settingsOrExit } from './settings.js';
+import { settingsOrExit } from './settings.js';
 import { startShowcase } from './showcase.js';
 
 const settings = settingsOrExit('showcase');

@@ -43,8 +43,3 @@ export function settingsOrExit(program: string): ShowcaseOptions {
     return exitWith(program, error);
   }
 }
-
-/** A storage for the log: a URL without its password (`postgres://user:***@host/db`). */
-export function describeStorage(storage: unknown): string {
-  return typeof storage === 'string' ? storage.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : 'a storage object';
-}

@@ -12,9 +12,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { exitWith } from '@spool-examples/web-kit';
+import { describeStorage, exitWith } from '@spool-examples/web-kit';
 
-import { describeStorage } from './settings.js';
 
 const storage = process.env.SPOOL_STORAGE || 'postgres://postgres@127.0.0.1:5432/test?schema=spool_showcase';
 if (!/^postgres(ql)?:\/\//.test(storage)) exitWith('start:postgres', new Error(`SPOOL_STORAGE must be a postgres:// URL here, got ${JSON.stringify(storage)}`));

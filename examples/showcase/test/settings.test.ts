@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { describeStorage, showcaseSettingsFromEnv } from '../src/settings.js';
+import { describeStorage } from '@spool-examples/web-kit';
+
+import { showcaseSettingsFromEnv } from '../src/settings.js';
 
 describe('the showcase settings', () => {
   it('never shows a storage password in what it prints', () => {

@@ -24,3 +24,4 @@ export { stopOnSignals } from './stop-on-signals.js';
 export type { StopOnSignalsOptions } from './stop-on-signals.js';
 export { exitWith } from './exit-with.js';
 export { portFromEnv } from './port-from-env.js';
+export { describeStorage } from './describe-storage.js';
