@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool, defineJob } from '@spool/core';
 import { SqliteStorage } from '@spool/sqlite';
-import { quantile } from './stats.js';
+import { latencyProbe } from './latency-probe.js';
 
 /** A fresh SQLite database in a temporary folder; removed by `dispose`. */
 function freshDatabase(): { path: string; dispose: () => void } {
@@ -53,22 +53,12 @@ export async function burnDownRate(count: number, concurrency: number): Promise<
 /** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time. */
 export async function enqueueToStartLatency(samples: number): Promise<{ p50: number; p99: number }> {
   const db = freshDatabase();
-  let started: (at: number) => void = () => undefined;
-  const probe = defineJob('bench.latency', () => {
-    started(performance.now());
-  });
-  const spool = new Spool({ storage: new SqliteStorage({ path: db.path }), jobs: [probe] });
+  const probe = latencyProbe();
+  const spool = new Spool({ storage: new SqliteStorage({ path: db.path }), jobs: [probe.job] });
   const server = await spool.startServer({ concurrency: 10, handleSignals: false });
-  const latencies: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const startedAt = new Promise<number>((resolve) => (started = resolve));
-    const before = performance.now();
-    await spool.enqueue(probe, null);
-    latencies.push((await startedAt) - before);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const latency = await probe.measure(() => spool.enqueue(probe.job, null), samples, 2);
   await server.stop();
   await spool.close();
   db.dispose();
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return latency;
 }

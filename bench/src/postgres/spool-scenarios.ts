@@ -2,7 +2,7 @@ import { Spool, defineJob } from '@spool/core';
 import type { JobDefinition, ServerOptions } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 
-import { quantile } from '../stats.js';
+import { latencyProbe } from '../latency-probe.js';
 import type { JobCost } from './cost-meter.js';
 import { startCostMeter } from './cost-meter.js';
 import { BENCH_POSTGRES_URL, dropSchema, freshSchema } from './database.js';
@@ -95,25 +95,14 @@ export async function spoolBulkEnqueue(count: number, batch: number): Promise<nu
 /** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time. */
 export async function spoolLatency(config: SpoolConfig, samples: number): Promise<{ p50: number; p99: number }> {
   const schema = freshSchema('bench_spool');
-  let started: (at: number) => void = () => undefined;
-  const probe = defineJob('bench.latency', () => {
-    started(performance.now());
-  });
-  const client = await open(SPOOL_DEFAULTS, schema, [probe]);
-  const worker = await open(config, schema, [probe]);
+  const probe = latencyProbe();
+  const client = await open(SPOOL_DEFAULTS, schema, [probe.job]);
+  const worker = await open(config, schema, [probe.job]);
   const server = await worker.startServer({ ...config.server, concurrency: 10, handleSignals: false });
   try {
     // Let the server's LISTEN connection come up first.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const latencies: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const startedAt = new Promise<number>((resolve) => (started = resolve));
-      const before = performance.now();
-      await client.enqueue(probe, null);
-      latencies.push((await startedAt) - before);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+    return await probe.measure(() => client.enqueue(probe.job, null), samples, 5);
   } finally {
     await server.stop();
     await worker.close();

@@ -1,7 +1,7 @@
 import { Spool, defineJob } from '@spool/core';
 import { RedisStorage } from '@spool/redis';
 
-import { quantile } from '../stats.js';
+import { latencyProbe } from '../latency-probe.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
 import type { BurnDown } from './redis-cpu.js';
 import { measureBurnDown } from './redis-cpu.js';
@@ -56,22 +56,12 @@ export async function spoolBurnDown(count: number, concurrency: number): Promise
 /** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time, server in the same process. */
 export async function spoolLatency(samples: number): Promise<{ p50: number; p99: number }> {
   const prefix = benchPrefix('spool');
-  let started: (at: number) => void = () => undefined;
-  const probe = defineJob('bench.latency', () => {
-    started(performance.now());
-  });
-  const spool = new Spool({ storage: storage(prefix), jobs: [probe] });
+  const probe = latencyProbe();
+  const spool = new Spool({ storage: storage(prefix), jobs: [probe.job] });
   const server = await spool.startServer({ concurrency: 10, handleSignals: false });
-  const latencies: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const startedAt = new Promise<number>((resolve) => (started = resolve));
-    const before = performance.now();
-    await spool.enqueue(probe, null);
-    latencies.push((await startedAt) - before);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const latency = await probe.measure(() => spool.enqueue(probe.job, null), samples, 2);
   await server.stop();
   await spool.close();
   await dropKeys(`{${prefix}}`);
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return latency;
 }
