@@ -109,6 +109,13 @@ export class PostgresStorage implements Storage {
         application_name: `spool:${this.options.schema}`.slice(0, 63),
       });
       this.ownsPool = true;
+      // A server that shuts down sends every connection a fatal notice, which the driver reports as an
+      // 'error' event when no query is running on it. The pool listens on idle connections and a query
+      // receives errors while it runs, but a connection can be between the two at that moment (a
+      // multi-process restart test caught one, once in a few runs) and an unheard 'error' event ends
+      // the process. A listener on each of our connections closes that gap; the error still reaches
+      // the query, the transaction or the pool that holds the connection.
+      this.pool.on('connect', (client) => client.on('error', () => undefined));
     }
     // An idle pooled connection that breaks (database restarted) is dropped by the pool; without a
     // listener its error would crash the process.
