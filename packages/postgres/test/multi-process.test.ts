@@ -66,6 +66,12 @@ describe.skipIf(!available)('four server processes on one PostgreSQL', () => {
     // Mid-run, one server dies without a word: its leased jobs must complete elsewhere.
     await until(() => runs.size >= JOBS / 4, 'a quarter of the jobs to run', 60_000);
     const victim = workers[0]!;
+    // Kill it while it holds leases (on a busy machine a server can be between claims for a moment).
+    await until(
+      async () => (await sql(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE state = 'processing' AND server_id = $1`, [serverIds.get(victim)])).rows[0].n > 0,
+      'the server to be killed to hold leases',
+      60_000,
+    );
     victim.kill('SIGKILL');
     await exited(victim);
     await until(async () => (await spool.stats()).states.succeeded >= JOBS, 'every job to succeed', 90_000);
