@@ -2,6 +2,7 @@ import type { ContinuationOn, ErrorRecord, JobState, Json } from '@spool/core';
 import { STATE_FACTS, continuationOutcome } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
+import { spillSql } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import type { WriteContext } from './write-context.js';
 
@@ -33,9 +34,17 @@ export interface TransitionSpec {
 
 const ATTEMPTS = { keep: 0, reset: 1, refund: 2 } as const;
 
-// A transition as one statement: the guard (state, and lease when given) is in the WHERE clause, so a
-// stale writer changes nothing. Leases are cleared unconditionally: only processing jobs hold one.
-const transitionSql = (s: string): string => `UPDATE ${s}.jobs SET
+// A transition as one statement: the guard (state, and lease when given) selects and locks the row,
+// so a stale writer changes nothing. The history entries the row holds (history-tail.ts) are spilled
+// into the history table first, so the entry of this change comes after them. Leases are cleared
+// unconditionally: only processing jobs hold one.
+const transitionSql = (s: string): string => `WITH o AS (
+  SELECT id AS job_id, tail AS held FROM ${s}.jobs
+  WHERE id = $1 AND state = $4 AND ($16::text IS NULL OR lease_token = $16::text) FOR UPDATE
+), spilled AS (
+  ${spillSql(s, 'ANY(ARRAY(SELECT job_id FROM o WHERE held <> 0))')}
+)
+UPDATE ${s}.jobs SET
   state = $2,
   updated_at = $3,
   attempt = CASE $5::int WHEN 1 THEN 0 WHEN 2 THEN greatest(attempt - 1, 0) ELSE attempt END,
@@ -49,8 +58,11 @@ const transitionSql = (s: string): string => `UPDATE ${s}.jobs SET
   progress = CASE WHEN $2 = 'succeeded' AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN $11::boolean THEN $12::text ELSE result END,
   error = CASE WHEN $13::boolean THEN $14::text ELSE error END,
-  unique_key = CASE WHEN $15::boolean THEN NULL ELSE unique_key END
-WHERE id = $1 AND state = $4 AND ($16::text IS NULL OR lease_token = $16::text)
+  unique_key = CASE WHEN $15::boolean THEN NULL ELSE unique_key END,
+  tail = 0,
+  tail_reason = NULL,
+  tail_server = NULL
+FROM o WHERE id = o.job_id
 RETURNING queue`;
 
 /**

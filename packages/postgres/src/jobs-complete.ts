@@ -6,19 +6,19 @@ import { settleContinuations, transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
-// history entries and counters (including the hour's succeeded count). It must write what
-// `transition` writes for processing -> succeeded. Each completion's values come as one JSON array
+// counters (including the hour's succeeded count); the succeeded entry is recorded in the row
+// (tail bit 2: no history row, see history-tail.ts). It must write what `transition` writes for
+// processing -> succeeded. Each completion's values come as one JSON array
 // of records joined by id: looking them up in parallel arrays (array_position per row) costs time
 // quadratic in the batch, about half the statement at 500 jobs.
 const succeedSql = (s: string): string => `WITH done AS (
   -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $3, lease_token = NULL, lease_expires_at = NULL, finished_at = $3,
-    expires_at = $3::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result
+    expires_at = $3::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
+    tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($4::text, j.server_id)
   FROM json_to_recordset($2::json) AS c(id text, token text, result text, reason text)
   WHERE j.id = ANY($1::text[]) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
-  RETURNING j.id, c.reason
-), h AS (
-  INSERT INTO ${s}.history (job_id, state, reason, at, server_id) SELECT id, 'succeeded', reason, $3, $4 FROM done
+  RETURNING j.id
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
   SELECT k, $5, v FROM (SELECT count(*) AS n FROM done) x,

@@ -1,6 +1,7 @@
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
 
 import type { Executor } from './executor.js';
+import { spillSql } from './history-tail.js';
 import { JOB_SELECT, decodeFetched } from './job-row.js';
 import { transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
@@ -10,7 +11,9 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 
 // The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP LOCKED
 // (servers racing for the same queue take different rows instead of waiting on each other), lease
-// them, append their history and move the counters. With job names, one index range per name
+// them, record their start in the row (tail = 1: no history row, see history-tail.ts) and move the
+// counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills them), but
+// a schema shared with a version before migration 4 can leave some: they are spilled first. With job names, one index range per name
 // (LATERAL), so a backlog of jobs no running server can run is never walked. The update finds the
 // picked rows by their physical address (a TID scan): a locked row cannot move before the update,
 // and the planner cannot choose to hash the whole table instead, as it does when joining by id.
@@ -21,27 +24,25 @@ const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${now
 picked AS (
   ${
     named
-      ? `SELECT p.ctid FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
-    SELECT j.ctid, j.priority, j.enqueue_seq FROM ${s}.jobs j
+      ? `SELECT p.ctid, p.id, p.tail FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
+    SELECT j.ctid, j.id, j.tail, j.priority, j.enqueue_seq FROM ${s}.jobs j
     WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name = n.name
     ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
   ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4`
-      : `SELECT j.ctid FROM ${s}.jobs j
+      : `SELECT j.ctid, j.id, j.tail FROM ${s}.jobs j
   WHERE j.state = 'enqueued' AND j.queue = $2 AND $3::text[] IS NULL
     AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
   ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED`
   }
+), spilled AS (
+  ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (
   UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = gen_random_uuid()::text,
-    server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now
+    server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL
   FROM t WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
   RETURNING j.*
-), h AS (
-  INSERT INTO ${s}.history (job_id, state, reason, data, at, server_id)
-  SELECT id, 'processing', 'Started by server ' || $5, json_build_object('serverId', $5::text, 'attempt', attempt)::text, started_at, $5
-  FROM leased
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
   SELECT k, $7, v FROM (SELECT count(*) AS n FROM leased) x,
@@ -84,21 +85,23 @@ export function fetchesNothing(params: JobsFetchParams): boolean {
  * Emits no events.
  */
 export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promise<FetchedJob | null> {
-  const [row] = await ctx.db.run(`SELECT state FROM ${ctx.s}.jobs WHERE id = $1 FOR UPDATE`, [params.id]);
+  const [row] = await ctx.db.run(`SELECT state, tail FROM ${ctx.s}.jobs WHERE id = $1 FOR UPDATE`, [params.id]);
   if (row === undefined) return null;
   const current = row.state as JobState;
   if (!params.expected.includes(current) || current === 'processing') return null;
   if (current !== 'enqueued') {
     await transition(ctx, { id: params.id, from: current, to: 'enqueued', reason: 'Claimed to run now', data: null, serverId: null }, ctx.silent);
+  } else if (row.tail !== 0) {
+    await ctx.db.run(spillSql(ctx.s, '$1'), [params.id]);
   }
+  // The start is recorded in the row, as by the claim; entries buffered above come before it.
   const [leased] = await ctx.db.run(
     `UPDATE ${ctx.s}.jobs SET state = 'processing', attempt = attempt + 1, lease_token = gen_random_uuid()::text, server_id = $2,
-       lease_expires_at = $3::bigint + $4::bigint, started_at = $3, updated_at = $3
+       lease_expires_at = $3::bigint + $4::bigint, started_at = $3, updated_at = $3, tail = 1, tail_reason = NULL, tail_server = NULL
      WHERE id = $1 RETURNING ${JOB_SELECT}`,
     [params.id, params.serverId, ctx.now, params.leaseMs],
   );
   const job = decodeFetched(leased!);
   ctx.moved('enqueued', 'processing', job.queue);
-  ctx.history(job.id, 'processing', `Started by server ${params.serverId}`, { serverId: params.serverId, attempt: job.attempt }, params.serverId);
   return job;
 }

@@ -101,21 +101,13 @@ export class PostgresMonitoring implements MonitoringApi {
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
     return this.read('reading job details', async (db) => {
-      const [row] = await db.run(`SELECT ${JOB_SELECT}, created_state, created_reason FROM ${this.s}.jobs WHERE id = $1`, [params.id]);
+      const [row] = await db.run(`SELECT ${JOB_SELECT} FROM ${this.s}.jobs WHERE id = $1`, [params.id]);
       if (row === undefined) return null;
-      const rows = await db.run(`SELECT * FROM ${this.s}.history WHERE job_id = $1 ORDER BY id`, [params.id]);
+      // The view joins the entries kept in the job's row (creation, latest attempt) with the history rows.
+      const rows = await db.run(`SELECT job_id, state, reason, data, at, server_id FROM ${this.s}.job_history WHERE job_id = $1 ORDER BY part, seq`, [
+        params.id,
+      ]);
       const history = rows.map(decodeHistory);
-      // The creation entry lives in the job's row (rows created before migration 3 have it in history).
-      if (row.created_state !== null) {
-        history.unshift({
-          jobId: params.id,
-          state: row.created_state as JobState,
-          reason: row.created_reason as string,
-          data: null,
-          at: new Date(Number(row.created_at)),
-          serverId: null,
-        });
-      }
       const logs = await db.run(`SELECT * FROM (SELECT * FROM ${this.s}.logs WHERE job_id = $1 ORDER BY id DESC LIMIT $2) l ORDER BY id`, [
         params.id,
         params.logLimit ?? DEFAULT_LOG_LIMIT,

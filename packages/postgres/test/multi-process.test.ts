@@ -85,13 +85,13 @@ describe.skipIf(!available)('four server processes on one PostgreSQL', () => {
     const s = `"${schema}"`;
     const completions = await sql(
       `SELECT count(*)::int AS jobs, count(*) FILTER (WHERE n <> 1)::int AS wrong FROM (
-         SELECT h.job_id, count(*) AS n FROM ${s}.history h JOIN ${s}.jobs j ON j.id = h.job_id
+         SELECT h.job_id, count(*) AS n FROM ${s}.job_history h JOIN ${s}.jobs j ON j.id = h.job_id
          WHERE j.name = 'mp.count' AND h.state = 'succeeded' GROUP BY h.job_id) x`,
     );
     expect(completions.rows[0]).toEqual({ jobs: JOBS, wrong: 0 });
     // Every job completed by a surviving server was reported run by it (the killed one's last reports died with it).
     const survivors = await sql(
-      `SELECT h.job_id FROM ${s}.history h JOIN ${s}.jobs j ON j.id = h.job_id WHERE j.name = 'mp.count' AND h.state = 'succeeded' AND h.server_id <> $1`,
+      `SELECT h.job_id FROM ${s}.job_history h JOIN ${s}.jobs j ON j.id = h.job_id WHERE j.name = 'mp.count' AND h.state = 'succeeded' AND h.server_id <> $1`,
       [serverIds.get(victim)],
     );
     expect(survivors.rows.length).toBeGreaterThan(JOBS / 2);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Spool, StorageError, UuidV7Generator, defineJob, systemClock } from '@spool/core';
-import type { NewJob, StorageEvent } from '@spool/core';
+import type { FetchedJob, NewJob, StorageEvent } from '@spool/core';
 import { MIGRATIONS, PostgresStorage } from '@spool/postgres';
 
 import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
@@ -113,7 +113,17 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const schema = newSchema();
       await storageOn(schema).init();
       const { rows } = await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
-      expect(rows.map((r) => r.table_name)).toEqual(['counters', 'history', 'jobs', 'logs', 'migrations', 'paused_queues', 'recurring', 'servers']);
+      expect(rows.map((r) => r.table_name)).toEqual([
+        'counters',
+        'history',
+        'job_history',
+        'jobs',
+        'logs',
+        'migrations',
+        'paused_queues',
+        'recurring',
+        'servers',
+      ]);
     });
   });
 
@@ -151,14 +161,23 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(rows[0].n).toBe(0);
       const stats = await storage.monitoring.stats();
       expect(stats.states.succeeded).toBe(50);
-      // History is kept for every job: the creation entry in the job's row, processing and succeeded
-      // in the history table.
+      // History is kept for every job, all three entries in the job's row: no history row was written.
       const history = await sql(`SELECT count(*)::int AS n FROM "${schema}".history`);
-      expect(history.rows[0].n).toBe(100);
-      const created = await sql(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE created_state = 'enqueued'`);
-      expect(created.rows[0].n).toBe(50);
+      expect(history.rows[0].n).toBe(0);
+      const inRow = await sql(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE created_state = 'enqueued' AND tail = 3`);
+      expect(inRow.rows[0].n).toBe(50);
+      const viewed = await sql(`SELECT state, count(*)::int AS n FROM "${schema}".job_history GROUP BY state ORDER BY state`);
+      expect(viewed.rows).toEqual([
+        { state: 'enqueued', n: 50 },
+        { state: 'processing', n: 50 },
+        { state: 'succeeded', n: 50 },
+      ]);
       const details = await storage.monitoring.jobDetails({ id: fetched[0]!.id });
-      expect(details!.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'succeeded']);
+      expect(details!.history.map((h) => [h.state, h.reason, h.serverId, h.data])).toEqual([
+        ['enqueued', 'test', null, null],
+        ['processing', 'Started by server s', 's', { serverId: 's', attempt: 1 }],
+        ['succeeded', 'done', 's', null],
+      ]);
     });
 
     it('sends one notification per commit, however many jobs it enqueues', async () => {
@@ -180,6 +199,103 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       } finally {
         await client.end();
       }
+    });
+  });
+
+  describe("history entries held in the job's row", () => {
+    const fetchOne = async (storage: PostgresStorage, serverId = 's'): Promise<FetchedJob> => {
+      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId, leaseMs: 30_000 });
+      return fetched!;
+    };
+    const states = async (storage: PostgresStorage, id: string): Promise<Array<[string, string]>> =>
+      (await storage.monitoring.jobDetails({ id }))!.history.map((h) => [h.state, h.reason]);
+
+    it('keeps every entry in order when a job moves on after running in the row', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const id = created!.id;
+      // Runs once and succeeds: both entries stay in the row.
+      let fetched = await fetchOne(storage, 's1');
+      await storage.jobsComplete({ serverId: 's1', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: 1, reason: 'first run' } }] });
+      // An operator requeues it: the row's entries go to the history table before the requeue's entry.
+      expect((await storage.jobSetState({ id, expected: ['succeeded'], state: 'enqueued', reason: 'requeued', resetAttempts: true })).ok).toBe(true);
+      // It fails and is retried (a transition, not the hot path), then runs again and succeeds.
+      fetched = await fetchOne(storage, 's2');
+      const error = { name: 'Error', message: 'boom' };
+      await storage.jobsComplete({
+        serverId: 's2',
+        completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'scheduled', runAt: new Date(0), error, reason: 'retry' } }],
+      });
+      await storage.scheduledPromoteDue({ limit: 10 });
+      fetched = await fetchOne(storage, 's3');
+      await storage.jobsComplete({ serverId: 's3', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: 2, reason: 'second run' } }] });
+
+      expect(await states(storage, id)).toEqual([
+        ['enqueued', 'test'],
+        ['processing', 'Started by server s1'],
+        ['succeeded', 'first run'],
+        ['enqueued', 'requeued'],
+        ['processing', 'Started by server s2'],
+        ['scheduled', 'retry'],
+        ['enqueued', 'Due time reached'],
+        ['processing', 'Started by server s3'],
+        ['succeeded', 'second run'],
+      ]);
+      const details = (await storage.monitoring.jobDetails({ id }))!;
+      expect(details.history.filter((h) => h.state === 'processing').map((h) => h.data)).toEqual([
+        { serverId: 's1', attempt: 1 },
+        { serverId: 's2', attempt: 1 },
+        { serverId: 's3', attempt: 2 },
+      ]);
+      // Only the last attempt's two entries are still in the row.
+      const { rows } = await sql(`SELECT tail FROM "${schema}".jobs WHERE id = $1`, [id]);
+      expect(rows[0].tail).toBe(3);
+    });
+
+    it('records the reporting server of a success when another server reports it', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const fetched = await fetchOne(storage, 'runner');
+      await storage.jobsComplete({
+        serverId: 'reporter',
+        completions: [{ id: created!.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+      });
+      const details = (await storage.monitoring.jobDetails({ id: created!.id }))!;
+      expect(details.history.map((h) => [h.state, h.serverId])).toEqual([
+        ['enqueued', null],
+        ['processing', 'runner'],
+        ['succeeded', 'reporter'],
+      ]);
+    });
+
+    it('spills entries a version before migration 4 left in the row of an enqueued job before claiming it', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const id = created!.id;
+      let fetched = await fetchOne(storage, 's1');
+      await storage.jobsComplete({ serverId: 's1', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'first run' } }] });
+      // What an older version's requeue does: it changes the state and appends its entry, but leaves `tail` alone.
+      await sql(
+        `WITH j AS (UPDATE "${schema}".jobs SET state = 'enqueued', enqueue_seq = nextval('"${schema}".enqueue_seq') WHERE id = $1 RETURNING id)
+         INSERT INTO "${schema}".history (job_id, state, reason, at) SELECT id, 'enqueued', 'requeued by an older version', 0 FROM j`,
+        [id],
+      );
+      fetched = await fetchOne(storage, 's2');
+      expect(fetched.id).toBe(id);
+      // Nothing is lost: the first run's entries are kept (after the older version's entry, which it wrote first).
+      expect(await states(storage, id)).toEqual([
+        ['enqueued', 'test'],
+        ['enqueued', 'requeued by an older version'],
+        ['processing', 'Started by server s1'],
+        ['succeeded', 'first run'],
+        ['processing', 'Started by server s2'],
+      ]);
     });
   });
 

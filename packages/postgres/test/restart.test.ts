@@ -116,7 +116,7 @@ describe.skipIf(binDir === null)('a PostgreSQL restart in the middle of a run', 
         // Completed exactly once, counted per id: one 'succeeded' history entry per job.
         const { rows } = await client.query(
           `SELECT count(*)::int AS jobs, count(*) FILTER (WHERE n <> 1)::int AS wrong FROM (
-             SELECT h.job_id, count(*) AS n FROM ${schema}.history h WHERE h.state = 'succeeded' GROUP BY h.job_id) x`,
+             SELECT h.job_id, count(*) AS n FROM ${schema}.job_history h WHERE h.state = 'succeeded' GROUP BY h.job_id) x`,
         );
         expect(rows[0]).toEqual({ jobs: JOBS, wrong: 0 });
       } finally {
