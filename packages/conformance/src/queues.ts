@@ -27,6 +27,22 @@ export function queuesTests(target: ConformanceTarget): void {
       expect(new Set(names).size).toBe(names.length);
     });
 
+    it('finds the oldest enqueued job among every job name and priority of the queue', async () => {
+      const start = h.now();
+      // The oldest job has the lowest priority and the last name: no single order finds it first.
+      await h.create({ queue: 'mixed', name: 'zeta', priority: -5 });
+      h.clock.advance(1_000);
+      await h.create({ queue: 'mixed', name: 'alpha', priority: 10 }, { queue: 'mixed', name: 'zeta', priority: 3 }, { queue: 'mixed', name: 'alpha', priority: 0 });
+      await h.create({ queue: 'other', name: 'alpha', priority: 0 });
+      expect(await queue(h, 'mixed')).toMatchObject({ enqueued: 4, oldestEnqueuedAt: new Date(start) });
+      // A higher priority runs first: the oldest job stays; once it runs, the next oldest is a later one.
+      const [next] = await h.fetch({ queues: ['mixed'], names: ['zeta'], limit: 1 });
+      expect(next!.priority).toBe(3);
+      expect(await queue(h, 'mixed')).toMatchObject({ enqueued: 3, oldestEnqueuedAt: new Date(start) });
+      await h.fetch({ queues: ['mixed'], names: ['zeta'] });
+      expect(await queue(h, 'mixed')).toMatchObject({ enqueued: 2, oldestEnqueuedAt: new Date(start + 1_000) });
+    });
+
     it('follows fetches and requeues in its counts and oldest enqueue time', async () => {
       const start = h.now();
       await h.create({}, {});

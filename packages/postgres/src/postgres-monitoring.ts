@@ -27,6 +27,32 @@ const DEFAULT_LOG_LIMIT = 500;
 const SORT_QUEUE_UP_TO = 50_000;
 
 /**
+ * When the oldest enqueued job of queue $1 was enqueued, through the claim's index (queue, name,
+ * priority DESC, enqueue_seq): the oldest job is the first of one (name, priority) group, so the
+ * query walks the groups, one index probe each (job names by skipping from one to the next, then
+ * each name's priorities), and compares their first jobs. No index of its own: one that matched the
+ * claim's conditions tempted the planner away from the claim's index (migration 5).
+ */
+const oldestEnqueuedSql = (s: string): string => `WITH RECURSIVE names(name) AS (
+  (SELECT name FROM ${s}.jobs WHERE state = 'enqueued' AND queue = $1 ORDER BY name LIMIT 1)
+  UNION ALL
+  SELECT (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name > n.name ORDER BY j.name LIMIT 1)
+  FROM names n WHERE n.name IS NOT NULL
+), groups(name, priority) AS (
+  SELECT n.name, (SELECT j.priority FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name = n.name ORDER BY j.priority DESC LIMIT 1)
+  FROM names n WHERE n.name IS NOT NULL
+  UNION ALL
+  SELECT g.name, (SELECT j.priority FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name = g.name AND j.priority < g.priority ORDER BY j.priority DESC LIMIT 1)
+  FROM groups g WHERE g.priority IS NOT NULL
+)
+SELECT f.updated_at AS at FROM groups g CROSS JOIN LATERAL (
+  SELECT j.enqueue_seq, j.updated_at FROM ${s}.jobs j
+  WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name = g.name AND j.priority = g.priority ORDER BY j.enqueue_seq LIMIT 1
+) f
+WHERE g.priority IS NOT NULL
+ORDER BY f.enqueue_seq LIMIT 1`;
+
+/**
  * The monitoring read model over the PostgreSQL tables. Counts come from the maintained counters
  * (summed over their shards); lists are bounded and paged by id through indexes.
  */
@@ -119,15 +145,19 @@ export class PostgresMonitoring implements MonitoringApi {
   async queues(): Promise<QueueRecord[]> {
     return this.read('reading queues', async (db) => {
       const rows = await db.run(
-        `SELECT q.name, coalesce(c.enqueued, 0)::bigint AS enqueued, p.name IS NOT NULL AS paused,
-           CASE WHEN coalesce(c.enqueued, 0) > 0 THEN
-             (SELECT updated_at FROM ${this.s}.jobs j WHERE j.state = 'enqueued' AND j.queue = q.name ORDER BY enqueue_seq LIMIT 1) END AS oldest
+        `SELECT q.name, coalesce(c.enqueued, 0)::bigint AS enqueued, p.name IS NOT NULL AS paused
          FROM (SELECT substr(key, 7) AS name FROM ${this.s}.counters WHERE key LIKE 'queue:%' UNION SELECT name FROM ${this.s}.paused_queues) q
          LEFT JOIN (SELECT substr(key, 7) AS name, sum(value) AS enqueued FROM ${this.s}.counters WHERE key LIKE 'queue:%' GROUP BY key) c ON c.name = q.name
          LEFT JOIN ${this.s}.paused_queues p ON p.name = q.name
          ORDER BY q.name`,
       );
-      return rows.map((r) => ({ name: r.name as string, enqueued: Number(r.enqueued), paused: r.paused as boolean, oldestEnqueuedAt: toDate(r.oldest) }));
+      const queues: QueueRecord[] = [];
+      for (const r of rows) {
+        const enqueued = Number(r.enqueued);
+        const oldest = enqueued > 0 ? (await db.run(oldestEnqueuedSql(this.s), [r.name]))[0]?.at : null;
+        queues.push({ name: r.name as string, enqueued, paused: r.paused as boolean, oldestEnqueuedAt: toDate(oldest) });
+      }
+      return queues;
     });
   }
 

@@ -109,6 +109,17 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(details!.history.map((h) => [h.state, h.reason])).toEqual([['enqueued', 'Enqueued by an older version']]);
     });
 
+    it('turns JIT compilation off on the connections it opens', async () => {
+      const storage = storageOn(newSchema());
+      await storage.init();
+      const client = await storage.pool.connect();
+      try {
+        expect((await client.query('SHOW jit')).rows[0].jit).toBe('off');
+      } finally {
+        client.release();
+      }
+    });
+
     it('keeps its tables in the configured schema', async () => {
       const schema = newSchema();
       await storageOn(schema).init();
