@@ -8,25 +8,40 @@ import type { WriteContext } from './write-context.js';
 // Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
 // counters (including the hour's succeeded count); the succeeded entry is recorded in the row
 // (tail bit 2: no history row, see history-tail.ts). It must write what `transition` writes for
-// processing -> succeeded. Each completion's values come as one JSON array
-// of records joined by id: looking them up in parallel arrays (array_position per row) costs time
-// quadratic in the batch, about half the statement at 500 jobs.
-const succeedSql = (s: string): string => `WITH done AS (
+// processing -> succeeded. The completions come as one compact JSON array of records, joined by id:
+// `i` the id, and only when they differ from the batch's common values ($2, $3), `t` the lease token
+// and `s` the reason; `r` the result when there is one. (Jobs of one claim share a lease token, and
+// most reasons are alike, so a record is usually just its id.) Parallel arrays would cost
+// array_position per row, quadratic in the batch. The statement answers with the ids whose lease no
+// longer held, not with the ids it completed: usually none.
+const succeedSql = (s: string): string => `WITH c AS MATERIALIZED (
+  SELECT x.i AS id, coalesce(x.t, $2) AS token, x.r AS result, coalesce(x.s, $3) AS reason
+  FROM json_to_recordset($1::json) AS x(i text, t text, r text, s text)
+), done AS (
   -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
-  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $3, lease_token = NULL, lease_expires_at = NULL, finished_at = $3,
-    expires_at = $3::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
-    tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($4::text, j.server_id)
-  FROM json_to_recordset($2::json) AS c(id text, token text, result text, reason text)
-  WHERE j.id = ANY($1::text[]) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
+  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $4, lease_token = NULL, lease_expires_at = NULL, finished_at = $4,
+    expires_at = $4::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
+    tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
+  FROM c
+  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
   RETURNING j.id
-), c AS (
+), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
-  SELECT k, $5, v FROM (SELECT count(*) AS n FROM done) x,
-    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($3::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
+  SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x,
+    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($4::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT id, (SELECT coalesce(sum(value), 0) FROM ${s}.counters WHERE key = 'state:awaiting') AS awaiting FROM done`;
+SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS refused,
+  (SELECT coalesce(sum(value), 0) FROM ${s}.counters WHERE key = 'state:awaiting') AS awaiting`;
+
+/** One success as a compact record of {@link succeedSql}. */
+interface SuccessRecord {
+  i: string;
+  t?: string;
+  r?: string;
+  s?: string;
+}
 
 /**
  * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
@@ -37,18 +52,24 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
   const ok = new Set<string>();
   const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
   if (successes.length > 0) {
-    const records = successes.map((c) => ({
-      id: c.id,
-      token: c.leaseToken,
-      result: c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null,
-      reason: c.outcome.reason,
-    }));
-    const rows = await ctx.db.run(succeedSql(ctx.s), [successes.map((c) => c.id), JSON.stringify(records), ctx.now, params.serverId, ctx.shard], true);
-    for (const row of rows) {
-      ok.add(row.id as string);
-      ctx.events.state(row.id as string, 'succeeded', false);
+    const token = successes[0]!.leaseToken;
+    const reason = successes[0]!.outcome.reason;
+    const records = successes.map((c): SuccessRecord => {
+      const record: SuccessRecord = { i: c.id };
+      if (c.leaseToken !== token) record.t = c.leaseToken;
+      const result = c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null;
+      if (result !== null) record.r = result;
+      if (c.outcome.reason !== reason) record.s = c.outcome.reason;
+      return record;
+    });
+    const [row] = await ctx.db.run(succeedSql(ctx.s), [JSON.stringify(records), token, reason, ctx.now, params.serverId, ctx.shard], true);
+    const refused = new Set(row!.refused as string[]);
+    for (const success of successes) {
+      if (refused.has(success.id)) continue;
+      ok.add(success.id);
+      ctx.events.state(success.id, 'succeeded', false);
     }
-    if (rows.length > 0 && Number(rows[0]!.awaiting) > 0) await settleContinuations(ctx, [...ok], ctx.events);
+    if (ok.size > 0 && Number(row!.awaiting) > 0) await settleContinuations(ctx, [...ok], ctx.events);
   }
   for (const completion of params.completions) {
     if (completion.outcome.state === 'succeeded') continue;

@@ -17,10 +17,14 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // (LATERAL), so a backlog of jobs no running server can run is never walked. The update finds the
 // picked rows by their physical address (a TID scan): a locked row cannot move before the update,
 // and the planner cannot choose to hash the whole table instead, as it does when joining by id.
+// The jobs of one claim share its lease token: a token is still never reused, since each claim draws
+// a new one, and the completion of a batch then sends it once.
 // A claim's commit need not wait for the disk (synchronous_commit off for this transaction only): if
 // the database crashes before the claim reaches disk, the job is simply enqueued again, and any later
 // durable commit (the job's completion) flushes the claim's WAL first. At-least-once is unchanged.
-const claimSql = (s: string, named: boolean): string => `WITH t AS (SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async),
+const claimSql = (s: string, named: boolean): string => `WITH t AS (
+  SELECT ${nowSql(1)} AS now, gen_random_uuid()::text AS token, set_config('synchronous_commit', 'off', true) AS async
+),
 picked AS (
   ${
     named
@@ -39,7 +43,7 @@ picked AS (
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (
-  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = gen_random_uuid()::text,
+  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = t.token,
     server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL
   FROM t WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
   RETURNING j.*

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Spool, StorageError, UuidV7Generator, defineJob, systemClock } from '@spool/core';
-import type { FetchedJob, NewJob, StorageEvent } from '@spool/core';
+import type { FetchedJob, Json, NewJob, StorageEvent } from '@spool/core';
 import { MIGRATIONS, PostgresStorage } from '@spool/postgres';
 
 import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
@@ -189,6 +189,43 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
         ['processing', 'Started by server s', 's', { serverId: 's', attempt: 1 }],
         ['succeeded', 'done', 's', null],
       ]);
+    });
+
+    it('completes a batch from several claims with their own tokens, results and reasons, refusing a stale lease', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      await storage.jobsCreate({ jobs: Array.from({ length: 6 }, () => job()) });
+      const fetch = (limit: number) => storage.jobsFetch({ queues: ['default'], names: null, limit, serverId: 's', leaseMs: 30_000 });
+      const [a, b, c] = await fetch(3);
+      const [d, e, stale] = await fetch(3);
+      expect(a!.leaseToken).not.toBe(d!.leaseToken);
+      // `stale` loses its lease: requeued and fetched again under a new token.
+      await storage.jobSetState({ id: stale!.id, expected: ['processing'], state: 'enqueued', reason: 'requeued' });
+      const [again] = await fetch(1);
+      const success = (j: FetchedJob, result: Json, reason: string) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded' as const, result, reason } });
+      const { results } = await storage.jobsComplete({
+        serverId: 's',
+        completions: [success(a!, null, 'ok'), success(b!, { n: 1 }, 'ok'), success(d!, 'x', 'other'), success(e!, null, 'ok'), success(stale!, null, 'ok'), success(c!, [1, 2], 'third')],
+      });
+      expect(results).toEqual([
+        { id: a!.id, ok: true },
+        { id: b!.id, ok: true },
+        { id: d!.id, ok: true },
+        { id: e!.id, ok: true },
+        { id: stale!.id, ok: false },
+        { id: c!.id, ok: true },
+      ]);
+      const read = async (id: string) => {
+        const details = (await storage.monitoring.jobDetails({ id }))!;
+        return [details.job.state, details.job.result, details.history.at(-1)!.reason];
+      };
+      expect(await read(a!.id)).toEqual(['succeeded', null, 'ok']);
+      expect(await read(b!.id)).toEqual(['succeeded', { n: 1 }, 'ok']);
+      expect(await read(c!.id)).toEqual(['succeeded', [1, 2], 'third']);
+      expect(await read(d!.id)).toEqual(['succeeded', 'x', 'other']);
+      expect((await storage.jobGet({ id: again!.id }))!.state).toBe('processing');
+      expect((await storage.monitoring.stats()).states).toMatchObject({ succeeded: 5, processing: 1, enqueued: 0 });
     });
 
     it('sends one notification per commit, however many jobs it enqueues', async () => {
