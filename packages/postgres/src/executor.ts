@@ -10,10 +10,28 @@ export type Row = Record<string, unknown>;
 export interface Executor {
   /** Runs a statement; `prepared` keeps its parsed form on the connection (for the hot path's fixed statements). */
   run(sql: string, values?: readonly unknown[], prepared?: boolean): Promise<Row[]>;
+  /** Like {@link run}, each row an array of its values in column order: no object per row (the claim's many rows). */
+  runArrays(sql: string, values?: readonly unknown[], prepared?: boolean): Promise<unknown[][]>;
+}
+
+/** A node-postgres query: named when prepared, rows as arrays when asked. */
+export interface PgQueryConfig {
+  text: string;
+  values?: unknown[];
+  name?: string;
+  rowMode?: 'array';
+}
+
+/** The node-postgres query config for a statement. */
+export function pgQuery(text: string, values: readonly unknown[] | undefined, prepared: boolean | undefined, arrays = false): PgQueryConfig {
+  const config: PgQueryConfig = { text, values: values as unknown[] };
+  if (prepared) config.name = statementName(text);
+  if (arrays) config.rowMode = 'array';
+  return config;
 }
 
 interface PgQueryable {
-  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: Row[] }>;
+  query(config: PgQueryConfig): Promise<{ rows: unknown[] }>;
 }
 
 const names = new Map<string, string>();
@@ -29,14 +47,14 @@ export function statementName(sql: string): string {
 }
 
 interface PostgresJsSql {
-  unsafe(query: string, parameters?: unknown[]): PromiseLike<Row[]>;
+  unsafe(query: string, parameters?: unknown[]): PromiseLike<Row[]> & { values(): PromiseLike<unknown[][]> };
 }
 
-/** An executor over a node-postgres `Client` or `PoolClient`. */
+/** An executor over a node-postgres `Client`, `PoolClient` or `Pool`. */
 export function pgExecutor(client: PgQueryable): Executor {
   return {
-    run: async (text, values, prepared) =>
-      (await client.query(prepared ? { text, values: values as unknown[], name: statementName(text) } : { text, values: values as unknown[] })).rows,
+    run: async (text, values, prepared) => (await client.query(pgQuery(text, values, prepared))).rows as Row[],
+    runArrays: async (text, values, prepared) => (await client.query(pgQuery(text, values, prepared, true))).rows as unknown[][],
   };
 }
 
@@ -51,7 +69,10 @@ export function externalExecutor(transaction: unknown): Executor | null {
     // postgres.js first: its `sql` is a function that also has `unsafe`.
     if (typeof candidate.unsafe === 'function') {
       const sql = candidate as PostgresJsSql;
-      return { run: async (text, values) => [...(await sql.unsafe(text, values as unknown[]))] };
+      return {
+        run: async (text, values) => [...(await sql.unsafe(text, values as unknown[]))],
+        runArrays: async (text, values) => [...(await sql.unsafe(text, values as unknown[]).values())],
+      };
     }
     if (typeof candidate.query === 'function') return pgExecutor(candidate as PgQueryable);
   }

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
+
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
 
 import type { Executor } from './executor.js';
 import { spillSql } from './history-tail.js';
-import { JOB_SELECT, decodeFetched } from './job-row.js';
+import { CLAIMED_SELECT, JOB_SELECT, decodeClaimed, decodeFetched } from './job-row.js';
 import { transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
 
@@ -17,13 +19,14 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // (LATERAL), so a backlog of jobs no running server can run is never walked. The update finds the
 // picked rows by their physical address (a TID scan): a locked row cannot move before the update,
 // and the planner cannot choose to hash the whole table instead, as it does when joining by id.
-// The jobs of one claim share its lease token: a token is still never reused, since each claim draws
-// a new one, and the completion of a batch then sends it once.
+// The jobs of one claim share its lease token, drawn at random by the caller for each claim (so a
+// token is never reused), and the completion of a batch sends it once. The claim returns only what
+// it did not decide itself, as arrays (decodeClaimed): less to send, parse and collect per job.
 // A claim's commit need not wait for the disk (synchronous_commit off for this transaction only): if
 // the database crashes before the claim reaches disk, the job is simply enqueued again, and any later
 // durable commit (the job's completion) flushes the claim's WAL first. At-least-once is unchanged.
 const claimSql = (s: string, named: boolean): string => `WITH t AS (
-  SELECT ${nowSql(1)} AS now, gen_random_uuid()::text AS token, set_config('synchronous_commit', 'off', true) AS async
+  SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async
 ),
 picked AS (
   ${
@@ -43,10 +46,10 @@ picked AS (
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (
-  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = t.token,
+  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $8,
     server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL
   FROM t WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
-  RETURNING j.*
+  RETURNING ${CLAIMED_SELECT.replace(/(\w+)/g, 'j.$1')}, j.enqueue_seq
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
   SELECT k, $7, v FROM (SELECT count(*) AS n FROM leased) x,
@@ -54,7 +57,7 @@ picked AS (
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT ${JOB_SELECT} FROM leased ORDER BY priority DESC, enqueue_seq`;
+SELECT ${CLAIMED_SELECT} FROM leased ORDER BY priority DESC, enqueue_seq`;
 
 /** Inputs of one queue's claim. */
 export interface QueueClaim {
@@ -74,8 +77,15 @@ export interface QueueClaim {
  */
 export async function claimFromQueue(db: Executor, s: string, claim: QueueClaim): Promise<FetchedJob[]> {
   const named = claim.names !== null;
-  const rows = await db.run(claimSql(s, named), [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard], true);
-  return rows.map(decodeFetched);
+  const lease = { serverId: claim.serverId, leaseToken: randomUUID(), leaseMs: claim.leaseMs };
+  const rows = await db.runArrays(
+    claimSql(s, named),
+    [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard, lease.leaseToken],
+    true,
+  );
+  const jobs: FetchedJob[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) jobs[i] = decodeClaimed(rows[i]!, lease);
+  return jobs;
 }
 
 /** Whether a fetch can find nothing without asking the database. */

@@ -31,7 +31,7 @@ import type {
 import { ConfigError, StorageClosedError } from '@spool/core';
 
 import type { Executor } from './executor.js';
-import { externalExecutor, pgExecutor, statementName } from './executor.js';
+import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
@@ -328,10 +328,7 @@ export class PostgresStorage implements Storage {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private readonly poolExecutor: Executor = {
-    run: async (text, values, prepared) =>
-      (await this.pool.query(prepared ? { text, values: values as unknown[], name: statementName(text) } : { text, values: values as unknown[] })).rows,
-  };
+  private readonly poolExecutor: Executor = pgExecutor({ query: (config) => this.pool.query(config) });
 
   private guard(): void {
     if (this.closed) throw new StorageClosedError('postgres');
