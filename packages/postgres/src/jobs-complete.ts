@@ -32,8 +32,7 @@ const succeedSql = (s: string): string => `WITH c AS MATERIALIZED (
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS refused,
-  (SELECT coalesce(sum(value), 0) FROM ${s}.counters WHERE key = 'state:awaiting') AS awaiting`;
+SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS refused`;
 
 /** One success as a compact record of {@link succeedSql}. */
 interface SuccessRecord {
@@ -69,7 +68,10 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
       ok.add(success.id);
       ctx.events.state(success.id, 'succeeded', false);
     }
-    if (ok.size > 0 && Number(row!.awaiting) > 0) await settleContinuations(ctx, [...ok], ctx.events);
+    // Whether continuations may wait is asked in a statement of its own, after the update: a
+    // continuation whose creation held a parent's row made the update wait, and only a later
+    // statement's snapshot sees it (the update's own saw the database from before the wait).
+    if (ok.size > 0 && (await ctx.hasAwaiting())) await settleContinuations(ctx, [...ok], ctx.events);
   }
   for (const completion of params.completions) {
     if (completion.outcome.state === 'succeeded') continue;

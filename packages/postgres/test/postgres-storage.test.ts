@@ -228,6 +228,37 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect((await storage.monitoring.stats()).states).toMatchObject({ succeeded: 5, processing: 1, enqueued: 0 });
     });
 
+    it('releases a continuation whose creation the completion of its parent had to wait for', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        // A continuation is created in a transaction that is still open: it holds the parent's row.
+        await client.query('BEGIN');
+        const child = job({ state: 'awaiting', parentId: parent!.id, continueOn: 'succeeded' });
+        await storage.jobsCreate({ jobs: [child], transaction: client });
+        // The parent's success waits for that transaction, which then commits.
+        const completing = storage.jobsComplete({
+          serverId: 's',
+          completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+        });
+        await until(async () => {
+          const { rows } = await sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1`, [`spool:${schema}`]);
+          return rows[0].n > 0;
+        }, 'the completion to wait for the lock');
+        await client.query('COMMIT');
+        expect((await completing).results).toEqual([{ id: fetched!.id, ok: true }]);
+        // The completion saw the committed continuation and released it.
+        expect((await storage.jobGet({ id: child.id }))!.state).toBe('enqueued');
+      } finally {
+        await client.end();
+      }
+    });
+
     it('sends one notification per commit, however many jobs it enqueues', async () => {
       const schema = newSchema();
       const storage = storageOn(schema);
