@@ -288,20 +288,25 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     };
     const states = async (storage: PostgresStorage, id: string): Promise<Array<[string, string]>> =>
       (await storage.monitoring.jobDetails({ id }))!.history.map((h) => [h.state, h.reason]);
-
-    it('keeps every entry in order when a job moves on after running in the row', async () => {
+    /** A new schema with one job that server s1 ran once with success ('first run'). */
+    const ranOnce = async (): Promise<{ schema: string; storage: PostgresStorage; id: string }> => {
       const schema = newSchema();
       const storage = storageOn(schema);
       await storage.init();
       const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
       const id = created!.id;
-      // Runs once and succeeds: both entries stay in the row.
-      let fetched = await fetchOne(storage, 's1');
+      const fetched = await fetchOne(storage, 's1');
       await storage.jobsComplete({ serverId: 's1', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: 1, reason: 'first run' } }] });
+      return { schema, storage, id };
+    };
+
+    it('keeps every entry in order when a job moves on after running in the row', async () => {
+      // Runs once and succeeds: both entries stay in the row.
+      const { schema, storage, id } = await ranOnce();
       // An operator requeues it: the row's entries go to the history table before the requeue's entry.
       expect((await storage.jobSetState({ id, expected: ['succeeded'], state: 'enqueued', reason: 'requeued', resetAttempts: true })).ok).toBe(true);
       // It fails and is retried (a transition, not the hot path), then runs again and succeeds.
-      fetched = await fetchOne(storage, 's2');
+      let fetched = await fetchOne(storage, 's2');
       const error = { name: 'Error', message: 'boom' };
       await storage.jobsComplete({
         serverId: 's2',
@@ -352,20 +357,14 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     });
 
     it('spills entries a version before migration 4 left in the row of an enqueued job before claiming it', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const id = created!.id;
-      let fetched = await fetchOne(storage, 's1');
-      await storage.jobsComplete({ serverId: 's1', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'first run' } }] });
+      const { schema, storage, id } = await ranOnce();
       // What an older version's requeue does: it changes the state and appends its entry, but leaves `tail` alone.
       await sql(
         `WITH j AS (UPDATE "${schema}".jobs SET state = 'enqueued', enqueue_seq = nextval('"${schema}".enqueue_seq') WHERE id = $1 RETURNING id)
          INSERT INTO "${schema}".history (job_id, state, reason, at) SELECT id, 'enqueued', 'requeued by an older version', 0 FROM j`,
         [id],
       );
-      fetched = await fetchOne(storage, 's2');
+      const fetched = await fetchOne(storage, 's2');
       expect(fetched.id).toBe(id);
       // Nothing is lost: the first run's entries are kept (after the older version's entry, which it wrote first).
       expect(await states(storage, id)).toEqual([
