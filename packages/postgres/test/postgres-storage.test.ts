@@ -356,6 +356,26 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       ]);
     });
 
+    it('completes a job claimed before migration 4, whose start is a history row', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const fetched = await fetchOne(storage, 'old');
+      // What the older version's claim left: the start as a history row, nothing held in the row.
+      await sql(
+        `WITH j AS (UPDATE "${schema}".jobs SET tail = 0 WHERE id = $1 RETURNING id, started_at)
+         INSERT INTO "${schema}".history (job_id, state, reason, at, server_id) SELECT id, 'processing', 'Started by server old', started_at, 'old' FROM j`,
+        [created!.id],
+      );
+      await storage.jobsComplete({ serverId: 'old', completions: [{ id: created!.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }] });
+      expect(await states(storage, created!.id)).toEqual([
+        ['enqueued', 'test'],
+        ['processing', 'Started by server old'],
+        ['succeeded', 'done'],
+      ]);
+    });
+
     it('spills entries a version before migration 4 left in the row of an enqueued job before claiming it', async () => {
       const { schema, storage, id } = await ranOnce();
       // What an older version's requeue does: it changes the state and appends its entry, but leaves `tail` alone.
