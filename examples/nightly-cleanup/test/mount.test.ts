@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 
+import { listenHttp } from '@spool-examples/web-kit';
+import type { ExampleMount } from '@spool-examples/web-kit';
 import { ConfigError, Spool } from 'spool';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -15,6 +16,17 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
+
+/** Serves the mount under `/cleanup` on a free port, as a host does; returns its URL. */
+async function serveUnderPrefix(mount: ExampleMount): Promise<string> {
+  const http = createServer((req, res) => {
+    req.url = req.url!.slice('/cleanup'.length) || '/';
+    void mount.handle(req, res);
+  });
+  const base = await listenHttp(http, { port: 0 });
+  cleanups.push(() => new Promise<void>((done) => http.close(() => done())));
+  return `${base}/cleanup`;
+}
 
 function tempSpool(): Spool {
   const dir = mkdtempSync(join(tmpdir(), 'nightly-cleanup-mount-'));
@@ -30,13 +42,7 @@ describe('mounting the nightly cleanup in a bigger app', () => {
     const mount = await mountNightlyCleanup(spool, { basePath: '/cleanup', folders: ['data/exports', 'data/uploads'], cron: '30 2 * * 1-5', timezone: 'Asia/Tokyo', dashboardPath: '/admin/jobs' });
     expect(mount.queues).toEqual(['maintenance']);
     expect(spool.registry.find('exports.cleanup')).toBeDefined();
-    const http = createServer((req, res) => {
-      req.url = req.url!.slice('/cleanup'.length) || '/';
-      void mount.handle(req, res);
-    });
-    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-    cleanups.push(() => new Promise<void>((done) => http.close(() => done())));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/cleanup`;
+    const url = await serveUnderPrefix(mount);
 
     const status = (await (await fetch(`${url}/api/status`)).json()) as CleanupStatus & { dashboard: string };
     expect(status).toMatchObject({ id: 'exports.nightly-cleanup', cron: '30 2 * * 1-5', timezone: 'Asia/Tokyo', paused: false, maxAgeDays: 7, dashboard: '/admin/jobs/recurring', lastRuns: [] });
@@ -54,13 +60,7 @@ describe('mounting the nightly cleanup in a bigger app', () => {
   it('serves its page under a strict content policy, styled by its own stylesheet under the prefix, with every value escaped', async () => {
     const spool = tempSpool();
     const mount = await mountNightlyCleanup(spool, { basePath: '/cleanup', folders: ['data/<b>exports</b>'] });
-    const http = createServer((req, res) => {
-      req.url = req.url!.slice('/cleanup'.length) || '/';
-      void mount.handle(req, res);
-    });
-    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-    cleanups.push(() => new Promise<void>((done) => http.close(() => done())));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/cleanup`;
+    const url = await serveUnderPrefix(mount);
 
     const res = await fetch(`${url}/`);
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'");

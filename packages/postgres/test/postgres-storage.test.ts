@@ -288,14 +288,17 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     };
     const states = async (storage: PostgresStorage, id: string): Promise<Array<[string, string]>> =>
       (await storage.monitoring.jobDetails({ id }))!.history.map((h) => [h.state, h.reason]);
-    /** A new schema with one job that server s1 ran once with success ('first run'). */
-    const ranOnce = async (): Promise<{ schema: string; storage: PostgresStorage; id: string }> => {
+    /** A new schema with one job, claimed by `serverId`. */
+    const claimedOnce = async (serverId: string): Promise<{ schema: string; storage: PostgresStorage; id: string; fetched: FetchedJob }> => {
       const schema = newSchema();
       const storage = storageOn(schema);
       await storage.init();
       const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const id = created!.id;
-      const fetched = await fetchOne(storage, 's1');
+      return { schema, storage, id: created!.id, fetched: await fetchOne(storage, serverId) };
+    };
+    /** A new schema with one job that server s1 ran once with success ('first run'). */
+    const ranOnce = async (): Promise<{ schema: string; storage: PostgresStorage; id: string }> => {
+      const { schema, storage, id, fetched } = await claimedOnce('s1');
       await storage.jobsComplete({ serverId: 's1', completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: 1, reason: 'first run' } }] });
       return { schema, storage, id };
     };
@@ -339,16 +342,12 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     });
 
     it('records the reporting server of a success when another server reports it', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const fetched = await fetchOne(storage, 'runner');
+      const { storage, id, fetched } = await claimedOnce('runner');
       await storage.jobsComplete({
         serverId: 'reporter',
-        completions: [{ id: created!.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+        completions: [{ id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
       });
-      const details = (await storage.monitoring.jobDetails({ id: created!.id }))!;
+      const details = (await storage.monitoring.jobDetails({ id }))!;
       expect(details.history.map((h) => [h.state, h.serverId])).toEqual([
         ['enqueued', null],
         ['processing', 'runner'],
@@ -357,19 +356,15 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     });
 
     it('completes a job claimed before migration 4, whose start is a history row', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [created] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const fetched = await fetchOne(storage, 'old');
+      const { schema, storage, id, fetched } = await claimedOnce('old');
       // What the older version's claim left: the start as a history row, nothing held in the row.
       await sql(
         `WITH j AS (UPDATE "${schema}".jobs SET tail = 0 WHERE id = $1 RETURNING id, started_at)
          INSERT INTO "${schema}".history (job_id, state, reason, at, server_id) SELECT id, 'processing', 'Started by server old', started_at, 'old' FROM j`,
-        [created!.id],
+        [id],
       );
-      await storage.jobsComplete({ serverId: 'old', completions: [{ id: created!.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }] });
-      expect(await states(storage, created!.id)).toEqual([
+      await storage.jobsComplete({ serverId: 'old', completions: [{ id: id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }] });
+      expect(await states(storage, id)).toEqual([
         ['enqueued', 'test'],
         ['processing', 'Started by server old'],
         ['succeeded', 'done'],
