@@ -83,9 +83,7 @@ export async function claimFromQueue(db: Executor, s: string, claim: QueueClaim)
     [claim.now, claim.queue, claim.names, claim.limit, claim.serverId, claim.leaseMs, claim.shard, lease.leaseToken],
     true,
   );
-  const jobs: FetchedJob[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) jobs[i] = decodeClaimed(rows[i]!, lease);
-  return jobs;
+  return rows.map((row) => decodeClaimed(row, lease));
 }
 
 /** Whether a fetch can find nothing without asking the database. */
