@@ -1,38 +1,46 @@
 import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
 
+import type { Executor } from './executor.js';
 import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
-import { settleContinuations, transition } from './job-transition.js';
+import { transition } from './job-transition.js';
+import { nowSql } from './jobs-fetch.js';
 import type { WriteContext } from './write-context.js';
 
-// Successes, the bulk of completions, in one statement: each guarded by its lease token, with their
-// counters (including the hour's succeeded count); the succeeded entry is recorded in the row
-// (tail bit 2: no history row, see history-tail.ts). It must write what `transition` writes for
-// processing -> succeeded. The completions come as one compact JSON array of records, joined by id:
-// `i` the id, and only when they differ from the batch's common values ($2, $3), `t` the lease token
-// and `s` the reason; `r` the result when there is one. (Jobs of one claim share a lease token, and
-// most reasons are alike, so a record is usually just its id.) Parallel arrays would cost
-// array_position per row, quadratic in the batch. The statement answers with the ids whose lease no
-// longer held, not with the ids it completed: usually none.
-const succeedSql = (s: string): string => `WITH c AS MATERIALIZED (
+// Successes, the bulk of completions, in one statement committed on its own: each guarded by its
+// lease token, with their counters (including the hour's succeeded count); the succeeded entry is
+// recorded in the row (tail bit 2: no history row, see history-tail.ts). It must write what
+// `transition` writes for processing -> succeeded. The completions come as one compact JSON array of
+// records, joined by id: `i` the id, and only when they differ from the batch's common values ($2,
+// $3), `t` the lease token and `s` the reason; `r` the result when there is one. (Jobs of one claim
+// share a lease token, and most reasons are alike, so a record is usually just its id.) Parallel
+// arrays would cost array_position per row, quadratic in the batch.
+// A job a continuation waits for (`awaited`, migration 6) is left alone: its continuations must be
+// settled in the commit that finishes it, which takes a transaction of several statements. The
+// condition is checked again on the row as it is after any wait for a lock, so a continuation
+// created while this statement waited for its creator is not missed.
+// The statement answers with the ids it left, lease gone or awaited, not with the ids it completed:
+// usually none.
+const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
+), c AS MATERIALIZED (
   SELECT x.i AS id, coalesce(x.t, $2) AS token, x.r AS result, coalesce(x.s, $3) AS reason
   FROM json_to_recordset($1::json) AS x(i text, t text, r text, s text)
 ), done AS (
   -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
-  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = $4, lease_token = NULL, lease_expires_at = NULL, finished_at = $4,
-    expires_at = $4::bigint + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
+  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_token = NULL, lease_expires_at = NULL, finished_at = t.now,
+    expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
     tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
-  FROM c
-  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
+  FROM c, t
+  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token AND NOT j.awaited
   RETURNING j.id
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
-  SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x,
-    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || ($4::bigint / 3600000 * 3600000), x.n)) AS u(k, v)
+  SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x, t,
+    LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || (t.now / 3600000 * 3600000), x.n)) AS u(k, v)
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS refused`;
+SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS skipped`;
 
 /** One success as a compact record of {@link succeedSql}. */
 interface SuccessRecord {
@@ -42,42 +50,47 @@ interface SuccessRecord {
   s?: string;
 }
 
+/** Inputs of {@link succeedJobs}. */
+export interface SuccessBatch {
+  successes: readonly Completion[];
+  serverId: string;
+  /** The clock's time, or null for the database's. */
+  now: number | null;
+  shard: number;
+}
+
 /**
- * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
- * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
- * Successes go in one statement; other outcomes (retries, failures, requeues) one by one.
+ * Records a batch of successes in one statement, atomic on its own: one round trip, no transaction
+ * of ours. Returns the ids it did not complete, for {@link completeJobs} to decide in a transaction:
+ * the lease no longer held, or a continuation waits for the job.
+ */
+export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch): Promise<Set<string>> {
+  const { successes } = batch;
+  const token = successes[0]!.leaseToken;
+  const reason = successes[0]!.outcome.reason;
+  const records = successes.map((c): SuccessRecord => {
+    const record: SuccessRecord = { i: c.id };
+    if (c.leaseToken !== token) record.t = c.leaseToken;
+    const result = c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null;
+    if (result !== null) record.r = result;
+    if (c.outcome.reason !== reason) record.s = c.outcome.reason;
+    return record;
+  });
+  const [row] = await db.run(succeedSql(s), [JSON.stringify(records), token, reason, batch.now, batch.serverId, batch.shard], true);
+  return new Set(row!.skipped as string[]);
+}
+
+/**
+ * Records the outcomes of many processing jobs in the caller's transaction, one by one, each guarded
+ * by its lease token: a completion whose lease no longer holds writes nothing and reports `ok:
+ * false`. Continuations of jobs that finish are settled in the same transaction.
  */
 export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams): Promise<JobsCompleteResult> {
-  const ok = new Set<string>();
-  const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
-  if (successes.length > 0) {
-    const token = successes[0]!.leaseToken;
-    const reason = successes[0]!.outcome.reason;
-    const records = successes.map((c): SuccessRecord => {
-      const record: SuccessRecord = { i: c.id };
-      if (c.leaseToken !== token) record.t = c.leaseToken;
-      const result = c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null;
-      if (result !== null) record.r = result;
-      if (c.outcome.reason !== reason) record.s = c.outcome.reason;
-      return record;
-    });
-    const [row] = await ctx.db.run(succeedSql(ctx.s), [JSON.stringify(records), token, reason, ctx.now, params.serverId, ctx.shard], true);
-    const refused = new Set(row!.refused as string[]);
-    for (const success of successes) {
-      if (refused.has(success.id)) continue;
-      ok.add(success.id);
-      ctx.events.state(success.id, 'succeeded', false);
-    }
-    // Whether continuations may wait is asked in a statement of its own, after the update: a
-    // continuation whose creation held a parent's row made the update wait, and only a later
-    // statement's snapshot sees it (the update's own saw the database from before the wait).
-    if (ok.size > 0 && (await ctx.hasAwaiting())) await settleContinuations(ctx, [...ok], ctx.events);
-  }
+  const results: JobsCompleteResult['results'] = [];
   for (const completion of params.completions) {
-    if (completion.outcome.state === 'succeeded') continue;
-    if (await transition(ctx, completionSpec(completion, params.serverId), ctx.events)) ok.add(completion.id);
+    results.push({ id: completion.id, ok: await transition(ctx, completionSpec(completion, params.serverId), ctx.events) });
   }
-  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.has(c.id) })) };
+  return { results };
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {

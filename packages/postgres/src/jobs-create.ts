@@ -112,15 +112,17 @@ async function readHolders(ctx: WriteContext, jobs: readonly NewJob[]): Promise<
 
 /**
  * The current state of every parent outside the batch (null when no job has a parent); throws
- * JobNotFoundError for a missing one. Parents are locked for share: a parent cannot finish (and
- * settle its continuations) between this read and the commit that creates its children.
+ * JobNotFoundError for a missing one. Parents are locked: a parent cannot finish (and settle its
+ * continuations) between this read and the commit that creates its children. The lock is the one an
+ * update takes, not a share lock, because the insert of an awaiting child updates its parent (the
+ * `awaited` mark of migration 6): two creators holding share locks on one parent would deadlock there.
  */
 async function readParents(ctx: WriteContext, jobs: readonly NewJob[]): Promise<Map<string, JobState> | null> {
   const inBatch = new Set(jobs.map((j) => j.id));
   const wanted = new Set<string>();
   for (const job of jobs) if (job.parentId !== null && !inBatch.has(job.parentId)) wanted.add(job.parentId);
   if (wanted.size === 0) return jobs.some((j) => j.parentId !== null) ? new Map() : null;
-  const rows = await ctx.db.run(`SELECT id, state FROM ${ctx.s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE`, [[...wanted]]);
+  const rows = await ctx.db.run(`SELECT id, state FROM ${ctx.s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [[...wanted]]);
   const states = new Map(rows.map((r) => [r.id as string, r.state as JobState]));
   for (const id of wanted) if (!states.has(id)) throw new JobNotFoundError(id);
   return states;

@@ -30,11 +30,12 @@ import type {
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 
+import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
-import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
+import { completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
@@ -46,7 +47,7 @@ import { resolvePostgresOptions } from './postgres-options.js';
 import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
 import { heartbeat, removeDeadServers, setQueuePaused } from './server-store.js';
 import { isConflict, isRetryable, translateError } from './translate-error.js';
-import { WriteContext } from './write-context.js';
+import { COUNTER_SHARDS, WriteContext } from './write-context.js';
 
 /** Test-only hooks of the PostgreSQL storage. */
 export interface PostgresStorageRuntime {
@@ -209,7 +210,7 @@ export class PostgresStorage implements Storage {
     if (params.queues.length === 1) {
       await this.whenReady();
       try {
-        const shard = Math.floor(Math.random() * 16);
+        const shard = Math.floor(Math.random() * COUNTER_SHARDS);
         return await claimFromQueue(this.poolExecutor, this.s, { ...claim, queue: params.queues[0]!, limit: params.limit, now: this.clock?.now() ?? null, shard });
       } catch (error) {
         throw translateError(error, 'fetching jobs');
@@ -229,7 +230,26 @@ export class PostgresStorage implements Storage {
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
     this.guard();
     if (params.completions.length === 0) return { results: [] };
-    return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
+    const ok = new Set<string>();
+    const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
+    if (successes.length > 0) {
+      // Successes first, in one statement of their own; what it skips goes with the other outcomes.
+      const batch = { successes, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS) };
+      const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch));
+      const events = new EventBatch();
+      for (const success of successes) {
+        if (skipped.has(success.id)) continue;
+        ok.add(success.id);
+        events.state(success.id, 'succeeded', false);
+      }
+      this.emit(events.list);
+    }
+    const rest = ok.size === 0 ? params.completions : params.completions.filter((c) => !ok.has(c.id));
+    if (rest.length > 0) {
+      const { results } = await this.write('completing jobs', (ctx) => completeJobs(ctx, { ...params, completions: rest }));
+      for (const result of results) if (result.ok) ok.add(result.id);
+    }
+    return { results: params.completions.map((c) => ({ id: c.id, ok: ok.has(c.id) })) };
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
@@ -352,6 +372,22 @@ export class PostgresStorage implements Storage {
       throw error;
     });
     return this.readying;
+  }
+
+  /**
+   * Runs one statement that commits on its own, on a pooled connection; driver errors are translated.
+   * A statement that lost a deadlock changed nothing and runs again.
+   */
+  private async statement<T>(doing: string, work: (db: Executor) => Promise<T>): Promise<T> {
+    await this.whenReady();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work(this.poolExecutor);
+      } catch (error) {
+        if (isConflict(error) && attempt < CONFLICT_RETRIES) continue;
+        throw translateError(error, doing);
+      }
+    }
   }
 
   /** Runs reads on pooled connections; driver errors are translated. */

@@ -21,7 +21,6 @@ export class WriteContext {
   readonly shard = Math.floor(Math.random() * COUNTER_SHARDS);
   private readonly counters = new Map<string, number>();
   private readonly historyRows: unknown[][] = [[], [], [], [], [], []];
-  private awaiting: number | null = null;
   /**
    * The storage clock's time for the whole write (ms since the epoch). NaN for a single statement
    * that reads the database's clock itself ({@link nowParam} null).
@@ -64,15 +63,6 @@ export class WriteContext {
   /** Adds to one counter. */
   add(key: string, delta: number): void {
     this.counters.set(key, (this.counters.get(key) ?? 0) + delta);
-  }
-
-  /** Whether any job may be waiting for a parent (no continuation lookups otherwise). */
-  async hasAwaiting(): Promise<boolean> {
-    if (this.awaiting === null) {
-      const [row] = await this.db.run(`SELECT coalesce(sum(value), 0)::int AS n FROM ${this.s}.counters WHERE key = 'state:awaiting'`);
-      this.awaiting = Number(row!.n);
-    }
-    return this.awaiting + (this.counters.get('state:awaiting') ?? 0) > 0;
   }
 
   /** Appends a history entry (written in bulk by {@link flush}). */

@@ -109,6 +109,30 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(details!.history.map((h) => [h.state, h.reason])).toEqual([['enqueued', 'Enqueued by an older version']]);
     });
 
+    it('marks the parents of continuations that already wait when migration 6 runs', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+      // The schema as it was before migration 6, with a continuation waiting for the running parent.
+      await sql(`ALTER TABLE "${schema}".jobs DROP COLUMN awaited; DROP FUNCTION "${schema}".mark_awaited_parent() CASCADE; DELETE FROM "${schema}".migrations WHERE version = 6`);
+      const childId = ids.next();
+      await sql(
+        `INSERT INTO "${schema}".jobs (id, state, queue, name, priority, max_attempts, created_at, updated_at, parent_id, continue_on, parameters, args)
+         VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
+        [childId, parent!.id],
+      );
+      const upgraded = storageOn(schema);
+      await upgraded.init();
+      const { results } = await upgraded.jobsComplete({
+        serverId: 's',
+        completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+      });
+      expect(results).toEqual([{ id: fetched!.id, ok: true }]);
+      expect((await upgraded.jobGet({ id: childId }))!.state).toBe('enqueued');
+    });
+
     it('turns JIT compilation off on the connections it opens', async () => {
       const storage = storageOn(newSchema());
       await storage.init();
@@ -226,6 +250,49 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(await read(d!.id)).toEqual(['succeeded', 'x', 'other']);
       expect((await storage.jobGet({ id: again!.id }))!.state).toBe('processing');
       expect((await storage.monitoring.stats()).states).toMatchObject({ succeeded: 5, processing: 1, enqueued: 0 });
+    });
+
+    it('releases the continuation of a parent that succeeds in a batch with jobs nobody waits for', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      await storage.jobsCreate({ jobs: Array.from({ length: 3 }, () => job()) });
+      const fetched = await storage.jobsFetch({ queues: ['default'], names: null, limit: 3, serverId: 's', leaseMs: 30_000 });
+      const parent = fetched[1]!;
+      const child = job({ state: 'awaiting', parentId: parent.id, continueOn: 'succeeded' });
+      await storage.jobsCreate({ jobs: [child] });
+      const { results } = await storage.jobsComplete({
+        serverId: 's',
+        completions: fetched.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded' as const, result: null, reason: 'done' } })),
+      });
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      for (const j of fetched) expect((await storage.jobGet({ id: j.id }))!.state).toBe('succeeded');
+      const released = (await storage.monitoring.jobDetails({ id: child.id }))!;
+      expect(released.job.state).toBe('enqueued');
+      expect(released.history.at(-1)!.reason).toBe(`Parent ${parent.id} succeeded`);
+      expect((await storage.monitoring.stats()).states).toMatchObject({ succeeded: 3, enqueued: 1, awaiting: 0, processing: 0 });
+    });
+
+    it('releases a continuation that a version before migration 6 created, which marks no parent itself', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+      // An older version inserts the child with its own SQL: the database marks the parent all the same.
+      const childId = ids.next();
+      await sql(
+        `INSERT INTO "${schema}".jobs (id, state, queue, name, priority, max_attempts, created_at, updated_at, parent_id, continue_on, parameters, args)
+         VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
+        [childId, parent!.id],
+      );
+      await sql(`INSERT INTO "${schema}".counters (key, shard, value) VALUES ('state:awaiting', 0, 1) ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + 1`);
+      const { results } = await storage.jobsComplete({
+        serverId: 's',
+        completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+      });
+      expect(results).toEqual([{ id: fetched!.id, ok: true }]);
+      expect((await storage.jobGet({ id: childId }))!.state).toBe('enqueued');
     });
 
     it('releases a continuation whose creation the completion of its parent had to wait for', async () => {

@@ -47,14 +47,16 @@ describe.skipIf(binDir === null)('a PostgreSQL restart in the middle of a run', 
     const spool = new Spool({ storage, jobs: [count] });
     await spool.init();
     const server = await spool.startServer({ concurrency: 10, handleSignals: false, pollInterval: '200ms', leaseTime: '3s', leaseRenewInterval: '1s', rescueInterval: '500ms' });
-    const errors: unknown[] = [];
-    server.events.on('error', ({ error }) => errors.push(error));
     const events: StorageEvent[] = [];
     storage.subscribe((e) => events.push(e));
     const total = 5000;
     for (let i = 0; i < total; i += 1000) await spool.enqueueMany(count, Array.from({ length: 1000 }, (_, k) => ({ n: i + k })));
     await until(() => seen.size > 500, 'the first jobs to run');
     const listens = storage.listenConnections;
+    // The restart comes in the middle of the run. Whether the server sees an error depends on
+    // whether a statement was in flight at that moment (dead idle connections are replaced quietly),
+    // so what is asserted is that the run finishes and LISTEN comes back.
+    expect(seen.size).toBeLessThan(total);
 
     cluster!.stop();
     const failure: unknown = await spool.enqueue(count, { n: -1 }).catch((e: unknown) => e);
@@ -69,7 +71,6 @@ describe.skipIf(binDir === null)('a PostgreSQL restart in the middle of a run', 
     await spool.enqueue(count, { n: total });
     await until(() => events.some((e) => e.type === 'jobs-enqueued'), 'events to flow again');
     await server.stop();
-    expect(errors.length).toBeGreaterThan(0);
     await spool.close();
   });
 
