@@ -60,6 +60,26 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
+/** Inserts a continuation with plain SQL, as a version before migration 6 does; returns its id. */
+async function insertContinuationAsOlderVersion(schema: string, parentId: string): Promise<string> {
+  const id = ids.next();
+  await sql(
+    `INSERT INTO "${schema}".jobs (id, state, queue, name, priority, max_attempts, created_at, updated_at, parent_id, continue_on, parameters, args)
+     VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
+    [id, parentId],
+  );
+  return id;
+}
+
+/** Records the success of a fetched job; whether its lease still held. */
+async function succeed(storage: PostgresStorage, fetched: FetchedJob): Promise<boolean> {
+  const { results } = await storage.jobsComplete({
+    serverId: 's',
+    completions: [{ id: fetched.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+  });
+  return results[0]!.ok;
+}
+
 /** Terminates every connection of one schema's storages (pool and LISTEN), as an operator or a failover would. */
 async function terminateConnections(schema: string): Promise<number> {
   const { rows } = await sql(
@@ -117,19 +137,10 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
       // The schema as it was before migration 6, with a continuation waiting for the running parent.
       await sql(`ALTER TABLE "${schema}".jobs DROP COLUMN awaited; DROP FUNCTION "${schema}".mark_awaited_parent() CASCADE; DELETE FROM "${schema}".migrations WHERE version = 6`);
-      const childId = ids.next();
-      await sql(
-        `INSERT INTO "${schema}".jobs (id, state, queue, name, priority, max_attempts, created_at, updated_at, parent_id, continue_on, parameters, args)
-         VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
-        [childId, parent!.id],
-      );
+      const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
       const upgraded = storageOn(schema);
       await upgraded.init();
-      const { results } = await upgraded.jobsComplete({
-        serverId: 's',
-        completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
-      });
-      expect(results).toEqual([{ id: fetched!.id, ok: true }]);
+      expect(await succeed(upgraded, fetched!)).toBe(true);
       expect((await upgraded.jobGet({ id: childId }))!.state).toBe('enqueued');
     });
 
@@ -280,18 +291,9 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
       const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
       // An older version inserts the child with its own SQL: the database marks the parent all the same.
-      const childId = ids.next();
-      await sql(
-        `INSERT INTO "${schema}".jobs (id, state, queue, name, priority, max_attempts, created_at, updated_at, parent_id, continue_on, parameters, args)
-         VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
-        [childId, parent!.id],
-      );
+      const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
       await sql(`INSERT INTO "${schema}".counters (key, shard, value) VALUES ('state:awaiting', 0, 1) ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + 1`);
-      const { results } = await storage.jobsComplete({
-        serverId: 's',
-        completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
-      });
-      expect(results).toEqual([{ id: fetched!.id, ok: true }]);
+      expect(await succeed(storage, fetched!)).toBe(true);
       expect((await storage.jobGet({ id: childId }))!.state).toBe('enqueued');
     });
 
