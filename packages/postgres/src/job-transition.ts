@@ -63,7 +63,7 @@ UPDATE ${s}.jobs SET
   tail_reason = NULL,
   tail_server = NULL
 FROM o WHERE id = o.job_id
-RETURNING queue, awaited`;
+RETURNING queue, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND w.state = 'awaiting') AS awaited`;
 
 /**
  * Moves one job to a new state with everything the move implies, in the caller's transaction:
@@ -108,8 +108,9 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   else if (to === 'scheduled') events.scheduled(spec.runAt ?? ctx.now);
   ctx.moved(from, to, queue);
   ctx.history(spec.id, to, reason, spec.data, spec.serverId);
-  // `awaited` is read from the row as updated: a continuation created while this update waited for
-  // the creator's lock marked it, and the lookup below, a later statement, sees that continuation.
+  // Continuations may wait: committed before this statement (it saw them), or created while it
+  // waited for the creator's lock (the creator marked the row, read as updated). The lookup below,
+  // a later statement, sees both.
   if (finishes && rows[0]!.awaited === true) await settleContinuations(ctx, [spec.id], events);
   events.state(spec.id, to, spec.share ?? true);
   return true;

@@ -15,10 +15,11 @@ import type { WriteContext } from './write-context.js';
 // $3), `t` the lease token and `s` the reason; `r` the result when there is one. (Jobs of one claim
 // share a lease token, and most reasons are alike, so a record is usually just its id.) Parallel
 // arrays would cost array_position per row, quadratic in the batch.
-// A job a continuation waits for (`awaited`, migration 6) is left alone: its continuations must be
-// settled in the commit that finishes it, which takes a transaction of several statements. The
-// condition is checked again on the row as it is after any wait for a lock, so a continuation
-// created while this statement waited for its creator is not missed.
+// A job a continuation waits for is left alone: its continuations must be settled in the commit that
+// finishes it, which takes a transaction of several statements. The statement's snapshot shows the
+// continuations committed before it started; one created while the update waited for its creator's
+// lock on the parent is not in it, but its creator marked the parent (`awaited`, migration 6), and
+// the update checks its conditions again on the row as the creator left it.
 // The statement answers with the ids it left, lease gone or awaited, not with the ids it completed:
 // usually none.
 const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
@@ -31,7 +32,8 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
     expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
     tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
   FROM c, t
-  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token AND NOT j.awaited
+  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
+    AND NOT j.awaited AND NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND w.state = 'awaiting')
   RETURNING j.id
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)

@@ -87,6 +87,7 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   const rows = await ctx.db.run(createSql(ctx.s, notify), values, true);
   const created = new Map<string, JobState>();
   for (const row of rows) created.set(row.id as string, row.state as JobState);
+  await markAwaitedParents(ctx, jobs, created);
   const results: JobsCreateResult['jobs'] = [];
   let holders: Map<string, { id: string; state: JobState }> | null = null;
   for (const input of jobs) {
@@ -103,6 +104,18 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   return results;
 }
 
+/**
+ * Marks the parents that a created continuation waits for (`awaited`, migration 6), in the
+ * creating transaction: a batch of successes leaves marked jobs to the transaction that settles
+ * continuations. Parents outside the batch are locked already (readParents).
+ */
+async function markAwaitedParents(ctx: WriteContext, jobs: readonly NewJob[], created: ReadonlyMap<string, JobState>): Promise<void> {
+  const parents = new Set<string>();
+  for (const job of jobs) if (job.parentId !== null && created.get(job.id) === 'awaiting') parents.add(job.parentId);
+  if (parents.size === 0) return;
+  await ctx.db.run(`UPDATE ${ctx.s}.jobs SET awaited = true WHERE id = ANY($1::text[]) AND NOT awaited`, [[...parents].sort()]);
+}
+
 /** The active holders of the unique keys of jobs that were not created. */
 async function readHolders(ctx: WriteContext, jobs: readonly NewJob[]): Promise<Map<string, { id: string; state: JobState }>> {
   const keys = [...new Set(jobs.map((j) => j.uniqueKey).filter((k): k is string => k !== null))];
@@ -114,7 +127,7 @@ async function readHolders(ctx: WriteContext, jobs: readonly NewJob[]): Promise<
  * The current state of every parent outside the batch (null when no job has a parent); throws
  * JobNotFoundError for a missing one. Parents are locked: a parent cannot finish (and settle its
  * continuations) between this read and the commit that creates its children. The lock is the one an
- * update takes, not a share lock, because the insert of an awaiting child updates its parent (the
+ * update takes, not a share lock, because creating an awaiting child updates its parent (the
  * `awaited` mark of migration 6): two creators holding share locks on one parent would deadlock there.
  */
 async function readParents(ctx: WriteContext, jobs: readonly NewJob[]): Promise<Map<string, JobState> | null> {

@@ -210,27 +210,13 @@ UNION ALL
     version: 6,
     name: 'a mark on every job that a continuation has waited for',
     // A batch of successes is one statement on its own (no BEGIN, COMMIT or second statement) for
-    // jobs that no continuation waits for; `awaited` says which those are not. The trigger sets it
-    // whenever a job is created awaiting a parent, by this version or an older one (so a rolling
-    // upgrade loses no release). It updates the parent's row, so a success that waited for the
-    // creating transaction re-reads the row, sees the mark and leaves the job to the transaction
-    // that settles continuations (see jobs-complete.ts). The mark is never cleared: a job that had
-    // continuations takes the slower path if it runs again, which costs time, not correctness.
-    // Adding a column with a constant default rewrites no row.
-    sql: (s) => `
-ALTER TABLE ${s}.jobs ADD COLUMN awaited boolean NOT NULL DEFAULT false;
-
-CREATE FUNCTION ${s}.mark_awaited_parent() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE ${s}.jobs SET awaited = true WHERE id = NEW.parent_id AND NOT awaited;
-  RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER jobs_mark_awaited_parent AFTER INSERT ON ${s}.jobs
-  FOR EACH ROW WHEN (NEW.state = 'awaiting') EXECUTE FUNCTION ${s}.mark_awaited_parent();
-
-UPDATE ${s}.jobs SET awaited = true WHERE id IN (SELECT parent_id FROM ${s}.jobs WHERE state = 'awaiting');
-`,
+    // jobs that no continuation waits for; see jobs-complete.ts. The statement sees the awaiting
+    // continuations that were committed when it started; `awaited` covers the ones created while it
+    // waited for the creator's lock on the parent: the creator sets it on the parent, in the
+    // transaction that creates the continuation, so the waiting statement re-reads the row after the
+    // wait and leaves the job to the transaction that settles continuations. The mark is never
+    // cleared: a job that had continuations takes the slower path if it runs again, which costs
+    // time, not correctness. Adding a column with a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.jobs ADD COLUMN awaited boolean NOT NULL DEFAULT false;`,
   },
 ];

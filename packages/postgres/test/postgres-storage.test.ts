@@ -129,21 +129,6 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(details!.history.map((h) => [h.state, h.reason])).toEqual([['enqueued', 'Enqueued by an older version']]);
     });
 
-    it('marks the parents of continuations that already wait when migration 6 runs', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
-      // The schema as it was before migration 6, with a continuation waiting for the running parent.
-      await sql(`ALTER TABLE "${schema}".jobs DROP COLUMN awaited; DROP FUNCTION "${schema}".mark_awaited_parent() CASCADE; DELETE FROM "${schema}".migrations WHERE version = 6`);
-      const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
-      const upgraded = storageOn(schema);
-      await upgraded.init();
-      expect(await succeed(upgraded, fetched!)).toBe(true);
-      expect((await upgraded.jobGet({ id: childId }))!.state).toBe('enqueued');
-    });
-
     it('turns JIT compilation off on the connections it opens', async () => {
       const storage = storageOn(newSchema());
       await storage.init();
@@ -284,17 +269,27 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect((await storage.monitoring.stats()).states).toMatchObject({ succeeded: 3, enqueued: 1, awaiting: 0, processing: 0 });
     });
 
-    it('releases a continuation that a version before migration 6 created, which marks no parent itself', async () => {
+    it('releases a continuation that a version before migration 6 created, which marks no parent', async () => {
       const schema = newSchema();
       const storage = storageOn(schema);
       await storage.init();
       const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
       const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
-      // An older version inserts the child with its own SQL: the database marks the parent all the same.
+      // An older version inserts the child with its own SQL and leaves the parent unmarked.
       const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
       await sql(`INSERT INTO "${schema}".counters (key, shard, value) VALUES ('state:awaiting', 0, 1) ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + 1`);
       expect(await succeed(storage, fetched!)).toBe(true);
       expect((await storage.jobGet({ id: childId }))!.state).toBe('enqueued');
+    });
+
+    it('cancels an unmarked continuation of a version before migration 6 when its parent is deleted', async () => {
+      const schema = newSchema();
+      const storage = storageOn(schema);
+      await storage.init();
+      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
+      const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
+      await storage.jobSetState({ id: parent!.id, expected: ['enqueued'], state: 'deleted', reason: 'by an operator' });
+      expect((await storage.jobGet({ id: childId }))!.state).toBe('deleted');
     });
 
     it('releases a continuation whose creation the completion of its parent had to wait for', async () => {
