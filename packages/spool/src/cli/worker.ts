@@ -55,6 +55,9 @@ export const workerCommand: Command = {
     const queues = listFlag(flags, 'queues') ?? defaultQueues(definitions);
     const url = storageUrl(flags, io);
     const spool = new Spool({ storage: resolveStorage(url), jobs: unique(definitions) });
+    // Listen for signals before the server starts: one that arrives while it starts (it may already
+    // be running a job) stops it gracefully instead of killing the process.
+    const stopSignal = new StopSignal();
     try {
       await spool.init();
       const server = await spool.startServer({
@@ -65,10 +68,11 @@ export const workerCommand: Command = {
         ...(pollInterval !== undefined ? { pollInterval } : {}),
         ...(stringFlag(flags, 'name') !== undefined ? { name: stringFlag(flags, 'name') } : {}),
       });
-      const result = await runUntilSignal(server, spool, url, flags, io);
+      const result = await runUntilSignal(server, spool, url, flags, io, stopSignal.received);
       if (flags.json) io.out(jsonDocument(result));
       return 0;
     } finally {
+      stopSignal.dispose();
       await spool.close();
     }
   },
@@ -83,7 +87,29 @@ function unique(definitions: readonly JobDefinition[]): JobDefinition[] {
   return [...new Set(definitions)];
 }
 
-async function runUntilSignal(server: Server, spool: Spool, url: string, flags: Flags, io: CliIo) {
+/** The first SIGTERM or SIGINT, listened for from construction until it arrives or {@link dispose}. */
+class StopSignal {
+  readonly received: Promise<NodeJS.Signals>;
+  private readonly onSignal: (signal: NodeJS.Signals) => void;
+
+  constructor() {
+    let resolve!: (signal: NodeJS.Signals) => void;
+    this.received = new Promise((r) => (resolve = r));
+    this.onSignal = (signal) => {
+      this.dispose();
+      resolve(signal);
+    };
+    process.on('SIGTERM', this.onSignal);
+    process.on('SIGINT', this.onSignal);
+  }
+
+  dispose(): void {
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
+  }
+}
+
+async function runUntilSignal(server: Server, spool: Spool, url: string, flags: Flags, io: CliIo, stopSignal: Promise<NodeJS.Signals>) {
   const counts: WorkerCounts = { running: 0, succeeded: 0, failed: 0, retried: 0, requeued: 0 };
   const status = new StatusLine(io, () => formatCounts({ ...counts, running: server.runningCount }));
   server.events.on('job:succeeded', () => (counts.succeeded += 1));
@@ -109,15 +135,7 @@ async function runUntilSignal(server: Server, spool: Spool, url: string, flags: 
   );
   status.start();
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(received);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const signal = await stopSignal;
   const forceExit = (received: NodeJS.Signals) => {
     status.stop();
     io.err(`\n${received} again: exiting without waiting; running jobs return to their queue when their lease expires\n`);
