@@ -1,5 +1,6 @@
 import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
 
+import type { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
@@ -62,11 +63,12 @@ export interface SuccessBatch {
 }
 
 /**
- * Records a batch of successes in one statement, atomic on its own: one round trip, no transaction
- * of ours. Returns the ids it did not complete, for {@link completeJobs} to decide in a transaction:
- * the lease no longer held, or a continuation waits for the job.
+ * Records a batch of successes in one statement, atomic on its own (or part of the caller's
+ * transaction), and their state events in `events`. Returns the ids it did not complete, for
+ * {@link completeEach} to decide in a transaction: the lease no longer held, or a continuation waits
+ * for the job.
  */
-export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch): Promise<Set<string>> {
+export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, events: EventBatch): Promise<Set<string>> {
   const { successes } = batch;
   const token = successes[0]!.leaseToken;
   const reason = successes[0]!.outcome.reason;
@@ -79,20 +81,35 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch):
     return record;
   });
   const [row] = await db.run(succeedSql(s), [JSON.stringify(records), token, reason, batch.now, batch.serverId, batch.shard], true);
-  return new Set(row!.skipped as string[]);
+  const skipped = new Set(row!.skipped as string[]);
+  for (const success of successes) if (!skipped.has(success.id)) events.state(success.id, 'succeeded', false);
+  return skipped;
 }
 
 /**
- * Records the outcomes of many processing jobs in the caller's transaction, one by one, each guarded
- * by its lease token: a completion whose lease no longer holds writes nothing and reports `ok:
- * false`. Continuations of jobs that finish are settled in the same transaction.
+ * Records the outcomes of a batch in the caller's transaction: the successes in one statement
+ * ({@link succeedJobs}), everything else one by one ({@link completeEach}).
  */
 export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams): Promise<JobsCompleteResult> {
+  const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
+  const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard };
+  const skipped = successes.length > 0 ? await succeedJobs(ctx.db, ctx.s, batch, ctx.events) : new Set<string>();
+  const rest = params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id));
+  const ok = new Map((await completeEach(ctx, rest, params.serverId)).map((r) => [r.id, r.ok]));
+  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? true })) };
+}
+
+/**
+ * Records outcomes of processing jobs in the caller's transaction, one by one, each guarded by its
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
+ * Continuations of jobs that finish are settled in the same transaction.
+ */
+export async function completeEach(ctx: WriteContext, completions: readonly Completion[], serverId: string): Promise<JobsCompleteResult['results']> {
   const results: JobsCompleteResult['results'] = [];
-  for (const completion of params.completions) {
-    results.push({ id: completion.id, ok: await transition(ctx, completionSpec(completion, params.serverId), ctx.events) });
+  for (const completion of completions) {
+    results.push({ id: completion.id, ok: await transition(ctx, completionSpec(completion, serverId), ctx.events) });
   }
-  return { results };
+  return results;
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {

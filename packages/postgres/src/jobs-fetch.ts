@@ -11,20 +11,22 @@ import type { WriteContext } from './write-context.js';
 /** The storage clock's time in SQL: the injected clock's value when given ($n), else the database's transaction time. */
 export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(epoch from now()) * 1000)::bigint)`;
 
-// The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP LOCKED
-// (servers racing for the same queue take different rows instead of waiting on each other), lease
-// them, record their start in the row (tail = 1: no history row, see history-tail.ts) and move the
-// counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills them), but
-// a schema shared with a version before migration 4 can leave some: they are spilled first. With job names, one index range per name
-// (LATERAL), so a backlog of jobs no running server can run is never walked. The update finds the
-// picked rows by their physical address (a TID scan): a locked row cannot move before the update,
-// and the planner cannot choose to hash the whole table instead, as it does when joining by id.
-// The jobs of one claim share its lease token, drawn at random by the caller for each claim (so a
-// token is never reused), and the completion of a batch sends it once. The claim returns only what
-// it did not decide itself, as arrays (decodeClaimed): less to send, parse and collect per job.
-// A claim's commit need not wait for the disk (synchronous_commit off for this transaction only): if
-// the database crashes before the claim reaches disk, the job is simply enqueued again, and any later
-// durable commit (the job's completion) flushes the claim's WAL first. At-least-once is unchanged.
+// The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP
+// LOCKED (servers racing for the same queue take different rows instead of waiting on each other),
+// lease them, record their start in the row (tail = 1: no history row, see history-tail.ts) and
+// move the counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills
+// them), but a schema shared with a version before migration 4 can leave some: they are spilled
+// first. With job names, one index range per name (LATERAL), so a backlog of jobs no running server
+// can run is never walked. The update finds the picked rows by their physical address (a TID scan):
+// a locked row cannot move before the update, and the planner cannot choose to hash the whole table
+// instead, as it does when joining by id. The jobs of one claim share its lease token, drawn at
+// random by the caller for each claim (so a token is never reused), and the completion of a batch
+// sends it once. The claim returns only what it did not decide itself, as arrays (decodeClaimed):
+// less to send, parse and collect per job.
+// A claim's commit need not wait for the disk (synchronous_commit off for this transaction only):
+// if the database crashes before the claim reaches disk, the job is simply enqueued again, and any
+// later durable commit (the job's completion) flushes the claim's WAL first. At-least-once is
+// unchanged.
 const claimSql = (s: string, named: boolean): string => `WITH t AS (
   SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async
 ),

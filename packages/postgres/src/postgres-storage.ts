@@ -35,7 +35,7 @@ import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
-import { completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
+import { completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
@@ -230,26 +230,22 @@ export class PostgresStorage implements Storage {
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
     this.guard();
     if (params.completions.length === 0) return { results: [] };
-    const ok = new Set<string>();
-    const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
-    if (successes.length > 0) {
-      // Successes first, in one statement of their own; what it skips goes with the other outcomes.
-      const batch = { successes, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS) };
-      const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch));
-      const events = new EventBatch();
-      for (const success of successes) {
-        if (skipped.has(success.id)) continue;
-        ok.add(success.id);
-        events.state(success.id, 'succeeded', false);
-      }
-      this.emit(events.list);
+    if (params.completions.some((c) => c.outcome.state !== 'succeeded')) {
+      // Other outcomes in the batch (rare: retries, failures): all of it in one transaction, so a
+      // failed write leaves none of it behind for the server's retry to find.
+      return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
     }
-    const rest = ok.size === 0 ? params.completions : params.completions.filter((c) => !ok.has(c.id));
-    if (rest.length > 0) {
-      const { results } = await this.write('completing jobs', (ctx) => completeJobs(ctx, { ...params, completions: rest }));
-      for (const result of results) if (result.ok) ok.add(result.id);
-    }
-    return { results: params.completions.map((c) => ({ id: c.id, ok: ok.has(c.id) })) };
+    // Only successes, the hot path: one statement of its own. The jobs it skips (lease gone, or a
+    // continuation waits) are decided in a transaction after it; should that one fail, the server's
+    // retry finds the others finished already and reports them as changed by someone else.
+    const batch = { successes: params.completions, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS) };
+    const events = new EventBatch();
+    const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch, events));
+    this.emit(events.list);
+    if (skipped.size === 0) return { results: params.completions.map((c) => ({ id: c.id, ok: true })) };
+    const rest = params.completions.filter((c) => skipped.has(c.id));
+    const decided = new Map((await this.write('completing jobs', (ctx) => completeEach(ctx, rest, params.serverId))).map((r) => [r.id, r.ok]));
+    return { results: params.completions.map((c) => ({ id: c.id, ok: decided.get(c.id) ?? true })) };
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {

@@ -60,7 +60,7 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
-/** Inserts a continuation with plain SQL, as a version before migration 6 does; returns its id. */
+/** Inserts a continuation (and counts it) with plain SQL, as a version before migration 6 does; returns its id. */
 async function insertContinuationAsOlderVersion(schema: string, parentId: string): Promise<string> {
   const id = ids.next();
   await sql(
@@ -68,7 +68,20 @@ async function insertContinuationAsOlderVersion(schema: string, parentId: string
      VALUES ($1, 'awaiting', 'default', 'test.job', 0, 3, 0, 0, $2, 'succeeded', '{}', 'null')`,
     [id, parentId],
   );
+  await sql(
+    `INSERT INTO "${schema}".counters (key, shard, value) VALUES ('state:awaiting', 0, 1) ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + 1`,
+  );
   return id;
+}
+
+/** A fresh storage on a schema of its own, with one job created and fetched. */
+async function storageWithRunningJob(): Promise<{ schema: string; storage: PostgresStorage; fetched: FetchedJob }> {
+  const schema = newSchema();
+  const storage = storageOn(schema);
+  await storage.init();
+  await storage.jobsCreate({ jobs: [job()] });
+  const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+  return { schema, storage, fetched: fetched! };
 }
 
 /** Records the success of a fetched job; whether its lease still held. */
@@ -270,15 +283,10 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     });
 
     it('releases a continuation that a version before migration 6 created, which marks no parent', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+      const { schema, storage, fetched } = await storageWithRunningJob();
       // An older version inserts the child with its own SQL and leaves the parent unmarked.
-      const childId = await insertContinuationAsOlderVersion(schema, parent!.id);
-      await sql(`INSERT INTO "${schema}".counters (key, shard, value) VALUES ('state:awaiting', 0, 1) ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + 1`);
-      expect(await succeed(storage, fetched!)).toBe(true);
+      const childId = await insertContinuationAsOlderVersion(schema, fetched.id);
+      expect(await succeed(storage, fetched)).toBe(true);
       expect((await storage.jobGet({ id: childId }))!.state).toBe('enqueued');
     });
 
@@ -293,29 +301,25 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     });
 
     it('releases a continuation whose creation the completion of its parent had to wait for', async () => {
-      const schema = newSchema();
-      const storage = storageOn(schema);
-      await storage.init();
-      const [parent] = (await storage.jobsCreate({ jobs: [job()] })).jobs;
-      const [fetched] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 's', leaseMs: 30_000 });
+      const { schema, storage, fetched } = await storageWithRunningJob();
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
       try {
         // A continuation is created in a transaction that is still open: it holds the parent's row.
         await client.query('BEGIN');
-        const child = job({ state: 'awaiting', parentId: parent!.id, continueOn: 'succeeded' });
+        const child = job({ state: 'awaiting', parentId: fetched.id, continueOn: 'succeeded' });
         await storage.jobsCreate({ jobs: [child], transaction: client });
         // The parent's success waits for that transaction, which then commits.
         const completing = storage.jobsComplete({
           serverId: 's',
-          completions: [{ id: fetched!.id, leaseToken: fetched!.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
+          completions: [{ id: fetched.id, leaseToken: fetched.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'done' } }],
         });
         await until(async () => {
           const { rows } = await sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1`, [`spool:${schema}`]);
           return rows[0].n > 0;
         }, 'the completion to wait for the lock');
         await client.query('COMMIT');
-        expect((await completing).results).toEqual([{ id: fetched!.id, ok: true }]);
+        expect((await completing).results).toEqual([{ id: fetched.id, ok: true }]);
         // The completion saw the committed continuation and released it.
         expect((await storage.jobGet({ id: child.id }))!.state).toBe('enqueued');
       } finally {
