@@ -88,7 +88,52 @@ export function completeTests(target: ConformanceTarget): void {
       expect(await h.succeed(job)).toBe(true);
     });
 
-    it('refuses a second completion with the same token', async () => {
+    it('answers a repeated completion of the same lease as done, writing nothing again', async () => {
+      // A server that lost its connection while its write committed sends the same batch again.
+      await h.create({}, {}, {});
+      const [a, b, c] = await h.fetch();
+      const batch = [
+        { id: a!.id, leaseToken: a!.leaseToken, outcome: { state: 'succeeded', result: 1, reason: 'Done' } },
+        { id: b!.id, leaseToken: b!.leaseToken, outcome: { state: 'failed', error: testError(), reason: 'Failed' } },
+        { id: c!.id, leaseToken: c!.leaseToken, outcome: { state: 'scheduled', runAt: new Date(h.now() + 60_000), error: testError(), reason: 'Retry' } },
+      ] as const;
+      const first = await h.storage.jobsComplete({ completions: [...batch], serverId: 'server-1' });
+      expect(first.results.map((r) => r.ok)).toEqual([true, true, true]);
+      const stored = await Promise.all([a, b, c].map((j) => h.get(j!.id)));
+      const histories = await Promise.all([a, b, c].map((j) => h.history(j!.id)));
+      const counts = await h.counts();
+      h.clock.advance(1_000);
+      const events = h.record();
+      const again = await h.storage.jobsComplete({ completions: [...batch], serverId: 'server-1' });
+      expect(again.results).toEqual([a, b, c].map((j) => ({ id: j!.id, ok: true })));
+      expect(await Promise.all([a, b, c].map((j) => h.get(j!.id)))).toEqual(stored);
+      expect(await Promise.all([a, b, c].map((j) => h.history(j!.id)))).toEqual(histories);
+      expect(await h.counts()).toEqual(counts);
+      expect(await h.succeed(a!)).toBe(true);
+      expect(await h.get(a!.id)).toEqual(stored[0]);
+      expect(events.filter((e) => e.type === 'job-state')).toEqual([]);
+      await h.verify();
+    });
+
+    it('refuses a repeated completion once someone else changed the job', async () => {
+      const requeued = await h.running();
+      expect(await h.succeed(requeued, 1)).toBe(true);
+      expect((await h.storage.jobSetState({ id: requeued.id, expected: ['succeeded'], state: 'enqueued', reason: 'Requeued' })).ok).toBe(true);
+      expect(await h.succeed(requeued, 1)).toBe(false);
+      expect(await h.stateOf(requeued.id)).toBe('enqueued');
+
+      // Back in the state the completion asked for, but by someone else's changes.
+      const returned = await h.running({ queue: 'returned' });
+      expect(await h.complete(returned, { state: 'enqueued', reason: 'Shutdown', refundAttempt: true })).toBe(true);
+      expect((await h.storage.jobSetState({ id: returned.id, expected: ['enqueued'], state: 'deleted', reason: 'Deleted' })).ok).toBe(true);
+      expect((await h.storage.jobSetState({ id: returned.id, expected: ['deleted'], state: 'enqueued', reason: 'Requeued' })).ok).toBe(true);
+      const history = await h.history(returned.id);
+      expect(await h.complete(returned, { state: 'enqueued', reason: 'Shutdown', refundAttempt: true })).toBe(false);
+      expect(await h.history(returned.id)).toEqual(history);
+      await h.verify();
+    });
+
+    it('refuses a second completion of the same lease with another outcome', async () => {
       const job = await h.running();
       expect(await h.succeed(job, 1)).toBe(true);
       expect(await h.fail(job)).toBe(false);

@@ -36,8 +36,9 @@ const ATTEMPTS = { keep: 0, reset: 1, refund: 2 } as const;
 
 // A transition as one statement: the guard (state, and lease when given) selects and locks the row,
 // so a stale writer changes nothing. The history entries the row holds (history-tail.ts) are spilled
-// into the history table first, so the entry of this change comes after them. Leases are cleared
-// unconditionally: only processing jobs hold one.
+// into the history table first, so the entry of this change comes after them. The lease ends; its
+// token stays when its holder made the change, so that a repeat of the same completion is recognised
+// (jobs-complete.ts), and is cleared otherwise.
 const transitionSql = (s: string): string => `WITH o AS (
   SELECT id AS job_id, tail AS held FROM ${s}.jobs
   WHERE id = $1 AND state = $4 AND ($16::text IS NULL OR lease_token = $16::text) FOR UPDATE
@@ -49,7 +50,7 @@ UPDATE ${s}.jobs SET
   updated_at = $3,
   attempt = CASE $5::int WHEN 1 THEN 0 WHEN 2 THEN greatest(attempt - 1, 0) ELSE attempt END,
   rescues = CASE WHEN $5::int = 1 THEN 0 ELSE rescues + $6::int END,
-  lease_token = NULL,
+  lease_token = $16::text,
   lease_expires_at = NULL,
   run_at = CASE WHEN $7::boolean THEN run_at ELSE $8::bigint END,
   finished_at = $9::bigint,

@@ -29,7 +29,7 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   FROM json_to_recordset($1::json) AS x(i text, t text, r text, s text)
 ), done AS (
   -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
-  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_token = NULL, lease_expires_at = NULL, finished_at = t.now,
+  UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_expires_at = NULL, finished_at = t.now,
     expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
     tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
   FROM c, t
@@ -101,15 +101,26 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
 
 /**
  * Records outcomes of processing jobs in the caller's transaction, one by one, each guarded by its
- * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`,
+ * unless it repeats the completion that was the job's last change (`ok: true`, nothing written).
  * Continuations of jobs that finish are settled in the same transaction.
  */
 export async function completeEach(ctx: WriteContext, completions: readonly Completion[], serverId: string): Promise<JobsCompleteResult['results']> {
   const results: JobsCompleteResult['results'] = [];
   for (const completion of completions) {
-    results.push({ id: completion.id, ok: await transition(ctx, completionSpec(completion, serverId), ctx.events) });
+    const ok = (await transition(ctx, completionSpec(completion, serverId), ctx.events)) || (await isRecorded(ctx, completion));
+    results.push({ id: completion.id, ok });
   }
   return results;
+}
+
+/** Whether this completion was recorded before: the job is in its outcome's state, left there by its lease. */
+async function isRecorded(ctx: WriteContext, completion: Completion): Promise<boolean> {
+  const rows = await ctx.db.run(
+    `SELECT 1 FROM ${ctx.s}.jobs WHERE id = $1 AND state = $2 AND state <> 'processing' AND lease_token = $3`,
+    [completion.id, completion.outcome.state, completion.leaseToken],
+  );
+  return rows.length > 0;
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {

@@ -13,6 +13,7 @@ export async function promoteDueJobs(ctx: WriteContext, limit: number): Promise<
        SELECT id FROM ${ctx.s}.jobs WHERE state = 'scheduled' AND run_at <= $1 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED
      )
      UPDATE ${ctx.s}.jobs j SET state = 'enqueued', updated_at = $1, run_at = NULL, finished_at = NULL, expires_at = NULL,
+       lease_token = NULL,
        enqueue_seq = nextval('${ctx.s}.enqueue_seq')
      FROM due WHERE j.id = due.id RETURNING j.id, j.queue`,
     [ctx.now, limit],

@@ -33,13 +33,14 @@ export interface TransitionSpec {
 const ATTEMPTS = { keep: 0, reset: 1, refund: 2 } as const;
 
 // A transition as one statement: the guard (state, and lease when given) is in the WHERE clause, so a
-// stale writer changes nothing. Leases are cleared unconditionally: only processing jobs hold one.
+// stale writer changes nothing. The lease ends; its token stays when its holder made the change, so
+// that a repeat of the same completion is recognised (jobs-complete.ts), and is cleared otherwise.
 const TRANSITION_SQL = `UPDATE spool_jobs SET
   state = @to,
   updated_at = @now,
   attempt = CASE @attempts WHEN 1 THEN 0 WHEN 2 THEN max(attempt - 1, 0) ELSE attempt END,
   rescues = CASE WHEN @attempts = 1 THEN 0 ELSE rescues + @rescued END,
-  lease_token = NULL,
+  lease_token = @leaseToken,
   lease_expires_at = NULL,
   run_at = CASE WHEN @keepRunAt THEN run_at ELSE @runAt END,
   finished_at = @finishedAt,
@@ -57,7 +58,7 @@ RETURNING queue`;
 // generic statement's named parameters and evaluating its CASEs costs more than the update itself.
 // It must write what TRANSITION_SQL writes for processing -> succeeded.
 const SUCCEED_SQL = `UPDATE spool_jobs SET
-  state = 'succeeded', updated_at = ?, lease_token = NULL, lease_expires_at = NULL, finished_at = ?,
+  state = 'succeeded', updated_at = ?, lease_expires_at = NULL, finished_at = ?,
   expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END, result = ?,
   history_ids = history_ids || ?
 WHERE id = ? AND state = 'processing' AND lease_token = ?`;

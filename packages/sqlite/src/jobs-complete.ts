@@ -6,14 +6,23 @@ import type { WriteContext } from './write-context.js';
 
 /**
  * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
- * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`.
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`,
+ * unless it repeats the completion that was the job's last change (`ok: true`, nothing written).
  */
 export function completeJobs(ctx: WriteContext, params: JobsCompleteParams): JobsCompleteResult {
   const results = params.completions.map((completion) => ({
     id: completion.id,
-    ok: transition(ctx, completionSpec(completion, params.serverId), ctx.events),
+    ok: transition(ctx, completionSpec(completion, params.serverId), ctx.events) || isRecorded(ctx, completion),
   }));
   return { results };
+}
+
+/** Whether this completion was recorded before: the job is in its outcome's state, left there by its lease. */
+function isRecorded(ctx: WriteContext, completion: Completion): boolean {
+  const row = ctx.conn
+    .stmt("SELECT 1 AS found FROM spool_jobs WHERE id = ? AND state = ? AND state <> 'processing' AND lease_token = ?")
+    .get(completion.id, completion.outcome.state, completion.leaseToken);
+  return row !== undefined;
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {

@@ -124,7 +124,8 @@ KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] the completions as JSON, one array of strings
          each: id, lease token, new state, reason, value (result JSON for succeeded, error JSON for
          failed and scheduled), run at (scheduled), refund ('1' to refund the attempt), history data JSON
-Checks:  each job is processing under that lease token; others are left alone and reported '0'
+Checks:  each job is processing under that lease token; others are left alone and reported '0',
+         except a repeat of the completion that was the job's last change: '1', nothing written
 Returns: '1' or '0' per completion, then the events payload
 Events:  job-state per completion, jobs-enqueued and jobs-scheduled, continuations released
 ]]
@@ -135,7 +136,7 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
   local job
   if to == 'succeeded' or to == 'failed' then job = load_finish(id) else job = load(id) end
   if job ~= nil and job.state == 'processing' and job.token == token then
-    local opts = {}
+    local opts = { keep_token = true }
     local value = c[5]
     if to == 'succeeded' then
       opts.result = value
@@ -148,6 +149,8 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
       opts.attempts = 'refund'
     end
     move(job, to, c[4], c[8], server, opts)
+    out[#out + 1] = '1'
+  elseif job ~= nil and job.state == to and job.token == token then
     out[#out + 1] = '1'
   else
     out[#out + 1] = '0'

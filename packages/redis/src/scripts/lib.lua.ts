@@ -286,7 +286,8 @@ local settle
 Moves a job (as read by load) to 'to' with everything the move implies: hash fields, indexes,
 counters, a history entry, unique-key bookkeeping, and the continuations of a parent that finishes.
 The caller has checked the guard (state, lease). Never used for moves to 'processing' (see lease()).
-opts: attempts = 'keep' | 'reset' | 'refund', rescued, runAt, result (JSON), error (JSON; '' clears).
+opts: attempts = 'keep' | 'reset' | 'refund', rescued, runAt, result (JSON), error (JSON; '' clears),
+      keep_token (the lease holder's completion: the token stays).
 ]]
 local function move(job, to, reason, data, server, opts)
   local from = job.state
@@ -308,8 +309,12 @@ local function move(job, to, reason, data, server, opts)
       if redis.call('HGET', K_UNIQUE, job.ukey) == id then redis.call('HDEL', K_UNIQUE, job.ukey) end
     end
   end
-  if from == 'processing' then
+  -- The lease's token stays when its holder made this change (a repeat of the same completion is
+  -- then recognised), and is cleared by any other change.
+  if job.token ~= '' and not opts.keep_token then
     f[#f + 1] = 'token'; f[#f + 1] = ''
+  end
+  if from == 'processing' then
     f[#f + 1] = 'leaseExp'; f[#f + 1] = ''
     zrem(K_LEASES, id)
   elseif from == 'enqueued' then

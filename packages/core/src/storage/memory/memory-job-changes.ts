@@ -76,8 +76,10 @@ export class MemoryJobChanges {
 
   complete(completion: Completion, now: number, serverId: string, events: MemoryEvents): boolean {
     const job = this.state.jobs.get(completion.id);
-    if (!job || job.state !== 'processing' || job.leaseToken !== completion.leaseToken) return false;
     const outcome = completion.outcome;
+    if (!job || job.leaseToken !== completion.leaseToken) return false;
+    // Not processing under this lease: this lease's outcome was recorded already, or it is refused.
+    if (job.state !== 'processing') return job.state === outcome.state;
     switch (outcome.state) {
       case 'succeeded':
         job.result = structuredClone(outcome.result);
@@ -102,6 +104,8 @@ export class MemoryJobChanges {
         return never;
       }
     }
+    // Kept until the job changes again, so that a repeat of this completion is recognised.
+    job.leaseToken = completion.leaseToken;
     return true;
   }
 
@@ -124,7 +128,7 @@ export class MemoryJobChanges {
     this.state.counts[to]++;
     job.state = to;
     job.updatedAt = new Date(now);
-    if (from === 'processing') {
+    if (to !== 'processing') {
       job.leaseToken = null;
       job.leaseExpiresAt = null;
     }

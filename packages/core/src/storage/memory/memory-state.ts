@@ -4,6 +4,7 @@ import { JOB_STATES } from '../../states/states.js';
 
 /** A job as the memory storage keeps it. */
 export interface MemoryJob extends JobRecord {
+  /** The lease of a processing job, or the lease whose completion was the job's last change. */
   leaseToken: string | null;
   history: HistoryRecord[];
   logs: LogRecord[];
