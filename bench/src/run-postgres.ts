@@ -1,6 +1,6 @@
 /**
  * Spool on PostgreSQL side by side with graphile-worker and pg-boss, on the same database in the same
- * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S] [--only burn,latency] [--match label]`
+ * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S] [--only burn,latency] [--match "label|label"]`
  * prints a Markdown
  * table. Every run is a child process (the newest peers need Node 22+: they run on the `node` binary
  * installed in bench/node24) with a fresh schema, dropped afterwards.
@@ -38,9 +38,11 @@ interface Contender {
   args: (scenario: string, count: number) => string[];
   /** Jobs for the burn-downs (a peer too slow to drain 20,000 in the time limit gets fewer). */
   burnCount?: number;
+  /** Latency samples (a peer that polls every few seconds gets fewer). */
+  latencySamples?: number;
 }
 
-function peer(name: string, pkg: string, config: 'defaults' | 'fastest', node: string, burnCount?: number): Contender {
+function peer(name: string, pkg: string, config: 'defaults' | 'fastest', node: string, burnCount?: number, latencySamples?: number): Contender {
   const version = installedVersion(pkg, here);
   return {
     label: `${name} ${version}, ${config === 'fastest' ? 'fastest' : 'defaults'}`,
@@ -48,6 +50,7 @@ function peer(name: string, pkg: string, config: 'defaults' | 'fastest', node: s
     node,
     args: (scenario, count) => [join(here, 'postgres', 'peer-scenarios.js'), name, pkg, config, scenario, String(count)],
     ...(burnCount ? { burnCount } : {}),
+    ...(latencySamples ? { latencySamples } : {}),
   };
 }
 
@@ -59,9 +62,10 @@ const contenders: Contender[] = [
   peer('graphile-worker', 'graphile-worker', 'defaults', process.execPath),
   peer('pg-boss', 'pg-boss-latest', 'fastest', node24),
   // pg-boss 11+ by default fetches one job per worker every 2 s: 20,000 jobs would take an hour.
-  peer('pg-boss', 'pg-boss-latest', 'defaults', node24, 200),
-  peer('pg-boss', 'pg-boss', 'fastest', process.execPath),
-  peer('pg-boss', 'pg-boss', 'defaults', process.execPath),
+  peer('pg-boss', 'pg-boss-latest', 'defaults', node24, 200, 50),
+  // pg-boss 10 polls every 0.5 s in its fastest configuration and every 2 s by default: fewer latency samples.
+  peer('pg-boss', 'pg-boss', 'fastest', process.execPath, undefined, 200),
+  peer('pg-boss', 'pg-boss', 'defaults', process.execPath, undefined, 50),
 ];
 
 type Result = { value: number; cost?: JobCost } | { p50: number; p99: number } | { error: string };
@@ -83,15 +87,16 @@ function runOne(c: Contender, scenario: string, count: number): Promise<Result> 
   });
 }
 
-async function measure(c: Contender, scenario: string, count: number): Promise<string> {
-  const results: Result[] = [];
-  for (let i = 0; i < runs; i++) {
-    await execute('CHECKPOINT');
-    const result = await runOne(c, scenario, count);
-    process.stderr.write(`  ${c.label} / ${scenario}: ${JSON.stringify(result)}\n`);
-    results.push(result);
-    if (scenario === 'burn' && 'cost' in result && result.cost) (costs.get(c.label) ?? costs.set(c.label, []).get(c.label)!).push(result.cost);
-  }
+async function runAndRecord(c: Contender, scenario: string, count: number): Promise<Result> {
+  await execute('CHECKPOINT');
+  const result = await runOne(c, scenario, count);
+  process.stderr.write(`  ${c.label} / ${scenario}: ${JSON.stringify(result)}\n`);
+  if (scenario === 'burn' && 'cost' in result && result.cost) (costs.get(c.label) ?? costs.set(c.label, []).get(c.label)!).push(result.cost);
+  return result;
+}
+
+/** The median of one contender's runs of one scenario, as a table cell. */
+function summarize(results: readonly Result[]): string {
   const ok = results.filter((r): r is Exclude<Result, { error: string }> => !('error' in r));
   if (ok.length === 0) return (results[0] as { error: string }).error;
   if ('p50' in ok[0]!) {
@@ -104,20 +109,25 @@ async function measure(c: Contender, scenario: string, count: number): Promise<s
 const scenarios: Array<{ key: string; title: string; count: (c: Contender) => number }> = [
   { key: 'burn', title: 'burn-down 20,000 no-op, concurrency 10', count: (c) => c.burnCount ?? 20_000 },
   { key: 'bulk', title: 'bulk enqueue 100,000 (batches of 1,000)', count: () => 100_000 },
-  { key: 'latency', title: 'enqueue-to-start p50 / p99, light load', count: () => 100 },
+  // 1,000 samples: with 100, the p99 is the second-slowest sample and moves with any one hiccup.
+  { key: 'latency', title: 'enqueue-to-start p50 / p99, light load', count: (c) => c.latencySamples ?? 1000 },
   { key: 'burn-unknown', title: 'burn-down with 200,000 jobs of a name no server runs', count: (c) => c.burnCount ?? 20_000 },
   { key: 'burn-future', title: 'burn-down with 200,000 jobs due in a year', count: (c) => c.burnCount ?? 20_000 },
 ];
 
-const chosen = values.match ? contenders.filter((c) => c.label.includes(values.match!)) : contenders;
+// --match "Spool|graphile-worker 0.18.0, fastest": the contenders whose label contains any of the parts.
+const patterns = values.match?.split('|') ?? null;
+const chosen = patterns ? contenders.filter((c) => patterns.some((p) => c.label.includes(p))) : contenders;
 const selected = values.only ? scenarios.filter((s) => values.only!.split(',').includes(s.key)) : scenarios;
 const table = new Map<string, Map<string, string>>();
 for (const scenario of selected) {
   process.stderr.write(`${scenario.title}\n`);
-  for (const c of chosen) {
-    const cell = await measure(c, scenario.key, scenario.count(c));
-    (table.get(c.label) ?? table.set(c.label, new Map()).get(c.label)!).set(scenario.key, cell);
+  // Contenders take turns, run after run, so that a change in the machine's load hits all of them.
+  const results = new Map<Contender, Result[]>(chosen.map((c) => [c, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of chosen) results.get(c)!.push(await runAndRecord(c, scenario.key, scenario.count(c)));
   }
+  for (const c of chosen) (table.get(c.label) ?? table.set(c.label, new Map()).get(c.label)!).set(scenario.key, summarize(results.get(c)!));
 }
 const pg = await execute('SHOW server_version');
 console.log(
