@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import { median } from './stats.js';
 import type { JobCost } from './postgres/cost-meter.js';
-import { execute, installedVersion } from './postgres/database.js';
+import { dropSchema, execute, installedVersion } from './postgres/database.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' }, match: { type: 'string' } } });
 const runs = Math.max(1, Number(values.runs));
@@ -87,9 +87,18 @@ function runOne(c: Contender, scenario: string, count: number): Promise<Result> 
   });
 }
 
+/** The benchmark schemas that exist now (every run makes one named `bench_...`). */
+async function benchSchemas(): Promise<Set<string>> {
+  const { rows } = await execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'");
+  return new Set(rows.map((r: { nspname: string }) => r.nspname));
+}
+
 async function runAndRecord(c: Contender, scenario: string, count: number): Promise<Result> {
   await execute('CHECKPOINT');
+  const before = await benchSchemas();
   const result = await runOne(c, scenario, count);
+  // A run that was killed (timed out) or failed did not drop its schema: drop what it left.
+  if ('error' in result) for (const schema of await benchSchemas()) if (!before.has(schema)) await dropSchema(schema);
   process.stderr.write(`  ${c.label} / ${scenario}: ${JSON.stringify(result)}\n`);
   if (scenario === 'burn' && 'cost' in result && result.cost) (costs.get(c.label) ?? costs.set(c.label, []).get(c.label)!).push(result.cost);
   return result;
