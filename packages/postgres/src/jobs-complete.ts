@@ -95,8 +95,13 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
   const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard };
   const skipped = successes.length > 0 ? await succeedJobs(ctx.db, ctx.s, batch, ctx.events) : new Set<string>();
   const rest = params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id));
-  const ok = new Map((await completeEach(ctx, rest, params.serverId)).map((r) => [r.id, r.ok]));
-  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? true })) };
+  return answers(params.completions, await completeEach(ctx, rest, params.serverId));
+}
+
+/** The answer for every completion of a batch: as `decided` says, or done by the success statement. */
+export function answers(completions: readonly Completion[], decided: JobsCompleteResult['results']): JobsCompleteResult {
+  const ok = new Map(decided.map((r) => [r.id, r.ok]));
+  return { results: completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? true })) };
 }
 
 /**
@@ -107,20 +112,30 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
  */
 export async function completeEach(ctx: WriteContext, completions: readonly Completion[], serverId: string): Promise<JobsCompleteResult['results']> {
   const results: JobsCompleteResult['results'] = [];
+  const refused: Completion[] = [];
   for (const completion of completions) {
-    const ok = (await transition(ctx, completionSpec(completion, serverId), ctx.events)) || (await isRecorded(ctx, completion));
+    const ok = await transition(ctx, completionSpec(completion, serverId), ctx.events);
+    if (!ok) refused.push(completion);
     results.push({ id: completion.id, ok });
+  }
+  if (refused.length > 0) {
+    const recorded = await recordedBefore(ctx.db, ctx.s, refused);
+    for (const result of results) if (recorded.has(result.id)) result.ok = true;
   }
   return results;
 }
 
-/** Whether this completion was recorded before: the job is in its outcome's state, left there by its lease. */
-async function isRecorded(ctx: WriteContext, completion: Completion): Promise<boolean> {
-  const rows = await ctx.db.run(
-    `SELECT 1 FROM ${ctx.s}.jobs WHERE id = $1 AND state = $2 AND state <> 'processing' AND lease_token = $3`,
-    [completion.id, completion.outcome.state, completion.leaseToken],
+/**
+ * The completions recorded before, in one statement: their job is in the outcome's state, left
+ * there by the same lease (a finished job keeps the token of the completion that finished it).
+ */
+async function recordedBefore(db: Executor, s: string, completions: readonly Completion[]): Promise<Set<string>> {
+  const rows = await db.run(
+    `SELECT j.id FROM ${s}.jobs j JOIN json_to_recordset($2::json) AS c(id text, token text, state text) ON c.id = j.id
+     WHERE j.id = ANY($1::text[]) AND j.state = c.state AND j.state <> 'processing' AND j.lease_token = c.token`,
+    [completions.map((c) => c.id), JSON.stringify(completions.map((c) => ({ id: c.id, token: c.leaseToken, state: c.outcome.state })))],
   );
-  return rows.length > 0;
+  return new Set(rows.map((r) => r.id as string));
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {

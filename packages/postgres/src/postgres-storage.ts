@@ -35,7 +35,7 @@ import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
-import { completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
+import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
@@ -236,16 +236,15 @@ export class PostgresStorage implements Storage {
       return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
     }
     // Only successes, the hot path: one statement of its own. The jobs it skips (lease gone, or a
-    // continuation waits) are decided in a transaction after it; should that one fail, the server's
-    // retry finds the others finished already and reports them as changed by someone else.
+    // continuation waits) are decided in a transaction after it; should that one fail, the server
+    // sends the batch again, and the jobs the statement finished answer as done (decision 8).
     const batch = { successes: params.completions, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS) };
     const events = new EventBatch();
     const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch, events));
     this.emit(events.list);
-    if (skipped.size === 0) return { results: params.completions.map((c) => ({ id: c.id, ok: true })) };
     const rest = params.completions.filter((c) => skipped.has(c.id));
-    const decided = new Map((await this.write('completing jobs', (ctx) => completeEach(ctx, rest, params.serverId))).map((r) => [r.id, r.ok]));
-    return { results: params.completions.map((c) => ({ id: c.id, ok: decided.get(c.id) ?? true })) };
+    const decided = rest.length === 0 ? [] : await this.write('completing jobs', (ctx) => completeEach(ctx, rest, params.serverId));
+    return answers(params.completions, decided);
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
