@@ -22,7 +22,10 @@ export type SpoolErrorCode =
   | 'ERR_LEASE_EXPIRED'
   | 'ERR_MALFORMED_JOB'
   | 'ERR_SHUTDOWN'
-  | 'ERR_THREAD_CRASHED';
+  | 'ERR_THREAD_CRASHED'
+  | 'ERR_OUTCOME_UNSTORABLE'
+  | 'ERR_OUTCOMES_UNRECORDED'
+  | 'ERR_HANDLER_OVERDUE';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {
@@ -138,6 +141,47 @@ export class StorageError extends SpoolError {
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super('ERR_STORAGE', message, { cause: options.cause });
     this.retryable = options.retryable;
+  }
+}
+
+/**
+ * A job's outcome that the storage refused for good (a value it cannot store): the job was failed
+ * with this error instead, so that the rest of its batch could be recorded.
+ */
+export class OutcomeUnstorableError extends SpoolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTCOME_UNSTORABLE', message, options);
+  }
+}
+
+/**
+ * Outcomes a stopping server could not write before its deadline (storage unreachable). Their jobs
+ * keep their leases until these expire; lease rescue then returns them to the queue.
+ */
+export class OutcomesUnrecordedError extends SpoolError {
+  /** How many outcomes were given up. */
+  readonly count: number;
+
+  constructor(count: number) {
+    super(
+      'ERR_OUTCOMES_UNRECORDED',
+      `The server stopped with ${count} job outcome(s) unwritten: the storage did not answer before the stop's deadline. Those jobs return to the queue when their leases expire, and run again.`,
+    );
+    this.count = count;
+  }
+}
+
+/**
+ * A handler still running after its job was given up (timed out or aborted, past the grace period):
+ * its outcome is recorded and another server may run the job, but it keeps its slot on this server
+ * until it returns.
+ */
+export class HandlerOverdueError extends SpoolError {
+  constructor(jobId: string, cause: string) {
+    super(
+      'ERR_HANDLER_OVERDUE',
+      `The handler of job ${jobId} is still running after it was aborted (${cause}); it keeps its slot until it returns. Make the handler honour ctx.signal, or run it with execution: 'thread' so that it can be stopped.`,
+    );
   }
 }
 

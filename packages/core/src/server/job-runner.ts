@@ -24,6 +24,10 @@ export class RunningJob {
   readonly startedAt = Date.now();
   /** Settles when the job is aborted. */
   readonly aborted: Promise<void>;
+  /** Whether the handler has returned or thrown (true before it starts). Until then the job keeps its slot. */
+  handlerReturned = true;
+  /** Settles when the handler has returned or thrown. */
+  handlerDone: Promise<void> = Promise.resolve();
   private controller: AbortController | null = null;
   private reason: Error | null = null;
   private resolveAborted!: () => void;
@@ -39,6 +43,15 @@ export class RunningJob {
       if (this.reason !== null) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+
+  /** Follows the handler's promise, which may outlive the job's outcome (a handler that ignores its signal). */
+  track(handler: Promise<unknown>): void {
+    this.handlerReturned = false;
+    const returned = (): void => {
+      this.handlerReturned = true;
+    };
+    this.handlerDone = handler.then(returned, returned);
   }
 
   /** Aborts the handler's signal with an error that says why. */
@@ -84,6 +97,7 @@ export class JobRunner {
       definition.options.execution === 'thread'
         ? this.threads().run(job, definition, ctx)
         : new Promise((resolve) => resolve(definition.handler(job.args as never, ctx)));
+    running.track(handler);
     const settled = handler.then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),

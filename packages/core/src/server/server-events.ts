@@ -4,7 +4,8 @@ import type { ErrorRecord, JobRecord, Json } from '../job/records.js';
 export interface ServerEvents {
   [event: string]: unknown;
   started: { serverId: string };
-  stopped: { serverId: string };
+  /** `unrecorded`: outcomes not written before the stop's deadline (their jobs return by lease rescue). */
+  stopped: { serverId: string; unrecorded: number };
   /** A background process or a storage call failed; the server keeps going and retries. */
   error: { process: string; error: unknown };
   'job:started': { job: JobRecord };
@@ -14,5 +15,10 @@ export interface ServerEvents {
   'job:requeued': { job: JobRecord; reason: string };
   /** The job was deleted, requeued or rescued elsewhere while it ran here: its outcome was dropped. */
   'job:abandoned': { job: JobRecord; reason: string };
+  /**
+   * A job was given up (timed out, or aborted past the grace period) while its handler still runs:
+   * its outcome is recorded, and the handler keeps its slot until it returns.
+   */
+  'job:overdue': { job: JobRecord; error: Error };
   'jobs:rescued': { requeued: string[]; failed: string[] };
 }

@@ -25,6 +25,12 @@ export interface ServerOptions {
   pollInterval?: Duration;
   /** How long `stop()` waits for running jobs before aborting them and returning them to the queue. Default `'15s'`. */
   shutdownTimeout?: Duration;
+  /**
+   * How long a stopping server keeps trying to write outcomes and logs once its jobs have ended (a
+   * storage outage). Outcomes still unwritten then are left to lease rescue, and the server reports
+   * how many (an `ERR_OUTCOMES_UNRECORDED` error event and the `stopped` event). Default `'10s'`.
+   */
+  flushTimeout?: Duration;
   /** How often the server announces itself. Default `'10s'`. */
   heartbeatInterval?: Duration;
   /** A server silent this long is removed as dead. Default `'1m'`. */
@@ -56,6 +62,7 @@ export interface ResolvedServerOptions {
   leaseRenewInterval: number;
   pollInterval: number;
   shutdownTimeout: number;
+  flushTimeout: number;
   heartbeatInterval: number;
   serverTimeout: number;
   rescueInterval: number;
@@ -79,6 +86,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       leaseRenewInterval: { kind: 'duration', default: 10_000, min: 100 },
       pollInterval: { kind: 'duration', default: 1000, min: 10 },
       shutdownTimeout: { kind: 'duration', default: 15_000 },
+      flushTimeout: { kind: 'duration', default: 10_000 },
       heartbeatInterval: { kind: 'duration', default: 10_000, min: 100 },
       serverTimeout: { kind: 'duration', default: 60_000, min: 1000 },
       rescueInterval: { kind: 'duration', default: 5000, min: 100 },

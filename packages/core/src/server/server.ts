@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import type { Spool } from '../client/spool.js';
-import { JobCancelledError, LeaseLostError, ShutdownError } from '../errors.js';
+import { HandlerOverdueError, JobCancelledError, LeaseLostError, OutcomesUnrecordedError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
 import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BackgroundProcess } from './background-process.js';
+import type { CompletionReport } from './completer.js';
 import { Completer } from './completer.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
 import { FetchLoop } from './fetch-loop.js';
 import { Heartbeat } from './heartbeat.js';
-import { JobRunner, RunningJob } from './job-runner.js';
+import { ABORT_GRACE_MS, JobRunner, RunningJob } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogBuffer } from './log-buffer.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
@@ -35,6 +36,8 @@ export class Server {
   /** Typed events: job outcomes, errors, start and stop. */
   readonly events = new TypedEmitter<ServerEvents>();
   private readonly running = new Map<string, RunningJob>();
+  /** Jobs given up (timed out or aborted) whose handlers have not returned: each keeps its slot. */
+  private readonly overdue = new Set<RunningJob>();
   private readonly buffer: PrefetchBuffer;
   private readonly settling = new Set<Promise<void>>();
   private readonly logs: LogBuffer;
@@ -58,7 +61,15 @@ export class Server {
     this.names = spool.registry.fetchableNames();
     const report = (process: string, error: unknown) => this.events.emit('error', { process, error });
     this.logs = new LogBuffer(spool.storage, (error) => report('logs', error));
-    this.completer = new Completer(spool.storage, this.id, this.logs, (error) => report('completer', error));
+    this.completer = new Completer(
+      spool.storage,
+      this.id,
+      this.logs,
+      (error) => report('completer', error),
+      () => {
+        if (!this.stopping) this.fetchLoop.wake();
+      },
+    );
     this.runner = new JobRunner(spool, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads)));
     const o = this.options;
     this.buffer = new PrefetchBuffer(o.prefetch, o.concurrency);
@@ -69,7 +80,8 @@ export class Server {
       leaseMs: o.leaseTime,
       pollMs: o.pollInterval,
       capacity: () => o.concurrency + this.buffer.target(),
-      heldCount: () => this.running.size + this.buffer.size,
+      // Outcomes waiting beyond one batch count as held: claiming waits while recording falls behind.
+      heldCount: () => this.busySlots + this.buffer.size + this.completer.backlog,
       bufferedCount: () => this.buffer.size,
       accept: (jobs: FetchedJob[]) => {
         for (const job of jobs) this.buffer.add(job);
@@ -99,9 +111,14 @@ export class Server {
     return this;
   }
 
-  /** Jobs running now. */
+  /** Jobs running now, including handlers that outlived their job's outcome (they keep their slot). */
   get runningCount(): number {
-    return this.running.size;
+    return this.busySlots;
+  }
+
+  /** Slots taken: running handlers, and handlers still running after their job was given up. */
+  private get busySlots(): number {
+    return this.running.size + this.overdue.size;
   }
 
   /**
@@ -114,47 +131,54 @@ export class Server {
   }
 
   private async shutdown(): Promise<void> {
-    await this.fetchLoop.stop();
+    const o = this.options;
+    // Every step is bounded, so that a stop returns also while the storage is unreachable.
+    const deadline = Date.now() + o.shutdownTimeout + ABORT_GRACE_MS + o.flushTimeout;
+    await within(this.fetchLoop.stop(), deadline);
     // Jobs claimed ahead never started: hand them back at once so that other servers can run them.
     for (const job of this.buffer.drain()) {
       void this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
     }
-    if (this.settling.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout)));
-      await Promise.race([Promise.all(this.settling), timeout]);
-      clearTimeout(timer);
-    }
+    await within(Promise.all(this.settling), Date.now() + o.shutdownTimeout);
     for (const running of this.running.values()) running.abort('shutdown', new ShutdownError());
-    await Promise.all(this.settling);
-    await Promise.all(this.processes.map((p) => p.stop()));
-    await this.completer.drain();
-    await this.logs.flush();
-    await this.threadPool?.close();
+    // An aborted job's outcome is elected within the grace period; its write is the completer's.
+    await within(Promise.all(this.settling), Date.now() + ABORT_GRACE_MS + 100);
+    await within(Promise.all(this.processes.map((p) => p.stop())), deadline);
+    const unrecorded = await this.completer.close(Math.max(0, deadline - Date.now()));
+    if (unrecorded > 0) this.events.emit('error', { process: 'shutdown', error: new OutcomesUnrecordedError(unrecorded) });
+    await within(this.logs.flush(), deadline);
+    await within(this.threadPool?.close() ?? Promise.resolve(), deadline);
     this.unsubscribe?.();
     try {
-      await this.spool.storage.serverRemove({ id: this.id });
+      if (!(await within(this.spool.storage.serverRemove({ id: this.id }), Math.max(deadline, Date.now() + 1000)))) {
+        this.events.emit('error', { process: 'shutdown', error: new Error('The server record was not removed before the stop deadline; it expires as a dead server.') });
+      }
     } catch (error) {
       this.events.emit('error', { process: 'shutdown', error });
     }
     this.removeSignalHandlers();
-    this.events.emit('stopped', { serverId: this.id });
+    this.events.emit('stopped', { serverId: this.id, unrecorded });
   }
 
   /** Starts buffered jobs while slots are free. */
   private startBuffered(): void {
-    while (this.running.size < this.options.concurrency && !this.stopping) {
+    while (this.busySlots < this.options.concurrency && !this.stopping) {
       const job = this.buffer.take();
       if (!job) return;
       this.startJob(job);
     }
   }
 
-  /** The leases this server holds: running jobs and jobs claimed ahead. */
+  /**
+   * The leases this server holds: jobs running, claimed ahead, and run with their outcome awaiting
+   * its write. Each stays renewed until its outcome is written, so recording that falls behind never
+   * lets another server take a job that has already run.
+   */
   private heldLeases(): Array<{ id: string; leaseToken: string }> {
     const leases: Array<{ id: string; leaseToken: string }> = [];
     for (const running of this.running.values()) if (running.cause === null) leases.push({ id: running.job.id, leaseToken: running.job.leaseToken });
     for (const job of this.buffer.values()) leases.push({ id: job.id, leaseToken: job.leaseToken });
+    for (const lease of this.completer.pendingLeases()) leases.push(lease);
     return leases;
   }
 
@@ -188,20 +212,54 @@ export class Server {
     // Leave the running set before recording, so this server's own state event is not a cancellation.
     if (this.running.get(job.id) === running) this.running.delete(job.id);
     this.buffer.recordDuration(Date.now() - running.startedAt);
-    if (!this.stopping) {
-      this.startBuffered();
-      this.fetchLoop.wake();
-    }
+    if (running.handlerReturned) this.slotFreed();
+    else this.holdOverdue(running);
     if (outcome === null) {
       this.events.emit('job:abandoned', { job, reason: running.cause ?? 'unknown' });
       return;
     }
-    const ok = await this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
-    if (!ok) {
-      this.events.emit('job:abandoned', { job, reason: 'the job was changed by someone else while it ran' });
-      return;
+    const report = await this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
+    this.emitReport(job, report, Date.now() - running.startedAt);
+  }
+
+  /**
+   * Keeps the slot of a handler that outlived its job's outcome until it returns: `concurrency` is a
+   * hard limit on handlers running at once, whatever they do with their signal.
+   */
+  private holdOverdue(running: RunningJob): void {
+    this.overdue.add(running);
+    const error = new HandlerOverdueError(running.job.id, running.cause ?? 'aborted');
+    this.events.emit('job:overdue', { job: running.job, error });
+    this.logs.add({ jobId: running.job.id, attempt: running.job.attempt, level: 'warn', message: error.message, at: new Date() });
+    void running.handlerDone.then(() => {
+      this.overdue.delete(running);
+      this.slotFreed();
+    });
+  }
+
+  private slotFreed(): void {
+    if (this.stopping) return;
+    this.startBuffered();
+    this.fetchLoop.wake();
+  }
+
+  private emitReport(job: JobRecord, report: CompletionReport, durationMs: number): void {
+    switch (report.answer) {
+      case 'recorded':
+      case 'replaced':
+        this.emitOutcome(job, report.outcome, durationMs);
+        break;
+      case 'refused':
+        this.events.emit('job:abandoned', { job, reason: 'the job was changed by someone else while it ran' });
+        break;
+      case 'unrecorded':
+        this.events.emit('job:abandoned', { job, reason: 'its outcome was not written before the server stopped; it returns to the queue when its lease expires' });
+        break;
+      default: {
+        const never: never = report.answer;
+        return never;
+      }
     }
-    this.emitOutcome(job, outcome, Date.now() - running.startedAt);
   }
 
   private emitOutcome(job: JobRecord, outcome: CompletionOutcome, durationMs: number): void {
@@ -296,5 +354,16 @@ export class Server {
   private removeSignalHandlers(): void {
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     this.signalHandlers.clear();
+  }
+}
+
+/** Waits for `promise` until `deadline` (epoch ms); true if it settled in time. Never rejects. */
+async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
