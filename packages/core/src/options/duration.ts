@@ -12,6 +12,12 @@ const UNITS: Record<string, number> = {
   w: 604_800_000,
 };
 
+/**
+ * The longest duration accepted: 100 years. Longer ones are almost certainly a unit mistake, and
+ * past about 285,000 years a date computed from one is out of JavaScript's range.
+ */
+export const MAX_DURATION_MS = 100 * 365.25 * 86_400_000;
+
 const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?\s*$/i;
 
 /**
@@ -23,19 +29,24 @@ export function parseDuration(value: unknown): { ok: true; ms: number } | { ok: 
     if (!Number.isFinite(value) || value < 0) {
       return { ok: false, message: `expected a duration of 0 ms or more, got ${value}` };
     }
-    return { ok: true, ms: value };
+    return withinRange(value, value);
   }
   if (typeof value === 'string') {
     const match = PATTERN.exec(value);
     if (match) {
       const unit = (match[2] ?? 'ms').toLowerCase();
-      return { ok: true, ms: Math.round(Number(match[1]) * UNITS[unit]!) };
+      return withinRange(Math.round(Number(match[1]) * UNITS[unit]!), value);
     }
   }
   return {
     ok: false,
     message: `expected a duration such as 500, '500ms', '30s', '5m', '2h' or '1d', got ${describe(value)}`,
   };
+}
+
+function withinRange(ms: number, value: number | string): { ok: true; ms: number } | { ok: false; message: string } {
+  if (ms <= MAX_DURATION_MS) return { ok: true, ms };
+  return { ok: false, message: `expected a duration of at most 100 years (${MAX_DURATION_MS} ms), got ${describe(value)}` };
 }
 
 /** Describes a received value for an error message: its type and a short rendering. */

@@ -1,5 +1,7 @@
 import { OutcomeUnstorableError, hasErrorCode } from '../errors.js';
 import type { Completion, CompletionOutcome, Storage } from '../storage/contract.js';
+import type { LongTimer } from '../util/long-timer.js';
+import { setLongTimeout } from '../util/long-timer.js';
 import { sleep } from '../util/sleep.js';
 import type { LogBuffer } from './log-buffer.js';
 
@@ -99,10 +101,10 @@ export class Completer {
    * and lease rescue returns them to the queue). Returns how many outcomes were given up.
    */
   async close(deadlineMs: number): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    let timer: LongTimer | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setLongTimeout(resolve, deadlineMs)));
     await Promise.race([this.drain(), deadline]);
-    clearTimeout(timer);
+    timer?.clear();
     this.closed = true;
     this.closing.abort();
     // A write still under way may yet commit; its outcomes are not known to be written, so they are

@@ -4,6 +4,7 @@ import { electFailure } from '../filters/state-election.js';
 import { toErrorRecord } from '../job/error-record.js';
 import type { FetchedJob } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
+import { setLongTimeout } from '../util/long-timer.js';
 import { createJobContext, toJsonResult } from './job-context-factory.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -89,10 +90,8 @@ export class JobRunner {
       return electFailure(job, error, null, now(), this.spool.random);
     }
     const ctx = createJobContext(this.spool, job, running, this.logs);
-    let timer: NodeJS.Timeout | undefined;
-    if (job.timeoutMs !== null) {
-      timer = setTimeout(() => running.abort('timeout', new JobTimeoutError(job.timeoutMs!)), job.timeoutMs);
-    }
+    const timeoutMs = job.timeoutMs;
+    const timer = timeoutMs === null ? null : setLongTimeout(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
     const handler: Promise<unknown> =
       definition.options.execution === 'thread'
         ? this.threads().run(job, definition, ctx)
@@ -120,7 +119,7 @@ export class JobRunner {
       if (running.cause !== null) return this.abortedOutcome(running, definition);
       return electFailure(job, outcome.error, definition, now(), this.spool.random);
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   }
 

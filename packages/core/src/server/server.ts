@@ -5,6 +5,8 @@ import type { Spool } from '../client/spool.js';
 import { HandlerOverdueError, JobCancelledError, LeaseLostError, OutcomesUnrecordedError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
 import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
+import type { LongTimer } from '../util/long-timer.js';
+import { setLongTimeout } from '../util/long-timer.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BackgroundProcess } from './background-process.js';
 import type { CompletionReport } from './completer.js';
@@ -359,11 +361,11 @@ export class Server {
 
 /** Waits for `promise` until `deadline` (epoch ms); true if it settled in time. Never rejects. */
 async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  let timer: LongTimer | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setLongTimeout(() => resolve(false), deadline - Date.now())));
   try {
     return await Promise.race([promise.then(() => true, () => true), expired]);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }

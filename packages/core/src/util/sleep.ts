@@ -1,3 +1,5 @@
+import { setLongTimeout } from './long-timer.js';
+
 /** Waits `ms` milliseconds, or less if `signal` aborts first. Never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -5,10 +7,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
       return;
     }
-    const timer = setTimeout(done, ms);
+    const timer = setLongTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
     function done(): void {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener('abort', done);
       resolve();
     }
@@ -36,13 +38,13 @@ export class Waker {
     }
     return new Promise((resolve) => {
       const finish = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         signal?.removeEventListener('abort', finish);
         this.pending = null;
         this.woken = false;
         resolve();
       };
-      const timer = setTimeout(finish, ms);
+      const timer = setLongTimeout(finish, ms);
       signal?.addEventListener('abort', finish, { once: true });
       this.pending = finish;
     });
