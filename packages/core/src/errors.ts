@@ -260,12 +260,23 @@ export function unrecoverable(error: unknown): Error {
     Object.defineProperty(error, 'unrecoverable', { value: true, enumerable: false });
     return error;
   }
-  return new UnrecoverableError(String(error));
+  let message: string;
+  try {
+    message = String(error);
+  } catch {
+    message = Object.prototype.toString.call(error);
+  }
+  return new UnrecoverableError(message);
 }
 
 /** Whether an error was marked with {@link unrecoverable}. */
 export function isUnrecoverable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { unrecoverable?: unknown }).unrecoverable === true;
+  try {
+    return typeof error === 'object' && error !== null && (error as { unrecoverable?: unknown }).unrecoverable === true;
+  } catch {
+    // A thrown Proxy or a throwing getter: not marked.
+    return false;
+  }
 }
 
 /** Whether a value is a Spool error with the given code. */

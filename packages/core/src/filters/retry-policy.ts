@@ -21,7 +21,13 @@ export function retryDelayMs(
 ): number {
   const policy: BackoffSpec | ((attempt: number, error: ErrorRecord) => number) = stored ?? toBackoffSpec(definition);
   if (typeof policy === 'function') {
-    const ms = Number(policy(attempt, error));
+    let ms: number;
+    try {
+      ms = Number(policy(attempt, error));
+    } catch {
+      // A policy that throws must not keep the outcome from being recorded: the default curve it is.
+      ms = Number.NaN;
+    }
     return Number.isFinite(ms) && ms >= 0 ? ms : defaultBackoffMs(attempt, random);
   }
   switch (policy.type) {

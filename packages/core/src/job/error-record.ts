@@ -4,23 +4,35 @@ const MAX_STACK = 8_000;
 const MAX_MESSAGE = 4_000;
 const MAX_CAUSE_DEPTH = 5;
 
-/** Turns anything thrown into a stored error record: name, message, code, stack and cause chain. */
+/**
+ * Turns anything thrown into a stored error record: name, message, code, stack and cause chain.
+ * Never throws: a handler can throw a value whose every property access fails (a getter that
+ * throws, a revoked Proxy, a null-prototype object with cycles), and its outcome must still be
+ * recorded, or the job would run again and again until it became a poison pill.
+ */
 export function toErrorRecord(error: unknown, depth = 0): ErrorRecord {
+  try {
+    return describeThrown(error, depth);
+  } catch (failure) {
+    return { name: 'UnreadableError', message: `The thrown value could not be read (${textOf(failure)}).` };
+  }
+}
+
+function describeThrown(error: unknown, depth: number): ErrorRecord {
   if (error instanceof Error) {
-    const record: ErrorRecord = { name: error.name, message: truncate(error.message, MAX_MESSAGE) };
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' || typeof code === 'number') record.code = String(code);
-    if (error.stack) record.stack = truncate(error.stack, MAX_STACK);
-    if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) record.cause = toErrorRecord(error.cause, depth + 1);
+    const record: ErrorRecord = {
+      name: field(() => error.name) ?? 'Error',
+      message: truncate(field(() => error.message) ?? '', MAX_MESSAGE),
+    };
+    const code = field(() => (error as { code?: unknown }).code);
+    if (code !== undefined) record.code = code;
+    const stack = field(() => error.stack);
+    if (stack) record.stack = truncate(stack, MAX_STACK);
+    const cause = read(() => error.cause);
+    if (cause !== undefined && depth < MAX_CAUSE_DEPTH) record.cause = toErrorRecord(cause, depth + 1);
     return record;
   }
-  let message: string;
-  try {
-    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
-  } catch {
-    message = String(error);
-  }
-  return { name: 'NonError', message: truncate(message, MAX_MESSAGE) };
+  return { name: 'NonError', message: truncate(textOf(error), MAX_MESSAGE) };
 }
 
 /** Rebuilds an Error from a stored record (for handlers that read a parent's error). */
@@ -30,6 +42,46 @@ export function fromErrorRecord(record: ErrorRecord): Error {
   if (record.code !== undefined) (error as Error & { code?: string }).code = record.code;
   if (record.stack !== undefined) error.stack = record.stack;
   return error;
+}
+
+/**
+ * Any value as text, without throwing: a string as it is, else JSON, else `String()`, else its tag
+ * (JSON fails on cycles and BigInt, `String()` on null-prototype objects).
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // Cyclic, a BigInt, or a toJSON that throws: try the next form.
+  }
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unreadable value]';
+    }
+  }
+}
+
+/** A property read that may throw (a getter, a Proxy trap): undefined when it does. */
+function read(get: () => unknown): unknown {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A property as text, if it is a string or a number; undefined otherwise or when reading it throws. */
+function field(get: () => unknown): string | undefined {
+  const value = read(get);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  return undefined;
 }
 
 function truncate(text: string, max: number): string {
