@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-import { resolveOptions } from '@spool/core';
+import { ConfigError, resolveOptions } from '@spool/core';
 
 /** Options of a {@link RedisStorage}. */
 export interface RedisStorageOptions {
@@ -52,6 +52,11 @@ export function resolveRedisOptions(options: RedisStorageOptions = {}): Resolved
   let prefix = o.prefix ?? null;
   if (url !== null) {
     const parsed = new URL(url);
+    if (!/^\/?\d*$/.test(parsed.pathname)) {
+      throw new ConfigError([
+        { path: 'Redis storage options.url', message: `expected a database index after the host (redis://host:6379/0), got ${JSON.stringify(parsed.pathname)}` },
+      ]);
+    }
     const fromUrl = parsed.searchParams.get('prefix');
     if (fromUrl !== null) {
       parsed.searchParams.delete('prefix');

@@ -30,7 +30,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { StorageClosedError } from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -374,12 +374,31 @@ export class RedisStorage implements Storage {
     if (this.client.status === 'wait') await this.client.connect().catch((error: unknown) => Promise.reject(translateError(error, 'connecting')));
   }
 
+  /**
+   * Refuses a database index the server does not have. The client selects it when it connects and,
+   * when Redis says no, only emits an error event and goes on in database 0: another installation's
+   * keys. Selecting it again here turns that into an error at start.
+   */
+  private async checkDatabase(): Promise<void> {
+    const db = this.client.options.db ?? 0;
+    if (db === 0 || !this.ownsClient) return;
+    try {
+      await this.client.select(db);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ConfigError([
+        { path: 'Redis storage options.url', message: `Redis refused database ${db} (${message}); use an index below the server's \`databases\` setting (16 by default)` },
+      ]);
+    }
+  }
+
   /** Connects, refuses an evicting Redis, loads the scripts and records the layout version: once. */
   private ready(): Promise<void> {
     this.guard();
     if (this.isReady) return Promise.resolve();
     this.readying ??= (async () => {
       await this.connect();
+      await this.checkDatabase();
       try {
         if (!this.options.allowEvictionPolicy) await checkEvictionPolicy(this.client);
         await this.scripts.load();
