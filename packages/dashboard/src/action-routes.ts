@@ -15,10 +15,28 @@ import { confirmPage } from './pages/search-page.js';
 /** Most ids one selection may carry. */
 const MAX_SELECTION = 1000;
 
-/** Where to go after an action: the page it came from, if it is a dashboard page. */
+/**
+ * Where to send the browser back to: the given path only when, once resolved as a browser would
+ * (dot segments, doubled slashes, backslashes), it is still a path under the dashboard's base;
+ * else the overview. `/x/..//evil.example/` resolves to `//evil.example/`, another site.
+ */
+function safeBack(base: string, back: string): string {
+  const origin = 'http://dashboard.invalid';
+  if (!back.startsWith('/') || back.includes('\\')) return `${base}/`;
+  let resolved: URL;
+  try {
+    resolved = new URL(back, origin);
+  } catch {
+    return `${base}/`;
+  }
+  const path = resolved.pathname;
+  if (resolved.origin !== origin || path.startsWith('//') || !path.startsWith(`${base}/`)) return `${base}/`;
+  return `${path}${resolved.search}`;
+}
+
+/** Where to go after an action: the page it came from, if it is a dashboard page, with a notice. */
 function backTo(base: string, form: Form, notice: string): string {
-  const back = field(form, 'back') ?? '';
-  const safe = back.startsWith(`${base}/`) && !back.startsWith('//') && !back.includes('\\') ? back : `${base}/`;
+  const safe = safeBack(base, field(form, 'back') ?? '');
   const url = new URL(safe, 'http://dashboard.invalid');
   url.searchParams.set('notice', notice);
   return `${url.pathname}${url.search}`;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 
 import type { Spool } from '@spool/core';
 
-import type { DashboardOptions, DashboardRequest } from './dashboard-options.js';
+import type { AuthorizeAnswer, AuthorizeDenial, DashboardOptions, DashboardRequest } from './dashboard-options.js';
 import { resolveDashboardOptions } from './dashboard-options.js';
 import { handleAction } from './action-routes.js';
 import { handleApi } from './api-routes.js';
@@ -10,7 +10,7 @@ import { send, sendHtml } from './http-io.js';
 import { messagePage } from './pages/system-pages.js';
 import { layout } from './pages/layout.js';
 import { handlePage } from './page-routes.js';
-import { isLoopback } from './security.js';
+import { isAllowedHost, isLoopback } from './security.js';
 import { DashboardState } from './dashboard-state.js';
 
 /** A Node request handler: node:http's `(req, res)`, Express's `(req, res, next)`. */
@@ -31,10 +31,10 @@ export function createDashboard(spool: Spool, options?: DashboardOptions): Dashb
   return (req, res, next) => {
     handle(state, req, res, next).catch((error: unknown) => {
       if (next) return next(error);
-      if (!res.headersSent) {
-        const message = error instanceof Error ? error.message : String(error);
-        send(res, 500, 'text/plain; charset=utf-8', `Spool dashboard: ${message}`);
-      } else res.destroy();
+      // The client learns nothing of the error: it may hold connection strings or secrets.
+      state.options.onError(error);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Spool dashboard: internal error.');
+      else res.destroy();
     });
   };
 }
@@ -58,6 +58,42 @@ function locate(state: DashboardState, req: DashboardRequest): { base: string; p
   return { base, path: url.pathname, query: url.searchParams };
 }
 
+/** Null when the request may go on; else how to refuse it. A throwing hook refuses with a plain 500. */
+async function authorization(state: DashboardState, req: DashboardRequest): Promise<AuthorizeDenial | { status: 500 } | null> {
+  const { authorize, onError } = state.options;
+  if (!authorize) return isLoopback(req.socket?.remoteAddress) ? null : { status: 403 };
+  let answer: AuthorizeAnswer;
+  try {
+    answer = await authorize(req);
+  } catch (error) {
+    onError(error);
+    return { status: 500 };
+  }
+  if (answer === true) return null;
+  if (answer === false || typeof answer !== 'object' || answer === null) return { status: 403 };
+  return answer;
+}
+
+function refusalText(status: 401 | 403 | 500, authorizeGiven: boolean): string {
+  switch (status) {
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return authorizeGiven ? 'Forbidden' : 'Forbidden: the Spool dashboard answers only local requests unless an authorize option is given.';
+    case 500:
+      return 'Spool dashboard: internal error.';
+    default: {
+      const never: never = status;
+      return never;
+    }
+  }
+}
+
+function header(req: DashboardRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 async function handle(state: DashboardState, req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
   const where = locate(state, req);
   if (!where) {
@@ -65,9 +101,13 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
     return send(res, 404, 'text/plain; charset=utf-8', 'Not found');
   }
   const { options } = state;
-  const allowed = options.authorize ? await options.authorize(req) : isLoopback(req.socket?.remoteAddress);
-  if (!allowed) {
-    return send(res, 403, 'text/plain; charset=utf-8', options.authorize ? 'Forbidden' : 'Forbidden: the Spool dashboard answers only local requests unless an authorize option is given.');
+  if (!isAllowedHost(header(req, 'host'), options.allowedHosts)) {
+    return send(res, 403, 'text/plain; charset=utf-8', 'Forbidden: the Spool dashboard does not answer to this host name. Add it to the allowedHosts option.');
+  }
+  const denied = await authorization(state, req);
+  if (denied !== null) {
+    if ('redirect' in denied) return send(res, 303, 'text/plain; charset=utf-8', '', { Location: denied.redirect });
+    return send(res, denied.status, 'text/plain; charset=utf-8', refusalText(denied.status, options.authorize !== undefined), 'headers' in denied ? denied.headers : undefined);
   }
   const { path, base, query } = where;
   if (path === '') return send(res, 308, 'text/plain; charset=utf-8', '', { Location: `${base}/` });

@@ -5,6 +5,15 @@ import { resolveOptions } from '@spool/core';
 /** A request as the dashboard sees it: Node's request, with what Express adds when it mounts it. */
 export type DashboardRequest = IncomingMessage & { baseUrl?: string; originalUrl?: string; body?: unknown };
 
+/**
+ * What `authorize` may answer besides `true` (allowed) and `false` (403 Forbidden): a status with
+ * headers (e.g. 401 with `WWW-Authenticate`), or a redirect to a login page (303).
+ */
+export type AuthorizeDenial = { status: 401 | 403; headers?: Record<string, string> } | { redirect: string };
+
+/** The answer of an `authorize` hook. */
+export type AuthorizeAnswer = boolean | AuthorizeDenial;
+
 /** Options of {@link createDashboard}. */
 export interface DashboardOptions {
   /**
@@ -14,9 +23,21 @@ export interface DashboardOptions {
   basePath?: string;
   /**
    * Decides who may use the dashboard. Default: only requests from the local machine (loopback
-   * addresses). Once given, it alone decides: check the user here.
+   * addresses). Once given, it alone decides: check the user here. It answers `true`, `false`
+   * (403), `{ status: 401, headers }` or `{ redirect: '/login' }`. If it throws, the client gets a
+   * plain 500 without details and the error goes to `onError`.
    */
-  authorize?: (request: DashboardRequest) => boolean | Promise<boolean>;
+  authorize?: (request: DashboardRequest) => AuthorizeAnswer | Promise<AuthorizeAnswer>;
+  /**
+   * Host names the dashboard answers to, besides `localhost` (and `*.localhost`) and IP addresses,
+   * which it always accepts. A request for any other name is refused, so that a site whose name an
+   * attacker points at this machine (DNS rebinding) cannot read or change jobs. Add the public name
+   * when the dashboard is served behind a proxy: `['jobs.example.com']`, or `['.example.com']` for
+   * every name under it. Default `[]`.
+   */
+  allowedHosts?: string[];
+  /** Where errors that are not shown to the client go (a throwing `authorize`, a failed page). Default: `console.error`. */
+  onError?: (error: unknown) => void;
   /** Shows everything, changes nothing: hides actions and refuses every POST. Default false. */
   readOnly?: boolean;
   /** The name in the page header. Default 'Spool'. */
@@ -38,7 +59,9 @@ export interface DashboardOptions {
 /** Options after defaults. */
 export interface ResolvedDashboardOptions {
   basePath?: string;
-  authorize?: (request: DashboardRequest) => boolean | Promise<boolean>;
+  authorize?: (request: DashboardRequest) => AuthorizeAnswer | Promise<AuthorizeAnswer>;
+  allowedHosts: readonly string[];
+  onError: (error: unknown) => void;
   readOnly: boolean;
   title: string;
   pollInterval: number;
@@ -53,6 +76,8 @@ export function resolveDashboardOptions(options: DashboardOptions | undefined): 
     {
       basePath: { kind: 'string', optional: true, pattern: /^(\/[^/?#]+)*\/?$/, patternHint: "a path such as '/spool'" },
       authorize: { kind: 'function', optional: true },
+      allowedHosts: { kind: 'stringList', default: [] },
+      onError: { kind: 'function', optional: true },
       readOnly: { kind: 'boolean', default: false },
       title: { kind: 'string', default: 'Spool' },
       pollInterval: { kind: 'duration', default: 2000, min: 250 },
@@ -64,5 +89,7 @@ export function resolveDashboardOptions(options: DashboardOptions | undefined): 
     'dashboard options',
   );
   const basePath = resolved.basePath?.replace(/\/$/, '');
-  return Object.freeze({ ...resolved, basePath });
+  const allowedHosts = Object.freeze(resolved.allowedHosts.map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
+  const onError = resolved.onError ?? ((error: unknown) => console.error('Spool dashboard:', error));
+  return Object.freeze({ ...resolved, basePath, allowedHosts, onError });
 }

@@ -5,9 +5,9 @@
  */
 export { createDashboard } from './create-dashboard.js';
 export type { DashboardHandler } from './create-dashboard.js';
-export type { DashboardOptions, DashboardRequest, ResolvedDashboardOptions } from './dashboard-options.js';
+export type { AuthorizeAnswer, AuthorizeDenial, DashboardOptions, DashboardRequest, ResolvedDashboardOptions } from './dashboard-options.js';
 export { serveDashboard } from './serve-dashboard.js';
 export type { ServeDashboardOptions, RunningDashboard } from './serve-dashboard.js';
 export { describeCron } from './cron-description.js';
-export { CONTENT_SECURITY_POLICY, isLoopback } from './security.js';
+export { CONTENT_SECURITY_POLICY, hostNameOf, isAllowedHost, isLoopback } from './security.js';
 export { escapeHtml, html, raw, SafeHtml } from './html.js';

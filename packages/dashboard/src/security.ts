@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 
 import type { DashboardRequest } from './dashboard-options.js';
 
@@ -21,6 +22,34 @@ export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
+}
+
+/**
+ * The host name of a `Host` header, lower-cased, without its port: `[::1]:3000` -> `::1`,
+ * `Example.com:80` -> `example.com`. Null when there is none or it is malformed.
+ */
+export function hostNameOf(host: string | undefined): string | null {
+  if (!host) return null;
+  const value = host.trim().toLowerCase();
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end > 1 ? value.slice(1, end) : null;
+  }
+  const name = value.split(':')[0]!;
+  return /^[a-z0-9.-]+$/.test(name) ? name.replace(/\.$/, '') : null;
+}
+
+/**
+ * Whether the dashboard answers a request for this Host. IP addresses are always accepted: a page
+ * can only reach one under its own origin, so DNS rebinding cannot forge them. So are `localhost`
+ * and `*.localhost`, which browsers resolve to this machine themselves. Any other name must be in
+ * `allowed`, exactly or under an entry that starts with a dot.
+ */
+export function isAllowedHost(host: string | undefined, allowed: readonly string[]): boolean {
+  const name = hostNameOf(host);
+  if (name === null) return false;
+  if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
+  return allowed.some((entry) => (entry.startsWith('.') ? name === entry.slice(1) || name.endsWith(entry) : name === entry));
 }
 
 /**

@@ -22,12 +22,12 @@ export function browserAvailable(): boolean {
   return false;
 }
 
-/** Starts headless Chromium with a fresh profile and no background traffic. */
-export async function launchBrowser(): Promise<Browser> {
+/** Starts headless Chromium with a fresh profile and no background traffic; `extraArgs` go on its command line. */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
