@@ -164,6 +164,36 @@ export function hostileStringsTests(target: ConformanceTarget): void {
       await h.verify();
     });
 
+    it('keeps job arguments exactly, NUL and lone surrogates included, wherever they are read', async () => {
+      // Arguments are never replaced: they are stored as the JSON text the client made, which escapes
+      // NUL and lone surrogates, and no storage reads inside it.
+      const args = hostileResult();
+      const id = await h.createOne({ args });
+      expect((await h.get(id)).args).toEqual(args);
+      expect((await h.fetchOne()).args).toEqual(args);
+      expect((await h.storage.monitoring.jobDetails({ id }))!.job.args).toEqual(args);
+      const { jobs } = await h.storage.monitoring.jobsList({ limit: 10 });
+      expect(jobs.map((j) => j.args)).toEqual([args]);
+      await h.storage.recurringUpsert({
+        recurring: {
+          id: 'hostile',
+          name: 'test.job',
+          args,
+          cron: '* * * * *',
+          timezone: 'UTC',
+          queue: 'default',
+          priority: 0,
+          maxAttempts: 3,
+          timeoutMs: null,
+          retentionMs: null,
+          misfire: 'once',
+          paused: false,
+          nextRunAt: null,
+        },
+      });
+      expect((await h.storage.recurringGet({ id: 'hostile' }))!.args).toEqual(args);
+    });
+
     it('stores a 1 MB error message, log line and result exactly, and replaces a NUL at their end', async () => {
       const big = 'x'.repeat(MEGABYTE);
       await h.create({}, {}, {});
