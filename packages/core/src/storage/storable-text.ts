@@ -142,7 +142,8 @@ export function storableStateChange(params: JobSetStateParams): JobSetStateParam
 
 /**
  * New jobs as every storage keeps them: their parameters and reason. Arguments are never changed:
- * the client refuses arguments a storage cannot keep exactly (`ERR_INVALID_ARGS`), see `toJobArgs`.
+ * every storage keeps them exactly, as the JSON text the client made (which escapes NUL and lone
+ * surrogates), and the conformance suite checks it.
  */
 export function storableNewJobs(jobs: NewJob[]): NewJob[] {
   let copy: NewJob[] | null = null;
