@@ -8,6 +8,7 @@ import { decodeErrorTests } from './decode-error.js';
 import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
 import { fetchTests } from './fetch.js';
+import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
@@ -37,6 +38,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     scheduledTests(target);
     expirationTests(target);
     parametersProgressLogsTests(target);
+    hostileStringsTests(target);
     recurringTests(target);
     serversTests(target);
     queuesTests(target);

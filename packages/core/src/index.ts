@@ -23,6 +23,20 @@ export type { StorageCapabilities } from './storage/capabilities.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type { MemoryStorageRuntime } from './storage/memory/memory-storage.js';
 export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS, lowerIdAt, idRange } from './storage/monitoring-helpers.js';
+export {
+  REPLACEMENT_CHARACTER,
+  isStorableText,
+  storableText,
+  isStorableJson,
+  storableJson,
+  storableError,
+  storableCompletion,
+  storableCompletions,
+  storableLogs,
+  storableParameter,
+  storableStateChange,
+  storableNewJobs,
+} from './storage/storable-text.js';
 export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
 export { CronSchedule, isValidTimeZone } from './cron/cron-schedule.js';

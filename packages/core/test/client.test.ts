@@ -67,6 +67,15 @@ describe('the client', () => {
     expect(third).not.toBe(first);
   });
 
+  it('refuses a unique key that holds NUL or a lone surrogate, which no storage can keep exactly', async () => {
+    make();
+    for (const uniqueKey of ['a\u0000b', 'x\ud800', '\udfff', '', 'k'.repeat(501)]) {
+      await expect(spool.enqueue(send, { to: 'a' }, { uniqueKey })).rejects.toBeInstanceOf(ConfigError);
+    }
+    expect((await spool.stats()).states.enqueued).toBe(0);
+    expect(await spool.enqueue(send, { to: 'a' }, { uniqueKey: `pair \u{1F600} ${'k'.repeat(490)}` })).toBeTypeOf('string');
+  });
+
   it('deletes, requeues and retries jobs with reasons in the history', async () => {
     make();
     const id = await spool.enqueue(send, { to: 'a' });

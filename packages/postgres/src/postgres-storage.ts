@@ -28,7 +28,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { ConfigError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -186,6 +186,7 @@ export class PostgresStorage implements Storage {
   async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
     this.guard();
     if (params.jobs.length === 0) return { jobs: [] };
+    params = { ...params, jobs: storableNewJobs(params.jobs) };
     if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params);
     if (params.jobs.some((j) => j.parentId !== null)) {
       return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs, false)) };
@@ -230,6 +231,8 @@ export class PostgresStorage implements Storage {
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
     this.guard();
     if (params.completions.length === 0) return { results: [] };
+    // PostgreSQL refuses NUL in text and jsonb: the values are brought to what every storage keeps.
+    params = { ...params, completions: storableCompletions(params.completions) };
     if (params.completions.some((c) => c.outcome.state !== 'succeeded')) {
       // Other outcomes in the batch (rare: retries, failures): all of it in one transaction, so a
       // failed write leaves none of it behind for the server's retry to find.
@@ -258,7 +261,7 @@ export class PostgresStorage implements Storage {
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
-    return this.write('changing a job state', (ctx) => setJobState(ctx, params));
+    return this.write('changing a job state', (ctx) => setJobState(ctx, storableStateChange(params)));
   }
 
   async jobGet(params: { id: string }): Promise<JobRecord | null> {
@@ -273,11 +276,11 @@ export class PostgresStorage implements Storage {
   async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
     this.guard();
     if (params.entries.length === 0) return;
-    return this.write('appending logs', (ctx) => appendLogs(ctx, params.entries));
+    return this.write('appending logs', (ctx) => appendLogs(ctx, storableLogs(params.entries)));
   }
 
   async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
-    return this.write('setting a parameter', (ctx) => setParameter(ctx, params));
+    return this.write('setting a parameter', (ctx) => setParameter(ctx, storableParameter(params)));
   }
 
   async jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean> {

@@ -30,7 +30,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { ConfigError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -145,7 +145,7 @@ export class RedisStorage implements Storage {
       this.guard();
       return { jobs: [] };
     }
-    const reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(params.jobs)])) as string[];
+    const reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(storableNewJobs(params.jobs))])) as string[];
     this.emitPayload(reply[reply.length - 1]!);
     return { jobs: createResults(reply, 0, params.jobs.length) };
   }
@@ -176,7 +176,7 @@ export class RedisStorage implements Storage {
       this.guard();
       return { results: [] };
     }
-    const args = [params.serverId, JSON.stringify(params.completions.map(completionEntry))];
+    const args = [params.serverId, JSON.stringify(storableCompletions(params.completions).map(completionEntry))];
     // Let a fetch issued in the same turn go to Redis first: the server waits for the fetch to run
     // its next jobs, while nobody waits for a completion. Redis then records the outcomes while this
     // process starts the fetched jobs, instead of both waiting on each other.
@@ -210,6 +210,7 @@ export class RedisStorage implements Storage {
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
+    params = storableStateChange(params);
     const args = [
       params.id,
       params.expected.join(','),
@@ -240,7 +241,7 @@ export class RedisStorage implements Storage {
       return;
     }
     const byJob = new Map<string, string[]>();
-    for (const entry of params.entries) {
+    for (const entry of storableLogs(params.entries)) {
       const lines = byJob.get(entry.jobId) ?? [];
       lines.push(encodeLog(entry));
       byJob.set(entry.jobId, lines);
@@ -254,6 +255,7 @@ export class RedisStorage implements Storage {
   }
 
   async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
+    params = storableParameter(params);
     return (await this.run('jobParameterSet', 'setting a parameter', [params.id, params.key, JSON.stringify(params.value)])) === 1;
   }
 

@@ -1,3 +1,5 @@
+import { ReplyError } from 'ioredis';
+
 import { JobNotFoundError, SpoolError, StorageError } from '@spool/core';
 
 /** Error replies Redis gives while it cannot serve now but will soon (loading, failover, busy, full). */
@@ -5,9 +7,16 @@ const RETRYABLE_REPLY = /^(LOADING|BUSY|TRYAGAIN|READONLY|MASTERDOWN|CLUSTERDOWN
 /** Socket errors of a connection that dropped or could not be made. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
+/** Whether an error is an answer of the Redis server (a script's error among them), not a failure to reach it. */
+export function isReply(error: unknown): boolean {
+  return error instanceof (ReplyError as new (message?: string) => Error);
+}
+
 /** Whether an ioredis error means the connection is down (the same call may succeed after it reconnects). */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // A reply came over a working connection; its text may quote what a script was given.
+  if (isReply(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|connect E[A-Z]+/.test(error.message);
@@ -38,6 +47,12 @@ export function translateError(error: unknown, doing: string): Error {
   }
   if (RETRYABLE_REPLY.test(message)) {
     return new StorageError(`Redis storage: ${doing} failed for now (${message}). Retry later.`, { retryable: true, cause: error });
+  }
+  if (isReply(error)) {
+    return new StorageError(
+      `Redis storage: ${doing} failed because Redis refused the call (${message}). The same call would be refused again: do not retry it as it is.`,
+      { retryable: false, cause: error },
+    );
   }
   return new StorageError(`Redis storage: ${doing} failed (${message}).`, { retryable: false, cause: error });
 }

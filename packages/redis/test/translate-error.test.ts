@@ -1,8 +1,13 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
 import { JobNotFoundError, StorageError } from '@spool/core';
 
 import { translateError } from '../src/translate-error.js';
+
+import { REDIS_URL, redisAvailable } from './redis-test-env.js';
+
+const available = await redisAvailable();
 
 describe('translateError', () => {
   it("turns a script's missing-parent reply into ERR_JOB_NOT_FOUND", () => {
@@ -31,5 +36,30 @@ describe('translateError', () => {
     expect(translateError(new Error('ERR wrong number of arguments'), 'x')).toMatchObject({ code: 'ERR_STORAGE', retryable: false });
     const own = new JobNotFoundError('id');
     expect(translateError(own, 'x')).toBe(own);
+  });
+
+  it.skipIf(!available)("marks a script's refusal of its input as not retryable, whatever words its message quotes", async () => {
+    const client = new Redis(REDIS_URL);
+    try {
+      const refusals = [
+        // A script that cannot decode what it was given.
+        client.eval('return cjson.decode(ARGV[1])', 0, '{"broken": '),
+        // A reply whose text reads like a lost connection is still a reply.
+        client.eval("return redis.error_reply('Connection is closed')", 0),
+        client.eval("return redis.error_reply('ERR connect ECONNREFUSED in a quoted value')", 0),
+      ];
+      for (const refusal of refusals) {
+        const cause = await refusal.then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(cause).not.toBeNull();
+        const error = translateError(cause, 'completing jobs');
+        expect(error).toMatchObject({ code: 'ERR_STORAGE', retryable: false });
+        expect(error.message).toContain('refused again');
+      }
+    } finally {
+      client.disconnect();
+    }
   });
 });

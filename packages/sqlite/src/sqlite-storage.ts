@@ -23,7 +23,15 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { StorageClosedError, systemClock } from '@spool/core';
+import {
+  StorageClosedError,
+  storableCompletions,
+  storableLogs,
+  storableNewJobs,
+  storableParameter,
+  storableStateChange,
+  systemClock,
+} from '@spool/core';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { JobValues } from './job-row.js';
@@ -116,7 +124,8 @@ export class SqliteStorage implements Storage {
       this.guard();
       return { jobs: [] };
     }
-    return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs)) };
+    const jobs = storableNewJobs(params.jobs);
+    return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, jobs)) };
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -132,7 +141,8 @@ export class SqliteStorage implements Storage {
       this.guard();
       return { results: [] };
     }
-    return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
+    const storable = { ...params, completions: storableCompletions(params.completions) };
+    return this.write('completing jobs', (ctx) => completeJobs(ctx, storable));
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
@@ -148,7 +158,7 @@ export class SqliteStorage implements Storage {
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
-    return this.write('changing a job state', (ctx) => setJobState(ctx, params));
+    return this.write('changing a job state', (ctx) => setJobState(ctx, storableStateChange(params)));
   }
 
   async jobGet(params: { id: string }): Promise<JobRecord | null> {
@@ -166,11 +176,11 @@ export class SqliteStorage implements Storage {
       this.guard();
       return;
     }
-    return this.write('appending logs', (ctx) => appendLogs(ctx, params.entries));
+    return this.write('appending logs', (ctx) => appendLogs(ctx, storableLogs(params.entries)));
   }
 
   async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
-    return this.write('setting a parameter', (ctx) => setParameter(ctx, params));
+    return this.write('setting a parameter', (ctx) => setParameter(ctx, storableParameter(params)));
   }
 
   async jobExpirationSet(params: { id: string; ttlMs: number | null }): Promise<boolean> {

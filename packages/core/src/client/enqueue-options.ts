@@ -54,11 +54,20 @@ export interface ResolvedEnqueue {
   transaction: unknown;
 }
 
+// 1 to 500 code units, none of them NUL or half of a surrogate pair: a unique key is matched exactly,
+// so it cannot be stored with the replacements values get (see storable-text.ts); it is refused instead.
+const UNIQUE_KEY_PATTERN = /^(?=[^]{1,500}$)(?:[^\0\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
+
 const ENQUEUE_SCHEMA: OptionsSchema = {
   ...JOB_OPTION_RULES,
   delay: { kind: 'duration', optional: true },
   at: { kind: 'date', optional: true },
-  uniqueKey: { kind: 'string', optional: true, pattern: /^.{1,500}$/s, patternHint: 'a string of 1 to 500 characters' },
+  uniqueKey: {
+    kind: 'string',
+    optional: true,
+    pattern: UNIQUE_KEY_PATTERN,
+    patternHint: 'a string of 1 to 500 characters without NUL or lone surrogates (no storage can keep those)',
+  },
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
   transaction: { kind: 'any', optional: true },
 };

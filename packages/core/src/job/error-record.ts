@@ -85,5 +85,13 @@ function field(get: () => unknown): string | undefined {
 }
 
 function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}...` : text;
+  if (text.length <= max) return text;
+  // Never cut between the two halves of a surrogate pair: half a pair is a lone surrogate, which a
+  // storage would replace by U+FFFD.
+  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}...`;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }

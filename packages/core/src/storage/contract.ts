@@ -25,6 +25,9 @@ import type { StorageCapabilities } from './capabilities.js';
  * - Continuations are released or cancelled in the same commit as their parent's transition,
  *   decided by `continuationOutcome`.
  * - Monitoring counts come from maintained counters, not from counting rows.
+ * - Every string a job produces or an operator writes is stored by one rule (`storable-text.ts`):
+ *   each NUL and lone surrogate becomes U+FFFD, everything else is kept; arguments are kept exactly.
+ *   A value the database still refuses is a `StorageError` with `retryable: false`.
  */
 export interface Storage {
   /** A short name for messages: `memory`, `sqlite`, `postgres`. */

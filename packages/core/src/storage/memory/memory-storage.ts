@@ -22,6 +22,7 @@ import type {
   Storage,
   StorageEvent,
 } from '../contract.js';
+import { storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents, poisonError } from './memory-events.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
@@ -87,6 +88,7 @@ export class MemoryStorage implements Storage {
 
   /** Creates jobs without yielding, so that callers can make it part of a larger atomic step. */
   private createJobs(params: JobsCreateParams): JobsCreateResult {
+    params = { ...params, jobs: storableNewJobs(params.jobs) };
     const now = this.clock.now();
     // Validate every parent first, so that a missing parent writes nothing.
     for (const job of params.jobs) {
@@ -150,7 +152,7 @@ export class MemoryStorage implements Storage {
     this.guard();
     const now = this.clock.now();
     const events = new MemoryEvents();
-    const results = params.completions.map((completion) => ({
+    const results = storableCompletions(params.completions).map((completion) => ({
       id: completion.id,
       ok: this.changes.complete(completion, now, params.serverId, events),
     }));
@@ -175,6 +177,7 @@ export class MemoryStorage implements Storage {
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
     this.guard();
+    params = storableStateChange(params);
     const job = this.state.jobs.get(params.id);
     if (!job) return { ok: false, previous: null };
     const previous = job.state;
@@ -210,13 +213,14 @@ export class MemoryStorage implements Storage {
 
   async jobLogsAppend(params: { entries: NewLogRecord[] }): Promise<void> {
     this.guard();
-    for (const entry of params.entries) {
+    for (const entry of storableLogs(params.entries)) {
       this.state.jobs.get(entry.jobId)?.logs.push({ ...entry, at: new Date(entry.at) });
     }
   }
 
   async jobParameterSet(params: { id: string; key: string; value: Json }): Promise<boolean> {
     this.guard();
+    params = storableParameter(params);
     const job = this.state.jobs.get(params.id);
     if (!job) return false;
     job.parameters[params.key] = structuredClone(params.value);
