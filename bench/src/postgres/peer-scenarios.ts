@@ -162,10 +162,11 @@ async function pgBoss(schema: string): Promise<Peer> {
       // pg-boss's own index of waiting jobs), none of the costly counts; then the completed ones.
       // Jobs due in a year (the far-future backlog) are not the burn-down's.
       const due = "start_after < now() + interval '1 day'";
-      // The condition of pg-boss's index of waiting jobs (job_i5 in 10.x, job_i11 in 11+).
-      const waitingIndex = modern ? "state < 'active' AND NOT blocked" : "state < 'active'";
-      const [waiting] = await query(`SELECT EXISTS (SELECT 1 FROM "${schema}".job WHERE name = $1 AND ${waitingIndex} AND ${due}) AS waiting`, [watched]);
-      if (waiting!.waiting) return 0;
+      // The condition and order of pg-boss's index of waiting jobs (job_i5 in 10.x, job_i11 in 11+):
+      // an index scan that stops at the first one (a bare EXISTS may build a bitmap of them all).
+      const waitingIndex = modern ? "state < 'active' AND NOT blocked ORDER BY priority DESC, created_on" : "state < 'active' ORDER BY start_after";
+      const waiting = await query(`SELECT 1 FROM "${schema}".job WHERE name = $1 AND ${due} AND ${waitingIndex} LIMIT 1`, [watched]);
+      if (waiting.length > 0) return 0;
       const [done] = await query(`SELECT count(*) AS n FROM "${schema}".job WHERE name = $1 AND state = 'completed' AND ${due}`, [watched]);
       return Number(done!.n);
     },
