@@ -1,9 +1,10 @@
 /**
  * Spool on PostgreSQL side by side with graphile-worker and pg-boss, on the same database in the same
- * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S] [--only burn,latency] [--match "label|label"]`
- * prints a Markdown
- * table. Every run is a child process (the newest peers need Node 22+: they run on the `node` binary
- * installed in bench/node24) with a fresh schema, dropped afterwards.
+ * run. `npm run build && node bench/dist/run-postgres.js [--runs N] [--timeout S] [--only burn,latency] [--match "label|label"]
+ * [--jobs N] [--bulk N] [--samples N] [--backlog N]` prints a Markdown table. Every run is a child
+ * process (the newest peers need Node 22+: they run on the `node` binary installed in bench/node24)
+ * with a fresh schema, dropped afterwards. A quick check with small counts: `--jobs 2000 --bulk 10000
+ * --samples 100 --backlog 20000` (defaults 20,000, 100,000, 1,000 and 200,000).
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -16,8 +17,24 @@ import { median } from './stats.js';
 import type { JobCost } from './postgres/cost-meter.js';
 import { dropSchema, execute, installedVersion } from './postgres/database.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, timeout: { type: 'string', default: '120' }, only: { type: 'string' }, match: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '1' },
+    timeout: { type: 'string', default: '120' },
+    only: { type: 'string' },
+    match: { type: 'string' },
+    jobs: { type: 'string', default: '20000' },
+    bulk: { type: 'string', default: '100000' },
+    samples: { type: 'string', default: '1000' },
+    backlog: { type: 'string', default: '200000' },
+  },
+});
 const runs = Math.max(1, Number(values.runs));
+const jobs = Math.max(1, Number(values.jobs));
+const bulkJobs = Math.max(1000, Number(values.bulk));
+const samples = Math.max(1, Number(values.samples));
+const backlog = Math.max(1, Number(values.backlog));
+const n = (value: number) => value.toLocaleString('en-US');
 const timeoutMs = Number(values.timeout) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
 // Node 24 lives in its own folder (bench/node24), installed on demand by `npm run bench:postgres`:
@@ -36,7 +53,7 @@ interface Contender {
   version: string;
   node: string;
   args: (scenario: string, count: number) => string[];
-  /** Jobs for the burn-downs (a peer too slow to drain 20,000 in the time limit gets fewer). */
+  /** Jobs for the burn-downs (a peer too slow to drain 20,000 in the time limit gets fewer, 200 at most). */
   burnCount?: number;
   /** Latency samples (a peer that polls every few seconds gets fewer). */
   latencySamples?: number;
@@ -48,14 +65,14 @@ function peer(name: string, pkg: string, config: 'defaults' | 'fastest', node: s
     label: `${name} ${version}, ${config === 'fastest' ? 'fastest' : 'defaults'}`,
     version,
     node,
-    args: (scenario, count) => [join(here, 'postgres', 'peer-scenarios.js'), name, pkg, config, scenario, String(count)],
+    args: (scenario, count) => [join(here, 'postgres', 'peer-scenarios.js'), name, pkg, config, scenario, String(count), String(backlog)],
     ...(burnCount ? { burnCount } : {}),
     ...(latencySamples ? { latencySamples } : {}),
   };
 }
 
 const contenders: Contender[] = [
-  { label: 'Spool (defaults = best)', version: '0.1.0', node: process.execPath, args: (scenario, count) => [join(here, 'postgres', 'spool-cli.js'), scenario, String(count)] },
+  { label: 'Spool (defaults = best)', version: '0.1.0', node: process.execPath, args: (scenario, count) => [join(here, 'postgres', 'spool-cli.js'), scenario, String(count), String(backlog)] },
   peer('graphile-worker', 'graphile-worker-latest', 'fastest', node24),
   peer('graphile-worker', 'graphile-worker-latest', 'defaults', node24),
   peer('graphile-worker', 'graphile-worker', 'fastest', process.execPath),
@@ -115,13 +132,16 @@ function summarize(results: readonly Result[]): string {
   return `${Math.round(median((ok as Array<{ value: number }>).map((r) => r.value))).toLocaleString('en-US')}/s`;
 }
 
+const burnCount = (c: Contender) => Math.min(jobs, c.burnCount ?? jobs);
+const latencyCount = (c: Contender) => Math.min(samples, c.latencySamples ?? samples);
+const until = 'until storage reports all finished';
 const scenarios: Array<{ key: string; title: string; count: (c: Contender) => number }> = [
-  { key: 'burn', title: 'burn-down 20,000 no-op, concurrency 10', count: (c) => c.burnCount ?? 20_000 },
-  { key: 'bulk', title: 'bulk enqueue 100,000 (batches of 1,000)', count: () => 100_000 },
+  { key: 'burn', title: `burn-down ${n(jobs)} no-op, concurrency 10, ${until}`, count: burnCount },
+  { key: 'bulk', title: `bulk enqueue ${n(bulkJobs)} (batches of 1,000)`, count: () => bulkJobs },
   // 1,000 samples: with 100, the p99 is the second-slowest sample and moves with any one hiccup.
-  { key: 'latency', title: 'enqueue-to-start p50 / p99, light load', count: (c) => c.latencySamples ?? 1000 },
-  { key: 'burn-unknown', title: 'burn-down with 200,000 jobs of a name no server runs', count: (c) => c.burnCount ?? 20_000 },
-  { key: 'burn-future', title: 'burn-down with 200,000 jobs due in a year', count: (c) => c.burnCount ?? 20_000 },
+  { key: 'latency', title: 'enqueue-to-start (enqueue call to handler start) p50 / p99, light load', count: latencyCount },
+  { key: 'burn-unknown', title: `burn-down with ${n(backlog)} jobs of a name no server runs`, count: burnCount },
+  { key: 'burn-future', title: `burn-down with ${n(backlog)} jobs due in a year`, count: burnCount },
 ];
 
 // --match "Spool|graphile-worker 0.18.0, fastest": the contenders whose label contains any of the parts.
@@ -152,10 +172,13 @@ if (costs.size > 0) {
     const values = list.map(pick).filter((v): v is number => v !== null);
     return values.length === 0 ? 'n/a' : median(values).toFixed(digits);
   };
-  console.log('\nWhat one job of the plain burn-down cost (median): WAL written, CPU of all PostgreSQL processes, CPU of the contender\'s process.\n');
-  console.log('| contender | WAL bytes / job | PostgreSQL CPU µs / job | client CPU µs / job |');
-  console.log('|---|---|---|---|');
+  console.log(
+    '\nWhat one job of the plain burn-down cost (median), from the workers\' start until storage reported all jobs finished: WAL written, ' +
+      'CPU of all PostgreSQL processes and transactions committed in the database (the monitor\'s own excluded), CPU of the contender\'s process.\n',
+  );
+  console.log('| contender | WAL bytes / job | PostgreSQL CPU µs / job | commits / job | client CPU µs / job |');
+  console.log('|---|---|---|---|---|');
   for (const [label, list] of costs) {
-    console.log(`| ${label} | ${cell(list, (c) => c.walBytes, 0)} | ${cell(list, (c) => c.databaseCpuUs, 1)} | ${cell(list, (c) => c.clientCpuUs, 1)} |`);
+    console.log(`| ${label} | ${cell(list, (c) => c.walBytes, 0)} | ${cell(list, (c) => c.databaseCpuUs, 1)} | ${cell(list, (c) => c.commits, 3)} | ${cell(list, (c) => c.clientCpuUs, 1)} |`);
   }
 }

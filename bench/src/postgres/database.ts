@@ -28,6 +28,17 @@ export async function dropSchema(schema: string): Promise<void> {
   await execute(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
+/**
+ * Runs `ANALYZE` on every table of a schema (partitioned ones recurse into their partitions), so a
+ * burn-down plans with statistics as production would after autovacuum: a plan that collapses
+ * without them stays hidden otherwise.
+ */
+export async function analyzeSchema(schema: string): Promise<void> {
+  const { rows } = await execute("SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = $1", [schema]);
+  if (rows.length === 0) throw new Error(`schema ${schema} has no tables to analyze`);
+  await execute(`ANALYZE ${rows.map((r: { name: string }) => r.name).join(', ')}`);
+}
+
 /** Waits until autovacuum-free quiet: a CHECKPOINT so runs start from the same state. */
 export async function settle(): Promise<void> {
   await execute('CHECKPOINT');

@@ -1,11 +1,11 @@
 import { Spool, defineJob } from '@spool/core';
-import type { JobDefinition, ServerOptions } from '@spool/core';
+import type { JobDefinition, Server, ServerOptions } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 
 import { latencyProbe } from '../latency-probe.js';
-import type { JobCost } from './cost-meter.js';
-import { startCostMeter } from './cost-meter.js';
-import { BENCH_POSTGRES_URL, dropSchema, freshSchema } from './database.js';
+import type { BurnDownResult } from './burn-down.js';
+import { measureBurnDown } from './burn-down.js';
+import { BENCH_POSTGRES_URL, dropSchema, execute, freshSchema } from './database.js';
 
 /** A Spool configuration under test: server options and storage pool size. */
 export interface SpoolConfig {
@@ -27,51 +27,47 @@ async function open(config: SpoolConfig, schema: string, jobs: readonly JobDefin
   return spool;
 }
 
-/** A burn-down's rate and what each job cost. */
-export interface BurnDownResult {
-  /** Jobs per second. */
-  value: number;
-  cost: JobCost;
-}
-
-/** Jobs per second for one server at `concurrency` to run `count` no-op jobs already enqueued, with an optional backlog. */
+/**
+ * Jobs per second for one server at `concurrency` to run `count` no-op jobs already enqueued, with an
+ * optional backlog, and what each job cost. The clock stops when the maintained `state:succeeded`
+ * counter (what `stats()`, the monitoring read model, sums) reaches `count`.
+ */
 export async function spoolBurnDown(config: SpoolConfig, count: number, concurrency: number, backlog: Backlog = 'none', backlogSize = 200_000): Promise<BurnDownResult> {
   const schema = freshSchema('bench_spool');
-  let done = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const noop = defineJob('bench.noop', () => {
-    if (++done === count) finish();
-  });
+  const noop = defineJob('bench.noop', () => undefined);
   const other = defineJob('bench.other', () => undefined);
-  const spool = await open(config, schema, [noop, other]);
   try {
-    if (backlog !== 'none') {
-      // The backlog: jobs of a name this server does not run (it registers only bench.noop below), or due in a year.
-      const writer = await open(SPOOL_DEFAULTS, schema, [other]);
-      const batch = Array.from({ length: 5000 }, () => null);
-      for (let i = 0; i < backlogSize; i += 5000) {
-        if (backlog === 'unknown-name') await writer.enqueueMany(other, batch);
-        else await writer.enqueueMany(other, batch, { delay: '365d' });
-      }
-      await writer.close();
+    // The pre-fill's connections close before the clock starts, so their work is counted before it.
+    const writer = await open(SPOOL_DEFAULTS, schema, [noop, other]);
+    // The backlog: jobs of a name this server does not run (it registers only bench.noop below), or due in a year.
+    for (let i = 0; i < (backlog === 'none' ? 0 : backlogSize); i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, backlogSize - i) }, () => null);
+      if (backlog === 'unknown-name') await writer.enqueueMany(other, batch);
+      else await writer.enqueueMany(other, batch, { delay: '365d' });
     }
-    for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
+    for (let i = 0; i < count; i += 5000) await writer.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
+    await writer.close();
     // The server registers only bench.noop: jobs of other names stay where they are.
     const runner = await open(config, schema, [noop]);
-    const meter = await startCostMeter();
-    const started = performance.now();
-    const server = await runner.startServer({ ...config.server, concurrency, handleSignals: false });
-    await finished;
-    const seconds = (performance.now() - started) / 1000;
-    const cost = await meter.stop(count);
-    await server.stop();
-    const succeeded = (await runner.stats()).states.succeeded;
-    await runner.close();
-    if (succeeded !== count) throw new Error(`burn-down: expected ${count} succeeded, found ${succeeded}`);
-    return { value: count / seconds, cost };
+    let server: Server | null = null;
+    const result = await measureBurnDown(count, {
+      schema,
+      finished: async (query) => Number((await query(`SELECT coalesce(sum(value), 0)::bigint AS n FROM "${schema}".counters WHERE key = 'state:succeeded'`))[0]!.n),
+      async start() {
+        server = await runner.startServer({ ...config.server, concurrency, handleSignals: false });
+      },
+      async stop() {
+        await server?.stop();
+        await runner.close();
+      },
+    });
+    const check = await open(SPOOL_DEFAULTS, schema, [noop]);
+    const succeeded = (await check.stats()).states.succeeded;
+    await check.close();
+    const rows = Number((await execute(`SELECT count(*) AS n FROM "${schema}".jobs WHERE state = 'succeeded'`)).rows[0].n);
+    if (succeeded !== count || rows !== count) throw new Error(`burn-down: expected ${count} succeeded, found ${succeeded} in stats() and ${rows} rows`);
+    return result;
   } finally {
-    await spool.close();
     await dropSchema(schema);
   }
 }

@@ -1,10 +1,11 @@
 import { Spool, defineJob } from '@spool/core';
+import type { Server } from '@spool/core';
 import { RedisStorage } from '@spool/redis';
 
 import { latencyProbe } from '../latency-probe.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
-import type { BurnDown } from './redis-cpu.js';
-import { measureBurnDown } from './redis-cpu.js';
+import type { BurnDown } from './redis-burn-down.js';
+import { measureBurnDown } from './redis-burn-down.js';
 
 function storage(prefix: string): RedisStorage {
   return new RedisStorage({ url: BENCH_REDIS_URL, prefix });
@@ -26,31 +27,38 @@ export async function spoolEnqueueManyRate(count: number, batch: number): Promis
 }
 
 /**
- * One Spool server at `concurrency` running `count` no-op jobs already enqueued; a job counts when its
- * outcome is recorded (`job:succeeded`), as BullMQ's count on its `completed` event.
+ * One Spool server at `concurrency` running `count` no-op jobs already enqueued. The clock stops when
+ * the storage reports all `count` succeeded: `stats()`, the monitoring read model, of a second
+ * storage on the same prefix (its own connection), as a dashboard would read it.
  */
 export async function spoolBurnDown(count: number, concurrency: number): Promise<BurnDown> {
   const prefix = benchPrefix('spool');
   const noop = defineJob('bench.noop', () => undefined);
   const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
   for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
-  let done = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  let server!: Awaited<ReturnType<typeof spool.startServer>>;
-  const result = await measureBurnDown(count, async () => {
-    server = await spool.startServer({ concurrency, handleSignals: false });
-    server.events.on('job:succeeded', () => {
-      if (++done === count) finish();
-    });
-    await finished;
-  });
-  await server.stop();
-  const succeeded = (await spool.stats()).states.succeeded;
-  if (succeeded !== count) throw new Error(`Spool burn-down: expected ${count} succeeded, found ${succeeded}`);
-  await spool.close();
-  await dropKeys(`{${prefix}}`);
-  return result;
+  const monitor = new Spool({ storage: storage(prefix), jobs: [] });
+  const succeeded = async () => (await monitor.stats()).states.succeeded;
+  if ((await succeeded()) !== 0) throw new Error('Spool burn-down: jobs succeeded before the server started');
+  let server: Server | null = null;
+  try {
+    const result = await measureBurnDown(
+      count,
+      async () => {
+        server = await spool.startServer({ concurrency, handleSignals: false });
+      },
+      succeeded,
+    );
+    await server!.stop();
+    server = null;
+    const final = await succeeded();
+    if (final !== count) throw new Error(`Spool burn-down: expected ${count} succeeded, found ${final}`);
+    return result;
+  } finally {
+    await (server as Server | null)?.stop();
+    await monitor.close();
+    await spool.close();
+    await dropKeys(`{${prefix}}`);
+  }
 }
 
 /** Enqueue-to-start latency in ms (p50, p99) at light load: one job at a time, server in the same process. */
