@@ -25,7 +25,8 @@ export type SpoolErrorCode =
   | 'ERR_THREAD_CRASHED'
   | 'ERR_OUTCOME_UNSTORABLE'
   | 'ERR_OUTCOMES_UNRECORDED'
-  | 'ERR_HANDLER_OVERDUE';
+  | 'ERR_HANDLER_OVERDUE'
+  | 'ERR_ENQUEUE_INCOMPLETE';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {
@@ -182,6 +183,29 @@ export class HandlerOverdueError extends SpoolError {
       'ERR_HANDLER_OVERDUE',
       `The handler of job ${jobId} is still running after it was aborted (${cause}); it keeps its slot until it returns. Make the handler honour ctx.signal, or run it with execution: 'thread' so that it can be stopped.`,
     );
+  }
+}
+
+/**
+ * A large `enqueueMany` that a storage commits in parts (Redis: 1,000 jobs a script, so that one call
+ * never blocks the server for long) failed after some parts were committed. `created` lists the ids
+ * committed, in call order; the rest were not. `cause` is the storage's error.
+ */
+export class EnqueueIncompleteError extends SpoolError {
+  /** Ids of the jobs that were committed before the failure. */
+  readonly created: readonly string[];
+  /** Whether trying the rest again may succeed (the cause was retryable). */
+  readonly retryable: boolean;
+
+  constructor(created: readonly string[], total: number, cause: unknown) {
+    const retryable = typeof cause === 'object' && cause !== null && (cause as { retryable?: unknown }).retryable === true;
+    super(
+      'ERR_ENQUEUE_INCOMPLETE',
+      `Only ${created.length} of ${total} jobs were enqueued: the storage failed after committing them (${cause instanceof Error ? cause.message : String(cause)}). The created ids are on this error's \`created\`; enqueue the rest again.`,
+      { cause },
+    );
+    this.created = created;
+    this.retryable = retryable;
   }
 }
 

@@ -2,7 +2,7 @@
  * @spool/redis: Spool's storage on Redis (ioredis). One Lua script per atomic operation, Redis
  * `TIME` as the clock, pub/sub wake-ups, safe for many processes and machines.
  */
-export { RedisStorage, LAYOUT_VERSION } from './redis-storage.js';
+export { RedisStorage, LAYOUT_VERSION, MAX_JOBS_PER_SCRIPT } from './redis-storage.js';
 export type { RedisStorageRuntime } from './redis-storage.js';
 export type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
 export { keyBase } from './redis-options.js';

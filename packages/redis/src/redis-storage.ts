@@ -30,7 +30,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -145,9 +145,27 @@ export class RedisStorage implements Storage {
       this.guard();
       return { jobs: [] };
     }
-    const reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(storableNewJobs(params.jobs))])) as string[];
-    this.emitPayload(reply[reply.length - 1]!);
-    return { jobs: createResults(reply, 0, params.jobs.length) };
+    const jobs = storableNewJobs(params.jobs);
+    const created: JobsCreateResult['jobs'] = [];
+    // A script blocks every other client of Redis while it runs (about 25 µs a job here), so a large
+    // batch goes in parts of a bounded size, in order: each part is atomic, the whole call is not.
+    for (let from = 0; from < jobs.length; from += MAX_JOBS_PER_SCRIPT) {
+      const part = jobs.slice(from, from + MAX_JOBS_PER_SCRIPT);
+      let reply: string[];
+      try {
+        reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(part)])) as string[];
+      } catch (error) {
+        if (from === 0) throw error;
+        throw new EnqueueIncompleteError(
+          created.map((j) => j.id),
+          jobs.length,
+          error,
+        );
+      }
+      this.emitPayload(reply[reply.length - 1]!);
+      created.push(...createResults(reply, 0, part.length));
+    }
+    return { jobs: created };
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -554,6 +572,12 @@ function completionEntry(completion: Completion): string[] {
 }
 
 /** Reads `count` (id, created, state) triples from a script reply starting at `from`. */
+/**
+ * Most jobs one creation script takes. A script of 1,000 jobs runs in about 25 ms; one of 20,000
+ * held every other client of Redis for half a second, and one of 100,000 would near the 5 s limit.
+ */
+export const MAX_JOBS_PER_SCRIPT = 1000;
+
 function createResults(reply: string[], from: number, count: number): JobsCreateResult['jobs'] {
   const jobs: JobsCreateResult['jobs'] = [];
   for (let i = 0; i < count; i++) {
