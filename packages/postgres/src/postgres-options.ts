@@ -45,5 +45,12 @@ export function resolvePostgresOptions(options: PostgresStorageOptions): Resolve
   if ((resolved.connectionString === undefined) === (resolved.pool === undefined)) {
     throw new ConfigError([{ path: 'PostgreSQL storage options', message: 'give exactly one of `connectionString` or `pool`' }]);
   }
+  if (resolved.connectionString !== undefined && !URL.canParse(resolved.connectionString)) {
+    // Checked here, where the message can leave the URL out: the parser's own error carries it whole,
+    // password included, and would travel on as the cause of a storage error.
+    throw new ConfigError([
+      { path: 'PostgreSQL storage options.connectionString', message: 'expected a URL such as postgres://user:password@host:5432/db, got a malformed one (not shown: it may hold a password)' },
+    ]);
+  }
   return resolved;
 }

@@ -77,7 +77,13 @@ export function resolveStorage(url: string, runtime: StorageUrlRuntime = {}, opt
 
 function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
   // `?schema=name` picks the schema; it is Spool's parameter, so it is not passed on to the driver.
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The URL parser's own error carries the whole input, password included: say what is wrong without it.
+    throw new ConfigError([{ path: 'storage', message: `expected a URL such as postgres://user:password@host:5432/db, got a malformed one: ${redactStorageUrl(url)}` }]);
+  }
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
   return new PostgresStorage(
@@ -125,5 +131,12 @@ export function storageFilePath(url: string): string | null {
 
 /** A storage URL with its password hidden, for messages and logs. */
 export function redactStorageUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  // The password runs from the user's colon to the last '@' of the URL: a password may hold '@', '/'
+  // or ':' itself, so hiding a little too much beats showing part of it.
+  const start = url.indexOf('://');
+  const at = url.lastIndexOf('@');
+  if (start < 0 || at < start) return url;
+  const colon = url.indexOf(':', start + 3);
+  if (colon < 0 || colon > at) return url;
+  return `${url.slice(0, colon + 1)}***${url.slice(at)}`;
 }

@@ -116,3 +116,36 @@ describe('the CLI with an unsupported storage', () => {
     expect(JSON.parse(run.stdout).states.enqueued).toBe(0);
   });
 });
+
+describe('a malformed PostgreSQL URL', () => {
+  const secret = 's3cret-pa@ss';
+  const url = `postgres://spool:${secret}@db.internal:notaport/jobs`;
+
+  /** Every string an error carries, down its cause chain and in its own properties. */
+  function everyString(error: unknown, depth = 0): string {
+    if (error === null || typeof error !== 'object' || depth > 5) return String(error);
+    const own = Object.getOwnPropertyNames(error).map((key) => {
+      const value = (error as Record<string, unknown>)[key];
+      return typeof value === 'object' ? everyString(value, depth + 1) : String(value);
+    });
+    return own.join('\n');
+  }
+
+  it('is refused with ERR_CONFIG, and no message or property of the error carries the password', () => {
+    let error: unknown;
+    try {
+      resolveStorage(url);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'ERR_CONFIG' });
+    expect(everyString(error)).not.toContain('s3cret');
+    expect(everyString(error)).not.toContain('pa@ss');
+  });
+
+  it('hides a password that holds an @ when a URL is shown', () => {
+    expect(redactStorageUrl(url)).toBe('postgres://spool:***@db.internal:notaport/jobs');
+    expect(redactStorageUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(redactStorageUrl('postgres://user@host/db')).toBe('postgres://user@host/db');
+  });
+});

@@ -128,12 +128,21 @@ export class Spool {
     const now = this.clock.now();
     const { name, base } = this.resolveTarget(job);
     const resolved = resolveEnqueue(options, base, now);
+    if (resolved.uniqueKey !== null && argsList.length > 1) {
+      // One key for every job: all but the first would be answered with the first's id, unnoticed.
+      throw new ConfigError([
+        {
+          path: 'enqueueMany options.uniqueKey',
+          message: `one uniqueKey for ${argsList.length} jobs would create only the first of them; enqueue each job with its own key`,
+        },
+      ]);
+    }
     const jobs = argsList.map((args) => this.newJob(name, toJsonArgs(args, this.maxArgsBytes), resolved, now, null));
     return this.create(jobs, resolved.transaction);
   }
 
   /** Schedules a job to run after a delay or at a time. */
-  schedule<Args>(job: JobTarget<Args>, args: Args, options: ScheduleOptions): Promise<string> {
+  async schedule<Args>(job: JobTarget<Args>, args: Args, options: ScheduleOptions): Promise<string> {
     if (options?.delay === undefined && options?.at === undefined) {
       throw new ConfigError([{ path: 'schedule options', message: 'expected { delay } or { at }' }]);
     }

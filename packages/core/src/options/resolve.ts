@@ -110,8 +110,8 @@ function check(rule: OptionRule, value: unknown): Checked {
       return Object.freeze([...list]);
     }
     case 'date': {
-      const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
-      if (!date || Number.isNaN(date.getTime())) return new Problem(`expected a Date or an ISO date string, got ${describe(value)}`);
+      const date = value instanceof Date ? value : typeof value === 'string' ? parseIsoDate(value) : typeof value === 'number' ? new Date(value) : null;
+      if (!date || Number.isNaN(date.getTime())) return new Problem(`expected a Date or an ISO 8601 date such as '2026-03-01T09:00:00Z', got ${describe(value)}`);
       return date;
     }
     case 'function':
@@ -153,4 +153,23 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date or date-time, or null. Stricter than `new Date(text)`, which turns 2024-02-30
+ * into March 1 and accepts many other forms: every field must be in range for its month.
+ */
+function parseIsoDate(text: string): Date | null {
+  const match = ISO_DATE.exec(text.trim());
+  if (!match) return null;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0'] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
+  const date = new Date(text.trim());
+  return Number.isNaN(date.getTime()) ? null : date;
 }
