@@ -26,7 +26,8 @@ export type SpoolErrorCode =
   | 'ERR_OUTCOME_UNSTORABLE'
   | 'ERR_OUTCOMES_UNRECORDED'
   | 'ERR_HANDLER_OVERDUE'
-  | 'ERR_ENQUEUE_INCOMPLETE';
+  | 'ERR_ENQUEUE_INCOMPLETE'
+  | 'ERR_SCHEMA_TOO_NEW';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {
@@ -206,6 +207,19 @@ export class EnqueueIncompleteError extends SpoolError {
     );
     this.created = created;
     this.retryable = retryable;
+  }
+}
+
+/**
+ * A storage's schema was made by a newer version of Spool than the one running: this code does not
+ * know what the newer migrations changed, so it refuses to read or write rather than corrupt data.
+ */
+export class SchemaTooNewError extends SpoolError {
+  constructor(where: string, found: number, known: number) {
+    super(
+      'ERR_SCHEMA_TOO_NEW',
+      `${where} is at schema version ${found}, newer than this version of Spool knows (${known}). Upgrade the Spool packages of this process, or point it at another schema or file.`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 
-import { StorageError } from '@spool/core';
+import { SchemaTooNewError, StorageError } from '@spool/core';
 
 import type { Migration } from './migrations.js';
 import { MIGRATIONS } from './migrations.js';
@@ -11,17 +11,24 @@ import { MIGRATIONS } from './migrations.js';
  * migrate while the others wait, and each migration re-reads the applied version under the lock, so
  * the ones that waited find the work done and skip it.
  */
-export async function applyMigrations(pool: Pool, schema: string, now: number | null, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function applyMigrations(
+  pool: Pool,
+  schema: string,
+  now: number | null,
+  lockTimeoutMs: number,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   const s = quoteIdent(schema);
   const client = await pool.connect();
   const ignore = (): void => undefined;
   client.on('error', ignore);
   let broken: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`spool-migrate:${schema}`]);
+    await takeLock(client, schema, lockTimeoutMs);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`);
+      refuseNewer(schema, await currentVersion(client, s), migrations);
       const applied: number[] = [];
       for (const migration of migrations) {
         if ((await currentVersion(client, s)) >= migration.version) continue;
@@ -52,6 +59,53 @@ export async function applyMigrations(pool: Pool, schema: string, now: number | 
   }
 }
 
+const LOCK_POLL_MS = 100;
+
+/**
+ * Takes the schema's migration lock, waiting at most `timeoutMs` for another process that holds it
+ * (it may be migrating, or stuck): a start that waits without a bound looks like a hung enqueue.
+ */
+async function takeLock(client: PoolClient, schema: string, timeoutMs: number): Promise<void> {
+  const key = `spool-migrate:${schema}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [key]);
+    if (rows[0]!.locked) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_POLL_MS, Math.max(0, deadline - Date.now()))));
+  }
+  const holder = await lockHolder(client, key);
+  throw new StorageError(
+    `PostgreSQL storage: another connection${holder} has held the migration lock of schema "${schema}" for more than ${timeoutMs} ms, ` +
+      'so the schema could not be checked or migrated. It may still be migrating (try again), or be stuck (end that session). ' +
+      'The wait is set by the migrationLockTimeout option.',
+    { retryable: true },
+  );
+}
+
+/** " (backend pid N, application X)" for the session holding an advisory lock, or "" if unknown. */
+async function lockHolder(client: PoolClient, key: string): Promise<string> {
+  try {
+    // A bigint advisory key shows in pg_locks as classid (high 32 bits) and objid (low 32 bits).
+    const { rows } = await client.query<{ pid: number; application: string }>(
+      `SELECT l.pid, coalesce(a.application_name, '') AS application FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+         AND l.classid::bigint = ((hashtextextended($1, 0) >> 32) & 4294967295) AND l.objid::bigint = (hashtextextended($1, 0) & 4294967295)`,
+      [key],
+    );
+    const row = rows[0];
+    return row ? ` (backend pid ${row.pid}${row.application ? `, application "${row.application}"` : ''})` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Refuses a schema that a newer version of Spool migrated: this code cannot know what changed. */
+function refuseNewer(schema: string, version: number, migrations: readonly Migration[]): void {
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (version > known) throw new SchemaTooNewError(`PostgreSQL schema "${schema}"`, version, known);
+}
+
 /** Versions not yet applied to the schema (empty when it is up to date). */
 export async function pendingMigrations(pool: Pool, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const s = quoteIdent(schema);
@@ -59,6 +113,7 @@ export async function pendingMigrations(pool: Pool, schema: string, migrations: 
   try {
     const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [`${s}.migrations`]);
     const version = rows[0]!.exists ? await currentVersion(client, s) : 0;
+    refuseNewer(schema, version, migrations);
     return migrations.filter((m) => m.version > version).map((m) => m.version);
   } finally {
     client.release();

@@ -16,6 +16,11 @@ export interface PostgresStorageOptions {
   poolSize?: number;
   /** Give up connecting after this long (ms or duration string), so calls fail fast during an outage. Default '5s'. */
   connectTimeout?: number | string;
+  /**
+   * How long `init()` (and so a first enqueue) waits while another process holds the schema's
+   * migration lock, before failing with a retryable `StorageError` that names the holder. Default '30s'.
+   */
+  migrationLockTimeout?: number | string;
 }
 
 /** PostgreSQL storage options after defaults, durations in milliseconds. */
@@ -26,6 +31,7 @@ export interface ResolvedPostgresStorageOptions {
   migrate: boolean;
   poolSize: number;
   connectTimeout: number;
+  migrationLockTimeout: number;
 }
 
 /** Validates PostgreSQL storage options and applies defaults. */
@@ -38,6 +44,7 @@ export function resolvePostgresOptions(options: PostgresStorageOptions): Resolve
       migrate: { kind: 'boolean', default: true },
       poolSize: { kind: 'integer', default: 10, min: 1 },
       connectTimeout: { kind: 'duration', default: 5000 },
+      migrationLockTimeout: { kind: 'duration', default: 30_000 },
     },
     options,
     'PostgreSQL storage options',

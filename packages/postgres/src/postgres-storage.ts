@@ -147,7 +147,7 @@ export class PostgresStorage implements Storage {
   async migrate(): Promise<{ applied: number[] }> {
     this.guard();
     try {
-      return { applied: await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null) };
+      return { applied: await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null, this.options.migrationLockTimeout) };
     } catch (error) {
       throw translateError(error, 'applying migrations');
     }
@@ -358,7 +358,7 @@ export class PostgresStorage implements Storage {
     if (this.ready) return Promise.resolve();
     this.readying ??= (async () => {
       try {
-        if (this.options.migrate) await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null);
+        if (this.options.migrate) await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null, this.options.migrationLockTimeout);
         else await requireCurrentSchema(this.pool, this.options.schema);
       } catch (error) {
         throw translateError(error, 'preparing the schema');

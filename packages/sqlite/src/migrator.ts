@@ -1,5 +1,5 @@
 import type { Clock } from '@spool/core';
-import { StorageError } from '@spool/core';
+import { SchemaTooNewError, StorageError } from '@spool/core';
 
 import type { Migration } from './migrations.js';
 import { MIGRATIONS } from './migrations.js';
@@ -18,7 +18,10 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS spool_migrations (
  * Returns the versions this call applied.
  */
 export async function applyMigrations(conn: SqliteConnection, clock: Clock, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await conn.write('creating the migrations table', () => conn.db.exec(CREATE_TABLE));
+  await conn.write('creating the migrations table', () => {
+    conn.db.exec(CREATE_TABLE);
+    refuseNewer(conn, currentVersionIn(conn), migrations);
+  });
   const applied: number[] = [];
   for (const migration of migrations) {
     const done = await conn.write(`applying migration ${migration.version} (${migration.name})`, () => {
@@ -38,6 +41,7 @@ export async function pendingMigrations(conn: SqliteConnection, migrations: read
     const table = conn.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spool_migrations'").get();
     return table === undefined ? 0 : currentVersionIn(conn);
   });
+  refuseNewer(conn, version, migrations);
   return migrations.filter((m) => m.version > version).map((m) => m.version);
 }
 
@@ -51,6 +55,12 @@ export async function requireCurrentSchema(conn: SqliteConnection): Promise<void
       { retryable: false },
     );
   }
+}
+
+/** Refuses a database that a newer version of Spool migrated: this code cannot know what changed. */
+function refuseNewer(conn: SqliteConnection, version: number, migrations: readonly Migration[]): void {
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (version > known) throw new SchemaTooNewError(`The SQLite database at ${conn.path}`, version, known);
 }
 
 function currentVersionIn(conn: SqliteConnection): number {
