@@ -7,17 +7,131 @@ import type { Harness } from './harness.js';
 import { LEASE_MS, useHarness } from './harness.js';
 
 /** Fetches one job at a time until the queues are empty; returns the ids in fetch order. */
-async function drainOneByOne(h: Harness, queues: string[] = ['default']): Promise<string[]> {
+async function drainOneByOne(h: Harness, queues: string[] = ['default'], names: readonly string[] | null = null): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
-    const jobs = await h.fetch({ queues, limit: 1 });
+    const jobs = await h.fetch({ queues, limit: 1, names });
     if (jobs.length === 0) return ids;
     ids.push(jobs[0]!.id);
   }
 }
 
+
+/**
+ * The job names a server passes: the names it has handlers for, here the harness's job name among
+ * others. Servers always fetch with their names, so every ordering rule is tested both ways.
+ */
+const SERVER_NAMES: readonly string[] = ['other.job', 'test.job', 'third.job'];
+
+/** Queue order, priority and first-in-first-out, without job names and with a server's list of them. */
+function orderingTests(target: ConformanceTarget): void {
+  for (const [label, names] of [
+    ['without job names', null],
+    ['with the job names a server passes', SERVER_NAMES],
+  ] as const) {
+    describe(`jobsFetch order, ${label}`, () => {
+      const h = useHarness(target);
+
+      it('serves queues in the given order', async () => {
+        const [low] = await h.create({ queue: 'low' });
+        const [high] = await h.create({ queue: 'high' });
+        expect(await drainOneByOne(h, ['high', 'low'], names)).toEqual([high, low]);
+      });
+
+      it('takes from a later queue only what earlier queues could not fill', async () => {
+        const a = await h.create({ queue: 'a' }, { queue: 'a' });
+        const b = await h.create({ queue: 'b' }, { queue: 'b' }, { queue: 'b' });
+        const fetched = await h.fetch({ names, queues: ['a', 'b'], limit: 4 });
+        expect(fetched).toHaveLength(4);
+        const ids = fetched.map((j) => j.id);
+        expect(ids).toEqual(expect.arrayContaining([...a, b[0]!, b[1]!]));
+        expect(ids).not.toContain(b[2]);
+      });
+
+      it('leaves queues that are not listed alone', async () => {
+        const [other] = await h.create({ queue: 'other' });
+        await h.create({}, {});
+        expect(await h.fetch({ names, queues: ['default', 'missing'] })).toHaveLength(2);
+        expect(await h.stateOf(other!)).toBe('enqueued');
+      });
+
+      it('takes higher priority first within a queue', async () => {
+        const [low, high, middle, negative] = await h.create({ priority: 0 }, { priority: 10 }, { priority: 5 }, { priority: -3 });
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([high, middle, low, negative]);
+      });
+
+      it('lets queue order win over priority', async () => {
+        const [urgentLater] = await h.create({ queue: 'later', priority: 100 });
+        const [plainFirst] = await h.create({ queue: 'first', priority: 0 });
+        expect(await drainOneByOne(h, ['first', 'later'], names)).toEqual([plainFirst, urgentLater]);
+      });
+
+      it('takes jobs of equal priority in the order they were enqueued', async () => {
+        const batch = await h.create({}, {}, {});
+        h.clock.advance(1);
+        const later = await h.create({}, {});
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([...batch, ...later]);
+      });
+
+      it('puts a requeued job behind the jobs already waiting', async () => {
+        const [a, b, c] = await h.create({}, {}, {});
+        h.clock.advance(1);
+        const first = await h.fetchOne({ names });
+        expect(first.id).toBe(a);
+        h.clock.advance(1);
+        expect((await h.storage.jobSetState({ id: a!, expected: ['processing'], state: 'enqueued', reason: 'requeue' })).ok).toBe(true);
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([b, c, a]);
+      });
+
+      it('puts a job returned by its server behind the jobs already waiting', async () => {
+        const [a, b] = await h.create({}, {});
+        const first = await h.fetchOne({ names });
+        expect(first.id).toBe(a);
+        h.clock.advance(1);
+        expect(await h.complete(first, { state: 'enqueued', reason: 'shutdown', refundAttempt: true })).toBe(true);
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([b, a]);
+      });
+
+      it('queues a promoted scheduled job behind jobs enqueued before its promotion', async () => {
+        const scheduled = await h.createOne(h.scheduledJob(1_000));
+        h.clock.advance(10);
+        const [waiting] = await h.create({});
+        h.clock.advance(1_000);
+        expect((await h.storage.scheduledPromoteDue({ limit: 10 })).promoted).toBe(1);
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([waiting, scheduled]);
+      });
+
+      it('skips paused queues until they are resumed', async () => {
+        const [paused] = await h.create({ queue: 'paused' });
+        const [open] = await h.create({ queue: 'open' });
+        await h.storage.queuePauseSet({ queue: 'paused', paused: true });
+        expect((await h.fetch({ names, queues: ['paused', 'open'] })).map((j) => j.id)).toEqual([open]);
+        expect(await h.fetch({ names, queues: ['paused'] })).toEqual([]);
+        await h.storage.queuePauseSet({ queue: 'paused', paused: false });
+        expect((await h.fetch({ names, queues: ['paused', 'open'] })).map((j) => j.id)).toEqual([paused]);
+      });
+
+      it('takes the higher priority first across the job names it is given', async () => {
+        const [low, high, middle] = await h.create({ name: 'other.job', priority: 0 }, { name: 'third.job', priority: 10 }, { name: 'test.job', priority: 5 });
+        const order = await drainOneByOne(h, ['default'], names);
+        expect(order).toEqual([high, middle, low]);
+      });
+
+      it('takes jobs of equal priority across job names in the order they were enqueued', async () => {
+        const [a] = await h.create({ name: 'third.job' });
+        h.clock.advance(1);
+        const [b] = await h.create({ name: 'other.job' });
+        h.clock.advance(1);
+        const [c] = await h.create({ name: 'third.job' });
+        expect(await drainOneByOne(h, ['default'], names)).toEqual([a, b, c]);
+      });
+    });
+  }
+}
+
 /** Tests of `jobsFetch` and `jobClaim`: leases, queue order, priority, FIFO, paused queues, names. */
 export function fetchTests(target: ConformanceTarget): void {
+  orderingTests(target);
   describe('jobsFetch', () => {
     const h = useHarness(target);
 
@@ -84,85 +198,6 @@ export function fetchTests(target: ConformanceTarget): void {
       expect(again.attempt).toBe(2);
       expect(await h.complete(job, { state: 'succeeded', result: null, reason: 'stale' })).toBe(false);
       expect(await h.complete(again, { state: 'succeeded', result: null, reason: 'current' })).toBe(true);
-    });
-
-    it('serves queues in the given order', async () => {
-      const [low] = await h.create({ queue: 'low' });
-      const [high] = await h.create({ queue: 'high' });
-      expect(await drainOneByOne(h, ['high', 'low'])).toEqual([high, low]);
-    });
-
-    it('takes from a later queue only what earlier queues could not fill', async () => {
-      const a = await h.create({ queue: 'a' }, { queue: 'a' });
-      const b = await h.create({ queue: 'b' }, { queue: 'b' }, { queue: 'b' });
-      const fetched = await h.fetch({ queues: ['a', 'b'], limit: 4 });
-      expect(fetched).toHaveLength(4);
-      const ids = fetched.map((j) => j.id);
-      expect(ids).toEqual(expect.arrayContaining([...a, b[0]!, b[1]!]));
-      expect(ids).not.toContain(b[2]);
-    });
-
-    it('leaves queues that are not listed alone', async () => {
-      const [other] = await h.create({ queue: 'other' });
-      await h.create({}, {});
-      expect(await h.fetch({ queues: ['default', 'missing'] })).toHaveLength(2);
-      expect(await h.stateOf(other!)).toBe('enqueued');
-    });
-
-    it('takes higher priority first within a queue', async () => {
-      const [low, high, middle, negative] = await h.create({ priority: 0 }, { priority: 10 }, { priority: 5 }, { priority: -3 });
-      expect(await drainOneByOne(h)).toEqual([high, middle, low, negative]);
-    });
-
-    it('lets queue order win over priority', async () => {
-      const [urgentLater] = await h.create({ queue: 'later', priority: 100 });
-      const [plainFirst] = await h.create({ queue: 'first', priority: 0 });
-      expect(await drainOneByOne(h, ['first', 'later'])).toEqual([plainFirst, urgentLater]);
-    });
-
-    it('takes jobs of equal priority in the order they were enqueued', async () => {
-      const batch = await h.create({}, {}, {});
-      h.clock.advance(1);
-      const later = await h.create({}, {});
-      expect(await drainOneByOne(h)).toEqual([...batch, ...later]);
-    });
-
-    it('puts a requeued job behind the jobs already waiting', async () => {
-      const [a, b, c] = await h.create({}, {}, {});
-      h.clock.advance(1);
-      const first = await h.fetchOne();
-      expect(first.id).toBe(a);
-      h.clock.advance(1);
-      expect((await h.storage.jobSetState({ id: a!, expected: ['processing'], state: 'enqueued', reason: 'requeue' })).ok).toBe(true);
-      expect(await drainOneByOne(h)).toEqual([b, c, a]);
-    });
-
-    it('puts a job returned by its server behind the jobs already waiting', async () => {
-      const [a, b] = await h.create({}, {});
-      const first = await h.fetchOne();
-      expect(first.id).toBe(a);
-      h.clock.advance(1);
-      expect(await h.complete(first, { state: 'enqueued', reason: 'shutdown', refundAttempt: true })).toBe(true);
-      expect(await drainOneByOne(h)).toEqual([b, a]);
-    });
-
-    it('queues a promoted scheduled job behind jobs enqueued before its promotion', async () => {
-      const scheduled = await h.createOne(h.scheduledJob(1_000));
-      h.clock.advance(10);
-      const [waiting] = await h.create({});
-      h.clock.advance(1_000);
-      expect((await h.storage.scheduledPromoteDue({ limit: 10 })).promoted).toBe(1);
-      expect(await drainOneByOne(h)).toEqual([waiting, scheduled]);
-    });
-
-    it('skips paused queues until they are resumed', async () => {
-      const [paused] = await h.create({ queue: 'paused' });
-      const [open] = await h.create({ queue: 'open' });
-      await h.storage.queuePauseSet({ queue: 'paused', paused: true });
-      expect((await h.fetch({ queues: ['paused', 'open'] })).map((j) => j.id)).toEqual([open]);
-      expect(await h.fetch({ queues: ['paused'] })).toEqual([]);
-      await h.storage.queuePauseSet({ queue: 'paused', paused: false });
-      expect((await h.fetch({ queues: ['paused', 'open'] })).map((j) => j.id)).toEqual([paused]);
     });
 
     it('fetches only the job names it is given, leaving the others queued', async () => {

@@ -44,7 +44,7 @@ describe('the client', () => {
     const byTime = await spool.schedule(send, { to: 'd' }, { at });
     expect((await spool.getJob(byDelay))!.runAt!.getTime()).toBe(clock.now() + 600_000);
     expect((await spool.getJob(byTime))!).toMatchObject({ state: 'scheduled', runAt: at });
-    expect(() => spool.schedule(send, { to: 'e' }, {} as never)).toThrow(ConfigError);
+    await expect(spool.schedule(send, { to: 'e' }, {} as never)).rejects.toThrow(ConfigError);
   });
 
   it('enqueues many jobs in one call, in order', async () => {
