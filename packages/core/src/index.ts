@@ -53,3 +53,4 @@ export { ManualClock, systemClock } from './util/clock.js';
 export type { Clock } from './util/clock.js';
 export { UuidV7Generator, isUuid } from './util/uuid.js';
 export { TypedEmitter } from './util/typed-emitter.js';
+export { StartOnce } from './util/start-once.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, JobNotFoundError, ManualClock, MemoryStorage, Spool, UnknownJobError, defineJob } from '@spool/core';
+import { ConfigError, JobNotFoundError, ManualClock, MemoryStorage, Spool, StorageError, UnknownJobError, defineJob } from '@spool/core';
 
 const send = defineJob('messages.send', async (args: { to: string }) => ({ sentTo: args.to }), { queue: 'mail', priority: 5 });
 
@@ -162,5 +162,29 @@ describe('enqueueing inside a transaction', () => {
     make();
     await expect(spool.enqueue(send, { to: 'a' }, { transaction: {} })).rejects.toMatchObject({ code: 'ERR_CAPABILITY_MISSING' });
     expect((await spool.stats()).states.enqueued).toBe(0);
+  });
+});
+
+describe('a storage that fails its first start', () => {
+  it('is opened again by the next call instead of failing for good', async () => {
+    class FlakyStartStorage extends MemoryStorage {
+      starts = 0;
+
+      override async init(): Promise<void> {
+        this.starts++;
+        if (this.starts === 1) throw new StorageError('the database is starting up', { retryable: true });
+        return super.init();
+      }
+    }
+    const storage = new FlakyStartStorage();
+    const client = new Spool({ storage });
+    try {
+      await expect(client.enqueue('any.job', {})).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+      const id = await client.enqueue('any.job', {});
+      expect((await client.getJob(id))?.state).toBe('enqueued');
+      expect(storage.starts).toBe(2);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -30,7 +30,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StartOnce, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -83,7 +83,7 @@ export class RedisStorage implements Storage {
   /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
   private readonly leasedAt = new Map<string, number>();
   private subscriber: EventSubscriber | null = null;
-  private readying: Promise<void> | null = null;
+  private readonly readying = new StartOnce(() => this.open());
   private isReady = false;
   private closed = false;
 
@@ -120,7 +120,7 @@ export class RedisStorage implements Storage {
     this.closed = true;
     this.listeners.clear();
     this.subscriber?.stop();
-    await this.readying?.catch(() => undefined);
+    await this.readying.current?.catch(() => undefined);
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
@@ -412,27 +412,26 @@ export class RedisStorage implements Storage {
     }
   }
 
-  /** Connects, refuses an evicting Redis, loads the scripts and records the layout version: once. */
+  /** The storage, opened once ({@link open}); a failed opening is tried again by the next call. */
   private ready(): Promise<void> {
     this.guard();
     if (this.isReady) return Promise.resolve();
-    this.readying ??= (async () => {
-      await this.connect();
-      await this.checkDatabase();
-      try {
-        if (!this.options.allowEvictionPolicy) await checkEvictionPolicy(this.client);
-        await this.scripts.load();
-      } catch (error) {
-        throw translateError(error, 'opening the storage');
-      }
-      await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION]);
-      this.isReady = true;
-      if (this.listeners.size > 0 && this.subscriber === null) this.startSubscriber();
-    })().catch((error: unknown) => {
-      this.readying = null;
-      throw error;
-    });
-    return this.readying;
+    return this.readying.run();
+  }
+
+  /** Connects, refuses an evicting Redis, loads the scripts and records the layout version. */
+  private async open(): Promise<void> {
+    await this.connect();
+    await this.checkDatabase();
+    try {
+      if (!this.options.allowEvictionPolicy) await checkEvictionPolicy(this.client);
+      await this.scripts.load();
+    } catch (error) {
+      throw translateError(error, 'opening the storage');
+    }
+    await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION]);
+    this.isReady = true;
+    if (this.listeners.size > 0 && this.subscriber === null) this.startSubscriber();
   }
 
   /** Runs one script once the storage is ready. */

@@ -24,6 +24,7 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import {
+  StartOnce,
   StorageClosedError,
   storableCompletions,
   storableLogs,
@@ -70,8 +71,8 @@ export class SqliteStorage implements Storage {
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private conn: SqliteConnection | null = null;
-  private opening: Promise<SqliteConnection> | null = null;
-  private readying: Promise<SqliteConnection> | null = null;
+  private readonly opening = new StartOnce(() => this.open());
+  private readonly readying = new StartOnce(() => this.ready());
   private watcher: ChangeWatcher | null = null;
   private closed = false;
 
@@ -101,7 +102,7 @@ export class SqliteStorage implements Storage {
     this.listeners.clear();
     this.watcher?.stop();
     // Let a concurrent opening finish before closing what it opened.
-    const conn = await this.opening?.catch(() => null);
+    const conn = await this.opening.current?.catch(() => null);
     conn?.close();
   }
 
@@ -256,11 +257,7 @@ export class SqliteStorage implements Storage {
   private connection(): Promise<SqliteConnection> {
     this.guard();
     if (this.conn !== null) return Promise.resolve(this.conn);
-    this.readying ??= this.ready().catch((error: unknown) => {
-      this.readying = null;
-      throw error;
-    });
-    return this.readying;
+    return this.readying.run();
   }
 
   private async ready(): Promise<SqliteConnection> {
@@ -275,11 +272,7 @@ export class SqliteStorage implements Storage {
   /** The connection, opened and configured, whatever its schema. */
   private configured(): Promise<SqliteConnection> {
     this.guard();
-    this.opening ??= this.open().catch((error: unknown) => {
-      this.opening = null;
-      throw error;
-    });
-    return this.opening;
+    return this.opening.run();
   }
 
   private async open(): Promise<SqliteConnection> {

@@ -1,3 +1,4 @@
+import { StartOnce } from '../util/start-once.js';
 import { CapabilityMissingError, ConfigError, JobNotFoundError } from '../errors.js';
 import type { JobDefinition, ResolvedJobOptions } from '../job/definition.js';
 import { DEFAULT_JOB_OPTIONS, checkJobName, isJobDefinition } from '../job/definition.js';
@@ -70,7 +71,7 @@ export class Spool {
   readonly maxArgsBytes: number;
   private readonly ids: UuidV7Generator;
   private readonly servers = new Set<Server>();
-  private ready: Promise<void> | null = null;
+  private readonly ready = new StartOnce(() => this.storage.init());
 
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
     const resolved = resolveOptions<SpoolOptions>(
@@ -91,10 +92,9 @@ export class Spool {
     this.recurring = new RecurringManager(this);
   }
 
-  /** Opens the storage (and applies migrations) once; every call waits for the same opening. */
-  init(): Promise<void> {
-    this.ready ??= this.storage.init();
-    return this.ready;
+  /** Opens the storage (and applies migrations) once; every call waits for the same opening, and a failed opening is tried again by the next call. */
+  async init(): Promise<void> {
+    return this.ready.run();
   }
 
   /** Adds job definitions after construction. */
