@@ -124,6 +124,10 @@ export class Completer {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.queue.length > 0 && !this.closed) {
+        // Short of a full batch, let one turn of the event loop pass first: jobs started while the
+        // last write ran finish in it and join this write. With a storage that writes synchronously
+        // (SQLite) batches were otherwise about `concurrency` outcomes, one transaction each.
+        if (this.queue.length < COMPLETION_BATCH) await new Promise((resolve) => setImmediate(resolve));
         this.inFlight = this.queue.splice(0, COMPLETION_BATCH);
         try {
           await this.logs.flush();
