@@ -25,3 +25,20 @@ describe('the typed client', () => {
     await spool.close();
   });
 });
+
+describe('the typed server events', () => {
+  it('refuse a misspelt event name and a wrong payload at compile time', async () => {
+    const spool = new Spool({ storage: new MemoryStorage(), jobs: [send] });
+    const server = await spool.startServer({ handleSignals: false });
+    const seen: string[] = [];
+    server.events.on('job:succeeded', ({ job, durationMs }) => seen.push(`${job.name}:${typeof durationMs}`));
+    // @ts-expect-error -- no such event
+    server.events.on('job:succeded', () => undefined);
+    // @ts-expect-error -- the payload of job:failed has no result
+    server.events.on('job:failed', ({ result }) => result);
+    await spool.enqueue(send, { to: 'ann' });
+    await new Promise<void>((resolve) => server.events.once('job:succeeded', () => resolve()));
+    expect(seen).toEqual(['typing.send:number']);
+    await spool.close();
+  });
+});

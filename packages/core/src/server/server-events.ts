@@ -2,7 +2,6 @@ import type { ErrorRecord, JobRecord, Json } from '../job/records.js';
 
 /** Events a server emits, by name. */
 export interface ServerEvents {
-  [event: string]: unknown;
   started: { serverId: string };
   /** `unrecorded`: outcomes not written before the stop's deadline (their jobs return by lease rescue). */
   stopped: { serverId: string; unrecorded: number };

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 
-/** A map of event names to the payload each carries. */
-export type EventMap = { [event: string]: unknown };
+/**
+ * A map of event names to the payload each carries. Deliberately without an index signature, so that
+ * a misspelt event name (`'job:succeded'`) does not compile.
+ */
+export type EventMap = object;
 
 /** A small typed wrapper over Node's EventEmitter. Listener errors never reach the emitter. */
 export class TypedEmitter<Events extends EventMap> {
