@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { format, promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -24,6 +24,20 @@ afterAll(() => {
   rmSync(out, { recursive: true, force: true });
   rmSync(cwd, { recursive: true, force: true });
 });
+
+/**
+ * What a `console.log(...)` line of an example claims to print: its trailing comment holds the
+ * printed values as JavaScript, separated by commas (`// 'succeeded', 2`), formatted as console.log
+ * formats them. Null for a line that logs nothing or claims nothing.
+ */
+function expectedOutput(line: string): string | null {
+  if (!line.includes('console.log(')) return null;
+  const comment = /\)\s*;?\s*\/\/\s*(.+)$/.exec(line);
+  if (!comment) return null;
+  const values = new Function(`return [${comment[1]}];`)() as unknown[];
+  return format(...values);
+}
+
 
 describe('the examples in the docs', () => {
   it('are found', () => {
@@ -50,12 +64,20 @@ describe('the examples in the docs', () => {
     expect(problems).toEqual([]);
   });
 
-  it.each(all.map((e) => [e.name, e.code]))('%s runs to completion', async (name, code) => {
+  it('say what each of their console.log lines prints', () => {
+    for (const { name, code } of all) {
+      for (const line of code.split('\n')) if (line.includes('console.log(')) expect(expectedOutput(line), `${name}: ${line}`).not.toBeNull();
+    }
+  });
+
+  it.each(all.map((e) => [e.name, e.code]))('%s prints what its comments say', async (name, code) => {
     mkdirSync(out, { recursive: true });
     const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
     const file = join(out, `${name}.mjs`);
     writeFileSync(file, js);
     const { stdout } = await run(process.execPath, [file], { cwd, timeout: 30_000 });
-    expect(stdout.length).toBeGreaterThan(0);
+    const expected = code.split('\n').map(expectedOutput).filter((e): e is string => e !== null);
+    expect(stdout.trimEnd()).toBe(expected.join('\n'));
   });
 });
+
