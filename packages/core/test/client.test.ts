@@ -188,3 +188,26 @@ describe('a storage that fails its first start', () => {
     }
   });
 });
+
+describe('perform', () => {
+  it('reports the storage errors that did not stop the run, such as log lines it could not write', async () => {
+    class LogRefusingStorage extends MemoryStorage {
+      override async jobLogsAppend(): Promise<void> {
+        throw new StorageError('the log table is full', { retryable: false });
+      }
+    }
+    const chatty = defineJob('chatty', (_args: null, ctx) => {
+      ctx.log.info('hello');
+      return 'done';
+    });
+    const client = new Spool({ storage: new LogRefusingStorage(), jobs: [chatty] });
+    try {
+      const id = await client.enqueue(chatty, null);
+      const result = await client.perform(id);
+      expect(result.state).toBe('succeeded');
+      expect(result.errors).toEqual([expect.objectContaining({ message: 'the log table is full' })]);
+    } finally {
+      await client.close();
+    }
+  });
+});

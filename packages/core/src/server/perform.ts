@@ -11,6 +11,11 @@ import { hostname } from 'node:os';
 export interface PerformResult {
   state: JobState;
   job: Awaited<ReturnType<Spool['getJob']>>;
+  /**
+   * Storage errors that did not stop the run, in the order they happened: log lines that could not be
+   * written, lease renewals that failed. Empty when all went well.
+   */
+  errors: unknown[];
 }
 
 const PERFORM_LEASE_MS = 30_000;
@@ -38,7 +43,7 @@ export async function performJob(spool: Spool, id: string): Promise<PerformResul
   const runner = new JobRunner(spool, logs, () => (pool ??= new ThreadPool(1)));
   const running = new RunningJob(job);
   const renew = setInterval(() => {
-    void spool.storage.jobLeaseExtend({ leases: [{ id, leaseToken: job.leaseToken }], leaseMs: PERFORM_LEASE_MS }).catch(() => undefined);
+    void spool.storage.jobLeaseExtend({ leases: [{ id, leaseToken: job.leaseToken }], leaseMs: PERFORM_LEASE_MS }).catch((error: unknown) => errors.push(error));
   }, PERFORM_LEASE_MS / 3);
   try {
     const outcome = await runner.run(running);
@@ -51,5 +56,5 @@ export async function performJob(spool: Spool, id: string): Promise<PerformResul
     await (pool as ThreadPool | null)?.close();
   }
   const after = await spool.getJob(id);
-  return { state: after?.state ?? 'deleted', job: after };
+  return { state: after?.state ?? 'deleted', job: after, errors };
 }
