@@ -18,6 +18,8 @@ export type { JobClass } from './job/method-call.js';
 export type { ClassRegistration } from './job/registry.js';
 export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome, initialState } from './states/states.js';
 export type { JobState, StateFacts, ContinuationOn } from './states/states.js';
+export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
+export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
 export type * from './storage/contract.js';
 export type { StorageCapabilities } from './storage/capabilities.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';

@@ -23,10 +23,10 @@ describe('the state machine documentation', () => {
 
   it('lists every state with its facts', () => {
     for (const state of JOB_STATES) {
-      const row = new RegExp(`^\\| ${state} \\| (yes|no) \\| (yes|no) \\| (yes|no) \\|`, 'm').exec(doc);
+      const row = new RegExp(`^\\| ${state} \\| (yes|no) \\| (yes|no) \\| (yes|no) \\| (yes|no) \\|`, 'm').exec(doc);
       expect(row, `row for ${state}`).not.toBeNull();
       const facts = STATE_FACTS[state];
-      expect([row![1], row![2], row![3]]).toEqual([facts.final, facts.expires, facts.active].map((b) => (b ? 'yes' : 'no')));
+      expect([row![1], row![2], row![3], row![4]]).toEqual([facts.final, facts.expires, facts.active, facts.finished].map((b) => (b ? 'yes' : 'no')));
     }
   });
 });

@@ -15,6 +15,8 @@ export interface StateFacts {
   final: boolean;
   /** Finished jobs in this state are removed after their retention. */
   expires: boolean;
+  /** The job has finished (its handler will not run again unless someone acts): its finish time is recorded and its continuations are settled. */
+  finished: boolean;
   /** A job in this state counts as "not finished" for unique keys. */
   active: boolean;
   /** One sentence for docs and the dashboard. */
@@ -23,13 +25,13 @@ export interface StateFacts {
 
 /** The facts of every state. */
 export const STATE_FACTS: Readonly<Record<JobState, StateFacts>> = Object.freeze({
-  scheduled: { final: false, expires: false, active: true, description: 'Waits for its due time (a delay or a retry backoff).' },
-  enqueued: { final: false, expires: false, active: true, description: 'Waits in its queue for a free server slot.' },
-  awaiting: { final: false, expires: false, active: true, description: 'A continuation that waits for its parent to finish.' },
-  processing: { final: false, expires: false, active: true, description: 'Runs on a server that holds its lease.' },
-  succeeded: { final: true, expires: true, active: false, description: 'Finished without error; expires after its retention.' },
-  failed: { final: false, expires: false, active: false, description: 'Ran out of attempts; kept until an operator retries or deletes it.' },
-  deleted: { final: true, expires: true, active: false, description: 'Deleted by an operator or cancelled; expires after its retention.' },
+  scheduled: { final: false, expires: false, finished: false, active: true, description: 'Waits for its due time (a delay or a retry backoff).' },
+  enqueued: { final: false, expires: false, finished: false, active: true, description: 'Waits in its queue for a free server slot.' },
+  awaiting: { final: false, expires: false, finished: false, active: true, description: 'A continuation that waits for its parent to finish.' },
+  processing: { final: false, expires: false, finished: false, active: true, description: 'Runs on a server that holds its lease.' },
+  succeeded: { final: true, expires: true, finished: true, active: false, description: 'Finished without error; expires after its retention.' },
+  failed: { final: false, expires: false, finished: true, active: false, description: 'Ran out of attempts; kept until an operator retries or deletes it.' },
+  deleted: { final: true, expires: true, finished: true, active: false, description: 'Deleted by an operator or cancelled; expires after its retention.' },
 });
 
 /** The pseudo-state before a job exists: the source of creation transitions. */

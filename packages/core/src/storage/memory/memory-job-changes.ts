@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Json, NewJob } from '../../job/records.js';
+import type { ChangeCause, StateChange } from '../../states/state-change.js';
+import { decideStateChange, uniqueKeyReleasedReason } from '../../states/state-change.js';
 import type { JobState } from '../../states/states.js';
 import { STATE_FACTS, continuationOutcome, initialState } from '../../states/states.js';
 import type { Completion } from '../contract.js';
 import { MemoryEvents } from './memory-events.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
-
-const HOUR_MS = 3_600_000;
 
 /**
  * The memory storage's state changes: inserting jobs, fetching, completing and every transition,
@@ -66,12 +66,10 @@ export class MemoryJobChanges {
   }
 
   startProcessing(job: MemoryJob, now: number, serverId: string, leaseMs: number): void {
-    job.attempt++;
-    job.leaseToken = randomUUID();
+    const cause: ChangeCause = { kind: 'claim', leaseToken: randomUUID(), leaseExpiresAt: now + leaseMs };
     job.serverId = serverId;
-    job.leaseExpiresAt = new Date(now + leaseMs);
     job.startedAt = new Date(now);
-    this.transition(job, 'processing', now, `Started by server ${serverId}`, { serverId, attempt: job.attempt }, serverId, new MemoryEvents());
+    this.transition(job, 'processing', cause, now, `Started by server ${serverId}`, { serverId, attempt: job.attempt + 1 }, serverId, new MemoryEvents());
   }
 
   complete(completion: Completion, now: number, serverId: string, events: MemoryEvents): boolean {
@@ -82,70 +80,93 @@ export class MemoryJobChanges {
     if (job.state !== 'processing') return job.state === outcome.state;
     switch (outcome.state) {
       case 'succeeded':
-        job.result = structuredClone(outcome.result);
-        job.progress = job.progress === null ? null : 100;
-        this.transition(job, 'succeeded', now, outcome.reason, null, serverId, events);
+        this.transition(job, 'succeeded', { kind: 'succeeded', result: outcome.result }, now, outcome.reason, null, serverId, events);
         break;
       case 'failed':
-        job.error = structuredClone(outcome.error);
-        this.transition(job, 'failed', now, outcome.reason, { error: outcome.error as unknown as Json }, serverId, events);
+        this.transition(job, 'failed', { kind: 'failed', error: outcome.error }, now, outcome.reason, { error: outcome.error as unknown as Json }, serverId, events);
         break;
-      case 'scheduled':
-        job.error = structuredClone(outcome.error);
-        job.runAt = new Date(outcome.runAt);
-        this.transition(job, 'scheduled', now, outcome.reason, { error: outcome.error as unknown as Json, runAt: outcome.runAt.toISOString() }, serverId, events);
+      case 'scheduled': {
+        const data = { error: outcome.error as unknown as Json, runAt: outcome.runAt.toISOString() };
+        this.transition(job, 'scheduled', { kind: 'retry', error: outcome.error, runAt: outcome.runAt.getTime() }, now, outcome.reason, data, serverId, events);
         break;
+      }
       case 'enqueued':
-        if (outcome.refundAttempt) job.attempt = Math.max(0, job.attempt - 1);
-        this.transition(job, 'enqueued', now, outcome.reason, null, serverId, events);
+        this.transition(job, 'enqueued', { kind: 'returned', refundAttempt: outcome.refundAttempt }, now, outcome.reason, null, serverId, events);
         break;
       default: {
         const never: never = outcome;
         return never;
       }
     }
-    // Kept until the job changes again, so that a repeat of this completion is recognised.
-    job.leaseToken = completion.leaseToken;
     return true;
   }
 
   /**
-   * Moves a job to `to`: updates indexes, counters and history, and releases or cancels its
-   * continuations. Callers have checked the transition's guard.
+   * Moves a job to `to` as core decides ({@link decideStateChange}), and keeps indexes, the unique
+   * key, counters and continuations in step. Callers have checked the transition's guard.
    */
-  transition(job: MemoryJob, to: JobState, now: number, reason: string, data: Json, serverId: string | null, events: MemoryEvents): void {
-    const from = job.state;
-    if (job.uniqueKey !== null && STATE_FACTS[to].active && !STATE_FACTS[from].active) {
+  transition(job: MemoryJob, to: JobState, cause: ChangeCause, now: number, reason: string, data: Json, serverId: string | null, events: MemoryEvents): void {
+    const change = decideStateChange({ from: job.state, to, cause, now, reason, data, serverId, retentionMs: job.retentionMs });
+    if (change.uniqueKey === 'check-holder' && job.uniqueKey !== null) {
       const holder = this.state.unique.get(job.uniqueKey);
       if (holder !== undefined && holder !== job.id) {
         // Another active job took the key while this one was finished: run again without it.
-        reason = `${reason} (unique key "${job.uniqueKey}" is held by job ${holder}; released from this job)`;
+        change.history.reason = uniqueKeyReleasedReason(change.history.reason, job.uniqueKey, holder);
         job.uniqueKey = null;
       }
     }
     this.unindex(job);
-    this.state.counts[from]--;
-    this.state.counts[to]++;
-    job.state = to;
-    job.updatedAt = new Date(now);
-    if (to !== 'processing') {
+    this.apply(job, change);
+    this.index(job, events);
+    if (change.settleContinuations) this.settleContinuations(job, now, events);
+    events.state(job.id, change.events.state);
+  }
+
+  /** Writes a decided change into the job and the counters. */
+  private apply(job: MemoryJob, change: StateChange): void {
+    this.state.counts[change.counters.down]--;
+    this.state.counts[change.counters.up]++;
+    const { series } = change.counters;
+    if (series !== null) {
+      const point = this.state.hourly.get(series.bucket) ?? { succeeded: 0, failed: 0 };
+      point[series.state]++;
+      this.state.hourly.set(series.bucket, point);
+    }
+    job.state = change.to;
+    job.updatedAt = new Date(change.updatedAt);
+    if (change.finishedAt !== 'keep') job.finishedAt = toDate(change.finishedAt.set);
+    if (change.runAt !== 'keep') job.runAt = toDate(change.runAt.set);
+    job.expiresAt = toDate(change.expiresAt);
+    switch (change.attempts) {
+      case 'count':
+        job.attempt++;
+        break;
+      case 'refund':
+        job.attempt = Math.max(0, job.attempt - 1);
+        break;
+      case 'reset':
+        job.attempt = 0;
+        break;
+      case 'keep':
+        break;
+    }
+    if (change.rescues === 'count') job.rescues++;
+    else if (change.rescues === 'reset') job.rescues = 0;
+    if (change.progress === 'complete' && job.progress !== null) job.progress = 100;
+    if (change.result !== 'keep') job.result = structuredClone(change.result.set);
+    if (change.error !== 'keep') job.error = structuredClone(change.error.set);
+    if (change.lease === 'clear') {
       job.leaseToken = null;
       job.leaseExpiresAt = null;
+    } else if (change.lease === 'end') {
+      // The token stays, so that a repeat of the holder's completion is recognised.
+      job.leaseExpiresAt = null;
+    } else {
+      job.leaseToken = change.lease.take;
+      job.leaseExpiresAt = new Date(change.lease.expiresAt);
     }
-    if (to === 'enqueued' || to === 'scheduled') job.finishedAt = null;
-    if (to !== 'scheduled') job.runAt = to === 'enqueued' ? null : job.runAt;
-    if (to === 'succeeded' || to === 'failed' || to === 'deleted') job.finishedAt = new Date(now);
-    job.expiresAt = STATE_FACTS[to].expires && job.retentionMs !== null ? new Date(now + job.retentionMs) : null;
-    if (to === 'succeeded' || to === 'failed') {
-      const bucket = Math.floor(now / HOUR_MS) * HOUR_MS;
-      const point = this.state.hourly.get(bucket) ?? { succeeded: 0, failed: 0 };
-      point[to]++;
-      this.state.hourly.set(bucket, point);
-    }
-    this.index(job, events);
-    job.history.push({ jobId: job.id, state: to, reason, data, at: new Date(now), serverId });
-    this.settleContinuations(job, now, events);
-    events.state(job.id, to);
+    const { history } = change;
+    job.history.push({ jobId: job.id, state: history.state, reason: history.reason, data: history.data, at: new Date(history.at), serverId: history.serverId });
   }
 
   private settleContinuations(parent: MemoryJob, now: number, events: MemoryEvents): void {
@@ -161,9 +182,10 @@ export class MemoryJobChanges {
       if (outcome === 'wait') continue;
       children.delete(childId);
       if (outcome === 'release') {
-        this.transition(child, 'enqueued', now, `Parent ${parent.id} ${parent.state}`, { parentId: parent.id }, null, events);
+        this.transition(child, 'enqueued', { kind: 'parent', parentId: parent.id }, now, `Parent ${parent.id} ${parent.state}`, { parentId: parent.id }, null, events);
       } else {
-        this.transition(child, 'deleted', now, `Parent ${parent.id} ${parent.state}; this continuation runs only on ${child.continueOn}`, { parentId: parent.id }, null, events);
+        const reason = `Parent ${parent.id} ${parent.state}; this continuation runs only on ${child.continueOn}`;
+        this.transition(child, 'deleted', { kind: 'parent', parentId: parent.id }, now, reason, { parentId: parent.id }, null, events);
       }
     }
     if (children.size === 0) this.state.children.delete(parent.id);
@@ -206,4 +228,8 @@ export class MemoryJobChanges {
     this.state.scheduled.delete(job.id);
     this.state.processing.delete(job.id);
   }
+}
+
+function toDate(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
 }

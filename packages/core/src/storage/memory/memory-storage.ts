@@ -142,7 +142,7 @@ export class MemoryStorage implements Storage {
     if (!job || !params.expected.includes(job.state) || job.state === 'processing') return null;
     const now = this.clock.now();
     if (job.state !== 'enqueued') {
-      this.changes.transition(job, 'enqueued', now, 'Claimed to run now', null, null, new MemoryEvents());
+      this.changes.transition(job, 'enqueued', { kind: 'operator', resetAttempts: false }, now, 'Claimed to run now', null, null, new MemoryEvents());
     }
     this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
     return toFetched(job);
@@ -186,12 +186,8 @@ export class MemoryStorage implements Storage {
     }
     const now = this.clock.now();
     const events = new MemoryEvents();
-    if (params.resetAttempts) {
-      job.attempt = 0;
-      job.rescues = 0;
-    }
-    if (params.state === 'failed') job.error = params.error ?? null;
-    this.changes.transition(job, params.state, now, params.reason, params.data ?? null, null, events);
+    const cause = { kind: 'operator', resetAttempts: params.resetAttempts === true, ...(params.state === 'failed' ? { error: params.error ?? null } : {}) } as const;
+    this.changes.transition(job, params.state, cause, now, params.reason, params.data ?? null, null, events);
     this.emit(events);
     return { ok: true, previous };
   }
@@ -264,7 +260,7 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => a.runAt!.getTime() - b.runAt!.getTime())
       .slice(0, params.limit);
     const events = new MemoryEvents();
-    for (const job of due) this.changes.transition(job, 'enqueued', now, 'Due time reached', null, null, events);
+    for (const job of due) this.changes.transition(job, 'enqueued', { kind: 'promotion' }, now, 'Due time reached', null, null, events);
     this.emit(events);
     let nextDueAt: number | null = null;
     for (const job of this.state.scheduled.values()) {
@@ -285,12 +281,12 @@ export class MemoryStorage implements Storage {
       if (job.leaseExpiresAt === null || job.leaseExpiresAt.getTime() > now) continue;
       const serverId = job.serverId;
       if (job.rescues + 1 > params.maxRescues) {
-        job.error = poisonError(job.rescues + 1);
-        this.changes.transition(job, 'failed', now, `Lease expired ${job.rescues + 1} times: failed as a poison pill`, { serverId }, null, events);
+        const cause = { kind: 'rescue', poisoned: true, error: poisonError(job.rescues + 1) } as const;
+        this.changes.transition(job, 'failed', cause, now, `Lease expired ${job.rescues + 1} times: failed as a poison pill`, { serverId }, null, events);
         failed.push(job.id);
       } else {
-        job.rescues++;
-        this.changes.transition(job, 'enqueued', now, `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`, { serverId }, null, events);
+        const cause = { kind: 'rescue', poisoned: false } as const;
+        this.changes.transition(job, 'enqueued', cause, now, `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`, { serverId }, null, events);
         requeued.push(job.id);
       }
     }
