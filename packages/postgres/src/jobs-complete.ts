@@ -6,6 +6,7 @@ import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';
 import { nowSql } from './jobs-fetch.js';
+import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one statement committed on its own: each guarded by its
@@ -23,18 +24,22 @@ import type { WriteContext } from './write-context.js';
 // the update checks its conditions again on the row as the creator left it.
 // The statement answers with the ids it left, lease gone or awaited, not with the ids it completed:
 // usually none.
+// Its plan must not depend on the statistics: the jobs are found by primary key only. The ids come as
+// an array computed by the statement (`id = ANY(ARRAY(...))`), which the planner always counts as
+// 10 elements, so a few index probes always look cheaper than reading the table; and the states
+// are compared through inState, which no partial index matches (state-guard.ts). Waiting
+// continuations are found by their parent through jobs_parent the same way.
 const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
 ), c AS MATERIALIZED (
   SELECT x.i AS id, coalesce(x.t, $2) AS token, x.r AS result, coalesce(x.s, $3) AS reason
   FROM json_to_recordset($1::json) AS x(i text, t text, r text, s text)
 ), done AS (
-  -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_expires_at = NULL, finished_at = t.now,
     expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
     tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
   FROM c, t
-  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
-    AND NOT j.awaited AND NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND w.state = 'awaiting')
+  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND ${inState('j.state', 'processing')} AND j.lease_token = c.token
+    AND NOT j.awaited AND NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')})
   RETURNING j.id
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
@@ -130,10 +135,12 @@ export async function completeEach(ctx: WriteContext, completions: readonly Comp
  * there by the same lease (a finished job keeps the token of the completion that finished it).
  */
 async function recordedBefore(db: Executor, s: string, completions: readonly Completion[]): Promise<Set<string>> {
+  // By primary key whatever the statistics say, as in succeedSql.
   const rows = await db.run(
-    `SELECT j.id FROM ${s}.jobs j JOIN json_to_recordset($2::json) AS c(id text, token text, state text) ON c.id = j.id
-     WHERE j.id = ANY($1::text[]) AND j.state = c.state AND j.state <> 'processing' AND j.lease_token = c.token`,
-    [completions.map((c) => c.id), JSON.stringify(completions.map((c) => ({ id: c.id, token: c.leaseToken, state: c.outcome.state })))],
+    `WITH c AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS x(id text, token text, state text))
+     SELECT j.id FROM ${s}.jobs j JOIN c ON c.id = j.id
+     WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND (j.state COLLATE "C") = c.state AND j.lease_token = c.token`,
+    [JSON.stringify(completions.map((c) => ({ id: c.id, token: c.leaseToken, state: c.outcome.state })))],
   );
   return new Set(rows.map((r) => r.id as string));
 }
@@ -171,13 +178,15 @@ function errorData(error: ErrorRecord): Json {
 /** Extends the leases of running jobs in one statement; returns the ids whose lease is gone. */
 export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
   // Tokens joined by id from one JSON array, as for completions: a server renews up to its
-  // concurrency plus 500 claimed-ahead leases at once.
+  // concurrency plus 500 claimed-ahead leases at once. By primary key whatever the statistics say,
+  // as in succeedSql: an array of ids sent as a parameter would be counted exactly, and 500 probes
+  // can look dearer than reading a table the statistics think small.
   const rows = await ctx.db.run(
-    `UPDATE ${ctx.s}.jobs j SET lease_expires_at = $3::bigint
-     FROM json_to_recordset($2::json) AS l(id text, token text)
-     WHERE j.id = ANY($1::text[]) AND j.id = l.id AND j.state = 'processing' AND j.lease_token = l.token
+    `WITH l AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS x(id text, token text))
+     UPDATE ${ctx.s}.jobs j SET lease_expires_at = $2::bigint
+     FROM l WHERE j.id = ANY(ARRAY(SELECT id FROM l)) AND j.id = l.id AND ${inState('j.state', 'processing')} AND j.lease_token = l.token
      RETURNING j.id`,
-    [params.leases.map((l) => l.id), JSON.stringify(params.leases.map((l) => ({ id: l.id, token: l.leaseToken }))), ctx.now + params.leaseMs],
+    [JSON.stringify(params.leases.map((l) => ({ id: l.id, token: l.leaseToken }))), ctx.now + params.leaseMs],
   );
   const kept = new Set(rows.map((r) => r.id as string));
   return params.leases.filter((l) => !kept.has(l.id)).map((l) => l.id);
@@ -186,7 +195,7 @@ export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendPara
 /** Sets a running job's progress, guarded by its lease. */
 export async function setProgress(ctx: WriteContext, params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
   const rows = await ctx.db.run(
-    `UPDATE ${ctx.s}.jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'processing' AND lease_token = $4 RETURNING id`,
+    `UPDATE ${ctx.s}.jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND ${inState('state', 'processing')} AND lease_token = $4 RETURNING id`,
     [params.progress, ctx.now, params.id, params.leaseToken],
   );
   return rows.length > 0;
