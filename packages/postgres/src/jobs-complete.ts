@@ -28,7 +28,10 @@ import type { WriteContext } from './write-context.js';
 // an array computed by the statement (`id = ANY(ARRAY(...))`), which the planner always counts as
 // 10 elements, so a few index probes always look cheaper than reading the table; and the states
 // are compared through inState, which no partial index matches (state-guard.ts). Waiting
-// continuations are found by their parent through jobs_parent the same way.
+// continuations are found by their parent through jobs_parent the same way; the look is written
+// inside a CASE so that it stays a subquery run per job (or, by the planner's choice, once for the
+// statement, hashed): as a join, the planner could read the whole of jobs_parent again for every
+// job of the batch, which it did when the statistics said the index was empty.
 const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
 ), c AS MATERIALIZED (
   SELECT x.i AS id, coalesce(x.t, $2) AS token, x.r AS result, coalesce(x.s, $3) AS reason
@@ -39,7 +42,7 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
     tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
   FROM c, t
   WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND ${inState('j.state', 'processing')} AND j.lease_token = c.token
-    AND NOT j.awaited AND NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')})
+    AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
   RETURNING j.id
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)

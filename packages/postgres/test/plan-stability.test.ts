@@ -122,18 +122,20 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 
-/** How a plan reaches the jobs table: `Seq Scan`, `Tid Scan`, or the indexes it reads. */
+/**
+ * How a plan reaches the jobs table: `Seq Scan`, `Tid Scan`, or the indexes it reads, marked
+ * `(every entry)` when it reads one without a condition.
+ */
 function accessesToJobs(node: PlanNode, into: string[] = []): string[] {
   // An update's own node names the table it writes, a bitmap heap scan the table its index child reads.
   const reads = node['Node Type'] !== 'ModifyTable' && node['Node Type'] !== 'Bitmap Heap Scan';
-  if (node['Relation Name'] === 'jobs' && reads) {
-    into.push(node['Index Name'] ?? node['Node Type']);
-  } else if (node['Index Name']?.startsWith('jobs_')) {
-    into.push(node['Index Name']);
-  }
+  const index = node['Index Name'];
+  if (index?.startsWith('jobs_')) into.push(node['Index Cond'] === undefined ? `${index} (every entry)` : index);
+  else if (node['Relation Name'] === 'jobs' && reads) into.push(index ?? node['Node Type']);
   for (const child of node.Plans ?? []) accessesToJobs(child, into);
   return into;
 }
