@@ -106,7 +106,7 @@ async function hotStatements(storage: PostgresStorage, statements: Statement[]):
     ['claim with names', /AS n\(name\) CROSS JOIN LATERAL/],
     ['claim without names', /WITH RECURSIVE|\$3::text\[\] IS NULL/],
     ['lease extension', /SET lease_expires_at = /],
-    ['batch of successes', /AS x\(i text, t text, r text, s text\)/],
+    ['batch of successes', /jsonb AS batch/],
     ['transition', /^WITH o AS/],
   ];
   const found = new Map<string, Statement>();
@@ -123,12 +123,14 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Index Cond'?: string;
+  'Join Filter'?: string;
   Plans?: PlanNode[];
 }
 
 /**
  * How a plan reaches the jobs table: `Seq Scan`, `Tid Scan`, or the indexes it reads, marked
- * `(every entry)` when it reads one without a condition.
+ * `(every entry)` when it reads one without a condition; and any join that matches jobs by
+ * comparing ids row by row.
  */
 function accessesToJobs(node: PlanNode, into: string[] = []): string[] {
   // An update's own node names the table it writes, a bitmap heap scan the table its index child reads.
@@ -136,6 +138,8 @@ function accessesToJobs(node: PlanNode, into: string[] = []): string[] {
   const index = node['Index Name'];
   if (index?.startsWith('jobs_')) into.push(node['Index Cond'] === undefined ? `${index} (every entry)` : index);
   else if (node['Relation Name'] === 'jobs' && reads) into.push(index ?? node['Node Type']);
+  // A join that compares ids row by row compares every job with every record: quadratic in the batch.
+  if (/\bid = /.test(node['Join Filter'] ?? '')) into.push(`${node['Node Type']} comparing ids (${node['Join Filter']})`);
   for (const child of node.Plans ?? []) accessesToJobs(child, into);
   return into;
 }
