@@ -4,6 +4,7 @@ import { STATE_FACTS, continuationOutcome } from '@spool/core';
 import type { EventBatch } from './event-batch.js';
 import { spillSql } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
+import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
 /** One state change of one job. The caller knows the state it moves from (it read it, or guards on it). */
@@ -39,9 +40,12 @@ const ATTEMPTS = { keep: 0, reset: 1, refund: 2 } as const;
 // into the history table first, so the entry of this change comes after them. The lease ends; its
 // token stays when its holder made the change, so that a repeat of the same completion is recognised
 // (jobs-complete.ts), and is cleared otherwise.
+// The job is found by primary key whatever the statistics say: its state is compared through
+// inState, which no partial index matches (state-guard.ts), and so are the continuations waiting
+// for it, found by their parent through jobs_parent.
 const transitionSql = (s: string): string => `WITH o AS (
   SELECT id AS job_id, tail AS held FROM ${s}.jobs
-  WHERE id = $1 AND state = $4 AND ($16::text IS NULL OR lease_token = $16::text) FOR UPDATE
+  WHERE id = $1 AND ${inState('state', '$4')} AND ($16::text IS NULL OR lease_token = $16::text) FOR UPDATE
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT job_id FROM o WHERE held <> 0))')}
 )
@@ -64,7 +68,7 @@ UPDATE ${s}.jobs SET
   tail_reason = NULL,
   tail_server = NULL
 FROM o WHERE id = o.job_id
-RETURNING queue, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND w.state = 'awaiting') AS awaited`;
+RETURNING queue, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
 
 /**
  * Moves one job to a new state with everything the move implies, in the caller's transaction:
@@ -121,7 +125,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
 async function keyHolder(ctx: WriteContext, id: string, from: JobState): Promise<{ key: string; id: string } | null> {
   const rows = await ctx.db.run(
     `SELECT j.unique_key AS key, o.id FROM ${ctx.s}.jobs j JOIN ${ctx.s}.jobs o ON o.unique_key = j.unique_key
-     WHERE j.id = $1 AND j.state = $2 AND o.id <> j.id AND o.state IN ('scheduled', 'enqueued', 'awaiting', 'processing') LIMIT 1`,
+     WHERE j.id = $1 AND ${inState('j.state', '$2')} AND o.id <> j.id AND o.state IN ('scheduled', 'enqueued', 'awaiting', 'processing') LIMIT 1`,
     [id, from],
   );
   return rows.length === 0 ? null : { key: rows[0]!.key as string, id: rows[0]!.id as string };
@@ -135,7 +139,7 @@ async function keyHolder(ctx: WriteContext, id: string, from: JobState): Promise
 export async function settleContinuations(ctx: WriteContext, parentIds: readonly string[], events: EventBatch): Promise<void> {
   const children = await ctx.db.run(
     `SELECT c.id, c.continue_on, c.parent_id, p.state AS parent_state FROM ${ctx.s}.jobs c JOIN ${ctx.s}.jobs p ON p.id = c.parent_id
-     WHERE c.parent_id = ANY($1::text[]) AND c.state = 'awaiting' ORDER BY c.id FOR UPDATE OF c`,
+     WHERE c.parent_id = ANY($1::text[]) AND ${inState('c.state', 'awaiting')} ORDER BY c.id FOR UPDATE OF c`,
     [parentIds],
   );
   for (const child of children) {

@@ -6,16 +6,16 @@ import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';
 import { nowSql } from './jobs-fetch.js';
+import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one statement committed on its own: each guarded by its
 // lease token, with their counters (including the hour's succeeded count); the succeeded entry is
 // recorded in the row (tail bit 2: no history row, see history-tail.ts). It must write what
-// `transition` writes for processing -> succeeded. The completions come as one compact JSON array of
-// records, joined by id: `i` the id, and only when they differ from the batch's common values ($2,
-// $3), `t` the lease token and `s` the reason; `r` the result when there is one. (Jobs of one claim
-// share a lease token, and most reasons are alike, so a record is usually just its id.) Parallel
-// arrays would cost array_position per row, quadratic in the batch.
+// `transition` writes for processing -> succeeded. The completions come as one JSON object keyed
+// by job id; a job's record holds, only when they differ from the batch's common values ($2, $3),
+// `t` the lease token and `s` the reason, and `r` the result when there is one. (Jobs of one claim
+// share a lease token, and most reasons are alike, so a record is usually empty.)
 // A job a continuation waits for is left alone: its continuations must be settled in the commit that
 // finishes it, which takes a transaction of several statements. The statement's snapshot shows the
 // continuations committed before it started; one created while the update waited for its creator's
@@ -23,18 +23,28 @@ import type { WriteContext } from './write-context.js';
 // the update checks its conditions again on the row as the creator left it.
 // The statement answers with the ids it left, lease gone or awaited, not with the ids it completed:
 // usually none.
-const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
-), c AS MATERIALIZED (
-  SELECT x.i AS id, coalesce(x.t, $2) AS token, x.r AS result, coalesce(x.s, $3) AS reason
-  FROM json_to_recordset($1::json) AS x(i text, t text, r text, s text)
+// Its plan must not depend on the statistics (docs/decisions/0009-stable-plans.md):
+// - the jobs are found by primary key only: the ids are an array the statement computes
+//   (`id = ANY(ARRAY(...))`), which the planner always counts as 10 elements, so a few index probes
+//   always look cheaper than reading the table; and the state is compared through inState, which
+//   no partial index matches (state-guard.ts);
+// - each job's record is looked up in the object by the job's id (`->`, a binary search), not
+//   joined: joined, the planner chose a nested loop when the statistics said few jobs were
+//   processing, and compared every job with every record (250,000 comparisons for 500 jobs);
+// - the look for waiting continuations probes jobs_parent by the job's id: written inside a CASE,
+//   it stays a subquery run per job (or, by the planner's choice, once for the statement, hashed);
+//   as an anti-join, the planner read all of jobs_parent again for every job of the batch when the
+//   statistics said the index was empty.
+// The object is parsed once, in `t`.
+const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now, $1::jsonb AS batch
 ), done AS (
-  -- id = ANY(...): the primary key finds each job whatever the planner thinks of the table's size.
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_expires_at = NULL, finished_at = t.now,
-    expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = c.result,
-    tail = j.tail | 2, tail_reason = c.reason, tail_server = nullif($5::text, j.server_id)
-  FROM c, t
-  WHERE j.id = ANY(ARRAY(SELECT id FROM c)) AND j.id = c.id AND j.state = 'processing' AND j.lease_token = c.token
-    AND NOT j.awaited AND NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND w.state = 'awaiting')
+    expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = t.batch -> j.id ->> 'r',
+    tail = j.tail | 2, tail_reason = coalesce(t.batch -> j.id ->> 's', $3), tail_server = nullif($5::text, j.server_id)
+  FROM t
+  WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(batch) FROM t)) AND ${inState('j.state', 'processing')}
+    AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2)
+    AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
   RETURNING j.id
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
@@ -43,11 +53,10 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT ARRAY(SELECT id FROM c WHERE id NOT IN (SELECT id FROM done)) AS skipped`;
+SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped`;
 
-/** One success as a compact record of {@link succeedSql}. */
+/** One success's record in {@link succeedSql}'s object: what differs from the batch's common values. */
 interface SuccessRecord {
-  i: string;
   t?: string;
   r?: string;
   s?: string;
@@ -72,15 +81,16 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
   const { successes } = batch;
   const token = successes[0]!.leaseToken;
   const reason = successes[0]!.outcome.reason;
-  const records = successes.map((c): SuccessRecord => {
-    const record: SuccessRecord = { i: c.id };
+  const records = successes.map((c): [string, SuccessRecord] => {
+    const record: SuccessRecord = {};
     if (c.leaseToken !== token) record.t = c.leaseToken;
     const result = c.outcome.state === 'succeeded' ? jsonOrNull(c.outcome.result) : null;
     if (result !== null) record.r = result;
     if (c.outcome.reason !== reason) record.s = c.outcome.reason;
-    return record;
+    return [c.id, record];
   });
-  const [row] = await db.run(succeedSql(s), [JSON.stringify(records), token, reason, batch.now, batch.serverId, batch.shard], true);
+  // fromEntries, not assignment: an id such as "__proto__" stays a key.
+  const [row] = await db.run(succeedSql(s), [JSON.stringify(Object.fromEntries(records)), token, reason, batch.now, batch.serverId, batch.shard], true);
   const skipped = new Set(row!.skipped as string[]);
   for (const success of successes) if (!skipped.has(success.id)) events.state(success.id, 'succeeded', false);
   return skipped;
@@ -130,10 +140,14 @@ export async function completeEach(ctx: WriteContext, completions: readonly Comp
  * there by the same lease (a finished job keeps the token of the completion that finished it).
  */
 async function recordedBefore(db: Executor, s: string, completions: readonly Completion[]): Promise<Set<string>> {
+  // By primary key whatever the statistics say, each job's record looked up by its id: as in succeedSql.
+  const asked = completions.map((c) => [c.id, { t: c.leaseToken, s: c.outcome.state }] as const);
   const rows = await db.run(
-    `SELECT j.id FROM ${s}.jobs j JOIN json_to_recordset($2::json) AS c(id text, token text, state text) ON c.id = j.id
-     WHERE j.id = ANY($1::text[]) AND j.state = c.state AND j.state <> 'processing' AND j.lease_token = c.token`,
-    [completions.map((c) => c.id), JSON.stringify(completions.map((c) => ({ id: c.id, token: c.leaseToken, state: c.outcome.state })))],
+    `WITH t AS (SELECT $1::jsonb AS asked)
+     SELECT j.id FROM ${s}.jobs j, t
+     WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(asked) FROM t))
+       AND (j.state COLLATE "C") = t.asked -> j.id ->> 's' AND j.lease_token = t.asked -> j.id ->> 't'`,
+    [JSON.stringify(Object.fromEntries(asked))],
   );
   return new Set(rows.map((r) => r.id as string));
 }
@@ -170,14 +184,17 @@ function errorData(error: ErrorRecord): Json {
 
 /** Extends the leases of running jobs in one statement; returns the ids whose lease is gone. */
 export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
-  // Tokens joined by id from one JSON array, as for completions: a server renews up to its
-  // concurrency plus 500 claimed-ahead leases at once.
+  // Tokens as one JSON object keyed by id, as for completions: a server renews up to its
+  // concurrency plus 500 claimed-ahead leases at once. By primary key whatever the statistics say,
+  // each token looked up by the job's id: as in succeedSql. (An array of ids sent as a parameter
+  // would be counted exactly, and 500 probes can look dearer than reading a table the statistics
+  // think small.)
   const rows = await ctx.db.run(
-    `UPDATE ${ctx.s}.jobs j SET lease_expires_at = $3::bigint
-     FROM json_to_recordset($2::json) AS l(id text, token text)
-     WHERE j.id = ANY($1::text[]) AND j.id = l.id AND j.state = 'processing' AND j.lease_token = l.token
+    `WITH t AS (SELECT $1::jsonb AS leases)
+     UPDATE ${ctx.s}.jobs j SET lease_expires_at = $2::bigint FROM t
+     WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(leases) FROM t)) AND ${inState('j.state', 'processing')} AND j.lease_token = t.leases ->> j.id
      RETURNING j.id`,
-    [params.leases.map((l) => l.id), JSON.stringify(params.leases.map((l) => ({ id: l.id, token: l.leaseToken }))), ctx.now + params.leaseMs],
+    [JSON.stringify(Object.fromEntries(params.leases.map((l) => [l.id, l.leaseToken]))), ctx.now + params.leaseMs],
   );
   const kept = new Set(rows.map((r) => r.id as string));
   return params.leases.filter((l) => !kept.has(l.id)).map((l) => l.id);
@@ -186,7 +203,7 @@ export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendPara
 /** Sets a running job's progress, guarded by its lease. */
 export async function setProgress(ctx: WriteContext, params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
   const rows = await ctx.db.run(
-    `UPDATE ${ctx.s}.jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'processing' AND lease_token = $4 RETURNING id`,
+    `UPDATE ${ctx.s}.jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND ${inState('state', 'processing')} AND lease_token = $4 RETURNING id`,
     [params.progress, ctx.now, params.id, params.leaseToken],
   );
   return rows.length > 0;

@@ -16,8 +16,12 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // lease them, record their start in the row (tail = 1: no history row, see history-tail.ts) and
 // move the counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills
 // them), but a schema shared with a version before migration 4 can leave some: they are spilled
-// first. With job names, one index range per name (LATERAL), so a backlog of jobs no running server
-// can run is never walked. The update finds the picked rows by their physical address (a TID scan):
+// first. One index range per job name (LATERAL), so a backlog of jobs no running server can run is
+// never walked; without names, the names of the queue's enqueued jobs are found first, one index
+// probe each (`names`, a skip scan of jobs_runnable). Reading the queue's jobs in one range instead
+// means reading and sorting all of them, as jobs_runnable is ordered by name before priority: the
+// planner then chose, by the statistics, between that and reading the whole table (it did, after an
+// ANALYZE of a backlog). The update finds the picked rows by their physical address (a TID scan):
 // a locked row cannot move before the update, and the planner cannot choose to hash the whole table
 // instead, as it does when joining by id. The jobs of one claim share its lease token, drawn at
 // random by the caller for each claim (so a token is never reused), and the completion of a batch
@@ -27,24 +31,23 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // if the database crashes before the claim reaches disk, the job is simply enqueued again, and any
 // later durable commit (the job's completion) flushes the claim's WAL first. At-least-once is
 // unchanged.
-const claimSql = (s: string, named: boolean): string => `WITH t AS (
+const claimSql = (s: string, named: boolean): string => `WITH${named ? '' : ' RECURSIVE'} t AS (
   SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async
-),
+),${named ? '' : `
+names AS (
+  (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $2 AND $3::text[] IS NULL ORDER BY j.name LIMIT 1)
+  UNION ALL
+  SELECT (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name > n.name ORDER BY j.name LIMIT 1)
+  FROM names n WHERE n.name IS NOT NULL
+),`}
 picked AS (
-  ${
-    named
-      ? `SELECT p.ctid, p.id, p.tail FROM unnest($3::text[]) AS n(name) CROSS JOIN LATERAL (
+  SELECT p.ctid, p.id, p.tail FROM ${named ? 'unnest($3::text[]) AS n(name)' : 'names n'} CROSS JOIN LATERAL (
     SELECT j.ctid, j.id, j.tail, j.priority, j.enqueue_seq FROM ${s}.jobs j
     WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name = n.name
     ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
-  ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4`
-      : `SELECT j.ctid, j.id, j.tail FROM ${s}.jobs j
-  WHERE j.state = 'enqueued' AND j.queue = $2 AND $3::text[] IS NULL
-    AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
-  ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED`
-  }
+  ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (

@@ -219,4 +219,21 @@ UNION ALL
     // time, not correctness. Adding a column with a constant default rewrites no row.
     sql: (s) => `ALTER TABLE ${s}.jobs ADD COLUMN awaited boolean NOT NULL DEFAULT false;`,
   },
+  {
+    version: 7,
+    name: 'continuations found by their parent through an index of their own',
+    // Finishing a job looks for continuations waiting for it: `parent_id = $1 AND state = 'awaiting'`.
+    // That condition also matches jobs_state (state, id), and when the statistics said that nothing
+    // was awaiting, the planner read the awaiting range of jobs_state instead of jobs_awaiting, once
+    // for every job of a batch of successes: cost that grows with the number of waiting
+    // continuations. The lookup now compares the state in a way no partial index matches
+    // (state-guard.ts) and finds the children through this index, which has no state in its
+    // predicate: every job that has a parent, whatever its state. It replaces jobs_awaiting, which
+    // nothing reads any more. Continuations are few, so the build is short, but it holds off writes
+    // to the jobs table while it runs.
+    sql: (s) => `
+CREATE INDEX jobs_parent ON ${s}.jobs (parent_id) WHERE parent_id IS NOT NULL;
+DROP INDEX IF EXISTS ${s}.jobs_awaiting;
+`,
+  },
 ];

@@ -1,0 +1,23 @@
+import type { JobState } from '@spool/core';
+
+/**
+ * A condition on the state of a job row that a statement has found by a key (its id, its parent's
+ * id), written so that it matches no partial index of `jobs`.
+ *
+ * Most indexes of `jobs` are partial on the state (`jobs_leases ... WHERE state = 'processing'`,
+ * `jobs_state`, ...). A plain `state = 'processing'` proves such an index's predicate, and the
+ * planner may then read the whole index instead of the primary key, filtering each entry against
+ * the ids it looks for. It does so whenever the statistics say the state is rare: after an ANALYZE
+ * of a backlog nothing is processing, so the index "holds one row", while it actually holds every
+ * running job and the dead entries of every job that ran since the last vacuum (a batch of 500
+ * successes read 10,000 entries, 93 ms instead of 6). Compared in the "C" collation, the condition
+ * means the same (states are plain ASCII, and equality is byte equality in every deterministic
+ * collation), but the planner proves partial-index predicates only for the collation they were
+ * written in, and uses an index column only for its own collation: the key's index is the only
+ * way in left, whatever the statistics say. The condition is still checked on every row, and
+ * again on the newest version of a row that an update waited for.
+ */
+export function inState(column: string, state: JobState | `$${number}`): string {
+  const value = state.startsWith('$') ? `${state}::text` : `'${state}'`;
+  return `(${column} COLLATE "C") = ${value}`;
+}
