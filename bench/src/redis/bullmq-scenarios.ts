@@ -3,8 +3,8 @@ import type { ConnectionOptions } from 'bullmq';
 
 import { quantile } from '../stats.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
-import type { BurnDown } from './redis-burn-down.js';
-import { measureBurnDown } from './redis-burn-down.js';
+import type { Backlog, BurnDown } from './redis-burn-down.js';
+import { BACKLOG_BATCH, ONE_YEAR_MS, measureBurnDown } from './redis-burn-down.js';
 
 function connection(): ConnectionOptions {
   const url = new URL(BENCH_REDIS_URL);
@@ -36,27 +36,40 @@ export type BullConfig = 'defaults' | 'fastest';
 const UNFINISHED = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 /**
- * One BullMQ worker at `concurrency` running `count` no-op jobs already added. The clock stops when
- * the queue's counts (`getJobCounts`, one call, on the queue's own connection) report all `count`
- * finished: `completed` reaching `count` with the defaults; with `removeOnComplete: { count: 0 }`
- * nothing is kept, so when no job is left unfinished (a job leaves `active` and is removed in one
- * script). Any failed job fails the run.
+ * One BullMQ worker at `concurrency` running `count` no-op jobs already added, with an optional
+ * backlog of `backlogSize` jobs added first (addBulk in calls of {@link BACKLOG_BATCH}): in a second
+ * queue, 'other', on the same Redis and prefix that no worker serves, or delayed by a year in the
+ * served queue. The clock stops when the queue's counts (`getJobCounts`, one call, on the queue's own
+ * connection) report all `count` finished: `completed` reaching `count` with the defaults; with
+ * `removeOnComplete: { count: 0 }` nothing is kept, so when no job of the burn-down is left
+ * unfinished (a job leaves `active` and is removed in one script; the delayed backlog is not the
+ * burn-down's). Any failed job fails the run, and so does a backlog that moved.
  */
-export async function bullBurnDown(count: number, concurrency: number, config: BullConfig): Promise<BurnDown> {
+export async function bullBurnDown(count: number, concurrency: number, config: BullConfig, backlog: Backlog = 'none', backlogSize = 200_000): Promise<BurnDown> {
   const prefix = benchPrefix('bull');
   const queue = new Queue('bench', { connection: connection(), prefix });
-  for (let i = 0; i < count; i += 5000) {
-    await queue.addBulk(Array.from({ length: Math.min(5000, count - i) }, () => ({ name: 'bench.noop', data: null })));
-  }
-  const finished = async (): Promise<number> => {
-    const counts = await queue.getJobCounts('completed', 'failed', ...UNFINISHED);
-    if ((counts.failed ?? 0) > 0) throw new Error(`BullMQ burn-down (${config}): ${counts.failed} jobs failed`);
-    if (config === 'defaults') return counts.completed ?? 0;
-    return count - UNFINISHED.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-  };
-  if ((await finished()) !== 0) throw new Error(`BullMQ burn-down (${config}): jobs finished before the worker started`);
+  const other = backlog === 'unknown' ? new Queue('other', { connection: connection(), prefix }) : null;
   let worker: Worker | null = null;
   try {
+    const waiting = backlog === 'none' ? 0 : backlogSize;
+    const target = other ?? queue;
+    const options = backlog === 'future' ? { delay: ONE_YEAR_MS } : undefined;
+    for (let i = 0; i < waiting; i += BACKLOG_BATCH) {
+      await target.addBulk(Array.from({ length: Math.min(BACKLOG_BATCH, waiting - i) }, () => ({ name: 'bench.noop', data: null, ...(options ? { opts: options } : {}) })));
+    }
+    await other?.close();
+    for (let i = 0; i < count; i += 5000) {
+      await queue.addBulk(Array.from({ length: Math.min(5000, count - i) }, () => ({ name: 'bench.noop', data: null })));
+    }
+    // Jobs in the served queue that are not the burn-down's: the delayed backlog.
+    const notOurs = backlog === 'future' ? waiting : 0;
+    const finished = async (): Promise<number> => {
+      const counts = await queue.getJobCounts('completed', 'failed', ...UNFINISHED);
+      if ((counts.failed ?? 0) > 0) throw new Error(`BullMQ burn-down (${config}): ${counts.failed} jobs failed`);
+      if (config === 'defaults') return counts.completed ?? 0;
+      return count + notOurs - UNFINISHED.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    };
+    if ((await finished()) !== 0) throw new Error(`BullMQ burn-down (${config}): jobs finished before the worker started`);
     const result = await measureBurnDown(
       count,
       async () => {
@@ -72,11 +85,18 @@ export async function bullBurnDown(count: number, concurrency: number, config: B
     await worker!.close();
     worker = null;
     const counts = await queue.getJobCounts('completed', 'waiting', 'active', 'failed', 'delayed');
-    const expected = { completed: config === 'fastest' ? 0 : count, waiting: 0, active: 0, failed: 0, delayed: 0 };
+    const expected = { completed: config === 'fastest' ? 0 : count, waiting: 0, active: 0, failed: 0, delayed: notOurs };
     if (JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error(`BullMQ burn-down (${config}): expected ${JSON.stringify(expected)}, found ${JSON.stringify(counts)}`);
+    if (backlog === 'unknown') {
+      const check = new Queue('other', { connection: connection(), prefix });
+      const left = await check.getJobCounts('waiting', 'active', 'completed');
+      await check.close();
+      if (left.waiting !== waiting || left.active !== 0 || left.completed !== 0) throw new Error(`BullMQ burn-down (${config}): backlog of ${waiting} in 'other' became ${JSON.stringify(left)}`);
+    }
     return result;
   } finally {
     await (worker as Worker | null)?.close();
+    await other?.close();
     await queue.close();
     await dropKeys(prefix);
   }

@@ -10,6 +10,19 @@ async function redisCounters(client: Redis): Promise<{ cpuSeconds: number; comma
   return { cpuSeconds: read('used_cpu_user') + read('used_cpu_sys'), commands: read('total_commands_processed') };
 }
 
+/**
+ * What waits in Redis while a burn-down runs, pre-filled before the clock starts and left in place:
+ * nothing; jobs in another queue that no worker serves (`unknown`); or jobs due in a year in the
+ * served queue itself (`future`).
+ */
+export type Backlog = 'none' | 'unknown' | 'future';
+
+/** Backlog jobs per pre-fill call (`enqueueMany` / `addBulk`). */
+export const BACKLOG_BATCH = 1000;
+
+/** One year in ms: how far in the future the `future` backlog is due. */
+export const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+
 /** A burn-down's rate with what each job cost: Redis's CPU and commands (the whole server's), and this process's CPU. */
 export interface BurnDown {
   jobsPerSecond: number;

@@ -4,8 +4,8 @@ import { RedisStorage } from '@spool/redis';
 
 import { latencyProbe } from '../latency-probe.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis-bench-env.js';
-import type { BurnDown } from './redis-burn-down.js';
-import { measureBurnDown } from './redis-burn-down.js';
+import type { Backlog, BurnDown } from './redis-burn-down.js';
+import { BACKLOG_BATCH, measureBurnDown } from './redis-burn-down.js';
 
 function storage(prefix: string): RedisStorage {
   return new RedisStorage({ url: BENCH_REDIS_URL, prefix });
@@ -27,20 +27,28 @@ export async function spoolEnqueueManyRate(count: number, batch: number): Promis
 }
 
 /**
- * One Spool server at `concurrency` running `count` no-op jobs already enqueued. The clock stops when
- * the storage reports all `count` succeeded: `stats()`, the monitoring read model, of a second
- * storage on the same prefix (its own connection), as a dashboard would read it.
+ * One Spool server at `concurrency` running `count` no-op jobs already enqueued, with an optional
+ * backlog of `backlogSize` jobs enqueued first (in calls of {@link BACKLOG_BATCH}): in queue 'other',
+ * which the server (queues: its default, 'default') does not serve, or due in a year in the served
+ * queue. The clock stops when the storage reports all `count` succeeded: `stats()`, the monitoring
+ * read model, of a second storage on the same prefix (its own connection), as a dashboard would read
+ * it. The backlog stays as it was, which the run checks afterwards.
  */
-export async function spoolBurnDown(count: number, concurrency: number): Promise<BurnDown> {
+export async function spoolBurnDown(count: number, concurrency: number, backlog: Backlog = 'none', backlogSize = 200_000): Promise<BurnDown> {
   const prefix = benchPrefix('spool');
   const noop = defineJob('bench.noop', () => undefined);
   const spool = new Spool({ storage: storage(prefix), jobs: [noop] });
-  for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
   const monitor = new Spool({ storage: storage(prefix), jobs: [] });
-  const succeeded = async () => (await monitor.stats()).states.succeeded;
-  if ((await succeeded()) !== 0) throw new Error('Spool burn-down: jobs succeeded before the server started');
   let server: Server | null = null;
   try {
+    const options = backlog === 'unknown' ? { queue: 'other' } : { delay: '365d' };
+    const batch = Array.from({ length: BACKLOG_BATCH }, () => null);
+    for (let i = 0; i < (backlog === 'none' ? 0 : backlogSize); i += BACKLOG_BATCH) {
+      await spool.enqueueMany(noop, backlogSize - i < BACKLOG_BATCH ? batch.slice(0, backlogSize - i) : batch, options);
+    }
+    for (let i = 0; i < count; i += 5000) await spool.enqueueMany(noop, Array.from({ length: Math.min(5000, count - i) }, () => null));
+    const succeeded = async () => (await monitor.stats()).states.succeeded;
+    if ((await succeeded()) !== 0) throw new Error('Spool burn-down: jobs succeeded before the server started');
     const result = await measureBurnDown(
       count,
       async () => {
@@ -50,8 +58,11 @@ export async function spoolBurnDown(count: number, concurrency: number): Promise
     );
     await server!.stop();
     server = null;
-    const final = await succeeded();
-    if (final !== count) throw new Error(`Spool burn-down: expected ${count} succeeded, found ${final}`);
+    const { states } = await monitor.stats();
+    const waiting = backlog === 'none' ? 0 : backlogSize;
+    const expected = { succeeded: count, enqueued: backlog === 'unknown' ? waiting : 0, scheduled: backlog === 'future' ? waiting : 0 };
+    const found = { succeeded: states.succeeded, enqueued: states.enqueued, scheduled: states.scheduled };
+    if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`Spool burn-down (${backlog}): expected ${JSON.stringify(expected)}, found ${JSON.stringify(found)}`);
     return result;
   } finally {
     await (server as Server | null)?.stop();
