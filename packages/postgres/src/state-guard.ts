@@ -10,11 +10,12 @@ import type { JobState } from '@spool/core';
  * the ids it looks for. It does so whenever the statistics say the state is rare: after an ANALYZE
  * of a backlog nothing is processing, so the index "holds one row", while it actually holds every
  * running job and the dead entries of every job that ran since the last vacuum (a batch of 500
- * successes read 10,000 entries, 93 ms instead of 6). Compared in the "C" collation, the condition
- * means the same (states are plain ASCII, and equality is byte equality in every deterministic
- * collation), but the planner proves partial-index predicates only for the collation they were
- * written in, and uses an index column only for its own collation: the key's index is the only
- * way in left, whatever the statistics say. The condition is still checked on every row, and
+ * successes with 10,500 jobs running read 10,001 entries: 190 ms, against 2.5 ms by primary key).
+ * Compared in the "C" collation, the condition means the same (states are plain ASCII, and
+ * equality is byte equality in every deterministic collation), but the planner proves
+ * partial-index predicates only for the collation they were written in, and uses an index column
+ * only for its own collation: the key's index is the only way in left, whatever the statistics
+ * say. The condition is still checked on every row, and
  * again on the newest version of a row that an update waited for.
  */
 export function inState(column: string, state: JobState | `$${number}`): string {
