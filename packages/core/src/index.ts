@@ -39,7 +39,10 @@ export {
 } from './storage/storable-text.js';
 export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
-export { CronSchedule, isValidTimeZone } from './cron/cron-schedule.js';
+export { CronSchedule, DEFAULT_CATCH_UP_LIMIT, isValidTimeZone } from './cron/cron-schedule.js';
+export type { MisfireDecision } from './cron/cron-schedule.js';
+export { parseCron } from './cron/cron-expression.js';
+export type { CronDayMatch, DayOfMonthSpec, DayOfWeekSpec, ParsedCron } from './cron/cron-expression.js';
 export { cron } from './cron/cron-helpers.js';
 export { resolveOptions, closest } from './options/resolve.js';
 export type { OptionsSchema, OptionRule } from './options/resolve.js';
