@@ -219,4 +219,17 @@ UNION ALL
     // time, not correctness. Adding a column with a constant default rewrites no row.
     sql: (s) => `ALTER TABLE ${s}.jobs ADD COLUMN awaited boolean NOT NULL DEFAULT false;`,
   },
+  {
+    version: 7,
+    name: 'one job per recurring occurrence',
+    // Each (recurring id, occurrence) holds at most one job, refused by the database itself: whatever
+    // the cron arithmetic or a server's clock says, a second job for the same occurrence cannot be
+    // committed, even by two servers firing at once. The index is partial (jobs of recurring
+    // occurrences only), so other enqueues write no entry; an expired job's row leaves it with the
+    // row. Adding a nullable column without a default rewrites no row.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN occurrence_at bigint;
+CREATE UNIQUE INDEX jobs_occurrence ON ${s}.jobs (recurring_id, occurrence_at) WHERE occurrence_at IS NOT NULL;
+`,
+  },
 ];

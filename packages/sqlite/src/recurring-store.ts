@@ -1,4 +1,4 @@
-import type { Json, MisfirePolicy, RecurringFireParams, RecurringRecord, RecurringUpsert } from '@spool/core';
+import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
 import { StorageError } from '@spool/core';
 
 import { createJobs } from './jobs-create.js';
@@ -70,12 +70,12 @@ export function listRecurring(conn: SqliteConnection, params: { limit: number; a
   return (rows as RecurringRow[]).map(decodeRecurring);
 }
 
-/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first. */
-export function dueRecurring(conn: SqliteConnection, now: number, limit: number): RecurringRecord[] {
+/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first, with `now`. */
+export function dueRecurring(conn: SqliteConnection, now: number, limit: number): RecurringDueResult {
   const rows = conn
     .stmt('SELECT * FROM spool_recurring WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at LIMIT ?')
     .all(now, limit) as RecurringRow[];
-  return rows.map(decodeRecurring);
+  return { now: new Date(now), records: rows.map(decodeRecurring) };
 }
 
 /** Pauses or resumes a recurring job, setting its next run; false when it does not exist. */
@@ -92,18 +92,37 @@ export function pauseRecurring(ctx: WriteContext, params: { id: string; paused: 
  * occurrence, only while the stored next run is still the expected one: of several servers that read
  * the same due record, exactly one fires it.
  */
-export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): { fired: boolean; jobIds: string[] } {
+export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): RecurringFireResult {
   const row = ctx.conn.stmt('SELECT next_run_at, last_job_id FROM spool_recurring WHERE id = ?').get(params.id) as
     | { next_run_at: number | null; last_job_id: string | null }
     | undefined;
-  if (row === undefined) return { fired: false, jobIds: [] };
-  if (params.occurrence && row.next_run_at !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [] };
-  const jobs = createJobs(ctx, params.jobs);
+  if (row === undefined) return { fired: false, jobIds: [], refused: [] };
+  if (params.occurrence && row.next_run_at !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [], refused: [] };
+  // Occurrences that hold a job already are left out here; the unique index refuses any that slip by.
+  const refused: Date[] = [];
+  const taken = new Set<number>();
+  const creating = params.jobs.filter(({ occurrence }) => {
+    if (occurrence === null) return true;
+    const at = occurrence.getTime();
+    if (taken.has(at) || ctx.conn.stmt('SELECT 1 FROM spool_jobs WHERE recurring_id = ? AND occurrence_at = ?').get(params.id, at) !== undefined) {
+      refused.push(new Date(at));
+      return false;
+    }
+    taken.add(at);
+    return true;
+  });
+  const jobs = createJobs(
+    ctx,
+    creating.map(({ job }) => ({ ...job, recurringId: params.id })),
+  );
+  creating.forEach(({ occurrence }, i) => {
+    if (occurrence !== null) ctx.conn.stmt('UPDATE spool_jobs SET occurrence_at = ? WHERE id = ?').run(occurrence.getTime(), jobs[i]!.id);
+  });
   const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : row.next_run_at;
   ctx.conn
     .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ? WHERE id = ?')
     .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, params.id);
-  return { fired: true, jobIds: jobs.map((j) => j.id) };
+  return { fired: true, jobIds: jobs.map((j) => j.id), refused };
 }
 
 function decodeRecurring(row: RecurringRow): RecurringRecord {

@@ -3,6 +3,7 @@ import { ConfigError, RecurringNotFoundError } from '../errors.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
 import { toJsonArgs } from '../job/json-args.js';
 import type { MisfirePolicy, NewJob, RecurringRecord } from '../job/records.js';
+import type { RecurringFireResult } from '../storage/contract.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { JobTarget, Spool } from './spool.js';
 
@@ -55,7 +56,9 @@ export class RecurringManager {
     const jsonArgs = toJsonArgs(args, this.spool.maxArgsBytes);
     await this.spool.init();
     const existing = await this.spool.storage.recurringGet({ id });
-    const now = new Date(this.spool.clock.now());
+    // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
+    // run that the storage's time has already passed.
+    const now = new Date(await this.spool.storage.now());
     const sameSchedule = existing !== null && existing.cron === schedule.expression && existing.timezone === schedule.timezone;
     const nextRunAt = existing?.paused ? existing.nextRunAt : sameSchedule ? existing!.nextRunAt : schedule.next(now);
     await this.spool.storage.recurringUpsert({
@@ -87,8 +90,9 @@ export class RecurringManager {
   /** Creates one job from the recurring job now, leaving its schedule as it is; returns the job id. */
   async trigger(id: string): Promise<string> {
     const record = await this.require(id);
-    const job = this.occurrenceJob(record, new Date(this.spool.clock.now()), 'Triggered by request');
-    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [job] });
+    const job = this.occurrenceJob(record, new Date(await this.spool.storage.now()), 'Triggered by request');
+    // A triggered job is outside the schedule: it holds no occurrence.
+    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }] });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
   }
@@ -102,7 +106,7 @@ export class RecurringManager {
   /** Resumes a paused recurring job from its next occurrence after now (missed ones are skipped). */
   async resume(id: string): Promise<void> {
     const record = await this.require(id);
-    const next = CronSchedule.parse(record.cron, record.timezone).next(new Date(this.spool.clock.now()));
+    const next = CronSchedule.parse(record.cron, record.timezone).next(new Date(await this.spool.storage.now()));
     await this.spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
   }
 
@@ -124,16 +128,31 @@ export class RecurringManager {
   }
 
   /**
-   * Fires a due record by its misfire policy. Exactly once per occurrence across servers: the
-   * storage creates the jobs only if the stored next run is still the one this server read.
+   * Fires a due record by its misfire policy, judged at `now`: the storage's time, read with the
+   * due records, never this process's clock (a server whose clock lags would see an occurrence as
+   * still to come and fire it again; one whose clock runs ahead would fire early). Exactly once per
+   * occurrence across servers: the storage creates the jobs only if the stored next run is still the
+   * one this server read, and never creates a second job for an occurrence.
    * @internal Used by the recurring scheduler.
    */
-  async fireDue(record: RecurringRecord, graceMs = MISFIRE_GRACE_MS): Promise<{ fired: boolean; jobIds: string[] }> {
-    const now = new Date(this.spool.clock.now());
+  async fireDue(record: RecurringRecord, now: Date, graceMs = MISFIRE_GRACE_MS): Promise<RecurringFireResult> {
     const schedule = CronSchedule.parse(record.cron, record.timezone, `recurring "${record.id}"`);
-    const { fire, next } = schedule.occurrences(record.nextRunAt!, now, record.misfire, graceMs);
-    const jobs = fire.map((at) => this.occurrenceJob(record, at, `Recurring job ${record.id}: occurrence of ${at.toISOString()}`));
-    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next }, jobs });
+    const decision = schedule.occurrences(record.nextRunAt!, now, record.misfire, graceMs);
+    // Decided by construction in CronSchedule; checked here too because a next run at or before the
+    // occurrence just handled is what made one occurrence fire a thousand times.
+    if (decision.next !== null && decision.next.getTime() <= decision.handled.getTime()) {
+      throw new Error(`recurring "${record.id}": next run ${decision.next.toISOString()} is not after the occurrence handled, ${decision.handled.toISOString()}`);
+    }
+    const skipped = decision.skipped;
+    const jobs = decision.fire.map((at, i) => {
+      const reason =
+        `Recurring job ${record.id}: occurrence of ${at.toISOString()}` +
+        (i === 0 && skipped ? ` (missed occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} skipped by misfire policy '${record.misfire}')` : '');
+      const job = this.occurrenceJob(record, at, reason);
+      if (i === 0 && skipped) job.parameters.recurringSkipped = { from: skipped.from.toISOString(), to: skipped.to.toISOString() };
+      return { job, occurrence: at };
+    });
+    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: decision.next }, jobs });
   }
 
   private occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
