@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_RECURRING_SETTINGS } from '@spool/core';
 import type { NewJob, RecurringFireJob, RecurringUpsert } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
@@ -22,6 +23,7 @@ function recurring(h: Harness, id: string, dueInMs: number | null = MINUTE, over
     timeoutMs: null,
     retentionMs: 86_400_000,
     misfire: 'once',
+    settings: { ...DEFAULT_RECURRING_SETTINGS },
     paused: false,
     nextRunAt: dueInMs === null ? null : new Date(h.now() + dueInMs),
     ...overrides,
@@ -48,6 +50,7 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: input });
       expect(await h.storage.recurringGet({ id: 'nightly' })).toEqual({
         ...input,
+        runs: 0,
         lastRunAt: null,
         lastJobId: null,
         createdAt: new Date(h.now()),
@@ -71,6 +74,7 @@ export function recurringTests(target: ConformanceTarget): void {
         updatedAt: new Date(h.now()),
         lastRunAt: new Date(h.now() - 1_000),
         lastJobId: fired.jobIds[0],
+        runs: 0,
       });
       expect((await h.storage.monitoring.stats()).recurring).toBe(1);
     });
@@ -271,6 +275,20 @@ export function recurringTests(target: ConformanceTarget): void {
       expect(results.flatMap((r) => r.jobIds)).toHaveLength(1);
       expect(results.flatMap((r) => r.refused)).toEqual([at, at, at]);
       await h.expectCounts({ enqueued: 1 });
+    });
+
+    it('keeps the schedule settings as given and counts the occurrence jobs it created', async () => {
+      const settings = { dayMatch: 'or' as const, overlap: 'queue' as const, jitterMs: 30_000, startAt: new Date(h.now()), endAt: new Date(h.now() + 60 * MINUTE), maxRuns: 7 };
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0, { settings }) });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ settings, runs: 0 });
+      const expected = new Date(h.now());
+      await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: new Date(h.now() + MINUTE) }, jobs: [...forOccurrences(h, [expected, expected]), ...plain([h.job()])] });
+      await h.storage.recurringFire({ id: 'r', jobs: forOccurrences(h, [new Date(h.now() - MINUTE)]) });
+      // Two occurrence jobs created (one refused, one triggered job that does not count).
+      expect((await h.storage.recurringGet({ id: 'r' }))!.runs).toBe(2);
+      // Replacing the definition keeps the count.
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ settings: DEFAULT_RECURRING_SETTINGS, runs: 2 });
     });
   });
 }

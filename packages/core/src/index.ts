@@ -12,6 +12,8 @@ export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEF
 export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
 export type * from './job/records.js';
+export { DEFAULT_RECURRING_SETTINGS } from './job/records.js';
+export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
 export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
 export type { JobClass } from './job/method-call.js';

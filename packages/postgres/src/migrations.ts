@@ -232,4 +232,13 @@ ALTER TABLE ${s}.jobs ADD COLUMN occurrence_at bigint;
 CREATE UNIQUE INDEX jobs_occurrence ON ${s}.jobs (recurring_id, occurrence_at) WHERE occurrence_at IS NOT NULL;
 `,
   },
+  {
+    version: 8,
+    name: 'recurring schedule settings and run count',
+    // The settings (day matching, overlap, jitter, start, end, run limit) are one JSON text that
+    // core writes and reads (encodeRecurringSettings); the storage keeps it as it is. `runs` grows in
+    // the firing's transaction, under the record's row lock, so a run limit holds across servers.
+    // NULL settings are the defaults; a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.recurring ADD COLUMN settings text, ADD COLUMN runs integer NOT NULL DEFAULT 0;`,
+  },
 ];

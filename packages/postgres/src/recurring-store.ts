@@ -1,5 +1,5 @@
 import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError } from '@spool/core';
+import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
 
 import type { Executor, Row } from './executor.js';
 import { createJobs } from './jobs-create.js';
@@ -7,13 +7,13 @@ import { toDate, toNumber } from './job-row.js';
 import type { WriteContext } from './write-context.js';
 
 const UPSERT_SQL = (s: string): string => `INSERT INTO ${s}.recurring
-  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args, settings)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
 ON CONFLICT (id) DO UPDATE SET
   name = excluded.name, cron = excluded.cron, timezone = excluded.timezone, queue = excluded.queue,
   priority = excluded.priority, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
   retention_ms = excluded.retention_ms, misfire = excluded.misfire, paused = excluded.paused,
-  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args`;
+  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args, settings = excluded.settings`;
 
 /** Creates or replaces a recurring job, keeping its creation time and last run. */
 export async function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): Promise<void> {
@@ -32,6 +32,7 @@ export async function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): Pr
     r.nextRunAt === null ? null : r.nextRunAt.getTime(),
     ctx.now,
     JSON.stringify(r.args),
+    encodeRecurringSettings(r.settings),
   ]);
 }
 
@@ -113,11 +114,12 @@ export async function fireRecurring(ctx: WriteContext, params: RecurringFirePara
     ]);
   }
   const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : current;
-  await ctx.db.run(`UPDATE ${ctx.s}.recurring SET next_run_at = $1, last_run_at = $2, last_job_id = $3, updated_at = $2 WHERE id = $4`, [
+  await ctx.db.run(`UPDATE ${ctx.s}.recurring SET next_run_at = $1, last_run_at = $2, last_job_id = $3, updated_at = $2, runs = runs + $5 WHERE id = $4`, [
     nextRunAt,
     ctx.now,
     jobs.at(-1)?.id ?? (row.last_job_id as string | null),
     params.id,
+    marks.length,
   ]);
   return { fired: true, jobIds: jobs.map((j) => j.id), refused };
 }
@@ -145,8 +147,10 @@ function decodeRecurring(row: Row): RecurringRecord {
     timeoutMs: toNumber(row.timeout_ms),
     retentionMs: toNumber(row.retention_ms),
     misfire: row.misfire as MisfirePolicy,
+    settings: decodeRecurringSettings(row.settings as string | null),
     paused: row.paused as boolean,
     nextRunAt: toDate(row.next_run_at),
+    runs: Number(row.runs),
     lastRunAt: toDate(row.last_run_at),
     lastJobId: row.last_job_id as string | null,
     createdAt: new Date(Number(row.created_at)),

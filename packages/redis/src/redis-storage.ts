@@ -32,7 +32,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, StorageClosedError, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -305,6 +305,7 @@ export class RedisStorage implements Storage {
       r.misfire,
       r.paused ? '1' : '0',
       r.nextRunAt === null ? '' : r.nextRunAt.getTime(),
+      encodeRecurringSettings(r.settings),
     ]);
   }
 

@@ -173,4 +173,15 @@ ALTER TABLE spool_jobs ADD COLUMN occurrence_at INTEGER;
 CREATE UNIQUE INDEX spool_jobs_occurrence ON spool_jobs (recurring_id, occurrence_at) WHERE occurrence_at IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'recurring schedule settings and run count',
+    // The settings (day matching, overlap, jitter, start, end, run limit) are one JSON text that
+    // core writes and reads (encodeRecurringSettings); the storage keeps it as it is. `runs` grows in
+    // the firing's transaction, so a run limit holds across servers. NULL settings are the defaults.
+    sql: `
+ALTER TABLE spool_recurring ADD COLUMN settings TEXT;
+ALTER TABLE spool_recurring ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError } from '@spool/core';
+import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
 
 import { createJobs } from './jobs-create.js';
 import { toDate } from './job-row.js';
@@ -24,16 +24,18 @@ interface RecurringRow {
   created_at: number;
   updated_at: number;
   args: string;
+  settings: string | null;
+  runs: number;
 }
 
 const UPSERT_SQL = `INSERT INTO spool_recurring
-  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args)
-VALUES (@id, @name, @cron, @timezone, @queue, @priority, @maxAttempts, @timeoutMs, @retentionMs, @misfire, @paused, @nextRunAt, @now, @now, @args)
+  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args, settings)
+VALUES (@id, @name, @cron, @timezone, @queue, @priority, @maxAttempts, @timeoutMs, @retentionMs, @misfire, @paused, @nextRunAt, @now, @now, @args, @settings)
 ON CONFLICT (id) DO UPDATE SET
   name = excluded.name, cron = excluded.cron, timezone = excluded.timezone, queue = excluded.queue,
   priority = excluded.priority, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
   retention_ms = excluded.retention_ms, misfire = excluded.misfire, paused = excluded.paused,
-  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args`;
+  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args, settings = excluded.settings`;
 
 /** Creates or replaces a recurring job, keeping its creation time and last run. */
 export function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): void {
@@ -52,6 +54,7 @@ export function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): void {
     nextRunAt: r.nextRunAt === null ? null : r.nextRunAt.getTime(),
     now: ctx.now,
     args: JSON.stringify(r.args),
+    settings: encodeRecurringSettings(r.settings),
   });
 }
 
@@ -120,8 +123,8 @@ export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): R
   });
   const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : row.next_run_at;
   ctx.conn
-    .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ? WHERE id = ?')
-    .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, params.id);
+    .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ?, runs = runs + ? WHERE id = ?')
+    .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, creating.filter((j) => j.occurrence !== null).length, params.id);
   return { fired: true, jobIds: jobs.map((j) => j.id), refused };
 }
 
@@ -148,8 +151,10 @@ function decodeRecurring(row: RecurringRow): RecurringRecord {
     timeoutMs: row.timeout_ms,
     retentionMs: row.retention_ms,
     misfire: row.misfire,
+    settings: decodeRecurringSettings(row.settings),
     paused: row.paused === 1,
     nextRunAt: toDate(row.next_run_at),
+    runs: row.runs,
     lastRunAt: toDate(row.last_run_at),
     lastJobId: row.last_job_id,
     createdAt: new Date(row.created_at),

@@ -84,7 +84,7 @@ export interface Storage {
   /** Pauses or resumes a queue: fetches skip paused queues. */
   queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
 
-  /** Creates or replaces a recurring job. */
+  /** Creates or replaces a recurring job, keeping its `runs`, last run and creation time. */
   recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void>;
   /** Reads one recurring job. */
   recurringGet(params: { id: string }): Promise<RecurringRecord | null>;
@@ -106,7 +106,8 @@ export interface Storage {
    * `occurrence.next`. Without it (trigger now, backfill), always, leaving the next run as it is.
    * A job for an occurrence that already has a job of this recurring id is never created, whatever
    * the caller expected: each (recurring id, occurrence) holds at most one job, on every storage. The
-   * occurrence is listed in `refused` instead; the rest of the firing goes on.
+   * occurrence is listed in `refused` instead; the rest of the firing goes on. The record's `runs`
+   * grows by the number of occurrence jobs created.
    */
   recurringFire(params: RecurringFireParams): Promise<RecurringFireResult>;
 
@@ -224,7 +225,7 @@ export interface NewLogRecord {
 }
 
 /** A recurring job to create or replace: the scheduler's bookkeeping fields are the storage's. */
-export type RecurringUpsert = Omit<RecurringRecord, 'createdAt' | 'updatedAt' | 'lastRunAt' | 'lastJobId'>;
+export type RecurringUpsert = Omit<RecurringRecord, 'createdAt' | 'updatedAt' | 'lastRunAt' | 'lastJobId' | 'runs'>;
 
 /** Output of {@link Storage.recurringDue}. */
 export interface RecurringDueResult {

@@ -20,14 +20,14 @@ export const RECURRING_UPSERT_LUA = `${RC}
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id, [4] name, [5] args JSON, [6] cron, [7] time zone, [8] queue,
          [9] priority, [10] max attempts, [11] timeout ms, [12] retention ms, [13] misfire,
-         [14] paused ('1' or '0'), [15] next run ms ('' for none)
+         [14] paused ('1' or '0'), [15] next run ms ('' for none), [16] settings (core's JSON text)
 Returns: 1
 ]]
 local id = ARGV[3]
 local created = redis.call('HGET', k_rc(id), 'created') or NOW
 redis.call('HSET', k_rc(id), 'name', ARGV[4], 'args', ARGV[5], 'cron', ARGV[6], 'tz', ARGV[7], 'queue', ARGV[8],
   'prio', ARGV[9], 'maxAtt', ARGV[10], 'timeout', ARGV[11], 'retention', ARGV[12], 'misfire', ARGV[13],
-  'paused', ARGV[14], 'next', ARGV[15], 'created', created, 'updated', NOW)
+  'paused', ARGV[14], 'next', ARGV[15], 'created', created, 'updated', NOW, 'settings', ARGV[16])
 redis.call('ZADD', K_RC, 0, id)
 index_due(id, ARGV[14], ARGV[15])
 return 1
@@ -139,6 +139,9 @@ local next_run = current[1] or ''
 if ARGV[4] == '1' then next_run = ARGV[6] end
 local last_job = current[2] or ''
 if #results > 0 then last_job = results[#results - 2] end
+local occurrence_jobs = 0
+for _, occ in pairs(occ_of) do if occ ~= '' then occurrence_jobs = occurrence_jobs + 1 end end
+if occurrence_jobs > 0 then redis.call('HINCRBY', k_rc(id), 'runs', occurrence_jobs) end
 redis.call('HSET', k_rc(id), 'next', next_run, 'last', NOW, 'lastJob', last_job, 'updated', NOW)
 index_due(id, current[3], next_run)
 flush()

@@ -324,6 +324,7 @@ export class MemoryStorage implements Storage {
       updatedAt: now,
       lastRunAt: existing?.lastRunAt ?? null,
       lastJobId: existing?.lastJobId ?? null,
+      runs: existing?.runs ?? 0,
     });
   }
 
@@ -397,6 +398,7 @@ export class MemoryStorage implements Storage {
       this.state.occurrenceOf.set(jobs[i]!.id, key);
     });
     const now = new Date(this.clock.now());
+    record.runs += creating.filter((j) => j.occurrence !== null).length;
     if (params.occurrence) record.nextRunAt = params.occurrence.next;
     record.lastRunAt = now;
     record.lastJobId = jobs.at(-1)?.id ?? record.lastJobId;
