@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_RECURRING_SETTINGS } from '@spool/core';
 import type { ErrorRecord, Json } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
@@ -187,6 +188,7 @@ export function hostileStringsTests(target: ConformanceTarget): void {
           timeoutMs: null,
           retentionMs: null,
           misfire: 'once',
+          settings: { ...DEFAULT_RECURRING_SETTINGS },
           paused: false,
           nextRunAt: null,
         },

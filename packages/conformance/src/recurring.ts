@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { RecurringUpsert } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS } from '@spool/core';
+import type { NewJob, RecurringFireJob, RecurringUpsert } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
 import type { Harness } from './harness.js';
@@ -22,10 +23,21 @@ function recurring(h: Harness, id: string, dueInMs: number | null = MINUTE, over
     timeoutMs: null,
     retentionMs: 86_400_000,
     misfire: 'once',
+    settings: { ...DEFAULT_RECURRING_SETTINGS },
     paused: false,
     nextRunAt: dueInMs === null ? null : new Date(h.now() + dueInMs),
     ...overrides,
   };
+}
+
+/** Jobs of a firing outside the schedule (trigger now): they hold no occurrence. */
+function plain(jobs: NewJob[]): RecurringFireJob[] {
+  return jobs.map((job) => ({ job, occurrence: null }));
+}
+
+/** Jobs of a firing, each for its occurrence. */
+function forOccurrences(h: Harness, occurrences: Date[]): RecurringFireJob[] {
+  return occurrences.map((occurrence) => ({ job: h.job({ recurringId: 'r' }), occurrence }));
 }
 
 /** Tests of recurring jobs: upsert, get, list, remove, pause, due and fire with occurrence CAS. */
@@ -38,6 +50,7 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: input });
       expect(await h.storage.recurringGet({ id: 'nightly' })).toEqual({
         ...input,
+        runs: 0,
         lastRunAt: null,
         lastJobId: null,
         createdAt: new Date(h.now()),
@@ -50,7 +63,7 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r') });
       const created = h.now();
       h.clock.advance(MINUTE);
-      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected: new Date(created + MINUTE), next: new Date(h.now() + MINUTE) }, jobs: [h.job()] });
+      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected: new Date(created + MINUTE), next: new Date(h.now() + MINUTE) }, jobs: plain([h.job()]) });
       expect(fired.fired).toBe(true);
       h.clock.advance(1_000);
       const replacement = recurring(h, 'r', 5 * MINUTE, { cron: '*/5 * * * *', args: { changed: true }, queue: 'reports' });
@@ -61,6 +74,7 @@ export function recurringTests(target: ConformanceTarget): void {
         updatedAt: new Date(h.now()),
         lastRunAt: new Date(h.now() - 1_000),
         lastJobId: fired.jobIds[0],
+        runs: 0,
       });
       expect((await h.storage.monitoring.stats()).recurring).toBe(1);
     });
@@ -92,7 +106,7 @@ export function recurringTests(target: ConformanceTarget): void {
 
     it('removes a recurring job, leaving the jobs it created', async () => {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
-      const { jobIds } = await h.storage.recurringFire({ id: 'r', jobs: [h.job({ recurringId: 'r' })] });
+      const { jobIds } = await h.storage.recurringFire({ id: 'r', jobs: plain([h.job({ recurringId: 'r' })]) });
       expect(await h.storage.recurringRemove({ id: 'r' })).toBe(true);
       expect(await h.storage.recurringGet({ id: 'r' })).toBeNull();
       expect(await h.storage.recurringRemove({ id: 'r' })).toBe(false);
@@ -105,7 +119,7 @@ export function recurringTests(target: ConformanceTarget): void {
       h.clock.advance(1_000);
       expect(await h.storage.recurringPauseSet({ id: 'r', paused: true, nextRunAt: null })).toBe(true);
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ paused: true, nextRunAt: null, updatedAt: new Date(h.now()) });
-      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      expect((await h.storage.recurringDue({ limit: 10 })).records).toEqual([]);
       const next = new Date(h.now() + MINUTE);
       expect(await h.storage.recurringPauseSet({ id: 'r', paused: false, nextRunAt: next })).toBe(true);
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ paused: false, nextRunAt: next });
@@ -120,12 +134,12 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'future', 10 * MINUTE) });
       await h.storage.recurringUpsert({ recurring: recurring(h, 'paused', MINUTE, { paused: true }) });
       await h.storage.recurringUpsert({ recurring: recurring(h, 'never', null) });
-      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      expect((await h.storage.recurringDue({ limit: 10 })).records).toEqual([]);
       h.clock.advance(3 * MINUTE);
-      expect((await h.storage.recurringDue({ limit: 10 })).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
-      expect((await h.storage.recurringDue({ limit: 2 })).map((r) => r.id)).toEqual(['sooner', 'later']);
+      expect(((await h.storage.recurringDue({ limit: 10 })).records).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
+      expect(((await h.storage.recurringDue({ limit: 2 })).records).map((r) => r.id)).toEqual(['sooner', 'later']);
       // Reading changes nothing.
-      expect((await h.storage.recurringDue({ limit: 10 })).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
+      expect(((await h.storage.recurringDue({ limit: 10 })).records).map((r) => r.id)).toEqual(['sooner', 'later', 'exact']);
     });
 
     it('fires an occurrence once: creates its jobs and moves the next run', async () => {
@@ -134,14 +148,14 @@ export function recurringTests(target: ConformanceTarget): void {
       const expected = new Date(h.now());
       const next = new Date(h.now() + MINUTE);
       const job = h.job({ recurringId: 'r', name: 'reports.build' });
-      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: [job] });
-      expect(fired).toEqual({ fired: true, jobIds: [job.id] });
+      const fired = await h.storage.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: plain([job]) });
+      expect(fired).toEqual({ fired: true, jobIds: [job.id], refused: [] });
       expect(await h.get(job.id)).toMatchObject({ state: 'enqueued', recurringId: 'r' });
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt: next, lastRunAt: new Date(h.now()), lastJobId: job.id });
-      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      expect((await h.storage.recurringDue({ limit: 10 })).records).toEqual([]);
 
       const duplicate = h.job({ recurringId: 'r' });
-      expect(await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: new Date(h.now() + 2 * MINUTE) }, jobs: [duplicate] })).toEqual({ fired: false, jobIds: [] });
+      expect(await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: new Date(h.now() + 2 * MINUTE) }, jobs: plain([duplicate]) })).toEqual({ fired: false, jobIds: [], refused: [] });
       expect(await h.storage.jobGet({ id: duplicate.id })).toBeNull();
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt: next, lastJobId: job.id });
       await h.expectCounts({ enqueued: 1 });
@@ -152,10 +166,10 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 10 * MINUTE) });
       const nextRunAt = new Date(h.now() + 10 * MINUTE);
       const jobs = [h.job({ recurringId: 'r' }), h.scheduledJob(MINUTE, { recurringId: 'r' })];
-      expect(await h.storage.recurringFire({ id: 'r', jobs })).toEqual({ fired: true, jobIds: jobs.map((j) => j.id) });
+      expect(await h.storage.recurringFire({ id: 'r', jobs: plain(jobs) })).toEqual({ fired: true, jobIds: jobs.map((j) => j.id), refused: [] });
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ nextRunAt, lastRunAt: new Date(h.now()) });
       const again = h.job({ recurringId: 'r' });
-      expect((await h.storage.recurringFire({ id: 'r', jobs: [again] })).fired).toBe(true);
+      expect((await h.storage.recurringFire({ id: 'r', jobs: plain([again]) })).fired).toBe(true);
       await h.expectCounts({ enqueued: 2, scheduled: 1 });
       await h.verify();
     });
@@ -163,16 +177,16 @@ export function recurringTests(target: ConformanceTarget): void {
     it('can end a schedule by firing with no next occurrence', async () => {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
       const expected = new Date(h.now());
-      expect((await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: null }, jobs: [h.job()] })).fired).toBe(true);
+      expect((await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: null }, jobs: plain([h.job()]) })).fired).toBe(true);
       expect((await h.storage.recurringGet({ id: 'r' }))!.nextRunAt).toBeNull();
       h.clock.advance(100 * MINUTE);
-      expect(await h.storage.recurringDue({ limit: 10 })).toEqual([]);
+      expect((await h.storage.recurringDue({ limit: 10 })).records).toEqual([]);
     });
 
     it('fires nothing for an unknown recurring job', async () => {
       const job = h.job();
-      expect(await h.storage.recurringFire({ id: 'missing', jobs: [job] })).toEqual({ fired: false, jobIds: [] });
-      expect(await h.storage.recurringFire({ id: 'missing', occurrence: { expected: new Date(h.now()), next: null }, jobs: [job] })).toEqual({ fired: false, jobIds: [] });
+      expect(await h.storage.recurringFire({ id: 'missing', jobs: plain([job]) })).toEqual({ fired: false, jobIds: [], refused: [] });
+      expect(await h.storage.recurringFire({ id: 'missing', occurrence: { expected: new Date(h.now()), next: null }, jobs: plain([job]) })).toEqual({ fired: false, jobIds: [], refused: [] });
       expect(await h.storage.jobGet({ id: job.id })).toBeNull();
       await h.expectCounts({});
     });
@@ -181,13 +195,13 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
       const before = await h.storage.recurringGet({ id: 'r' });
       h.clock.advance(1_000);
-      const plain = h.job();
+      const plainJob = h.job();
       const orphan = h.continuation(h.ids.next(), 'succeeded');
       await expect(
-        h.storage.recurringFire({ id: 'r', occurrence: { expected: before!.nextRunAt!, next: new Date(h.now() + MINUTE) }, jobs: [plain, orphan] }),
+        h.storage.recurringFire({ id: 'r', occurrence: { expected: before!.nextRunAt!, next: new Date(h.now() + MINUTE) }, jobs: plain([plainJob, orphan]) }),
       ).rejects.toMatchObject({ code: 'ERR_JOB_NOT_FOUND' });
       expect(await h.storage.recurringGet({ id: 'r' })).toEqual(before);
-      expect(await h.storage.jobGet({ id: plain.id })).toBeNull();
+      expect(await h.storage.jobGet({ id: plainJob.id })).toBeNull();
       await h.expectCounts({});
     });
 
@@ -196,9 +210,85 @@ export function recurringTests(target: ConformanceTarget): void {
       const expected = new Date(h.now());
       const next = new Date(h.now() + MINUTE);
       const handles = [h.storage, await h.connect(), await h.connect(), await h.connect()];
-      const results = await Promise.all(handles.map((s) => s.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: [h.job({ recurringId: 'r' })] })));
+      const results = await Promise.all(handles.map((s) => s.recurringFire({ id: 'r', occurrence: { expected, next }, jobs: plain([h.job({ recurringId: 'r' })]) })));
       expect(results.filter((r) => r.fired)).toHaveLength(1);
       await h.expectCounts({ enqueued: 1 });
+    });
+
+    it('reports the time it judged the due records by, from the storage clock', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
+      h.clock.advance(MINUTE);
+      const due = await h.storage.recurringDue({ limit: 10 });
+      expect(due.now).toEqual(new Date(h.now()));
+      expect(due.records.map((r) => r.id)).toEqual(['r']);
+      h.clock.advance(1_000);
+      expect((await h.storage.recurringDue({ limit: 10 })).now).toEqual(new Date(h.now()));
+    });
+
+    it('never creates a second job for an occurrence, whatever next run the caller expected', async () => {
+      // The autumn bug: a next run that is the occurrence just fired, fired again with the new expectation.
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const occurrence = new Date(h.now());
+      const first = await h.storage.recurringFire({ id: 'r', occurrence: { expected: occurrence, next: occurrence }, jobs: forOccurrences(h, [occurrence]) });
+      expect(first).toMatchObject({ fired: true, refused: [] });
+      expect(first.jobIds).toHaveLength(1);
+      const again = forOccurrences(h, [occurrence]);
+      const second = await h.storage.recurringFire({ id: 'r', occurrence: { expected: occurrence, next: new Date(h.now() + MINUTE) }, jobs: again });
+      expect(second).toEqual({ fired: true, jobIds: [], refused: [occurrence] });
+      expect(await h.storage.jobGet({ id: again[0]!.job.id })).toBeNull();
+      // The schedule still moves on, so the scheduler does not come back to the same occurrence.
+      expect((await h.storage.recurringGet({ id: 'r' }))!.nextRunAt).toEqual(new Date(h.now() + MINUTE));
+      await h.expectCounts({ enqueued: 1 });
+      await h.verify();
+    });
+
+    it('creates one job per occurrence within one firing, and the rest of the firing', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const a = new Date(h.now() - 2 * MINUTE);
+      const b = new Date(h.now() - MINUTE);
+      const jobs = forOccurrences(h, [a, b, b]);
+      const fired = await h.storage.recurringFire({ id: 'r', jobs });
+      expect(fired).toEqual({ fired: true, jobIds: [jobs[0]!.job.id, jobs[1]!.job.id], refused: [b] });
+      const more = forOccurrences(h, [b, new Date(h.now())]);
+      const again = await h.storage.recurringFire({ id: 'r', jobs: [...more, ...plain([h.job()])] });
+      expect(again.refused).toEqual([b]);
+      expect(again.jobIds).toHaveLength(2);
+      await h.expectCounts({ enqueued: 4 });
+    });
+
+    it('gives every job of a firing to the recurring job, and keeps occurrences apart per recurring job', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'other', 0) });
+      const at = new Date(h.now());
+      const mine = await h.storage.recurringFire({ id: 'r', jobs: [{ job: h.job({ recurringId: null }), occurrence: at }] });
+      const theirs = await h.storage.recurringFire({ id: 'other', jobs: [{ job: h.job({ recurringId: null }), occurrence: at }] });
+      expect((await h.get(mine.jobIds[0]!)).recurringId).toBe('r');
+      expect((await h.get(theirs.jobIds[0]!)).recurringId).toBe('other');
+    });
+
+    it('creates one job for an occurrence that several handles fire at once', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const at = new Date(h.now());
+      const handles = [h.storage, await h.connect(), await h.connect(), await h.connect()];
+      // Without the next-run check (as a backfill fires), only the occurrence key stands between them.
+      const results = await Promise.all(handles.map((s) => s.recurringFire({ id: 'r', jobs: forOccurrences(h, [at]) })));
+      expect(results.flatMap((r) => r.jobIds)).toHaveLength(1);
+      expect(results.flatMap((r) => r.refused)).toEqual([at, at, at]);
+      await h.expectCounts({ enqueued: 1 });
+    });
+
+    it('keeps the schedule settings as given and counts the occurrence jobs it created', async () => {
+      const settings = { dayMatch: 'or' as const, overlap: 'queue' as const, jitterMs: 30_000, startAt: new Date(h.now()), endAt: new Date(h.now() + 60 * MINUTE), maxRuns: 7 };
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0, { settings }) });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ settings, runs: 0 });
+      const expected = new Date(h.now());
+      await h.storage.recurringFire({ id: 'r', occurrence: { expected, next: new Date(h.now() + MINUTE) }, jobs: [...forOccurrences(h, [expected, expected]), ...plain([h.job()])] });
+      await h.storage.recurringFire({ id: 'r', jobs: forOccurrences(h, [new Date(h.now() - MINUTE)]) });
+      // Two occurrence jobs created (one refused, one triggered job that does not count).
+      expect((await h.storage.recurringGet({ id: 'r' }))!.runs).toBe(2);
+      // Replacing the definition keeps the count.
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
+      expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ settings: DEFAULT_RECURRING_SETTINGS, runs: 2 });
     });
   });
 }

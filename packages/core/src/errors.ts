@@ -6,6 +6,7 @@
 /** Every stable error code Spool can raise. */
 export type SpoolErrorCode =
   | 'ERR_CONFIG'
+  | 'ERR_INVALID_CRON'
   | 'ERR_INVALID_ARGS'
   | 'ERR_ARGS_TOO_LARGE'
   | 'ERR_UNKNOWN_JOB'
@@ -314,6 +315,20 @@ export function isUnrecoverable(error: unknown): boolean {
   } catch {
     // A thrown Proxy or a throwing getter: not marked.
     return false;
+  }
+}
+
+/**
+ * A cron expression that Spool's dialect does not accept. `field` names the field at fault
+ * (`second`, `minute`, `hour`, `dayOfMonth`, `month`, `dayOfWeek`, or `expression` for the whole).
+ */
+export class InvalidCronError extends SpoolError {
+  constructor(
+    readonly expression: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super('ERR_INVALID_CRON', `Invalid cron expression ${JSON.stringify(expression)}: ${field === 'expression' ? '' : `${field} field: `}${reason}.`);
   }
 }
 

@@ -12,6 +12,8 @@ export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEF
 export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
 export type * from './job/records.js';
+export { DEFAULT_RECURRING_SETTINGS } from './job/records.js';
+export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
 export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
 export type { JobClass } from './job/method-call.js';
@@ -41,7 +43,10 @@ export {
 } from './storage/storable-text.js';
 export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
-export { CronSchedule, isValidTimeZone } from './cron/cron-schedule.js';
+export { CronSchedule, DEFAULT_CATCH_UP_LIMIT, isValidTimeZone } from './cron/cron-schedule.js';
+export type { MisfireDecision } from './cron/cron-schedule.js';
+export { parseCron } from './cron/cron-expression.js';
+export type { CronDayMatch, DayOfMonthSpec, DayOfWeekSpec, ParsedCron } from './cron/cron-expression.js';
 export { cron } from './cron/cron-helpers.js';
 export { resolveOptions, closest } from './options/resolve.js';
 export type { OptionsSchema, OptionRule } from './options/resolve.js';

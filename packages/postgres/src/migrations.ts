@@ -236,4 +236,26 @@ CREATE INDEX jobs_parent ON ${s}.jobs (parent_id) WHERE parent_id IS NOT NULL;
 DROP INDEX IF EXISTS ${s}.jobs_awaiting;
 `,
   },
+  {
+    version: 8,
+    name: 'one job per recurring occurrence',
+    // Each (recurring id, occurrence) holds at most one job, refused by the database itself: whatever
+    // the cron arithmetic or a server's clock says, a second job for the same occurrence cannot be
+    // committed, even by two servers firing at once. The index is partial (jobs of recurring
+    // occurrences only), so other enqueues write no entry; an expired job's row leaves it with the
+    // row. Adding a nullable column without a default rewrites no row.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN occurrence_at bigint;
+CREATE UNIQUE INDEX jobs_occurrence ON ${s}.jobs (recurring_id, occurrence_at) WHERE occurrence_at IS NOT NULL;
+`,
+  },
+  {
+    version: 9,
+    name: 'recurring schedule settings and run count',
+    // The settings (day matching, overlap, jitter, start, end, run limit) are one JSON text that
+    // core writes and reads (encodeRecurringSettings); the storage keeps it as it is. `runs` grows in
+    // the firing's transaction, under the record's row lock, so a run limit holds across servers.
+    // NULL settings are the defaults; a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.recurring ADD COLUMN settings text, ADD COLUMN runs integer NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -20,7 +20,9 @@ import type {
   Json,
   MonitoringApi,
   NewLogRecord,
+  RecurringDueResult,
   RecurringFireParams,
+  RecurringFireResult,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -324,11 +326,11 @@ export class PostgresStorage implements Storage {
     return this.write('pausing a recurring job', (ctx) => pauseRecurring(ctx, params));
   }
 
-  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+  async recurringDue(params: { limit: number }): Promise<RecurringDueResult> {
     return this.read('reading due recurring jobs', (db) => dueRecurring(db, this.s, this.clock?.now() ?? null, params.limit));
   }
 
-  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+  async recurringFire(params: RecurringFireParams): Promise<RecurringFireResult> {
     return this.write('firing a recurring job', (ctx) => fireRecurring(ctx, params));
   }
 

@@ -1,5 +1,5 @@
-import type { Json, MisfirePolicy, RecurringFireParams, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError } from '@spool/core';
+import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
+import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
 
 import type { Executor, Row } from './executor.js';
 import { createJobs } from './jobs-create.js';
@@ -7,13 +7,13 @@ import { toDate, toNumber } from './job-row.js';
 import type { WriteContext } from './write-context.js';
 
 const UPSERT_SQL = (s: string): string => `INSERT INTO ${s}.recurring
-  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args, settings)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
 ON CONFLICT (id) DO UPDATE SET
   name = excluded.name, cron = excluded.cron, timezone = excluded.timezone, queue = excluded.queue,
   priority = excluded.priority, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
   retention_ms = excluded.retention_ms, misfire = excluded.misfire, paused = excluded.paused,
-  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args`;
+  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args, settings = excluded.settings`;
 
 /** Creates or replaces a recurring job, keeping its creation time and last run. */
 export async function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): Promise<void> {
@@ -32,6 +32,7 @@ export async function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): Pr
     r.nextRunAt === null ? null : r.nextRunAt.getTime(),
     ctx.now,
     JSON.stringify(r.args),
+    encodeRecurringSettings(r.settings),
   ]);
 }
 
@@ -47,14 +48,22 @@ export async function listRecurring(db: Executor, s: string, params: { limit: nu
   return rows.map(decodeRecurring);
 }
 
-/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first. */
-export async function dueRecurring(db: Executor, s: string, now: number | null, limit: number): Promise<RecurringRecord[]> {
+/**
+ * Recurring jobs that are due (not paused, next run at or before now), earliest first, with the
+ * time they were judged by: the database's clock (or the injected one), in the same statement, so
+ * that every server judges by one clock.
+ */
+export async function dueRecurring(db: Executor, s: string, now: number | null, limit: number): Promise<RecurringDueResult> {
+  // The left join keeps one row (of nulls) when nothing is due, so the time always comes back.
   const rows = await db.run(
-    `SELECT * FROM ${s}.recurring WHERE NOT paused AND next_run_at IS NOT NULL
-       AND next_run_at <= coalesce($1::bigint, (extract(epoch from now()) * 1000)::bigint) ORDER BY next_run_at LIMIT $2`,
+    `WITH t AS (SELECT coalesce($1::bigint, (extract(epoch from now()) * 1000)::bigint) AS storage_now)
+     SELECT t.storage_now, r.* FROM t LEFT JOIN LATERAL (
+       SELECT * FROM ${s}.recurring WHERE NOT paused AND next_run_at IS NOT NULL AND next_run_at <= t.storage_now
+       ORDER BY next_run_at LIMIT $2
+     ) r ON true`,
     [now, limit],
   );
-  return rows.map(decodeRecurring);
+  return { now: new Date(Number(rows[0]!.storage_now)), records: rows.filter((row) => row.id !== null).map(decodeRecurring) };
 }
 
 /** Pauses or resumes a recurring job, setting its next run; false when it does not exist. */
@@ -73,20 +82,46 @@ export async function pauseRecurring(ctx: WriteContext, params: { id: string; pa
  * locked first and, with an occurrence, fired only while its next run is still the expected one: of
  * several servers that read the same due record, exactly one fires it.
  */
-export async function fireRecurring(ctx: WriteContext, params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+export async function fireRecurring(ctx: WriteContext, params: RecurringFireParams): Promise<RecurringFireResult> {
   const [row] = await ctx.db.run(`SELECT next_run_at, last_job_id FROM ${ctx.s}.recurring WHERE id = $1 FOR UPDATE`, [params.id]);
-  if (row === undefined) return { fired: false, jobIds: [] };
+  if (row === undefined) return { fired: false, jobIds: [], refused: [] };
   const current = toNumber(row.next_run_at);
-  if (params.occurrence && current !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [] };
-  const jobs = params.jobs.length === 0 ? [] : await createJobs(ctx, params.jobs, false);
+  if (params.occurrence && current !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [], refused: [] };
+  // The record's row lock orders firings of one recurring job; occurrences that hold a job already
+  // are left out here, and the unique index refuses any that slip by.
+  const wanted = params.jobs.filter((j) => j.occurrence !== null).map((j) => j.occurrence!.getTime());
+  const held = new Set<number>();
+  if (wanted.length > 0) {
+    const rows = await ctx.db.run(`SELECT occurrence_at FROM ${ctx.s}.jobs WHERE recurring_id = $1 AND occurrence_at = ANY($2::bigint[])`, [params.id, wanted]);
+    for (const r of rows) held.add(Number(r.occurrence_at));
+  }
+  const refused: Date[] = [];
+  const creating = params.jobs.filter(({ occurrence }) => {
+    if (occurrence === null) return true;
+    if (held.has(occurrence.getTime())) {
+      refused.push(new Date(occurrence.getTime()));
+      return false;
+    }
+    held.add(occurrence.getTime());
+    return true;
+  });
+  const jobs = creating.length === 0 ? [] : await createJobs(ctx, creating.map(({ job }) => ({ ...job, recurringId: params.id })), false);
+  const marks = creating.flatMap(({ occurrence }, i) => (occurrence === null ? [] : [{ id: jobs[i]!.id, at: occurrence.getTime() }]));
+  if (marks.length > 0) {
+    await ctx.db.run(`UPDATE ${ctx.s}.jobs j SET occurrence_at = m.at FROM unnest($1::text[], $2::bigint[]) AS m(id, at) WHERE j.id = m.id`, [
+      marks.map((m) => m.id),
+      marks.map((m) => m.at),
+    ]);
+  }
   const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : current;
-  await ctx.db.run(`UPDATE ${ctx.s}.recurring SET next_run_at = $1, last_run_at = $2, last_job_id = $3, updated_at = $2 WHERE id = $4`, [
+  await ctx.db.run(`UPDATE ${ctx.s}.recurring SET next_run_at = $1, last_run_at = $2, last_job_id = $3, updated_at = $2, runs = runs + $5 WHERE id = $4`, [
     nextRunAt,
     ctx.now,
     jobs.at(-1)?.id ?? (row.last_job_id as string | null),
     params.id,
+    marks.length,
   ]);
-  return { fired: true, jobIds: jobs.map((j) => j.id) };
+  return { fired: true, jobIds: jobs.map((j) => j.id), refused };
 }
 
 function decodeRecurring(row: Row): RecurringRecord {
@@ -112,8 +147,10 @@ function decodeRecurring(row: Row): RecurringRecord {
     timeoutMs: toNumber(row.timeout_ms),
     retentionMs: toNumber(row.retention_ms),
     misfire: row.misfire as MisfirePolicy,
+    settings: decodeRecurringSettings(row.settings as string | null),
     paused: row.paused as boolean,
     nextRunAt: toDate(row.next_run_at),
+    runs: Number(row.runs),
     lastRunAt: toDate(row.last_run_at),
     lastJobId: row.last_job_id as string | null,
     createdAt: new Date(Number(row.created_at)),

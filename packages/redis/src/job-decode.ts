@@ -13,7 +13,7 @@ import type {
   MisfirePolicy,
   ServerRecord,
 } from '@spool/core';
-import { StorageError } from '@spool/core';
+import { StorageError, decodeRecurringSettings } from '@spool/core';
 
 /** A hash as Redis returns it from HGETALL: field, value, field, value... */
 export type RawHash = string[];
@@ -211,8 +211,10 @@ export function decodeRecurring(id: string, raw: RawHash): RecurringRecord {
     timeoutMs: num(f.timeout),
     retentionMs: num(f.retention),
     misfire: (f.misfire ?? 'once') as MisfirePolicy,
+    settings: decodeRecurringSettings(f.settings),
     paused: f.paused === '1',
     nextRunAt: date(f.next),
+    runs: Number(f.runs ?? 0),
     lastRunAt: date(f.last),
     lastJobId: str(f.lastJob),
     createdAt: new Date(Number(f.created)),

@@ -22,7 +22,9 @@ import type {
   MonitoringApi,
   NewJob,
   NewLogRecord,
+  RecurringDueResult,
   RecurringFireParams,
+  RecurringFireResult,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -30,7 +32,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StartOnce, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StartOnce, StorageClosedError, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -45,7 +47,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -321,6 +323,7 @@ export class RedisStorage implements Storage {
       r.misfire,
       r.paused ? '1' : '0',
       r.nextRunAt === null ? '' : r.nextRunAt.getTime(),
+      encodeRecurringSettings(r.settings),
     ]);
   }
 
@@ -343,23 +346,28 @@ export class RedisStorage implements Storage {
     return (await this.run('recurringPauseSet', 'pausing a recurring job', args)) === 1;
   }
 
-  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
-    return decodeRecurringPairs((await this.run('recurringDue', 'reading due recurring jobs', [params.limit])) as Array<string | RawHash>);
+  async recurringDue(params: { limit: number }): Promise<RecurringDueResult> {
+    const [now, ...pairs] = (await this.run('recurringDue', 'reading due recurring jobs', [params.limit])) as [string, ...Array<string | RawHash>];
+    return { now: new Date(Number(now)), records: decodeRecurringPairs(pairs) };
   }
 
-  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+  async recurringFire(params: RecurringFireParams): Promise<RecurringFireResult> {
     const o = params.occurrence;
     const args: Array<string | number> = [
       params.id,
       o ? '1' : '0',
       o ? o.expected.getTime() : '',
       o && o.next !== null ? o.next.getTime() : '',
-      jobsJson(params.jobs),
+      jobsJson(params.jobs.map(({ job }) => ({ ...job, recurringId: params.id }))),
+      JSON.stringify(params.jobs.map(({ occurrence }) => (occurrence === null ? '' : String(occurrence.getTime())))),
     ];
     const reply = (await this.run('recurringFire', 'firing a recurring job', args)) as Array<number | string>;
     this.emitPayload(reply[reply.length - 1] as string);
-    if (reply[0] !== 1) return { fired: false, jobIds: [] };
-    return { fired: true, jobIds: createResults(reply as string[], 1, params.jobs.length).map((r) => r.id) };
+    if (reply[0] !== 1) return { fired: false, jobIds: [], refused: [] };
+    const refusedCount = Number(reply[1]);
+    const refused = (reply.slice(2, 2 + refusedCount) as string[]).map((ms) => new Date(Number(ms)));
+    const created = (reply.length - 3 - refusedCount) / 3;
+    return { fired: true, jobIds: createResults(reply.slice(1 + refusedCount) as string[], 1, created).map((r) => r.id), refused };
   }
 
   async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {

@@ -161,4 +161,27 @@ CREATE TABLE spool_servers (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'one job per recurring occurrence',
+    // Each (recurring id, occurrence) holds at most one job, refused by the database itself: whatever
+    // the cron arithmetic or a server's clock says, a second job for the same occurrence cannot be
+    // written. The index is partial (jobs of recurring occurrences only), so other enqueues write
+    // no entry; an expired job's row leaves it with the row. Adding a nullable column rewrites no row.
+    sql: `
+ALTER TABLE spool_jobs ADD COLUMN occurrence_at INTEGER;
+CREATE UNIQUE INDEX spool_jobs_occurrence ON spool_jobs (recurring_id, occurrence_at) WHERE occurrence_at IS NOT NULL;
+`,
+  },
+  {
+    version: 3,
+    name: 'recurring schedule settings and run count',
+    // The settings (day matching, overlap, jitter, start, end, run limit) are one JSON text that
+    // core writes and reads (encodeRecurringSettings); the storage keeps it as it is. `runs` grows in
+    // the firing's transaction, so a run limit holds across servers. NULL settings are the defaults.
+    sql: `
+ALTER TABLE spool_recurring ADD COLUMN settings TEXT;
+ALTER TABLE spool_recurring ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

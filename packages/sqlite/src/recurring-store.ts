@@ -1,5 +1,5 @@
-import type { Json, MisfirePolicy, RecurringFireParams, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError } from '@spool/core';
+import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
+import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
 
 import { createJobs } from './jobs-create.js';
 import { toDate } from './job-row.js';
@@ -24,16 +24,18 @@ interface RecurringRow {
   created_at: number;
   updated_at: number;
   args: string;
+  settings: string | null;
+  runs: number;
 }
 
 const UPSERT_SQL = `INSERT INTO spool_recurring
-  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args)
-VALUES (@id, @name, @cron, @timezone, @queue, @priority, @maxAttempts, @timeoutMs, @retentionMs, @misfire, @paused, @nextRunAt, @now, @now, @args)
+  (id, name, cron, timezone, queue, priority, max_attempts, timeout_ms, retention_ms, misfire, paused, next_run_at, created_at, updated_at, args, settings)
+VALUES (@id, @name, @cron, @timezone, @queue, @priority, @maxAttempts, @timeoutMs, @retentionMs, @misfire, @paused, @nextRunAt, @now, @now, @args, @settings)
 ON CONFLICT (id) DO UPDATE SET
   name = excluded.name, cron = excluded.cron, timezone = excluded.timezone, queue = excluded.queue,
   priority = excluded.priority, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
   retention_ms = excluded.retention_ms, misfire = excluded.misfire, paused = excluded.paused,
-  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args`;
+  next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, args = excluded.args, settings = excluded.settings`;
 
 /** Creates or replaces a recurring job, keeping its creation time and last run. */
 export function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): void {
@@ -52,6 +54,7 @@ export function upsertRecurring(ctx: WriteContext, r: RecurringUpsert): void {
     nextRunAt: r.nextRunAt === null ? null : r.nextRunAt.getTime(),
     now: ctx.now,
     args: JSON.stringify(r.args),
+    settings: encodeRecurringSettings(r.settings),
   });
 }
 
@@ -70,12 +73,12 @@ export function listRecurring(conn: SqliteConnection, params: { limit: number; a
   return (rows as RecurringRow[]).map(decodeRecurring);
 }
 
-/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first. */
-export function dueRecurring(conn: SqliteConnection, now: number, limit: number): RecurringRecord[] {
+/** Recurring jobs that are due (not paused, next run at or before `now`), earliest first, with `now`. */
+export function dueRecurring(conn: SqliteConnection, now: number, limit: number): RecurringDueResult {
   const rows = conn
     .stmt('SELECT * FROM spool_recurring WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at LIMIT ?')
     .all(now, limit) as RecurringRow[];
-  return rows.map(decodeRecurring);
+  return { now: new Date(now), records: rows.map(decodeRecurring) };
 }
 
 /** Pauses or resumes a recurring job, setting its next run; false when it does not exist. */
@@ -92,18 +95,37 @@ export function pauseRecurring(ctx: WriteContext, params: { id: string; paused: 
  * occurrence, only while the stored next run is still the expected one: of several servers that read
  * the same due record, exactly one fires it.
  */
-export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): { fired: boolean; jobIds: string[] } {
+export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): RecurringFireResult {
   const row = ctx.conn.stmt('SELECT next_run_at, last_job_id FROM spool_recurring WHERE id = ?').get(params.id) as
     | { next_run_at: number | null; last_job_id: string | null }
     | undefined;
-  if (row === undefined) return { fired: false, jobIds: [] };
-  if (params.occurrence && row.next_run_at !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [] };
-  const jobs = createJobs(ctx, params.jobs);
+  if (row === undefined) return { fired: false, jobIds: [], refused: [] };
+  if (params.occurrence && row.next_run_at !== params.occurrence.expected.getTime()) return { fired: false, jobIds: [], refused: [] };
+  // Occurrences that hold a job already are left out here; the unique index refuses any that slip by.
+  const refused: Date[] = [];
+  const taken = new Set<number>();
+  const creating = params.jobs.filter(({ occurrence }) => {
+    if (occurrence === null) return true;
+    const at = occurrence.getTime();
+    if (taken.has(at) || ctx.conn.stmt('SELECT 1 FROM spool_jobs WHERE recurring_id = ? AND occurrence_at = ?').get(params.id, at) !== undefined) {
+      refused.push(new Date(at));
+      return false;
+    }
+    taken.add(at);
+    return true;
+  });
+  const jobs = createJobs(
+    ctx,
+    creating.map(({ job }) => ({ ...job, recurringId: params.id })),
+  );
+  creating.forEach(({ occurrence }, i) => {
+    if (occurrence !== null) ctx.conn.stmt('UPDATE spool_jobs SET occurrence_at = ? WHERE id = ?').run(occurrence.getTime(), jobs[i]!.id);
+  });
   const nextRunAt = params.occurrence ? (params.occurrence.next === null ? null : params.occurrence.next.getTime()) : row.next_run_at;
   ctx.conn
-    .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ? WHERE id = ?')
-    .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, params.id);
-  return { fired: true, jobIds: jobs.map((j) => j.id) };
+    .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ?, runs = runs + ? WHERE id = ?')
+    .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, creating.filter((j) => j.occurrence !== null).length, params.id);
+  return { fired: true, jobIds: jobs.map((j) => j.id), refused };
 }
 
 function decodeRecurring(row: RecurringRow): RecurringRecord {
@@ -129,8 +151,10 @@ function decodeRecurring(row: RecurringRow): RecurringRecord {
     timeoutMs: row.timeout_ms,
     retentionMs: row.retention_ms,
     misfire: row.misfire,
+    settings: decodeRecurringSettings(row.settings),
     paused: row.paused === 1,
     nextRunAt: toDate(row.next_run_at),
+    runs: row.runs,
     lastRunAt: toDate(row.last_run_at),
     lastJobId: row.last_job_id,
     createdAt: new Date(row.created_at),

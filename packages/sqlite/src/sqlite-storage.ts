@@ -15,7 +15,9 @@ import type {
   Json,
   MonitoringApi,
   NewLogRecord,
+  RecurringDueResult,
   RecurringFireParams,
+  RecurringFireResult,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -226,12 +228,12 @@ export class SqliteStorage implements Storage {
     return this.write('pausing a recurring job', (ctx) => pauseRecurring(ctx, params));
   }
 
-  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+  async recurringDue(params: { limit: number }): Promise<RecurringDueResult> {
     const conn = await this.connection();
     return conn.attempt('reading due recurring jobs', () => dueRecurring(conn, this.clock.now(), params.limit));
   }
 
-  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+  async recurringFire(params: RecurringFireParams): Promise<RecurringFireResult> {
     return this.write('firing a recurring job', (ctx) => fireRecurring(ctx, params));
   }
 

@@ -83,7 +83,7 @@ describe('the SQLite storage', () => {
     it('refuses to work on an unmigrated database when told not to migrate, until migrate() is called', async () => {
       const storage = storageAt(tempDbPath(), { migrate: false });
       await expect(storage.init()).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringMatching(/needs migrations 1/) });
-      expect(await storage.migrate()).toEqual({ applied: [1] });
+      expect(await storage.migrate()).toEqual({ applied: MIGRATIONS.map((m) => m.version) });
       await storage.init();
       expect((await storage.jobsCreate({ jobs: [newJob()] })).jobs[0]!.created).toBe(true);
     });

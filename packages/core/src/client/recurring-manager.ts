@@ -1,9 +1,13 @@
-import { CronSchedule } from '../cron/cron-schedule.js';
+import { CronSchedule, DEFAULT_CATCH_UP_LIMIT } from '../cron/cron-schedule.js';
 import { ConfigError, RecurringNotFoundError } from '../errors.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
 import { toJsonArgs } from '../job/json-args.js';
-import type { MisfirePolicy, NewJob, RecurringRecord } from '../job/records.js';
+import type { MisfirePolicy, NewJob, OverlapPolicy, RecurringRecord, RecurringSettings } from '../job/records.js';
+import type { Duration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
+import { STATE_FACTS } from '../states/states.js';
+import type { RecurringFireJob, RecurringFireResult } from '../storage/contract.js';
+import { firstRun, jitterOffset, nextAllowed, planFiring } from './recurring-plan.js';
 import type { JobTarget, Spool } from './spool.js';
 
 /** Options of a recurring job. */
@@ -19,10 +23,43 @@ export interface RecurringOptions {
   attempts?: number;
   timeout?: number | string | null;
   retention?: number | string | null;
+  /** Day-of-month with day-of-week, both restricted: `'and'` (default, Hangfire's Cronos) or `'or'` (classic cron). */
+  dayMatch?: 'and' | 'or';
+  /** A run still unfinished when the next occurrence comes: `'allow'` (default), `'skip'`, `'queue'` or `'cancel'`. */
+  overlap?: OverlapPolicy;
+  /** Spreads a fleet of schedules over a window: each occurrence fires a fixed offset in `[0, jitter)` late, derived from the id. Default 0. */
+  jitter?: Duration;
+  /** No occurrence before this time. Default: none. */
+  startAt?: Date | string;
+  /** No occurrence after this time. Default: none. */
+  endAt?: Date | string;
+  /** The schedule ends after this many occurrence jobs (triggered jobs do not count). Default: no limit. */
+  maxRuns?: number;
 }
 
 /** Longest stretch after its due time that a `'skip'` occurrence still fires. */
 export const MISFIRE_GRACE_MS = 60_000;
+
+/** The most occurrences one `backfill` call runs. */
+export const BACKFILL_LIMIT = 1_000;
+
+/** Output of {@link RecurringManager.backfill}. */
+export interface BackfillResult {
+  /** Every occurrence of the range, oldest first. */
+  occurrences: Date[];
+  /** Ids of the jobs created now. */
+  jobIds: string[];
+  /** Occurrences that already had a job: none was created for them. */
+  refused: Date[];
+}
+
+/** Output of {@link RecurringManager.occurrences}. */
+export interface OccurrencesResult {
+  /** The next runs after now, soonest first (jitter, start, end and run limit applied). */
+  next: Date[];
+  /** The schedule's occurrences before now, latest first (whether or not they fired). */
+  previous: Date[];
+}
 
 /** Manages recurring jobs: Hangfire's RecurringJob. Reached as `spool.recurring`. */
 export class RecurringManager {
@@ -46,18 +83,38 @@ export class RecurringManager {
         attempts: JOB_OPTION_RULES.attempts,
         timeout: JOB_OPTION_RULES.timeout,
         retention: JOB_OPTION_RULES.retention,
+        dayMatch: { kind: 'oneOf', values: ['and', 'or'], default: 'and' },
+        overlap: { kind: 'oneOf', values: ['allow', 'skip', 'queue', 'cancel'], default: 'allow' },
+        jitter: { kind: 'duration', default: 0, min: 0 },
+        startAt: { kind: 'date', optional: true },
+        endAt: { kind: 'date', optional: true },
+        maxRuns: { kind: 'integer', min: 1, optional: true },
       },
       options,
       `recurring "${id}"`,
     );
-    const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`);
+    const settings: RecurringSettings = {
+      dayMatch: o.dayMatch as 'and' | 'or',
+      overlap: o.overlap as OverlapPolicy,
+      jitterMs: o.jitter as number,
+      startAt: (o.startAt as Date | undefined) ?? null,
+      endAt: (o.endAt as Date | undefined) ?? null,
+      maxRuns: (o.maxRuns as number | undefined) ?? null,
+    };
+    if (settings.startAt !== null && settings.endAt !== null && settings.endAt.getTime() < settings.startAt.getTime()) {
+      throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
+    }
+    const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
     const { name, base } = this.spool.resolveTarget(job);
     const jsonArgs = toJsonArgs(args, this.spool.maxArgsBytes);
     await this.spool.init();
     const existing = await this.spool.storage.recurringGet({ id });
-    const now = new Date(this.spool.clock.now());
-    const sameSchedule = existing !== null && existing.cron === schedule.expression && existing.timezone === schedule.timezone;
-    const nextRunAt = existing?.paused ? existing.nextRunAt : sameSchedule ? existing!.nextRunAt : schedule.next(now);
+    // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
+    // run that the storage's time has already passed.
+    const now = new Date(await this.spool.storage.now());
+    const sameSchedule =
+      existing !== null && existing.cron === schedule.expression && existing.timezone === schedule.timezone && sameTimes(existing.settings, settings);
+    const nextRunAt = existing?.paused ? existing.nextRunAt : sameSchedule ? existing!.nextRunAt : firstRun(schedule, settings, id, existing?.runs ?? 0, now);
     await this.spool.storage.recurringUpsert({
       recurring: {
         id,
@@ -71,6 +128,7 @@ export class RecurringManager {
         timeoutMs: o.timeout !== undefined ? toNullableMs(o.timeout, null) : base.timeoutMs,
         retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
         misfire: o.misfire as MisfirePolicy,
+        settings,
         paused: existing?.paused ?? false,
         nextRunAt,
       },
@@ -87,8 +145,9 @@ export class RecurringManager {
   /** Creates one job from the recurring job now, leaving its schedule as it is; returns the job id. */
   async trigger(id: string): Promise<string> {
     const record = await this.require(id);
-    const job = this.occurrenceJob(record, new Date(this.spool.clock.now()), 'Triggered by request');
-    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [job] });
+    const job = this.occurrenceJob(record, new Date(await this.spool.storage.now()), 'Triggered by request');
+    // A triggered job is outside the schedule: it holds no occurrence.
+    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }] });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
   }
@@ -102,7 +161,7 @@ export class RecurringManager {
   /** Resumes a paused recurring job from its next occurrence after now (missed ones are skipped). */
   async resume(id: string): Promise<void> {
     const record = await this.require(id);
-    const next = CronSchedule.parse(record.cron, record.timezone).next(new Date(this.spool.clock.now()));
+    const next = firstRun(this.scheduleOf(record), record.settings, id, record.runs, new Date(await this.spool.storage.now()));
     await this.spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
   }
 
@@ -124,16 +183,109 @@ export class RecurringManager {
   }
 
   /**
-   * Fires a due record by its misfire policy. Exactly once per occurrence across servers: the
-   * storage creates the jobs only if the stored next run is still the one this server read.
+   * Fires a due record by its misfire policy, judged at `now`: the storage's time, read with the
+   * due records, never this process's clock (a server whose clock lags would see an occurrence as
+   * still to come and fire it again; one whose clock runs ahead would fire early). Exactly once per
+   * occurrence across servers: the storage creates the jobs only if the stored next run is still the
+   * one this server read, and never creates a second job for an occurrence.
    * @internal Used by the recurring scheduler.
    */
-  async fireDue(record: RecurringRecord, graceMs = MISFIRE_GRACE_MS): Promise<{ fired: boolean; jobIds: string[] }> {
-    const now = new Date(this.spool.clock.now());
-    const schedule = CronSchedule.parse(record.cron, record.timezone, `recurring "${record.id}"`);
-    const { fire, next } = schedule.occurrences(record.nextRunAt!, now, record.misfire, graceMs);
-    const jobs = fire.map((at) => this.occurrenceJob(record, at, `Recurring job ${record.id}: occurrence of ${at.toISOString()}`));
-    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next }, jobs });
+  async fireDue(record: RecurringRecord, now: Date, graceMs = MISFIRE_GRACE_MS): Promise<RecurringFireResult> {
+    const plan = planFiring(record, this.scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
+    // Decided by construction in planFiring; checked here too because a next run at or before the
+    // due one is what made one occurrence fire a thousand times.
+    if (plan.next !== null && plan.next.getTime() <= record.nextRunAt!.getTime()) {
+      throw new Error(`recurring "${record.id}": next run ${plan.next.toISOString()} is not after the due one, ${record.nextRunAt!.toISOString()}`);
+    }
+    const skipped = plan.skipped;
+    let jobs: RecurringFireJob[] = plan.fire.map((at, i) => {
+      const reason =
+        `Recurring job ${record.id}: occurrence of ${at.toISOString()}` +
+        (i === 0 && skipped ? ` (missed occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} skipped by misfire policy '${record.misfire}')` : '');
+      const job = this.occurrenceJob(record, at, reason);
+      if (i === 0 && skipped) job.parameters.recurringSkipped = { from: skipped.from.toISOString(), to: skipped.to.toISOString() };
+      return { job, occurrence: at };
+    });
+    if (jobs.length > 0 && record.settings.overlap !== 'allow') jobs = await this.applyOverlap(record, jobs);
+    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs });
+  }
+
+  /**
+   * Runs every occurrence of `[from, to]` now, each once: an occurrence that already has a job (from
+   * the schedule or an earlier backfill) is refused by the storage, not run again. `to` may not be
+   * later than now; at most {@link BACKFILL_LIMIT} occurrences per call. The schedule is unchanged.
+   */
+  async backfill(id: string, range: { from: Date | string; to: Date | string }): Promise<BackfillResult> {
+    const record = await this.require(id);
+    const r = resolveOptions<{ from: Date; to: Date }>({ from: { kind: 'date' }, to: { kind: 'date' } }, range, `backfill of "${id}"`);
+    const now = await this.spool.storage.now();
+    if (r.to.getTime() > now) {
+      throw new ConfigError([{ path: `backfill of "${id}".to`, message: `expected a time at or before now (${new Date(now).toISOString()}), got ${r.to.toISOString()}: later occurrences are the schedule's` }]);
+    }
+    const schedule = this.scheduleOf(record);
+    const occurrences: Date[] = [];
+    for (let at = schedule.next(new Date(r.from.getTime() - 1)); at !== null && at.getTime() <= r.to.getTime(); at = schedule.next(at)) {
+      if (occurrences.length === BACKFILL_LIMIT) {
+        throw new ConfigError([{ path: `backfill of "${id}"`, message: `expected a range of at most ${BACKFILL_LIMIT} occurrences; split it into smaller ranges` }]);
+      }
+      occurrences.push(at);
+    }
+    const jobs = occurrences.map((at) => ({ job: this.occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
+    if (jobs.length === 0) return { occurrences, jobIds: [], refused: [] };
+    const { fired, jobIds, refused } = await this.spool.storage.recurringFire({ id, jobs });
+    if (!fired) throw new RecurringNotFoundError(id);
+    return { occurrences, jobIds, refused };
+  }
+
+  /** The next runs and the previous occurrences of a recurring job, as of the storage's time. */
+  async occurrences(id: string, counts: { next?: number; previous?: number } = {}): Promise<OccurrencesResult> {
+    const record = await this.require(id);
+    const c = resolveOptions<{ next: number; previous: number }>(
+      { next: { kind: 'integer', default: 5, min: 0, max: 1000 }, previous: { kind: 'integer', default: 0, min: 0, max: 1000 } },
+      counts,
+      `occurrences of "${id}"`,
+    );
+    return occurrencesOf(record, this.scheduleOf(record), new Date(await this.spool.storage.now()), c.next, c.previous);
+  }
+
+  /**
+   * The overlap policy, for a firing while the previous run may be unfinished: one read of the
+   * previous job, only for records whose policy is not `'allow'`.
+   */
+  private async applyOverlap(record: RecurringRecord, jobs: RecurringFireJob[]): Promise<RecurringFireJob[]> {
+    const previous = record.lastJobId === null ? null : await this.spool.storage.jobGet({ id: record.lastJobId });
+    if (previous === null || STATE_FACTS[previous.state].final) return jobs;
+    const last = jobs.at(-1)!;
+    switch (record.settings.overlap) {
+      case 'allow':
+        return jobs;
+      case 'skip':
+        return [];
+      case 'queue':
+        // One waits at most: a previous job that is itself waiting is the one queued already.
+        if (previous.state === 'awaiting') return [];
+        last.job.state = 'awaiting';
+        last.job.parentId = previous.id;
+        last.job.continueOn = 'finished';
+        last.job.reason += `, queued behind ${previous.id}`;
+        return [last];
+      case 'cancel':
+        await this.spool.storage.jobSetState({
+          id: previous.id,
+          expected: ['scheduled', 'enqueued', 'awaiting', 'processing'],
+          state: 'deleted',
+          reason: `Cancelled by recurring job ${record.id}: its occurrence of ${last.occurrence!.toISOString()} starts`,
+        });
+        return jobs;
+      default: {
+        const never: never = record.settings.overlap;
+        return never;
+      }
+    }
+  }
+
+  private scheduleOf(record: RecurringRecord): CronSchedule {
+    return CronSchedule.parse(record.cron, record.timezone, `recurring "${record.id}"`, record.settings.dayMatch);
   }
 
   private occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
@@ -164,4 +316,24 @@ export class RecurringManager {
     if (!record) throw new RecurringNotFoundError(id);
     return record;
   }
+}
+
+/** Whether two settings put occurrences at the same times (so a stored next run stays valid). */
+function sameTimes(a: RecurringSettings, b: RecurringSettings): boolean {
+  const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+  return a.dayMatch === b.dayMatch && a.jitterMs === b.jitterMs && ms(a.startAt) === ms(b.startAt) && ms(a.endAt) === ms(b.endAt) && a.maxRuns === b.maxRuns;
+}
+
+/** The next runs after `now` and the previous occurrences before it. */
+function occurrencesOf(record: RecurringRecord, schedule: CronSchedule, now: Date, nextCount: number, previousCount: number): OccurrencesResult {
+  const offset = jitterOffset(record.id, record.settings.jitterMs);
+  const next: Date[] = [];
+  const left = record.settings.maxRuns === null ? Infinity : record.settings.maxRuns - record.runs;
+  let at = record.paused ? null : (record.nextRunAt ?? null);
+  if (at !== null) at = new Date(at.getTime() - offset);
+  while (at !== null && next.length < Math.min(nextCount, left)) {
+    next.push(new Date(at.getTime() + offset));
+    at = nextAllowed(schedule, record.settings, at);
+  }
+  return { next, previous: schedule.previousN(now, previousCount) };
 }

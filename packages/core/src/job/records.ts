@@ -130,6 +130,39 @@ export interface ServerRecord {
 /** What to do with the occurrences of a recurring job that were missed while no server ran. */
 export type MisfirePolicy = 'once' | 'all' | 'skip';
 
+/**
+ * What a recurring job does when its next occurrence comes while its previous run is unfinished:
+ * `'allow'` fires anyway, `'skip'` fires nothing for that occurrence, `'queue'` creates the job to
+ * wait for the previous run to finish (one waiting at most), `'cancel'` deletes the previous run
+ * (its handler's signal aborts) and fires.
+ */
+export type OverlapPolicy = 'allow' | 'skip' | 'queue' | 'cancel';
+
+/** The schedule settings of a recurring job beyond its cron expression. Storages keep them as they are. */
+export interface RecurringSettings {
+  /** How day-of-month and day-of-week combine when both are restricted: `'and'` (Hangfire) or `'or'` (classic cron). */
+  dayMatch: 'and' | 'or';
+  overlap: OverlapPolicy;
+  /** Every occurrence fires this recurring job's fixed offset later, in `[0, jitterMs)`; 0 for none. */
+  jitterMs: number;
+  /** No occurrence before this time. */
+  startAt: Date | null;
+  /** No occurrence after this time. */
+  endAt: Date | null;
+  /** The schedule ends after this many occurrence jobs; null for no limit. */
+  maxRuns: number | null;
+}
+
+/** The settings of a recurring job that sets none. */
+export const DEFAULT_RECURRING_SETTINGS: Readonly<RecurringSettings> = Object.freeze({
+  dayMatch: 'and',
+  overlap: 'allow',
+  jitterMs: 0,
+  startAt: null,
+  endAt: null,
+  maxRuns: null,
+});
+
 /** A recurring job: a cron schedule and the template of the job it creates. */
 export interface RecurringRecord {
   id: string;
@@ -144,8 +177,11 @@ export interface RecurringRecord {
   timeoutMs: number | null;
   retentionMs: number | null;
   misfire: MisfirePolicy;
+  settings: RecurringSettings;
   paused: boolean;
   nextRunAt: Date | null;
+  /** Jobs created for occurrences so far (triggered jobs do not count). */
+  runs: number;
   lastRunAt: Date | null;
   lastJobId: string | null;
   createdAt: Date;

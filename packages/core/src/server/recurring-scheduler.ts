@@ -18,11 +18,12 @@ export class RecurringScheduler extends BackgroundProcess {
   }
 
   protected async tick(signal: AbortSignal): Promise<number> {
-    const due = await this.storage.recurringDue({ limit: 100 });
+    // One storage call per tick: the due records come with the storage's time, by which each is judged.
+    const { now, records: due } = await this.storage.recurringDue({ limit: 100 });
     for (const record of due) {
       if (signal.aborted) break;
       try {
-        await this.manager.fireDue(record);
+        await this.manager.fireDue(record, now);
       } catch (error) {
         // One broken record (say, a cron expression edited by hand) must not stop the others.
         this.report(`${this.name} (${record.id})`, error);

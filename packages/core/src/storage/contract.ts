@@ -84,7 +84,7 @@ export interface Storage {
   /** Pauses or resumes a queue: fetches skip paused queues. */
   queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
 
-  /** Creates or replaces a recurring job. */
+  /** Creates or replaces a recurring job, keeping its `runs`, last run and creation time. */
   recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void>;
   /** Reads one recurring job. */
   recurringGet(params: { id: string }): Promise<RecurringRecord | null>;
@@ -94,14 +94,22 @@ export interface Storage {
   recurringRemove(params: { id: string }): Promise<boolean>;
   /** Pauses or resumes a recurring job, setting its next run. */
   recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean>;
-  /** Recurring jobs that are due: not paused, next run at or before now. Reads only. */
-  recurringDue(params: { limit: number }): Promise<RecurringRecord[]>;
+  /**
+   * Recurring jobs that are due (not paused, next run at or before now), with the storage's time of
+   * the read: the scheduler judges every occurrence by it, so servers whose clocks disagree never
+   * see an occurrence as due at different times. Reads only.
+   */
+  recurringDue(params: { limit: number }): Promise<RecurringDueResult>;
   /**
    * Creates the jobs of one recurring firing. With `occurrence`, only if the record's next run is still
    * `occurrence.expected` (so each occurrence fires once across all servers), moving it to
-   * `occurrence.next`. Without it (trigger now), always, leaving the next run as it is.
+   * `occurrence.next`. Without it (trigger now, backfill), always, leaving the next run as it is.
+   * A job for an occurrence that already has a job of this recurring id is never created, whatever
+   * the caller expected: each (recurring id, occurrence) holds at most one job, on every storage. The
+   * occurrence is listed in `refused` instead; the rest of the firing goes on. The record's `runs`
+   * grows by the number of occurrence jobs created.
    */
-  recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }>;
+  recurringFire(params: RecurringFireParams): Promise<RecurringFireResult>;
 
   /** Announces a server or refreshes its heartbeat. */
   serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void>;
@@ -217,13 +225,37 @@ export interface NewLogRecord {
 }
 
 /** A recurring job to create or replace: the scheduler's bookkeeping fields are the storage's. */
-export type RecurringUpsert = Omit<RecurringRecord, 'createdAt' | 'updatedAt' | 'lastRunAt' | 'lastJobId'>;
+export type RecurringUpsert = Omit<RecurringRecord, 'createdAt' | 'updatedAt' | 'lastRunAt' | 'lastJobId' | 'runs'>;
+
+/** Output of {@link Storage.recurringDue}. */
+export interface RecurringDueResult {
+  /** The storage's time when it read the due records. */
+  now: Date;
+  records: RecurringRecord[];
+}
+
+/** One job of a recurring firing, with the occurrence it is for. */
+export interface RecurringFireJob {
+  job: NewJob;
+  /** The occurrence (its scheduled time) this job runs; null for a job triggered outside the schedule. */
+  occurrence: Date | null;
+}
 
 /** Input of {@link Storage.recurringFire}. */
 export interface RecurringFireParams {
   id: string;
   occurrence?: { expected: Date; next: Date | null };
-  jobs: NewJob[];
+  jobs: RecurringFireJob[];
+}
+
+/** Output of {@link Storage.recurringFire}. */
+export interface RecurringFireResult {
+  /** False when the record is gone or its next run was no longer the expected one: nothing was written. */
+  fired: boolean;
+  /** Ids of the jobs created, in the order given. */
+  jobIds: string[];
+  /** Occurrences that already had a job of this recurring id: no second job was created for them. */
+  refused: Date[];
 }
 
 /** The read model for dashboards and tools. Reads only; every list is bounded. */

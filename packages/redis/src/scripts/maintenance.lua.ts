@@ -70,9 +70,11 @@ Returns: the number of jobs removed
 local ids = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))
 local deleted = 0
 for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name')
+  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ')
   zrem(K_EXPIRY, id)
   if v[1] and EXPIRES[v[1]] then
+    -- The occurrence this job held is free again only when the job is gone.
+    if v[5] and v[4] then redis.call('HDEL', P .. 'rcocc:' .. v[4], v[5]) end
     redis.call('UNLINK', k_job(id), k_logs(id), k_children(id))
     zrem(k_state(v[1]), id)
     zrem(k_by_queue(v[2]), id)

@@ -190,6 +190,8 @@ KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] the layout version this code writes
 Returns: the versions applied now (empty when already current)
 Errors:  SPOOL_LAYOUT_NEWER <version> (written by a newer Spool)
+Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), a job's 'occ'
+         field, and a recurring job's 'settings' and 'runs' fields. Data of layout 1 reads as layout 2 unchanged, so moving up only records the version.
 ]]
 local version = tonumber(ARGV[3])
 local current = tonumber(redis.call('HGET', P .. 'meta', 'version'))
@@ -198,5 +200,11 @@ if current == nil then
   return { version }
 end
 if current > version then return fail('LAYOUT_NEWER', tostring(current)) end
+if current < version then
+  redis.call('HSET', P .. 'meta', 'version', version)
+  local applied = {}
+  for v = current + 1, version do applied[#applied + 1] = v end
+  return applied
+end
 return {}
 `;

@@ -20,14 +20,14 @@ export const RECURRING_UPSERT_LUA = `${RC}
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id, [4] name, [5] args JSON, [6] cron, [7] time zone, [8] queue,
          [9] priority, [10] max attempts, [11] timeout ms, [12] retention ms, [13] misfire,
-         [14] paused ('1' or '0'), [15] next run ms ('' for none)
+         [14] paused ('1' or '0'), [15] next run ms ('' for none), [16] settings (core's JSON text)
 Returns: 1
 ]]
 local id = ARGV[3]
 local created = redis.call('HGET', k_rc(id), 'created') or NOW
 redis.call('HSET', k_rc(id), 'name', ARGV[4], 'args', ARGV[5], 'cron', ARGV[6], 'tz', ARGV[7], 'queue', ARGV[8],
   'prio', ARGV[9], 'maxAtt', ARGV[10], 'timeout', ARGV[11], 'retention', ARGV[12], 'misfire', ARGV[13],
-  'paused', ARGV[14], 'next', ARGV[15], 'created', created, 'updated', NOW)
+  'paused', ARGV[14], 'next', ARGV[15], 'created', created, 'updated', NOW, 'settings', ARGV[16])
 redis.call('ZADD', K_RC, 0, id)
 index_due(id, ARGV[14], ARGV[15])
 return 1
@@ -82,9 +82,9 @@ export const RECURRING_DUE_LUA = `${RC}
 --[[ recurring_due: unpaused recurring jobs whose next run is at or before now, earliest first (reads only)
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] limit
-Returns: pairs of id and hash
+Returns: the time judged by (Redis TIME, or the injected clock), then pairs of id and hash
 ]]
-local out = {}
+local out = { tostring(NOW) }
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_RC_DUE, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))) do
   out[#out + 1] = id
   out[#out + 1] = redis.call('HGETALL', k_rc(id))
@@ -97,10 +97,13 @@ export const RECURRING_FIRE_LUA = `${RC}
 --[[ recurring_fire: creates the jobs of one firing and moves the schedule, in one commit
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id, [4] '1' when an occurrence is given, [5] expected next run ms,
-         [6] new next run ms ('' for none), [7] the jobs as JSON (see read_jobs)
+         [6] new next run ms ('' for none), [7] the jobs as JSON (see read_jobs), [8] JSON array of
+         the occurrence ms of each job ('' for a job outside the schedule)
 Checks:  the record exists; with an occurrence, its next run is still the expected one (so each
-         occurrence fires once across all servers); every parent exists
-Returns: fired (1 or 0), then id, created, state per job, then the events payload
+         occurrence fires once across all servers); every parent exists; a job whose occurrence
+         already has one in rcocc:<id> is not created (at most one job per occurrence)
+Returns: fired (1 or 0), then the number of refused occurrences and each of them (ms), then id,
+         created, state per created job, then the events payload
 Errors:  SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
 Events:  jobs-enqueued, jobs-scheduled
 ]]
@@ -108,17 +111,42 @@ local id = ARGV[3]
 local current = redis.call('HMGET', k_rc(id), 'next', 'lastJob', 'paused')
 if not current[3] then return { 0, '' } end
 if ARGV[4] == '1' and (current[1] or '') ~= ARGV[5] then return { 0, '' } end
-local jobs = read_jobs(ARGV[7])
+local all_jobs = read_jobs(ARGV[7])
+local occurrences = cjson.decode(ARGV[8])
+local k_occ = P .. 'rcocc:' .. id
+local jobs, occ_of, refused, taken = {}, {}, {}, {}
+for i, job in ipairs(all_jobs) do
+  local occ = occurrences[i]
+  if occ ~= '' and (taken[occ] or redis.call('HEXISTS', k_occ, occ) == 1) then
+    refused[#refused + 1] = occ
+  else
+    if occ ~= '' then taken[occ] = true end
+    jobs[#jobs + 1] = job
+    occ_of[#jobs] = occ
+  end
+end
 local results, err = create_jobs(jobs)
 if err then return err end
+for j, job in ipairs(jobs) do
+  local occ = occ_of[j]
+  -- The job keeps its occurrence so that its expiry frees the occurrence with it.
+  if occ ~= '' then
+    redis.call('HSET', k_occ, occ, job.id)
+    redis.call('HSET', k_job(job.id), 'occ', occ)
+  end
+end
 local next_run = current[1] or ''
 if ARGV[4] == '1' then next_run = ARGV[6] end
 local last_job = current[2] or ''
 if #results > 0 then last_job = results[#results - 2] end
+local occurrence_jobs = 0
+for _, occ in pairs(occ_of) do if occ ~= '' then occurrence_jobs = occurrence_jobs + 1 end end
+if occurrence_jobs > 0 then redis.call('HINCRBY', k_rc(id), 'runs', occurrence_jobs) end
 redis.call('HSET', k_rc(id), 'next', next_run, 'last', NOW, 'lastJob', last_job, 'updated', NOW)
 index_due(id, current[3], next_run)
 flush()
-local out = { 1 }
+local out = { 1, #refused }
+for _, v in ipairs(refused) do out[#out + 1] = v end
 for _, v in ipairs(results) do out[#out + 1] = v end
 out[#out + 1] = publish()
 return out

@@ -29,6 +29,10 @@ export class MemoryState {
   readonly hourly = new Map<number, { succeeded: number; failed: number }>();
   readonly pausedQueues = new Set<string>();
   readonly recurring = new Map<string, RecurringRecord>();
+  /** The job of each recurring occurrence, by `occurrenceKey`: at most one job per occurrence. */
+  readonly occurrences = new Map<string, string>();
+  /** The occurrence key of each job that holds one, so that expiry frees it with the job. */
+  readonly occurrenceOf = new Map<string, string>();
   readonly servers = new Map<string, ServerRecord>();
 }
 
@@ -46,4 +50,9 @@ export function toFetched(job: MemoryJob): FetchedJob {
 /** Every enqueued job of one queue, in no particular order. */
 export function* enqueuedIn(state: MemoryState, queue: string): Generator<MemoryJob> {
   for (const byId of state.enqueued.get(queue)?.values() ?? []) yield* byId.values();
+}
+
+/** The key of one occurrence of one recurring job. */
+export function occurrenceKey(recurringId: string, occurrence: Date): string {
+  return `${recurringId}\u0000${occurrence.getTime()}`;
 }

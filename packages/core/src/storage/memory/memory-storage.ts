@@ -17,7 +17,9 @@ import type {
   JobsFetchParams,
   MonitoringApi,
   NewLogRecord,
+  RecurringDueResult,
   RecurringFireParams,
+  RecurringFireResult,
   RecurringUpsert,
   Storage,
   StorageEvent,
@@ -27,7 +29,7 @@ import { MemoryEvents, poisonError } from './memory-events.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
-import { MemoryState, toFetched, toRecord } from './memory-state.js';
+import { MemoryState, occurrenceKey, toFetched, toRecord } from './memory-state.js';
 
 /** Test-only hooks of the memory storage. */
 export interface MemoryStorageRuntime {
@@ -246,6 +248,11 @@ export class MemoryStorage implements Storage {
       if (job.expiresAt !== null && job.expiresAt.getTime() <= now && STATE_FACTS[job.state].expires) {
         this.state.jobs.delete(job.id);
         this.state.counts[job.state]--;
+        const key = this.state.occurrenceOf.get(job.id);
+        if (key !== undefined) {
+          this.state.occurrences.delete(key);
+          this.state.occurrenceOf.delete(job.id);
+        }
         deleted++;
       }
     }
@@ -313,6 +320,7 @@ export class MemoryStorage implements Storage {
       updatedAt: now,
       lastRunAt: existing?.lastRunAt ?? null,
       lastJobId: existing?.lastJobId ?? null,
+      runs: existing?.runs ?? 0,
     });
   }
 
@@ -346,31 +354,52 @@ export class MemoryStorage implements Storage {
     return true;
   }
 
-  async recurringDue(params: { limit: number }): Promise<RecurringRecord[]> {
+  async recurringDue(params: { limit: number }): Promise<RecurringDueResult> {
     this.guard();
     const now = this.clock.now();
-    return [...this.state.recurring.values()]
+    const records = [...this.state.recurring.values()]
       .filter((r) => !r.paused && r.nextRunAt !== null && r.nextRunAt.getTime() <= now)
       .sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime())
       .slice(0, params.limit)
       .map((r) => structuredClone(r));
+    return { now: new Date(now), records };
   }
 
-  async recurringFire(params: RecurringFireParams): Promise<{ fired: boolean; jobIds: string[] }> {
+  async recurringFire(params: RecurringFireParams): Promise<RecurringFireResult> {
     this.guard();
     const record = this.state.recurring.get(params.id);
-    if (!record) return { fired: false, jobIds: [] };
+    if (!record) return { fired: false, jobIds: [], refused: [] };
     if (params.occurrence && record.nextRunAt?.getTime() !== params.occurrence.expected.getTime()) {
-      return { fired: false, jobIds: [] };
+      return { fired: false, jobIds: [], refused: [] };
     }
-    // No await between the occurrence check and the update: a concurrent fire must see the new next run.
-    const { jobs } = this.createJobs({ jobs: params.jobs });
+    // No await between the checks and the update: a concurrent fire must see the new next run and
+    // the occurrences this one takes.
+    const refused: Date[] = [];
+    const taken = new Set<string>();
+    const creating = params.jobs.filter(({ occurrence }) => {
+      if (occurrence === null) return true;
+      const key = occurrenceKey(params.id, occurrence);
+      if (this.state.occurrences.has(key) || taken.has(key)) {
+        refused.push(new Date(occurrence.getTime()));
+        return false;
+      }
+      taken.add(key);
+      return true;
+    });
+    const { jobs } = this.createJobs({ jobs: creating.map((j) => ({ ...j.job, recurringId: params.id })) });
+    creating.forEach(({ occurrence }, i) => {
+      if (occurrence === null) return;
+      const key = occurrenceKey(params.id, occurrence);
+      this.state.occurrences.set(key, jobs[i]!.id);
+      this.state.occurrenceOf.set(jobs[i]!.id, key);
+    });
     const now = new Date(this.clock.now());
+    record.runs += creating.filter((j) => j.occurrence !== null).length;
     if (params.occurrence) record.nextRunAt = params.occurrence.next;
     record.lastRunAt = now;
     record.lastJobId = jobs.at(-1)?.id ?? record.lastJobId;
     record.updatedAt = now;
-    return { fired: true, jobIds: jobs.map((j) => j.id) };
+    return { fired: true, jobIds: jobs.map((j) => j.id), refused };
   }
 
   async serverHeartbeat(params: { server: Omit<ServerRecord, 'heartbeatAt'> }): Promise<void> {
