@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { NewJob } from '@spool/core';
-import { MemoryStorage, Spool, UuidV7Generator } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS, MemoryStorage, Spool, UuidV7Generator } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser, SCREENSHOTS } from './browser.js';
@@ -121,6 +121,7 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
         misfire: 'once',
         paused: false,
         nextRunAt: new Date(Date.now() + 3_600_000),
+        settings: { ...DEFAULT_RECURRING_SETTINGS },
       },
     });
     const handler = createDashboard(spool, { basePath: '/spool', pollInterval: 60_000 });
