@@ -59,7 +59,7 @@ describe('spool recurring', () => {
     expect(recurring[0]!.occurrences.next).toHaveLength(3);
     expect(recurring[0]!.occurrences.previous).toHaveLength(2);
     const human = await runCli(['recurring', 'list', '--next', '2', '--storage', storage]);
-    expect(human.stdout).toMatch(/reports\.nightly: next runs\n  \d{4}-\d\d-\d\dT18:00:00\.000Z\n/);
+    expect(human.stdout).toMatch(/reports\.nightly: next runs\n {2}\d{4}-\d\d-\d\dT18:00:00\.000Z\n/);
   });
 
   it('backfills a past range, each occurrence once', async () => {
