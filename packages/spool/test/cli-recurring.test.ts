@@ -31,8 +31,8 @@ describe('spool recurring', () => {
     expect(new Date(recurring[0]!.nextRunAt).getTime()).toBeGreaterThan(Date.now());
 
     const human = await runCli(['recurring', 'list', '--storage', storage]);
-    expect(human.stdout).toMatch(/^ID\s+JOB\s+CRON\s+TIME ZONE\s+NEXT RUN\s+LAST RUN\s+LAST JOB$/m);
-    expect(human.stdout).toMatch(/^reports\.nightly\s+reports\.build\s+0 2 \* \* \*\s+Asia\/Shanghai\s+in \d+[smhd]/m);
+    expect(human.stdout).toMatch(/^ID\s+JOB\s+CRON\s+TIME ZONE\s+OVERLAP\s+NEXT RUN\s+LAST RUN\s+LAST JOB$/m);
+    expect(human.stdout).toMatch(/^reports\.nightly\s+reports\.build\s+0 2 \* \* \*\s+Asia\/Shanghai\s+allow\s+in \d+[smhd]/m);
   });
 
   it('triggers a recurring job: one job is enqueued now and the schedule stays', async () => {
@@ -50,5 +50,24 @@ describe('spool recurring', () => {
     const run = await runCli(['recurring', 'trigger', 'nope', '--storage', storage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('error [ERR_RECURRING_NOT_FOUND]: No recurring job with id "nope" exists.\n');
+  });
+
+  it('lists the next runs and previous occurrences of each recurring job', async () => {
+    const { recurring } = await runJson<{ recurring: Array<{ occurrences: { next: string[]; previous: string[] } }> }>([
+      'recurring', 'list', '--next', '3', '--previous', '2', '--storage', storage,
+    ]);
+    expect(recurring[0]!.occurrences.next).toHaveLength(3);
+    expect(recurring[0]!.occurrences.previous).toHaveLength(2);
+    const human = await runCli(['recurring', 'list', '--next', '2', '--storage', storage]);
+    expect(human.stdout).toMatch(/reports\.nightly: next runs\n {2}\d{4}-\d\d-\d\dT18:00:00\.000Z\n/);
+  });
+
+  it('backfills a past range, each occurrence once', async () => {
+    const first = await runJson<{ jobIds: string[]; refused: string[] }>(['recurring', 'backfill', 'reports.nightly', '--from', '2026-03-01', '--to', '2026-03-03T23:00:00Z', '--storage', storage]);
+    expect(first.jobIds).toHaveLength(3);
+    const again = await runJson<{ jobIds: string[]; refused: string[] }>(['recurring', 'backfill', 'reports.nightly', '--from', '2026-03-01', '--to', '2026-03-03T23:00:00Z', '--storage', storage]);
+    expect(again).toMatchObject({ jobIds: [], refused: ['2026-03-01T18:00:00.000Z', '2026-03-02T18:00:00.000Z', '2026-03-03T18:00:00.000Z'] });
+    const usage = await runCli(['recurring', 'backfill', 'reports.nightly', '--storage', storage]);
+    expect(usage.code).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import type { JobRecord, QueueRecord, RecurringRecord, ServerRecord } from '@spool/core';
+import { CronSchedule, parseCron } from '@spool/core';
 
 import { describeCron } from '../cron-description.js';
 import type { SafeHtml } from '../html.js';
@@ -22,10 +23,17 @@ ${rows.length === 0
   <thead><tr><th>Id</th><th>Schedule</th><th>Next run</th><th>Last run</th><th class="actions-col">Actions</th></tr></thead>
   <tbody>${rows.map(({ record: r, lastJob }) => {
     const plain = describeCron(r.cron);
+    const rule = dayRule(r);
+    const extras = [
+      r.settings.overlap === 'allow' ? '' : `overlap: ${r.settings.overlap}`,
+      r.settings.jitterMs > 0 ? `jitter ${Math.round(r.settings.jitterMs / 1000)} s` : '',
+      r.settings.maxRuns === null ? '' : `runs ${r.runs} of ${r.settings.maxRuns}`,
+    ].filter((e) => e !== '');
+    const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
       <td><div class="job-name">${r.id}</div><div class="muted small">${r.name} → ${r.queue}</div></td>
-      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div></td>
-      <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}</td>
+      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
+      <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d) => time(d))}</div>` : ''}</td>
       <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}</td>
       <td class="actions-col">
         ${actionButton(ctx, 'recurring', { id: r.id, action: 'trigger' }, 'Trigger now')}
@@ -34,6 +42,32 @@ ${rows.length === 0
       </td></tr>`;
   })}</tbody></table></div>
   ${truncated ? html`<p class="muted small">Showing the first ${count(rows.length)} recurring jobs by id.</p>` : ''}`}`;
+}
+
+/**
+ * How the expression's day fields combine, when both are restricted: the one place where reading
+ * the expression alone is ambiguous between Hangfire's and classic cron's rule.
+ */
+function dayRule(r: RecurringRecord): string | null {
+  try {
+    const parsed = parseCron(r.cron, r.settings.dayMatch);
+    if (parsed.dayOfMonth.kind === 'any' || parsed.dayOfWeek.kind === 'any') return null;
+    return r.settings.dayMatch === 'and' ? 'Days matching both the day of month and the day of week' : 'Days matching the day of month or the day of week';
+  } catch {
+    return null;
+  }
+}
+
+/** The runs after the next one (no jitter shown), computed here: no storage call. */
+function upcomingRuns(r: RecurringRecord, count: number): Date[] {
+  if (r.paused || r.nextRunAt === null) return [];
+  try {
+    return CronSchedule.parse(r.cron, r.timezone, 'recurring', r.settings.dayMatch)
+      .nextN(r.nextRunAt, count - 1)
+      .filter((d) => r.settings.endAt === null || d.getTime() <= r.settings.endAt.getTime());
+  } catch {
+    return [];
+  }
 }
 
 /** Live servers: heartbeat age, queues, concurrency and running jobs. */

@@ -1,21 +1,41 @@
 import type { Command } from './command.js';
 import { jsonDocument, relativeTime, table } from './format.js';
 import { withSpool } from './open-spool.js';
-import { expectPositionals, parseCommandLine } from './parse.js';
+import { expectPositionals, integerFlag, parseCommandLine } from './parse.js';
 
 /** `spool recurring list`: every recurring job with its schedule. */
 export const recurringListCommand: Command = {
   path: ['recurring', 'list'],
   summary: 'List recurring jobs with their schedules',
   positionals: '',
-  description: 'Shows every recurring job: its cron expression, time zone, next and last run.',
-  options: [],
-  examples: ['# All recurring jobs', 'spool recurring list', '# As JSON', 'spool recurring list --json'],
+  description:
+    'Shows every recurring job: its cron expression, time zone, overlap policy, next and last run.\n' +
+    'With --next or --previous, also its next runs and its previous occurrences (in --json:\n' +
+    '"occurrences": { "next": [...], "previous": [...] } on each job).',
+  options: [
+    { name: 'next', type: 'string', value: 'n', description: 'Also show the next n runs of each job, 0 to 100' },
+    { name: 'previous', type: 'string', value: 'n', description: 'Also show the previous n occurrences of each job, 0 to 100' },
+  ],
+  examples: [
+    '# All recurring jobs',
+    'spool recurring list',
+    '# With their next five runs and last two occurrences',
+    'spool recurring list --next 5 --previous 2',
+    '# As JSON',
+    'spool recurring list --json',
+  ],
   async run(args, io) {
+    const where = 'recurring list';
     const { flags, positionals } = parseCommandLine(this, args);
-    expectPositionals(positionals, [], 'recurring list');
+    expectPositionals(positionals, [], where);
+    const next = integerFlag(flags, 'next', where, { min: 0, max: 100 });
+    const previous = integerFlag(flags, 'previous', where, { min: 0, max: 100 });
+    const withOccurrences = next !== undefined || previous !== undefined;
     return withSpool(flags, io, async (spool) => {
-      const recurring = await spool.recurring.list();
+      const list = await spool.recurring.list();
+      const recurring = withOccurrences
+        ? await Promise.all(list.map(async (r) => ({ ...r, occurrences: await spool.recurring.occurrences(r.id, { next: next ?? 0, previous: previous ?? 0 }) })))
+        : list;
       if (flags.json) {
         io.out(jsonDocument({ recurring }));
         return 0;
@@ -30,11 +50,18 @@ export const recurringListCommand: Command = {
         r.name,
         r.cron,
         r.timezone,
+        r.settings.overlap,
         r.paused ? 'paused' : relativeTime(r.nextRunAt, now),
         relativeTime(r.lastRunAt, now),
         r.lastJobId ?? '-',
       ]);
-      io.out(`${table(['id', 'job', 'cron', 'time zone', 'next run', 'last run', 'last job'], rows)}\n`);
+      io.out(`${table(['id', 'job', 'cron', 'time zone', 'overlap', 'next run', 'last run', 'last job'], rows)}\n`);
+      for (const r of recurring) {
+        if (!('occurrences' in r)) continue;
+        const o = r.occurrences as { next: Date[]; previous: Date[] };
+        if (next !== undefined) io.out(`\n${r.id}: next runs\n${o.next.map((d) => `  ${d.toISOString()}\n`).join('') || '  none\n'}`);
+        if (previous !== undefined) io.out(`${r.id}: previous occurrences\n${o.previous.map((d) => `  ${d.toISOString()}\n`).join('') || '  none\n'}`);
+      }
       return 0;
     }, { mustExist: true });
   },

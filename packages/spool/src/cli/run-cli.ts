@@ -10,6 +10,7 @@ import { commandHelp, groupHelp, mainHelp } from './help.js';
 import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
 import { migrateCommand } from './migrate.js';
+import { recurringBackfillCommand } from './recurring-backfill.js';
 import { recurringListCommand } from './recurring-list.js';
 import { recurringTriggerCommand } from './recurring-trigger.js';
 import { reportError } from './report-error.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   recurringListCommand,
   recurringTriggerCommand,
+  recurringBackfillCommand,
   dashboardCommand,
   migrateCommand,
 ];
