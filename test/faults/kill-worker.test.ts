@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { Spool } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
+import { exited, killWorkers, startWorker, until } from './worker-processes.js';
 import { POSTGRES_URL, REDIS_URL, dropPostgresSchema, dropRedisPrefix, servicesAvailable } from './services.js';
 
 // A `kill -9` of one of two workers in the middle of a 20,000-job drain, on every durable storage.
@@ -19,14 +19,10 @@ const CONCURRENCY = 10;
 /** The server defaults: a claim-ahead buffer of up to 500 jobs, completion batches of 500. */
 const RERUN_BOUND = CONCURRENCY + 500 + 500;
 
-const WORKER = new URL('./fixtures/fault-worker.mjs', import.meta.url);
 const available = await servicesAvailable();
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(killWorkers);
 
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -56,28 +52,6 @@ const storages: Record<'sqlite' | 'postgres' | 'redis', () => Setup> = {
     return { storage: new RedisStorage({ url: REDIS_URL, prefix }), env: { REDIS_URL, SPOOL_PREFIX: prefix }, cleanup: () => dropRedisPrefix(prefix) };
   },
 };
-
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(WORKER, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Runs per job id, from the workers' record files. */
 function runsPerJob(files: string[]): Map<string, number> {

@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,46 +6,21 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Spool } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
+import { exited, killWorkers, startWorker, until } from './worker-processes.js';
 import { POSTGRES_URL, dropPostgresSchema, servicesAvailable } from './services.js';
 
 // Every connection of two worker processes is ended by the database (pg_terminate_backend), twice,
 // in the middle of a 20,000-job drain: the workers reconnect by themselves (claims, completions and
 // LISTEN) and every job ends succeeded, none left processing.
 const JOBS = 20_000;
-const WORKER = new URL('./fixtures/fault-worker.mjs', import.meta.url);
 const available = await servicesAvailable();
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(killWorkers);
 
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(WORKER, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!available)('every PostgreSQL connection of the workers terminated during a drain', () => {
   it('the workers recover by themselves, and every job succeeds with none left processing', async () => {
@@ -63,7 +37,7 @@ describe.skipIf(!available)('every PostgreSQL connection of the workers terminat
       for (let i = 0; i < JOBS / 1000; i++) await spool.enqueueMany('fault.count', Array.from({ length: 1000 }, () => null));
       const files = [0, 1].map((n) => join(dir, `worker-${n}.txt`));
       const env = { STORAGE: 'postgres', POSTGRES_URL: url.toString(), SPOOL_SCHEMA: schema, CONCURRENCY: '10', LEASE_MS: '3000', RESCUE_MS: '200' };
-      const workers = await Promise.all(files.map((file) => startWorker({ ...env, RECORD_FILE: file })));
+      const workers = await Promise.all(files.map((file) => startWorker({ ...env, RECORD_FILE: file }, 'ignore')));
       let terminated = 0;
       for (const fraction of [0.2, 0.5]) {
         await until(async () => (await spool.stats()).states.succeeded >= JOBS * fraction, `${fraction * 100} % of the jobs to succeed`, 60_000);
