@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
 
+import type { NewJob } from '@spool/core';
+import { UuidV7Generator, systemClock } from '@spool/core';
+
 /** The database the tests use: SPOOL_TEST_POSTGRES_URL, or the local server's `test` database. */
 export const POSTGRES_URL = process.env.SPOOL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -47,4 +50,30 @@ export async function sql(text: string, values: unknown[] = []): Promise<pg.Quer
 export async function dropSchemas(schemas: readonly string[]): Promise<void> {
   if (schemas.length === 0) return;
   await sql(schemas.map((s) => `DROP SCHEMA IF EXISTS "${s}" CASCADE;`).join('\n'));
+}
+
+const ids = new UuidV7Generator(systemClock);
+
+/** A new enqueued job of name 'test.job' with test defaults; `overrides` replace any field. */
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: ids.next(),
+    name: 'test.job',
+    args: null,
+    queue: 'default',
+    priority: 0,
+    state: 'enqueued',
+    runAt: null,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: 86_400_000,
+    backoff: null,
+    uniqueKey: null,
+    parentId: null,
+    continueOn: null,
+    recurringId: null,
+    parameters: {},
+    reason: 'test',
+    ...overrides,
+  };
 }

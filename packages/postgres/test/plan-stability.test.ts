@@ -1,11 +1,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { UuidV7Generator, systemClock } from '@spool/core';
 import type { FetchedJob, NewJob } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 
-import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
+import { POSTGRES_URL, dropSchemas, freshSchema, newJob, postgresAvailable, sql } from './helpers.js';
 
 // The hot statements must reach the jobs table the same way whatever the planner believes about it:
 // each one is planned under several states of the table's statistics, as a custom plan (what
@@ -13,7 +12,6 @@ import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from '
 // its plan's shape is checked. Shape, never time: the figures belong to the benchmarks.
 
 const available = await postgresAvailable();
-const ids = new UuidV7Generator(systemClock);
 const schemas: string[] = [];
 const BACKLOG = 20_000;
 
@@ -43,25 +41,7 @@ function recordingPool(statements: Statement[]): pg.Pool {
 }
 
 function job(): NewJob {
-  return {
-    id: ids.next(),
-    name: 'plans.job',
-    args: null,
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: 86_400_000,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    reason: 'test',
-  };
+  return newJob({ name: 'plans.job' });
 }
 
 async function enqueueBacklog(storage: PostgresStorage): Promise<void> {

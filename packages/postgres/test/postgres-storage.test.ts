@@ -5,7 +5,7 @@ import { Spool, StorageError, UuidV7Generator, defineJob, systemClock } from '@s
 import type { FetchedJob, Json, NewJob, StorageEvent } from '@spool/core';
 import { MIGRATIONS, PostgresStorage } from '@spool/postgres';
 
-import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
+import { POSTGRES_URL, dropSchemas, freshSchema, newJob, postgresAvailable, sql } from './helpers.js';
 
 const available = await postgresAvailable();
 const schemas: string[] = [];
@@ -30,26 +30,7 @@ function newSchema(): string {
 }
 
 function job(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id: ids.next(),
-    name: 'test.job',
-    args: null,
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: 86_400_000,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    reason: 'test',
-    ...overrides,
-  };
+  return newJob(overrides);
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
