@@ -22,6 +22,22 @@ export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf
 export type { JobState, StateFacts, ContinuationOn } from './states/states.js';
 export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
+export {
+  claimIntent,
+  completionIntent,
+  operatorIntent,
+  rescueIntent,
+  continuationIntent,
+  poisonError,
+  CLAIM_NOW_INTENT,
+  PROMOTION_INTENT,
+  RESCUE_TEXTS,
+  CLAIM_TEXTS,
+  CONTINUATION_TEXTS,
+} from './states/change-intents.js';
+export type { ChangeIntent } from './states/change-intents.js';
+export { shapeOf, assertWritesShape, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
+export type { ChangeShape } from './states/change-shape.js';
 export type * from './storage/contract.js';
 export type { StorageCapabilities } from './storage/capabilities.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';

@@ -7,7 +7,7 @@ const HOUR = Date.UTC(2026, 11, 6, 14);
 const ERROR: ErrorRecord = { name: 'Error', message: 'boom' };
 
 function decide(from: JobState, to: JobState, cause: ChangeCause, overrides: Partial<StateChangeRequest> = {}) {
-  return decideStateChange({ from, to, cause, now: NOW, reason: 'why', data: null, serverId: 'server-1', retentionMs: 86_400_000, ...overrides });
+  return decideStateChange({ from, to, cause, now: NOW, reason: 'why', data: null, serverId: 'server-1', ...overrides });
 }
 
 describe('what a state change writes, decided once', () => {
@@ -19,7 +19,7 @@ describe('what a state change writes, decided once', () => {
       lease: { take: 't1', expiresAt: NOW + 30_000 },
       finishedAt: 'keep',
       runAt: 'keep',
-      expiresAt: null,
+      expires: false,
       queuePosition: 'keep',
       counters: { down: 'enqueued', up: 'processing', queue: -1, series: null },
       uniqueKey: 'keep',
@@ -32,7 +32,7 @@ describe('what a state change writes, decided once', () => {
     const change = decide('processing', 'succeeded', { kind: 'succeeded', result: { ok: true } });
     expect(change).toMatchObject({
       finishedAt: { set: NOW },
-      expiresAt: NOW + 86_400_000,
+      expires: true,
       progress: 'complete',
       result: { set: { ok: true } },
       error: 'keep',
@@ -43,13 +43,9 @@ describe('what a state change writes, decided once', () => {
     });
   });
 
-  it('a job kept for ever does not expire', () => {
-    expect(decide('processing', 'succeeded', { kind: 'succeeded', result: null }, { retentionMs: null }).expiresAt).toBeNull();
-  });
-
   it('a final failure stores the error, is kept until acted on, and settles continuations', () => {
     const change = decide('processing', 'failed', { kind: 'failed', error: ERROR });
-    expect(change).toMatchObject({ error: { set: ERROR }, expiresAt: null, finishedAt: { set: NOW }, lease: 'end', settleContinuations: true });
+    expect(change).toMatchObject({ error: { set: ERROR }, expires: false, finishedAt: { set: NOW }, lease: 'end', settleContinuations: true });
     expect(change.counters.series).toEqual({ state: 'failed', bucket: HOUR });
   });
 
@@ -81,7 +77,7 @@ describe('what a state change writes, decided once', () => {
       attempts: 'reset',
       rescues: 'reset',
       finishedAt: { set: null },
-      expiresAt: null,
+      expires: false,
       uniqueKey: 'check-holder',
       lease: 'clear',
       settleContinuations: false,

@@ -1,52 +1,44 @@
-import type { ContinuationOn, ErrorRecord, JobState, Json } from '@spool/core';
-import { STATE_FACTS, continuationOutcome } from '@spool/core';
+import type { ChangeIntent, ChangeShape, ContinuationOn, JobState, StateChange } from '@spool/core';
+import { assertWritesShape, continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
 import { ACTIVE_SQL } from './state-sql.js';
 import type { WriteContext } from './write-context.js';
 
-/** One state change of one job. The caller knows the state it moves from (it read it, or guards on it). */
+/**
+ * One state change of one job: the change core is asked to decide, the state it moves from (the
+ * caller read it, or guards on it), and the lease it must still hold, if any.
+ */
 export interface TransitionSpec {
   id: string;
   from: JobState;
-  to: Exclude<JobState, 'processing' | 'awaiting'>;
-  reason: string;
-  /** Extra history data. */
-  data: Json;
+  intent: ChangeIntent;
   /** The server recorded in the history entry. */
   serverId: string | null;
   /** When set, the change happens only while the job holds this lease. */
   leaseToken?: string;
-  /** `reset`: attempts and rescues back to 0; `refund`: the attempt that was interrupted does not count. */
-  attempts?: 'keep' | 'reset' | 'refund';
-  /** Counts one more lease rescue. */
-  rescued?: boolean;
-  /** Due time when moving to `scheduled`. */
-  runAt?: number;
-  /** Sets the result (with `succeeded`). */
-  result?: Json;
-  /** Sets the stored error (`null` clears it). */
-  error?: ErrorRecord | null;
 }
 
-const ATTEMPTS = { keep: 0, reset: 1, refund: 2 } as const;
+const ATTEMPTS: Record<StateChange['attempts'], number> = { keep: 0, count: 1, refund: 2, reset: 3 };
+const RESCUES: Record<StateChange['rescues'], number> = { keep: 0, count: 1, reset: 2 };
 
-// A transition as one statement: the guard (state, and lease when given) is in the WHERE clause, so a
-// stale writer changes nothing. The lease ends; its token stays when its holder made the change, so
-// that a repeat of the same completion is recognised (jobs-complete.ts), and is cleared otherwise.
+// Writes a decided StateChange as one statement: every field comes from the record (@set* says
+// whether a field is written, the value beside it what), and the guard (state, and lease when
+// given) is in the WHERE clause, so a stale writer changes nothing. Only what needs the row itself
+// is computed here: the expiry from the job's retention, and the attempt and rescue counts.
 const TRANSITION_SQL = `UPDATE spool_jobs SET
   state = @to,
   updated_at = @now,
-  attempt = CASE @attempts WHEN 1 THEN 0 WHEN 2 THEN max(attempt - 1, 0) ELSE attempt END,
-  rescues = CASE WHEN @attempts = 1 THEN 0 ELSE rescues + @rescued END,
-  lease_token = @leaseToken,
-  lease_expires_at = NULL,
-  run_at = CASE WHEN @keepRunAt THEN run_at ELSE @runAt END,
-  finished_at = @finishedAt,
+  attempt = CASE @attempts WHEN 1 THEN attempt + 1 WHEN 2 THEN max(attempt - 1, 0) WHEN 3 THEN 0 ELSE attempt END,
+  rescues = CASE @rescues WHEN 1 THEN rescues + 1 WHEN 2 THEN 0 ELSE rescues END,
+  lease_token = CASE WHEN @keepToken THEN lease_token ELSE @newToken END,
+  lease_expires_at = @leaseExpiresAt,
+  run_at = CASE WHEN @setRunAt THEN @runAt ELSE run_at END,
+  finished_at = CASE WHEN @setFinishedAt THEN @finishedAt ELSE finished_at END,
   expires_at = CASE WHEN @expires AND retention_ms IS NOT NULL THEN @now + retention_ms ELSE NULL END,
   enqueue_seq = coalesce(@seq, enqueue_seq),
-  progress = CASE WHEN @succeeded AND progress IS NOT NULL THEN 100 ELSE progress END,
+  progress = CASE WHEN @completeProgress AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN @setResult THEN @result ELSE result END,
   error = CASE WHEN @setError THEN @error ELSE error END,
   unique_key = CASE WHEN @releaseKey THEN NULL ELSE unique_key END,
@@ -54,80 +46,108 @@ const TRANSITION_SQL = `UPDATE spool_jobs SET
 WHERE id = @id AND state = @from AND (@leaseToken IS NULL OR lease_token = @leaseToken)
 RETURNING queue`;
 
-// The hottest transition, a server reporting success, has its own positional statement: binding the
+// The hottest change, a server reporting success, has its own positional statement: binding the
 // generic statement's named parameters and evaluating its CASEs costs more than the update itself.
-// It must write what TRANSITION_SQL writes for processing -> succeeded.
+// It is used for a change whose record has exactly the shape below, checked against core's decision
+// when this module loads.
 const SUCCEED_SQL = `UPDATE spool_jobs SET
   state = 'succeeded', updated_at = ?, lease_expires_at = NULL, finished_at = ?,
   expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END, result = ?,
   history_ids = history_ids || ?
 WHERE id = ? AND state = 'processing' AND lease_token = ?`;
-const SUCCEEDED_EXPIRES = STATE_FACTS.succeeded.expires;
+const SUCCEED_SQL_WRITES: ChangeShape = {
+  from: 'processing',
+  to: 'succeeded',
+  finishedAt: 'now',
+  runAt: 'keep',
+  expires: true,
+  attempts: 'keep',
+  rescues: 'keep',
+  progress: 'complete',
+  result: 'set',
+  error: 'keep',
+  lease: 'end',
+  queuePosition: 'keep',
+  uniqueKey: 'keep',
+  settleContinuations: true,
+  queueDelta: 0,
+  series: 'succeeded',
+};
+assertWritesShape('SQLite SUCCEED_SQL', 'processing', 'succeeded', { kind: 'succeeded', result: null }, SUCCEED_SQL_WRITES);
+
+/** Whether the fast success statement may write this change (lease-guarded, and of its shape). */
+function fitsSucceedSql(change: StateChange, spec: TransitionSpec, fastPaths: boolean): boolean {
+  // Only a success moves processing -> succeeded, and every success has the checked shape.
+  return fastPaths && spec.leaseToken !== undefined && change.to === 'succeeded' && change.from === 'processing';
+}
 
 /**
- * Moves one job to a new state with everything the move implies, in the caller's transaction:
- * counters, a history entry, the queue position, and the release or cancellation of its
- * continuations. Returns false (writing nothing) when the job is no longer in `from` or no longer
- * holds the given lease.
+ * Moves one job to a new state with everything core decides the move implies
+ * ({@link decideStateChange}), in the caller's transaction: counters, a history entry, the queue
+ * position, and the release or cancellation of its continuations. Returns false (writing nothing)
+ * when the job is no longer in `from` or no longer holds the given lease.
  */
 export function transition(ctx: WriteContext, spec: TransitionSpec, events: EventBatch): boolean {
-  const { to, from } = spec;
-  const enqueued = to === 'enqueued';
-  const finishes = to === 'succeeded' || to === 'failed' || to === 'deleted';
-  let reason = spec.reason;
+  const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   let releaseKey = 0;
-  if (STATE_FACTS[to].active && !STATE_FACTS[from].active) {
-    const holder = keyHolder(ctx, spec.id, from);
+  if (change.uniqueKey === 'check-holder') {
+    const holder = keyHolder(ctx, spec.id, spec.from);
     if (holder !== null) {
       // Another active job took the key while this one was finished: run again without it.
-      reason = `${reason} (unique key "${holder.key}" is held by job ${holder.id}; released from this job)`;
+      change.history.reason = uniqueKeyReleasedReason(change.history.reason, holder.key, holder.id);
       releaseKey = 1;
     }
   }
   const historyId = ctx.nextHistoryId();
-  if (to === 'succeeded' && from === 'processing' && spec.leaseToken !== undefined && SUCCEEDED_EXPIRES && spec.error === undefined) {
-    const result = spec.result === undefined ? null : jsonOrNull(spec.result);
-    const { changes } = ctx.conn.stmt(SUCCEED_SQL).run(ctx.now, ctx.now, ctx.now, result, historyRef(historyId), spec.id, spec.leaseToken);
+  if (fitsSucceedSql(change, spec, ctx.fastPaths)) {
+    const result = change.result === 'keep' ? null : jsonOrNull(change.result.set);
+    const now = change.updatedAt;
+    const { changes } = ctx.conn.stmt(SUCCEED_SQL).run(now, now, now, result, historyRef(historyId), spec.id, spec.leaseToken);
     if (changes === 0) return false;
-    recordTransition(ctx, spec, reason, historyId, '', events);
+    recordTransition(ctx, spec.id, change, historyId, '', events);
     return true;
   }
+  const { lease, finishedAt, runAt, result, error } = change;
   const row = ctx.conn.stmt(TRANSITION_SQL).get({
     releaseKey,
     historyRef: historyRef(historyId),
     id: spec.id,
-    from,
-    to,
-    now: ctx.now,
+    from: change.from,
+    to: change.to,
+    now: change.updatedAt,
     leaseToken: spec.leaseToken ?? null,
-    attempts: ATTEMPTS[spec.attempts ?? 'keep'],
-    rescued: spec.rescued ? 1 : 0,
-    keepRunAt: to === 'scheduled' || enqueued ? 0 : 1,
-    runAt: to === 'scheduled' ? (spec.runAt ?? ctx.now) : null,
-    finishedAt: finishes ? ctx.now : null,
-    expires: STATE_FACTS[to].expires ? 1 : 0,
+    attempts: ATTEMPTS[change.attempts],
+    rescues: RESCUES[change.rescues],
+    keepToken: lease === 'end' ? 1 : 0,
+    newToken: typeof lease === 'object' ? lease.take : null,
+    leaseExpiresAt: typeof lease === 'object' ? lease.expiresAt : null,
+    setRunAt: runAt === 'keep' ? 0 : 1,
+    runAt: runAt === 'keep' ? null : runAt.set,
+    setFinishedAt: finishedAt === 'keep' ? 0 : 1,
+    finishedAt: finishedAt === 'keep' ? null : finishedAt.set,
+    expires: change.expires ? 1 : 0,
     // Back of the queue; a refused change leaves a gap in the sequence, which orders just the same.
-    seq: enqueued ? ctx.nextSeq() : null,
-    succeeded: to === 'succeeded' ? 1 : 0,
-    setResult: spec.result !== undefined ? 1 : 0,
-    result: spec.result !== undefined ? jsonOrNull(spec.result) : null,
-    setError: spec.error !== undefined ? 1 : 0,
-    error: spec.error !== undefined ? jsonOrNull(spec.error) : null,
+    seq: change.queuePosition === 'back' ? ctx.nextSeq() : null,
+    completeProgress: change.progress === 'complete' ? 1 : 0,
+    setResult: result === 'keep' ? 0 : 1,
+    result: result === 'keep' ? null : jsonOrNull(result.set),
+    setError: error === 'keep' ? 0 : 1,
+    error: error === 'keep' ? null : jsonOrNull(error.set),
   }) as { queue: string } | undefined;
   if (row === undefined) return false;
-  recordTransition(ctx, spec, reason, historyId, row.queue, events);
+  recordTransition(ctx, spec.id, change, historyId, row.queue, events);
   return true;
 }
 
-/** What follows a state change that happened: counters, history, continuations and events. */
-function recordTransition(ctx: WriteContext, spec: TransitionSpec, reason: string, historyId: number, queue: string, events: EventBatch): void {
-  const { from, to } = spec;
-  if (to === 'enqueued') events.enqueued(queue);
-  else if (to === 'scheduled') events.scheduled(spec.runAt ?? ctx.now);
-  ctx.moved(from, to, queue);
-  ctx.history(historyId, spec.id, to, reason, spec.data, spec.serverId);
-  if ((to === 'succeeded' || to === 'failed' || to === 'deleted') && ctx.hasAwaiting()) settleContinuations(ctx, spec.id, to, events);
-  events.state(spec.id, to);
+/** What follows a state change that happened, as its record says: counters, history, continuations and events. */
+function recordTransition(ctx: WriteContext, id: string, change: StateChange, historyId: number, queue: string, events: EventBatch): void {
+  if (change.events.enqueued) events.enqueued(queue);
+  if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
+  ctx.counted(change.counters, queue);
+  const { history } = change;
+  ctx.history(historyId, id, history.state, history.reason, history.data, history.serverId);
+  if (change.settleContinuations && ctx.hasAwaiting()) settleContinuations(ctx, id, change.to, events);
+  events.state(id, change.events.state);
 }
 
 /** The other active job holding the unique key of job `id` (in state `from`), if any. */
@@ -152,21 +172,14 @@ export function historyIdsJson(historyIds: string): string {
 
 /**
  * Releases or cancels the continuations waiting for a parent that has just moved to `parentState`,
- * as `continuationOutcome` decides; a cancelled child settles its own continuations in turn.
+ * as core decides (`continuationIntent`); a cancelled child settles its own continuations in turn.
  */
 export function settleContinuations(ctx: WriteContext, parentId: string, parentState: JobState, events: EventBatch): void {
   const children = ctx.conn
     .stmt("SELECT id, continue_on FROM spool_jobs INDEXED BY spool_jobs_awaiting WHERE parent_id = ? AND state = 'awaiting'")
     .all(parentId) as Array<{ id: string; continue_on: ContinuationOn | null }>;
   for (const child of children) {
-    const outcome = continuationOutcome(parentState, child.continue_on ?? 'succeeded');
-    if (outcome === 'wait') continue;
-    const data = { parentId };
-    if (outcome === 'release') {
-      transition(ctx, { id: child.id, from: 'awaiting', to: 'enqueued', reason: `Parent ${parentId} ${parentState}`, data, serverId: null }, events);
-    } else {
-      const reason = `Parent ${parentId} ${parentState}; this continuation runs only on ${child.continue_on}`;
-      transition(ctx, { id: child.id, from: 'awaiting', to: 'deleted', reason, data, serverId: null }, events);
-    }
+    const intent = continuationIntent(parentId, parentState, child.continue_on ?? 'succeeded');
+    if (intent !== null) transition(ctx, { id: child.id, from: 'awaiting', intent, serverId: null }, events);
   }
 }

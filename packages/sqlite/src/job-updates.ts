@@ -1,5 +1,5 @@
 import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
-import { StorageError, canTransition } from '@spool/core';
+import { StorageError, canTransition, operatorIntent } from '@spool/core';
 
 import { transition } from './job-transition.js';
 import { EXPIRING_SQL } from './state-sql.js';
@@ -11,20 +11,7 @@ export function setJobState(ctx: WriteContext, params: JobSetStateParams): JobSe
   if (row === undefined) return { ok: false, previous: null };
   const previous = row.state;
   if (!params.expected.includes(previous) || !canTransition(previous, params.state)) return { ok: false, previous };
-  transition(
-    ctx,
-    {
-      id: params.id,
-      from: previous,
-      to: params.state,
-      reason: params.reason,
-      data: params.data ?? null,
-      serverId: null,
-      attempts: params.resetAttempts ? 'reset' : 'keep',
-      ...(params.state === 'failed' ? { error: params.error ?? null } : {}),
-    },
-    ctx.events,
-  );
+  transition(ctx, { id: params.id, from: previous, intent: operatorIntent(params), serverId: null }, ctx.events);
   return { ok: true, previous };
 }
 

@@ -1,4 +1,5 @@
-import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
+import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
+import { completionIntent } from '@spool/core';
 
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';
@@ -26,37 +27,7 @@ function isRecorded(ctx: WriteContext, completion: Completion): boolean {
 }
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {
-  // Object literals, not spreads of a common base: this runs once per completed job.
-  const { id, leaseToken, outcome } = completion;
-  switch (outcome.state) {
-    case 'succeeded':
-      return { id, from: 'processing', to: 'succeeded', leaseToken, serverId, reason: outcome.reason, data: null, result: outcome.result };
-    case 'failed':
-      return { id, from: 'processing', to: 'failed', leaseToken, serverId, reason: outcome.reason, data: { error: errorData(outcome.error) }, error: outcome.error };
-    case 'scheduled':
-      return {
-        id,
-        from: 'processing',
-        to: 'scheduled',
-        leaseToken,
-        serverId,
-        reason: outcome.reason,
-        data: { error: errorData(outcome.error), runAt: outcome.runAt.toISOString() },
-        runAt: outcome.runAt.getTime(),
-        error: outcome.error,
-      };
-    case 'enqueued':
-      return { id, from: 'processing', to: 'enqueued', leaseToken, serverId, reason: outcome.reason, data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
-    default: {
-      const never: never = outcome;
-      return never;
-    }
-  }
-}
-
-/** An error record as history data (it is plain JSON already). */
-function errorData(error: ErrorRecord): Json {
-  return error as unknown as Json;
+  return { id: completion.id, from: 'processing', intent: completionIntent(completion.outcome), serverId, leaseToken: completion.leaseToken };
 }
 
 /** Extends the leases of running jobs; returns the ids whose lease is gone. */

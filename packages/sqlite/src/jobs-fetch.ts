@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
+import { CLAIM_NOW_INTENT, assertWritesShape, claimIntent, decideStateChange } from '@spool/core';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeFetched } from './job-row.js';
@@ -24,6 +25,30 @@ const LEASE_SQL = `UPDATE spool_jobs SET
   started_at = ?, updated_at = ?, history_ids = history_ids || ?
 WHERE rowid = ?`;
 
+// What LEASE_SQL writes, checked against core's decision for a claim when this module loads; its
+// counters are counted once per queue. The job is enqueued, so it has no expiry, finish time or
+// error to clear: the statement leaves those columns as they are.
+const CLAIM_SAMPLE = claimIntent('', 1, '', 0);
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...CLAIM_SAMPLE, now: 0, serverId: null }).counters;
+assertWritesShape('SQLite LEASE_SQL', 'enqueued', 'processing', CLAIM_SAMPLE.cause, {
+  from: 'enqueued',
+  to: 'processing',
+  finishedAt: 'keep',
+  runAt: 'keep',
+  expires: false,
+  attempts: 'count',
+  rescues: 'keep',
+  progress: 'keep',
+  result: 'keep',
+  error: 'keep',
+  lease: 'take',
+  queuePosition: 'keep',
+  uniqueKey: 'keep',
+  settleContinuations: false,
+  queueDelta: -1,
+  series: null,
+});
+
 /**
  * Moves up to `limit` enqueued jobs to processing, queue by queue in the given order (a later queue
  * only when earlier ones ran dry), skipping paused queues. Emits no events: servers must not mistake
@@ -41,7 +66,7 @@ export function fetchJobs(ctx: WriteContext, params: JobsFetchParams): FetchedJo
     const rows = (names === null ? conn.raw(PICK_ANY_SQL).all(queue, wanted) : conn.raw(PICK_NAMED_SQL).all(queue, names, wanted)) as JobValues[];
     if (rows.length === 0) continue;
     for (const row of rows) fetched.push(lease(ctx, row, params.serverId, params.leaseMs));
-    ctx.moved('enqueued', 'processing', queue, rows.length);
+    ctx.counted(CLAIM_COUNTERS, queue, rows.length);
   }
   return fetched;
 }
@@ -55,11 +80,11 @@ export function claimJob(ctx: WriteContext, params: JobClaimParams): FetchedJob 
   const current = ctx.conn.pluck('SELECT state FROM spool_jobs WHERE id = ?').get(params.id) as JobState | undefined;
   if (current === undefined || !params.expected.includes(current) || current === 'processing') return null;
   if (current !== 'enqueued') {
-    transition(ctx, { id: params.id, from: current, to: 'enqueued', reason: 'Claimed to run now', data: null, serverId: null }, ctx.silent);
+    transition(ctx, { id: params.id, from: current, intent: CLAIM_NOW_INTENT, serverId: null }, ctx.silent);
   }
   const row = ctx.conn.raw(PICK_ONE_SQL).get(params.id) as JobValues;
   const job = lease(ctx, row, params.serverId, params.leaseMs);
-  ctx.moved('enqueued', 'processing', job.queue);
+  ctx.counted(CLAIM_COUNTERS, job.queue);
   return job;
 }
 
@@ -71,7 +96,8 @@ function lease(ctx: WriteContext, row: JobValues, serverId: string, leaseMs: num
   const leaseExpiresAt = ctx.now + leaseMs;
   const historyId = ctx.nextHistoryId();
   ctx.conn.stmt(LEASE_SQL).run(token, serverId, leaseExpiresAt, ctx.now, ctx.now, historyRef(historyId), row[ROWID]);
-  ctx.history(historyId, id, 'processing', `Started by server ${serverId}`, { serverId, attempt }, serverId);
+  const { reason, data } = claimIntent(serverId, attempt, token, leaseExpiresAt);
+  ctx.history(historyId, id, 'processing', reason, data, serverId);
   row[COL.state] = 'processing';
   row[COL.attempt] = attempt;
   row[COL.lease_token] = token;

@@ -1,4 +1,5 @@
-import type { ErrorRecord, JobState } from '@spool/core';
+import type { JobState } from '@spool/core';
+import { PROMOTION_INTENT, rescueIntent } from '@spool/core';
 
 import { historyIdsJson, transition } from './job-transition.js';
 import { EXPIRING_SQL } from './state-sql.js';
@@ -10,7 +11,7 @@ export function promoteDueJobs(ctx: WriteContext, limit: number): { promoted: nu
     .pluck("SELECT id FROM spool_jobs INDEXED BY spool_jobs_scheduled WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?")
     .all(ctx.now, limit) as string[];
   for (const id of due) {
-    transition(ctx, { id, from: 'scheduled', to: 'enqueued', reason: 'Due time reached', data: null, serverId: null }, ctx.events);
+    transition(ctx, { id, from: 'scheduled', intent: PROMOTION_INTENT, serverId: null }, ctx.events);
   }
   const next = ctx.conn.pluck("SELECT min(run_at) FROM spool_jobs INDEXED BY spool_jobs_scheduled WHERE state = 'scheduled'").get() as number | null;
   return { promoted: due.length, nextDueAt: next };
@@ -27,17 +28,9 @@ export function rescueExpiredLeases(ctx: WriteContext, params: { limit: number; 
   const requeued: string[] = [];
   const failed: string[] = [];
   for (const job of expired) {
-    const serverId = job.server_id;
-    const rescues = job.rescues + 1;
-    if (rescues > params.maxRescues) {
-      const reason = `Lease expired ${rescues} times: failed as a poison pill`;
-      transition(ctx, { id: job.id, from: 'processing', to: 'failed', reason, data: { serverId }, serverId: null, error: poisonError(rescues) }, ctx.events);
-      failed.push(job.id);
-    } else {
-      const reason = `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`;
-      transition(ctx, { id: job.id, from: 'processing', to: 'enqueued', reason, data: { serverId }, serverId: null, rescued: true }, ctx.events);
-      requeued.push(job.id);
-    }
+    const intent = rescueIntent({ rescues: job.rescues, serverId: job.server_id }, params.maxRescues);
+    transition(ctx, { id: job.id, from: 'processing', intent, serverId: null }, ctx.events);
+    (intent.to === 'failed' ? failed : requeued).push(job.id);
   }
   return { requeued, failed };
 }
@@ -57,12 +50,4 @@ export function expireJobs(ctx: WriteContext, limit: number): { deleted: number 
     ctx.removed(state);
   }
   return { deleted: expired.length };
-}
-
-function poisonError(rescues: number): ErrorRecord {
-  return {
-    name: 'LeaseExpiredError',
-    code: 'ERR_LEASE_EXPIRED',
-    message: `The job's lease expired ${rescues} times (its server died or stalled each time); failed as a poison pill.`,
-  };
 }

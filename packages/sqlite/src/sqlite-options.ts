@@ -8,6 +8,11 @@ export interface SqliteStorageOptions {
   busyTimeout?: number | string;
   /** Apply pending migrations in init(). Default true. */
   migrate?: boolean;
+  /**
+   * @internal Writes every state change through the general statement, never through the ones fixed
+   * in advance for the hot paths (successes): the conformance suite compares the two.
+   */
+  generalWritesOnly?: boolean;
 }
 
 /** SQLite storage options after defaults, durations in milliseconds. */
@@ -15,6 +20,7 @@ export interface ResolvedSqliteStorageOptions {
   path: string;
   busyTimeout: number;
   migrate: boolean;
+  generalWritesOnly: boolean;
 }
 
 /** Validates SQLite storage options and applies defaults. */
@@ -24,6 +30,7 @@ export function resolveSqliteOptions(options: SqliteStorageOptions): ResolvedSql
       path: { kind: 'string', pattern: /\S/, patternHint: "a file path or ':memory:'" },
       busyTimeout: { kind: 'duration', default: 5000 },
       migrate: { kind: 'boolean', default: true },
+      generalWritesOnly: { kind: 'boolean', default: false },
     },
     options,
     'SQLite storage options',

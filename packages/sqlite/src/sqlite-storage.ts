@@ -301,7 +301,7 @@ export class SqliteStorage implements Storage {
     const conn = this.conn ?? (await this.connection());
     let ctx: WriteContext | null = null;
     const result = await conn.write(doing, () => {
-      ctx = new WriteContext(conn, this.clock.now());
+      ctx = new WriteContext(conn, this.clock.now(), !this.options.generalWritesOnly);
       const value = work(ctx);
       ctx.flush();
       return value;

@@ -1,11 +1,10 @@
-import type { JobState, Json } from '@spool/core';
+import type { JobState, Json, StateChange } from '@spool/core';
 
 import { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
-const HOUR_MS = 3_600_000;
 const HISTORY = new InsertShape('spool_history', ['id', 'job_id', 'state', 'reason', 'data', 'at', 'server_id']);
 const ADD_COUNTER_SQL =
   'INSERT INTO spool_counters (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value';
@@ -21,7 +20,7 @@ export class WriteContext {
   readonly silent = new EventBatch();
   private readonly stateDeltas = new Map<JobState, number>();
   private readonly queueDeltas = new Map<string, number>();
-  private hourly: { succeeded: number; failed: number } | null = null;
+  private readonly series = new Map<number, { succeeded: number; failed: number }>();
   private historyRows: RowInserter | null = null;
   private lastHistoryId: number | null = null;
   private seq: number | null = null;
@@ -32,6 +31,8 @@ export class WriteContext {
     readonly conn: SqliteConnection,
     /** The storage clock's time for the whole transaction. */
     readonly now: number,
+    /** Whether writes fixed in advance (the success statement) may stand in for the general one; off only to compare the two. */
+    readonly fastPaths = true,
   ) {}
 
   /** Counts a created job in `state`. */
@@ -40,15 +41,15 @@ export class WriteContext {
     if (state === 'enqueued') this.addQueue(queue, count);
   }
 
-  /** Counts jobs moved from `from` to `to`. */
-  moved(from: JobState, to: JobState, queue: string, count = 1): void {
-    this.addState(from, -count);
-    this.addState(to, count);
-    if (from === 'enqueued') this.addQueue(queue, -count);
-    if (to === 'enqueued') this.addQueue(queue, count);
-    if (to === 'succeeded' || to === 'failed') {
-      this.hourly ??= { succeeded: 0, failed: 0 };
-      this.hourly[to] += count;
+  /** Counts `count` jobs changed as a decided change's counters say, in `queue`. */
+  counted(counters: StateChange['counters'], queue: string, count = 1): void {
+    this.addState(counters.down, -count);
+    this.addState(counters.up, count);
+    if (counters.queue !== 0) this.addQueue(queue, counters.queue * count);
+    if (counters.series !== null) {
+      const point = this.series.get(counters.series.bucket) ?? { succeeded: 0, failed: 0 };
+      point[counters.series.state] += count;
+      this.series.set(counters.series.bucket, point);
     }
   }
 
@@ -94,13 +95,13 @@ export class WriteContext {
     for (const [state, delta] of this.stateDeltas) if (delta !== 0) add.run(`state:${state}`, delta);
     // A queue's counter is created even by a zero change: the queue then shows in monitoring.
     for (const [queue, delta] of this.queueDeltas) add.run(`queue:${queue}`, delta);
-    if (this.hourly !== null) {
+    for (const [hour, point] of this.series) {
       this.conn
         .stmt(
           `INSERT INTO spool_hourly_counts (hour, succeeded, failed) VALUES (?, ?, ?)
            ON CONFLICT (hour) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed`,
         )
-        .run(Math.floor(this.now / HOUR_MS) * HOUR_MS, this.hourly.succeeded, this.hourly.failed);
+        .run(hour, point.succeeded, point.failed);
     }
   }
 

@@ -38,8 +38,6 @@ export interface StateChangeRequest {
   data: Json;
   /** The server named in the history entry. */
   serverId: string | null;
-  /** The job's retention (null: kept for ever once finished). */
-  retentionMs: number | null;
 }
 
 /** A field the change sets to a value, or leaves as it is. */
@@ -57,8 +55,11 @@ export interface StateChange {
   updatedAt: number;
   finishedAt: Assign<number | null>;
   runAt: Assign<number | null>;
-  /** When a finished job is removed; null: never, or not finished. */
-  expiresAt: number | null;
+  /**
+   * Whether the job is removed after its retention, counted from `updatedAt` (a job kept for ever
+   * has no retention and never expires); false: it does not expire in its new state.
+   */
+  expires: boolean;
   /** `count`: one more attempt; `refund`: one fewer (never below 0); `reset`: back to 0. */
   attempts: 'keep' | 'count' | 'refund' | 'reset';
   /** `count`: one more lease rescue; `reset`: back to 0. */
@@ -96,7 +97,8 @@ export function uniqueKeyReleasedReason(reason: string, key: string, holderId: s
 
 /**
  * Decides what a state change writes. Pure: the same request always gives the same record, and it
- * reads nothing but its input. Throws on a transition the table does not allow, or a cause that does
+ * reads nothing but its input (the job's stored facts that a write needs, such as its retention,
+ * are read by the storage's write itself, as the record's fields say). Throws on a transition the table does not allow, or a cause that does
  * not fit it (a storage bug, not a user error).
  */
 export function decideStateChange(request: StateChangeRequest): StateChange {
@@ -112,7 +114,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     // A finished job records when; a job that goes back to waiting is not finished any more.
     finishedAt: finished ? { set: now } : to === 'enqueued' || to === 'scheduled' ? { set: null } : 'keep',
     runAt: to === 'scheduled' ? { set: cause.kind === 'retry' ? cause.runAt : now } : to === 'enqueued' ? { set: null } : 'keep',
-    expiresAt: facts.expires && request.retentionMs !== null ? now + request.retentionMs : null,
+    expires: facts.expires,
     attempts: attemptsOf(cause),
     // A poisoned job is failed, not returned: it was not rescued once more.
     rescues: cause.kind === 'rescue' && !cause.poisoned ? 'count' : cause.kind === 'operator' && cause.resetAttempts ? 'reset' : 'keep',

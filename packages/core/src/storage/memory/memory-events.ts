@@ -1,15 +1,5 @@
-import type { ErrorRecord } from '../../job/records.js';
 import type { JobState } from '../../states/states.js';
 import type { StorageEvent } from '../contract.js';
-
-/** The error stored with a job failed as a poison pill after too many rescues. */
-export function poisonError(rescues: number): ErrorRecord {
-  return {
-    name: 'LeaseExpiredError',
-    code: 'ERR_LEASE_EXPIRED',
-    message: `The job's lease expired ${rescues} times (its server died or stalled each time); failed as a poison pill.`,
-  };
-}
 
 /** Wake-up events gathered during one operation and emitted after it. */
 export class MemoryEvents {

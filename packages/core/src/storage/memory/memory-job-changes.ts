@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Json, NewJob } from '../../job/records.js';
-import type { ChangeCause, StateChange } from '../../states/state-change.js';
+import type { NewJob } from '../../job/records.js';
+import type { ChangeIntent } from '../../states/change-intents.js';
+import { claimIntent, completionIntent, continuationIntent } from '../../states/change-intents.js';
+import type { StateChange } from '../../states/state-change.js';
 import { decideStateChange, uniqueKeyReleasedReason } from '../../states/state-change.js';
 import type { JobState } from '../../states/states.js';
-import { STATE_FACTS, continuationOutcome, initialState } from '../../states/states.js';
+import { STATE_FACTS, initialState } from '../../states/states.js';
 import type { Completion } from '../contract.js';
 import { MemoryEvents } from './memory-events.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
@@ -66,10 +68,10 @@ export class MemoryJobChanges {
   }
 
   startProcessing(job: MemoryJob, now: number, serverId: string, leaseMs: number): void {
-    const cause: ChangeCause = { kind: 'claim', leaseToken: randomUUID(), leaseExpiresAt: now + leaseMs };
+    const intent = claimIntent(serverId, job.attempt + 1, randomUUID(), now + leaseMs);
     job.serverId = serverId;
     job.startedAt = new Date(now);
-    this.transition(job, 'processing', cause, now, `Started by server ${serverId}`, { serverId, attempt: job.attempt + 1 }, serverId, new MemoryEvents());
+    this.transition(job, intent, now, serverId, new MemoryEvents());
   }
 
   complete(completion: Completion, now: number, serverId: string, events: MemoryEvents): boolean {
@@ -78,26 +80,7 @@ export class MemoryJobChanges {
     if (!job || job.leaseToken !== completion.leaseToken) return false;
     // Not processing under this lease: this lease's outcome was recorded already, or it is refused.
     if (job.state !== 'processing') return job.state === outcome.state;
-    switch (outcome.state) {
-      case 'succeeded':
-        this.transition(job, 'succeeded', { kind: 'succeeded', result: outcome.result }, now, outcome.reason, null, serverId, events);
-        break;
-      case 'failed':
-        this.transition(job, 'failed', { kind: 'failed', error: outcome.error }, now, outcome.reason, { error: outcome.error as unknown as Json }, serverId, events);
-        break;
-      case 'scheduled': {
-        const data = { error: outcome.error as unknown as Json, runAt: outcome.runAt.toISOString() };
-        this.transition(job, 'scheduled', { kind: 'retry', error: outcome.error, runAt: outcome.runAt.getTime() }, now, outcome.reason, data, serverId, events);
-        break;
-      }
-      case 'enqueued':
-        this.transition(job, 'enqueued', { kind: 'returned', refundAttempt: outcome.refundAttempt }, now, outcome.reason, null, serverId, events);
-        break;
-      default: {
-        const never: never = outcome;
-        return never;
-      }
-    }
+    this.transition(job, completionIntent(outcome), now, serverId, events);
     return true;
   }
 
@@ -105,8 +88,8 @@ export class MemoryJobChanges {
    * Moves a job to `to` as core decides ({@link decideStateChange}), and keeps indexes, the unique
    * key, counters and continuations in step. Callers have checked the transition's guard.
    */
-  transition(job: MemoryJob, to: JobState, cause: ChangeCause, now: number, reason: string, data: Json, serverId: string | null, events: MemoryEvents): void {
-    const change = decideStateChange({ from: job.state, to, cause, now, reason, data, serverId, retentionMs: job.retentionMs });
+  transition(job: MemoryJob, intent: ChangeIntent, now: number, serverId: string | null, events: MemoryEvents): void {
+    const change = decideStateChange({ from: job.state, ...intent, now, serverId });
     if (change.uniqueKey === 'check-holder' && job.uniqueKey !== null) {
       const holder = this.state.unique.get(job.uniqueKey);
       if (holder !== undefined && holder !== job.id) {
@@ -136,7 +119,7 @@ export class MemoryJobChanges {
     job.updatedAt = new Date(change.updatedAt);
     if (change.finishedAt !== 'keep') job.finishedAt = toDate(change.finishedAt.set);
     if (change.runAt !== 'keep') job.runAt = toDate(change.runAt.set);
-    job.expiresAt = toDate(change.expiresAt);
+    job.expiresAt = change.expires && job.retentionMs !== null ? new Date(change.updatedAt + job.retentionMs) : null;
     switch (change.attempts) {
       case 'count':
         job.attempt++;
@@ -178,15 +161,10 @@ export class MemoryJobChanges {
         children.delete(childId);
         continue;
       }
-      const outcome = continuationOutcome(parent.state, child.continueOn ?? 'succeeded');
-      if (outcome === 'wait') continue;
+      const intent = continuationIntent(parent.id, parent.state, child.continueOn ?? 'succeeded');
+      if (intent === null) continue;
       children.delete(childId);
-      if (outcome === 'release') {
-        this.transition(child, 'enqueued', { kind: 'parent', parentId: parent.id }, now, `Parent ${parent.id} ${parent.state}`, { parentId: parent.id }, null, events);
-      } else {
-        const reason = `Parent ${parent.id} ${parent.state}; this continuation runs only on ${child.continueOn}`;
-        this.transition(child, 'deleted', { kind: 'parent', parentId: parent.id }, now, reason, { parentId: parent.id }, null, events);
-      }
+      this.transition(child, intent, now, null, events);
     }
     if (children.size === 0) this.state.children.delete(parent.id);
   }

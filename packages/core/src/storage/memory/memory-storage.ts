@@ -25,7 +25,8 @@ import type {
   StorageEvent,
 } from '../contract.js';
 import { storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
-import { MemoryEvents, poisonError } from './memory-events.js';
+import { MemoryEvents } from './memory-events.js';
+import { CLAIM_NOW_INTENT, PROMOTION_INTENT, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
@@ -144,7 +145,7 @@ export class MemoryStorage implements Storage {
     if (!job || !params.expected.includes(job.state) || job.state === 'processing') return null;
     const now = this.clock.now();
     if (job.state !== 'enqueued') {
-      this.changes.transition(job, 'enqueued', { kind: 'operator', resetAttempts: false }, now, 'Claimed to run now', null, null, new MemoryEvents());
+      this.changes.transition(job, CLAIM_NOW_INTENT, now, null, new MemoryEvents());
     }
     this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
     return toFetched(job);
@@ -188,8 +189,7 @@ export class MemoryStorage implements Storage {
     }
     const now = this.clock.now();
     const events = new MemoryEvents();
-    const cause = { kind: 'operator', resetAttempts: params.resetAttempts === true, ...(params.state === 'failed' ? { error: params.error ?? null } : {}) } as const;
-    this.changes.transition(job, params.state, cause, now, params.reason, params.data ?? null, null, events);
+    this.changes.transition(job, operatorIntent(params), now, null, events);
     this.emit(events);
     return { ok: true, previous };
   }
@@ -267,7 +267,7 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => a.runAt!.getTime() - b.runAt!.getTime())
       .slice(0, params.limit);
     const events = new MemoryEvents();
-    for (const job of due) this.changes.transition(job, 'enqueued', { kind: 'promotion' }, now, 'Due time reached', null, null, events);
+    for (const job of due) this.changes.transition(job, PROMOTION_INTENT, now, null, events);
     this.emit(events);
     let nextDueAt: number | null = null;
     for (const job of this.state.scheduled.values()) {
@@ -286,16 +286,9 @@ export class MemoryStorage implements Storage {
     for (const job of [...this.state.processing.values()]) {
       if (requeued.length + failed.length >= params.limit) break;
       if (job.leaseExpiresAt === null || job.leaseExpiresAt.getTime() > now) continue;
-      const serverId = job.serverId;
-      if (job.rescues + 1 > params.maxRescues) {
-        const cause = { kind: 'rescue', poisoned: true, error: poisonError(job.rescues + 1) } as const;
-        this.changes.transition(job, 'failed', cause, now, `Lease expired ${job.rescues + 1} times: failed as a poison pill`, { serverId }, null, events);
-        failed.push(job.id);
-      } else {
-        const cause = { kind: 'rescue', poisoned: false } as const;
-        this.changes.transition(job, 'enqueued', cause, now, `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`, { serverId }, null, events);
-        requeued.push(job.id);
-      }
+      const intent = rescueIntent(job, params.maxRescues);
+      this.changes.transition(job, intent, now, null, events);
+      (intent.to === 'failed' ? failed : requeued).push(job.id);
     }
     this.emit(events);
     return { requeued, failed };

@@ -1,0 +1,139 @@
+import type { ErrorRecord } from '../job/records.js';
+import type { ChangeCause, StateChange } from './state-change.js';
+import { decideStateChange } from './state-change.js';
+import type { JobState } from './states.js';
+import { JOB_STATES, TRANSITIONS } from './states.js';
+
+/**
+ * What a state change writes, without its values: which fields it sets, keeps or clears. A storage
+ * whose write is fixed in advance (a batch statement for successes, a claim, a table in Lua) states
+ * the shape it writes, and checks it against the decision with {@link assertWritesShape}, so that it
+ * cannot drift from what {@link decideStateChange} decides.
+ */
+export interface ChangeShape {
+  from: JobState;
+  to: JobState;
+  finishedAt: 'now' | 'clear' | 'keep';
+  /** `given`: the time the cause brings (a retry's due time). */
+  runAt: 'now' | 'given' | 'clear' | 'keep';
+  expires: boolean;
+  attempts: StateChange['attempts'];
+  rescues: StateChange['rescues'];
+  progress: StateChange['progress'];
+  result: 'set' | 'keep';
+  error: 'set' | 'clear' | 'keep';
+  lease: 'take' | 'end' | 'clear';
+  queuePosition: StateChange['queuePosition'];
+  uniqueKey: StateChange['uniqueKey'];
+  settleContinuations: boolean;
+  queueDelta: -1 | 0 | 1;
+  series: 'succeeded' | 'failed' | null;
+}
+
+/** The shape of a decided change. */
+export function shapeOf(change: StateChange): ChangeShape {
+  const { finishedAt, runAt, error } = change;
+  return {
+    from: change.from,
+    to: change.to,
+    finishedAt: finishedAt === 'keep' ? 'keep' : finishedAt.set === null ? 'clear' : 'now',
+    runAt: runAt === 'keep' ? 'keep' : runAt.set === null ? 'clear' : runAt.set === change.updatedAt ? 'now' : 'given',
+    expires: change.expires,
+    attempts: change.attempts,
+    rescues: change.rescues,
+    progress: change.progress,
+    result: change.result === 'keep' ? 'keep' : 'set',
+    error: error === 'keep' ? 'keep' : error.set === null ? 'clear' : 'set',
+    lease: typeof change.lease === 'object' ? 'take' : change.lease,
+    queuePosition: change.queuePosition,
+    uniqueKey: change.uniqueKey,
+    settleContinuations: change.settleContinuations,
+    queueDelta: change.counters.queue,
+    series: change.counters.series?.state ?? null,
+  };
+}
+
+/**
+ * Throws unless `written` is exactly the shape core decides for `from -> to` by `cause`. Storages
+ * call it when they load, for every write they fix in advance: a change of the decision then fails
+ * every test of that storage at once instead of drifting from the general path.
+ */
+export function assertWritesShape(what: string, from: JobState, to: JobState, cause: ChangeCause, written: ChangeShape): void {
+  const decided = shapeOf(decideStateChange({ from, to, cause, now: SAMPLE_NOW, reason: '', data: null, serverId: null }));
+  const differs = (Object.keys(decided) as Array<keyof ChangeShape>).filter((key) => decided[key] !== written[key]);
+  if (differs.length > 0) {
+    const detail = differs.map((key) => `${key}: writes ${String(written[key])}, core decides ${String(decided[key])}`).join('; ');
+    throw new Error(`${what} does not write what core decides for ${from} -> ${to} (${cause.kind}): ${detail}`);
+  }
+}
+
+/** The time used to decide sample changes: any time, distinct from {@link SAMPLE_RUN_AT}. */
+const SAMPLE_NOW = 1_000_000;
+const SAMPLE_RUN_AT = 2_000_000;
+const SAMPLE_ERROR: ErrorRecord = { name: 'Error', message: '' };
+
+/**
+ * The causes a storage whose rules are generated (the Lua of the Redis storage) names, by variant:
+ * the cause of each kind with the flags that change its shape. Their values are samples: only the
+ * shape is used.
+ */
+const VARIANTS: Record<string, (to: JobState) => ChangeCause> = {
+  succeeded: () => ({ kind: 'succeeded', result: null }),
+  failed: () => ({ kind: 'failed', error: SAMPLE_ERROR }),
+  retry: () => ({ kind: 'retry', error: SAMPLE_ERROR, runAt: SAMPLE_RUN_AT }),
+  returned: () => ({ kind: 'returned', refundAttempt: false }),
+  'returned:refund': () => ({ kind: 'returned', refundAttempt: true }),
+  rescue: () => ({ kind: 'rescue', poisoned: false }),
+  'rescue:poisoned': () => ({ kind: 'rescue', poisoned: true, error: SAMPLE_ERROR }),
+  promotion: () => ({ kind: 'promotion' }),
+  parent: () => ({ kind: 'parent', parentId: '' }),
+  // As operatorIntent builds them: a move to failed always sets the error (null clears it).
+  operator: (to) => (to === 'failed' ? { kind: 'operator', resetAttempts: false, error: SAMPLE_ERROR } : { kind: 'operator', resetAttempts: false }),
+  'operator:reset': (to) => (to === 'failed' ? { kind: 'operator', resetAttempts: true, error: SAMPLE_ERROR } : { kind: 'operator', resetAttempts: true }),
+};
+export const CAUSE_VARIANTS: Readonly<Record<string, (to: JobState) => ChangeCause>> = Object.freeze(VARIANTS);
+
+/** The variant name of a cause, a key of {@link CAUSE_VARIANTS}. */
+export function causeVariant(cause: ChangeCause): string {
+  switch (cause.kind) {
+    case 'returned':
+      return cause.refundAttempt ? 'returned:refund' : 'returned';
+    case 'rescue':
+      return cause.poisoned ? 'rescue:poisoned' : 'rescue';
+    case 'operator':
+      return cause.resetAttempts ? 'operator:reset' : 'operator';
+    case 'claim':
+    case 'succeeded':
+    case 'failed':
+    case 'retry':
+    case 'promotion':
+    case 'parent':
+      return cause.kind;
+    default: {
+      const never: never = cause;
+      return never;
+    }
+  }
+}
+
+/**
+ * Every shape a variant of {@link CAUSE_VARIANTS} can take, keyed `variant|from>to`: the table a
+ * storage with generated rules is driven by. Claims are not in it: a claim is its own write.
+ */
+export function allChangeShapes(): Map<string, ChangeShape> {
+  const shapes = new Map<string, ChangeShape>();
+  for (const [variant, causeFor] of Object.entries(CAUSE_VARIANTS)) {
+    for (const from of JOB_STATES) {
+      for (const to of TRANSITIONS[from]) {
+        let change: StateChange;
+        try {
+          change = decideStateChange({ from, to, cause: causeFor(to), now: SAMPLE_NOW, reason: '', data: null, serverId: null });
+        } catch {
+          continue; // this cause does not make this move
+        }
+        shapes.set(`${variant}|${from}>${to}`, shapeOf(change));
+      }
+    }
+  }
+  return shapes;
+}
