@@ -1,5 +1,5 @@
 import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
-import { StorageError, canTransition } from '@spool/core';
+import { StorageError, canTransition, operatorIntent } from '@spool/core';
 
 import { transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
@@ -10,20 +10,7 @@ export async function setJobState(ctx: WriteContext, params: JobSetStateParams):
   if (row === undefined) return { ok: false, previous: null };
   const previous = row.state as JobState;
   if (!params.expected.includes(previous) || !canTransition(previous, params.state)) return { ok: false, previous };
-  await transition(
-    ctx,
-    {
-      id: params.id,
-      from: previous,
-      to: params.state,
-      reason: params.reason,
-      data: params.data ?? null,
-      serverId: null,
-      attempts: params.resetAttempts ? 'reset' : 'keep',
-      ...(params.state === 'failed' ? { error: params.error ?? null } : {}),
-    },
-    ctx.events,
-  );
+  await transition(ctx, { id: params.id, from: previous, intent: operatorIntent(params), serverId: null }, ctx.events);
   return { ok: true, previous };
 }
 

@@ -1,4 +1,5 @@
-import type { Completion, ErrorRecord, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, Json } from '@spool/core';
+import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
+import { assertWritesShape, completionIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -11,8 +12,8 @@ import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one statement committed on its own: each guarded by its
 // lease token, with their counters (including the hour's succeeded count); the succeeded entry is
-// recorded in the row (tail bit 2: no history row, see history-tail.ts). It must write what
-// `transition` writes for processing -> succeeded. The completions come as one JSON object keyed
+// recorded in the row (tail bit 2: no history row, see history-tail.ts). It writes the shape core
+// decides for a success (checked below when this module loads), as `transition` does. The completions come as one JSON object keyed
 // by job id; a job's record holds, only when they differ from the batch's common values ($2, $3),
 // `t` the lease token and `s` the reason, and `r` the result when there is one. (Jobs of one claim
 // share a lease token, and most reasons are alike, so a record is usually empty.)
@@ -54,6 +55,26 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
 SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped`;
+
+assertWritesShape('PostgreSQL succeedSql', 'processing', 'succeeded', { kind: 'succeeded', result: null }, {
+  from: 'processing',
+  to: 'succeeded',
+  finishedAt: 'now',
+  runAt: 'keep',
+  expires: true,
+  attempts: 'keep',
+  rescues: 'keep',
+  progress: 'complete',
+  result: 'set',
+  error: 'keep',
+  lease: 'end',
+  queuePosition: 'keep',
+  uniqueKey: 'keep',
+  // Jobs a continuation waits for are left to `transition`, which settles them.
+  settleContinuations: true,
+  queueDelta: 0,
+  series: 'succeeded',
+});
 
 /** One success's record in {@link succeedSql}'s object: what differs from the batch's common values. */
 interface SuccessRecord {
@@ -98,10 +119,10 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
 
 /**
  * Records the outcomes of a batch in the caller's transaction: the successes in one statement
- * ({@link succeedJobs}), everything else one by one ({@link completeEach}).
+ * ({@link succeedJobs}, unless `fastPaths` is off), everything else one by one ({@link completeEach}).
  */
-export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams): Promise<JobsCompleteResult> {
-  const successes = params.completions.filter((c) => c.outcome.state === 'succeeded');
+export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams, fastPaths = true): Promise<JobsCompleteResult> {
+  const successes = fastPaths ? params.completions.filter((c) => c.outcome.state === 'succeeded') : [];
   const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard };
   const skipped = successes.length > 0 ? await succeedJobs(ctx.db, ctx.s, batch, ctx.events) : new Set<string>();
   const rest = params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id));
@@ -154,32 +175,7 @@ async function recordedBefore(db: Executor, s: string, completions: readonly Com
 
 function completionSpec(completion: Completion, serverId: string): TransitionSpec {
   const { id, leaseToken, outcome } = completion;
-  const base = { id, from: 'processing', leaseToken, serverId, reason: outcome.reason, share: false } as const;
-  switch (outcome.state) {
-    case 'succeeded':
-      return { ...base, to: 'succeeded', data: null, result: outcome.result };
-    case 'failed':
-      return { ...base, to: 'failed', data: { error: errorData(outcome.error) }, error: outcome.error };
-    case 'scheduled':
-      return {
-        ...base,
-        to: 'scheduled',
-        data: { error: errorData(outcome.error), runAt: outcome.runAt.toISOString() },
-        runAt: outcome.runAt.getTime(),
-        error: outcome.error,
-      };
-    case 'enqueued':
-      return { ...base, to: 'enqueued', data: null, attempts: outcome.refundAttempt ? 'refund' : 'keep' };
-    default: {
-      const never: never = outcome;
-      return never;
-    }
-  }
-}
-
-/** An error record as history data (it is plain JSON already). */
-function errorData(error: ErrorRecord): Json {
-  return error as unknown as Json;
+  return { id, from: 'processing', intent: completionIntent(outcome), serverId, leaseToken, share: false };
 }
 
 /** Extends the leases of running jobs in one statement; returns the ids whose lease is gone. */

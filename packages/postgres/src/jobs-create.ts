@@ -3,9 +3,9 @@ import { JobNotFoundError, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
 import { nowSql } from './jobs-fetch.js';
+import { ACTIVE_STATES_SQL } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
-const ACTIVE = `('scheduled', 'enqueued', 'awaiting', 'processing')`;
 
 // One statement creates the whole batch: rows from arrays (one bind per column, not per value), each
 // with its creation history entry in its own columns (created_state, created_reason), the counters,
@@ -27,7 +27,7 @@ const createSql = (s: string, notify: boolean): string => `WITH input AS (
     CASE WHEN state = 'deleted' THEN t.now + retention_ms END, timeout_ms, retention_ms, unique_key, parent_id,
     continue_on, recurring_id, backoff, parameters, args, state, reason
   FROM input, t
-  ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${ACTIVE} DO NOTHING
+  ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${ACTIVE_STATES_SQL} DO NOTHING
   RETURNING id, state, queue, created_at
 ), c AS (
   INSERT INTO ${s}.counters (key, shard, value)
@@ -119,7 +119,7 @@ async function markAwaitedParents(ctx: WriteContext, jobs: readonly NewJob[], cr
 /** The active holders of the unique keys of jobs that were not created. */
 async function readHolders(ctx: WriteContext, jobs: readonly NewJob[]): Promise<Map<string, { id: string; state: JobState }>> {
   const keys = [...new Set(jobs.map((j) => j.uniqueKey).filter((k): k is string => k !== null))];
-  const rows = await ctx.db.run(`SELECT id, state, unique_key FROM ${ctx.s}.jobs WHERE unique_key = ANY($1::text[]) AND state IN ${ACTIVE}`, [keys]);
+  const rows = await ctx.db.run(`SELECT id, state, unique_key FROM ${ctx.s}.jobs WHERE unique_key = ANY($1::text[]) AND state IN ${ACTIVE_STATES_SQL}`, [keys]);
   return new Map(rows.map((r) => [r.unique_key as string, { id: r.id as string, state: r.state as JobState }]));
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
+import { CLAIM_NOW_INTENT, assertWritesShape, claimIntent, decideStateChange } from '@spool/core';
 
 import type { Executor } from './executor.js';
 import { spillSql } from './history-tail.js';
@@ -64,6 +65,31 @@ picked AS (
 )
 SELECT ${CLAIMED_SELECT} FROM leased ORDER BY priority DESC, enqueue_seq`;
 
+// What claimSql and claimJob's lease write, checked against core's decision for a claim when this
+// module loads. The job is enqueued, so it has no expiry, finish time or error to clear: the
+// statements leave those columns as they are. The start's history entry is kept in the row
+// (tail = 1) and read back as claimIntent's text (history-tail.ts).
+const CLAIM_SAMPLE = claimIntent('', 1, '', 0);
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...CLAIM_SAMPLE, now: 0, serverId: null }).counters;
+assertWritesShape('PostgreSQL claim', 'enqueued', 'processing', CLAIM_SAMPLE.cause, {
+  from: 'enqueued',
+  to: 'processing',
+  finishedAt: 'keep',
+  runAt: 'keep',
+  expires: false,
+  attempts: 'count',
+  rescues: 'keep',
+  progress: 'keep',
+  result: 'keep',
+  error: 'keep',
+  lease: 'take',
+  queuePosition: 'keep',
+  uniqueKey: 'keep',
+  settleContinuations: false,
+  queueDelta: -1,
+  series: null,
+});
+
 /** Inputs of one queue's claim. */
 export interface QueueClaim {
   queue: string;
@@ -107,7 +133,7 @@ export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promi
   const current = row.state as JobState;
   if (!params.expected.includes(current) || current === 'processing') return null;
   if (current !== 'enqueued') {
-    await transition(ctx, { id: params.id, from: current, to: 'enqueued', reason: 'Claimed to run now', data: null, serverId: null }, ctx.silent);
+    await transition(ctx, { id: params.id, from: current, intent: CLAIM_NOW_INTENT, serverId: null }, ctx.silent);
   } else if (row.tail !== 0) {
     await ctx.db.run(spillSql(ctx.s, '$1'), [params.id]);
   }
@@ -119,6 +145,6 @@ export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promi
     [params.id, params.serverId, ctx.now, params.leaseMs],
   );
   const job = decodeFetched(leased!);
-  ctx.moved('enqueued', 'processing', job.queue);
+  ctx.counted(CLAIM_COUNTERS, job.queue);
   return job;
 }

@@ -1,7 +1,29 @@
-import type { ErrorRecord, JobState } from '@spool/core';
+import type { JobState } from '@spool/core';
+import { PROMOTION_INTENT, assertWritesShape, decideStateChange, rescueIntent } from '@spool/core';
 
 import { transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
+
+// What the promotion statement writes, checked against core's decision when this module loads.
+const PROMOTION = decideStateChange({ from: 'scheduled', ...PROMOTION_INTENT, now: 0, serverId: null });
+assertWritesShape('PostgreSQL promotion', 'scheduled', 'enqueued', PROMOTION_INTENT.cause, {
+  from: 'scheduled',
+  to: 'enqueued',
+  finishedAt: 'clear',
+  runAt: 'clear',
+  expires: false,
+  attempts: 'keep',
+  rescues: 'keep',
+  progress: 'keep',
+  result: 'keep',
+  error: 'keep',
+  lease: 'clear',
+  queuePosition: 'back',
+  uniqueKey: 'keep',
+  settleContinuations: false,
+  queueDelta: 1,
+  series: null,
+});
 
 /**
  * Enqueues scheduled jobs that are due, earliest first, in one statement; reports when the next one
@@ -21,8 +43,8 @@ export async function promoteDueJobs(ctx: WriteContext, limit: number): Promise<
   for (const row of rows) {
     const id = row.id as string;
     const queue = row.queue as string;
-    ctx.moved('scheduled', 'enqueued', queue);
-    ctx.history(id, 'enqueued', 'Due time reached', null, null);
+    ctx.counted(PROMOTION.counters, queue);
+    ctx.history(id, 'enqueued', PROMOTION.history.reason, PROMOTION.history.data, null);
     ctx.events.enqueued(queue);
     ctx.events.state(id, 'enqueued', true);
   }
@@ -44,17 +66,9 @@ export async function rescueExpiredLeases(ctx: WriteContext, params: { limit: nu
   const failed: string[] = [];
   for (const job of expired) {
     const id = job.id as string;
-    const serverId = job.server_id as string | null;
-    const rescues = (job.rescues as number) + 1;
-    if (rescues > params.maxRescues) {
-      const reason = `Lease expired ${rescues} times: failed as a poison pill`;
-      await transition(ctx, { id, from: 'processing', to: 'failed', reason, data: { serverId }, serverId: null, error: poisonError(rescues) }, ctx.events);
-      failed.push(id);
-    } else {
-      const reason = `Lease expired on server ${serverId ?? 'unknown'}: returned to the queue`;
-      await transition(ctx, { id, from: 'processing', to: 'enqueued', reason, data: { serverId }, serverId: null, rescued: true }, ctx.events);
-      requeued.push(id);
-    }
+    const intent = rescueIntent({ rescues: job.rescues as number, serverId: job.server_id as string | null }, params.maxRescues);
+    await transition(ctx, { id, from: 'processing', intent, serverId: null }, ctx.events);
+    (intent.to === 'failed' ? failed : requeued).push(id);
   }
   return { requeued, failed };
 }
@@ -86,10 +100,3 @@ export async function expireJobs(ctx: WriteContext, limit: number): Promise<{ de
   return { deleted };
 }
 
-function poisonError(rescues: number): ErrorRecord {
-  return {
-    name: 'LeaseExpiredError',
-    code: 'ERR_LEASE_EXPIRED',
-    message: `The job's lease expired ${rescues} times (its server died or stalled each time); failed as a poison pill.`,
-  };
-}

@@ -21,6 +21,11 @@ export interface PostgresStorageOptions {
    * migration lock, before failing with a retryable `StorageError` that names the holder. Default '30s'.
    */
   migrationLockTimeout?: number | string;
+  /**
+   * @internal Writes every state change through the general statement, never through the ones fixed
+   * in advance for the hot paths (batches of successes): the conformance suite compares the two.
+   */
+  generalWritesOnly?: boolean;
 }
 
 /** PostgreSQL storage options after defaults, durations in milliseconds. */
@@ -32,6 +37,7 @@ export interface ResolvedPostgresStorageOptions {
   poolSize: number;
   connectTimeout: number;
   migrationLockTimeout: number;
+  generalWritesOnly: boolean;
 }
 
 /** Validates PostgreSQL storage options and applies defaults. */
@@ -45,6 +51,7 @@ export function resolvePostgresOptions(options: PostgresStorageOptions): Resolve
       poolSize: { kind: 'integer', default: 10, min: 1 },
       connectTimeout: { kind: 'duration', default: 5000 },
       migrationLockTimeout: { kind: 'duration', default: 30_000 },
+      generalWritesOnly: { kind: 'boolean', default: false },
     },
     options,
     'PostgreSQL storage options',

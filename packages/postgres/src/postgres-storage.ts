@@ -235,10 +235,10 @@ export class PostgresStorage implements Storage {
     if (params.completions.length === 0) return { results: [] };
     // PostgreSQL refuses NUL in text and jsonb: the values are brought to what every storage keeps.
     params = { ...params, completions: storableCompletions(params.completions) };
-    if (params.completions.some((c) => c.outcome.state !== 'succeeded')) {
+    if (this.options.generalWritesOnly || params.completions.some((c) => c.outcome.state !== 'succeeded')) {
       // Other outcomes in the batch (rare: retries, failures): all of it in one transaction, so a
       // failed write leaves none of it behind for the server's retry to find.
-      return this.write('completing jobs', (ctx) => completeJobs(ctx, params));
+      return this.write('completing jobs', (ctx) => completeJobs(ctx, params, !this.options.generalWritesOnly));
     }
     // Only successes, the hot path: one statement of its own. The jobs it skips (lease gone, or a
     // continuation waits) are decided in a transaction after it; should that one fail, the server

@@ -1,4 +1,5 @@
 import type { JobState } from '@spool/core';
+import { JOB_STATES, STATE_FACTS } from '@spool/core';
 
 /**
  * A condition on the state of a job row that a statement has found by a key (its id, its parent's
@@ -22,3 +23,12 @@ export function inState(column: string, state: JobState | `$${number}`): string 
   const value = state.startsWith('$') ? `${state}::text` : `'${state}'`;
   return `(${column} COLLATE "C") = ${value}`;
 }
+
+/**
+ * The states in which a job holds its unique key, as an SQL list: `('scheduled', 'enqueued', ...)`.
+ * The same text as the predicate of the `jobs_unique` index (migrations.ts), which an ON CONFLICT
+ * clause must repeat for the index to be used.
+ */
+export const ACTIVE_STATES_SQL = `(${JOB_STATES.filter((state) => STATE_FACTS[state].active)
+  .map((state) => `'${state}'`)
+  .join(', ')})`;

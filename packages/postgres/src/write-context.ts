@@ -1,10 +1,9 @@
-import type { JobState, Json } from '@spool/core';
+import type { JobState, Json, StateChange } from '@spool/core';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { jsonOrNull } from './job-row.js';
 
-const HOUR_MS = 3_600_000;
 /** Counter rows per key: concurrent writers pick one at random, so they seldom wait for each other. */
 export const COUNTER_SHARDS = 16;
 
@@ -46,13 +45,12 @@ export class WriteContext {
     if (state === 'enqueued') this.add(`queue:${queue}`, count);
   }
 
-  /** Counts jobs moved from `from` to `to`. */
-  moved(from: JobState, to: JobState, queue: string, count = 1): void {
-    this.add(`state:${from}`, -count);
-    this.add(`state:${to}`, count);
-    if (from === 'enqueued') this.add(`queue:${queue}`, -count);
-    if (to === 'enqueued') this.add(`queue:${queue}`, count);
-    if (to === 'succeeded' || to === 'failed') this.add(`${to}:${Math.floor(this.now / HOUR_MS) * HOUR_MS}`, count);
+  /** Counts `count` jobs changed as a decided change's counters say, in `queue`. */
+  counted(counters: StateChange['counters'], queue: string, count = 1): void {
+    this.add(`state:${counters.down}`, -count);
+    this.add(`state:${counters.up}`, count);
+    if (counters.queue !== 0) this.add(`queue:${queue}`, counters.queue * count);
+    if (counters.series !== null) this.add(`${counters.series.state}:${counters.series.bucket}`, count);
   }
 
   /** Counts removed jobs. */
