@@ -18,7 +18,7 @@ export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
 export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
 export type { JobClass } from './job/method-call.js';
 export type { ClassRegistration } from './job/registry.js';
-export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome, initialState } from './states/states.js';
+export { JOB_STATES, STATE_FACTS, TRANSITIONS, CREATED, canTransition, sourcesOf, isJobState, continuationOutcome, initialState, CONTINUATION_TEXTS } from './states/states.js';
 export type { JobState, StateFacts, ContinuationOn } from './states/states.js';
 export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
@@ -33,7 +33,6 @@ export {
   PROMOTION_INTENT,
   RESCUE_TEXTS,
   CLAIM_TEXTS,
-  CONTINUATION_TEXTS,
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
 export { shapeOf, assertWritesShape, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';

@@ -32,7 +32,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StartOnce, StorageClosedError, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StartOnce, causeVariant, completionIntent, StorageClosedError, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -554,27 +554,20 @@ function jobEntry(job: NewJob): string[] {
   return entry;
 }
 
-/** One completion as `jobs_complete` reads it: id, token, state, reason, value, run at, refund, history data. */
+/** One completion as `jobs_complete` reads it: id, token, state, reason, cause variant, value, run at, history data. */
 function completionEntry(completion: Completion): string[] {
-  const { id, leaseToken, outcome } = completion;
-  switch (outcome.state) {
+  const { to, cause, reason, data } = completionIntent(completion.outcome);
+  const history = data === null ? '' : JSON.stringify(data);
+  const variant = causeVariant(cause);
+  switch (cause.kind) {
     case 'succeeded':
-      return [id, leaseToken, 'succeeded', outcome.reason, JSON.stringify(outcome.result ?? null), '', '0', ''];
-    case 'failed': {
-      const error = JSON.stringify(outcome.error);
-      return [id, leaseToken, 'failed', outcome.reason, error, '', '0', `{"error":${error}}`];
-    }
-    case 'scheduled': {
-      const error = JSON.stringify(outcome.error);
-      const runAt = new Date(outcome.runAt);
-      return [id, leaseToken, 'scheduled', outcome.reason, error, String(runAt.getTime()), '0', `{"error":${error},"runAt":${JSON.stringify(runAt.toISOString())}}`];
-    }
-    case 'enqueued':
-      return [id, leaseToken, 'enqueued', outcome.reason, '', '', outcome.refundAttempt ? '1' : '0', ''];
-    default: {
-      const never: never = outcome;
-      return never;
-    }
+      return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.result ?? null), '', history];
+    case 'failed':
+      return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), '', history];
+    case 'retry':
+      return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), String(cause.runAt), history];
+    default:
+      return [completion.id, completion.leaseToken, to, reason, variant, '', '', history];
   }
 }
 

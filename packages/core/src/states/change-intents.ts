@@ -2,7 +2,7 @@ import type { ErrorRecord, Json } from '../job/records.js';
 import type { CompletionOutcome, JobSetStateParams } from '../storage/contract.js';
 import type { ChangeCause } from './state-change.js';
 import type { ContinuationOn, JobState } from './states.js';
-import { continuationOutcome } from './states.js';
+import { CONTINUATION_TEXTS, continuationOutcome } from './states.js';
 
 /**
  * A change a storage is about to make, before the decision: where the job goes, why, and the
@@ -78,7 +78,7 @@ export const RESCUE_TEXTS = {
 } as const;
 
 /** The error stored with a job failed as a poison pill after too many rescues. */
-export function poisonError(rescues: number): ErrorRecord {
+export function poisonError(rescues: number | string): ErrorRecord {
   return { name: 'LeaseExpiredError', code: 'ERR_LEASE_EXPIRED', message: RESCUE_TEXTS.poisonMessage(String(rescues)) };
 }
 
@@ -95,11 +95,6 @@ export function rescueIntent(job: { rescues: number; serverId: string | null }, 
   return { to: 'enqueued', cause: { kind: 'rescue', poisoned: false }, reason: RESCUE_TEXTS.returned(job.serverId ?? 'unknown'), data };
 }
 
-/** The texts of a settled continuation, for the storages (and the generated Lua) that build them from their parts. */
-export const CONTINUATION_TEXTS = {
-  released: (parentId: string, parentState: string) => `Parent ${parentId} ${parentState}`,
-  cancelled: (parentId: string, parentState: string, on: string) => `Parent ${parentId} ${parentState}; this continuation runs only on ${on}`,
-} as const;
 
 /**
  * The change for a continuation (waiting with `on`) whose parent has just moved to `parentState`:

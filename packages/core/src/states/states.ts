@@ -97,6 +97,18 @@ export function continuationOutcome(parentState: JobState, on: ContinuationOn): 
 }
 
 /**
+ * The texts of a continuation's history entry when its parent's state settles it: on the parent's
+ * change, or at its creation when the parent has finished already. Storages (and the generated Lua)
+ * build them from their parts with these functions.
+ */
+export const CONTINUATION_TEXTS = {
+  released: (parentId: string, parentState: string) => `Parent ${parentId} ${parentState}`,
+  cancelled: (parentId: string, parentState: string, on: string) => `Parent ${parentId} ${parentState}; this continuation runs only on ${on}`,
+  alreadyReleased: (parentId: string, parentState: string) => `Parent ${parentId} already ${parentState}`,
+  alreadyCancelled: (parentId: string, parentState: string, on: string) => `Parent ${parentId} already ${parentState}; this continuation runs only on ${on}`,
+} as const;
+
+/**
  * The state a new job starts in, and the reason of its first history record: a continuation whose
  * parent has already finished starts released (`enqueued`) or cancelled (`deleted`). Every storage
  * creates jobs through this one function; `parentState` is undefined when the parent is unknown.
@@ -110,9 +122,9 @@ export function initialState(
   }
   switch (continuationOutcome(parentState, input.continueOn)) {
     case 'release':
-      return { state: 'enqueued', reason: `Parent ${input.parentId} already ${parentState}` };
+      return { state: 'enqueued', reason: CONTINUATION_TEXTS.alreadyReleased(input.parentId, parentState) };
     case 'cancel':
-      return { state: 'deleted', reason: `Parent ${input.parentId} already ${parentState}; this continuation runs only on ${input.continueOn}` };
+      return { state: 'deleted', reason: CONTINUATION_TEXTS.alreadyCancelled(input.parentId, parentState, input.continueOn) };
     case 'wait':
       return { state: input.state, reason: input.reason };
   }

@@ -18,10 +18,11 @@ local expected = {}
 for s in string.gmatch(ARGV[4], '[^,]+') do expected[s] = true end
 local to = ARGV[5]
 if not expected[previous] or not TRANSITIONS[previous][to] then return { 0, previous, '' } end
-local opts = {}
-if ARGV[8] == '1' then opts.attempts = 'reset' end
-if to == 'failed' then opts.error = ARGV[9] end
-move(job, to, ARGV[6], ARGV[7], nil, opts)
+local variant = 'operator'
+if ARGV[8] == '1' then variant = 'operator:reset' end
+local values = NO_VALUES
+if to == 'failed' then values = { error = ARGV[9] } end
+move(job, to, ARGV[6], ARGV[7], nil, variant, values)
 flush()
 return { 1, previous, publish() }
 `;

@@ -110,7 +110,7 @@ for s in string.gmatch(ARGV[4], '[^,]+') do expected[s] = true end
 if not expected[job.state] or job.state == 'processing' then return { NOW } end
 if job.state ~= 'enqueued' then
   if not TRANSITIONS[job.state]['enqueued'] then return { NOW } end
-  move(job, 'enqueued', 'Claimed to run now', nil, nil, {})
+  move(job, 'enqueued', TEXT.claim_now, nil, nil, 'operator', NO_VALUES)
 end
 local raw = lease(job, ARGV[7], ARGV[5], tonumber(ARGV[6]))
 flush()
@@ -122,8 +122,9 @@ export const JOBS_COMPLETE_LUA = `
 --[[ jobs_complete: records the outcomes of many processing jobs
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] the completions as JSON, one array of strings
-         each: id, lease token, new state, reason, value (result JSON for succeeded, error JSON for
-         failed and scheduled), run at (scheduled), refund ('1' to refund the attempt), history data JSON
+         each: id, lease token, new state, reason, the cause's variant (a key of SHAPES), value
+         (result JSON for succeeded, error JSON for failed and scheduled), run at (scheduled),
+         history data JSON ('' for none)
 Checks:  each job is processing under that lease token; others are left alone and reported '0',
          except a repeat of the completion that was the job's last change: '1', nothing written
 Returns: '1' or '0' per completion, then the events payload
@@ -136,19 +137,16 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
   local job
   if to == 'succeeded' or to == 'failed' then job = load_finish(id) else job = load(id) end
   if job ~= nil and job.state == 'processing' and job.token == token then
-    local opts = { keep_token = true }
-    local value = c[5]
+    local value = c[6]
+    local values = NO_VALUES
     if to == 'succeeded' then
-      opts.result = value
+      values = { result = value }
     elseif to == 'failed' then
-      opts.error = value
+      values = { error = value }
     elseif to == 'scheduled' then
-      opts.error = value
-      opts.runAt = tonumber(c[6])
-    elseif c[7] == '1' then
-      opts.attempts = 'refund'
+      values = { error = value, runAt = tonumber(c[7]) }
     end
-    move(job, to, c[4], c[8], server, opts)
+    move(job, to, c[4], c[8], server, c[5], values)
     out[#out + 1] = '1'
   elseif job ~= nil and job.state == to and job.token == token then
     out[#out + 1] = '1'

@@ -1,5 +1,7 @@
 import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
 
+import { decidedLua } from './decided.lua.js';
+
 /** A Lua table literal of `state = true` for the states where `fact` holds. */
 function stateSet(fact: 'active' | 'expires'): string {
   return `{ ${JOB_STATES.filter((s) => STATE_FACTS[s][fact])
@@ -49,7 +51,9 @@ local AT_S = setmetatable({}, { __index = function(t, ms) local v = string.forma
 local ACTIVE = ${stateSet('active')}
 local EXPIRES = ${stateSet('expires')}
 local TRANSITIONS = ${transitionsTable()}
-local FINISHES = { succeeded = true, failed = true, deleted = true }
+${decidedLua()}
+-- A move's values that its shape does not fix: none.
+local NO_VALUES = {}
 local HOUR_MS = 3600000
 
 local K_UNIQUE = P .. 'unique'
@@ -266,39 +270,29 @@ local function awaiting_possible()
   return AWAITING + (CNT['awaiting'] or 0) > 0
 end
 
-local function outcome_of(parent_state, on)
-  if parent_state == 'succeeded' then
-    if on == 'failed' then return 'cancel' end
-    return 'release'
-  elseif parent_state == 'failed' then
-    if on == 'succeeded' then return 'wait' end
-    return 'release'
-  elseif parent_state == 'deleted' then
-    if on == 'finished' then return 'release' end
-    return 'cancel'
-  end
-  return 'wait'
-end
-
 local settle
 
 --[[
-Moves a job (as read by load) to 'to' with everything the move implies: hash fields, indexes,
-counters, a history entry, unique-key bookkeeping, and the continuations of a parent that finishes.
-The caller has checked the guard (state, lease). Never used for moves to 'processing' (see lease()).
-opts: attempts = 'keep' | 'reset' | 'refund', rescued, runAt, result (JSON), error (JSON; '' clears),
-      keep_token (the lease holder's completion: the token stays).
+Moves a job (as read by load) to 'to' as core decided for a cause of this variant (SHAPES, generated
+from decideStateChange): hash fields, indexes, counters, a history entry, unique-key bookkeeping, and
+the continuations of a parent that finishes. The caller has checked the guard (state, lease). Never
+used for moves to 'processing' (see lease()).
+values: what the shape leaves to the cause: runAt (a retry's due time), result (JSON), error (JSON; '' clears).
 ]]
-local function move(job, to, reason, data, server, opts)
+local function move(job, to, reason, data, server, variant, values)
   local from = job.state
   local id = job.id
+  local w = SHAPES[variant]
+  if w ~= nil then w = w[from] end
+  if w ~= nil then w = w[to] end
+  if w == nil then error('spool: core decides no ' .. variant .. ' change from ' .. from .. ' to ' .. to) end
   local f = { 'state', to, 'updated', NOW_S }
   if job.ukey ~= '' then
-    if ACTIVE[to] and not ACTIVE[from] then
+    if w.ukey == 'check-holder' then
       local holder = redis.call('HGET', K_UNIQUE, job.ukey)
       if holder and holder ~= id then
         -- Another active job took the key while this one was finished: run again without it.
-        reason = reason .. ' (unique key "' .. job.ukey .. '" is held by job ' .. holder .. '; released from this job)'
+        reason = TEXT.key_released(reason, job.ukey, holder)
         f[#f + 1] = 'ukey'
         f[#f + 1] = ''
         job.ukey = ''
@@ -309,9 +303,9 @@ local function move(job, to, reason, data, server, opts)
       if redis.call('HGET', K_UNIQUE, job.ukey) == id then redis.call('HDEL', K_UNIQUE, job.ukey) end
     end
   end
-  -- The lease's token stays when its holder made this change (a repeat of the same completion is
-  -- then recognised), and is cleared by any other change.
-  if job.token ~= '' and not opts.keep_token then
+  -- 'end': the lease's holder made this change, and its token stays (a repeat of the same
+  -- completion is then recognised); 'clear': any other change.
+  if w.lease == 'clear' and job.token ~= '' then
     f[#f + 1] = 'token'; f[#f + 1] = ''
   end
   if from == 'processing' then
@@ -322,20 +316,24 @@ local function move(job, to, reason, data, server, opts)
   elseif from == 'scheduled' then
     zrem(K_SCHEDULED, id)
   end
-  if to == 'scheduled' then
-    local run_at = opts.runAt or NOW
+  local run_at = nil
+  if w.run == 'given' then run_at = values.runAt elseif w.run == 'now' then run_at = NOW end
+  if run_at ~= nil then
     f[#f + 1] = 'runAt'; f[#f + 1] = run_at
+  elseif w.run == 'clear' then
+    f[#f + 1] = 'runAt'; f[#f + 1] = ''
+  end
+  if w.fin == 'now' then
+    f[#f + 1] = 'finished'; f[#f + 1] = NOW_S
+  elseif w.fin == 'clear' then
     f[#f + 1] = 'finished'; f[#f + 1] = ''
+  end
+  if to == 'scheduled' then
     zset(K_SCHEDULED, id, run_at)
     ev_scheduled(run_at)
-  elseif to == 'enqueued' then
-    f[#f + 1] = 'runAt'; f[#f + 1] = ''
-    f[#f + 1] = 'finished'; f[#f + 1] = ''
-    index_enqueued(job, f)
-  else
-    f[#f + 1] = 'finished'; f[#f + 1] = NOW_S
   end
-  if EXPIRES[to] and job.retention ~= '' then
+  if w.back then index_enqueued(job, f) end
+  if w.exp and job.retention ~= '' then
     local at = AT_S[tonumber(job.retention)]
     f[#f + 1] = 'expires'; f[#f + 1] = at
     zset(K_EXPIRY, id, at)
@@ -343,20 +341,19 @@ local function move(job, to, reason, data, server, opts)
     f[#f + 1] = 'expires'; f[#f + 1] = ''
     if EXPIRES[from] then zrem(K_EXPIRY, id) end
   end
-  if opts.attempts == 'reset' then
+  if w.att == 'reset' then
     f[#f + 1] = 'attempt'; f[#f + 1] = 0
-    f[#f + 1] = 'rescues'; f[#f + 1] = 0
-  elseif opts.attempts == 'refund' then
+  elseif w.att == 'refund' then
     f[#f + 1] = 'attempt'; f[#f + 1] = math.max(job.attempt - 1, 0)
   end
-  if opts.rescued then
+  if w.res == 'reset' then
+    f[#f + 1] = 'rescues'; f[#f + 1] = 0
+  elseif w.res == 'count' then
     f[#f + 1] = 'rescues'; f[#f + 1] = job.rescues + 1
   end
-  if to == 'succeeded' then
-    if job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
-    if opts.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = opts.result end
-  end
-  if opts.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = opts.error end
+  if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
+  if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
+  if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
   f[#f + 1] = 'h' .. hn
@@ -372,10 +369,10 @@ local function move(job, to, reason, data, server, opts)
   zset(k_state(to), id, '0')
   count(from, -1)
   count(to, 1)
-  if to == 'succeeded' then HOURLY.s = HOURLY.s + 1 elseif to == 'failed' then HOURLY.f = HOURLY.f + 1 end
+  if w.series == 'succeeded' then HOURLY.s = HOURLY.s + 1 elseif w.series == 'failed' then HOURLY.f = HOURLY.f + 1 end
   job.state = to
   ev_state(id, to)
-  if FINISHES[to] and awaiting_possible() then settle(id, to) end
+  if w.settle and awaiting_possible() then settle(id, to) end
 end
 
 -- Releases or cancels the continuations waiting for a parent that has just moved to parent_state.
@@ -389,14 +386,14 @@ settle = function(parent_id, parent_state)
     else
       local on = child.on
       if on == '' then on = 'succeeded' end
-      local outcome = outcome_of(parent_state, on)
+      local outcome = CONTINUATIONS[parent_state][on]
       if outcome ~= 'wait' then
         redis.call('SREM', key, child_id)
         local data = '{"parentId":' .. cjson.encode(parent_id) .. '}'
         if outcome == 'release' then
-          move(child, 'enqueued', 'Parent ' .. parent_id .. ' ' .. parent_state, data, nil, {})
+          move(child, 'enqueued', TEXT.released(parent_id, parent_state), data, nil, 'parent', NO_VALUES)
         else
-          move(child, 'deleted', 'Parent ' .. parent_id .. ' ' .. parent_state .. '; this continuation runs only on ' .. on, data, nil, {})
+          move(child, 'deleted', TEXT.cancelled(parent_id, parent_state, on), data, nil, 'parent', NO_VALUES)
         end
       end
     end
@@ -509,13 +506,13 @@ local function create_jobs(jobs)
         if state == 'awaiting' and job.parent ~= '' and job.on ~= '' then
           local parent_state = batch_states[job.parent] or redis.call('HGET', k_job(job.parent), 'state')
           if parent_state then
-            local outcome = outcome_of(parent_state, job.on)
+            local outcome = CONTINUATIONS[parent_state][job.on]
             if outcome == 'release' then
               state = 'enqueued'
-              reason = 'Parent ' .. job.parent .. ' already ' .. parent_state
+              reason = TEXT.already_released(job.parent, parent_state)
             elseif outcome == 'cancel' then
               state = 'deleted'
-              reason = 'Parent ' .. job.parent .. ' already ' .. parent_state .. '; this continuation runs only on ' .. job.on
+              reason = TEXT.already_cancelled(job.parent, parent_state, job.on)
             end
           end
         end

@@ -13,7 +13,7 @@ local promoted = 0
 for _, id in ipairs(ids) do
   local job = load(id)
   if job ~= nil and job.state == 'scheduled' then
-    move(job, 'enqueued', 'Due time reached', nil, nil, {})
+    move(job, 'enqueued', TEXT.promotion, nil, nil, 'promotion', NO_VALUES)
     promoted = promoted + 1
   else
     zrem(K_SCHEDULED, id)
@@ -42,14 +42,13 @@ for _, id in ipairs(ids) do
     local rescues = job.rescues + 1
     local data = '{"serverId":' .. json_str(job.server) .. '}'
     if rescues > max_rescues then
-      local err = '{"name":"LeaseExpiredError","code":"ERR_LEASE_EXPIRED","message":"The job\\'s lease expired ' .. rescues ..
-        ' times (its server died or stalled each time); failed as a poison pill."}'
-      move(job, 'failed', 'Lease expired ' .. rescues .. ' times: failed as a poison pill', data, nil, { error = err })
+      local n = INT_S[rescues]
+      move(job, 'failed', TEXT.poisoned(n), data, nil, 'rescue:poisoned', { error = TEXT.poison_error_json(n) })
       failed[#failed + 1] = id
     else
       local server = job.server
       if server == '' then server = 'unknown' end
-      move(job, 'enqueued', 'Lease expired on server ' .. server .. ': returned to the queue', data, nil, { rescued = true })
+      move(job, 'enqueued', TEXT.rescue_returned(server), data, nil, 'rescue', NO_VALUES)
       requeued[#requeued + 1] = id
     end
   else
