@@ -7,6 +7,7 @@ import { continuationsTests } from './continuations.js';
 import { decodeErrorTests } from './decode-error.js';
 import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
+import { fastAndGeneralTests } from './fast-and-general.js';
 import { fetchTests } from './fetch.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
@@ -32,6 +33,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     jobsCreateTests(target);
     fetchTests(target);
     completeTests(target);
+    fastAndGeneralTests(target);
     leasesAndRescueTests(target);
     stateChangesTests(target);
     continuationsTests(target);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeCause, ErrorRecord, JobState, StateChangeRequest } from '@spool/core';
-import { JOB_STATES, TRANSITIONS, decideStateChange } from '@spool/core';
+import type { ChangeCause, ChangeShape, ErrorRecord, JobState, StateChangeRequest } from '@spool/core';
+import { CAUSE_VARIANTS, JOB_STATES, TRANSITIONS, allChangeShapes, assertWritesShape, causeVariant, decideStateChange } from '@spool/core';
 
 const NOW = Date.UTC(2026, 11, 6, 14, 30, 15);
 const HOUR = Date.UTC(2026, 11, 6, 14);
@@ -124,5 +124,49 @@ describe('what a state change writes, decided once', () => {
       }
     }
     expect(uncovered).toEqual([]);
+  });
+});
+
+describe('writes fixed in advance are checked against the decision', () => {
+  const SUCCESS_WRITES: ChangeShape = {
+    from: 'processing',
+    to: 'succeeded',
+    finishedAt: 'now',
+    runAt: 'keep',
+    expires: true,
+    attempts: 'keep',
+    rescues: 'keep',
+    progress: 'complete',
+    result: 'set',
+    error: 'keep',
+    lease: 'end',
+    queuePosition: 'keep',
+    uniqueKey: 'keep',
+    settleContinuations: true,
+    queueDelta: 0,
+    series: 'succeeded',
+  };
+
+  it('accepts a statement that writes what core decides', () => {
+    expect(() => assertWritesShape('a success statement', 'processing', 'succeeded', { kind: 'succeeded', result: null }, SUCCESS_WRITES)).not.toThrow();
+  });
+
+  it('names every field a statement writes differently', () => {
+    const drifted: ChangeShape = { ...SUCCESS_WRITES, lease: 'clear', expires: false };
+    expect(() => assertWritesShape('a success statement', 'processing', 'succeeded', { kind: 'succeeded', result: null }, drifted)).toThrow(
+      'a success statement does not write what core decides for processing -> succeeded (succeeded): expires: writes false, core decides true; lease: writes clear, core decides end',
+    );
+  });
+
+  it('has a shape for every variant of every cause on each move the cause may make', () => {
+    const shapes = allChangeShapes();
+    expect(shapes.get('rescue:poisoned|processing>failed')).toMatchObject({ rescues: 'keep', error: 'set', lease: 'clear', settleContinuations: true });
+    expect(shapes.get('returned:refund|processing>enqueued')).toMatchObject({ attempts: 'refund', queuePosition: 'back', lease: 'end' });
+    expect(shapes.get('operator:reset|failed>enqueued')).toMatchObject({ attempts: 'reset', rescues: 'reset', uniqueKey: 'check-holder' });
+    expect(shapes.has('promotion|processing>enqueued')).toBe(false);
+    for (const variant of Object.keys(CAUSE_VARIANTS)) {
+      expect([...shapes.keys()].some((key) => key.startsWith(`${variant}|`)), variant).toBe(true);
+      expect(causeVariant(CAUSE_VARIANTS[variant]!('enqueued'))).toBe(variant);
+    }
   });
 });

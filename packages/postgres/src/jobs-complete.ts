@@ -125,7 +125,7 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
   const successes = fastPaths ? params.completions.filter((c) => c.outcome.state === 'succeeded') : [];
   const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard };
   const skipped = successes.length > 0 ? await succeedJobs(ctx.db, ctx.s, batch, ctx.events) : new Set<string>();
-  const rest = params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id));
+  const rest = fastPaths ? params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id)) : params.completions;
   return answers(params.completions, await completeEach(ctx, rest, params.serverId));
 }
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 
 import { runStorageConformance } from '@spool/conformance';
-import type { Storage } from '@spool/core';
+import type { Clock, Storage } from '@spool/core';
 import { SqliteStorage } from '@spool/sqlite';
 
 const directories: string[] = [];
@@ -19,15 +19,18 @@ function pathOf(storage: Storage): string {
   return (storage as SqliteStorage).options.path;
 }
 
+async function create(clock: Clock, generalWritesOnly: boolean): Promise<Storage> {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-conformance-'));
+  directories.push(dir);
+  const storage = new SqliteStorage({ path: join(dir, 'spool.db'), generalWritesOnly }, { clock });
+  await storage.init();
+  return storage;
+}
+
 runStorageConformance({
   name: 'sqlite',
-  async create({ clock }) {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-conformance-'));
-    directories.push(dir);
-    const storage = new SqliteStorage({ path: join(dir, 'spool.db') }, { clock });
-    await storage.init();
-    return storage;
-  },
+  create: ({ clock }) => create(clock, false),
+  createGeneralWritesOnly: ({ clock }) => create(clock, true),
   async connect(storage, { clock }) {
     const other = new SqliteStorage({ path: pathOf(storage) }, { clock });
     await other.init();
