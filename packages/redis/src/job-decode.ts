@@ -13,7 +13,7 @@ import type {
   MisfirePolicy,
   ServerRecord,
 } from '@spool/core';
-import { StorageError, decodeRecurringSettings } from '@spool/core';
+import { StorageError, claimIntent, decodeRecurringSettings } from '@spool/core';
 
 /** A hash as Redis returns it from HGETALL: field, value, field, value... */
 export type RawHash = string[];
@@ -127,14 +127,8 @@ function decodeEntry(id: string, text: string, previousServer: string | null): H
   const lease = LEASE_ENTRY.exec(text);
   if (lease !== null) {
     const serverId = lease[3]!;
-    return {
-      jobId: id,
-      state: 'processing',
-      reason: `Started by server ${serverId}`,
-      data: { serverId, attempt: Number(lease[2]) },
-      at: new Date(Number(lease[1])),
-      serverId,
-    };
+    const { reason, data } = claimIntent(serverId, Number(lease[2]), '', 0);
+    return { jobId: id, state: 'processing', reason, data, at: new Date(Number(lease[1])), serverId };
   }
   const move = MOVE_ENTRY.exec(text);
   const state = move === null ? undefined : STATE_OF_CODE[move[1]!];
