@@ -15,11 +15,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 
 import { pollUntilFinished } from '../poll-until-finished.js';
 import { BENCH_POSTGRES_URL as POSTGRES_URL } from '../postgres/database.js';
+import { BENCH_REDIS_URL, benchPrefix, dropKeys } from '../redis/redis-bench-env.js';
 import { quantile } from '../stats.js';
 
 const { values } = parseArgs({
@@ -33,7 +33,6 @@ const { values } = parseArgs({
 if (values.tree === undefined) throw new Error('build-probe: --tree <checkout with built packages> is required');
 const tree = values.tree;
 const count = Number(values.jobs);
-const REDIS_URL = process.env.SPOOL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /* The parts of the API both builds share, typed as loosely as two versions allow. */
 interface StorageLike {
@@ -103,20 +102,12 @@ async function target(kind: string): Promise<Target> {
     }
     case 'redis': {
       const { RedisStorage } = await load<{ RedisStorage: new (o: { url: string; prefix: string }) => StorageLike }>('redis');
-      const prefix = `spool-builds-${process.pid}-${Date.now()}`;
+      const prefix = benchPrefix('builds');
       return {
-        open: async () => new RedisStorage({ url: REDIS_URL, prefix }),
+        open: async () => new RedisStorage({ url: BENCH_REDIS_URL, prefix }),
         analyze: async () => undefined,
-        dispose: async () => {
-          const client = new Redis(REDIS_URL);
-          let cursor = '0';
-          do {
-            const [next, keys] = await client.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await client.unlink(...keys);
-          } while (cursor !== '0');
-          client.disconnect();
-        },
+        // Spool's keys start with the prefix in braces (a hash tag).
+        dispose: () => dropKeys(`{${prefix}}:`),
       };
     }
     default:

@@ -4,7 +4,7 @@ import { JOB_STATES, ManualClock } from '@spool/core';
 import type { CompletionOutcome, FetchedJob, Json, NewJob, Storage, StorageEvent } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
-import { LEASE_MS, RETENTION_MS, SERVER, START, testError } from './harness.js';
+import { LEASE_MS, SERVER, START, newJobRecord, testError } from './harness.js';
 
 const ids = Array.from({ length: 10 }, (_, i) => `00000000-0000-7000-8000-${String(i + 1).padStart(12, '0')}`);
 const [plain, withResult, parent, withProgress, failing, retried, returned, batchA, batchB, stale] = ids as [
@@ -23,26 +23,7 @@ const childOnSuccess = '00000000-0000-7000-8000-0000000000c1';
 const childOnFailure = '00000000-0000-7000-8000-0000000000c2';
 
 function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id,
-    name: 'work',
-    args: [id],
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    reason: 'Enqueued',
-    maxAttempts: 3,
-    runAt: null,
-    timeoutMs: null,
-    retentionMs: RETENTION_MS,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    ...overrides,
-  };
+  return newJobRecord(id, { args: [id], ...overrides });
 }
 
 /**

@@ -89,26 +89,7 @@ export class Harness {
 
   /** A new enqueued job with sensible defaults, overridden by `overrides`. */
   job(overrides: Partial<NewJob> = {}): NewJob {
-    return {
-      id: this.ids.next(),
-      name: 'test.job',
-      args: {},
-      queue: 'default',
-      priority: 0,
-      state: 'enqueued',
-      runAt: null,
-      maxAttempts: 3,
-      timeoutMs: null,
-      retentionMs: RETENTION_MS,
-      backoff: null,
-      uniqueKey: null,
-      parentId: null,
-      continueOn: null,
-      recurringId: null,
-      parameters: {},
-      reason: 'Created by the conformance suite',
-      ...overrides,
-    };
+    return newJobRecord(this.ids.next(), overrides);
   }
 
   /** A new scheduled job due `delayMs` from now. */
@@ -238,6 +219,30 @@ export function useHarness(target: ConformanceTarget): Harness {
     await harness.tearDown();
   });
   return harness;
+}
+
+/** A new enqueued job with id `id` and the suite's defaults, overridden by `overrides`. */
+export function newJobRecord(id: string, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id,
+    name: 'test.job',
+    args: {},
+    queue: 'default',
+    priority: 0,
+    state: 'enqueued',
+    runAt: null,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: RETENTION_MS,
+    backoff: null,
+    uniqueKey: null,
+    parentId: null,
+    continueOn: null,
+    recurringId: null,
+    parameters: {},
+    reason: 'Created by the conformance suite',
+    ...overrides,
+  };
 }
 
 /** An error record for failed outcomes. */

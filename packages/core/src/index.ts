@@ -35,7 +35,7 @@ export {
   CLAIM_TEXTS,
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
-export { shapeOf, assertWritesShape, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
+export { shapeOf, assertWritesShape, assertFixedWrite, FIXED_WRITES, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
 export type { ChangeShape } from './states/change-shape.js';
 export type * from './storage/contract.js';
 export type { StorageCapabilities } from './storage/capabilities.js';

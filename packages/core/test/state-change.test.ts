@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeCause, ChangeShape, ErrorRecord, JobState, StateChangeRequest } from '@spool/core';
-import { CAUSE_VARIANTS, JOB_STATES, TRANSITIONS, allChangeShapes, assertWritesShape, causeVariant, decideStateChange } from '@spool/core';
+import { CAUSE_VARIANTS, FIXED_WRITES, JOB_STATES, assertFixedWrite, TRANSITIONS, allChangeShapes, assertWritesShape, causeVariant, decideStateChange } from '@spool/core';
 
 const NOW = Date.UTC(2026, 11, 6, 14, 30, 15);
 const HOUR = Date.UTC(2026, 11, 6, 14);
@@ -128,24 +128,11 @@ describe('what a state change writes, decided once', () => {
 });
 
 describe('writes fixed in advance are checked against the decision', () => {
-  const SUCCESS_WRITES: ChangeShape = {
-    from: 'processing',
-    to: 'succeeded',
-    finishedAt: 'now',
-    runAt: 'keep',
-    expires: true,
-    attempts: 'keep',
-    rescues: 'keep',
-    progress: 'complete',
-    result: 'set',
-    error: 'keep',
-    lease: 'end',
-    queuePosition: 'keep',
-    uniqueKey: 'keep',
-    settleContinuations: true,
-    queueDelta: 0,
-    series: 'succeeded',
-  };
+  const SUCCESS_WRITES: ChangeShape = FIXED_WRITES.success.shape;
+
+  it('holds a shape core decides for every write storages fix in advance', () => {
+    for (const kind of Object.keys(FIXED_WRITES) as Array<keyof typeof FIXED_WRITES>) expect(() => assertFixedWrite(kind, kind)).not.toThrow();
+  });
 
   it('accepts a statement that writes what core decides', () => {
     expect(() => assertWritesShape('a success statement', 'processing', 'succeeded', { kind: 'succeeded', result: null }, SUCCESS_WRITES)).not.toThrow();

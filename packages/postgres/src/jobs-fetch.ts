@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
-import { CLAIM_NOW_INTENT, assertWritesShape, claimIntent, decideStateChange } from '@spool/core';
+import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
 
 import type { Executor } from './executor.js';
 import { spillSql } from './history-tail.js';
@@ -65,30 +65,11 @@ picked AS (
 )
 SELECT ${CLAIMED_SELECT} FROM leased ORDER BY priority DESC, enqueue_seq`;
 
-// What claimSql and claimJob's lease write, checked against core's decision for a claim when this
-// module loads. The job is enqueued, so it has no expiry, finish time or error to clear: the
-// statements leave those columns as they are. The start's history entry is kept in the row
-// (tail = 1) and read back as claimIntent's text (history-tail.ts).
-const CLAIM_SAMPLE = claimIntent('', 1, '', 0);
-const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...CLAIM_SAMPLE, now: 0, serverId: null }).counters;
-assertWritesShape('PostgreSQL claim', 'enqueued', 'processing', CLAIM_SAMPLE.cause, {
-  from: 'enqueued',
-  to: 'processing',
-  finishedAt: 'keep',
-  runAt: 'keep',
-  expires: false,
-  attempts: 'count',
-  rescues: 'keep',
-  progress: 'keep',
-  result: 'keep',
-  error: 'keep',
-  lease: 'take',
-  queuePosition: 'keep',
-  uniqueKey: 'keep',
-  settleContinuations: false,
-  queueDelta: -1,
-  series: null,
-});
+// claimSql and claimJob's lease write the shape of core's FIXED_WRITES.claim, checked against the
+// decision when this module loads. The start's history entry is kept in the row (tail = 1) and read
+// back as claimIntent's text (history-tail.ts).
+assertFixedWrite('PostgreSQL claim', 'claim');
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
 
 /** Inputs of one queue's claim. */
 export interface QueueClaim {

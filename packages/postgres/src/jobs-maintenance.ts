@@ -1,29 +1,13 @@
 import type { JobState } from '@spool/core';
-import { PROMOTION_INTENT, assertWritesShape, decideStateChange, rescueIntent } from '@spool/core';
+import { PROMOTION_INTENT, assertFixedWrite, decideStateChange, rescueIntent } from '@spool/core';
 
 import { transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
 
-// What the promotion statement writes, checked against core's decision when this module loads.
+// The promotion statement writes the shape of core's FIXED_WRITES.promotion, checked against the
+// decision when this module loads.
+assertFixedWrite('PostgreSQL promotion', 'promotion');
 const PROMOTION = decideStateChange({ from: 'scheduled', ...PROMOTION_INTENT, now: 0, serverId: null });
-assertWritesShape('PostgreSQL promotion', 'scheduled', 'enqueued', PROMOTION_INTENT.cause, {
-  from: 'scheduled',
-  to: 'enqueued',
-  finishedAt: 'clear',
-  runAt: 'clear',
-  expires: false,
-  attempts: 'keep',
-  rescues: 'keep',
-  progress: 'keep',
-  result: 'keep',
-  error: 'keep',
-  lease: 'clear',
-  queuePosition: 'back',
-  uniqueKey: 'keep',
-  settleContinuations: false,
-  queueDelta: 1,
-  series: null,
-});
 
 /**
  * Enqueues scheduled jobs that are due, earliest first, in one statement; reports when the next one

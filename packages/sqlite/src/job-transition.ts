@@ -1,5 +1,5 @@
-import type { ChangeIntent, ChangeShape, ContinuationOn, JobState, StateChange } from '@spool/core';
-import { assertWritesShape, continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
+import type { ChangeIntent, ContinuationOn, JobState, StateChange } from '@spool/core';
+import { assertFixedWrite, continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
@@ -48,32 +48,14 @@ RETURNING queue`;
 
 // The hottest change, a server reporting success, has its own positional statement: binding the
 // generic statement's named parameters and evaluating its CASEs costs more than the update itself.
-// It is used for a change whose record has exactly the shape below, checked against core's decision
-// when this module loads.
+// It writes the shape of core's FIXED_WRITES.success, checked against the decision when this module
+// loads.
 const SUCCEED_SQL = `UPDATE spool_jobs SET
   state = 'succeeded', updated_at = ?, lease_expires_at = NULL, finished_at = ?,
   expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END, result = ?,
   history_ids = history_ids || ?
 WHERE id = ? AND state = 'processing' AND lease_token = ?`;
-const SUCCEED_SQL_WRITES: ChangeShape = {
-  from: 'processing',
-  to: 'succeeded',
-  finishedAt: 'now',
-  runAt: 'keep',
-  expires: true,
-  attempts: 'keep',
-  rescues: 'keep',
-  progress: 'complete',
-  result: 'set',
-  error: 'keep',
-  lease: 'end',
-  queuePosition: 'keep',
-  uniqueKey: 'keep',
-  settleContinuations: true,
-  queueDelta: 0,
-  series: 'succeeded',
-};
-assertWritesShape('SQLite SUCCEED_SQL', 'processing', 'succeeded', { kind: 'succeeded', result: null }, SUCCEED_SQL_WRITES);
+assertFixedWrite('SQLite SUCCEED_SQL', 'success');
 
 /** Whether the fast success statement may write this change (lease-guarded, and of its shape). */
 function fitsSucceedSql(change: StateChange, spec: TransitionSpec, fastPaths: boolean): boolean {

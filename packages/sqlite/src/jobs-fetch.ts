@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
-import { CLAIM_NOW_INTENT, assertWritesShape, claimIntent, decideStateChange } from '@spool/core';
+import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeFetched } from './job-row.js';
@@ -25,29 +25,10 @@ const LEASE_SQL = `UPDATE spool_jobs SET
   started_at = ?, updated_at = ?, history_ids = history_ids || ?
 WHERE rowid = ?`;
 
-// What LEASE_SQL writes, checked against core's decision for a claim when this module loads; its
-// counters are counted once per queue. The job is enqueued, so it has no expiry, finish time or
-// error to clear: the statement leaves those columns as they are.
-const CLAIM_SAMPLE = claimIntent('', 1, '', 0);
-const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...CLAIM_SAMPLE, now: 0, serverId: null }).counters;
-assertWritesShape('SQLite LEASE_SQL', 'enqueued', 'processing', CLAIM_SAMPLE.cause, {
-  from: 'enqueued',
-  to: 'processing',
-  finishedAt: 'keep',
-  runAt: 'keep',
-  expires: false,
-  attempts: 'count',
-  rescues: 'keep',
-  progress: 'keep',
-  result: 'keep',
-  error: 'keep',
-  lease: 'take',
-  queuePosition: 'keep',
-  uniqueKey: 'keep',
-  settleContinuations: false,
-  queueDelta: -1,
-  series: null,
-});
+// LEASE_SQL writes the shape of core's FIXED_WRITES.claim, checked against the decision when this
+// module loads; its counters are counted once per queue.
+assertFixedWrite('SQLite LEASE_SQL', 'claim');
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
 
 /**
  * Moves up to `limit` enqueued jobs to processing, queue by queue in the given order (a later queue

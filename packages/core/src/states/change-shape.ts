@@ -67,6 +67,95 @@ export function assertWritesShape(what: string, from: JobState, to: JobState, ca
   }
 }
 
+/**
+ * The writes storages fix in advance for their hot paths, each with the move and cause it stands
+ * for and the shape such a statement must write. A storage that has one of these statements checks
+ * it with {@link assertFixedWrite} when its module loads.
+ */
+export const FIXED_WRITES = {
+  /** A lease holder's success (a statement for one success, or for a batch of them). */
+  success: {
+    from: 'processing',
+    to: 'succeeded',
+    cause: { kind: 'succeeded', result: null },
+    shape: {
+      from: 'processing',
+      to: 'succeeded',
+      finishedAt: 'now',
+      runAt: 'keep',
+      expires: true,
+      attempts: 'keep',
+      rescues: 'keep',
+      progress: 'complete',
+      result: 'set',
+      error: 'keep',
+      lease: 'end',
+      queuePosition: 'keep',
+      uniqueKey: 'keep',
+      settleContinuations: true,
+      queueDelta: 0,
+      series: 'succeeded',
+    },
+  },
+  /**
+   * A claim of enqueued jobs. The job is enqueued, so it has no expiry, finish time or error to
+   * clear: a claim statement may leave those columns as they are.
+   */
+  claim: {
+    from: 'enqueued',
+    to: 'processing',
+    cause: { kind: 'claim', leaseToken: '', leaseExpiresAt: 0 },
+    shape: {
+      from: 'enqueued',
+      to: 'processing',
+      finishedAt: 'keep',
+      runAt: 'keep',
+      expires: false,
+      attempts: 'count',
+      rescues: 'keep',
+      progress: 'keep',
+      result: 'keep',
+      error: 'keep',
+      lease: 'take',
+      queuePosition: 'keep',
+      uniqueKey: 'keep',
+      settleContinuations: false,
+      queueDelta: -1,
+      series: null,
+    },
+  },
+  /** Due scheduled jobs enqueued in one statement. */
+  promotion: {
+    from: 'scheduled',
+    to: 'enqueued',
+    cause: { kind: 'promotion' },
+    shape: {
+      from: 'scheduled',
+      to: 'enqueued',
+      finishedAt: 'clear',
+      runAt: 'clear',
+      expires: false,
+      attempts: 'keep',
+      rescues: 'keep',
+      progress: 'keep',
+      result: 'keep',
+      error: 'keep',
+      lease: 'clear',
+      queuePosition: 'back',
+      uniqueKey: 'keep',
+      settleContinuations: false,
+      queueDelta: 1,
+      series: null,
+    },
+  },
+} as const satisfies Record<string, { from: JobState; to: JobState; cause: ChangeCause; shape: ChangeShape }>;
+
+/** Throws unless the statement `what`, fixed in advance as a write of `kind`, writes what core decides for it. */
+export function assertFixedWrite(what: string, kind: keyof typeof FIXED_WRITES): void {
+  const { from, to, cause, shape } = FIXED_WRITES[kind];
+  assertWritesShape(what, from, to, cause, shape);
+}
+
 /** The time used to decide sample changes: any time, distinct from {@link SAMPLE_RUN_AT}. */
 const SAMPLE_NOW = 1_000_000;
 const SAMPLE_RUN_AT = 2_000_000;
