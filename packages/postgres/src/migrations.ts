@@ -258,4 +258,26 @@ CREATE UNIQUE INDEX jobs_occurrence ON ${s}.jobs (recurring_id, occurrence_at) W
     // NULL settings are the defaults; a constant default rewrites no row.
     sql: (s) => `ALTER TABLE ${s}.recurring ADD COLUMN settings text, ADD COLUMN runs integer NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 10,
+    name: 'recurring job history',
+    // What the scheduler did with each occurrence (fired, queued, skipped by the overlap policy,
+    // missed) and the operators' triggers and backfills, written in the firing's transaction under
+    // the record's row lock, so `seq` orders one recurring job's entries as they were committed.
+    // Each recurring job keeps its latest entries (RECURRING_HISTORY_LIMIT): the firing trims the
+    // older ones through the index, which also serves the newest-first read. A new table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.recurring_history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  recurring_id text NOT NULL,
+  at bigint NOT NULL,
+  event text NOT NULL,
+  occurrence_at bigint,
+  from_at bigint,
+  job_id text,
+  reason text NOT NULL
+);
+CREATE INDEX recurring_history_by_id ON ${s}.recurring_history (recurring_id, seq);
+`,
+  },
 ];

@@ -184,4 +184,25 @@ ALTER TABLE spool_recurring ADD COLUMN settings TEXT;
 ALTER TABLE spool_recurring ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 4,
+    name: 'recurring job history',
+    // What the scheduler did with each occurrence (fired, queued, skipped by the overlap policy,
+    // missed) and the operators' triggers and backfills, written in the firing's transaction. Each
+    // recurring job keeps its latest entries (RECURRING_HISTORY_LIMIT): the firing trims the older
+    // ones through the index, which also serves the newest-first read.
+    sql: `
+CREATE TABLE spool_recurring_history (
+  seq INTEGER PRIMARY KEY,
+  recurring_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  occurrence_at INTEGER,
+  from_at INTEGER,
+  job_id TEXT,
+  reason TEXT NOT NULL
+);
+CREATE INDEX spool_recurring_history_by_id ON spool_recurring_history (recurring_id, seq);
+`,
+  },
 ];

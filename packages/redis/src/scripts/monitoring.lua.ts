@@ -191,7 +191,9 @@ ARGV:    [1] now or '', [2] origin, [3] the layout version this code writes
 Returns: the versions applied now (empty when already current)
 Errors:  SPOOL_LAYOUT_NEWER <version> (written by a newer Spool)
 Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), a job's 'occ'
-         field, and a recurring job's 'settings' and 'runs' fields. Data of layout 1 reads as layout 2 unchanged, so moving up only records the version.
+         field, and a recurring job's 'settings' and 'runs' fields; 3 adds rch:<recurring id> (its
+         history). Data of an earlier layout reads as the current one unchanged, so moving up only
+         records the version.
 ]]
 local version = tonumber(ARGV[3])
 local current = tonumber(redis.call('HGET', P .. 'meta', 'version'))
