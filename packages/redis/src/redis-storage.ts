@@ -116,6 +116,7 @@ export class RedisStorage implements Storage {
   async migrate(): Promise<{ applied: number[] }> {
     this.guard();
     await this.connect();
+    await this.upgradeLayout();
     const applied = (await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION])) as number[];
     return { applied: applied.map(Number) };
   }
@@ -447,9 +448,27 @@ export class RedisStorage implements Storage {
     } catch (error) {
       throw translateError(error, 'opening the storage');
     }
+    await this.upgradeLayout();
     await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION]);
     this.isReady = true;
     if (this.listeners.size > 0 && this.subscriber === null) this.startSubscriber();
+  }
+
+  /**
+   * The data steps of moving up from an older layout, before the version is recorded (so a start
+   * that stops half-way does them again; each is idempotent). From layout 1: the jobs that layout 1
+   * wrote for recurring occurrences get the occurrence keys of layout 2, in batches of 1,000 jobs
+   * (one script each, so other clients are not held for long).
+   */
+  private async upgradeLayout(): Promise<void> {
+    const stored = await this.client.hget(`${this.keyBase}meta`, 'version').catch((error: unknown) => {
+      throw translateError(error, 'migrating');
+    });
+    if (stored === null || Number(stored) >= 2) return;
+    let cursor = '';
+    do {
+      [cursor] = (await this.call('layoutIndexOccurrences', 'migrating', [cursor, 1000])) as [string, number];
+    } while (cursor !== '');
   }
 
   /** Runs one script once the storage is ready. */
