@@ -13,7 +13,10 @@ import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test
 // one of them (11:00 deleted since), and a triggered job. The current storage starts on it.
 interface Fixture {
   at: number;
-  keys: Record<string, { type: 'hash'; value: Record<string, string> } | { type: 'zset' | 'set' | 'list'; value: string[] } | { type: 'string'; value: string }>;
+  keys: Record<
+    string,
+    { type: 'hash'; value: Record<string, string> } | { type: 'zset'; value: string[] } | { type: 'set'; value: string[] } | { type: 'list'; value: string[] } | { type: 'string'; value: string }
+  >;
 }
 const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/layout-1.json', import.meta.url), 'utf8')) as Fixture;
 const HOUR = 3_600_000;
