@@ -57,6 +57,18 @@ describe('overlap policies', () => {
     await tickAt('2030-01-01T00:02:00Z');
     expect((await jobs()).map((j) => j.state)).toEqual(['deleted', 'enqueued']);
   });
+
+  it("'cancel' stops nothing when its firing does not land", async () => {
+    const { spool, storage, clock, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '* * * * *', overlap: 'cancel' });
+    await tickAt('2030-01-01T00:01:00Z');
+    clock.set(new Date('2030-01-01T00:02:00Z'));
+    const { now, records } = await storage.recurringDue({ limit: 10 });
+    // Paused between the due read and the firing: the firing's next-run check fails.
+    await spool.recurring.pause('r');
+    expect((await spool.recurring.fireDue(records[0]!, now)).fired).toBe(false);
+    expect((await jobs()).map((j) => j.state)).toEqual(['enqueued']);
+    expect((await spool.recurring.history('r')).map((e) => e.event)).toEqual(['fired']);
+  });
 });
 
 describe('schedules', () => {

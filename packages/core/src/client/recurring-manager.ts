@@ -239,16 +239,25 @@ export class RecurringManager {
         reason: `Missed: no server fired the occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} in time, and misfire policy '${record.misfire}' left them out`,
       });
     }
+    let cancel: { id: string; reason: string } | null = null;
     if (jobs.length > 0 && record.settings.overlap !== 'allow') {
       const decided = await this.applyOverlap(record, jobs);
       jobs = decided.jobs;
+      cancel = decided.cancel;
       history.push(...decided.skipped);
     }
     for (const { job, occurrence } of jobs) {
       history.push({ event: job.state === 'awaiting' ? 'queued' : 'fired', occurrence, from: null, jobId: job.id, reason: job.reason });
     }
     history.sort((a, b) => a.occurrence!.getTime() - b.occurrence!.getTime());
-    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs, history });
+    const result = await this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs, history });
+    // 'cancel' deletes the previous run only once its replacement exists: a firing that did not land
+    // (another server fired the occurrence, or the record was paused, changed or removed meanwhile)
+    // must not stop a run that nothing replaces.
+    if (cancel !== null && result.fired && result.jobIds.length > 0) {
+      await this.spool.storage.jobSetState({ id: cancel.id, expected: ['scheduled', 'enqueued', 'awaiting', 'processing'], state: 'deleted', reason: cancel.reason });
+    }
+    return result;
   }
 
   /**
@@ -330,9 +339,12 @@ export class RecurringManager {
    * The overlap policy, for a firing while the previous run may be unfinished: one read of the
    * previous job, only for records whose policy is not `'allow'`.
    */
-  private async applyOverlap(record: RecurringRecord, jobs: RecurringFireJob[]): Promise<{ jobs: RecurringFireJob[]; skipped: NewRecurringHistory[] }> {
+  private async applyOverlap(
+    record: RecurringRecord,
+    jobs: RecurringFireJob[],
+  ): Promise<{ jobs: RecurringFireJob[]; skipped: NewRecurringHistory[]; cancel: { id: string; reason: string } | null }> {
     const previous = record.lastJobId === null ? null : await this.spool.storage.jobGet({ id: record.lastJobId });
-    if (previous === null || STATE_FACTS[previous.state].final) return { jobs, skipped: [] };
+    if (previous === null || STATE_FACTS[previous.state].final) return { jobs, skipped: [], cancel: null };
     const last = jobs.at(-1)!;
     // The occurrences that get no job leave an entry each in the history, naming the run in the way.
     const skip = (left: RecurringFireJob[], why: string): NewRecurringHistory[] =>
@@ -340,26 +352,20 @@ export class RecurringManager {
     const unfinished = `the previous run ${previous.id} is still ${previous.state}`;
     switch (record.settings.overlap) {
       case 'allow':
-        return { jobs, skipped: [] };
+        return { jobs, skipped: [], cancel: null };
       case 'skip':
-        return { jobs: [], skipped: skip(jobs, `${unfinished} (overlap policy 'skip')`) };
+        return { jobs: [], skipped: skip(jobs, `${unfinished} (overlap policy 'skip')`), cancel: null };
       case 'queue':
         // One waits at most: a previous job that is itself waiting is the one queued already.
-        if (previous.state === 'awaiting') return { jobs: [], skipped: skip(jobs, `${unfinished}, queued already (overlap policy 'queue': one waits at most)`) };
+        if (previous.state === 'awaiting') return { jobs: [], skipped: skip(jobs, `${unfinished}, queued already (overlap policy 'queue': one waits at most)`), cancel: null };
         last.job.state = 'awaiting';
         last.job.parentId = previous.id;
         last.job.continueOn = 'finished';
         last.job.reason += `, queued behind ${previous.id}`;
-        return { jobs: [last], skipped: skip(jobs.slice(0, -1), `${unfinished} (overlap policy 'queue': one waits at most)`) };
+        return { jobs: [last], skipped: skip(jobs.slice(0, -1), `${unfinished} (overlap policy 'queue': one waits at most)`), cancel: null };
       case 'cancel':
-        await this.spool.storage.jobSetState({
-          id: previous.id,
-          expected: ['scheduled', 'enqueued', 'awaiting', 'processing'],
-          state: 'deleted',
-          reason: `Cancelled by recurring job ${record.id}: its occurrence of ${last.occurrence!.toISOString()} starts`,
-        });
         last.job.reason += `, cancelling the previous run ${previous.id} (it was ${previous.state})`;
-        return { jobs, skipped: [] };
+        return { jobs, skipped: [], cancel: { id: previous.id, reason: `Cancelled by recurring job ${record.id}: its occurrence of ${last.occurrence!.toISOString()} starts` } };
       default: {
         const never: never = record.settings.overlap;
         return never;
