@@ -48,7 +48,7 @@ function redis(): Target {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(check: () => T | null | undefined | false | Promise<T | null | undefined | false>, what: string, ms = 20_000): Promise<T> {
+async function until<T>(check: () => T | null | undefined | false | Promise<T | null | undefined | false>, what: string, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
