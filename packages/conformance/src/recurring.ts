@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_RECURRING_SETTINGS } from '@spool/core';
-import type { NewJob, RecurringFireJob, RecurringUpsert } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS, RECURRING_HISTORY_LIMIT } from '@spool/core';
+import type { NewJob, NewRecurringHistory, RecurringFireJob, RecurringUpsert } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
 import type { Harness } from './harness.js';
@@ -38,6 +38,11 @@ function plain(jobs: NewJob[]): RecurringFireJob[] {
 /** Jobs of a firing, each for its occurrence. */
 function forOccurrences(h: Harness, occurrences: Date[]): RecurringFireJob[] {
   return occurrences.map((occurrence) => ({ job: h.job({ recurringId: 'r' }), occurrence }));
+}
+
+/** A history entry to write. */
+function entry(event: NewRecurringHistory['event'], occurrence: Date | null, jobId: string | null, reason = `${event} by the conformance suite`): NewRecurringHistory {
+  return { event, occurrence, from: null, jobId, reason };
 }
 
 /** Tests of recurring jobs: upsert, get, list, remove, pause, due and fire with occurrence CAS. */
@@ -201,6 +206,10 @@ export function recurringTests(target: ConformanceTarget): void {
         h.storage.recurringFire({ id: 'r', occurrence: { expected: before!.nextRunAt!, next: new Date(h.now() + MINUTE) }, jobs: plain([plainJob, orphan]) }),
       ).rejects.toMatchObject({ code: 'ERR_JOB_NOT_FOUND' });
       expect(await h.storage.recurringGet({ id: 'r' })).toEqual(before);
+      await expect(
+        h.storage.recurringFire({ id: 'r', jobs: plain([orphan]), history: [entry('triggered', null, orphan.id)] }),
+      ).rejects.toMatchObject({ code: 'ERR_JOB_NOT_FOUND' });
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 10 })).toEqual([]);
       expect(await h.storage.jobGet({ id: plainJob.id })).toBeNull();
       await h.expectCounts({});
     });
@@ -289,6 +298,102 @@ export function recurringTests(target: ConformanceTarget): void {
       // Replacing the definition keeps the count.
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
       expect(await h.storage.recurringGet({ id: 'r' })).toMatchObject({ settings: DEFAULT_RECURRING_SETTINGS, runs: 2 });
+    });
+    it('appends the history entries of a firing, stamped with the storage time, and reads them newest first', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const first = new Date(h.now());
+      const job = h.job({ recurringId: 'r' });
+      const missed: NewRecurringHistory = { event: 'missed', occurrence: new Date(first.getTime() - MINUTE), from: new Date(first.getTime() - 5 * MINUTE), jobId: null, reason: 'Missed: 5 occurrences' };
+      await h.storage.recurringFire({
+        id: 'r',
+        occurrence: { expected: first, next: new Date(first.getTime() + MINUTE) },
+        jobs: [{ job, occurrence: first }],
+        history: [missed, entry('fired', first, job.id, 'Recurring job r: occurrence of …')],
+      });
+      h.clock.advance(MINUTE);
+      const second = new Date(h.now());
+      await h.storage.recurringFire({
+        id: 'r',
+        occurrence: { expected: second, next: new Date(second.getTime() + MINUTE) },
+        jobs: [],
+        history: [entry('skipped', second, job.id, `Skipped: the previous run ${job.id} is unfinished (hostile <b>"'&\u00e9\u{1F600}\n`)],
+      });
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 10 })).toEqual([
+        { at: second, event: 'skipped', occurrence: second, from: null, jobId: job.id, reason: `Skipped: the previous run ${job.id} is unfinished (hostile <b>"'&\u00e9\u{1F600}\n` },
+        { at: first, event: 'fired', occurrence: first, from: null, jobId: job.id, reason: 'Recurring job r: occurrence of …' },
+        { ...missed, at: first },
+      ]);
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 1 })).toHaveLength(1);
+      expect((await h.storage.recurringHistory({ id: 'r', limit: 1 }))[0]!.event).toBe('skipped');
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 0 })).toEqual([]);
+      expect(await h.storage.recurringHistory({ id: 'missing', limit: 10 })).toEqual([]);
+    });
+
+    it('writes no history for a firing that does not fire', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE) });
+      const stale = new Date(h.now());
+      const result = await h.storage.recurringFire({ id: 'r', occurrence: { expected: stale, next: null }, jobs: [], history: [entry('skipped', stale, null)] });
+      expect(result.fired).toBe(false);
+      expect(await h.storage.recurringFire({ id: 'missing', jobs: [], history: [entry('triggered', null, null)] })).toMatchObject({ fired: false });
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 10 })).toEqual([]);
+      expect(await h.storage.recurringHistory({ id: 'missing', limit: 10 })).toEqual([]);
+    });
+
+    it('leaves out the entry of a job whose occurrence was refused, and keeps entries naming other jobs', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const at = new Date(h.now());
+      const [held] = forOccurrences(h, [at]);
+      await h.storage.recurringFire({ id: 'r', jobs: [held!], history: [entry('fired', at, held!.job.id)] });
+      const again = forOccurrences(h, [at, new Date(at.getTime() + MINUTE)]);
+      const fired = await h.storage.recurringFire({
+        id: 'r',
+        jobs: again,
+        history: [entry('fired', at, again[0]!.job.id), entry('fired', new Date(at.getTime() + MINUTE), again[1]!.job.id), entry('skipped', at, held!.job.id), entry('backfilled', at, null)],
+      });
+      expect(fired.refused).toEqual([at]);
+      const history = await h.storage.recurringHistory({ id: 'r', limit: 10 });
+      expect(history.map((e) => [e.event, e.jobId])).toEqual([
+        ['backfilled', null],
+        ['skipped', held!.job.id],
+        ['fired', again[1]!.job.id],
+        ['fired', held!.job.id],
+      ]);
+    });
+
+    it(`keeps the latest ${RECURRING_HISTORY_LIMIT} history entries of each recurring job, through upserts, and removes them with it`, async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'other', 0) });
+      const many = Array.from({ length: RECURRING_HISTORY_LIMIT + 5 }, (_, i) => entry('missed', new Date(h.now() - i * MINUTE), null, `entry ${i}`));
+      await h.storage.recurringFire({ id: 'r', jobs: [], history: many.slice(0, 50) });
+      await h.storage.recurringFire({ id: 'r', jobs: [], history: many.slice(50) });
+      await h.storage.recurringFire({ id: 'other', jobs: [], history: [entry('triggered', null, null, 'other entry')] });
+      const kept = await h.storage.recurringHistory({ id: 'r', limit: RECURRING_HISTORY_LIMIT + 10 });
+      expect(kept).toHaveLength(RECURRING_HISTORY_LIMIT);
+      expect(kept[0]!.reason).toBe(`entry ${RECURRING_HISTORY_LIMIT + 4}`);
+      expect(kept.at(-1)!.reason).toBe('entry 5');
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', MINUTE, { cron: '*/5 * * * *' }) });
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 1000 })).toHaveLength(RECURRING_HISTORY_LIMIT);
+      expect(await h.storage.recurringRemove({ id: 'r' })).toBe(true);
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 1000 })).toEqual([]);
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      expect(await h.storage.recurringHistory({ id: 'r', limit: 1000 })).toEqual([]);
+      expect((await h.storage.recurringHistory({ id: 'other', limit: 10 })).map((e) => e.reason)).toEqual(['other entry']);
+    });
+
+    it('writes the history of an occurrence once when several handles race to fire it', async () => {
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0) });
+      const expected = new Date(h.now());
+      const next = new Date(h.now() + MINUTE);
+      const handles = [h.storage, await h.connect(), await h.connect(), await h.connect()];
+      await Promise.all(
+        handles.map((s) => {
+          const jobs = forOccurrences(h, [expected]);
+          return s.recurringFire({ id: 'r', occurrence: { expected, next }, jobs, history: [entry('fired', expected, jobs[0]!.job.id)] });
+        }),
+      );
+      const history = await h.storage.recurringHistory({ id: 'r', limit: 10 });
+      expect(history).toHaveLength(1);
+      expect((await h.get(history[0]!.jobId!)).recurringId).toBe('r');
     });
   });
 }

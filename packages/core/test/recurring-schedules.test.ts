@@ -57,6 +57,18 @@ describe('overlap policies', () => {
     await tickAt('2030-01-01T00:02:00Z');
     expect((await jobs()).map((j) => j.state)).toEqual(['deleted', 'enqueued']);
   });
+
+  it("'cancel' stops nothing when its firing does not land", async () => {
+    const { spool, storage, clock, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '* * * * *', overlap: 'cancel' });
+    await tickAt('2030-01-01T00:01:00Z');
+    clock.set(new Date('2030-01-01T00:02:00Z'));
+    const { now, records } = await storage.recurringDue({ limit: 10 });
+    // Paused between the due read and the firing: the firing's next-run check fails.
+    await spool.recurring.pause('r');
+    expect((await spool.recurring.fireDue(records[0]!, now)).fired).toBe(false);
+    expect((await jobs()).map((j) => j.state)).toEqual(['enqueued']);
+    expect((await spool.recurring.history('r')).map((e) => e.event)).toEqual(['fired']);
+  });
 });
 
 describe('schedules', () => {
@@ -118,11 +130,35 @@ describe('schedules', () => {
     expect(await spool.recurring.get('r')).toMatchObject({ runs: 3, nextRunAt: null });
   });
 
-  it('lists the next and the previous occurrences', async () => {
-    const { spool } = await setUp('2030-01-01T00:00:30Z', { cron: '0 */6 * * *' });
-    const { next, previous } = await spool.recurring.occurrences('r', { next: 2, previous: 2 });
-    expect(next.map((d) => d.toISOString())).toEqual(['2030-01-01T06:00:00.000Z', '2030-01-01T12:00:00.000Z']);
-    expect(previous.map((d) => d.toISOString())).toEqual(['2030-01-01T00:00:00.000Z', '2029-12-31T18:00:00.000Z']);
+  it('lists the next runs and the occurrences it handled, with what became of each', async () => {
+    const { spool, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '0 */6 * * *', overlap: 'skip' });
+    expect(await spool.recurring.occurrences('r', { next: 2, previous: 2 })).toEqual({
+      next: [new Date('2030-01-01T06:00:00Z'), new Date('2030-01-01T12:00:00Z')],
+      previous: [],
+    });
+    await tickAt('2030-01-01T06:00:01Z');
+    await tickAt('2030-01-01T12:00:02Z');
+    const [first] = await jobs();
+    await spool.delete(first!.id);
+    await tickAt('2030-01-01T18:00:03Z');
+    const [, second] = await jobs();
+    const { next, previous } = await spool.recurring.occurrences('r', { next: 1, previous: 5 });
+    expect(next).toEqual([new Date('2030-01-02T00:00:00Z')]);
+    expect(previous).toEqual([
+      { occurrence: new Date('2030-01-01T18:00:00Z'), outcome: 'fired', at: new Date('2030-01-01T18:00:03Z'), from: null, jobId: second!.id, state: 'enqueued', reason: 'Recurring job r: occurrence of 2030-01-01T18:00:00.000Z' },
+      {
+        occurrence: new Date('2030-01-01T12:00:00Z'),
+        outcome: 'skipped',
+        at: new Date('2030-01-01T12:00:02Z'),
+        from: null,
+        jobId: first!.id,
+        state: 'deleted',
+        reason: `Skipped: the previous run ${first!.id} is still enqueued (overlap policy 'skip')`,
+      },
+      { occurrence: new Date('2030-01-01T06:00:00Z'), outcome: 'fired', at: new Date('2030-01-01T06:00:01Z'), from: null, jobId: first!.id, state: 'deleted', reason: 'Recurring job r: occurrence of 2030-01-01T06:00:00.000Z' },
+    ]);
+    expect((await spool.recurring.occurrences('r', { previous: 1 })).previous.map((p) => p.outcome)).toEqual(['fired']);
+    await expect(spool.recurring.occurrences('r', { previous: 101 })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
   });
 });
 
@@ -144,5 +180,74 @@ describe('backfill', () => {
     await expect(spool.recurring.backfill('r', { from: '2030-01-01T00:00:00Z', to: '2030-01-03T00:00:00Z' })).rejects.toThrow(/at or before now/);
     await expect(spool.recurring.backfill('r', { from: '2030-01-01T00:00:00Z', to: '2030-01-01T01:00:00Z' })).rejects.toThrow(/at most 1000 occurrences/);
     await expect(spool.recurring.backfill('missing', { from: '2030-01-01T00:00:00Z', to: '2030-01-01T01:00:00Z' })).rejects.toMatchObject({ code: 'ERR_RECURRING_NOT_FOUND' });
+  });
+});
+
+describe('history', () => {
+  it("records each occurrence that 'skip' leaves out, naming the unfinished run", async () => {
+    const { spool, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '* * * * *', overlap: 'skip' });
+    await tickAt('2030-01-01T00:01:00Z');
+    await tickAt('2030-01-01T00:02:00Z');
+    await tickAt('2030-01-01T00:03:00Z');
+    const [running] = await jobs();
+    const history = await spool.recurring.history('r');
+    expect(history.map((e) => [e.event, e.occurrence?.toISOString(), e.jobId])).toEqual([
+      ['skipped', '2030-01-01T00:03:00.000Z', running!.id],
+      ['skipped', '2030-01-01T00:02:00.000Z', running!.id],
+      ['fired', '2030-01-01T00:01:00.000Z', running!.id],
+    ]);
+    expect(history[0]).toMatchObject({ at: new Date('2030-01-01T00:03:00Z'), reason: `Skipped: the previous run ${running!.id} is still enqueued (overlap policy 'skip')` });
+    expect(await spool.recurring.history('r', { limit: 1 })).toHaveLength(1);
+    await expect(spool.recurring.history('missing')).rejects.toMatchObject({ code: 'ERR_RECURRING_NOT_FOUND' });
+  });
+
+  it("records the queued run and the occurrences that 'queue' leaves out", async () => {
+    const { spool, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '* * * * *', overlap: 'queue' });
+    await tickAt('2030-01-01T00:01:00Z');
+    await tickAt('2030-01-01T00:02:00Z');
+    await tickAt('2030-01-01T00:03:00Z');
+    const [first, waiting] = await jobs();
+    expect((await spool.recurring.history('r')).map((e) => [e.event, e.jobId, e.reason])).toEqual([
+      ['skipped', waiting!.id, `Skipped: the previous run ${waiting!.id} is still awaiting, queued already (overlap policy 'queue': one waits at most)`],
+      ['queued', waiting!.id, `Recurring job r: occurrence of 2030-01-01T00:02:00.000Z, queued behind ${first!.id}`],
+      ['fired', first!.id, 'Recurring job r: occurrence of 2030-01-01T00:01:00.000Z'],
+    ]);
+  });
+
+  it("says which run 'cancel' deleted", async () => {
+    const { spool, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '* * * * *', overlap: 'cancel' });
+    await tickAt('2030-01-01T00:01:00Z');
+    await tickAt('2030-01-01T00:02:00Z');
+    const [first, second] = await jobs();
+    expect((await spool.recurring.history('r', { limit: 1 }))[0]).toMatchObject({
+      event: 'fired',
+      jobId: second!.id,
+      reason: `Recurring job r: occurrence of 2030-01-01T00:02:00.000Z, cancelling the previous run ${first!.id} (it was enqueued)`,
+    });
+  });
+
+  it('records a missed range, also when the misfire policy fires nothing', async () => {
+    const { spool, tickAt, jobs } = await setUp('2030-01-01T00:00:30Z', { cron: '*/5 * * * *', misfire: 'skip' });
+    await tickAt('2030-01-01T00:33:00Z');
+    expect(await jobs()).toEqual([]);
+    const history = await spool.recurring.history('r');
+    expect(history).toHaveLength(1);
+    const [missed] = history;
+    expect(missed).toMatchObject({ event: 'missed', from: new Date('2030-01-01T00:05:00Z'), occurrence: new Date('2030-01-01T00:30:00Z'), jobId: null });
+    expect(missed!.reason).toMatch(/misfire policy 'skip' left them out/);
+    expect((await spool.recurring.occurrences('r', { previous: 3 })).previous.map((p) => p.outcome)).toEqual(['missed']);
+  });
+
+  it('records triggers and backfills, which are not occurrences the scheduler handled', async () => {
+    const { spool } = await setUp('2030-01-02T00:00:30Z', { cron: '0 6 * * *' });
+    const jobId = await spool.recurring.trigger('r');
+    await spool.recurring.backfill('r', { from: '2029-12-30T00:00:00Z', to: '2030-01-01T12:00:00Z' });
+    expect((await spool.recurring.history('r')).map((e) => [e.event, e.from?.toISOString() ?? null, e.occurrence?.toISOString() ?? null, e.jobId])).toEqual([
+      ['backfilled', '2029-12-30T06:00:00.000Z', '2030-01-01T06:00:00.000Z', null],
+      ['triggered', null, null, jobId],
+    ]);
+    expect((await spool.recurring.occurrences('r', { previous: 5 })).previous).toEqual([]);
+    await spool.recurring.remove('r');
+    expect(await spool.storage.recurringHistory({ id: 'r', limit: 10 })).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-import { RecurringNotFoundError } from '@spool/core';
+import { ConfigError, RecurringNotFoundError } from '@spool/core';
 
 import { applyAction, applyToMatching } from './bulk.js';
 import type { DashboardRequest } from './dashboard-options.js';
@@ -43,6 +43,16 @@ function backTo(base: string, form: Form, notice: string): string {
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * A time from a form: a `datetime-local` value (no zone) is UTC, as the form says; a value with a
+ * zone is kept. Null when empty. Whether it is a valid time is for the backfill to say.
+ */
+function formTime(value: string | undefined): string | null {
+  const text = (value ?? '').trim();
+  if (text === '') return null;
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(text) ? `${text}Z` : text;
+}
 
 /** Handles a state-changing POST: read-only and CSRF checks first, then the action through the client. */
 export async function handleAction(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string): Promise<void> {
@@ -99,6 +109,29 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
         case 'remove':
           await spool.recurring.remove(id);
           return redirect(res, backTo(base, form, `Deleted recurring job ${id}.`));
+        case 'backfill': {
+          const from = formTime(field(form, 'from'));
+          const to = formTime(field(form, 'to'));
+          if (from === null || to === null) return redirect(res, backTo(base, form, 'Backfill: give both the start and the end of the range.'));
+          try {
+            const result = await spool.recurring.backfill(id, { from, to });
+            const n = result.occurrences.length;
+            return redirect(
+              res,
+              backTo(
+                base,
+                form,
+                n === 0
+                  ? `Backfill of ${id}: no occurrence between ${from} and ${to}.`
+                  : `Backfilled ${id}: ${plural(n, 'occurrence')} from ${result.occurrences[0]!.toISOString()} to ${result.occurrences.at(-1)!.toISOString()}, ${plural(result.jobIds.length, 'job')} enqueued, ${result.refused.length} already had a job.`,
+              ),
+            );
+          } catch (error) {
+            // The range is the operator's input: say what is wrong with it (past now, too long, not a time).
+            if (error instanceof ConfigError) return redirect(res, backTo(base, form, `Backfill refused: ${error.problems.map((p) => p.message).join('; ')}.`));
+            throw error;
+          }
+        }
         default:
           return text(400, 'Unknown action.');
       }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-import type { JobRecord } from '@spool/core';
+import type { JobRecord, JobState, RecurringHistoryRecord, Storage } from '@spool/core';
 import { isJobState } from '@spool/core';
 
 import type { DashboardRequest } from './dashboard-options.js';
@@ -18,10 +18,15 @@ import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
-import { messagePage, queuesPage, recurringPage, serversPage } from './pages/system-pages.js';
+import { OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most recurring jobs one page lists. */
 const RECURRING_PAGE = 500;
+/** Previous occurrences the recurring list shows per job, and history entries read to find them. */
+const RECURRING_PREVIOUS = 3;
+const RECURRING_PREVIOUS_SCAN = 10;
+/** History entries one recurring job's page shows. */
+const RECURRING_HISTORY = 50;
 /** How many waiting jobs are scanned for a job's continuations (the read model has no parent index). */
 const CONTINUATION_SCAN = 500;
 
@@ -40,6 +45,13 @@ async function listJobs(
   if (filter.search) return boundedSearch(monitoring, filter, state.options.pageSize, cursor, state.options.searchTimeBudget, now);
   const page = await monitoring.jobsList(listParams(filter, state.options.pageSize, cursor));
   return { ...page, searchedBack: null };
+}
+
+/** The state now of each job that history entries name (expired jobs are absent). */
+async function statesOf(storage: Storage, entries: readonly RecurringHistoryRecord[]): Promise<Map<string, JobState>> {
+  const ids = [...new Set(entries.flatMap((e) => (e.jobId === null ? [] : [e.jobId])))];
+  const jobs = await Promise.all(ids.map((id) => storage.jobGet({ id })));
+  return new Map(jobs.flatMap((job) => (job === null ? [] : [[job.id, job.state] as const])));
 }
 
 /** Renders the page at `path`; false when there is none. */
@@ -85,8 +97,24 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   if (path === '/recurring') {
     const records = await spool.storage.recurringList({ limit: RECURRING_PAGE + 1 });
     const shown = records.slice(0, RECURRING_PAGE);
-    const rows = await Promise.all(shown.map(async (record) => ({ record, lastJob: record.lastJobId ? await spool.storage.jobGet({ id: record.lastJobId }) : null })));
+    const rows = await Promise.all(
+      shown.map(async (record) => {
+        const history = await spool.storage.recurringHistory({ id: record.id, limit: RECURRING_PREVIOUS_SCAN });
+        const previous = history.filter((e) => OCCURRENCE_EVENTS.has(e.event)).slice(0, RECURRING_PREVIOUS);
+        const [lastJob, states] = await Promise.all([record.lastJobId ? spool.storage.jobGet({ id: record.lastJobId }) : null, statesOf(spool.storage, previous)]);
+        return { record, lastJob, previous, states };
+      }),
+    );
     return respond(200, 'Recurring jobs', 'recurring', recurringPage(ctx, rows, records.length > RECURRING_PAGE));
+  }
+  if (path === '/recurring/detail') {
+    const id = query.get('id') ?? '';
+    const record = id === '' ? null : await spool.storage.recurringGet({ id });
+    if (!record) return respond(404, 'Recurring job not found', 'recurring', messagePage('Recurring job not found', 'No recurring job has this id.'));
+    const [{ next }, history] = await Promise.all([spool.recurring.occurrences(id, { next: 5 }), spool.storage.recurringHistory({ id, limit: RECURRING_HISTORY })]);
+    const states = await statesOf(spool.storage, history);
+    // Not refreshed live: the backfill form would lose what the operator typed.
+    return respond(200, record.id, 'recurring', recurringDetailPage(ctx, { record, next, history, states, now }), { live: 'static' });
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') return respond(200, 'Queues', 'queues', queuesPage(ctx, await monitoring.queues(), now));

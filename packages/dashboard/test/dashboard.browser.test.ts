@@ -161,6 +161,65 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     expect(await seeded.spool.recurring.get('cache.warm')).toBeNull();
   });
 
+  it('shows the previous occurrences with what became of each, and backfills a range from a recurring job’s page', async () => {
+    const { spool } = seeded;
+    // A queue no server of the seed runs, so the first run stays unfinished and the next occurrence is skipped.
+    await spool.recurring.addOrUpdate('sync.hourly', 'sync.run', { scope: 'all' }, { cron: '0 * * * *', overlap: 'skip', queue: 'sync' });
+    for (let i = 0; i < 2; i++) {
+      const record = (await spool.recurring.get('sync.hourly'))!;
+      await spool.recurring.fireDue(record, record.nextRunAt!);
+    }
+    const ours = async () => (await spool.storage.monitoring.jobsList({ queue: 'sync', limit: 100 })).jobs;
+    const [running] = await ours();
+
+    await page.goto(`${url}/recurring`);
+    const previous = page.locator('#r-sync\\.hourly [data-previous] li');
+    expect(await previous.count()).toBe(2);
+    expect(await previous.nth(0).getAttribute('data-outcome')).toBe('skipped');
+    expect(await previous.nth(0).textContent()).toContain('previous run enqueued');
+    expect(await previous.nth(0).getAttribute('title')).toBe(`Skipped: the previous run ${running!.id} is still enqueued (overlap policy 'skip')`);
+    expect(await previous.nth(1).getAttribute('data-outcome')).toBe('fired');
+    expect(await previous.nth(1).textContent()).toContain('enqueued');
+    expect(await page.locator('#r-reports\\.nightly [data-previous]').textContent()).toContain('no occurrence handled yet');
+    await shot('recurring-previous');
+
+    await page.click('#r-sync\\.hourly a:has-text("History and backfill")');
+    await page.waitForSelector('[data-backfill]');
+    expect(await page.locator('[data-history] tr[data-event="skipped"]').textContent()).toContain(`Skipped: the previous run ${running!.id} is still enqueued (overlap policy 'skip')`);
+    await page.fill('[data-backfill] input[name="from"]', '2026-01-01T00:00:00');
+    await page.fill('[data-backfill] input[name="to"]', '2026-01-01T05:30:00');
+    await page.click('[data-backfill] button[type="submit"]');
+    await page.waitForSelector('[data-notice]');
+    expect(await page.textContent('[data-notice]')).toBe(
+      'Backfilled sync.hourly: 6 occurrences from 2026-01-01T00:00:00.000Z to 2026-01-01T05:00:00.000Z, 6 jobs enqueued, 0 already had a job.',
+    );
+    expect(page.url()).toContain('/recurring/detail?id=sync.hourly');
+    const backfilled = (await ours()).filter((j) => j.parameters.recurringOccurrence?.toString().startsWith('2026-01-01'));
+    expect(backfilled.map((j) => j.parameters.recurringOccurrence).sort()).toEqual([0, 1, 2, 3, 4, 5].map((h) => `2026-01-01T0${h}:00:00.000Z`));
+    expect(await page.locator('[data-history] tr[data-event="backfilled"]').count()).toBe(1);
+    await shot('recurring-backfill');
+
+    // The same range again: each occurrence ran once already, so nothing runs twice.
+    await page.fill('[data-backfill] input[name="from"]', '2026-01-01T00:00:00');
+    await page.fill('[data-backfill] input[name="to"]', '2026-01-01T05:30:00');
+    await page.click('[data-backfill] button[type="submit"]');
+    await page.waitForSelector('[data-notice]:has-text("0 jobs enqueued, 6 already had a job")');
+    expect(await ours()).toHaveLength(7);
+
+    // A range past now, and one over the cap, are refused with the reason.
+    const later = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19);
+    await page.fill('[data-backfill] input[name="to"]', later);
+    await page.click('[data-backfill] button[type="submit"]');
+    await page.waitForSelector('[data-notice]:has-text("Backfill refused")');
+    expect(await page.textContent('[data-notice]')).toMatch(/at or before now/);
+    await page.fill('[data-backfill] input[name="from"]', '2020-01-01T00:00:00');
+    await page.fill('[data-backfill] input[name="to"]', '2026-01-01T00:00:00');
+    await page.click('[data-backfill] button[type="submit"]');
+    await page.waitForSelector('[data-notice]:has-text("at most 1000 occurrences")');
+    expect(await ours()).toHaveLength(7);
+    await noScriptRan();
+  });
+
   it('pauses and resumes a queue, and shows servers', async () => {
     await page.goto(`${url}/queues`);
     await shot('queues');

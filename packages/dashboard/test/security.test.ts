@@ -88,6 +88,30 @@ describe('dashboard security', () => {
     expect((await spool.getJob(id))?.state).toBe('deleted');
   });
 
+  it('refuses a backfill without a valid CSRF token, from another origin, or on a read-only dashboard', async () => {
+    const { url, spool } = await start();
+    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    const range = { action: 'backfill', id: 'hourly', from: '2026-01-01T00:00:00', to: '2026-01-01T02:00:00' };
+    const token = csrfOf(await (await fetch(`${url}/recurring/detail?id=hourly`)).text());
+    expect((await post(`${url}/actions/recurring`, range)).status).toBe(403);
+    expect((await post(`${url}/actions/recurring`, { ...range, _csrf: `${token.split('.')[0]}.forged` })).status).toBe(403);
+    expect((await post(`${url}/actions/recurring`, { ...range, _csrf: token }, { Origin: 'https://evil.example' })).status).toBe(403);
+    expect((await spool.stats()).states.enqueued).toBe(0);
+    const ok = await post(`${url}/actions/recurring`, { ...range, _csrf: token, back: '/recurring/detail?id=hourly' }, { Origin: url });
+    expect(ok.status).toBe(303);
+    expect(decodeURIComponent(ok.headers.get('location')!.replace(/\+/g, ' '))).toBe(
+      '/recurring/detail?id=hourly&notice=Backfilled hourly: 3 occurrences from 2026-01-01T00:00:00.000Z to 2026-01-01T02:00:00.000Z, 3 jobs enqueued, 0 already had a job.',
+    );
+    expect((await spool.stats()).states.enqueued).toBe(3);
+
+    const readOnly = await start({ readOnly: true });
+    await readOnly.spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    const page = await (await fetch(`${readOnly.url}/recurring/detail?id=hourly`)).text();
+    expect(page).not.toContain('data-backfill');
+    expect((await post(`${readOnly.url}/actions/recurring`, { ...range, _csrf: csrfOf(page) })).status).toBe(403);
+    expect((await readOnly.spool.stats()).states.enqueued).toBe(0);
+  });
+
   it('does not redirect to another site after an action', async () => {
     const { url, spool } = await start();
     const id = await spool.enqueue('reports.build', {});

@@ -258,4 +258,55 @@ CREATE UNIQUE INDEX jobs_occurrence ON ${s}.jobs (recurring_id, occurrence_at) W
     // NULL settings are the defaults; a constant default rewrites no row.
     sql: (s) => `ALTER TABLE ${s}.recurring ADD COLUMN settings text, ADD COLUMN runs integer NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 10,
+    name: 'recurring job history',
+    // What the scheduler did with each occurrence (fired, queued, skipped by the overlap policy,
+    // missed) and the operators' triggers and backfills, written in the firing's transaction under
+    // the record's row lock, so `seq` orders one recurring job's entries as they were committed.
+    // Each recurring job keeps its latest entries (RECURRING_HISTORY_LIMIT): the firing trims the
+    // older ones through the index, which also serves the newest-first read. A new table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.recurring_history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  recurring_id text NOT NULL,
+  at bigint NOT NULL,
+  event text NOT NULL,
+  occurrence_at bigint,
+  from_at bigint,
+  job_id text,
+  reason text NOT NULL
+);
+CREATE INDEX recurring_history_by_id ON ${s}.recurring_history (recurring_id, seq);
+`,
+  },
+  {
+    version: 11,
+    name: 'the occurrence keys of jobs fired before them',
+    // Migration 8 gave occurrence keys to the jobs created after it only: a job that the scheduler
+    // created before it held no key, so a backfill over its occurrence ran it again. Such a job is
+    // one whose creation reason (in its row since migration 3, else its first history row) is the
+    // scheduler's ("Recurring job <id>: occurrence of ...") and whose parameters name its occurrence;
+    // a triggered job (it had an occurrence parameter too) is left out. Of two jobs for one
+    // occurrence, the first by id keeps it; an occurrence held already (by a job created since)
+    // stays with that job. Reads the jobs of recurring jobs once; rewrites only the rows it keys.
+    sql: (s) => `
+WITH fired AS (
+  SELECT j.id, j.recurring_id, (j.parameters::jsonb)->>'recurringOccurrence' AS iso,
+    coalesce(j.created_reason, (SELECT h.reason FROM ${s}.history h WHERE h.job_id = j.id ORDER BY h.id LIMIT 1)) AS reason
+  FROM ${s}.jobs j
+  WHERE j.occurrence_at IS NULL AND j.recurring_id IS NOT NULL AND j.parameters LIKE '%recurringOccurrence%'
+), keyed AS (
+  SELECT DISTINCT ON (recurring_id, at) id, recurring_id, at FROM (
+    SELECT id, recurring_id, (extract(epoch FROM iso::timestamptz) * 1000)::bigint AS at FROM fired
+    WHERE iso ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$'
+      AND starts_with(reason, 'Recurring job ' || recurring_id || ': occurrence of ')
+  ) c
+  ORDER BY recurring_id, at, id
+)
+UPDATE ${s}.jobs j SET occurrence_at = k.at FROM keyed k
+WHERE j.id = k.id
+  AND NOT EXISTS (SELECT 1 FROM ${s}.jobs o WHERE o.recurring_id = k.recurring_id AND o.occurrence_at = k.at);
+`,
+  },
 ];

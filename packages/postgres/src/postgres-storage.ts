@@ -23,6 +23,7 @@ import type {
   RecurringDueResult,
   RecurringFireParams,
   RecurringFireResult,
+  RecurringHistoryRecord,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -46,7 +47,7 @@ import { NotificationListener } from './notification-listener.js';
 import { PostgresMonitoring } from './postgres-monitoring.js';
 import type { PostgresStorageOptions, ResolvedPostgresStorageOptions } from './postgres-options.js';
 import { resolvePostgresOptions } from './postgres-options.js';
-import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
+import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, recurringHistory, removeRecurring, upsertRecurring } from './recurring-store.js';
 import { heartbeat, removeDeadServers, setQueuePaused } from './server-store.js';
 import { isConflict, isRetryable, translateError } from './translate-error.js';
 import { COUNTER_SHARDS, WriteContext } from './write-context.js';
@@ -318,8 +319,11 @@ export class PostgresStorage implements Storage {
   }
 
   async recurringRemove(params: { id: string }): Promise<boolean> {
-    const rows = await this.write('removing a recurring job', (ctx) => ctx.db.run(`DELETE FROM ${this.s}.recurring WHERE id = $1 RETURNING id`, [params.id]));
-    return rows.length > 0;
+    return this.write('removing a recurring job', (ctx) => removeRecurring(ctx, params.id));
+  }
+
+  async recurringHistory(params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]> {
+    return this.read('reading a recurring job history', (db) => recurringHistory(db, this.s, params));
   }
 
   async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {

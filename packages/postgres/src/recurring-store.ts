@@ -1,5 +1,15 @@
-import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
+import type {
+  Json,
+  MisfirePolicy,
+  RecurringDueResult,
+  RecurringEvent,
+  RecurringFireParams,
+  RecurringFireResult,
+  RecurringHistoryRecord,
+  RecurringRecord,
+  RecurringUpsert,
+} from '@spool/core';
+import { RECURRING_HISTORY_LIMIT, StorageError, decodeRecurringSettings, encodeRecurringSettings, recurringHistoryToWrite } from '@spool/core';
 
 import type { Executor, Row } from './executor.js';
 import { createJobs } from './jobs-create.js';
@@ -121,7 +131,54 @@ export async function fireRecurring(ctx: WriteContext, params: RecurringFirePara
     params.id,
     marks.length,
   ]);
+  await appendHistory(ctx, params, new Set(jobs.map((j) => j.id)));
   return { fired: true, jobIds: jobs.map((j) => j.id), refused };
+}
+
+/**
+ * Appends a firing's history entries (those it writes) in one statement, then trims the record's
+ * history to its limit; the record's row lock, taken by the firing, orders them.
+ */
+async function appendHistory(ctx: WriteContext, params: RecurringFireParams, created: ReadonlySet<string>): Promise<void> {
+  const entries = recurringHistoryToWrite(params, created);
+  if (entries.length === 0) return;
+  const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+  await ctx.db.run(
+    `INSERT INTO ${ctx.s}.recurring_history (recurring_id, at, event, occurrence_at, from_at, job_id, reason)
+     SELECT $1, $2, e.event, e.occurrence_at, e.from_at, e.job_id, e.reason
+     FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY AS e(event, occurrence_at, from_at, job_id, reason, n)
+     ORDER BY e.n`,
+    [params.id, ctx.now, entries.map((e) => e.event), entries.map((e) => ms(e.occurrence)), entries.map((e) => ms(e.from)), entries.map((e) => e.jobId), entries.map((e) => e.reason)],
+  );
+  await ctx.db.run(
+    `DELETE FROM ${ctx.s}.recurring_history WHERE recurring_id = $1 AND seq <= (
+       SELECT seq FROM ${ctx.s}.recurring_history WHERE recurring_id = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
+    [params.id, RECURRING_HISTORY_LIMIT],
+  );
+}
+
+/** The latest history entries of a recurring job, newest first. */
+export async function recurringHistory(db: Executor, s: string, params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]> {
+  if (params.limit <= 0) return [];
+  const rows = await db.run(
+    `SELECT at, event, occurrence_at, from_at, job_id, reason FROM ${s}.recurring_history WHERE recurring_id = $1 ORDER BY seq DESC LIMIT $2`,
+    [params.id, params.limit],
+  );
+  return rows.map((r) => ({
+    at: new Date(Number(r.at)),
+    event: r.event as RecurringEvent,
+    occurrence: toDate(r.occurrence_at),
+    from: toDate(r.from_at),
+    jobId: r.job_id as string | null,
+    reason: r.reason as string,
+  }));
+}
+
+/** Removes a recurring job and its history; false when it did not exist. */
+export async function removeRecurring(ctx: WriteContext, id: string): Promise<boolean> {
+  await ctx.db.run(`DELETE FROM ${ctx.s}.recurring_history WHERE recurring_id = $1`, [id]);
+  const rows = await ctx.db.run(`DELETE FROM ${ctx.s}.recurring WHERE id = $1 RETURNING id`, [id]);
+  return rows.length > 0;
 }
 
 function decodeRecurring(row: Row): RecurringRecord {

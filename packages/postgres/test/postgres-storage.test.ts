@@ -89,7 +89,7 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const schema = newSchema();
       const storages = Array.from({ length: 4 }, () => storageOn(schema, { poolSize: 1 }));
       const results = await Promise.all(storages.map((s) => s.migrate()));
-      const applied = results.flatMap((r) => r.applied).sort();
+      const applied = results.flatMap((r) => r.applied).sort((a, b) => a - b);
       expect(applied).toEqual(MIGRATIONS.map((m) => m.version));
       const { rows } = await sql(`SELECT version FROM "${schema}".migrations ORDER BY version`);
       expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
@@ -147,6 +147,7 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
         'migrations',
         'paused_queues',
         'recurring',
+        'recurring_history',
         'servers',
       ]);
     });

@@ -25,6 +25,9 @@ import type {
   RecurringDueResult,
   RecurringFireParams,
   RecurringFireResult,
+  NewRecurringHistory,
+  RecurringEvent,
+  RecurringHistoryRecord,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -47,7 +50,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -113,6 +116,7 @@ export class RedisStorage implements Storage {
   async migrate(): Promise<{ applied: number[] }> {
     this.guard();
     await this.connect();
+    await this.upgradeLayout();
     const applied = (await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION])) as number[];
     return { applied: applied.map(Number) };
   }
@@ -337,6 +341,12 @@ export class RedisStorage implements Storage {
     return decodeRecurringPairs((await this.run('recurringList', 'listing recurring jobs', [params.limit, params.afterId ?? ''])) as Array<string | RawHash>);
   }
 
+  async recurringHistory(params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]> {
+    if (params.limit <= 0) return [];
+    const raw = await this.read('reading a recurring job history', (c) => c.lrange(`${this.keyBase}rch:${params.id}`, -params.limit, -1));
+    return raw.reverse().map(decodeHistoryEntry);
+  }
+
   async recurringRemove(params: { id: string }): Promise<boolean> {
     return (await this.run('recurringRemove', 'removing a recurring job', [params.id])) === 1;
   }
@@ -360,6 +370,7 @@ export class RedisStorage implements Storage {
       o && o.next !== null ? o.next.getTime() : '',
       jobsJson(params.jobs.map(({ job }) => ({ ...job, recurringId: params.id }))),
       JSON.stringify(params.jobs.map(({ occurrence }) => (occurrence === null ? '' : String(occurrence.getTime())))),
+      ...historyArgs(params.history ?? []),
     ];
     const reply = (await this.run('recurringFire', 'firing a recurring job', args)) as Array<number | string>;
     this.emitPayload(reply[reply.length - 1] as string);
@@ -437,9 +448,27 @@ export class RedisStorage implements Storage {
     } catch (error) {
       throw translateError(error, 'opening the storage');
     }
+    await this.upgradeLayout();
     await this.call('metaMigrate', 'migrating', [LAYOUT_VERSION]);
     this.isReady = true;
     if (this.listeners.size > 0 && this.subscriber === null) this.startSubscriber();
+  }
+
+  /**
+   * The data steps of moving up from an older layout, before the version is recorded (so a start
+   * that stops half-way does them again; each is idempotent). From layout 1: the jobs that layout 1
+   * wrote for recurring occurrences get the occurrence keys of layout 2, in batches of 1,000 jobs
+   * (one script each, so other clients are not held for long).
+   */
+  private async upgradeLayout(): Promise<void> {
+    const stored = await this.client.hget(`${this.keyBase}meta`, 'version').catch((error: unknown) => {
+      throw translateError(error, 'migrating');
+    });
+    if (stored === null || Number(stored) >= 2) return;
+    let cursor = '';
+    do {
+      [cursor] = (await this.call('layoutIndexOccurrences', 'migrating', [cursor, 1000])) as [string, number];
+    } while (cursor !== '');
   }
 
   /** Runs one script once the storage is ready. */
@@ -591,4 +620,21 @@ function decodeRecurringPairs(reply: Array<string | RawHash>): RecurringRecord[]
   const records: RecurringRecord[] = [];
   for (let i = 0; i < reply.length; i += 2) records.push(decodeRecurring(reply[i] as string, reply[i + 1] as RawHash));
   return records;
+}
+
+/** The history entries of a firing as script arguments: their count, then the job id each names and its JSON. */
+function historyArgs(entries: NewRecurringHistory[]): string[] {
+  const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+  return [
+    String(entries.length),
+    ...entries.flatMap((e) => [e.jobId ?? '', JSON.stringify([e.event, ms(e.occurrence), ms(e.from), e.jobId, e.reason])]),
+  ];
+}
+
+/** One stored history entry, `<at ms> <JSON>`, as a record. */
+function decodeHistoryEntry(raw: string): RecurringHistoryRecord {
+  const space = raw.indexOf(' ');
+  const [event, occurrence, from, jobId, reason] = JSON.parse(raw.slice(space + 1)) as [RecurringEvent, number | null, number | null, string | null, string];
+  const date = (v: number | null): Date | null => (v === null ? null : new Date(v));
+  return { at: new Date(Number(raw.slice(0, space))), event, occurrence: date(occurrence), from: date(from), jobId, reason };
 }

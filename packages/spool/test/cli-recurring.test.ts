@@ -31,7 +31,7 @@ describe('spool recurring', () => {
     expect(new Date(recurring[0]!.nextRunAt).getTime()).toBeGreaterThan(Date.now());
 
     const human = await runCli(['recurring', 'list', '--storage', storage]);
-    expect(human.stdout).toMatch(/^ID\s+JOB\s+CRON\s+TIME ZONE\s+OVERLAP\s+NEXT RUN\s+LAST RUN\s+LAST JOB$/m);
+    expect(human.stdout).toMatch(/^ID\s+JOB\s+CRON\s+TIME ZONE\s+OVERLAP\s+NEXT RUN\s+LAST RUN\s+LAST JOB\s+LAST OUTCOME$/m);
     expect(human.stdout).toMatch(/^reports\.nightly\s+reports\.build\s+0 2 \* \* \*\s+Asia\/Shanghai\s+allow\s+in \d+[smhd]/m);
   });
 
@@ -53,13 +53,51 @@ describe('spool recurring', () => {
   });
 
   it('lists the next runs and previous occurrences of each recurring job', async () => {
-    const { recurring } = await runJson<{ recurring: Array<{ occurrences: { next: string[]; previous: string[] } }> }>([
+    const { recurring } = await runJson<{ recurring: Array<{ occurrences: { next: string[]; previous: unknown[] } }> }>([
       'recurring', 'list', '--next', '3', '--previous', '2', '--storage', storage,
     ]);
     expect(recurring[0]!.occurrences.next).toHaveLength(3);
-    expect(recurring[0]!.occurrences.previous).toHaveLength(2);
-    const human = await runCli(['recurring', 'list', '--next', '2', '--storage', storage]);
+    // Nothing has fired yet: the previous occurrences are those the scheduler handled, not the cron's past.
+    expect(recurring[0]!.occurrences.previous).toEqual([]);
+    const human = await runCli(['recurring', 'list', '--next', '2', '--previous', '1', '--storage', storage]);
     expect(human.stdout).toMatch(/reports\.nightly: next runs\n {2}\d{4}-\d\d-\d\dT18:00:00\.000Z\n/);
+    expect(human.stdout).toContain('reports.nightly: previous occurrences\n  none recorded\n');
+  });
+
+  it('shows an occurrence skipped because the previous run was unfinished, in the list and the history', async () => {
+    const spool = new Spool({ storage });
+    await spool.recurring.addOrUpdate('cache.warm', 'cache.warm', {}, { cron: '0 * * * *', overlap: 'skip' });
+    // Two scheduler firings, the second while the first run is still enqueued (no worker runs).
+    for (let i = 0; i < 2; i++) {
+      const record = (await spool.recurring.get('cache.warm'))!;
+      await spool.recurring.fireDue(record, record.nextRunAt!);
+    }
+    const [fired] = (await spool.storage.monitoring.jobsList({ limit: 10 })).jobs;
+    await spool.close();
+
+    const { recurring } = await runJson<{ recurring: Array<{ id: string; lastOutcome: { event: string; jobId: string } | null; occurrences: { previous: Array<{ outcome: string; jobId: string; state: string }> } }> }>([
+      'recurring', 'list', '--previous', '5', '--storage', storage,
+    ]);
+    const warm = recurring.find((r) => r.id === 'cache.warm')!;
+    expect(warm.lastOutcome).toMatchObject({ event: 'skipped', jobId: fired!.id });
+    expect(warm.occurrences.previous.map((p) => [p.outcome, p.jobId, p.state])).toEqual([
+      ['skipped', fired!.id, 'enqueued'],
+      ['fired', fired!.id, 'enqueued'],
+    ]);
+    expect(recurring.find((r) => r.id === 'reports.nightly')!.lastOutcome).toBeNull();
+
+    const human = await runCli(['recurring', 'list', '--previous', '2', '--storage', storage]);
+    expect(human.stdout).toMatch(/^cache\.warm\s.*\sskip\s.*\sskipped (just now|\d+s ago)$/m);
+    expect(human.stdout).toMatch(new RegExp(`cache\\.warm: previous occurrences\\n {2}\\S+ {2}skipped {2}previous run ${fired!.id} was unfinished\\n {2}\\S+ {2}fired {4}job ${fired!.id} enqueued\\n`));
+
+    const history = await runCli(['recurring', 'history', 'cache.warm', '--storage', storage]);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/^WHEN\s+EVENT\s+OCCURRENCE\s+JOB\s+REASON$/m);
+    expect(history.stdout).toContain(`Skipped: the previous run ${fired!.id} is still enqueued (overlap policy 'skip')`);
+    const json = await runJson<{ recurringId: string; history: Array<{ event: string }> }>(['recurring', 'history', 'cache.warm', '--limit', '1', '--storage', storage]);
+    expect(json).toMatchObject({ recurringId: 'cache.warm', history: [{ event: 'skipped' }] });
+    expect((await runCli(['recurring', 'history', 'reports.nightly', '--storage', storage])).stdout).toBe('no history for recurring job reports.nightly yet\n');
+    expect((await runCli(['recurring', 'history', 'nope', '--storage', storage])).code).toBe(1);
   });
 
   it('backfills a past range, each occurrence once', async () => {

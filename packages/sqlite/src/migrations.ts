@@ -184,4 +184,51 @@ ALTER TABLE spool_recurring ADD COLUMN settings TEXT;
 ALTER TABLE spool_recurring ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 4,
+    name: 'recurring job history',
+    // What the scheduler did with each occurrence (fired, queued, skipped by the overlap policy,
+    // missed) and the operators' triggers and backfills, written in the firing's transaction. Each
+    // recurring job keeps its latest entries (RECURRING_HISTORY_LIMIT): the firing trims the older
+    // ones through the index, which also serves the newest-first read.
+    sql: `
+CREATE TABLE spool_recurring_history (
+  seq INTEGER PRIMARY KEY,
+  recurring_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  occurrence_at INTEGER,
+  from_at INTEGER,
+  job_id TEXT,
+  reason TEXT NOT NULL
+);
+CREATE INDEX spool_recurring_history_by_id ON spool_recurring_history (recurring_id, seq);
+`,
+  },
+  {
+    version: 5,
+    name: 'the occurrence keys of jobs fired before them',
+    // Migration 2 gave occurrence keys to the jobs created after it only: a job that the scheduler
+    // created before it held no key, so a backfill over its occurrence ran it again. Such a job is
+    // one whose creation reason is the scheduler's ("Recurring job <id>: occurrence of ...") and
+    // whose parameters name its occurrence; a triggered job (it had an occurrence parameter too) is
+    // left out. Of two jobs for one occurrence, the first by id keeps it; an occurrence held already
+    // (by a job created since) stays with that job. Reads the jobs of recurring jobs once.
+    sql: `
+CREATE TEMP TABLE spool_occurrences_to_key AS
+  SELECT recurring_id,
+    CAST(round((julianday(json_extract(parameters, '$.recurringOccurrence')) - 2440587.5) * 86400000.0) AS INTEGER) AS at,
+    min(id) AS id
+  FROM spool_jobs
+  WHERE occurrence_at IS NULL AND recurring_id IS NOT NULL
+    AND json_valid(parameters) AND json_type(parameters, '$.recurringOccurrence') = 'text'
+    AND substr(created_reason, 1, length('Recurring job ' || recurring_id || ': occurrence of ')) = 'Recurring job ' || recurring_id || ': occurrence of '
+  GROUP BY 1, 2;
+DELETE FROM spool_occurrences_to_key WHERE at IS NULL
+  OR EXISTS (SELECT 1 FROM spool_jobs j WHERE j.recurring_id = spool_occurrences_to_key.recurring_id AND j.occurrence_at = spool_occurrences_to_key.at);
+UPDATE spool_jobs SET occurrence_at = (SELECT k.at FROM spool_occurrences_to_key k WHERE k.id = spool_jobs.id)
+  WHERE id IN (SELECT id FROM spool_occurrences_to_key);
+DROP TABLE spool_occurrences_to_key;
+`,
+  },
 ];

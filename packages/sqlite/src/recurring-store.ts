@@ -1,5 +1,15 @@
-import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
+import type {
+  Json,
+  MisfirePolicy,
+  RecurringDueResult,
+  RecurringEvent,
+  RecurringFireParams,
+  RecurringFireResult,
+  RecurringHistoryRecord,
+  RecurringRecord,
+  RecurringUpsert,
+} from '@spool/core';
+import { RECURRING_HISTORY_LIMIT, StorageError, decodeRecurringSettings, encodeRecurringSettings, recurringHistoryToWrite } from '@spool/core';
 
 import { createJobs } from './jobs-create.js';
 import { toDate } from './job-row.js';
@@ -125,7 +135,48 @@ export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): R
   ctx.conn
     .stmt('UPDATE spool_recurring SET next_run_at = ?, last_run_at = ?, last_job_id = ?, updated_at = ?, runs = runs + ? WHERE id = ?')
     .run(nextRunAt, ctx.now, jobs.at(-1)?.id ?? row.last_job_id, ctx.now, creating.filter((j) => j.occurrence !== null).length, params.id);
+  appendHistory(ctx, params, new Set(jobs.map((j) => j.id)));
   return { fired: true, jobIds: jobs.map((j) => j.id), refused };
+}
+
+const HISTORY_INSERT_SQL = `INSERT INTO spool_recurring_history (recurring_id, at, event, occurrence_at, from_at, job_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+// The entries older than the latest RECURRING_HISTORY_LIMIT: both reads walk the (recurring_id, seq) index.
+const HISTORY_TRIM_SQL = `DELETE FROM spool_recurring_history WHERE recurring_id = ? AND seq <= (
+  SELECT seq FROM spool_recurring_history WHERE recurring_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`;
+
+/** Appends a firing's history entries (those it writes) and trims the record's history to its limit. */
+function appendHistory(ctx: WriteContext, params: RecurringFireParams, created: ReadonlySet<string>): void {
+  const entries = recurringHistoryToWrite(params, created);
+  if (entries.length === 0) return;
+  const insert = ctx.conn.stmt(HISTORY_INSERT_SQL);
+  for (const e of entries) {
+    insert.run(params.id, ctx.now, e.event, e.occurrence?.getTime() ?? null, e.from?.getTime() ?? null, e.jobId, e.reason);
+  }
+  ctx.conn.stmt(HISTORY_TRIM_SQL).run(params.id, params.id, RECURRING_HISTORY_LIMIT);
+}
+
+interface HistoryRow {
+  at: number;
+  event: RecurringEvent;
+  occurrence_at: number | null;
+  from_at: number | null;
+  job_id: string | null;
+  reason: string;
+}
+
+/** The latest history entries of a recurring job, newest first. */
+export function recurringHistory(conn: SqliteConnection, params: { id: string; limit: number }): RecurringHistoryRecord[] {
+  if (params.limit <= 0) return [];
+  const rows = conn
+    .stmt('SELECT at, event, occurrence_at, from_at, job_id, reason FROM spool_recurring_history WHERE recurring_id = ? ORDER BY seq DESC LIMIT ?')
+    .all(params.id, params.limit) as HistoryRow[];
+  return rows.map((r) => ({ at: new Date(r.at), event: r.event, occurrence: toDate(r.occurrence_at), from: toDate(r.from_at), jobId: r.job_id, reason: r.reason }));
+}
+
+/** Removes a recurring job and its history; false when it did not exist. */
+export function removeRecurring(ctx: WriteContext, id: string): boolean {
+  ctx.conn.stmt('DELETE FROM spool_recurring_history WHERE recurring_id = ?').run(id);
+  return ctx.conn.stmt('DELETE FROM spool_recurring WHERE id = ?').run(id).changes > 0;
 }
 
 function decodeRecurring(row: RecurringRow): RecurringRecord {

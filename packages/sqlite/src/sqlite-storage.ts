@@ -18,6 +18,7 @@ import type {
   RecurringDueResult,
   RecurringFireParams,
   RecurringFireResult,
+  RecurringHistoryRecord,
   RecurringRecord,
   RecurringUpsert,
   ServerRecord,
@@ -45,7 +46,7 @@ import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
-import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, upsertRecurring } from './recurring-store.js';
+import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, recurringHistory, removeRecurring, upsertRecurring } from './recurring-store.js';
 import { heartbeat, removeDeadServers, removeServer, setQueuePaused } from './server-store.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteMonitoring } from './sqlite-monitoring.js';
@@ -221,7 +222,12 @@ export class SqliteStorage implements Storage {
   }
 
   async recurringRemove(params: { id: string }): Promise<boolean> {
-    return this.write('removing a recurring job', (ctx) => ctx.conn.stmt('DELETE FROM spool_recurring WHERE id = ?').run(params.id).changes > 0);
+    return this.write('removing a recurring job', (ctx) => removeRecurring(ctx, params.id));
+  }
+
+  async recurringHistory(params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading a recurring job history', () => recurringHistory(conn, params));
   }
 
   async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {

@@ -2,11 +2,13 @@ import { CronSchedule, DEFAULT_CATCH_UP_LIMIT } from '../cron/cron-schedule.js';
 import { ConfigError, RecurringNotFoundError } from '../errors.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
 import { toJsonArgs } from '../job/json-args.js';
-import type { MisfirePolicy, NewJob, OverlapPolicy, RecurringRecord, RecurringSettings } from '../job/records.js';
+import type { MisfirePolicy, NewJob, NewRecurringHistory, OverlapPolicy, RecurringHistoryRecord, RecurringRecord, RecurringSettings } from '../job/records.js';
 import type { Duration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
+import type { JobState } from '../states/states.js';
 import { STATE_FACTS } from '../states/states.js';
 import type { RecurringFireJob, RecurringFireResult } from '../storage/contract.js';
+import { RECURRING_HISTORY_LIMIT } from '../storage/contract.js';
 import { firstRun, jitterOffset, nextAllowed, planFiring } from './recurring-plan.js';
 import type { JobTarget, Spool } from './spool.js';
 
@@ -53,13 +55,32 @@ export interface BackfillResult {
   refused: Date[];
 }
 
+/** One occurrence the scheduler handled, as the recurring job's history recorded it. */
+export interface PreviousOccurrence {
+  /** The occurrence: its scheduled time, without jitter. For `missed`, the last of the range. */
+  occurrence: Date;
+  /** `fired` (a job was created), `queued` (created waiting for the previous run), `skipped` (the previous run was unfinished) or `missed` (a range no server fired in time, left out by the misfire policy). */
+  outcome: 'fired' | 'queued' | 'skipped' | 'missed';
+  /** When the scheduler handled it (the storage's time). */
+  at: Date;
+  /** For `missed`: the first occurrence of the range; else null. */
+  from: Date | null;
+  /** The job created (`fired`, `queued`), or the unfinished previous run (`skipped`); else null. */
+  jobId: string | null;
+  /** That job's state now; null when there is no job or it has expired. */
+  state: JobState | null;
+  reason: string;
+}
+
 /** Output of {@link RecurringManager.occurrences}. */
 export interface OccurrencesResult {
   /** The next runs after now, soonest first (jitter, start, end and run limit applied). */
   next: Date[];
-  /** The schedule's occurrences before now, latest first (whether or not they fired). */
-  previous: Date[];
+  /** The latest occurrences the scheduler handled, latest first, from the recurring job's history: fired, queued, skipped or missed. */
+  previous: PreviousOccurrence[];
 }
+
+const OCCURRENCE_EVENTS: ReadonlySet<string> = new Set(['fired', 'queued', 'skipped', 'missed']);
 
 /** Manages recurring jobs: Hangfire's RecurringJob. Reached as `spool.recurring`. */
 export class RecurringManager {
@@ -147,7 +168,8 @@ export class RecurringManager {
     const record = await this.require(id);
     const job = this.occurrenceJob(record, new Date(await this.spool.storage.now()), 'Triggered by request');
     // A triggered job is outside the schedule: it holds no occurrence.
-    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }] });
+    const history: NewRecurringHistory[] = [{ event: 'triggered', occurrence: null, from: null, jobId: job.id, reason: 'Triggered by request: one job now, outside the schedule' }];
+    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }], history });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
   }
@@ -206,8 +228,36 @@ export class RecurringManager {
       if (i === 0 && skipped) job.parameters.recurringSkipped = { from: skipped.from.toISOString(), to: skipped.to.toISOString() };
       return { job, occurrence: at };
     });
-    if (jobs.length > 0 && record.settings.overlap !== 'allow') jobs = await this.applyOverlap(record, jobs);
-    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs });
+    // What the history records, oldest occurrence first: the missed range, then each occurrence.
+    const history: NewRecurringHistory[] = [];
+    if (skipped) {
+      history.push({
+        event: 'missed',
+        occurrence: skipped.to,
+        from: skipped.from,
+        jobId: null,
+        reason: `Missed: no server fired the occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} in time, and misfire policy '${record.misfire}' left them out`,
+      });
+    }
+    let cancel: { id: string; reason: string } | null = null;
+    if (jobs.length > 0 && record.settings.overlap !== 'allow') {
+      const decided = await this.applyOverlap(record, jobs);
+      jobs = decided.jobs;
+      cancel = decided.cancel;
+      history.push(...decided.skipped);
+    }
+    for (const { job, occurrence } of jobs) {
+      history.push({ event: job.state === 'awaiting' ? 'queued' : 'fired', occurrence, from: null, jobId: job.id, reason: job.reason });
+    }
+    history.sort((a, b) => a.occurrence!.getTime() - b.occurrence!.getTime());
+    const result = await this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs, history });
+    // 'cancel' deletes the previous run only once its replacement exists: a firing that did not land
+    // (another server fired the occurrence, or the record was paused, changed or removed meanwhile)
+    // must not stop a run that nothing replaces.
+    if (cancel !== null && result.fired && result.jobIds.length > 0) {
+      await this.spool.storage.jobSetState({ id: cancel.id, expected: ['scheduled', 'enqueued', 'awaiting', 'processing'], state: 'deleted', reason: cancel.reason });
+    }
+    return result;
   }
 
   /**
@@ -232,51 +282,90 @@ export class RecurringManager {
     }
     const jobs = occurrences.map((at) => ({ job: this.occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
     if (jobs.length === 0) return { occurrences, jobIds: [], refused: [] };
-    const { fired, jobIds, refused } = await this.spool.storage.recurringFire({ id, jobs });
+    // One entry for the whole range, not one per job: a backfill of a thousand occurrences must not
+    // push the schedule's own entries out of the history.
+    const history: NewRecurringHistory[] = [
+      {
+        event: 'backfilled',
+        occurrence: occurrences.at(-1)!,
+        from: occurrences[0]!,
+        jobId: null,
+        reason: `Backfill asked for ${occurrences.length} occurrence${occurrences.length === 1 ? '' : 's'} from ${occurrences[0]!.toISOString()} to ${occurrences.at(-1)!.toISOString()}; those that already had a job were not run again`,
+      },
+    ];
+    const { fired, jobIds, refused } = await this.spool.storage.recurringFire({ id, jobs, history });
     if (!fired) throw new RecurringNotFoundError(id);
     return { occurrences, jobIds, refused };
   }
 
-  /** The next runs and the previous occurrences of a recurring job, as of the storage's time. */
+  /**
+   * The next runs of a recurring job, and the latest occurrences its scheduler handled (fired,
+   * queued, skipped by the overlap policy, or missed), each with its job's state now. The previous
+   * ones come from the history, which keeps the latest {@link RECURRING_HISTORY_LIMIT} entries.
+   */
   async occurrences(id: string, counts: { next?: number; previous?: number } = {}): Promise<OccurrencesResult> {
     const record = await this.require(id);
     const c = resolveOptions<{ next: number; previous: number }>(
-      { next: { kind: 'integer', default: 5, min: 0, max: 1000 }, previous: { kind: 'integer', default: 0, min: 0, max: 1000 } },
+      { next: { kind: 'integer', default: 5, min: 0, max: 1000 }, previous: { kind: 'integer', default: 0, min: 0, max: RECURRING_HISTORY_LIMIT } },
       counts,
       `occurrences of "${id}"`,
     );
-    return occurrencesOf(record, this.scheduleOf(record), new Date(await this.spool.storage.now()), c.next, c.previous);
+    const next = nextRuns(record, this.scheduleOf(record), c.next);
+    if (c.previous === 0) return { next, previous: [] };
+    const handled = (await this.spool.storage.recurringHistory({ id, limit: RECURRING_HISTORY_LIMIT }))
+      .filter((e) => OCCURRENCE_EVENTS.has(e.event) && e.occurrence !== null)
+      .slice(0, c.previous);
+    const previous = await Promise.all(
+      handled.map(async (e): Promise<PreviousOccurrence> => {
+        const job = e.jobId === null ? null : await this.spool.storage.jobGet({ id: e.jobId });
+        return { occurrence: e.occurrence!, outcome: e.event as PreviousOccurrence['outcome'], at: e.at, from: e.from, jobId: e.jobId, state: job?.state ?? null, reason: e.reason };
+      }),
+    );
+    return { next, previous };
+  }
+
+  /**
+   * A recurring job's history, newest first: what the scheduler did with each occurrence (fired,
+   * queued, skipped, missed) and the triggers and backfills asked for. The storage keeps the latest
+   * {@link RECURRING_HISTORY_LIMIT} entries.
+   */
+  async history(id: string, options: { limit?: number } = {}): Promise<RecurringHistoryRecord[]> {
+    await this.require(id);
+    const o = resolveOptions<{ limit: number }>({ limit: { kind: 'integer', default: 20, min: 0, max: RECURRING_HISTORY_LIMIT } }, options, `history of "${id}"`);
+    return this.spool.storage.recurringHistory({ id, limit: o.limit });
   }
 
   /**
    * The overlap policy, for a firing while the previous run may be unfinished: one read of the
    * previous job, only for records whose policy is not `'allow'`.
    */
-  private async applyOverlap(record: RecurringRecord, jobs: RecurringFireJob[]): Promise<RecurringFireJob[]> {
+  private async applyOverlap(
+    record: RecurringRecord,
+    jobs: RecurringFireJob[],
+  ): Promise<{ jobs: RecurringFireJob[]; skipped: NewRecurringHistory[]; cancel: { id: string; reason: string } | null }> {
     const previous = record.lastJobId === null ? null : await this.spool.storage.jobGet({ id: record.lastJobId });
-    if (previous === null || STATE_FACTS[previous.state].final) return jobs;
+    if (previous === null || STATE_FACTS[previous.state].final) return { jobs, skipped: [], cancel: null };
     const last = jobs.at(-1)!;
+    // The occurrences that get no job leave an entry each in the history, naming the run in the way.
+    const skip = (left: RecurringFireJob[], why: string): NewRecurringHistory[] =>
+      left.map(({ occurrence }) => ({ event: 'skipped', occurrence, from: null, jobId: previous.id, reason: `Skipped: ${why}` }));
+    const unfinished = `the previous run ${previous.id} is still ${previous.state}`;
     switch (record.settings.overlap) {
       case 'allow':
-        return jobs;
+        return { jobs, skipped: [], cancel: null };
       case 'skip':
-        return [];
+        return { jobs: [], skipped: skip(jobs, `${unfinished} (overlap policy 'skip')`), cancel: null };
       case 'queue':
         // One waits at most: a previous job that is itself waiting is the one queued already.
-        if (previous.state === 'awaiting') return [];
+        if (previous.state === 'awaiting') return { jobs: [], skipped: skip(jobs, `${unfinished}, queued already (overlap policy 'queue': one waits at most)`), cancel: null };
         last.job.state = 'awaiting';
         last.job.parentId = previous.id;
         last.job.continueOn = 'finished';
         last.job.reason += `, queued behind ${previous.id}`;
-        return [last];
+        return { jobs: [last], skipped: skip(jobs.slice(0, -1), `${unfinished} (overlap policy 'queue': one waits at most)`), cancel: null };
       case 'cancel':
-        await this.spool.storage.jobSetState({
-          id: previous.id,
-          expected: ['scheduled', 'enqueued', 'awaiting', 'processing'],
-          state: 'deleted',
-          reason: `Cancelled by recurring job ${record.id}: its occurrence of ${last.occurrence!.toISOString()} starts`,
-        });
-        return jobs;
+        last.job.reason += `, cancelling the previous run ${previous.id} (it was ${previous.state})`;
+        return { jobs, skipped: [], cancel: { id: previous.id, reason: `Cancelled by recurring job ${record.id}: its occurrence of ${last.occurrence!.toISOString()} starts` } };
       default: {
         const never: never = record.settings.overlap;
         return never;
@@ -324,8 +413,8 @@ function sameTimes(a: RecurringSettings, b: RecurringSettings): boolean {
   return a.dayMatch === b.dayMatch && a.jitterMs === b.jitterMs && ms(a.startAt) === ms(b.startAt) && ms(a.endAt) === ms(b.endAt) && a.maxRuns === b.maxRuns;
 }
 
-/** The next runs after `now` and the previous occurrences before it. */
-function occurrencesOf(record: RecurringRecord, schedule: CronSchedule, now: Date, nextCount: number, previousCount: number): OccurrencesResult {
+/** The next runs of a record, from its stored next run (jitter, start, end and run limit applied). */
+function nextRuns(record: RecurringRecord, schedule: CronSchedule, nextCount: number): Date[] {
   const offset = jitterOffset(record.id, record.settings.jitterMs);
   const next: Date[] = [];
   const left = record.settings.maxRuns === null ? Infinity : record.settings.maxRuns - record.runs;
@@ -335,5 +424,5 @@ function occurrencesOf(record: RecurringRecord, schedule: CronSchedule, now: Dat
     next.push(new Date(at.getTime() + offset));
     at = nextAllowed(schedule, record.settings, at);
   }
-  return { next, previous: schedule.previousN(now, previousCount) };
+  return next;
 }

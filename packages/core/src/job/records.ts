@@ -188,6 +188,37 @@ export interface RecurringRecord {
   updatedAt: Date;
 }
 
+/**
+ * What a recurring job's history records: what the scheduler did with an occurrence, or an
+ * operator's trigger or backfill.
+ * - `fired`: a job was created for the occurrence.
+ * - `queued`: a job was created waiting for the unfinished previous run (overlap `'queue'`).
+ * - `skipped`: no job, because the previous run was unfinished (overlap `'skip'`, or `'queue'` with
+ *   one already waiting).
+ * - `missed`: occurrences no server fired in time and the misfire policy left out (a range).
+ * - `triggered`: a job created now, outside the schedule.
+ * - `backfilled`: a backfill of a range was asked for.
+ */
+export type RecurringEvent = 'fired' | 'queued' | 'skipped' | 'missed' | 'triggered' | 'backfilled';
+
+/** One entry of a recurring job's history (see {@link RecurringEvent}). */
+export interface RecurringHistoryRecord {
+  /** When it was written: the storage's time. */
+  at: Date;
+  event: RecurringEvent;
+  /** The occurrence (its scheduled time, without jitter); for `missed` and `backfilled` the last of the range; null for `triggered`. */
+  occurrence: Date | null;
+  /** For `missed` and `backfilled`: the first occurrence of the range; else null. */
+  from: Date | null;
+  /** `fired`, `queued`, `triggered`: the job created. `skipped`: the unfinished previous run. Else null. */
+  jobId: string | null;
+  /** In words, for operators. */
+  reason: string;
+}
+
+/** A history entry to write: the storage stamps its time. */
+export type NewRecurringHistory = Omit<RecurringHistoryRecord, 'at'>;
+
 /** Per-queue figures for monitoring. */
 export interface QueueRecord {
   name: string;

@@ -9,6 +9,8 @@ import type {
   LogRecord,
   NewJob,
   QueueRecord,
+  NewRecurringHistory,
+  RecurringHistoryRecord,
   RecurringRecord,
   ServerRecord,
 } from '../job/records.js';
@@ -90,8 +92,13 @@ export interface Storage {
   recurringGet(params: { id: string }): Promise<RecurringRecord | null>;
   /** Lists recurring jobs by id. */
   recurringList(params: { limit: number; afterId?: string }): Promise<RecurringRecord[]>;
-  /** Removes a recurring job (the jobs it created stay). */
+  /** Removes a recurring job and its history (the jobs it created stay). */
   recurringRemove(params: { id: string }): Promise<boolean>;
+  /**
+   * The latest entries of a recurring job's history, newest first (the order they were written), at
+   * most `limit`. Empty for an unknown id. Reads only.
+   */
+  recurringHistory(params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]>;
   /** Pauses or resumes a recurring job, setting its next run. */
   recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean>;
   /**
@@ -108,6 +115,10 @@ export interface Storage {
    * the caller expected: each (recurring id, occurrence) holds at most one job, on every storage. The
    * occurrence is listed in `refused` instead; the rest of the firing goes on. The record's `runs`
    * grows by the number of occurrence jobs created.
+   * When it fires, the `history` entries are appended to the record's history in the same commit, in
+   * order, stamped with the storage's time, except an entry whose `jobId` is one of this firing's
+   * jobs that was not created (its occurrence was refused). The history keeps the latest
+   * {@link RECURRING_HISTORY_LIMIT} entries of each recurring job; `recurringUpsert` keeps it.
    */
   recurringFire(params: RecurringFireParams): Promise<RecurringFireResult>;
 
@@ -246,7 +257,12 @@ export interface RecurringFireParams {
   id: string;
   occurrence?: { expected: Date; next: Date | null };
   jobs: RecurringFireJob[];
+  /** Entries for the record's history, written only when the firing fires. */
+  history?: NewRecurringHistory[];
 }
+
+/** How many history entries a storage keeps per recurring job: the latest ones. */
+export const RECURRING_HISTORY_LIMIT = 100;
 
 /** Output of {@link Storage.recurringFire}. */
 export interface RecurringFireResult {

@@ -1,16 +1,56 @@
-import type { JobRecord, QueueRecord, RecurringRecord, ServerRecord } from '@spool/core';
-import { CronSchedule, parseCron } from '@spool/core';
+import type { JobRecord, JobState, QueueRecord, RecurringEvent, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '@spool/core';
+import { BACKFILL_LIMIT, CronSchedule, parseCron } from '@spool/core';
 
 import { describeCron } from '../cron-description.js';
 import type { SafeHtml } from '../html.js';
 import { html } from '../html.js';
-import { actionButton, count, duration, emptyState, shortId, stateBadge, time } from './components.js';
+import { actionButton, count, csrfField, duration, emptyState, shortId, stateBadge, time } from './components.js';
 import type { PageContext } from './page-context.js';
 
 /** A recurring job with the outcome of its last run. */
 export interface RecurringRow {
   record: RecurringRecord;
   lastJob: JobRecord | null;
+  /** The latest occurrences its scheduler handled, latest first, from its history. */
+  previous: RecurringHistoryRecord[];
+  /** The state now of each job the previous entries name (absent: expired). */
+  states: ReadonlyMap<string, JobState>;
+}
+
+/** The events of a recurring job's history that are occurrences its scheduler handled. */
+export const OCCURRENCE_EVENTS: ReadonlySet<RecurringEvent> = new Set<RecurringEvent>(['fired', 'queued', 'skipped', 'missed']);
+
+/** A history event as a badge: what happened, in one word. */
+function eventBadge(event: RecurringEvent): SafeHtml {
+  return html`<span class="badge event-${event}">${event}</span>`;
+}
+
+/** The job a history entry names, linked, with its state now (or "expired"). */
+function entryJob(ctx: PageContext, e: RecurringHistoryRecord, states: ReadonlyMap<string, JobState>): SafeHtml {
+  if (e.jobId === null) return html``;
+  const state = states.get(e.jobId);
+  const label = e.event === 'skipped' ? 'previous run ' : '';
+  return html`<span class="small">${label}<a class="mono" href="${ctx.base}/job/${e.jobId}">${shortId(e.jobId)}</a> ${state ? stateBadge(state) : html`<span class="muted">expired</span>`}</span>`;
+}
+
+/** In the list, what became of a previous occurrence's job, briefly: its state, or why it was skipped. */
+function previousState(e: RecurringHistoryRecord, states: ReadonlyMap<string, JobState>): SafeHtml {
+  if (e.jobId === null) return html``;
+  const state = states.get(e.jobId);
+  if (e.event === 'skipped') return html` <span class="muted small">previous run ${state ?? 'expired'}</span>`;
+  return html` ${state ? stateBadge(state) : html`<span class="muted small">expired</span>`}`;
+}
+
+/** The occurrence (or range) a history entry is about. */
+function entryOccurrence(e: RecurringHistoryRecord): SafeHtml {
+  if (e.occurrence === null) return html`<span class="muted">outside the schedule</span>`;
+  if (e.from !== null && e.from.getTime() !== e.occurrence.getTime()) return html`${time(e.from)} <span class="muted">to</span> ${time(e.occurrence)}`;
+  return time(e.occurrence);
+}
+
+/** A link to one recurring job's page. */
+function recurringHref(ctx: PageContext, id: string): string {
+  return `${ctx.base}/recurring/detail?id=${encodeURIComponent(id)}`;
 }
 
 /** Recurring jobs: schedule in plain words, next and last run, and what to do with each. */
@@ -19,9 +59,9 @@ export function recurringPage(ctx: PageContext, rows: RecurringRow[], truncated:
 <div class="page-head"><h1>Recurring jobs <span class="count-pill">${count(ctx.stats.recurring)}</span></h1><p class="sub">Jobs created on a cron schedule. Each occurrence fires once across all servers.</p></div>
 ${rows.length === 0
   ? emptyState('No recurring jobs', html`Add one with <code>spool.recurring.addOrUpdate(id, job, args, { cron })</code>.`)
-  : html`<div class="table-wrap"><table class="table">
+  : html`<div class="table-wrap"><table class="table recurring-table">
   <thead><tr><th>Id</th><th>Schedule</th><th>Next run</th><th>Last run</th><th class="actions-col">Actions</th></tr></thead>
-  <tbody>${rows.map(({ record: r, lastJob }) => {
+  <tbody>${rows.map(({ record: r, lastJob, previous, states }) => {
     const plain = describeCron(r.cron);
     const rule = dayRule(r);
     const extras = [
@@ -31,10 +71,13 @@ ${rows.length === 0
     ].filter((e) => e !== '');
     const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
-      <td><div class="job-name">${r.id}</div><div class="muted small">${r.name} → ${r.queue}</div></td>
+      <td><div class="job-name"><a href="${recurringHref(ctx, r.id)}">${r.id}</a></div><div class="muted small">${r.name} → ${r.queue}</div><div class="small"><a href="${recurringHref(ctx, r.id)}${ctx.readOnly ? '' : '#backfill'}" data-detail>${ctx.readOnly ? 'History' : 'History and backfill'}</a></div></td>
       <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
-      <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d) => time(d))}</div>` : ''}</td>
-      <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}</td>
+      <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d, i) => html`${i > 0 ? ', ' : ''}${time(d)}`)}</div>` : ''}</td>
+      <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}
+        <div class="previous" data-previous>${previous.length === 0
+          ? html`<span class="muted small">no occurrence handled yet</span>`
+          : html`<div class="muted small">previous occurrences</div><ul class="occurrences compact">${previous.map((e) => html`<li data-outcome="${e.event}" title="${e.reason}">${eventBadge(e.event)} ${time(e.occurrence)}${previousState(e, states)}</li>`)}</ul>`}</div></td>
       <td class="actions-col">
         ${actionButton(ctx, 'recurring', { id: r.id, action: 'trigger' }, 'Trigger now')}
         ${r.paused ? actionButton(ctx, 'recurring', { id: r.id, action: 'resume' }, 'Resume', { quiet: true }) : actionButton(ctx, 'recurring', { id: r.id, action: 'pause' }, 'Pause', { quiet: true })}
@@ -42,6 +85,69 @@ ${rows.length === 0
       </td></tr>`;
   })}</tbody></table></div>
   ${truncated ? html`<p class="muted small">Showing the first ${count(rows.length)} recurring jobs by id.</p>` : ''}`}`;
+}
+
+/** What one recurring job's page shows. */
+export interface RecurringDetail {
+  record: RecurringRecord;
+  next: Date[];
+  history: RecurringHistoryRecord[];
+  states: ReadonlyMap<string, JobState>;
+  /** The storage's time: the backfill form's range ends here by default. */
+  now: number;
+}
+
+/** A time as a `datetime-local` value in UTC, to the second. */
+function utcInput(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+}
+
+/**
+ * One recurring job: its schedule, next runs, its history (each occurrence the scheduler fired,
+ * queued, skipped or missed, and the triggers and backfills) and the backfill form.
+ */
+export function recurringDetailPage(ctx: PageContext, d: RecurringDetail): SafeHtml {
+  const r = d.record;
+  const plain = describeCron(r.cron);
+  const rule = dayRule(r);
+  const settings = [
+    `overlap: ${r.settings.overlap}`,
+    `misfire: ${r.misfire}`,
+    r.settings.jitterMs > 0 ? `jitter ${Math.round(r.settings.jitterMs / 1000)} s` : '',
+    r.settings.maxRuns === null ? '' : `runs ${r.runs} of ${r.settings.maxRuns}`,
+  ].filter((e) => e !== '');
+  return html`
+<div class="page-head"><h1>${r.id} ${r.paused ? html`<span class="badge paused">paused</span>` : ''}</h1><p class="sub">${r.name} → ${r.queue} · <a href="${ctx.base}/recurring">all recurring jobs</a></p></div>
+<section class="panel" data-recurring="${r.id}">
+  <div class="recurring-facts">
+    <div><div class="muted small">Schedule</div><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}<div class="muted small">${settings.join(' · ')}</div></div>
+    <div><div class="muted small">Next runs</div>${d.next.length === 0 ? html`<span class="muted">${r.paused ? 'paused' : 'none'}</span>` : html`<ul class="occurrences" data-next>${d.next.map((at) => html`<li>${time(at)}</li>`)}</ul>`}</div>
+    <div><div class="muted small">Last run</div>${time(r.lastRunAt, 'never')}</div>
+  </div>
+  <div class="actions">
+    ${actionButton(ctx, 'recurring', { id: r.id, action: 'trigger' }, 'Trigger now')}
+    ${r.paused ? actionButton(ctx, 'recurring', { id: r.id, action: 'resume' }, 'Resume', { quiet: true }) : actionButton(ctx, 'recurring', { id: r.id, action: 'pause' }, 'Pause', { quiet: true })}
+  </div>
+</section>
+${ctx.readOnly ? '' : html`<section class="panel" id="backfill">
+  <div class="panel-head"><h2>Backfill</h2></div>
+  <p class="muted small">Runs each occurrence of the range once, now. An occurrence that already has a job, from the schedule or an earlier backfill, is not run again. The range ends at now at the latest and holds at most ${count(BACKFILL_LIMIT)} occurrences. Times are UTC.</p>
+  <form method="post" action="${ctx.base}/actions/recurring" class="search-form" data-backfill data-confirm="${`Run every occurrence of ${r.id} in this range now? Occurrences that already have a job are not run again.`}">
+    ${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><input type="hidden" name="action" value="backfill"><input type="hidden" name="back" value="${ctx.self}">
+    <label>From (UTC)<input type="datetime-local" name="from" step="1" required value="${utcInput(d.now - 86_400_000)}"></label>
+    <label>To (UTC)<input type="datetime-local" name="to" step="1" required value="${utcInput(d.now)}"></label>
+    <button type="submit" class="btn">Run backfill</button>
+  </form>
+</section>`}
+<section class="panel">
+  <div class="panel-head"><h2>History</h2><span class="muted small">newest first; the latest 100 entries are kept</span></div>
+  <p class="muted small">What the scheduler did with each occurrence (fired, queued behind the previous run, skipped because the previous run was unfinished, missed while no server ran), and the triggers and backfills asked for.</p>
+  ${d.history.length === 0
+    ? emptyState('Nothing yet', 'Entries appear as the scheduler fires, queues, skips or misses occurrences.')
+    : html`<div class="table-wrap"><table class="table" data-history>
+  <thead><tr><th>Event</th><th>Occurrence</th><th>Job</th><th>Reason</th><th>When</th></tr></thead>
+  <tbody>${d.history.map((e) => html`<tr data-event="${e.event}"><td>${eventBadge(e.event)}</td><td>${entryOccurrence(e)}</td><td>${entryJob(ctx, e, d.states)}</td><td class="small">${e.reason}</td><td>${time(e.at)}</td></tr>`)}</tbody></table></div>`}
+</section>`;
 }
 
 /**

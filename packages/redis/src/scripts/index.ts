@@ -4,7 +4,7 @@ import { JOB_CLAIM_LUA, JOB_LEASE_EXTEND_LUA, JOB_PROGRESS_SET_LUA, JOBS_COMPLET
 import { JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
-import { JOB_DETAILS_LUA, JOBS_LIST_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
+import { JOB_DETAILS_LUA, JOBS_LIST_LUA, LAYOUT_INDEX_OCCURRENCES_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
 import {
   RECURRING_DUE_LUA,
   RECURRING_FIRE_LUA,
@@ -108,6 +108,7 @@ export const SCRIPTS = {
   jobDetails: script('job_details', JOB_DETAILS_LUA),
   jobsList: script('jobs_list', JOBS_LIST_LUA),
   metaMigrate: script('meta_migrate', META_MIGRATE_LUA),
+  layoutIndexOccurrences: script('layout_index_occurrences', LAYOUT_INDEX_OCCURRENCES_LUA),
 } as const;
 
 /** The name of a storage script. */

@@ -183,6 +183,60 @@ out[#out + 1] = cursor
 return out
 `;
 
+/** One batch of the upgrade from layout 1: the occurrences that layout-1 jobs hold, indexed. */
+export const LAYOUT_INDEX_OCCURRENCES_LUA = `
+--[[ layout_index_occurrences: gives the jobs that layout 1 wrote for recurring occurrences the keys
+         layout 2 keeps (rcocc:<recurring id> and the job's 'occ'), so that no backfill runs an
+         occurrence again that layout 1 already ran. One batch of jobs, in id order from a cursor.
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] cursor: the last member of 'all' done ('' from the start),
+         [4] batch size
+Returns: the next cursor ('' when every job has been seen), then the number of jobs indexed
+Reads:   a job counts only if the schedule created it: it has a recurring id, no 'occ' yet, an
+         ISO 'recurringOccurrence' parameter, and the creation reason the layout-1 scheduler wrote
+         ("Recurring job <id>: occurrence of ..."); a triggered job (layout 1 gave it an occurrence
+         parameter too) is left out. Of two jobs for one occurrence, the first in id order keeps it.
+]]
+-- Milliseconds since the epoch of 'YYYY-MM-DDTHH:MM:SS.mmmZ' (days from the civil date), or nil.
+local function iso_ms(s)
+  local y, mo, d, h, mi, sec, ms = string.match(s, '^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.(%d%d%d)Z$')
+  if not y then return nil end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (mo + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(sec) * 1000 + tonumber(ms)
+end
+local min = '-'
+if ARGV[3] ~= '' then min = '(' .. ARGV[3] end
+local members = redis.call('ZRANGEBYLEX', P .. 'all', min, '+', 'LIMIT', 0, tonumber(ARGV[4]))
+local indexed = 0
+for _, member in ipairs(members) do
+  local id = string.match(member, '^([^\t]+)')
+  local v = redis.call('HMGET', P .. 'job:' .. id, 'recurring', 'occ', 'p:recurringOccurrence', 'creason')
+  local recurring, reason = v[1], v[4]
+  if recurring and recurring ~= '' and not v[2] and v[3] and reason
+      and string.sub(reason, 1, #('Recurring job ' .. recurring .. ': occurrence of ')) == 'Recurring job ' .. recurring .. ': occurrence of ' then
+    local ok, iso = pcall(cjson.decode, v[3])
+    local at = ok and type(iso) == 'string' and iso_ms(iso) or nil
+    if at then
+      local occ = string.format('%d', at)
+      if redis.call('HSETNX', P .. 'rcocc:' .. recurring, occ, id) == 1 then
+        redis.call('HSET', P .. 'job:' .. id, 'occ', occ)
+        indexed = indexed + 1
+      end
+    end
+  end
+end
+local cursor = ''
+if #members == tonumber(ARGV[4]) then cursor = members[#members] end
+return { cursor, indexed }
+`;
+
 /** The storage's version marker. */
 export const META_MIGRATE_LUA = `
 --[[ meta_migrate: records the data layout version the first time; refuses a newer layout
@@ -191,7 +245,10 @@ ARGV:    [1] now or '', [2] origin, [3] the layout version this code writes
 Returns: the versions applied now (empty when already current)
 Errors:  SPOOL_LAYOUT_NEWER <version> (written by a newer Spool)
 Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), a job's 'occ'
-         field, and a recurring job's 'settings' and 'runs' fields. Data of layout 1 reads as layout 2 unchanged, so moving up only records the version.
+         field, and a recurring job's 'settings' and 'runs' fields; 3 adds rch:<recurring id> (its
+         history). Data of an earlier layout reads as the current one unchanged; from layout 1 the
+         storage first indexes the occurrences its jobs hold (layout_index_occurrences), then this
+         records the version.
 ]]
 local version = tonumber(ARGV[3])
 local current = tonumber(redis.call('HGET', P .. 'meta', 'version'))

@@ -1,7 +1,14 @@
-/** Scripts of recurring jobs. A recurring job is a hash `rc:<id>`; `rc` lists ids, `rcdue` orders the due ones. */
+import { RECURRING_HISTORY_LIMIT } from '@spool/core';
+
+/**
+ * Scripts of recurring jobs. A recurring job is a hash `rc:<id>`; `rc` lists ids, `rcdue` orders the
+ * due ones, `rcocc:<id>` holds the job of each occurrence and `rch:<id>` is its history: a list,
+ * oldest first, of `<at ms> <entry JSON>` (the JSON written by the storage's TypeScript, never read here).
+ */
 
 const RC = `
 local function k_rc(id) return P .. 'rc:' .. id end
+local function k_rc_history(id) return P .. 'rch:' .. id end
 local K_RC = P .. 'rc'
 local K_RC_DUE = P .. 'rcdue'
 -- Keeps the due index in step with a record: only unpaused records with a next run are in it.
@@ -52,12 +59,13 @@ return out
 
 /** Removes a recurring job. */
 export const RECURRING_REMOVE_LUA = `${RC}
---[[ recurring_remove: removes a recurring job (the jobs it created stay)
+--[[ recurring_remove: removes a recurring job and its history (the jobs it created stay)
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id
 Returns: 1 when removed, 0 when it did not exist
 ]]
 local removed = redis.call('DEL', k_rc(ARGV[3]))
+redis.call('DEL', k_rc_history(ARGV[3]))
 redis.call('ZREM', K_RC, ARGV[3])
 redis.call('ZREM', K_RC_DUE, ARGV[3])
 return removed
@@ -98,10 +106,12 @@ export const RECURRING_FIRE_LUA = `${RC}
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] id, [4] '1' when an occurrence is given, [5] expected next run ms,
          [6] new next run ms ('' for none), [7] the jobs as JSON (see read_jobs), [8] JSON array of
-         the occurrence ms of each job ('' for a job outside the schedule)
+         the occurrence ms of each job ('' for a job outside the schedule), [9] the number n of
+         history entries, then n pairs: [10] the job id the entry names ('' for none), [11] the entry
 Checks:  the record exists; with an occurrence, its next run is still the expected one (so each
          occurrence fires once across all servers); every parent exists; a job whose occurrence
-         already has one in rcocc:<id> is not created (at most one job per occurrence)
+         already has one in rcocc:<id> is not created (at most one job per occurrence), nor is the
+         history entry that names it; the history keeps its latest ${RECURRING_HISTORY_LIMIT} entries
 Returns: fired (1 or 0), then the number of refused occurrences and each of them (ms), then id,
          created, state per created job, then the events payload
 Errors:  SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
@@ -114,11 +124,12 @@ if ARGV[4] == '1' and (current[1] or '') ~= ARGV[5] then return { 0, '' } end
 local all_jobs = read_jobs(ARGV[7])
 local occurrences = cjson.decode(ARGV[8])
 local k_occ = P .. 'rcocc:' .. id
-local jobs, occ_of, refused, taken = {}, {}, {}, {}
+local jobs, occ_of, refused, taken, refused_ids = {}, {}, {}, {}, {}
 for i, job in ipairs(all_jobs) do
   local occ = occurrences[i]
   if occ ~= '' and (taken[occ] or redis.call('HEXISTS', k_occ, occ) == 1) then
     refused[#refused + 1] = occ
+    refused_ids[job.id] = true
   else
     if occ ~= '' then taken[occ] = true end
     jobs[#jobs + 1] = job
@@ -144,6 +155,15 @@ for _, occ in pairs(occ_of) do if occ ~= '' then occurrence_jobs = occurrence_jo
 if occurrence_jobs > 0 then redis.call('HINCRBY', k_rc(id), 'runs', occurrence_jobs) end
 redis.call('HSET', k_rc(id), 'next', next_run, 'last', NOW, 'lastJob', last_job, 'updated', NOW)
 index_due(id, current[3], next_run)
+local entries = {}
+for i = 1, tonumber(ARGV[9]) do
+  local names = ARGV[8 + 2 * i]
+  if names == '' or not refused_ids[names] then entries[#entries + 1] = NOW_S .. ' ' .. ARGV[9 + 2 * i] end
+end
+if #entries > 0 then
+  for i = 1, #entries, 4000 do redis.call('RPUSH', k_rc_history(id), unpack(entries, i, math.min(i + 3999, #entries))) end
+  redis.call('LTRIM', k_rc_history(id), -${RECURRING_HISTORY_LIMIT}, -1)
+end
 flush()
 local out = { 1, #refused }
 for _, v in ipairs(refused) do out[#out + 1] = v end

@@ -11,6 +11,7 @@ import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
 import { migrateCommand } from './migrate.js';
 import { recurringBackfillCommand } from './recurring-backfill.js';
+import { recurringHistoryCommand } from './recurring-history.js';
 import { recurringListCommand } from './recurring-list.js';
 import { recurringTriggerCommand } from './recurring-trigger.js';
 import { reportError } from './report-error.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   recurringListCommand,
   recurringTriggerCommand,
   recurringBackfillCommand,
+  recurringHistoryCommand,
   dashboardCommand,
   migrateCommand,
 ];

@@ -1,4 +1,4 @@
-import type { FetchedJob, HistoryRecord, JobRecord, LogRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { FetchedJob, HistoryRecord, JobRecord, LogRecord, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
 import type { JobState } from '../../states/states.js';
 import { JOB_STATES } from '../../states/states.js';
 
@@ -29,6 +29,8 @@ export class MemoryState {
   readonly hourly = new Map<number, { succeeded: number; failed: number }>();
   readonly pausedQueues = new Set<string>();
   readonly recurring = new Map<string, RecurringRecord>();
+  /** Each recurring job's history, oldest first, the latest RECURRING_HISTORY_LIMIT entries. */
+  readonly recurringHistory = new Map<string, RecurringHistoryRecord[]>();
   /** The job of each recurring occurrence, by `occurrenceKey`: at most one job per occurrence. */
   readonly occurrences = new Map<string, string>();
   /** The occurrence key of each job that holds one, so that expiry frees it with the job. */

@@ -1,5 +1,5 @@
 import { JobNotFoundError, StorageClosedError } from '../../errors.js';
-import type { FetchedJob, JobRecord, Json, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { FetchedJob, JobRecord, Json, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
 import { STATE_FACTS, canTransition } from '../../states/states.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
@@ -24,6 +24,8 @@ import type {
   Storage,
   StorageEvent,
 } from '../contract.js';
+import { RECURRING_HISTORY_LIMIT } from '../contract.js';
+import { recurringHistoryToWrite } from '../recurring-history.js';
 import { storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, operatorIntent, rescueIntent } from '../../states/change-intents.js';
@@ -334,7 +336,14 @@ export class MemoryStorage implements Storage {
 
   async recurringRemove(params: { id: string }): Promise<boolean> {
     this.guard();
+    this.state.recurringHistory.delete(params.id);
     return this.state.recurring.delete(params.id);
+  }
+
+  async recurringHistory(params: { id: string; limit: number }): Promise<RecurringHistoryRecord[]> {
+    this.guard();
+    const entries = this.state.recurringHistory.get(params.id) ?? [];
+    return params.limit <= 0 ? [] : structuredClone(entries.slice(-params.limit).reverse());
   }
 
   async recurringPauseSet(params: { id: string; paused: boolean; nextRunAt: Date | null }): Promise<boolean> {
@@ -392,6 +401,12 @@ export class MemoryStorage implements Storage {
     record.lastRunAt = now;
     record.lastJobId = jobs.at(-1)?.id ?? record.lastJobId;
     record.updatedAt = now;
+    const written = recurringHistoryToWrite(params, new Set(jobs.map((j) => j.id)));
+    if (written.length > 0) {
+      const entries = this.state.recurringHistory.get(params.id) ?? [];
+      entries.push(...written.map((entry) => ({ ...structuredClone(entry), at: now })));
+      this.state.recurringHistory.set(params.id, entries.slice(-RECURRING_HISTORY_LIMIT));
+    }
     return { fired: true, jobIds: jobs.map((j) => j.id), refused };
   }
 
