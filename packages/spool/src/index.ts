@@ -11,5 +11,3 @@ export { resolveStorage, redactStorageUrl, SUPPORTED_STORAGE_SCHEMES, STORAGE_UR
 export type { StorageUrlRuntime, ResolveStorageOptions } from './storage-url.js';
 export { createDashboard, serveDashboard, describeCron } from '@spool/dashboard';
 export type { DashboardOptions, DashboardHandler, ServeDashboardOptions, RunningDashboard } from '@spool/dashboard';
-export { RedisStorage } from '@spool/redis';
-export { PostgresStorage } from '@spool/postgres';
