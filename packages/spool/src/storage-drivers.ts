@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
 
 import { StorageDriverMissingError } from '@spool/core';
+// Types only: erased from the output, so loading this module loads neither package.
+import type * as PostgresPackage from '@spool/postgres';
+import type * as RedisPackage from '@spool/redis';
 
 /** The exports of `@spool/postgres`, loaded when a `postgres://` URL is used. */
-export type PostgresDriver = typeof import('@spool/postgres');
+export type PostgresDriver = typeof PostgresPackage;
 /** The exports of `@spool/redis`, loaded when a `redis://` URL is used. */
-export type RedisDriver = typeof import('@spool/redis');
+export type RedisDriver = typeof RedisPackage;
 
 /** The storage packages that `spool` loads on demand, each an optional peer dependency. */
 export type OptionalStoragePackage = '@spool/postgres' | '@spool/redis';
