@@ -21,6 +21,9 @@ import { RecurringManager } from './recurring-manager.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import { performJob } from '../server/perform.js';
+import type { Logger } from '../server/logger.js';
+import { checkLogger } from '../server/logger.js';
+import { attachServerLogger } from '../server/server-logger.js';
 import type { PerformResult } from '../server/perform.js';
 
 /** Options of a Spool instance. */
@@ -31,6 +34,12 @@ export interface SpoolOptions {
   jobs?: readonly JobDefinition[];
   /** Largest job arguments accepted, as JSON bytes. Default 512 KiB. */
   maxArgsBytes?: number;
+  /**
+   * The logger of the servers this instance starts, unless `startServer({ logger })` names another:
+   * any pino-compatible logger (see docs/logging.md). The client itself does not log: its
+   * operations throw typed errors to the caller. Default: none.
+   */
+  logger?: Logger;
 }
 
 /** Test-only hooks: time, randomness and ids. Never part of public options. */
@@ -69,6 +78,8 @@ export class Spool {
   readonly clock: Clock;
   readonly random: () => number;
   readonly maxArgsBytes: number;
+  /** The default logger of this instance's servers, if any. */
+  readonly logger: Logger | undefined;
   private readonly ids: UuidV7Generator;
   private readonly servers = new Set<Server>();
   private readonly ready = new StartOnce(() => this.storage.init());
@@ -79,12 +90,14 @@ export class Spool {
         storage: { kind: 'any', check: (v) => (isStorage(v) ? null : 'expected a storage object (or, from the spool package, a storage URL)') },
         jobs: { kind: 'any', optional: true, check: (v) => (Array.isArray(v) ? null : 'expected an array of job definitions') },
         maxArgsBytes: { kind: 'integer', default: DEFAULT_MAX_ARGS_BYTES, min: 1 },
+        logger: { kind: 'any', optional: true, check: checkLogger },
       },
       options,
       'Spool options',
     );
     this.storage = resolved.storage;
     this.maxArgsBytes = resolved.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
+    this.logger = resolved.logger;
     this.clock = runtime.clock ?? systemClock;
     this.random = runtime.random ?? Math.random;
     this.ids = new UuidV7Generator(this.clock);
@@ -243,6 +256,8 @@ export class Spool {
   async startServer(options: ServerOptions = {}): Promise<Server> {
     await this.init();
     const server = new Server(this, options);
+    const logger = server.options.logger ?? this.logger;
+    if (logger) attachServerLogger(server, logger);
     this.servers.add(server);
     server.events.once('stopped', () => this.servers.delete(server));
     await server.start();
