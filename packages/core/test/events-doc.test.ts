@@ -20,6 +20,13 @@ function serverEvents(): Array<[string, string]> {
   return events!.members.filter(ts.isPropertySignature).map((m) => [(m.name as ts.Identifier | ts.StringLiteral).text, oneLine(m.type!.getText(file))]);
 }
 
+/** Each member of `interface ClientEvents`. */
+function clientEvents(): Array<[string, string]> {
+  const file = source('client/client-events.ts');
+  const events = file.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'ClientEvents');
+  return events!.members.filter(ts.isPropertySignature).map((m) => [(m.name as ts.Identifier | ts.StringLiteral).text, oneLine(m.type!.getText(file))]);
+}
+
 /** Each variant of `type StorageEvent`: its `type` literal and the variant's text. */
 function storageEvents(): Array<[string, string]> {
   const file = source('storage/contract.ts');
@@ -36,6 +43,10 @@ function rows(heading: string): Array<[string, string]> {
 describe('docs/events.md', () => {
   it('lists every server event with the payload type of ServerEvents, and no other', () => {
     expect(rows('Server events')).toEqual(serverEvents());
+  });
+
+  it('lists every client event with the payload type of ClientEvents', () => {
+    expect(rows('Client events')).toEqual(clientEvents());
   });
 
   it('lists every storage wake-up event with its payload type', () => {

@@ -7,6 +7,8 @@ export { SqliteStorage } from '@spool/sqlite';
 export type { SqliteStorageOptions, SqliteStorageRuntime } from '@spool/sqlite';
 export { Spool } from './spool.js';
 export type { SpoolOptions } from './spool.js';
+export { createMetricsHandler } from './metrics-handler.js';
+export type { MetricsHandler } from './metrics-handler.js';
 export { resolveStorage, redactStorageUrl, SUPPORTED_STORAGE_SCHEMES, STORAGE_URL_EXAMPLES } from './storage-url.js';
 export type { StorageUrlRuntime, ResolveStorageOptions } from './storage-url.js';
 export { createDashboard, serveDashboard, describeCron } from '@spool/dashboard';

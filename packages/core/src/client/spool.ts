@@ -22,6 +22,8 @@ import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import { performJob } from '../server/perform.js';
 import type { Logger } from '../server/logger.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { ClientEvents } from './client-events.js';
 import { checkLogger } from '../server/logger.js';
 import { attachServerLogger } from '../server/server-logger.js';
 import type { PerformResult } from '../server/perform.js';
@@ -78,6 +80,8 @@ export class Spool {
   readonly clock: Clock;
   readonly random: () => number;
   readonly maxArgsBytes: number;
+  /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
+  readonly events = new TypedEmitter<ClientEvents>();
   /** The default logger of this instance's servers, if any. */
   readonly logger: Logger | undefined;
   private readonly ids: UuidV7Generator;
@@ -258,6 +262,7 @@ export class Spool {
     const server = new Server(this, options);
     const logger = server.options.logger ?? this.logger;
     if (logger) attachServerLogger(server, logger);
+    this.events.emit('server:starting', { server });
     this.servers.add(server);
     server.events.once('stopped', () => this.servers.delete(server));
     await server.start();
@@ -355,6 +360,10 @@ export class Spool {
     }
     await this.init();
     const { jobs: created } = await this.storage.jobsCreate(transaction === undefined ? { jobs } : { jobs, transaction });
+    if (this.events.hasListeners('jobs:enqueued')) {
+      const written = created.flatMap((entry, i) => (entry.created ? [{ id: entry.id, name: jobs[i]!.name, queue: jobs[i]!.queue, state: entry.state }] : []));
+      if (written.length > 0) this.events.emit('jobs:enqueued', { jobs: written });
+    }
     return created.map((j) => j.id);
   }
 

@@ -2,8 +2,10 @@ import { serveDashboard } from '@spool/dashboard';
 
 import { redactStorageUrl } from '../storage-url.js';
 import type { Command } from './command.js';
+import { explainListenError } from './listen.js';
 import { storageUrl, withSpool } from './open-spool.js';
 import { expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { untilStopSignal } from './stop-signal.js';
 
 const WHERE = 'dashboard';
 
@@ -36,17 +38,11 @@ export const dashboardCommand: Command = {
       flags,
       io,
       async (spool) => {
-        const running = await serveDashboard(spool, { port, host, readOnly: flags['read-only'] === true });
-        io.err(`spool dashboard on ${running.url}\n  storage  ${redactStorageUrl(storageUrl(flags, io))}\nStop with Ctrl+C or SIGTERM.\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            process.off('SIGTERM', stop);
-            process.off('SIGINT', stop);
-            resolve();
-          };
-          process.on('SIGTERM', stop);
-          process.on('SIGINT', stop);
+        const running = await serveDashboard(spool, { port, host, readOnly: flags['read-only'] === true }).catch((error: unknown) => {
+          throw explainListenError(error, port, host, '--port');
         });
+        io.err(`spool dashboard on ${running.url}\n  storage  ${redactStorageUrl(storageUrl(flags, io))}\nStop with Ctrl+C or SIGTERM.\n`);
+        await untilStopSignal();
         await running.close();
         return 0;
       },

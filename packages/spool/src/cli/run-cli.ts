@@ -9,6 +9,7 @@ import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
 import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
+import { metricsCommand } from './metrics.js';
 import { migrateCommand } from './migrate.js';
 import { recurringBackfillCommand } from './recurring-backfill.js';
 import { recurringListCommand } from './recurring-list.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   recurringTriggerCommand,
   recurringBackfillCommand,
   dashboardCommand,
+  metricsCommand,
   migrateCommand,
 ];
 
