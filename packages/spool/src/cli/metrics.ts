@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 
-import { SpoolMetrics } from '@spool/core';
+import { EXPOSITION_CONTENT_TYPE, SpoolMetrics } from '@spool/core';
 
 import { createMetricsHandler } from '../metrics-handler.js';
 import { redactStorageUrl } from '../storage-url.js';
 import type { Command } from './command.js';
+import { jsonDocument } from './format.js';
 import { listenOrExplain } from './listen.js';
 import { storageUrl, withSpool } from './open-spool.js';
 import { expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
@@ -44,7 +45,7 @@ export const metricsCommand: Command = {
         const metrics = new SpoolMetrics(spool);
         if (port === undefined) {
           const text = await metrics.render();
-          io.out(flags.json ? `${JSON.stringify({ contentType: 'text/plain; version=0.0.4', text })}\n` : text);
+          io.out(flags.json ? jsonDocument({ contentType: EXPOSITION_CONTENT_TYPE, text }) : text);
           return 0;
         }
         const handler = createMetricsHandler(metrics);
@@ -54,8 +55,9 @@ export const metricsCommand: Command = {
         });
         const address = await listenOrExplain(server, port, host, '--port');
         const url = `http://${address}/metrics`;
-        if (flags.json) io.out(`${JSON.stringify({ url, storage: redactStorageUrl(storageUrl(flags, io)) })}\n`);
-        else io.err(`spool metrics on ${url}\n  storage  ${redactStorageUrl(storageUrl(flags, io))}\nStop with Ctrl+C or SIGTERM.\n`);
+        const storage = redactStorageUrl(storageUrl(flags, io));
+        if (flags.json) io.out(jsonDocument({ url, storage }));
+        io.err(`spool metrics on ${url}\n  storage  ${storage}\nStop with Ctrl+C or SIGTERM.\n`);
         await untilStopSignal();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         return 0;
