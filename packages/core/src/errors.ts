@@ -14,6 +14,7 @@ export type SpoolErrorCode =
   | 'ERR_STATE_CONFLICT'
   | 'ERR_RECURRING_NOT_FOUND'
   | 'ERR_UNSUPPORTED_STORAGE'
+  | 'ERR_STORAGE_DRIVER_MISSING'
   | 'ERR_CAPABILITY_MISSING'
   | 'ERR_STORAGE'
   | 'ERR_STORAGE_CLOSED'
@@ -121,6 +122,21 @@ export class UnsupportedStorageError extends SpoolError {
       'ERR_UNSUPPORTED_STORAGE',
       `Unsupported storage URL "${url}". Supported schemes: ${supported.join(', ')}.`,
     );
+  }
+}
+
+/** A storage URL names a storage whose package (or its database driver) is not installed. */
+export class StorageDriverMissingError extends SpoolError {
+  /** The npm package to install, e.g. `@spool/postgres`. */
+  readonly packageName: string;
+
+  constructor(scheme: string, packageName: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_STORAGE_DRIVER_MISSING',
+      `A ${scheme} storage URL needs the package "${packageName}", which is not installed. Install it: npm install ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
   }
 }
 

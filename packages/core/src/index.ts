@@ -6,8 +6,14 @@ export * from './errors.js';
 export { Spool } from './client/spool.js';
 export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, ContinuationOptions, JobTarget } from './client/spool.js';
 export type { EnqueueOptions } from './client/enqueue-options.js';
+<<<<<<< HEAD
 export { RecurringManager, MISFIRE_GRACE_MS, BACKFILL_LIMIT } from './client/recurring-manager.js';
 export type { RecurringOptions, BackfillResult, OccurrencesResult, PreviousOccurrence } from './client/recurring-manager.js';
+=======
+export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
+export { RecurringManager, MISFIRE_GRACE_MS } from './client/recurring-manager.js';
+export type { RecurringOptions } from './client/recurring-manager.js';
+>>>>>>> packaging
 export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEFAULT_JOB_OPTIONS } from './job/definition.js';
 export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
@@ -72,7 +78,14 @@ export type { Duration } from './options/duration.js';
 export { Server } from './server/server.js';
 export type { ServerOptions, ResolvedServerOptions } from './server/server-options.js';
 export type { ServerEvents } from './server/server-events.js';
+export type { Logger } from './server/logger.js';
+export { isLogger } from './server/logger.js';
+export { attachServerLogger } from './server/server-logger.js';
+export type { LoggedServer } from './server/server-logger.js';
 export type { PerformResult } from './server/perform.js';
+export { SpoolMetrics, DEFAULT_METRICS_BUCKETS } from './metrics/spool-metrics.js';
+export type { MetricsHost, SpoolMetricsOptions } from './metrics/spool-metrics.js';
+export { EXPOSITION_CONTENT_TYPE } from './metrics/exposition.js';
 export { ManualClock, systemClock } from './util/clock.js';
 export type { Clock } from './util/clock.js';
 export { UuidV7Generator, isUuid } from './util/uuid.js';

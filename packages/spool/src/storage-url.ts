@@ -3,9 +3,9 @@ import { dirname, resolve } from 'node:path';
 
 import type { Clock, Storage } from '@spool/core';
 import { ConfigError, MemoryStorage, UnsupportedStorageError } from '@spool/core';
-import { PostgresStorage } from '@spool/postgres';
-import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
+
+import { loadPostgresDriver, loadRedisDriver } from './storage-drivers.js';
 
 /** Test-only hooks handed to the storage a URL opens. */
 export interface StorageUrlRuntime {
@@ -37,8 +37,8 @@ const SCHEMES: readonly StorageScheme[] = [
   { scheme: 'sqlite:', example: 'sqlite:./data/spool.db', open: openSqlite },
   { scheme: 'postgres:', example: 'postgres://user@127.0.0.1:5432/app?schema=spool', open: openPostgres },
   { scheme: 'postgresql:', example: 'postgresql://user@host/app', open: openPostgres },
-  { scheme: 'redis:', example: 'redis://127.0.0.1:6379', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
-  { scheme: 'rediss:', example: 'rediss://host:6380', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
+  { scheme: 'redis:', example: 'redis://127.0.0.1:6379', open: (_rest, url, runtime) => openRedis('redis://', url, runtime) },
+  { scheme: 'rediss:', example: 'rediss://host:6380', open: (_rest, url, runtime) => openRedis('rediss://', url, runtime) },
 ];
 
 /** The storage URL schemes this package can open, e.g. `['memory:', 'sqlite:']`. */
@@ -54,11 +54,12 @@ export const STORAGE_URL_EXAMPLES: readonly string[] = SCHEMES.map((s) => s.exam
  * - `sqlite:path`, `sqlite:./relative/path`, `sqlite:///absolute/path`, `sqlite::memory:`: a
  *   SqliteStorage on that file (relative to the current directory; its folder is created).
  * - `postgres://user@host:5432/db?schema=spool` (or `postgresql://`): a PostgresStorage; `schema`
- *   defaults to `spool`.
- * - `redis://host:6379` (or `rediss://` for TLS): a RedisStorage.
+ *   defaults to `spool`. Needs the package `@spool/postgres`, loaded only now.
+ * - `redis://host:6379` (or `rediss://` for TLS): a RedisStorage. Needs `@spool/redis`, loaded only now.
  *
- * Throws UnsupportedStorageError (code `ERR_UNSUPPORTED_STORAGE`) for any other scheme, and
- * ConfigError for a malformed URL.
+ * Throws UnsupportedStorageError (code `ERR_UNSUPPORTED_STORAGE`) for any other scheme,
+ * StorageDriverMissingError (code `ERR_STORAGE_DRIVER_MISSING`, naming the package to install) when
+ * the storage's package is not installed, and ConfigError for a malformed URL.
  */
 export function resolveStorage(url: string, runtime: StorageUrlRuntime = {}, options: ResolveStorageOptions = {}): Storage {
   if (typeof url !== 'string' || url.trim() === '') {
@@ -75,6 +76,11 @@ export function resolveStorage(url: string, runtime: StorageUrlRuntime = {}, opt
   throw error;
 }
 
+function openRedis(scheme: string, url: string, runtime: StorageUrlRuntime): Storage {
+  const { RedisStorage } = loadRedisDriver(scheme);
+  return new RedisStorage({ url }, { clock: runtime.clock });
+}
+
 function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
   // `?schema=name` picks the schema; it is Spool's parameter, so it is not passed on to the driver.
   let parsed: URL;
@@ -86,6 +92,7 @@ function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, op
   }
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
+  const { PostgresStorage } = loadPostgresDriver(`${parsed.protocol}//`);
   return new PostgresStorage(
     { connectionString: parsed.toString(), ...(schema !== undefined ? { schema } : {}), ...(options.migrate !== undefined ? { migrate: options.migrate } : {}) },
     { clock: runtime.clock },

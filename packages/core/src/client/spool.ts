@@ -21,6 +21,11 @@ import { RecurringManager } from './recurring-manager.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import { performJob } from '../server/perform.js';
+import type { Logger } from '../server/logger.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { ClientEvents } from './client-events.js';
+import { checkLogger } from '../server/logger.js';
+import { attachServerLogger } from '../server/server-logger.js';
 import type { PerformResult } from '../server/perform.js';
 
 /** Options of a Spool instance. */
@@ -31,6 +36,12 @@ export interface SpoolOptions {
   jobs?: readonly JobDefinition[];
   /** Largest job arguments accepted, as JSON bytes. Default 512 KiB. */
   maxArgsBytes?: number;
+  /**
+   * The logger of the servers this instance starts, unless `startServer({ logger })` names another:
+   * any pino-compatible logger (see docs/logging.md). The client itself does not log: its
+   * operations throw typed errors to the caller. Default: none.
+   */
+  logger?: Logger;
 }
 
 /** Test-only hooks: time, randomness and ids. Never part of public options. */
@@ -69,6 +80,10 @@ export class Spool {
   readonly clock: Clock;
   readonly random: () => number;
   readonly maxArgsBytes: number;
+  /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
+  readonly events = new TypedEmitter<ClientEvents>();
+  /** The default logger of this instance's servers, if any. */
+  readonly logger: Logger | undefined;
   private readonly ids: UuidV7Generator;
   private readonly servers = new Set<Server>();
   private readonly ready = new StartOnce(() => this.storage.init());
@@ -79,12 +94,14 @@ export class Spool {
         storage: { kind: 'any', check: (v) => (isStorage(v) ? null : 'expected a storage object (or, from the spool package, a storage URL)') },
         jobs: { kind: 'any', optional: true, check: (v) => (Array.isArray(v) ? null : 'expected an array of job definitions') },
         maxArgsBytes: { kind: 'integer', default: DEFAULT_MAX_ARGS_BYTES, min: 1 },
+        logger: { kind: 'any', optional: true, check: checkLogger },
       },
       options,
       'Spool options',
     );
     this.storage = resolved.storage;
     this.maxArgsBytes = resolved.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
+    this.logger = resolved.logger;
     this.clock = runtime.clock ?? systemClock;
     this.random = runtime.random ?? Math.random;
     this.ids = new UuidV7Generator(this.clock);
@@ -243,6 +260,9 @@ export class Spool {
   async startServer(options: ServerOptions = {}): Promise<Server> {
     await this.init();
     const server = new Server(this, options);
+    const logger = server.options.logger ?? this.logger;
+    if (logger) attachServerLogger(server, logger);
+    this.events.emit('server:starting', { server });
     this.servers.add(server);
     server.events.once('stopped', () => this.servers.delete(server));
     await server.start();
@@ -340,6 +360,10 @@ export class Spool {
     }
     await this.init();
     const { jobs: created } = await this.storage.jobsCreate(transaction === undefined ? { jobs } : { jobs, transaction });
+    if (this.events.hasListeners('jobs:enqueued')) {
+      const written = created.flatMap((entry, i) => (entry.created ? [{ id: entry.id, name: jobs[i]!.name, queue: jobs[i]!.queue, state: entry.state }] : []));
+      if (written.length > 0) this.events.emit('jobs:enqueued', { jobs: written });
+    }
     return created.map((j) => j.id);
   }
 

@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { Duration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
+import type { Logger } from './logger.js';
+import { checkLogger } from './logger.js';
 
 /** Options of a server. Every duration accepts milliseconds or a string such as `'30s'`. */
 export interface ServerOptions {
@@ -51,6 +53,11 @@ export interface ServerOptions {
   handleSignals?: boolean;
   /** A name to recognise the server by in the dashboard; the id appends a random suffix. Default: the host name. */
   name?: string;
+  /**
+   * Where the server logs its lifecycle and its jobs' outcomes: any pino-compatible logger (see
+   * docs/logging.md). Attached by `spool.startServer()`. Default: the Spool instance's `logger`, else none.
+   */
+  logger?: Logger;
 }
 
 /** Server options after defaults, durations in milliseconds. */
@@ -73,6 +80,7 @@ export interface ResolvedServerOptions {
   threads: number;
   handleSignals: boolean;
   name: string | undefined;
+  logger: Logger | undefined;
 }
 
 /** Validates server options and applies defaults. */
@@ -97,6 +105,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       threads: { kind: 'integer', default: Math.max(1, availableParallelism()), min: 1, max: 256 },
       handleSignals: { kind: 'boolean', default: true },
       name: { kind: 'string', optional: true },
+      logger: { kind: 'any', optional: true, check: checkLogger },
     },
     options,
     'server options',

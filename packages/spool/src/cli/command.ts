@@ -17,8 +17,10 @@ export interface CliIo {
   out(text: string): void;
   /** Writes to standard error (progress, notes, errors). */
   err(text: string): void;
-  /** Whether standard error is a terminal (live status lines and progress bars only then). */
+  /** Whether standard error is a terminal (live status lines, progress bars and its colours only then). */
   readonly stderrIsTty: boolean;
+  /** Whether standard output is a terminal (colours in tables only then). */
+  readonly stdoutIsTty: boolean;
   /** Terminal width, for status lines. */
   readonly columns: number;
   readonly env: NodeJS.ProcessEnv;

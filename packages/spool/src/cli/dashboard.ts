@@ -2,8 +2,11 @@ import { serveDashboard } from '@spool/dashboard';
 
 import { redactStorageUrl } from '../storage-url.js';
 import type { Command } from './command.js';
+import { jsonDocument } from './format.js';
+import { explainListenError } from './listen.js';
 import { storageUrl, withSpool } from './open-spool.js';
 import { expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { untilStopSignal } from './stop-signal.js';
 
 const WHERE = 'dashboard';
 
@@ -36,17 +39,14 @@ export const dashboardCommand: Command = {
       flags,
       io,
       async (spool) => {
-        const running = await serveDashboard(spool, { port, host, readOnly: flags['read-only'] === true });
-        io.err(`spool dashboard on ${running.url}\n  storage  ${redactStorageUrl(storageUrl(flags, io))}\nStop with Ctrl+C or SIGTERM.\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            process.off('SIGTERM', stop);
-            process.off('SIGINT', stop);
-            resolve();
-          };
-          process.on('SIGTERM', stop);
-          process.on('SIGINT', stop);
+        const running = await serveDashboard(spool, { port, host, readOnly: flags['read-only'] === true }).catch((error: unknown) => {
+          throw explainListenError(error, port, host, '--port');
         });
+        const storage = redactStorageUrl(storageUrl(flags, io));
+        // With --json the document is written once the dashboard listens: a script reads its URL there.
+        if (flags.json) io.out(jsonDocument({ url: running.url, storage, readOnly: flags['read-only'] === true }));
+        io.err(`spool dashboard on ${running.url}\n  storage  ${storage}\nStop with Ctrl+C or SIGTERM.\n`);
+        await untilStopSignal();
         await running.close();
         return 0;
       },

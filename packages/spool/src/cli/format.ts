@@ -7,18 +7,28 @@
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], maxCell = 60): string {
   const cut = (cell: string) => {
     const flat = cell.replace(/\s+/g, ' ');
-    return flat.length > maxCell ? `${flat.slice(0, maxCell - 1)}…` : flat;
+    // A coloured cell is a short word (a state): cutting it could split an escape sequence.
+    return visibleLength(flat) > maxCell && !ANSI_SGR.test(flat) ? `${flat.slice(0, maxCell - 1)}…` : flat;
   };
   const all = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => r.map(cut))];
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))));
   return all
     .map((row) =>
       row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(Math.max(0, widths[i]! - visibleLength(cell)))))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** The escape sequences that colour text (Select Graphic Rendition). */
+// eslint-disable-next-line no-control-regex -- the escape character is what this pattern is for
+const ANSI_SGR = /\u001b\[[0-9;]*m/;
+
+/** The length of a text as a terminal shows it: without colour escape sequences. */
+function visibleLength(text: string): number {
+  return text.replace(new RegExp(ANSI_SGR.source, 'g'), '').length;
 }
 
 /** Renders label/value pairs with aligned values: `state     succeeded`. */

@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { colours, paintState } from './colours.js';
 import { jsonDocument, relativeTime, table } from './format.js';
 import { withSpool } from './open-spool.js';
 import { expectPositionals, integerFlag, parseCommandLine, stateFlag, stringFlag } from './parse.js';
@@ -54,11 +55,12 @@ export const jobsListCommand: Command = {
         return 0;
       }
       const now = io.now();
+      const paint = colours(io, 'out');
       const rows = page.jobs.map((job) => [
         job.id,
         job.name,
         job.queue,
-        job.state,
+        paintState(paint, job.state),
         `${job.attempt}/${job.maxAttempts}`,
         relativeTime(job.createdAt, now),
         relativeTime(job.updatedAt, now),

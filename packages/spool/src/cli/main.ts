@@ -7,6 +7,7 @@ const io: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   stderrIsTty: process.stderr.isTTY === true,
+  stdoutIsTty: process.stdout.isTTY === true,
   columns: process.stderr.columns || 80,
   env: process.env,
   now: () => Date.now(),

@@ -1,5 +1,6 @@
 import { SpoolError } from '@spool/core';
 
+import { colours } from './colours.js';
 import type { CliIo } from './command.js';
 import { CliError, UsageError } from './command.js';
 
@@ -9,20 +10,21 @@ import { CliError, UsageError } from './command.js';
  * (a bug) does, so that it can be reported.
  */
 export function reportError(error: unknown, io: CliIo): number {
+  const { red } = colours(io, 'err');
   if (error instanceof UsageError) {
     const help = error.command ? `spool ${error.command} --help` : 'spool --help';
-    io.err(`error [${error.code}]: ${error.message}\nRun "${help}" for usage and examples.\n`);
+    io.err(`${red('error')} [${error.code}]: ${error.message}\nRun "${help}" for usage and examples.\n`);
     return 2;
   }
   if (error instanceof SpoolError || error instanceof CliError) {
-    io.err(`error [${error.code}]: ${error.message}\n`);
+    io.err(`${red('error')} [${error.code}]: ${error.message}\n`);
     return 1;
   }
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (error instanceof Error && typeof code === 'string') {
-    io.err(`error [${code}]: ${error.message}\n`);
+    io.err(`${red('error')} [${code}]: ${error.message}\n`);
     return 1;
   }
-  io.err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.err(`${red('error')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;
 }

@@ -7,12 +7,16 @@ import { UsageError } from './command.js';
 import { dashboardCommand } from './dashboard.js';
 import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
+import { jobsActionCommand } from './jobs-action.js';
 import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
+import { metricsCommand } from './metrics.js';
 import { migrateCommand } from './migrate.js';
 import { recurringBackfillCommand } from './recurring-backfill.js';
 import { recurringHistoryCommand } from './recurring-history.js';
 import { recurringListCommand } from './recurring-list.js';
+import { recurringStateCommand } from './recurring-state.js';
+import { queuePauseCommand, queuesListCommand } from './queues.js';
 import { recurringTriggerCommand } from './recurring-trigger.js';
 import { reportError } from './report-error.js';
 import { statsCommand } from './stats.js';
@@ -24,12 +28,22 @@ export const COMMANDS: readonly Command[] = [
   enqueueCommand,
   jobsListCommand,
   jobsGetCommand,
+  jobsActionCommand('retry'),
+  jobsActionCommand('requeue'),
+  jobsActionCommand('delete'),
   statsCommand,
+  queuesListCommand,
+  queuePauseCommand(true),
+  queuePauseCommand(false),
   recurringListCommand,
   recurringTriggerCommand,
   recurringBackfillCommand,
   recurringHistoryCommand,
+  recurringStateCommand('pause'),
+  recurringStateCommand('resume'),
+  recurringStateCommand('remove'),
   dashboardCommand,
+  metricsCommand,
   migrateCommand,
 ];
 

@@ -1,5 +1,6 @@
 import { JOB_STATES } from '@spool/core';
 
+import { colours, paintState } from './colours.js';
 import type { Command } from './command.js';
 import { count, jsonDocument, relativeTime, table } from './format.js';
 import { withSpool } from './open-spool.js';
@@ -27,7 +28,8 @@ export const statsCommand: Command = {
         return 0;
       }
       const now = io.now();
-      io.out(`${table(['state', 'jobs'], JOB_STATES.map((s) => [s, count(stats.states[s])]))}\n`);
+      const paint = colours(io, 'out');
+      io.out(`${table(['state', 'jobs'], JOB_STATES.map((s) => [paintState(paint, s), count(stats.states[s])]))}\n`);
       io.out(`\nservers: ${count(stats.servers)}   recurring jobs: ${count(stats.recurring)}\n`);
       if (queues.length > 0) {
         const rows = queues.map((q) => [q.name, count(q.enqueued), q.paused ? 'yes' : 'no', relativeTime(q.oldestEnqueuedAt, now)]);

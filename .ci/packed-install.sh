@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The packages as a user gets them: `npm pack` every package, check what each tarball holds, install
+# the tarballs into a fresh folder outside the repository (no workspace links), then type-check the
+# README's example with `skipLibCheck: false` and run it with plain `node`, once on SQLite (what
+# `npm install spool` gives) and once with @spool/postgres against PostgreSQL. Prints the install
+# size and the import time of `spool` for a SQLite user.
+#
+# Needs only the npm registry (for the published dependencies, typescript and @types/node). The
+# native SQLite driver is not built here: its install script downloads a prebuilt binary from
+# GitHub or compiles against headers from nodejs.org, so the repository's own build (same version,
+# same Node.js) is copied in; it is not a Spool file.
+# Expects `npm run build` to have run. PostgreSQL: SPOOL_TEST_POSTGRES_URL, else 127.0.0.1:5432/test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+pg_url="${SPOOL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/spool-packed-XXXXXX")"
+trap '[ -n "${KEEP_PACKED:-}" ] || rm -rf "$work"' EXIT
+npm_quiet=(--no-audit --no-fund --prefer-offline --loglevel=error)
+
+echo "== pack"
+mkdir -p "$work/tarballs"
+for package in core conformance sqlite postgres redis dashboard spool; do
+  npm pack --silent --workspace "packages/$package" --pack-destination "$work/tarballs" >/dev/null
+done
+node .ci/packed-contents.mjs "$work/tarballs"
+tarball() { ls "$work/tarballs"/"$1"-[0-9]*.tgz; }
+
+echo "== install spool from its tarballs into $work/app"
+mkdir -p "$work/app"
+cd "$work/app"
+sqlite_version="$(node -p "require('$repo/node_modules/better-sqlite3/package.json').version")"
+cat > package.json <<JSON
+{ "name": "packed-app", "private": true, "type": "module", "overrides": { "better-sqlite3": "$sqlite_version" } }
+JSON
+npm install "${npm_quiet[@]}" --ignore-scripts \
+  "$(tarball spool-core)" "$(tarball spool-sqlite)" "$(tarball spool-dashboard)" "$(tarball spool)"
+mkdir -p node_modules/better-sqlite3/build/Release
+cp "$repo/node_modules/better-sqlite3/build/Release/better_sqlite3.node" node_modules/better-sqlite3/build/Release/
+if [ -e node_modules/pg ] || [ -e node_modules/ioredis ] || [ -e node_modules/@spool/postgres ]; then
+  echo "npm install spool brought a driver of an optional storage:" >&2; ls node_modules node_modules/@spool >&2; exit 1
+fi
+echo "install size for a SQLite user: $(du -sh node_modules | cut -f1) in $(find node_modules -name package.json -maxdepth 3 -not -path '*/node_modules/*/node_modules/*' | wc -l | tr -d ' ') package.json files ($(ls node_modules | wc -l | tr -d ' ') top-level entries)"
+node --input-type=module -e "
+const start = performance.now();
+await import('spool');
+console.log('import(\"spool\"), first in a fresh process: ' + (performance.now() - start).toFixed(0) + ' ms');"
+
+echo "== type-check the README example (skipLibCheck: false) and run it with node"
+npm install "${npm_quiet[@]}" --ignore-scripts --save-dev typescript@~5.9.3 @types/node@^20.19.43
+cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true,
+    "skipLibCheck": false, "types": ["node"], "outDir": "out"
+  },
+  "include": ["*.ts"]
+}
+JSON
+node "$repo/.ci/readme-example.mjs" "$repo/README.md" > readme.ts
+npx tsc -p .
+printf '%s\n' "$(node out/readme.js)" | tee readme.out
+grep -qx "succeeded" readme.out
+
+echo "== the same with @spool/postgres against PostgreSQL"
+npm install "${npm_quiet[@]}" --ignore-scripts "$(tarball spool-postgres)" "$(tarball spool-redis)"
+schema="packed_$$_$(date +%s)"
+rm readme.ts
+node "$repo/.ci/readme-example.mjs" "$repo/README.md" "$pg_url?schema=$schema" > readme-postgres.ts
+cat >> readme-postgres.ts <<'TS'
+// The storage package's types, checked with skipLibCheck: false (they name pg's).
+import { PostgresStorage } from '@spool/postgres';
+import type { PostgresStorageOptions } from '@spool/postgres';
+const options: PostgresStorageOptions = { connectionString: 'postgres://127.0.0.1/test' };
+void new PostgresStorage(options).close();
+TS
+npx tsc -p .
+status=0
+printf '%s\n' "$(node out/readme-postgres.js)" | tee readme.out || status=$?
+node --input-type=module -e "
+import pg from 'pg';
+const client = new pg.Client({ connectionString: '$pg_url' });
+await client.connect();
+await client.query('DROP SCHEMA IF EXISTS $schema CASCADE');
+await client.end();"
+[ "$status" = 0 ] && grep -qx "succeeded" readme.out
+echo "packed install: ok"
