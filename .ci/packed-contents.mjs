@@ -1,5 +1,5 @@
 // Checks what every packed tarball holds: LICENSE, README, metadata, type declarations, and the
-// sources every source map points at (maps ship with their sources, decision 21).
+// sources every source map points at (maps ship with their sources, decision 14).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

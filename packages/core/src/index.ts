@@ -6,14 +6,9 @@ export * from './errors.js';
 export { Spool } from './client/spool.js';
 export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, ContinuationOptions, JobTarget } from './client/spool.js';
 export type { EnqueueOptions } from './client/enqueue-options.js';
-<<<<<<< HEAD
+export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
 export { RecurringManager, MISFIRE_GRACE_MS, BACKFILL_LIMIT } from './client/recurring-manager.js';
 export type { RecurringOptions, BackfillResult, OccurrencesResult, PreviousOccurrence } from './client/recurring-manager.js';
-=======
-export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
-export { RecurringManager, MISFIRE_GRACE_MS } from './client/recurring-manager.js';
-export type { RecurringOptions } from './client/recurring-manager.js';
->>>>>>> packaging
 export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEFAULT_JOB_OPTIONS } from './job/definition.js';
 export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
