@@ -144,11 +144,19 @@
     return el;
   }
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const mag = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 2.5, 5, 10]) if (step * mag >= value) return step * mag;
-    return 10 * mag;
+  // The top of a graph's axis: `ticks` steps of a whole 1, 2 or 5 times a power of ten, so that
+  // every label is a whole number (counts and rates of whole jobs: no "37.5").
+  function niceMax(value, ticks) {
+    const raw = Math.max(1, value) / ticks;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    let step = 10 * mag;
+    for (const m of [1, 2, 5]) {
+      if (m * mag >= raw) {
+        step = m * mag;
+        break;
+      }
+    }
+    return Math.max(1, Math.ceil(step)) * ticks;
   }
 
   function chartFrame(host, width, height, max, ticks) {
@@ -179,7 +187,7 @@
     }
     const width = Math.max(240, host.clientWidth || 720);
     const height = 220;
-    const max = niceMax(Math.max(1, ...points.map((p) => p[1] + p[2])));
+    const max = niceMax(Math.max(1, ...points.map((p) => p[1] + p[2])), 4);
     const root = chartFrame(host, width, height, max, 4);
     const plot = height - 28;
     const slot = (width - 40) / Math.max(1, points.length);
@@ -213,7 +221,7 @@
     const height = 180;
     const values = throughput.samples;
     if (values.length < 2) return;
-    const max = niceMax(Math.max(1, ...values));
+    const max = niceMax(Math.max(1, ...values), 3);
     const root = chartFrame(host, width, height, max, 3);
     const plot = height - 28;
     const step = (width - 40) / 59;
@@ -259,6 +267,25 @@
     throughput.last = { at: stats.now, finished };
     const host = document.querySelector('[data-chart="throughput"]');
     if (host) drawThroughput(host);
+    const outcomes = `${stats.states.succeeded}/${stats.states.failed}`;
+    if (history.outcomes !== null && history.outcomes !== outcomes) void refreshHistory();
+    history.outcomes = outcomes;
+  }
+
+  // The history graph follows the counts: when succeeded or failed moved, its buckets are read again.
+  const history = { outcomes: null };
+  async function refreshHistory() {
+    const host = document.querySelector('[data-chart="history"]');
+    if (!host) return;
+    const [hourly, daily] = await Promise.all([getJson('/api/time-series?bucket=hour'), getJson('/api/time-series?bucket=day')]);
+    const encode = (points) => JSON.stringify(points.map((p) => [Date.parse(p.at), p.succeeded, p.failed]));
+    host.setAttribute('data-hourly', encode(hourly.points));
+    host.setAttribute('data-daily', encode(daily.points));
+    for (const kind of ['succeeded', 'failed']) {
+      const total = hourly.points.reduce((sum, p) => sum + p[kind], 0);
+      for (const el of document.querySelectorAll(`[data-history-total="${kind}"]`)) el.textContent = numberFormat.format(total);
+    }
+    drawHistory(host, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
   }
 
   function regionBusy(region) {
@@ -277,10 +304,72 @@
     // The markup is the dashboard's own server-rendered page, escaped by construction.
     region.innerHTML = markup;
     lastMarkup = markup;
+    shownLogs.keys = null;
     enhance(region);
   }
 
-  const jobState = { updated: null, logs: 0 };
+  // A job's log as shown: the key of every line, oldest first. A read returns only the latest lines
+  // (500), so new lines are found by where the shown ones end in it, not by counting.
+  const shownLogs = { keys: null };
+  const logKey = (line) => `${line.at}|${line.attempt}|${line.level}|${line.message}`;
+
+  /** The lines of `latest` that come after the shown ones (all of them when they do not overlap). */
+  function unseenLines(shown, latest) {
+    const keys = latest.map(logKey);
+    if (shown.length === 0) return latest;
+    for (let end = keys.lastIndexOf(shown.at(-1)); end >= 0; end = keys.lastIndexOf(shown.at(-1), end - 1)) {
+      const overlap = Math.min(end + 1, shown.length);
+      let same = true;
+      for (let i = 0; i < overlap && same; i++) same = keys[end - i] === shown[shown.length - 1 - i];
+      if (same) return latest.slice(end + 1);
+    }
+    return latest;
+  }
+
+  function logLine(line) {
+    const li = document.createElement('li');
+    li.className = `log log-${line.level}`;
+    const t = document.createElement('time');
+    t.setAttribute('datetime', line.at);
+    const time = document.createElement('span');
+    time.className = 'log-time';
+    time.append(t);
+    const level = document.createElement('span');
+    level.className = 'log-level';
+    level.textContent = line.level;
+    const attempt = document.createElement('span');
+    attempt.className = 'log-attempt';
+    attempt.textContent = `#${line.attempt}`;
+    const msg = document.createElement('span');
+    msg.className = 'log-msg';
+    msg.textContent = line.message;
+    li.append(time, level, attempt, msg);
+    return li;
+  }
+
+  function appendLogs(list, latest) {
+    if (shownLogs.keys === null) {
+      // The server rendered the latest lines into the page: read them back as shown.
+      shownLogs.keys = [...list.querySelectorAll('li.log')].map((li) =>
+        logKey({
+          at: li.querySelector('time')?.getAttribute('datetime') ?? '',
+          attempt: (li.querySelector('.log-attempt')?.textContent ?? '').slice(1),
+          level: li.querySelector('.log-level')?.textContent ?? '',
+          message: li.querySelector('.log-msg')?.textContent ?? '',
+        }),
+      );
+    }
+    const fresh = unseenLines(shownLogs.keys, latest);
+    if (fresh.length === 0) return;
+    list.querySelector('.log-empty')?.remove();
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    for (const line of fresh) list.append(logLine(line));
+    shownLogs.keys.push(...fresh.map(logKey));
+    renderTimes(list);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  const jobState = { updated: null };
   async function refreshJob() {
     const holder = document.querySelector('[data-job-id]');
     if (!holder) return;
@@ -298,30 +387,7 @@
       if (text) text.textContent = `${progress}%`;
     }
     const list = document.querySelector('[data-logs]');
-    if (list && details.logs.length !== list.querySelectorAll('li.log').length) {
-      list.replaceChildren();
-      for (const line of details.logs) {
-        const li = document.createElement('li');
-        li.className = `log log-${line.level}`;
-        const t = document.createElement('time');
-        t.setAttribute('datetime', line.at);
-        const time = document.createElement('span');
-        time.className = 'log-time';
-        time.append(t);
-        const level = document.createElement('span');
-        level.className = 'log-level';
-        level.textContent = line.level;
-        const attempt = document.createElement('span');
-        attempt.className = 'log-attempt';
-        attempt.textContent = `#${line.attempt}`;
-        const msg = document.createElement('span');
-        msg.className = 'log-msg';
-        msg.textContent = line.message;
-        li.append(time, level, attempt, msg);
-        list.append(li);
-      }
-      renderTimes(list);
-    }
+    if (list) appendLogs(list, details.logs);
     if (updated !== jobState.updated && (details.job.state !== 'processing' || jobState.state !== details.job.state)) {
       jobState.updated = updated;
       jobState.state = details.job.state;

@@ -127,6 +127,6 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
   const handled = await handlePage(state, req, res, base, path, query);
   if (!handled) {
     const ctx = await state.pageContext(base, path, query);
-    sendHtml(res, 404, layout(ctx, { title: 'Not found', section: 'overview', content: messagePage('Not found', 'There is no dashboard page at this address.') }));
+    sendHtml(res, 404, layout(ctx, { title: 'Not found', section: 'overview', content: messagePage('Not found', 'There is no dashboard page at this address.'), live: 'static' }));
   }
 }

@@ -6,7 +6,7 @@ import { isJobState } from '@spool/core';
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
 import type { SafeHtml } from './html.js';
-import { sendHtml } from './http-io.js';
+import { send, sendHtml } from './http-io.js';
 import { isJobAction } from './job-actions.js';
 import { listParams, parseFilter } from './job-filter.js';
 import { boundedSearch } from './bounded-search.js';
@@ -63,6 +63,13 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     return respond(200, 'Overview', 'overview', overviewPage(ctx, { hourly, daily, queues }), { live: 'overview' });
   }
 
+  // `/jobs/<id>` reads as naturally as `/job/<id>` (and is what people type): send it to the job's page.
+  const jobAlias = /^\/jobs\/([0-9a-fA-F]{8}-[0-9a-fA-F-]{27,55})$/.exec(path);
+  if (jobAlias) {
+    send(res, 308, 'text/plain; charset=utf-8', '', { Location: `${base}/job/${jobAlias[1]!}` });
+    return true;
+  }
+
   const jobsMatch = /^\/jobs\/([a-z]+)$/.exec(path);
   if (jobsMatch) {
     const jobState = jobsMatch[1];
@@ -76,7 +83,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
   if (jobMatch) {
     const details = await monitoring.jobDetails({ id: jobMatch[1]!, logLimit: 500 });
-    if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'));
+    if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
     const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
     return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });

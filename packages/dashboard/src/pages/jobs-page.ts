@@ -114,11 +114,11 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
     return emptyState(data.first ? `No ${filter.state ?? 'matching'} jobs` : 'No older jobs', hint);
   }
   const table = html`<div class="table-wrap">
-  <table class="table">
+  <table class="table${filter.state === 'failed' ? ' stack-on-phone' : ''}">
     <thead><tr>${actions.length > 0 ? html`<th class="check"><input type="checkbox" aria-label="Select all on this page" data-select-all></th>` : ''}${columns.map((c) => html`<th class="${c.cls ?? ''}">${c.head}</th>`)}</tr></thead>
     <tbody>
     ${data.jobs.map(
-      (job) => html`<tr data-job="${job.id}">${actions.length > 0 ? html`<td class="check"><input type="checkbox" name="id" value="${job.id}" aria-label="Select job ${job.id}"></td>` : ''}${columns.map((c) => html`<td class="${c.cls ?? ''}">${c.cell(job)}</td>`)}</tr>`,
+      (job) => html`<tr data-job="${job.id}">${actions.length > 0 ? html`<td class="check"><input type="checkbox" name="id" value="${job.id}" aria-label="Select job ${job.id}"></td>` : ''}${columns.map((c) => html`<td class="${c.cls ?? ''}" data-label="${c.head}">${c.cell(job)}</td>`)}</tr>`,
     )}
     </tbody>
   </table>

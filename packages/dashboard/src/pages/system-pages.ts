@@ -19,19 +19,19 @@ export function recurringPage(ctx: PageContext, rows: RecurringRow[], truncated:
 <div class="page-head"><h1>Recurring jobs <span class="count-pill">${count(ctx.stats.recurring)}</span></h1><p class="sub">Jobs created on a cron schedule. Each occurrence fires once across all servers.</p></div>
 ${rows.length === 0
   ? emptyState('No recurring jobs', html`Add one with <code>spool.recurring.addOrUpdate(id, job, args, { cron })</code>.`)
-  : html`<div class="table-wrap"><table class="table">
+  : html`<div class="table-wrap"><table class="table recurring-table">
   <thead><tr><th>Id</th><th>Schedule</th><th>Next run</th><th>Last run</th><th class="actions-col">Actions</th></tr></thead>
   <tbody>${rows.map(({ record: r, lastJob }) => {
     const plain = describeCron(r.cron);
     const rule = dayRule(r);
     const extras = [
       r.settings.overlap === 'allow' ? '' : `overlap: ${r.settings.overlap}`,
-      r.settings.jitterMs > 0 ? `jitter ${Math.round(r.settings.jitterMs / 1000)} s` : '',
+      r.settings.jitterMs > 0 ? `jitter ${duration(r.settings.jitterMs)}` : '',
       r.settings.maxRuns === null ? '' : `runs ${r.runs} of ${r.settings.maxRuns}`,
     ].filter((e) => e !== '');
     const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
-      <td><div class="job-name">${r.id}</div><div class="muted small">${r.name} → ${r.queue}</div></td>
+      <td><div class="job-name recurring-id">${r.id}</div><div class="muted small">${r.name} → ${r.queue}</div></td>
       <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
       <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d) => time(d))}</div>` : ''}</td>
       <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}</td>
