@@ -214,7 +214,23 @@
     });
   }
 
-  const throughput = { samples: [], last: null };
+  // Jobs finished per second, sampled from the latest counts every poll interval: counts arrive only
+  // when they change, so a quiet storage samples zero without asking the server anything.
+  const throughput = { samples: [], finished: null, last: null };
+  function sampleThroughput() {
+    if (throughput.finished === null) return;
+    const at = Date.now();
+    if (throughput.last) {
+      const seconds = (at - throughput.last.at) / 1000;
+      if (seconds > 0) {
+        throughput.samples.push(Math.max(0, (throughput.finished - throughput.last.finished) / seconds));
+        if (throughput.samples.length > 60) throughput.samples.shift();
+      }
+    }
+    throughput.last = { at, finished: throughput.finished };
+    const host = document.querySelector('[data-chart="throughput"]');
+    if (host) drawThroughput(host);
+  }
 
   function drawThroughput(host) {
     const width = Math.max(240, host.clientWidth || 480);
@@ -256,24 +272,31 @@
     }
     for (const el of document.querySelectorAll('[data-count="servers"]')) el.textContent = numberFormat.format(stats.servers);
     for (const el of document.querySelectorAll('[data-count="recurring"]')) el.textContent = numberFormat.format(stats.recurring);
-    const finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
-    if (throughput.last) {
-      const seconds = (stats.now - throughput.last.at) / 1000;
-      if (seconds > 0) {
-        throughput.samples.push(Math.max(0, (finished - throughput.last.finished) / seconds));
-        if (throughput.samples.length > 60) throughput.samples.shift();
-      }
-    }
-    throughput.last = { at: stats.now, finished };
-    const host = document.querySelector('[data-chart="throughput"]');
-    if (host) drawThroughput(host);
+    throughput.finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
     const outcomes = `${stats.states.succeeded}/${stats.states.failed}`;
-    if (history.outcomes !== null && history.outcomes !== outcomes) void refreshHistory();
+    if (history.outcomes !== null && history.outcomes !== outcomes) scheduleHistory();
     history.outcomes = outcomes;
   }
 
-  // The history graph follows the counts: when succeeded or failed moved, its buckets are read again.
-  const history = { outcomes: null };
+  // The history graph follows the counts: when succeeded or failed moved, its buckets are read again
+  // (at most every two seconds: they are hourly and daily sums).
+  const renderedCounts = (() => {
+    try {
+      const states = JSON.parse(meta('spool-counts'));
+      return `${states.succeeded}/${states.failed}`;
+    } catch {
+      return null;
+    }
+  })();
+  const history = { outcomes: renderedCounts, timer: null, last: 0 };
+  function scheduleHistory() {
+    if (history.timer !== null || !document.querySelector('[data-chart="history"]')) return;
+    history.timer = setTimeout(() => {
+      history.timer = null;
+      history.last = Date.now();
+      refreshHistory().catch(() => setLive(false));
+    }, Math.max(0, history.last + 2000 - Date.now()));
+  }
   async function refreshHistory() {
     const host = document.querySelector('[data-chart="history"]');
     if (!host) return;
@@ -369,14 +392,14 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
-  const jobState = { updated: null };
-  async function refreshJob() {
+  const jobState = { updated: null, state: null };
+  /** Shows what a job's snapshot (from the stream or the API) says: progress, new log lines, a new state. */
+  async function applyJob(details) {
     const holder = document.querySelector('[data-job-id]');
-    if (!holder) return;
-    const id = holder.getAttribute('data-job-id');
-    const details = await getJson(`/api/job/${encodeURIComponent(id)}`);
+    if (!holder || !details || !details.job) return;
     const updated = details.job.updatedAt;
     jobState.updated ??= holder.getAttribute('data-job-updated');
+    jobState.state ??= details.job.state;
     const progress = details.job.progress;
     const bar = document.querySelector('[data-progress]');
     if (bar && progress !== null) {
@@ -388,6 +411,7 @@
     }
     const list = document.querySelector('[data-logs]');
     if (list) appendLogs(list, details.logs);
+    // A running job's update time moves with its progress: its page is drawn again only when the state moves.
     if (updated !== jobState.updated && (details.job.state !== 'processing' || jobState.state !== details.job.state)) {
       jobState.updated = updated;
       jobState.state = details.job.state;
@@ -396,21 +420,84 @@
     jobState.state = details.job.state;
   }
 
+  // A list is drawn again when a count or a job of its state changed, at most once a second (each
+  // redraw renders a page on the server: under load that is the stream's main cost).
+  const ownState = meta('spool-state');
+  // The counts the page was rendered with: a change between rendering and the stream's first event counts.
+  const regionRefresh = { counts: meta('spool-counts') || null, timer: null, last: 0 };
+  function regionMayHaveChanged(stats) {
+    const counts = JSON.stringify(stats.states);
+    const touched = Array.isArray(stats.touched) && stats.touched.length > 0 && (ownState === '' || stats.touched.includes(ownState));
+    const moved = regionRefresh.counts !== null && regionRefresh.counts !== counts;
+    regionRefresh.counts = counts;
+    if (!moved && !touched) return;
+    if (regionRefresh.timer !== null) return;
+    const wait = Math.max(0, regionRefresh.last + 1000 - Date.now());
+    regionRefresh.timer = setTimeout(() => {
+      regionRefresh.timer = null;
+      regionRefresh.last = Date.now();
+      refreshRegion().catch(() => setLive(false));
+    }, wait);
+  }
+
+  function onStats(stats) {
+    applyStats(stats);
+    if (liveMode === 'page') regionMayHaveChanged(stats);
+  }
+
+  // ---- the stream: one per page; polling only when it cannot open -----------------------------
+  const holderId = () => document.querySelector('[data-job-id]')?.getAttribute('data-job-id');
+  let stream = null;
+  let polling = false;
+
+  function openStream() {
+    if (stream || polling) return;
+    if (typeof window.EventSource !== 'function') return startPolling();
+    const id = liveMode === 'job' ? holderId() : null;
+    stream = new window.EventSource(`${base}/api/live${id ? `?job=${encodeURIComponent(id)}` : ''}`);
+    stream.addEventListener('open', () => setLive(true));
+    stream.addEventListener('stats', (event) => {
+      setLive(true);
+      onStats(JSON.parse(event.data));
+    });
+    stream.addEventListener('job', (event) => {
+      applyJob(JSON.parse(event.data)).catch(() => setLive(false));
+    });
+    stream.addEventListener('error', () => {
+      // CONNECTING: the browser reconnects by itself. CLOSED: the server refused the stream.
+      setLive(false);
+      if (stream && stream.readyState === window.EventSource.CLOSED) {
+        stream = null;
+        startPolling();
+      }
+    });
+  }
+
+  function closeStream() {
+    stream?.close();
+    stream = null;
+  }
+
   let timer = null;
-  async function tick() {
+  async function poll() {
     clearTimeout(timer);
     if (!document.hidden) {
       try {
-        const stats = await getJson('/api/stats');
-        applyStats(stats);
-        if (liveMode === 'job') await refreshJob();
-        else if (liveMode === 'page') await refreshRegion();
+        onStats(await getJson('/api/stats'));
+        const id = liveMode === 'job' ? holderId() : null;
+        if (id) await applyJob(await getJson(`/api/job/${encodeURIComponent(id)}`));
         setLive(true);
       } catch {
         setLive(false);
       }
     }
-    timer = setTimeout(tick, liveMode === 'job' ? Math.min(pollMs, 1000) : pollMs);
+    timer = setTimeout(poll, liveMode === 'job' ? Math.min(pollMs, 1000) : pollMs);
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    void poll();
   }
 
   // ---- tabs ----------------------------------------------------------------------------------
@@ -443,9 +530,13 @@
   enhance(document);
   fillLocalInputs();
   document.documentElement.classList.add('js');
-  setTimeout(tick, liveMode === 'job' ? 500 : pollMs / 2);
+  openStream();
+  setInterval(sampleThroughput, pollMs);
   setInterval(() => renderTimes(document), 1000);
+  // A hidden tab holds no stream open; shown again, it reopens one, which starts with fresh counts.
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) tick();
+    if (document.hidden) return closeStream();
+    if (polling) return void poll();
+    openStream();
   });
 })();

@@ -20,6 +20,8 @@ describe.skipIf(!available)('pages that follow storage as it changes, in a real 
   let page: Page;
   let url: string;
   let close: () => Promise<void>;
+  /** A dashboard whose fallback read and polling are an hour apart: what it shows within a second came by push. */
+  let pushOnly: { url: string; close(): Promise<void> };
   const chatty = { more: new Gate(), done: new Gate() };
   const quick = defineJob('pings.send', async (args: { n: number }) => ({ pong: args.n }));
   const verbose = defineJob('logs.write', async (_args: Record<string, never>, ctx) => {
@@ -37,6 +39,8 @@ describe.skipIf(!available)('pages that follow storage as it changes, in a real 
     const server = await listen(createDashboard(seeded.spool, { basePath: '/spool', pollInterval: 300 }));
     url = `${server.url}/spool`;
     close = server.close;
+    const slow = await listen(createDashboard(seeded.spool, { basePath: '/spool', pollInterval: '1h' }));
+    pushOnly = { url: `${slow.url}/spool`, close: slow.close };
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1366, height: 860 } })).newPage();
   });
@@ -46,6 +50,7 @@ describe.skipIf(!available)('pages that follow storage as it changes, in a real 
     chatty.done.release();
     await browser?.close();
     await close?.();
+    await pushOnly?.close();
     await seeded?.close();
   });
 
@@ -82,5 +87,34 @@ describe.skipIf(!available)('pages that follow storage as it changes, in a real 
       await page.waitForFunction(([want]) => document.querySelector('[data-count="enqueued"]')?.textContent === String(want), [enqueued + 1], { timeout: 5000 });
     }
     expect(await page.textContent('[data-live-dot]')).toBe('Live');
+  });
+
+  it('shows a state change on a list and on a job page within a second, pushed over one stream', async () => {
+    const requests: string[] = [];
+    const p = await page.context().newPage();
+    p.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await p.goto(`${pushOnly.url}/jobs/scheduled`);
+    await p.waitForFunction(() => document.querySelector('[data-live-dot]')?.textContent === 'Live');
+    await seeded.spool.schedule('emails.send', { to: 'pushed@example.com', subject: 'Pushed' }, { delay: '5h' });
+    await p.waitForSelector('text=pushed@example.com', { timeout: 1000 });
+    const id = await seeded.spool.schedule('emails.send', { to: 'watched@example.com', subject: 'Watched' }, { delay: '5h' });
+    await p.goto(`${pushOnly.url}/job/${id}`);
+    await p.waitForSelector('[data-job-state] .state-scheduled');
+    await seeded.spool.delete(id);
+    await p.waitForSelector('[data-job-state] .state-deleted', { timeout: 1000 });
+    expect(requests.filter((r) => r.endsWith('/api/live'))).toHaveLength(2);
+    expect(requests.filter((r) => r.endsWith('/api/stats') || r.includes('/api/job/'))).toEqual([]);
+    await p.close();
+  });
+
+  it('falls back to polling when the stream cannot open', async () => {
+    const p = await page.context().newPage();
+    await p.route('**/api/live*', (route) => route.fulfill({ status: 503, body: 'no streams here' }));
+    const polled = p.waitForRequest((r) => r.url().endsWith('/api/stats'));
+    await p.goto(`${url}/jobs/scheduled`);
+    await polled;
+    await seeded.spool.schedule('emails.send', { to: 'polled@example.com', subject: 'Polled' }, { delay: '5h' });
+    await p.waitForSelector('text=polled@example.com', { timeout: 5000 });
+    await p.close();
   });
 });

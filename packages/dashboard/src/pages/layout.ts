@@ -23,6 +23,8 @@ export function layout(ctx: PageContext, page: { title: string; section: Section
 <meta name="spool-base" content="${ctx.base}">
 <meta name="spool-poll" content="${String(ctx.pollIntervalMs)}">
 <meta name="spool-live" content="${page.live ?? 'page'}">
+<meta name="spool-state" content="${page.state ?? ''}">
+<meta name="spool-counts" content="${JSON.stringify(ctx.stats.states)}">
 <title>${page.title} · ${ctx.title}</title>
 <link rel="stylesheet" href="${ctx.styleUrl}">
 <link rel="icon" href="data:,">
