@@ -1,7 +1,7 @@
 /* Spool dashboard: the one script of every page. Served from the dashboard itself (CSP script-src
    'self'); it only enhances server-rendered pages: local times, live updates, graphs, selection,
    confirmations and keyboard shortcuts. Every page works without it. */
-/* global document, window, location, confirm, HTMLElement, HTMLInputElement, HTMLFormElement */
+/* global document, window, location, confirm, HTMLElement, HTMLInputElement, HTMLFormElement, HTMLTextAreaElement */
 'use strict';
 
 (function main() {
@@ -121,6 +121,25 @@
       local.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
     }
   }
+
+  // ---- the enqueue form: arguments checked as JSON while typed (the server checks again) -------
+  function checkArgs(area) {
+    const note = area.closest('form')?.querySelector('[data-args-check]');
+    if (!note) return;
+    try {
+      JSON.parse(area.value.trim() === '' ? '{}' : area.value);
+      note.textContent = 'Valid JSON.';
+      note.classList.remove('warn');
+      area.setCustomValidity('');
+    } catch (error) {
+      note.textContent = `Not valid JSON yet: ${error.message}`;
+      note.classList.add('warn');
+      area.setCustomValidity('The arguments must be valid JSON.');
+    }
+  }
+  document.addEventListener('input', (event) => {
+    if (event.target instanceof HTMLTextAreaElement && event.target.hasAttribute('data-args-json')) checkArgs(event.target);
+  });
 
   // ---- keyboard ------------------------------------------------------------------------------
   document.addEventListener('keydown', (event) => {

@@ -15,7 +15,7 @@ const LOG_LIMIT = 500;
  * it too): every answer is bounded. The live stream itself is `api/live` (see `live/live-route.ts`).
  * - `GET api/stats`: counts per state, servers, recurring, and the storage's time.
  * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
- * - `GET api/jobs?state=&queue=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
+ * - `GET api/jobs?state=&queue=&name=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
  * - `GET api/queues`, `GET api/servers`.
  */

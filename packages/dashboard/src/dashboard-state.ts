@@ -7,6 +7,8 @@ import { ChangeFeed } from './live/change-feed.js';
 import type { PageContext } from './pages/page-context.js';
 import { CsrfGuard } from './security.js';
 
+/** Most job names offered in the name filters and the enqueue form. */
+const MAX_JOB_NAMES = 500;
 /** Fewest milliseconds between two live updates of the open pages (notifications are gathered meanwhile). */
 const LIVE_MIN_GAP_MS = 500;
 /** With notifications from every process, the fallback read only heals lost ones: this many poll intervals apart. */
@@ -42,6 +44,7 @@ export class DashboardState {
       styleUrl: `${base}${this.assets.style.path}`,
       stats,
       notice: notice ? notice.slice(0, 300) : null,
+      jobNames: this.spool.registry.fetchableNames().sort().slice(0, MAX_JOB_NAMES),
       self: `${base}${path}${search ? `?${search}` : ''}`,
     };
   }

@@ -18,6 +18,8 @@ import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
+import type { EnqueueFormData } from './pages/enqueue-page.js';
+import { enqueuePage } from './pages/enqueue-page.js';
 import { messagePage, queuesPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most recurring jobs one page lists. */
@@ -100,7 +102,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
 
   if (path === '/search') {
     const filter = parseFilter((k) => query.get(k));
-    const asked = filter.search !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.from !== undefined || filter.to !== undefined || filter.serverId !== undefined;
+    const asked = filter.search !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.name !== undefined || filter.from !== undefined || filter.to !== undefined || filter.serverId !== undefined;
     let data = null;
     if (asked) {
       const cursor = query.get('cursor');
@@ -108,6 +110,17 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     }
     // Not refreshed live: a text search costs up to its time budget each time.
     return respond(200, 'Search', 'search', searchPage(ctx, data, filter), { live: 'static' });
+  }
+
+  if (path === '/enqueue') {
+    if (ctx.readOnly) return false;
+    const from = query.get('from');
+    const source = from && /^[0-9a-fA-F-]{1,64}$/.test(from) ? await spool.storage.jobGet({ id: from }) : null;
+    if (from && !source) return respond(404, 'Job not found', 'enqueue', messagePage('Job not found', 'There is no job to clone with this id. Finished jobs are removed after their retention.'), { live: 'static' });
+    const form: EnqueueFormData = source
+      ? { name: source.name, queue: source.queue, args: JSON.stringify(source.args, null, 2), priority: String(source.priority), delay: '', from: { id: source.id, name: source.name }, error: null }
+      : { name: query.get('name') ?? '', queue: '', args: '{}', priority: '', delay: '', from: null, error: null };
+    return respond(200, form.from ? `Clone ${form.name}` : 'Enqueue', 'enqueue', enqueuePage(ctx, form), { live: 'static' });
   }
 
   if (path === '/confirm') {

@@ -54,6 +54,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
   </div>
   <div class="actions">
     ${actions.map((a) => actionButton(ctx, 'jobs', { id: job.id, action: a.action }, a.label, { danger: a.danger, confirm: a.danger ? `${a.label} job ${job.name}?` : undefined }))}
+    ${ctx.readOnly ? '' : html`<a class="btn btn-ghost btn-small" href="${ctx.base}/enqueue?from=${job.id}" data-clone>Clone…</a>`}
   </div>
 </div>
 <div class="job-grid" data-job-id="${job.id}" data-job-updated="${job.updatedAt.toISOString()}" data-job-logs="${String(logs.length)}">
