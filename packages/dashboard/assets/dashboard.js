@@ -292,6 +292,8 @@
     for (const el of document.querySelectorAll('[data-count="servers"]')) el.textContent = numberFormat.format(stats.servers);
     for (const el of document.querySelectorAll('[data-count="recurring"]')) el.textContent = numberFormat.format(stats.recurring);
     throughput.finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
+    // The first counts start the measurement at once: the graph appears after two intervals.
+    if (throughput.last === null) sampleThroughput();
     const outcomes = `${stats.states.succeeded}/${stats.states.failed}`;
     if (history.outcomes !== null && history.outcomes !== outcomes) scheduleHistory();
     history.outcomes = outcomes;
