@@ -1,20 +1,24 @@
 /* global document */
-// Follows an export job on the progress page: polls the status API, moves the bar, and shows the
-// download link when the PDF is ready (or the error when the conversion failed). Served as a file
-// so that the page's Content-Security-Policy can forbid inline scripts; it writes text only through
-// textContent, never as HTML.
-(function followExport() {
-  'use strict';
+// Follows an export job on the progress page: the job's status is pushed over the page's live
+// stream (Spool's job status handler, with this page's token), or polled from the status API when
+// the stream cannot open; it moves the bar and shows the download link when the PDF is ready (or
+// the error when the conversion failed). Served as a file so that the page's
+// Content-Security-Policy can forbid inline scripts; it writes text only through textContent.
+import { watchJob } from '../status/client.js';
+
+followExport();
+
+function followExport() {
   const root = document.getElementById('export');
   if (!root) return;
   const statusUrl = root.dataset.statusUrl;
+  const streamUrl = root.dataset.streamUrl;
   const pollMs = Math.max(100, Number(root.dataset.pollMs) || 500);
   const bar = document.getElementById('export-bar');
   const percent = document.getElementById('export-percent');
   const stateText = document.getElementById('export-state');
   const errorText = document.getElementById('export-error');
   const done = document.getElementById('export-done');
-  let failures = 0;
 
   const describe = {
     enqueued: () => 'Waiting for a worker to pick up the conversion…',
@@ -46,21 +50,13 @@
     done.hidden = job.state !== 'succeeded';
   }
 
-  async function poll() {
-    try {
-      const res = await fetch(statusUrl, { headers: { accept: 'application/json' }, cache: 'no-store' });
-      const body = await res.json();
-      if (!res.ok) throw new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
-      failures = 0;
-      show(body);
-      if (body.state === 'succeeded' || body.state === 'failed' || body.state === 'deleted') return;
-    } catch (error) {
-      failures += 1;
-      stateText.textContent = `Cannot reach the server (${error.message}); trying again…`;
-    }
-    // Back off while the server is unreachable, up to ten times the interval.
-    setTimeout(poll, pollMs * Math.min(10, 1 + failures));
-  }
-
-  poll();
-})();
+  root.dataset.follow = 'stream';
+  watchJob(streamUrl, {
+    pollUrl: statusUrl,
+    pollInterval: pollMs,
+    onStatus: show,
+    onFallback: () => {
+      root.dataset.follow = 'polling';
+    },
+  });
+}

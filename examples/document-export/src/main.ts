@@ -18,7 +18,7 @@ const worker = process.env.WORKER !== 'off';
 
 const app = await (async () => {
   const settings = exportSettingsFromEnv(process.env);
-  return startDocumentExport({ ...settings, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', storage, worker });
+  return startDocumentExport({ ...settings, statusSecret: process.env.EXPORT_STATUS_SECRET || undefined, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', storage, worker });
 })().catch((error: unknown) => exitWith('document-export', error));
 
 console.log(`document-export listening on ${app.url}  (storage ${describeStorage(storage)}, worker ${worker ? 'in process' : 'off'})

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 
 import type { ExampleMount } from '@spool-examples/web-kit';
 import { HttpError, allow, answerError, sendHtml, sendJson } from '@spool-examples/web-kit';
-import type { JobView, Spool } from 'spool';
-import { isUuid } from 'spool';
+import { randomBytes } from 'node:crypto';
+
+import type { JobRecord, JobStatus, Json, Spool } from 'spool';
+import { createJobStatus, isUuid } from 'spool';
 
 import type { DocumentFormat } from './document-format.js';
 import { DocumentStore } from './document-store.js';
@@ -27,14 +29,23 @@ export interface DocumentExportOptions {
   maxUploadBytes?: number;
   /** Pause after each laid-out block so that progress can be watched. Default 150 ms (see `ExportJobOptions`). */
   blockDelayMs?: number;
-  /** How often the progress page asks for the job's state. Default 500 ms. */
+  /**
+   * How often the progress page asks for the job's state when its live stream cannot open (a proxy
+   * that blocks it, an expired link). Default 500 ms.
+   */
   pollIntervalMs?: number;
+  /**
+   * The secret that signs the progress pages' stream tokens (at least 32 bytes). Default: one made
+   * at start, which is right for one web process; behind a load balancer give every web process
+   * the same one (`EXPORT_STATUS_SECRET`).
+   */
+  statusSecret?: string;
 }
 
 /** The status API's view of a conversion. */
 export interface ExportStatus {
   id: string;
-  state: JobView['state'];
+  state: JobRecord['state'];
   /** 0 to 100. */
   progress: number;
   document: { fileName: string; format: DocumentFormat };
@@ -62,6 +73,8 @@ const ASSETS: Record<string, string> = {
  * - `GET /jobs/:id`: the progress page, which offers the PDF when it is ready.
  * - `POST /api/exports` (multipart, field `document`): 202 `{ jobId, status, result, page }`.
  * - `GET /api/jobs/:id`: state and progress; `GET /api/jobs/:id/result`: the PDF.
+ * - `GET /status/:id?token=`: the progress page's live stream of the job's status (server-sent
+ *   events, see `createJobStatus`); `GET /status/client.js`: its browser client.
  */
 export async function mountDocumentExport(spool: Spool, options: DocumentExportOptions): Promise<ExampleMount> {
   const basePath = normalizeBasePath(options.basePath);
@@ -74,7 +87,15 @@ export async function mountDocumentExport(spool: Spool, options: DocumentExportO
   await store.ensure();
   spool.define(defineExportJob({ storeDir: options.storeDir, blockDelayMs: options.blockDelayMs }));
   const assets = await loadAssets();
-  const app = { spool, store, basePath, maxUploadBytes, pollIntervalMs, assets };
+  // The progress page's live stream: the job's status, pushed, for whoever holds the page's token.
+  const status = createJobStatus(spool, {
+    secret: options.statusSecret ?? randomBytes(32).toString('base64url'),
+    basePath: STATUS_PATH,
+    // As fresh as the polling it replaces: progress is read on the server, once per open page.
+    checkInterval: pollIntervalMs,
+    view: (job) => JSON.parse(JSON.stringify(exportStatus(job, basePath))) as Json,
+  });
+  const app = { spool, store, basePath, maxUploadBytes, pollIntervalMs, assets, status };
 
   return {
     queues: [EXPORT_QUEUE],
@@ -90,7 +111,11 @@ export async function mountDocumentExport(spool: Spool, options: DocumentExportO
   };
 }
 
+/** Where the job status streams are, under the example's base path. */
+const STATUS_PATH = '/status';
+
 type App = {
+  status: JobStatus;
   spool: Spool;
   store: DocumentStore;
   basePath: string;
@@ -115,6 +140,7 @@ async function route(app: App, req: IncomingMessage, res: ServerResponse): Promi
     const status = `${app.basePath}/api/jobs/${jobId}`;
     return sendJson(res, 202, { jobId, status, result: `${status}/result`, page: `${app.basePath}/jobs/${jobId}` }, { location: status });
   }
+  if (path.startsWith(`${STATUS_PATH}/`)) return app.status.handler(req, res);
   const asset = /^\/assets\/([a-z]+\.(?:js|css|svg))$/.exec(path);
   if (asset && app.assets.has(asset[1]!)) {
     allow(req, ['GET', 'HEAD']);
@@ -125,7 +151,8 @@ async function route(app: App, req: IncomingMessage, res: ServerResponse): Promi
     allow(req, ['GET', 'HEAD']);
     const job = await findExport(app.spool, page[1]!);
     const args = job.args as ExportArgs;
-    return sendHtml(res, 200, progressPage(app.basePath, { id: job.id, fileName: args.fileName, format: args.format, downloadName: pdfName(args.fileName) }, app.pollIntervalMs), {
+    const stream = `${app.basePath}${app.status.path(job.id)}`;
+    return sendHtml(res, 200, progressPage(app.basePath, { id: job.id, fileName: args.fileName, format: args.format, downloadName: pdfName(args.fileName) }, app.pollIntervalMs, stream), {
       policy: CONTENT_SECURITY_POLICY,
     });
   }
@@ -151,7 +178,7 @@ async function upload(app: App, req: IncomingMessage): Promise<string> {
   }
 }
 
-async function findExport(spool: Spool, rawId: string): Promise<JobView> {
+async function findExport(spool: Spool, rawId: string): Promise<JobRecord> {
   let id: string;
   try {
     id = decodeURIComponent(rawId);
@@ -166,7 +193,7 @@ async function findExport(spool: Spool, rawId: string): Promise<JobView> {
 }
 
 /** What the status API shows of an export job. */
-export function exportStatus(job: JobView, basePath: string): ExportStatus {
+export function exportStatus(job: JobRecord, basePath: string): ExportStatus {
   const args = job.args as ExportArgs;
   const result = job.state === 'succeeded' ? (job.result as ExportResult) : null;
   return {
@@ -184,7 +211,7 @@ export function exportStatus(job: JobView, basePath: string): ExportStatus {
   };
 }
 
-async function sendResult(app: App, job: JobView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function sendResult(app: App, job: JobRecord, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (job.state !== 'succeeded') {
     const detail = job.state === 'failed' ? `it failed: ${job.error?.message ?? 'no error recorded'}` : `it is ${job.state} (${job.progress ?? 0}%)`;
     throw new HttpError(409, 'not_ready', `The PDF of job ${job.id} is not available: ${detail}.`);

@@ -11,7 +11,7 @@ export function formatName(format: DocumentFormat): string {
   return FORMAT_NAMES[format] ?? format;
 }
 
-function layout(basePath: string, title: string, body: string, script?: string): string {
+function layout(basePath: string, title: string, body: string, script?: string, module = false): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -20,7 +20,7 @@ function layout(basePath: string, title: string, body: string, script?: string):
 <title>${e(title)}</title>
 <link rel="icon" href="${e(basePath)}/assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${e(basePath)}/assets/style.css">
-${script ? `<script src="${e(basePath)}/assets/${e(script)}" defer></script>\n` : ''}</head>
+${script ? `<script${module ? ' type="module"' : ''} src="${e(basePath)}/assets/${e(script)}" defer></script>\n` : ''}</head>
 <body>
 <main class="card">
 <p class="crumb"><a href="${e(basePath)}/">Document export</a></p>
@@ -69,17 +69,18 @@ export interface ProgressPageJob {
 }
 
 /**
- * The progress page. It shows the job as it is when served; `progress.js` polls the status API and
- * moves the bar, then shows the download link (already in the page, hidden until the PDF exists).
+ * The progress page. It shows the job as it is when served; `progress.js` follows the job's live
+ * stream (`streamUrl`, token included), or polls the status API when the stream cannot open, moves
+ * the bar, then shows the download link (already in the page, hidden until the PDF exists).
  */
-export function progressPage(basePath: string, job: ProgressPageJob, pollIntervalMs: number): string {
+export function progressPage(basePath: string, job: ProgressPageJob, pollIntervalMs: number, streamUrl: string): string {
   const api = `${basePath}/api/jobs/${encodeURIComponent(job.id)}`;
   return layout(
     basePath,
     `Exporting ${job.fileName}`,
     `<h1 class="file-name">${e(job.fileName)}</h1>
 <p class="meta">${e(formatName(job.format))} to PDF · job <code>${e(job.id)}</code></p>
-<section id="export" class="export" data-state="unknown" data-status-url="${e(api)}" data-poll-ms="${e(pollIntervalMs)}">
+<section id="export" class="export" data-state="unknown" data-status-url="${e(api)}" data-stream-url="${e(streamUrl)}" data-poll-ms="${e(pollIntervalMs)}">
 <div class="bar-row">
 <progress id="export-bar" max="100" value="0" aria-labelledby="export-state"></progress>
 <span id="export-percent" class="percent">0%</span>
@@ -93,6 +94,7 @@ export function progressPage(basePath: string, job: ProgressPageJob, pollInterva
 </section>
 <p class="again"><a href="${e(basePath)}/">Export another document</a></p>`,
     'progress.js',
+    true,
   );
 }
 

@@ -51,6 +51,9 @@ describe.skipIf(!available)('the document export in a real browser', () => {
   const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 
   it('uploads a document, shows the progress moving, and downloads a PDF with its text', async () => {
+    const requests: string[] = [];
+    const record = (r: { url(): string }) => requests.push(new URL(r.url()).pathname);
+    page.on('request', record);
     await page.goto(`${app.url}/`);
     await shot('upload');
     await page.setInputFiles('#document', { name: 'field-guide.md', mimeType: 'text/markdown', buffer: Buffer.from(FIELD_GUIDE) });
@@ -73,6 +76,11 @@ describe.skipIf(!available)('the document export in a real browser', () => {
       await sleep(25);
     }
     expect(seen.at(-1)).toBe('succeeded 100');
+    // The progress came over the page's one stream: the status API was never polled.
+    page.off('request', record);
+    expect(await page.getAttribute('#export', 'data-follow')).toBe('stream');
+    expect(requests.filter((p) => p.startsWith('/status/') && p !== '/status/client.js')).toHaveLength(1);
+    expect(requests.filter((p) => p.startsWith('/api/jobs/'))).toEqual([]);
     const midway = seen.filter((s) => /^processing (\d+)$/.test(s) && Number(s.split(' ')[1]) > 0 && Number(s.split(' ')[1]) < 100);
     expect(midway.length, `the page showed: ${seen.join(' -> ')}`).toBeGreaterThanOrEqual(2);
     expect(await page.getAttribute('#export-bar', 'value')).toBe('100');
@@ -88,6 +96,20 @@ describe.skipIf(!available)('the document export in a real browser', () => {
     expect(pdf.text).toContain('Lesson 12 explains one habit of reliable workers');
     expect(pdf.text).toContain('Zebra crossings are the last words of this guide.');
     expect(problems).toEqual([]);
+  });
+
+  it('falls back to polling the status API when the stream cannot open', async () => {
+    const p = await page.context().newPage();
+    await p.route('**/status/*?token=*', (route) => route.fulfill({ status: 503, body: 'streams are blocked here' }));
+    const polled = p.waitForRequest((r) => /\/api\/jobs\/[0-9a-f-]{36}$/.test(r.url()));
+    await p.goto(`${app.url}/`);
+    await p.setInputFiles('#document', { name: 'short.md', mimeType: 'text/markdown', buffer: Buffer.from('# Short\n\nOne paragraph.') });
+    await Promise.all([p.waitForURL(/\/jobs\/[0-9a-f-]{36}$/), p.click('button[type="submit"]')]);
+    await polled;
+    await p.waitForSelector('#export[data-state="succeeded"]');
+    expect(await p.getAttribute('#export', 'data-follow')).toBe('polling');
+    expect(await p.textContent('#export-percent')).toBe('100%');
+    await p.close();
   });
 
   it('shows why a conversion failed, and offers no download', async () => {

@@ -136,7 +136,13 @@ describe('the pages', () => {
     const page = await fetch(`${origin}${res.headers.get('location')}`);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('<script src="/export/assets/progress.js" defer></script>');
+    expect(html).toContain('<script type="module" src="/export/assets/progress.js" defer></script>');
+    // The page's live stream: under the mount path, with a token for this job only.
+    const stream = /data-stream-url="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    expect(stream).toMatch(/^\/export\/status\/[0-9a-f-]{36}\?token=v1\.[0-9a-f-]{36}\.\d+\.[\w-]+$/);
+    const events = await fetch(`${origin}${stream}`);
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    await events.body?.cancel();
     expect(html).toContain('href="/export/assets/style.css"');
     expect(html).toMatch(/data-status-url="\/export\/api\/jobs\/[0-9a-f-]{36}"/);
   });

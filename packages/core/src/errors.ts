@@ -29,7 +29,10 @@ export type SpoolErrorCode =
   | 'ERR_OUTCOMES_UNRECORDED'
   | 'ERR_HANDLER_OVERDUE'
   | 'ERR_ENQUEUE_INCOMPLETE'
-  | 'ERR_SCHEMA_TOO_NEW';
+  | 'ERR_SCHEMA_TOO_NEW'
+  | 'ERR_STATUS_TOKEN_INVALID'
+  | 'ERR_STATUS_TOKEN_EXPIRED'
+  | 'ERR_STATUS_TOKEN_OTHER_JOB';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {

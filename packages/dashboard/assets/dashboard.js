@@ -1,7 +1,7 @@
 /* Spool dashboard: the one script of every page. Served from the dashboard itself (CSP script-src
    'self'); it only enhances server-rendered pages: local times, live updates, graphs, selection,
    confirmations and keyboard shortcuts. Every page works without it. */
-/* global document, window, location, confirm, HTMLElement, HTMLInputElement, HTMLFormElement */
+/* global document, window, location, confirm, HTMLElement, HTMLInputElement, HTMLFormElement, HTMLTextAreaElement */
 'use strict';
 
 (function main() {
@@ -122,6 +122,25 @@
     }
   }
 
+  // ---- the enqueue form: arguments checked as JSON while typed (the server checks again) -------
+  function checkArgs(area) {
+    const note = area.closest('form')?.querySelector('[data-args-check]');
+    if (!note) return;
+    try {
+      JSON.parse(area.value.trim() === '' ? '{}' : area.value);
+      note.textContent = 'Valid JSON.';
+      note.classList.remove('warn');
+      area.setCustomValidity('');
+    } catch (error) {
+      note.textContent = `Not valid JSON yet: ${error.message}`;
+      note.classList.add('warn');
+      area.setCustomValidity('The arguments must be valid JSON.');
+    }
+  }
+  document.addEventListener('input', (event) => {
+    if (event.target instanceof HTMLTextAreaElement && event.target.hasAttribute('data-args-json')) checkArgs(event.target);
+  });
+
   // ---- keyboard ------------------------------------------------------------------------------
   document.addEventListener('keydown', (event) => {
     const target = event.target;
@@ -144,11 +163,19 @@
     return el;
   }
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const mag = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 2.5, 5, 10]) if (step * mag >= value) return step * mag;
-    return 10 * mag;
+  // The top of a graph's axis: `ticks` steps of a whole 1, 2 or 5 times a power of ten, so that
+  // every label is a whole number (counts and rates of whole jobs: no "37.5").
+  function niceMax(value, ticks) {
+    const raw = Math.max(1, value) / ticks;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    let step = 10 * mag;
+    for (const m of [1, 2, 5]) {
+      if (m * mag >= raw) {
+        step = m * mag;
+        break;
+      }
+    }
+    return Math.max(1, Math.ceil(step)) * ticks;
   }
 
   function chartFrame(host, width, height, max, ticks) {
@@ -179,7 +206,7 @@
     }
     const width = Math.max(240, host.clientWidth || 720);
     const height = 220;
-    const max = niceMax(Math.max(1, ...points.map((p) => p[1] + p[2])));
+    const max = niceMax(Math.max(1, ...points.map((p) => p[1] + p[2])), 4);
     const root = chartFrame(host, width, height, max, 4);
     const plot = height - 28;
     const slot = (width - 40) / Math.max(1, points.length);
@@ -206,14 +233,30 @@
     });
   }
 
-  const throughput = { samples: [], last: null };
+  // Jobs finished per second, sampled from the latest counts every poll interval: counts arrive only
+  // when they change, so a quiet storage samples zero without asking the server anything.
+  const throughput = { samples: [], finished: null, last: null };
+  function sampleThroughput() {
+    if (throughput.finished === null) return;
+    const at = Date.now();
+    if (throughput.last) {
+      const seconds = (at - throughput.last.at) / 1000;
+      if (seconds > 0) {
+        throughput.samples.push(Math.max(0, (throughput.finished - throughput.last.finished) / seconds));
+        if (throughput.samples.length > 60) throughput.samples.shift();
+      }
+    }
+    throughput.last = { at, finished: throughput.finished };
+    const host = document.querySelector('[data-chart="throughput"]');
+    if (host) drawThroughput(host);
+  }
 
   function drawThroughput(host) {
     const width = Math.max(240, host.clientWidth || 480);
     const height = 180;
     const values = throughput.samples;
     if (values.length < 2) return;
-    const max = niceMax(Math.max(1, ...values));
+    const max = niceMax(Math.max(1, ...values), 3);
     const root = chartFrame(host, width, height, max, 3);
     const plot = height - 28;
     const step = (width - 40) / 59;
@@ -248,17 +291,45 @@
     }
     for (const el of document.querySelectorAll('[data-count="servers"]')) el.textContent = numberFormat.format(stats.servers);
     for (const el of document.querySelectorAll('[data-count="recurring"]')) el.textContent = numberFormat.format(stats.recurring);
-    const finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
-    if (throughput.last) {
-      const seconds = (stats.now - throughput.last.at) / 1000;
-      if (seconds > 0) {
-        throughput.samples.push(Math.max(0, (finished - throughput.last.finished) / seconds));
-        if (throughput.samples.length > 60) throughput.samples.shift();
-      }
+    throughput.finished = stats.states.succeeded + stats.states.failed + stats.states.deleted;
+    // The first counts start the measurement at once: the graph appears after two intervals.
+    if (throughput.last === null) sampleThroughput();
+    const outcomes = `${stats.states.succeeded}/${stats.states.failed}`;
+    if (history.outcomes !== null && history.outcomes !== outcomes) scheduleHistory();
+    history.outcomes = outcomes;
+  }
+
+  // The history graph follows the counts: when succeeded or failed moved, its buckets are read again
+  // (at most every two seconds: they are hourly and daily sums).
+  const renderedCounts = (() => {
+    try {
+      const states = JSON.parse(meta('spool-counts'));
+      return `${states.succeeded}/${states.failed}`;
+    } catch {
+      return null;
     }
-    throughput.last = { at: stats.now, finished };
-    const host = document.querySelector('[data-chart="throughput"]');
-    if (host) drawThroughput(host);
+  })();
+  const history = { outcomes: renderedCounts, timer: null, last: 0 };
+  function scheduleHistory() {
+    if (history.timer !== null || !document.querySelector('[data-chart="history"]')) return;
+    history.timer = setTimeout(() => {
+      history.timer = null;
+      history.last = Date.now();
+      refreshHistory().catch(() => setLive(false));
+    }, Math.max(0, history.last + 2000 - Date.now()));
+  }
+  async function refreshHistory() {
+    const host = document.querySelector('[data-chart="history"]');
+    if (!host) return;
+    const [hourly, daily] = await Promise.all([getJson('/api/time-series?bucket=hour'), getJson('/api/time-series?bucket=day')]);
+    const encode = (points) => JSON.stringify(points.map((p) => [Date.parse(p.at), p.succeeded, p.failed]));
+    host.setAttribute('data-hourly', encode(hourly.points));
+    host.setAttribute('data-daily', encode(daily.points));
+    for (const kind of ['succeeded', 'failed']) {
+      const total = hourly.points.reduce((sum, p) => sum + p[kind], 0);
+      for (const el of document.querySelectorAll(`[data-history-total="${kind}"]`)) el.textContent = numberFormat.format(total);
+    }
+    drawHistory(host, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
   }
 
   function regionBusy(region) {
@@ -277,17 +348,79 @@
     // The markup is the dashboard's own server-rendered page, escaped by construction.
     region.innerHTML = markup;
     lastMarkup = markup;
+    shownLogs.keys = null;
     enhance(region);
   }
 
-  const jobState = { updated: null, logs: 0 };
-  async function refreshJob() {
+  // A job's log as shown: the key of every line, oldest first. A read returns only the latest lines
+  // (500), so new lines are found by where the shown ones end in it, not by counting.
+  const shownLogs = { keys: null };
+  const logKey = (line) => `${line.at}|${line.attempt}|${line.level}|${line.message}`;
+
+  /** The lines of `latest` that come after the shown ones (all of them when they do not overlap). */
+  function unseenLines(shown, latest) {
+    const keys = latest.map(logKey);
+    if (shown.length === 0) return latest;
+    for (let end = keys.lastIndexOf(shown.at(-1)); end >= 0; end = keys.lastIndexOf(shown.at(-1), end - 1)) {
+      const overlap = Math.min(end + 1, shown.length);
+      let same = true;
+      for (let i = 0; i < overlap && same; i++) same = keys[end - i] === shown[shown.length - 1 - i];
+      if (same) return latest.slice(end + 1);
+    }
+    return latest;
+  }
+
+  function logLine(line) {
+    const li = document.createElement('li');
+    li.className = `log log-${line.level}`;
+    const t = document.createElement('time');
+    t.setAttribute('datetime', line.at);
+    const time = document.createElement('span');
+    time.className = 'log-time';
+    time.append(t);
+    const level = document.createElement('span');
+    level.className = 'log-level';
+    level.textContent = line.level;
+    const attempt = document.createElement('span');
+    attempt.className = 'log-attempt';
+    attempt.textContent = `#${line.attempt}`;
+    const msg = document.createElement('span');
+    msg.className = 'log-msg';
+    msg.textContent = line.message;
+    li.append(time, level, attempt, msg);
+    return li;
+  }
+
+  function appendLogs(list, latest) {
+    if (shownLogs.keys === null) {
+      // The server rendered the latest lines into the page: read them back as shown.
+      shownLogs.keys = [...list.querySelectorAll('li.log')].map((li) =>
+        logKey({
+          at: li.querySelector('time')?.getAttribute('datetime') ?? '',
+          attempt: (li.querySelector('.log-attempt')?.textContent ?? '').slice(1),
+          level: li.querySelector('.log-level')?.textContent ?? '',
+          message: li.querySelector('.log-msg')?.textContent ?? '',
+        }),
+      );
+    }
+    const fresh = unseenLines(shownLogs.keys, latest);
+    if (fresh.length === 0) return;
+    list.querySelector('.log-empty')?.remove();
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    for (const line of fresh) list.append(logLine(line));
+    shownLogs.keys.push(...fresh.map(logKey));
+    renderTimes(list);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  const jobState = { updated: null, state: null };
+  /** Shows what a job's snapshot (from the stream or the API) says: progress, new log lines, a new state. */
+  async function applyJob(details) {
     const holder = document.querySelector('[data-job-id]');
-    if (!holder) return;
-    const id = holder.getAttribute('data-job-id');
-    const details = await getJson(`/api/job/${encodeURIComponent(id)}`);
+    if (!holder || !details || !details.job) return;
     const updated = details.job.updatedAt;
     jobState.updated ??= holder.getAttribute('data-job-updated');
+    jobState.state ??= details.job.state;
     const progress = details.job.progress;
     const bar = document.querySelector('[data-progress]');
     if (bar && progress !== null) {
@@ -298,30 +431,8 @@
       if (text) text.textContent = `${progress}%`;
     }
     const list = document.querySelector('[data-logs]');
-    if (list && details.logs.length !== list.querySelectorAll('li.log').length) {
-      list.replaceChildren();
-      for (const line of details.logs) {
-        const li = document.createElement('li');
-        li.className = `log log-${line.level}`;
-        const t = document.createElement('time');
-        t.setAttribute('datetime', line.at);
-        const time = document.createElement('span');
-        time.className = 'log-time';
-        time.append(t);
-        const level = document.createElement('span');
-        level.className = 'log-level';
-        level.textContent = line.level;
-        const attempt = document.createElement('span');
-        attempt.className = 'log-attempt';
-        attempt.textContent = `#${line.attempt}`;
-        const msg = document.createElement('span');
-        msg.className = 'log-msg';
-        msg.textContent = line.message;
-        li.append(time, level, attempt, msg);
-        list.append(li);
-      }
-      renderTimes(list);
-    }
+    if (list) appendLogs(list, details.logs);
+    // A running job's update time moves with its progress: its page is drawn again only when the state moves.
     if (updated !== jobState.updated && (details.job.state !== 'processing' || jobState.state !== details.job.state)) {
       jobState.updated = updated;
       jobState.state = details.job.state;
@@ -330,21 +441,84 @@
     jobState.state = details.job.state;
   }
 
+  // A list is drawn again when a count or a job of its state changed, at most once a second (each
+  // redraw renders a page on the server: under load that is the stream's main cost).
+  const ownState = meta('spool-state');
+  // The counts the page was rendered with: a change between rendering and the stream's first event counts.
+  const regionRefresh = { counts: meta('spool-counts') || null, timer: null, last: 0 };
+  function regionMayHaveChanged(stats) {
+    const counts = JSON.stringify(stats.states);
+    const touched = Array.isArray(stats.touched) && stats.touched.length > 0 && (ownState === '' || stats.touched.includes(ownState));
+    const moved = regionRefresh.counts !== null && regionRefresh.counts !== counts;
+    regionRefresh.counts = counts;
+    if (!moved && !touched) return;
+    if (regionRefresh.timer !== null) return;
+    const wait = Math.max(0, regionRefresh.last + 1000 - Date.now());
+    regionRefresh.timer = setTimeout(() => {
+      regionRefresh.timer = null;
+      regionRefresh.last = Date.now();
+      refreshRegion().catch(() => setLive(false));
+    }, wait);
+  }
+
+  function onStats(stats) {
+    applyStats(stats);
+    if (liveMode === 'page') regionMayHaveChanged(stats);
+  }
+
+  // ---- the stream: one per page; polling only when it cannot open -----------------------------
+  const holderId = () => document.querySelector('[data-job-id]')?.getAttribute('data-job-id');
+  let stream = null;
+  let polling = false;
+
+  function openStream() {
+    if (stream || polling) return;
+    if (typeof window.EventSource !== 'function') return startPolling();
+    const id = liveMode === 'job' ? holderId() : null;
+    stream = new window.EventSource(`${base}/api/live${id ? `?job=${encodeURIComponent(id)}` : ''}`);
+    stream.addEventListener('open', () => setLive(true));
+    stream.addEventListener('stats', (event) => {
+      setLive(true);
+      onStats(JSON.parse(event.data));
+    });
+    stream.addEventListener('job', (event) => {
+      applyJob(JSON.parse(event.data)).catch(() => setLive(false));
+    });
+    stream.addEventListener('error', () => {
+      // CONNECTING: the browser reconnects by itself. CLOSED: the server refused the stream.
+      setLive(false);
+      if (stream && stream.readyState === window.EventSource.CLOSED) {
+        stream = null;
+        startPolling();
+      }
+    });
+  }
+
+  function closeStream() {
+    stream?.close();
+    stream = null;
+  }
+
   let timer = null;
-  async function tick() {
+  async function poll() {
     clearTimeout(timer);
     if (!document.hidden) {
       try {
-        const stats = await getJson('/api/stats');
-        applyStats(stats);
-        if (liveMode === 'job') await refreshJob();
-        else if (liveMode === 'page') await refreshRegion();
+        onStats(await getJson('/api/stats'));
+        const id = liveMode === 'job' ? holderId() : null;
+        if (id) await applyJob(await getJson(`/api/job/${encodeURIComponent(id)}`));
         setLive(true);
       } catch {
         setLive(false);
       }
     }
-    timer = setTimeout(tick, liveMode === 'job' ? Math.min(pollMs, 1000) : pollMs);
+    timer = setTimeout(poll, liveMode === 'job' ? Math.min(pollMs, 1000) : pollMs);
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    void poll();
   }
 
   // ---- tabs ----------------------------------------------------------------------------------
@@ -377,9 +551,13 @@
   enhance(document);
   fillLocalInputs();
   document.documentElement.classList.add('js');
-  setTimeout(tick, liveMode === 'job' ? 500 : pollMs / 2);
+  openStream();
+  setInterval(sampleThroughput, pollMs);
   setInterval(() => renderTimes(document), 1000);
+  // A hidden tab holds no stream open; shown again, it reopens one, which starts with fresh counts.
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) tick();
+    if (document.hidden) return closeStream();
+    if (polling) return void poll();
+    openStream();
   });
 })();

@@ -11,6 +11,9 @@ import { isJobAction } from './job-actions.js';
 import { parseFilter } from './job-filter.js';
 import { layout } from './pages/layout.js';
 import { confirmPage } from './pages/search-page.js';
+import { checkEnqueueForm, enqueueFromForm } from './enqueue-action.js';
+import type { EnqueueFormData } from './pages/enqueue-page.js';
+import { enqueuePage } from './pages/enqueue-page.js';
 
 /** Most ids one selection may carry. */
 const MAX_SELECTION = 1000;
@@ -139,6 +142,28 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
       if (error instanceof RecurringNotFoundError) return redirect(res, backTo(base, form, `No recurring job ${id}.`));
       throw error;
     }
+  }
+
+  if (path === '/actions/enqueue') {
+    const from = field(form, 'from');
+    const source = from && /^[0-9a-fA-F-]{1,64}$/.test(from) ? await spool.storage.jobGet({ id: from }) : null;
+    const entered: EnqueueFormData = {
+      name: field(form, 'name') ?? '',
+      queue: field(form, 'queue') ?? '',
+      args: field(form, 'args') ?? '',
+      priority: field(form, 'priority') ?? '',
+      delay: field(form, 'delay') ?? '',
+      from: source ? { id: source.id, name: source.name } : null,
+      error: null,
+    };
+    const checked = checkEnqueueForm(entered);
+    const outcome = checked.ok ? await enqueueFromForm(state, checked) : { error: checked.error };
+    if ('id' in outcome) {
+      const what = source ? `Cloned job ${source.id} as ${outcome.id}` : `Enqueued ${checked.ok ? checked.name : ''} as job ${outcome.id}`;
+      return redirect(res, `${base}/job/${outcome.id}?notice=${encodeURIComponent(`${what}.`)}`);
+    }
+    const ctx = await state.pageContext(base, '/enqueue', new URLSearchParams());
+    return sendHtml(res, 400, layout(ctx, { title: 'Enqueue', section: 'enqueue', live: 'static', content: enqueuePage(ctx, { ...entered, error: outcome.error }) }));
   }
 
   if (path === '/actions/queues') {

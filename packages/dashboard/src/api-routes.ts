@@ -11,10 +11,11 @@ const DAY = 86_400_000;
 const LOG_LIMIT = 500;
 
 /**
- * The JSON API the pages' script polls (and tools may read): every answer is bounded.
+ * The JSON API the pages' script reads (and polls when its live stream cannot open; tools may read
+ * it too): every answer is bounded. The live stream itself is `api/live` (see `live/live-route.ts`).
  * - `GET api/stats`: counts per state, servers, recurring, and the storage's time.
  * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
- * - `GET api/jobs?state=&queue=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
+ * - `GET api/jobs?state=&queue=&name=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
  * - `GET api/queues`, `GET api/servers`.
  */

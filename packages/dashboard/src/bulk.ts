@@ -14,7 +14,7 @@ const BATCH = 500;
 /** How many jobs match a filter: exact from the counters for a plain state, else counted (bounded by the bulk limit and the search time budget). */
 export async function countMatching(state: DashboardState, filter: JobFilter): Promise<{ matching: number; exact: boolean }> {
   const monitoring = state.spool.storage.monitoring;
-  const plain = filter.state && !filter.queue && !filter.search && !filter.from && !filter.to;
+  const plain = filter.state && !filter.queue && !filter.name && !filter.search && !filter.from && !filter.to;
   if (plain) return { matching: (await monitoring.stats()).states[filter.state!], exact: true };
   if (filter.search) {
     const found = await boundedSearch(monitoring, filter, state.options.bulkLimit + 1, null, state.options.searchTimeBudget, await state.now());

@@ -6,6 +6,7 @@ import type { AuthorizeAnswer, AuthorizeDenial, DashboardOptions, DashboardReque
 import { resolveDashboardOptions } from './dashboard-options.js';
 import { handleAction } from './action-routes.js';
 import { handleApi } from './api-routes.js';
+import { serveLiveStream } from './live/live-route.js';
 import { send, sendHtml } from './http-io.js';
 import { messagePage } from './pages/system-pages.js';
 import { layout } from './pages/layout.js';
@@ -54,7 +55,8 @@ function locate(state: DashboardState, req: DashboardRequest): { base: string; p
     base = (req.baseUrl ?? '').replace(/\/$/, '');
     rest = req.url ?? '/';
   }
-  const url = new URL(rest || '/', 'http://dashboard.invalid');
+  // Appended, not resolved: a path such as `//x` must stay a path, not become a host name.
+  const url = new URL(`http://dashboard.invalid${rest.startsWith('/') ? rest : `/${rest}`}`);
   return { base, path: url.pathname, query: url.searchParams };
 }
 
@@ -118,6 +120,7 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
       return send(res, 200, asset.type, asset.body, { ETag: asset.etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
     }
   }
+  if (path === '/api/live' && req.method === 'GET') return serveLiveStream(state, req, res, query);
   if (path.startsWith('/api/')) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed', { Allow: 'GET' });
     return handleApi(state, path, query, res);
@@ -127,6 +130,6 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
   const handled = await handlePage(state, req, res, base, path, query);
   if (!handled) {
     const ctx = await state.pageContext(base, path, query);
-    sendHtml(res, 404, layout(ctx, { title: 'Not found', section: 'overview', content: messagePage('Not found', 'There is no dashboard page at this address.') }));
+    sendHtml(res, 404, layout(ctx, { title: 'Not found', section: 'overview', content: messagePage('Not found', 'There is no dashboard page at this address.'), live: 'static' }));
   }
 }

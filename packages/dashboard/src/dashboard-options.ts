@@ -42,8 +42,16 @@ export interface DashboardOptions {
   readOnly?: boolean;
   /** The name in the page header. Default 'Spool'. */
   title?: string;
-  /** How often open pages refresh themselves (ms or duration string). Default '2s'. */
+  /**
+   * Open pages are pushed changes over one server-sent-events stream each. This is how often the
+   * dashboard reads the counts when the storage announced nothing (writes of other processes that
+   * the storage does not announce here; five times as long on storages that announce every
+   * process's writes), and how often a page polls when its stream cannot open (ms or duration
+   * string). Default '2s'.
+   */
   pollInterval?: number | string;
+  /** Most live streams (open pages) one dashboard holds at once; pages beyond it poll. Default 1,000. */
+  maxStreams?: number;
   /** Jobs per list page. Default 50. */
   pageSize?: number;
   /** Most jobs one "all matching" bulk action changes in one request. Default 10,000. */
@@ -65,6 +73,7 @@ export interface ResolvedDashboardOptions {
   readOnly: boolean;
   title: string;
   pollInterval: number;
+  maxStreams: number;
   pageSize: number;
   bulkLimit: number;
   searchTimeBudget: number;
@@ -81,6 +90,7 @@ export function resolveDashboardOptions(options: DashboardOptions | undefined): 
       readOnly: { kind: 'boolean', default: false },
       title: { kind: 'string', default: 'Spool' },
       pollInterval: { kind: 'duration', default: 2000, min: 250 },
+      maxStreams: { kind: 'integer', default: 1000, min: 1 },
       pageSize: { kind: 'integer', default: 50, min: 1, max: 500 },
       bulkLimit: { kind: 'integer', default: 10_000, min: 1 },
       searchTimeBudget: { kind: 'duration', default: 80, min: 1 },

@@ -3,13 +3,23 @@ import type { Spool } from '@spool/core';
 import type { Asset } from './assets.js';
 import { dashboardAssets } from './assets.js';
 import type { ResolvedDashboardOptions } from './dashboard-options.js';
+import { ChangeFeed } from './live/change-feed.js';
 import type { PageContext } from './pages/page-context.js';
 import { CsrfGuard } from './security.js';
 
-/** What one dashboard instance holds: the client, its options, its CSRF secret and its assets. */
+/** Most job names offered in the name filters and the enqueue form. */
+const MAX_JOB_NAMES = 500;
+/** Fewest milliseconds between two live updates of the open pages (notifications are gathered meanwhile). */
+const LIVE_MIN_GAP_MS = 500;
+/** With notifications from every process, the fallback read only heals lost ones: this many poll intervals apart. */
+const DISTRIBUTED_FALLBACK_FACTOR = 5;
+
+/** What one dashboard instance holds: the client, its options, its CSRF secret, its assets and its live feed. */
 export class DashboardState {
   readonly csrf = new CsrfGuard();
   readonly assets: { script: Asset; style: Asset } = dashboardAssets();
+  private feed: ChangeFeed | null = null;
+  private streams = 0;
 
   constructor(
     readonly spool: Spool,
@@ -34,8 +44,29 @@ export class DashboardState {
       styleUrl: `${base}${this.assets.style.path}`,
       stats,
       notice: notice ? notice.slice(0, 300) : null,
+      jobNames: this.spool.registry.fetchableNames().sort().slice(0, MAX_JOB_NAMES),
       self: `${base}${path}${search ? `?${search}` : ''}`,
     };
+  }
+
+  /** The live feed of the open pages (made on first use: the storage is known once the client is initialised). */
+  changeFeed(): ChangeFeed {
+    const { storage } = this.spool;
+    const factor = storage.capabilities.notifications === 'distributed' ? DISTRIBUTED_FALLBACK_FACTOR : 1;
+    this.feed ??= new ChangeFeed(storage, { minGapMs: LIVE_MIN_GAP_MS, fallbackMs: this.options.pollInterval * factor, onError: this.options.onError });
+    return this.feed;
+  }
+
+  /** Counts a live stream in; false when `maxStreams` are open already. */
+  admitStream(): boolean {
+    if (this.streams >= this.options.maxStreams) return false;
+    this.streams++;
+    return true;
+  }
+
+  /** Counts a live stream out. */
+  releaseStream(): void {
+    this.streams = Math.max(0, this.streams - 1);
   }
 
   /** The storage's clock (falls back to the client's when the storage cannot tell). */

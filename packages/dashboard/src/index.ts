@@ -9,5 +9,9 @@ export type { AuthorizeAnswer, AuthorizeDenial, DashboardOptions, DashboardReque
 export { serveDashboard } from './serve-dashboard.js';
 export type { ServeDashboardOptions, RunningDashboard } from './serve-dashboard.js';
 export { describeCron } from './cron-description.js';
+export { createJobStatus, defaultJobStatusView } from './job-status/create-job-status.js';
+export type { JobStatus, JobStatusOptions, JobStatusRuntime } from './job-status/create-job-status.js';
+export { JobStatusTokenError } from './job-status/job-status-token.js';
+export type { JobStatusTokenProblem } from './job-status/job-status-token.js';
 export { CONTENT_SECURITY_POLICY, hostNameOf, isAllowedHost, isLoopback } from './security.js';
 export { escapeHtml, html, raw, SafeHtml } from './html.js';

@@ -19,6 +19,8 @@ export function parseFilter(get: (name: string) => string | null | undefined): J
   if (isJobState(state)) filter.state = state;
   const queue = get('queue')?.trim();
   if (queue) filter.queue = queue.slice(0, MAX_SEARCH);
+  const name = get('name')?.trim();
+  if (name) filter.name = name.slice(0, MAX_SEARCH);
   const search = get('q')?.trim();
   if (search) filter.search = search.slice(0, MAX_SEARCH);
   const from = date(get('from'));
@@ -35,6 +37,7 @@ export function listParams(filter: JobFilter, limit: number, cursor?: string | n
   const params: JobsListParams = { limit, cursor: cursor ?? null };
   if (filter.state) params.state = filter.state;
   if (filter.queue) params.queue = filter.queue;
+  if (filter.name) params.name = filter.name;
   if (filter.search) params.search = filter.search;
   if (filter.from) params.from = filter.from;
   if (filter.to) params.to = filter.to;

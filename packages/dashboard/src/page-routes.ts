@@ -6,7 +6,7 @@ import { isJobState } from '@spool/core';
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
 import type { SafeHtml } from './html.js';
-import { sendHtml } from './http-io.js';
+import { send, sendHtml } from './http-io.js';
 import { isJobAction } from './job-actions.js';
 import { listParams, parseFilter } from './job-filter.js';
 import { boundedSearch } from './bounded-search.js';
@@ -18,6 +18,8 @@ import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
+import type { EnqueueFormData } from './pages/enqueue-page.js';
+import { enqueuePage } from './pages/enqueue-page.js';
 import { OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most recurring jobs one page lists. */
@@ -75,6 +77,13 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     return respond(200, 'Overview', 'overview', overviewPage(ctx, { hourly, daily, queues }), { live: 'overview' });
   }
 
+  // `/jobs/<id>` reads as naturally as `/job/<id>` (and is what people type): send it to the job's page.
+  const jobAlias = /^\/jobs\/([0-9a-fA-F]{8}-[0-9a-fA-F-]{27,55})$/.exec(path);
+  if (jobAlias) {
+    send(res, 308, 'text/plain; charset=utf-8', '', { Location: `${base}/job/${jobAlias[1]!}` });
+    return true;
+  }
+
   const jobsMatch = /^\/jobs\/([a-z]+)$/.exec(path);
   if (jobsMatch) {
     const jobState = jobsMatch[1];
@@ -88,7 +97,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
   if (jobMatch) {
     const details = await monitoring.jobDetails({ id: jobMatch[1]!, logLimit: 500 });
-    if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'));
+    if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
     const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
     return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });
@@ -121,7 +130,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
 
   if (path === '/search') {
     const filter = parseFilter((k) => query.get(k));
-    const asked = filter.search !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.from !== undefined || filter.to !== undefined || filter.serverId !== undefined;
+    const asked = filter.search !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.name !== undefined || filter.from !== undefined || filter.to !== undefined || filter.serverId !== undefined;
     let data = null;
     if (asked) {
       const cursor = query.get('cursor');
@@ -129,6 +138,17 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     }
     // Not refreshed live: a text search costs up to its time budget each time.
     return respond(200, 'Search', 'search', searchPage(ctx, data, filter), { live: 'static' });
+  }
+
+  if (path === '/enqueue') {
+    if (ctx.readOnly) return false;
+    const from = query.get('from');
+    const source = from && /^[0-9a-fA-F-]{1,64}$/.test(from) ? await spool.storage.jobGet({ id: from }) : null;
+    if (from && !source) return respond(404, 'Job not found', 'enqueue', messagePage('Job not found', 'There is no job to clone with this id. Finished jobs are removed after their retention.'), { live: 'static' });
+    const form: EnqueueFormData = source
+      ? { name: source.name, queue: source.queue, args: JSON.stringify(source.args, null, 2), priority: String(source.priority), delay: '', from: { id: source.id, name: source.name }, error: null }
+      : { name: query.get('name') ?? '', queue: '', args: '{}', priority: '', delay: '', from: null, error: null };
+    return respond(200, form.from ? `Clone ${form.name}` : 'Enqueue', 'enqueue', enqueuePage(ctx, form), { live: 'static' });
   }
 
   if (path === '/confirm') {

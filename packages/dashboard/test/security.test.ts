@@ -50,7 +50,7 @@ describe('dashboard security', () => {
 
   it('sends a strict Content Security Policy and no inline script or style on every page', async () => {
     const { url } = await start();
-    for (const path of ['/', '/jobs/failed', '/recurring', '/servers', '/queues', '/search?q=x', '/job/0190-none', '/nowhere']) {
+    for (const path of ['/', '/jobs/failed', '/recurring', '/servers', '/queues', '/search?q=x', '/job/0190-none', '/nowhere', '/enqueue']) {
       const response = await fetch(`${url}${path}`);
       expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
       expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -131,6 +131,11 @@ describe('dashboard security', () => {
     const response = await post(`${url}/actions/jobs`, { action: 'delete', id, _csrf: csrfOf(page) });
     expect(response.status).toBe(403);
     expect((await spool.getJob(id))?.state).toBe('enqueued');
+    // Nor does it offer to create jobs: no enqueue page, no clone link, and the POST is refused.
+    expect(page).not.toMatch(/\/enqueue["?]/);
+    expect((await fetch(`${url}/enqueue?from=${id}`)).status).toBe(404);
+    expect((await post(`${url}/actions/enqueue`, { name: 'reports.build', args: '{}', _csrf: csrfOf(page) })).status).toBe(403);
+    expect((await spool.stats()).states.enqueued).toBe(1);
   });
 
   it('asks for confirmation before deleting a selection of several jobs', async () => {

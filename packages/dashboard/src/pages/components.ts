@@ -67,14 +67,18 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Formats a duration in ms compactly (e.g. "3m 12s"). */
+/**
+ * Formats a duration in ms in human units, at most two of them and without empty ones: "250 ms",
+ * "12s", "20m", "3m 12s", "1h 5m", "2d 4h".
+ */
 export function duration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
   const s = Math.floor(ms / 1000);
+  const parts = (big: number, bigUnit: string, small: number, smallUnit: string): string => (small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
+  if (m < 60) return parts(m, 'm', s % 60, 's');
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 48) return parts(h, 'h', m % 60, 'm');
+  return parts(Math.floor(h / 24), 'd', h % 24, 'h');
 }

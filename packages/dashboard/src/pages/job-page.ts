@@ -3,8 +3,9 @@ import type { ErrorRecord, HistoryRecord, JobDetails, JobRecord } from '@spool/c
 import type { SafeHtml } from '../html.js';
 import { html } from '../html.js';
 import { actionsFor } from '../job-actions.js';
-import { actionButton, elapsed, emptyState, jsonBlock, shortId, stateBadge, time } from './components.js';
+import { actionButton, duration, elapsed, emptyState, jsonBlock, shortId, stateBadge, time } from './components.js';
 import type { PageContext } from './page-context.js';
+import { stackTrace } from './stack-trace.js';
 
 /** One job's page data: details plus the continuations found waiting for it. */
 export interface JobPageData {
@@ -15,7 +16,7 @@ export interface JobPageData {
 function errorBlock(error: ErrorRecord, depth = 0): SafeHtml {
   return html`<div class="error-block">
     <div class="error-title"><strong>${error.name}</strong>${error.code ? html` <span class="badge code">${error.code}</span>` : ''}: ${error.message}</div>
-    ${error.stack ? html`<details${depth === 0 ? html` open` : ''}><summary>Stack trace</summary><pre class="code stack">${error.stack}</pre></details>` : ''}
+    ${error.stack ? html`<details${depth === 0 ? html` open` : ''}><summary>Stack trace</summary>${stackTrace(error.stack)}</details>` : ''}
     ${error.cause && depth < 5 ? html`<div class="cause"><span class="muted small">Caused by</span>${errorBlock(error.cause, depth + 1)}</div>` : ''}
   </div>`;
 }
@@ -53,6 +54,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
   </div>
   <div class="actions">
     ${actions.map((a) => actionButton(ctx, 'jobs', { id: job.id, action: a.action }, a.label, { danger: a.danger, confirm: a.danger ? `${a.label} job ${job.name}?` : undefined }))}
+    ${ctx.readOnly ? '' : html`<a class="btn btn-ghost btn-small" href="${ctx.base}/enqueue?from=${job.id}" data-clone>Clone…</a>`}
   </div>
 </div>
 <div class="job-grid" data-job-id="${job.id}" data-job-updated="${job.updatedAt.toISOString()}" data-job-logs="${String(logs.length)}">
@@ -86,7 +88,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
       ${job.state === 'processing' ? fact('Running for', elapsed(job.startedAt)) : fact('Finished', time(job.finishedAt))}
       ${job.serverId ? fact('Server', html`<span class="mono small">${job.serverId}</span>`) : ''}
       ${fact('Expires', time(job.expiresAt, 'never'))}
-      ${job.timeoutMs !== null ? fact('Timeout', `${job.timeoutMs} ms`) : ''}
+      ${job.timeoutMs !== null ? fact('Timeout', duration(job.timeoutMs)) : ''}
       ${job.uniqueKey ? fact('Unique key', html`<span class="mono">${job.uniqueKey}</span>`) : ''}
       ${job.recurringId ? fact('Recurring', html`<a href="${ctx.base}/recurring#r-${job.recurringId}">${job.recurringId}</a>`) : ''}
     </dl></section>

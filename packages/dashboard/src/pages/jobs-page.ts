@@ -26,6 +26,8 @@ export interface JobListData {
 export interface JobFilter {
   state?: JobState;
   queue?: string;
+  /** Jobs of this name only (exact). */
+  name?: string;
   search?: string;
   from?: Date;
   to?: Date;
@@ -38,6 +40,7 @@ export function filterQuery(filter: JobFilter, extra: Record<string, string> = {
   const q = new URLSearchParams();
   if (filter.state) q.set('state', filter.state);
   if (filter.queue) q.set('queue', filter.queue);
+  if (filter.name) q.set('name', filter.name);
   if (filter.search) q.set('q', filter.search);
   if (filter.from) q.set('from', filter.from.toISOString());
   if (filter.to) q.set('to', filter.to.toISOString());
@@ -110,15 +113,15 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
   const bulkFilter = data.searchedBack ? { ...filter, from: data.searchedBack } : filter;
   if (data.jobs.length === 0) {
     if (cut) return html`${cut}${emptyState('No matches yet', 'Nothing matched among the jobs searched so far.')}`;
-    const hint = filter.search || filter.queue || filter.from || filter.to ? 'No job matches this filter. Try a wider time range or another word.' : filter.state ? STATE_FACTS[filter.state].description : 'Jobs appear here as soon as they are enqueued.';
+    const hint = filter.search || filter.queue || filter.name || filter.from || filter.to ? 'No job matches this filter. Try a wider time range or another word.' : filter.state ? STATE_FACTS[filter.state].description : 'Jobs appear here as soon as they are enqueued.';
     return emptyState(data.first ? `No ${filter.state ?? 'matching'} jobs` : 'No older jobs', hint);
   }
   const table = html`<div class="table-wrap">
-  <table class="table">
+  <table class="table${filter.state === 'failed' ? ' stack-on-phone' : ''}">
     <thead><tr>${actions.length > 0 ? html`<th class="check"><input type="checkbox" aria-label="Select all on this page" data-select-all></th>` : ''}${columns.map((c) => html`<th class="${c.cls ?? ''}">${c.head}</th>`)}</tr></thead>
     <tbody>
     ${data.jobs.map(
-      (job) => html`<tr data-job="${job.id}">${actions.length > 0 ? html`<td class="check"><input type="checkbox" name="id" value="${job.id}" aria-label="Select job ${job.id}"></td>` : ''}${columns.map((c) => html`<td class="${c.cls ?? ''}">${c.cell(job)}</td>`)}</tr>`,
+      (job) => html`<tr data-job="${job.id}">${actions.length > 0 ? html`<td class="check"><input type="checkbox" name="id" value="${job.id}" aria-label="Select job ${job.id}"></td>` : ''}${columns.map((c) => html`<td class="${c.cls ?? ''}" data-label="${c.head}">${c.cell(job)}</td>`)}</tr>`,
     )}
     </tbody>
   </table>
@@ -157,5 +160,21 @@ ${queues.length > 0
     ${queues.map((q) => html`<a class="chip${data.filter.queue === q.name ? ' active' : ''}" href="${ctx.base}/jobs/enqueued?queue=${encodeURIComponent(q.name)}">${q.name} <span class="muted">${count(q.enqueued)}</span>${q.paused ? ' (paused)' : ''}</a>`)}
   </div>`
   : ''}
+${nameFilter(ctx, data.filter, `/jobs/${state}`)}
 ${jobsTable(ctx, data, `/jobs/${state}`)}`;
+}
+
+/**
+ * The job name filter of a list: an exact name, offered from the names this process knows. (Lists
+ * stay newest first: the storage pages them by id and cannot sort them by name.)
+ */
+function nameFilter(ctx: PageContext, filter: JobFilter, path: string): SafeHtml {
+  const listId = 'job-names';
+  return html`<form class="name-filter" method="get" action="${ctx.base}${path}" role="search" aria-label="Filter by job name">
+  ${filter.queue ? html`<input type="hidden" name="queue" value="${filter.queue}">` : ''}
+  <label>Job name <input type="search" name="name" value="${filter.name ?? ''}" list="${listId}" placeholder="any name" autocomplete="off" data-name-filter></label>
+  <datalist id="${listId}">${ctx.jobNames.map((n) => html`<option value="${n}"></option>`)}</datalist>
+  <button class="btn btn-small" type="submit">Filter</button>
+  ${filter.name ? html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery({ ...filter, name: undefined, state: undefined })}">Any name</a>` : ''}
+</form>`;
 }

@@ -6,7 +6,7 @@ import { count } from './components.js';
 import type { PageContext } from './page-context.js';
 
 /** The navigation's sections; `active` marks the current one. */
-export type Section = 'overview' | 'jobs' | 'recurring' | 'servers' | 'queues' | 'search';
+export type Section = 'overview' | 'jobs' | 'recurring' | 'servers' | 'queues' | 'search' | 'enqueue';
 
 /** The frame of every page: header, navigation with live counts, and the page's content. */
 export function layout(ctx: PageContext, page: { title: string; section: Section; state?: string; live?: 'page' | 'job' | 'overview' | 'static'; content: SafeHtml }): SafeHtml {
@@ -23,6 +23,8 @@ export function layout(ctx: PageContext, page: { title: string; section: Section
 <meta name="spool-base" content="${ctx.base}">
 <meta name="spool-poll" content="${String(ctx.pollIntervalMs)}">
 <meta name="spool-live" content="${page.live ?? 'page'}">
+<meta name="spool-state" content="${page.state ?? ''}">
+<meta name="spool-counts" content="${JSON.stringify(ctx.stats.states)}">
 <title>${page.title} · ${ctx.title}</title>
 <link rel="stylesheet" href="${ctx.styleUrl}">
 <link rel="icon" href="data:,">
@@ -48,6 +50,7 @@ export function layout(ctx: PageContext, page: { title: string; section: Section
   ${link('/queues', 'Queues', page.section === 'queues')}
   ${link('/servers', 'Servers', page.section === 'servers', ctx.stats.servers)}
   ${link('/search', 'Search', page.section === 'search')}
+  ${ctx.readOnly ? '' : link('/enqueue', 'Enqueue', page.section === 'enqueue')}
 </nav>
 <main id="main" tabindex="-1">
 ${ctx.notice ? html`<div class="notice" role="status" data-notice>${ctx.notice}</div>` : ''}

@@ -49,7 +49,7 @@ export function overviewPage(ctx: PageContext, data: OverviewData): SafeHtml {
       <button type="button" role="tab" class="tab" aria-selected="false" data-history-tab="daily">Last 30 days</button>
     </div>
   </div>
-  <p class="legend"><span class="key key-succeeded"></span>Succeeded <strong>${count(total(data.hourly, 'succeeded'))}</strong> <span class="key key-failed"></span>Failed <strong>${count(total(data.hourly, 'failed'))}</strong> <span class="muted small">in the last 24 hours</span></p>
+  <p class="legend"><span class="key key-succeeded"></span>Succeeded <strong data-history-total="succeeded">${count(total(data.hourly, 'succeeded'))}</strong> <span class="key key-failed"></span>Failed <strong data-history-total="failed">${count(total(data.hourly, 'failed'))}</strong> <span class="muted small">in the last 24 hours</span></p>
   <div class="chart tall" data-chart="history" data-hourly="${series(data.hourly)}" data-daily="${series(data.daily)}" role="img" aria-label="Succeeded and failed jobs per hour and per day"></div>
 </section>`;
 }

@@ -15,6 +15,8 @@ export interface PageContext {
   stats: StatsRecord;
   /** A message about the action just done (shown once, at the top). */
   notice: string | null;
+  /** Job names this process has definitions for (offered in name filters and the enqueue form). */
+  jobNames: readonly string[];
   /** The page's own path and query (for live refresh and redirects back). */
   self: string;
 }

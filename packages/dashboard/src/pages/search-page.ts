@@ -17,6 +17,8 @@ export function searchPage(ctx: PageContext, data: JobListData | null, filter: J
   <label class="grow">Text<input type="search" name="q" value="${filter.search ?? ''}" placeholder="job id, name, or argument text" autofocus></label>
   <label>State<select name="state"><option value="">any</option>${JOB_STATES.map((s) => html`<option value="${s}"${filter.state === s ? html` selected` : ''}>${s}</option>`)}</select></label>
   <label>Queue<input type="text" name="queue" value="${filter.queue ?? ''}" placeholder="any"></label>
+  <label>Job name<input type="text" name="name" value="${filter.name ?? ''}" placeholder="any" list="search-names" autocomplete="off"></label>
+  <datalist id="search-names">${ctx.jobNames.map((n) => html`<option value="${n}"></option>`)}</datalist>
   <label>Created from<input type="datetime-local" data-local-for="from" value=""><input type="hidden" name="from" value="${iso(filter.from)}"></label>
   <label>to<input type="datetime-local" data-local-for="to" value=""><input type="hidden" name="to" value="${iso(filter.to)}"></label>
   ${filter.serverId ? html`<input type="hidden" name="server" value="${filter.serverId}">` : ''}
@@ -30,7 +32,7 @@ export function confirmPage(ctx: PageContext, request: { action: JobAction; filt
   const { action, filter, ids } = request;
   const what = ids ? `${count(ids.length)} selected job${ids.length === 1 ? '' : 's'}` : `${request.exact ? '' : 'at least '}${count(request.matching)} job${request.matching === 1 ? '' : 's'}`;
   const describe = filter
-    ? [filter.state ? `in state ${filter.state}` : 'in any state', filter.queue ? `in queue ${filter.queue}` : '', filter.search ? `matching “${filter.search}”` : '', filter.from ? `created from ${filter.from.toISOString()}` : '', filter.to ? `until ${filter.to.toISOString()}` : '']
+    ? [filter.state ? `in state ${filter.state}` : 'in any state', filter.queue ? `in queue ${filter.queue}` : '', filter.name ? `named ${filter.name}` : '', filter.search ? `matching “${filter.search}”` : '', filter.from ? `created from ${filter.from.toISOString()}` : '', filter.to ? `until ${filter.to.toISOString()}` : '']
         .filter(Boolean)
         .join(', ')
     : '';
@@ -47,6 +49,7 @@ export function confirmPage(ctx: PageContext, request: { action: JobAction; filt
     ${ids ? ids.map((id) => html`<input type="hidden" name="id" value="${id}">`) : ''}
     ${filter?.state ? html`<input type="hidden" name="state" value="${filter.state}">` : ''}
     ${filter?.queue ? html`<input type="hidden" name="queue" value="${filter.queue}">` : ''}
+    ${filter?.name ? html`<input type="hidden" name="name" value="${filter.name}">` : ''}
     ${filter?.search ? html`<input type="hidden" name="q" value="${filter.search}">` : ''}
     ${filter?.from ? html`<input type="hidden" name="from" value="${filter.from.toISOString()}">` : ''}
     ${filter?.to ? html`<input type="hidden" name="to" value="${filter.to.toISOString()}">` : ''}

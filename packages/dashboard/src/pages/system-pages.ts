@@ -66,12 +66,12 @@ ${rows.length === 0
     const rule = dayRule(r);
     const extras = [
       r.settings.overlap === 'allow' ? '' : `overlap: ${r.settings.overlap}`,
-      r.settings.jitterMs > 0 ? `jitter ${Math.round(r.settings.jitterMs / 1000)} s` : '',
+      r.settings.jitterMs > 0 ? `jitter ${duration(r.settings.jitterMs)}` : '',
       r.settings.maxRuns === null ? '' : `runs ${r.runs} of ${r.settings.maxRuns}`,
     ].filter((e) => e !== '');
     const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
-      <td><div class="job-name"><a href="${recurringHref(ctx, r.id)}">${r.id}</a></div><div class="muted small">${r.name} → ${r.queue}</div><div class="small"><a href="${recurringHref(ctx, r.id)}${ctx.readOnly ? '' : '#backfill'}" data-detail>${ctx.readOnly ? 'History' : 'History and backfill'}</a></div></td>
+      <td><div class="job-name recurring-id"><a href="${recurringHref(ctx, r.id)}">${r.id}</a></div><div class="muted small">${r.name} → ${r.queue}</div><div class="small"><a href="${recurringHref(ctx, r.id)}${ctx.readOnly ? '' : '#backfill'}" data-detail>${ctx.readOnly ? 'History' : 'History and backfill'}</a></div></td>
       <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
       <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d, i) => html`${i > 0 ? ', ' : ''}${time(d)}`)}</div>` : ''}</td>
       <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}
