@@ -13,3 +13,5 @@ export { createDashboard, serveDashboard, describeCron } from '@spool/dashboard'
 export type { DashboardOptions, DashboardHandler, ServeDashboardOptions, RunningDashboard } from '@spool/dashboard';
 export { RedisStorage } from '@spool/redis';
 export { PostgresStorage } from '@spool/postgres';
+export { MySqlStorage } from '@spool/mysql';
+export type { MySqlStorageOptions } from '@spool/mysql';

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 
 import type { Clock, Storage } from '@spool/core';
 import { ConfigError, MemoryStorage, UnsupportedStorageError } from '@spool/core';
+import { MySqlStorage } from '@spool/mysql';
 import { PostgresStorage } from '@spool/postgres';
 import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
@@ -39,6 +40,8 @@ const SCHEMES: readonly StorageScheme[] = [
   { scheme: 'postgresql:', example: 'postgresql://user@host/app', open: openPostgres },
   { scheme: 'redis:', example: 'redis://127.0.0.1:6379', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
   { scheme: 'rediss:', example: 'rediss://host:6380', open: (_rest, url, runtime) => new RedisStorage({ url }, { clock: runtime.clock }) },
+  { scheme: 'mysql:', example: 'mysql://user@127.0.0.1:3306/app?prefix=spool_', open: openMySql },
+  { scheme: 'mariadb:', example: 'mariadb://user@host:3306/app', open: openMySql },
 ];
 
 /** The storage URL schemes this package can open, e.g. `['memory:', 'sqlite:']`. */
@@ -56,6 +59,8 @@ export const STORAGE_URL_EXAMPLES: readonly string[] = SCHEMES.map((s) => s.exam
  * - `postgres://user@host:5432/db?schema=spool` (or `postgresql://`): a PostgresStorage; `schema`
  *   defaults to `spool`.
  * - `redis://host:6379` (or `rediss://` for TLS): a RedisStorage.
+ * - `mysql://user@host:3306/app?prefix=spool_` (or `mariadb://`): a MySqlStorage whose tables are
+ *   named with the prefix (default `spool_`).
  *
  * Throws UnsupportedStorageError (code `ERR_UNSUPPORTED_STORAGE`) for any other scheme, and
  * ConfigError for a malformed URL.
@@ -88,6 +93,23 @@ function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, op
   parsed.searchParams.delete('schema');
   return new PostgresStorage(
     { connectionString: parsed.toString(), ...(schema !== undefined ? { schema } : {}), ...(options.migrate !== undefined ? { migrate: options.migrate } : {}) },
+    { clock: runtime.clock },
+  );
+}
+
+function openMySql(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
+  // `?prefix=name_` names the tables; it is Spool's parameter, so it is not passed on to the driver.
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The URL parser's own error carries the whole input, password included: say what is wrong without it.
+    throw new ConfigError([{ path: 'storage', message: `expected a URL such as mysql://user:password@host:3306/app, got a malformed one: ${redactStorageUrl(url)}` }]);
+  }
+  const prefix = parsed.searchParams.get('prefix') ?? undefined;
+  parsed.searchParams.delete('prefix');
+  return new MySqlStorage(
+    { url: parsed.toString(), ...(prefix !== undefined ? { prefix } : {}), ...(options.migrate !== undefined ? { migrate: options.migrate } : {}) },
     { clock: runtime.clock },
   );
 }
