@@ -17,6 +17,7 @@ export class ChangeWatcher {
   private readonly counts = new Map<string, number>();
   private earliest: number | null = null;
   private primed = false;
+  private firstCheck: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly read: <T>(work: (db: Executor) => Promise<T>) => Promise<T>,
@@ -25,11 +26,17 @@ export class ChangeWatcher {
     private readonly emit: (events: StorageEvent[]) => void,
   ) {}
 
-  /** Starts watching (idempotent). */
+  /** Starts watching (idempotent): the first check, at once, takes note of what is there. */
   start(): void {
     if (this.timer !== null) return;
     this.timer = setInterval(() => void this.check(), this.intervalMs);
     this.timer.unref();
+    this.firstCheck = this.check();
+  }
+
+  /** Resolves once the first check since {@link start} has taken note of what is there. */
+  noted(): Promise<void> {
+    return this.firstCheck;
   }
 
   /** Stops watching (idempotent). */

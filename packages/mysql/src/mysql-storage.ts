@@ -166,6 +166,14 @@ export class MySqlStorage implements Storage {
     };
   }
 
+  /**
+   * Resolves once the watcher of other processes' commits has read what it compares later reads
+   * with: changes committed after this are announced to subscribers. Immediate without subscribers.
+   */
+  async watching(): Promise<void> {
+    await this.watcher.noted();
+  }
+
   async jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult> {
     this.guard();
     if (params.jobs.length === 0) return { jobs: [] };
