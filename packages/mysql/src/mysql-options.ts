@@ -28,6 +28,11 @@ export interface MySqlStorageOptions {
    * wake up without waiting for their own poll. Default '250ms'; see docs/mysql.md.
    */
   watchInterval?: number | string;
+  /**
+   * @internal Writes every state change through the general statement, never through the one fixed
+   * in advance for batches of successes: the conformance suite compares the two.
+   */
+  generalWritesOnly?: boolean;
 }
 
 /** MySQL storage options after defaults, durations in milliseconds. */
@@ -39,6 +44,7 @@ export interface ResolvedMySqlStorageOptions {
   connectTimeout: number;
   migrationLockTimeout: number;
   watchInterval: number;
+  generalWritesOnly: boolean;
 }
 
 /** Validates MySQL storage options and applies defaults. */
@@ -53,6 +59,7 @@ export function resolveMySqlOptions(options: MySqlStorageOptions): ResolvedMySql
       connectTimeout: { kind: 'duration', default: 5000 },
       migrationLockTimeout: { kind: 'duration', default: 30_000 },
       watchInterval: { kind: 'duration', default: 250, min: 10 },
+      generalWritesOnly: { kind: 'boolean', default: false },
     },
     options,
     'MySQL storage options',

@@ -100,6 +100,7 @@ export class MySqlStorage implements Storage {
   private readonly watcher: ChangeWatcher;
   private readonly readying = new StartOnce(() => this.prepare());
   private closed = false;
+  private conflicts = 0;
 
   constructor(options: MySqlStorageOptions, runtime: MySqlStorageRuntime = {}) {
     this.options = resolveMySqlOptions(options);
@@ -166,6 +167,11 @@ export class MySqlStorage implements Storage {
     };
   }
 
+  /** How many transactions ran again after losing a deadlock or a lock wait (each then committed once, or failed). */
+  get conflictsRetried(): number {
+    return this.conflicts;
+  }
+
   /**
    * Resolves once the watcher of other processes' commits has read what it compares later reads
    * with: changes committed after this are announced to subscribers. Immediate without subscribers.
@@ -192,7 +198,7 @@ export class MySqlStorage implements Storage {
     this.guard();
     if (params.completions.length === 0) return { results: [] };
     const storable = { ...params, completions: storableCompletions(params.completions) };
-    return this.write('completing jobs', (ctx) => completeJobs(ctx, storable));
+    return this.write('completing jobs', (ctx) => completeJobs(ctx, storable, !this.options.generalWritesOnly));
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
@@ -367,7 +373,10 @@ export class MySqlStorage implements Storage {
           else if (rolledBack && isConflict(error)) connection.release();
           else connection.destroy();
         }
-        if (isConflict(error) && attempt < CONFLICT_RETRIES) continue;
+        if (isConflict(error) && attempt < CONFLICT_RETRIES) {
+          this.conflicts++;
+          continue;
+        }
         throw translateError(error, doing, committing ? 'commit' : 'before-commit');
       }
     }

@@ -17,17 +17,20 @@ function prefixOf(storage: Storage): string {
   return (storage as MySqlStorage).options.prefix;
 }
 
+async function create(clock: Clock, generalWritesOnly: boolean): Promise<Storage> {
+  const prefix = freshPrefix('conf');
+  prefixes.push(prefix);
+  const storage = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 4, generalWritesOnly }, { clock });
+  await storage.init();
+  return storage;
+}
+
 if (available) {
   // A table prefix per test: tests never see each other's data; its tables are dropped after it.
   runStorageConformance({
     name: 'mysql',
-    async create({ clock }: { clock: Clock }) {
-      const prefix = freshPrefix('conf');
-      prefixes.push(prefix);
-      const storage = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 4 }, { clock });
-      await storage.init();
-      return storage;
-    },
+    create: ({ clock }) => create(clock, false),
+    createGeneralWritesOnly: ({ clock }) => create(clock, true),
     async connect(storage, { clock }) {
       const other = new MySqlStorage({ url: MYSQL_URL, prefix: prefixOf(storage), poolSize: 4 }, { clock });
       await other.init();
