@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
-import { defineJob, MemoryStorage, MySqlStorage, redactStorageUrl, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
-import type { SpoolError } from 'spool';
+import { defineJob, MemoryStorage, redactStorageUrl, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
+import type { MySqlStorage, SpoolError } from 'spool';
 
 import { runCli, tempDir } from './cli-harness.js';
 
