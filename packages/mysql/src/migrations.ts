@@ -48,7 +48,7 @@ const table = (t: MigrationTarget, name: string, body: string): string =>
  * - At most one active job holds a unique key: `unique_hold` is a generated column, the SHA-256 of
  *   the key while the job is in an active state and NULL otherwise, under a unique index (which
  *   allows any number of NULLs). The hash makes a key of any length fit an index and compares bytes
- *   exactly (docs/decisions/0060-mysql-unique-keys-and-wake-ups.md).
+ *   exactly (docs/decisions/0017-mysql-unique-keys-and-wake-ups.md).
  * - Each (recurring id, occurrence) holds at most one job: a unique index, NULL for other jobs.
  * - The queue position comes from `enqueue_seq`, an AUTO_INCREMENT table used as a sequence: a
  *   writer inserts rows to draw numbers and deletes them in the same transaction, so the table stays
