@@ -1,5 +1,5 @@
 // Prints the README's `<!-- example: readme -->` block; with a second argument, with its storage
-// URL replaced by that one (the PostgreSQL pass of the packed-install check).
+// URL replaced by that one (the PostgreSQL and MySQL passes of the packed-install check).
 import { readFileSync } from 'node:fs';
 
 const [readme, storageUrl] = process.argv.slice(2);

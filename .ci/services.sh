@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts what the test suites need when it is not running: PostgreSQL, Redis, and Debian's Chromium
+# Starts what the test suites need when it is not running: PostgreSQL, Redis, MariaDB, and Debian's Chromium
 # for the dashboard's browser tests. Each step is skipped when the thing is already there.
 set -uo pipefail
 
@@ -24,6 +24,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 fi
 wait_for Redis "redis-cli -h 127.0.0.1 -p 6379 ping"
+
+if ! mysqladmin -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; then
+  echo "MariaDB: starting"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || true
+fi
+wait_for MariaDB "mysqladmin -h 127.0.0.1 -P 3306 -uroot ping"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "Chromium: installing Debian's package"

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Storage, StorageCapabilities } from '@spool/core';
 import { MemoryStorage } from '@spool/core';
+import { MySqlStorage } from '@spool/mysql';
 import { PostgresStorage } from '@spool/postgres';
 import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
@@ -47,6 +48,7 @@ describe('the storage contract documents every storage capability as declared', 
       sqlite: new SqliteStorage({ path: join(dir, 'spool.db') }),
       postgres: new PostgresStorage({ connectionString: 'postgres://127.0.0.1:5432/test' }),
       redis: new RedisStorage({ url: 'redis://127.0.0.1:6379' }),
+      mysql: new MySqlStorage({ url: 'mysql://127.0.0.1:3306/test' }),
     };
     const table = capabilityTable();
     const capabilities = Object.keys(storages.memory!.capabilities) as Array<keyof StorageCapabilities>;

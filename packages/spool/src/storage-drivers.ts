@@ -1,23 +1,31 @@
 import { createRequire } from 'node:module';
 
 import { StorageDriverMissingError } from '@spool/core';
-// Types only: erased from the output, so loading this module loads neither package.
+// Types only: erased from the output, so loading this module loads none of these packages.
+import type * as MySqlPackage from '@spool/mysql';
 import type * as PostgresPackage from '@spool/postgres';
 import type * as RedisPackage from '@spool/redis';
 
+/** The exports of `@spool/mysql`, loaded when a `mysql://` or `mariadb://` URL is used. */
+export type MySqlDriver = typeof MySqlPackage;
 /** The exports of `@spool/postgres`, loaded when a `postgres://` URL is used. */
 export type PostgresDriver = typeof PostgresPackage;
 /** The exports of `@spool/redis`, loaded when a `redis://` URL is used. */
 export type RedisDriver = typeof RedisPackage;
 
 /** The storage packages that `spool` loads on demand, each an optional peer dependency. */
-export type OptionalStoragePackage = '@spool/postgres' | '@spool/redis';
+export type OptionalStoragePackage = '@spool/mysql' | '@spool/postgres' | '@spool/redis';
 
 // Resolved from this file, as an `import` in it would be: an application's own node_modules.
 // `require` of an ES module is synchronous on every Node.js release Spool supports (20.19 and
 // later), which keeps `new Spool({ storage: url })` synchronous while a SQLite user never loads
-// (or installs) pg or ioredis.
+// (or installs) pg, ioredis or mysql2.
 const requireFromHere = createRequire(import.meta.url);
+
+/** Loads `@spool/mysql`; throws StorageDriverMissingError naming what to install when it is absent. */
+export function loadMySqlDriver(scheme: string): MySqlDriver {
+  return loadOptional<MySqlDriver>('@spool/mysql', scheme);
+}
 
 /** Loads `@spool/postgres`; throws StorageDriverMissingError naming what to install when it is absent. */
 export function loadPostgresDriver(scheme: string): PostgresDriver {
@@ -34,8 +42,8 @@ function loadOptional<T>(packageName: OptionalStoragePackage, scheme: string): T
     return requireFromHere(packageName) as T;
   } catch (error) {
     const missing = missingPackage(error);
-    // The storage package itself, or the database client it depends on (`pg`, `ioredis`) when an
-    // install left it out: name the one that is missing. Any other failure is not ours to rename.
+    // The storage package itself, or the database client it depends on (`pg`, `ioredis`, `mysql2`)
+    // when an install left it out: name the one that is missing. Any other failure is not ours to rename.
     if (missing !== null && /^[@a-z0-9]/i.test(missing)) {
       throw new StorageDriverMissingError(scheme, missing, { cause: error });
     }

@@ -5,7 +5,7 @@ import type { Clock, Storage } from '@spool/core';
 import { ConfigError, MemoryStorage, UnsupportedStorageError } from '@spool/core';
 import { SqliteStorage } from '@spool/sqlite';
 
-import { loadPostgresDriver, loadRedisDriver } from './storage-drivers.js';
+import { loadMySqlDriver, loadPostgresDriver, loadRedisDriver } from './storage-drivers.js';
 
 /** Test-only hooks handed to the storage a URL opens. */
 export interface StorageUrlRuntime {
@@ -39,6 +39,8 @@ const SCHEMES: readonly StorageScheme[] = [
   { scheme: 'postgresql:', example: 'postgresql://user@host/app', open: openPostgres },
   { scheme: 'redis:', example: 'redis://127.0.0.1:6379', open: (_rest, url, runtime) => openRedis('redis://', url, runtime) },
   { scheme: 'rediss:', example: 'rediss://host:6380', open: (_rest, url, runtime) => openRedis('rediss://', url, runtime) },
+  { scheme: 'mysql:', example: 'mysql://user@127.0.0.1:3306/app?prefix=spool_', open: openMySql },
+  { scheme: 'mariadb:', example: 'mariadb://user@host:3306/app', open: openMySql },
 ];
 
 /** The storage URL schemes this package can open, e.g. `['memory:', 'sqlite:']`. */
@@ -56,6 +58,8 @@ export const STORAGE_URL_EXAMPLES: readonly string[] = SCHEMES.map((s) => s.exam
  * - `postgres://user@host:5432/db?schema=spool` (or `postgresql://`): a PostgresStorage; `schema`
  *   defaults to `spool`. Needs the package `@spool/postgres`, loaded only now.
  * - `redis://host:6379` (or `rediss://` for TLS): a RedisStorage. Needs `@spool/redis`, loaded only now.
+ * - `mysql://user@host:3306/app?prefix=spool_` (or `mariadb://`): a MySqlStorage whose tables are
+ *   named with the prefix (default `spool_`). Needs `@spool/mysql`, loaded only now.
  *
  * Throws UnsupportedStorageError (code `ERR_UNSUPPORTED_STORAGE`) for any other scheme,
  * StorageDriverMissingError (code `ERR_STORAGE_DRIVER_MISSING`, naming the package to install) when
@@ -82,21 +86,33 @@ function openRedis(scheme: string, url: string, runtime: StorageUrlRuntime): Sto
 }
 
 function openPostgres(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
-  // `?schema=name` picks the schema; it is Spool's parameter, so it is not passed on to the driver.
+  const { parsed, value: schema } = takeSpoolParameter(url, 'schema', 'postgres://user:password@host:5432/db');
+  const { PostgresStorage } = loadPostgresDriver(`${parsed.protocol}//`);
+  // An option left undefined takes the storage's default.
+  return new PostgresStorage({ connectionString: parsed.toString(), schema, migrate: options.migrate }, { clock: runtime.clock });
+}
+
+function openMySql(_rest: string, url: string, runtime: StorageUrlRuntime, options: ResolveStorageOptions): Storage {
+  const { parsed, value: prefix } = takeSpoolParameter(url, 'prefix', 'mysql://user:password@host:3306/app');
+  const { MySqlStorage } = loadMySqlDriver(`${parsed.protocol}//`);
+  return new MySqlStorage({ url: parsed.toString(), prefix, migrate: options.migrate }, { clock: runtime.clock });
+}
+
+/**
+ * Parses a database server's URL and takes Spool's own query parameter out of it (`?schema=` for
+ * PostgreSQL, `?prefix=` for MySQL), so that it is not passed on to the driver.
+ */
+function takeSpoolParameter(url: string, name: string, example: string): { parsed: URL; value: string | undefined } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     // The URL parser's own error carries the whole input, password included: say what is wrong without it.
-    throw new ConfigError([{ path: 'storage', message: `expected a URL such as postgres://user:password@host:5432/db, got a malformed one: ${redactStorageUrl(url)}` }]);
+    throw new ConfigError([{ path: 'storage', message: `expected a URL such as ${example}, got a malformed one: ${redactStorageUrl(url)}` }]);
   }
-  const schema = parsed.searchParams.get('schema') ?? undefined;
-  parsed.searchParams.delete('schema');
-  const { PostgresStorage } = loadPostgresDriver(`${parsed.protocol}//`);
-  return new PostgresStorage(
-    { connectionString: parsed.toString(), ...(schema !== undefined ? { schema } : {}), ...(options.migrate !== undefined ? { migrate: options.migrate } : {}) },
-    { clock: runtime.clock },
-  );
+  const value = parsed.searchParams.get(name) ?? undefined;
+  parsed.searchParams.delete(name);
+  return { parsed, value };
 }
 
 function openMemory(rest: string, url: string, runtime: StorageUrlRuntime): Storage {

@@ -58,7 +58,7 @@ describe('optional storage drivers', () => {
   });
   afterAll(() => rmSync(app, { recursive: true, force: true }));
 
-  it('imports spool and runs SQLite without @spool/postgres or @spool/redis installed', async () => {
+  it('imports spool and runs SQLite without @spool/postgres, @spool/redis or @spool/mysql installed', async () => {
     expect(await inApp(app, PROBE('sqlite::memory:'))).toEqual({ opened: true, sqlite: 'sqlite' });
   });
 
@@ -75,15 +75,26 @@ describe('optional storage drivers', () => {
     expect((out as { message: string }).message).toContain('rediss://');
   });
 
-  it('names the database client when the storage package is there but its client is not', async () => {
-    const withoutPg = mkdtempSync(join(tmpdir(), 'spool-without-pg-'));
+  it('names @spool/mysql when a mysql:// or mariadb:// URL is used without it', async () => {
+    const out = await inApp(app, PROBE('mysql://app:secret@127.0.0.1:3306/app?prefix=spool_'));
+    expect(out).toMatchObject({ code: 'ERR_STORAGE_DRIVER_MISSING', packageName: '@spool/mysql', sqlite: 'sqlite' });
+    expect((out as { message: string }).message).toContain('npm install @spool/mysql');
+    expect((out as { message: string }).message).not.toContain('secret');
+    expect(await inApp(app, PROBE('mariadb://127.0.0.1:3306/app'))).toMatchObject({ code: 'ERR_STORAGE_DRIVER_MISSING', packageName: '@spool/mysql' });
+  });
+
+  it.each([
+    ['pg', 'postgres', 'postgresql://127.0.0.1:5432/test'],
+    ['mysql2', 'mysql', 'mariadb://127.0.0.1:3306/test'],
+  ])('names %s when @spool/%s is there but its client is not', async (client, storage, url) => {
+    const withoutClient = mkdtempSync(join(tmpdir(), `spool-without-${client}-`));
     try {
-      cpSync(app, withoutPg, { recursive: true, verbatimSymlinks: true });
-      copyPackage('postgres', join(withoutPg, 'node_modules', '@spool', 'postgres'));
-      const out = await inApp(withoutPg, PROBE('postgresql://127.0.0.1:5432/test'));
-      expect(out).toMatchObject({ code: 'ERR_STORAGE_DRIVER_MISSING', packageName: 'pg' });
+      cpSync(app, withoutClient, { recursive: true, verbatimSymlinks: true });
+      copyPackage(storage, join(withoutClient, 'node_modules', '@spool', storage));
+      const out = await inApp(withoutClient, PROBE(url));
+      expect(out).toMatchObject({ code: 'ERR_STORAGE_DRIVER_MISSING', packageName: client });
     } finally {
-      rmSync(withoutPg, { recursive: true, force: true });
+      rmSync(withoutClient, { recursive: true, force: true });
     }
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineJob, MemoryStorage, redactStorageUrl, resolveStorage, Spool, SqliteStorage, SUPPORTED_STORAGE_SCHEMES } from 'spool';
 import type { SpoolError } from 'spool';
+import type { MySqlStorage } from '@spool/mysql';
 
 import { runCli, tempDir } from './cli-harness.js';
 
@@ -47,11 +48,11 @@ describe('resolveStorage', () => {
   });
 
   it('rejects an unknown scheme with ERR_UNSUPPORTED_STORAGE listing the supported schemes', () => {
-    const error = thrown(() => resolveStorage('mysql://app:secret@localhost/db'));
+    const error = thrown(() => resolveStorage('oracle://app:secret@localhost/db'));
     expect(error.code).toBe('ERR_UNSUPPORTED_STORAGE');
-    expect(error.message).toContain('Supported schemes: memory:, sqlite:, postgres:, postgresql:, redis:, rediss:');
+    expect(error.message).toContain('Supported schemes: memory:, sqlite:, postgres:, postgresql:, redis:, rediss:, mysql:, mariadb:');
     expect(error.message).not.toContain('secret');
-    expect(SUPPORTED_STORAGE_SCHEMES).toEqual(['memory:', 'sqlite:', 'postgres:', 'postgresql:', 'redis:', 'rediss:']);
+    expect(SUPPORTED_STORAGE_SCHEMES).toEqual(['memory:', 'sqlite:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'mysql:', 'mariadb:']);
   });
 
   it('opens PostgreSQL and Redis storages from their URLs', async () => {
@@ -60,6 +61,18 @@ describe('resolveStorage', () => {
     const redis = resolveStorage('redis://127.0.0.1:6379');
     expect(redis.kind).toBe('redis');
     await Promise.all([postgres.close(), redis.close()]);
+  });
+
+  it('opens MySQL and MariaDB storages from their URLs, the prefix naming every table', async () => {
+    const mysqlStorage = resolveStorage('mysql://root@127.0.0.1:3306/test?prefix=spool_url_');
+    expect(mysqlStorage.kind).toBe('mysql');
+    expect((mysqlStorage as MySqlStorage).options.prefix).toBe('spool_url_');
+    // The prefix is Spool's parameter: the driver never sees it.
+    expect(new URL((mysqlStorage as MySqlStorage).options.url).searchParams.has('prefix')).toBe(false);
+    const mariadb = resolveStorage('mariadb://root@127.0.0.1:3306/test');
+    expect(mariadb.kind).toBe('mysql');
+    expect((mariadb as MySqlStorage).options.prefix).toBe('spool_');
+    await Promise.all([mysqlStorage.close(), mariadb.close()]);
   });
 
   it('hides the password of a URL in messages, also with an empty user name', () => {
@@ -105,15 +118,37 @@ describe('the CLI with an unsupported storage', () => {
   });
 
   it('reads the storage URL from SPOOL_STORAGE', async () => {
-    const run = await runCli(['stats'], { env: { SPOOL_STORAGE: 'mysql://localhost/db' } });
+    const run = await runCli(['stats'], { env: { SPOOL_STORAGE: 'oracle://localhost/db' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error [ERR_UNSUPPORTED_STORAGE]: Unsupported storage URL "mysql://localhost/db"');
+    expect(run.stderr).toContain('error [ERR_UNSUPPORTED_STORAGE]: Unsupported storage URL "oracle://localhost/db"');
   });
 
   it('prefers --storage over SPOOL_STORAGE', async () => {
-    const run = await runCli(['stats', '--json', '--storage', 'memory:'], { env: { SPOOL_STORAGE: 'mysql://localhost/db' } });
+    const run = await runCli(['stats', '--json', '--storage', 'memory:'], { env: { SPOOL_STORAGE: 'oracle://localhost/db' } });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).states.enqueued).toBe(0);
+  });
+});
+
+describe('the CLI on MySQL', () => {
+  it('migrates and reads the tables a mysql:// URL names with its prefix', async () => {
+    const prefix = `spool_cli_${process.pid}_`;
+    const url = `mysql://root@127.0.0.1:3306/test?prefix=${prefix}`;
+    try {
+      const migrate = await runCli(['migrate', '--storage', url]);
+      expect(migrate.code, migrate.stderr).toBe(0);
+      const stats = await runCli(['stats', '--json', '--storage', url]);
+      expect(stats.code, stats.stderr).toBe(0);
+      expect(JSON.parse(stats.stdout).states.enqueued).toBe(0);
+    } finally {
+      const storage = resolveStorage(url) as MySqlStorage;
+      const [tables] = await storage.pool.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?', [
+        `${prefix.replace(/_/g, '\\_')}%`,
+      ]);
+      const names = (tables as Array<{ name: string }>).map((t) => `\`${t.name}\``);
+      if (names.length > 0) await storage.pool.query(`DROP TABLE ${names.join(', ')}`);
+      await storage.close();
+    }
   });
 });
 

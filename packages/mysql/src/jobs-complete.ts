@@ -1,0 +1,110 @@
+import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
+import { assertFixedWrite, completionIntent, decideStateChange } from '@spool/core';
+
+import { jsonOrNull } from './job-row.js';
+import { transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+// Successes, the bulk of completions, in one UPDATE for the batch instead of one per job: a batch
+// of completions is one transaction, and every row it locks waits for its commit (a server's lease
+// renewal among them), so it must stay short. It writes the shape of core's FIXED_WRITES.success
+// (checked below when this module loads); the history entry and counters come from the decision.
+// Jobs a continuation waits for are left to `transition`, which settles them in the same commit.
+const succeedSql = (jobs: string, results: number): string => `UPDATE ${jobs} SET state = 'succeeded', updated_at = ?, lease_expires_at = NULL,
+  finished_at = ?, expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END,
+  result = ${results === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(results)}END`}
+WHERE id IN (?)`;
+
+assertFixedWrite('MySQL succeedSql', 'success');
+
+/**
+ * Records the successes of a batch that still hold their lease and that no continuation waits for,
+ * in one statement, after locking their rows; returns the ids it recorded. The others are left to
+ * the general path.
+ */
+async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string): Promise<Set<string>> {
+  const rows = await ctx.db.rows(`SELECT id, lease_token, queue FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
+    successes.map((c) => c.id),
+  ]);
+  const held = new Map(rows.map((r) => [r.id as string, r]));
+  let fast = successes.filter((c) => held.get(c.id)?.lease_token === c.leaseToken);
+  if (fast.length === 0) return new Set();
+  const awaited = await ctx.db.rows(`SELECT DISTINCT parent_id FROM ${ctx.t.jobs} WHERE parent_id IN (?) AND state = 'awaiting'`, [fast.map((c) => c.id)]);
+  const waitedFor = new Set(awaited.map((r) => r.parent_id as string));
+  fast = fast.filter((c) => !waitedFor.has(c.id));
+  if (fast.length === 0) return new Set();
+  const changes = fast.map((c) => ({ completion: c, change: decideStateChange({ from: 'processing', ...completionIntent(c.outcome), now: ctx.now, serverId }) }));
+  const results = changes.flatMap(({ completion, change }) => (change.result === 'keep' || change.result.set === null ? [] : [[completion.id, jsonOrNull(change.result.set)]]));
+  await ctx.db.exec(succeedSql(ctx.t.jobs, results.length), [ctx.now, ctx.now, ctx.now, ...results.flat(), fast.map((c) => c.id)]);
+  for (const { completion, change } of changes) {
+    ctx.counted(change.counters, held.get(completion.id)!.queue as string);
+    ctx.history(completion.id, change.history.state, change.history.reason, change.history.data, change.history.serverId);
+    ctx.events.state(completion.id, change.events.state);
+  }
+  return new Set(fast.map((c) => c.id));
+}
+
+/**
+ * Records the outcomes of many processing jobs in the caller's transaction, each guarded by its
+ * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`,
+ * unless it repeats the completion that was the job's last change (`ok: true`, nothing written).
+ * Jobs are locked in id order, so two batches that share jobs never wait for each other in a cycle.
+ */
+export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams, fastPaths: boolean): Promise<JobsCompleteResult> {
+  const ok = new Map<string, boolean>();
+  const refused: Completion[] = [];
+  const successes = fastPaths ? params.completions.filter((c) => c.outcome.state === 'succeeded') : [];
+  const succeeded = successes.length > 0 ? await succeedJobs(ctx, successes, params.serverId) : new Set<string>();
+  for (const id of succeeded) ok.set(id, true);
+  const rest = params.completions.filter((c) => !succeeded.has(c.id));
+  for (const completion of rest.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const { id, leaseToken, outcome } = completion;
+    const done = await transition(ctx, { id, from: 'processing', intent: completionIntent(outcome), serverId: params.serverId, leaseToken }, ctx.events);
+    ok.set(id, done);
+    if (!done) refused.push(completion);
+  }
+  if (refused.length > 0) for (const id of await recordedBefore(ctx, refused)) ok.set(id, true);
+  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? false })) };
+}
+
+/**
+ * The completions recorded before, in one statement: their job is in the outcome's state, left
+ * there by the same lease (a finished job keeps the token of the completion that finished it).
+ */
+async function recordedBefore(ctx: WriteContext, completions: readonly Completion[]): Promise<string[]> {
+  const rows = await ctx.db.rows(`SELECT id, state, lease_token FROM ${ctx.t.jobs} WHERE id IN (?) AND state <> 'processing'`, [completions.map((c) => c.id)]);
+  const found = new Map(rows.map((r) => [r.id as string, r]));
+  return completions
+    .filter((c) => {
+      const row = found.get(c.id);
+      return row !== undefined && row.state === c.outcome.state && row.lease_token === c.leaseToken;
+    })
+    .map((c) => c.id);
+}
+
+/** Extends the leases of running jobs; returns the ids whose lease is gone. */
+export async function extendLeases(ctx: WriteContext, params: JobLeaseExtendParams): Promise<string[]> {
+  const expiresAt = ctx.now + params.leaseMs;
+  // One statement for the batch: each row is changed only while it is processing under its own token.
+  await ctx.db.exec(
+    `UPDATE ${ctx.t.jobs} SET lease_expires_at = ? WHERE id IN (?) AND state = 'processing' AND (id, lease_token) IN (${params.leases.map(() => '(?, ?)').join(', ')})`,
+    [expiresAt, params.leases.map((l) => l.id), ...params.leases.flatMap((l) => [l.id, l.leaseToken])],
+  );
+  const rows = await ctx.db.rows(`SELECT id, lease_token FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' AND lease_expires_at = ?`, [
+    params.leases.map((l) => l.id),
+    expiresAt,
+  ]);
+  const kept = new Map(rows.map((r) => [r.id as string, r.lease_token as string]));
+  return params.leases.filter((l) => kept.get(l.id) !== l.leaseToken).map((l) => l.id);
+}
+
+/** Sets a running job's progress, guarded by its lease. */
+export async function setProgress(ctx: WriteContext, params: { id: string; leaseToken: string; progress: number }): Promise<boolean> {
+  const { affectedRows } = await ctx.db.exec(`UPDATE ${ctx.t.jobs} SET progress = ?, updated_at = ? WHERE id = ? AND state = 'processing' AND lease_token = ?`, [
+    params.progress,
+    ctx.now,
+    params.id,
+    params.leaseToken,
+  ]);
+  return affectedRows > 0;
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+
+import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
+import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
+
+import type { Row } from './executor.js';
+import { JOB_SELECT, decodeFetched } from './job-row.js';
+import { transition } from './job-transition.js';
+import type { WriteContext } from './write-context.js';
+
+// The claim picks the first runnable jobs of a queue with FOR UPDATE SKIP LOCKED: servers racing for
+// the same queue take different rows instead of waiting on each other, and no table or gap is
+// locked (the storage's sessions run READ COMMITTED). FORCE INDEX keeps the read in the index's
+// order, so the LIMIT stops it after the jobs it takes: a plan that sorted the queue first would
+// lock every runnable row it sorted. The jobs of one claim share one lease token, drawn at random
+// for each claim, so a token is never reused.
+const pickSql = (jobs: string, named: boolean): string => `SELECT ${JOB_SELECT} FROM ${jobs} FORCE INDEX (jobs_runnable)
+WHERE state = 'enqueued' AND queue = ?${named ? ' AND name IN (?)' : ''}
+ORDER BY priority DESC, enqueue_seq LIMIT ? FOR UPDATE SKIP LOCKED`;
+
+const leaseSql = (jobs: string): string => `UPDATE ${jobs} SET state = 'processing', attempt = attempt + 1, lease_token = ?, server_id = ?,
+  lease_expires_at = ?, started_at = ?, updated_at = ? WHERE id IN (?)`;
+
+// leaseSql writes the shape of core's FIXED_WRITES.claim, checked against the decision when this
+// module loads.
+assertFixedWrite('MySQL claim', 'claim');
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
+
+/** Whether a fetch can find nothing without asking the database. */
+export function fetchesNothing(params: JobsFetchParams): boolean {
+  return params.limit <= 0 || params.queues.length === 0 || (params.names !== null && params.names.length === 0);
+}
+
+/**
+ * Moves up to `limit` enqueued jobs to processing, queue by queue in the given order (a later queue
+ * only when earlier ones ran dry), skipping paused queues. Emits no events: servers must not mistake
+ * their own claim for someone else's change.
+ */
+export async function fetchJobs(ctx: WriteContext, params: JobsFetchParams): Promise<FetchedJob[]> {
+  const paused = new Set((await ctx.db.rows(`SELECT name FROM ${ctx.t.pausedQueues} WHERE name IN (?)`, [params.queues])).map((r) => r.name as string));
+  const named = params.names !== null;
+  const token = randomUUID();
+  const fetched: FetchedJob[] = [];
+  for (const queue of params.queues) {
+    const wanted = params.limit - fetched.length;
+    if (wanted <= 0) break;
+    if (paused.has(queue)) continue;
+    const rows = await ctx.db.rows(pickSql(ctx.t.jobs, named), named ? [queue, params.names, wanted] : [queue, wanted]);
+    if (rows.length === 0) continue;
+    await lease(ctx, rows, token, params.serverId, params.leaseMs);
+    ctx.counted(CLAIM_COUNTERS, queue, rows.length);
+    for (const row of rows) fetched.push(decodeFetched(row));
+  }
+  return fetched;
+}
+
+/**
+ * Claims one job by id (for `perform`): null when it does not exist, is not in an expected state or
+ * is already running. A job not yet enqueued is enqueued first, so its history tells the whole
+ * story. Emits no events.
+ */
+export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promise<FetchedJob | null> {
+  const [found] = await ctx.db.rows(`SELECT state FROM ${ctx.t.jobs} WHERE id = ? FOR UPDATE`, [params.id]);
+  if (found === undefined) return null;
+  const current = found.state as JobState;
+  if (!params.expected.includes(current) || current === 'processing') return null;
+  if (current !== 'enqueued') await transition(ctx, { id: params.id, from: current, intent: CLAIM_NOW_INTENT, serverId: null }, ctx.silent);
+  const [row] = await ctx.db.rows(`SELECT ${JOB_SELECT} FROM ${ctx.t.jobs} WHERE id = ?`, [params.id]);
+  await lease(ctx, [row!], randomUUID(), params.serverId, params.leaseMs);
+  ctx.counted(CLAIM_COUNTERS, row!.queue as string);
+  return decodeFetched(row!);
+}
+
+/** Puts picked rows under one lease, records each start in its history, and brings the rows up to date. */
+async function lease(ctx: WriteContext, rows: Row[], token: string, serverId: string, leaseMs: number): Promise<void> {
+  const leaseExpiresAt = ctx.now + leaseMs;
+  await ctx.db.exec(leaseSql(ctx.t.jobs), [token, serverId, leaseExpiresAt, ctx.now, ctx.now, rows.map((r) => r.id)]);
+  for (const row of rows) {
+    const attempt = (row.attempt as number) + 1;
+    const { reason, data } = claimIntent(serverId, attempt, token, leaseExpiresAt);
+    ctx.history(row.id as string, 'processing', reason, data, serverId);
+    Object.assign(row, { state: 'processing', attempt, lease_token: token, server_id: serverId, lease_expires_at: leaseExpiresAt, started_at: ctx.now, updated_at: ctx.now });
+  }
+}

@@ -1,0 +1,218 @@
+import { JOB_STATES, STATE_FACTS } from '@spool/core';
+
+/** What a migration's SQL is written for: the table prefix and the server's exact-match collation. */
+export interface MigrationTarget {
+  /** Prefix of every table name, e.g. `spool_` (already checked to be a plain identifier). */
+  prefix: string;
+  /** The binary, no-pad collation of utf8mb4 on this server (see {@link exactCollation}). */
+  collation: string;
+}
+
+/** One schema change: applied once and recorded in `<prefix>migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  /** The statements, in order (MySQL runs one statement per call). */
+  statements: (target: MigrationTarget) => string[];
+}
+
+/**
+ * The collation every text column is compared in: exact bytes, trailing spaces significant. The
+ * default `utf8mb4_bin` pads with spaces ('a' = 'a '), which would let two queues or unique keys
+ * that differ only by trailing spaces be one. MariaDB and MySQL 8 name the no-pad binary collation
+ * differently.
+ */
+export function exactCollation(serverVersion: string): string {
+  return /mariadb/i.test(serverVersion) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
+}
+
+/** The states in which a job holds its unique key, as an SQL list: `('scheduled', 'enqueued', ...)`. */
+export const ACTIVE_STATES_SQL = `(${JOB_STATES.filter((state) => STATE_FACTS[state].active)
+  .map((state) => `'${state}'`)
+  .join(', ')})`;
+
+const table = (t: MigrationTarget, name: string, body: string): string =>
+  `CREATE TABLE IF NOT EXISTS \`${t.prefix}${name}\` (\n${body}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${t.collation}`;
+
+/**
+ * Every schema change, oldest first. Never edit a released migration: add a new one.
+ *
+ * Design notes for version 1 (docs/mysql.md explains them at length):
+ * - Dates are BIGINT milliseconds since the epoch (the storage clock's unit); JSON payloads are
+ *   LONGTEXT, written and read as the application serialised them. Not the JSON type: MySQL 8
+ *   stores JSON in a binary form and gives back its own serialisation, and arguments must come back
+ *   exactly as they were written.
+ * - MySQL has no partial index, so the hot indexes start with the state: the claim reads
+ *   (state, queue, priority DESC, enqueue_seq) and sees enqueued jobs only, whatever else the table
+ *   holds.
+ * - At most one active job holds a unique key: `unique_hold` is a generated column, the SHA-256 of
+ *   the key while the job is in an active state and NULL otherwise, under a unique index (which
+ *   allows any number of NULLs). The hash makes a key of any length fit an index and compares bytes
+ *   exactly (docs/decisions/0017-mysql-unique-keys-and-wake-ups.md).
+ * - Each (recurring id, occurrence) holds at most one job: a unique index, NULL for other jobs.
+ * - The queue position comes from `enqueue_seq`, an AUTO_INCREMENT table used as a sequence: a
+ *   writer inserts rows to draw numbers and deletes them in the same transaction, so the table stays
+ *   empty, and no writer waits for another's commit (a counter row would serialise every enqueue).
+ * - History is an append-only table; a job's creation entry is kept in its row (one row per
+ *   enqueue, not two).
+ * - Counts per state, per queue and per hour are maintained in `counters` in the writing
+ *   transaction, spread over shards (a writer picks one at random) so that concurrent servers
+ *   rarely wait on the same counter row. The read model sums the shards; it never counts jobs.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    statements: (t) => [
+      table(
+        t,
+        'jobs',
+        `  id VARCHAR(255) NOT NULL PRIMARY KEY,
+  state VARCHAR(16) NOT NULL,
+  queue VARCHAR(255) NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  priority INT NOT NULL,
+  -- Position in the queue, drawn from enqueue_seq each time the job is (re)enqueued.
+  enqueue_seq BIGINT NOT NULL DEFAULT 0,
+  attempt INT NOT NULL DEFAULT 0,
+  max_attempts INT NOT NULL,
+  rescues INT NOT NULL DEFAULT 0,
+  lease_token VARCHAR(64) NULL,
+  lease_expires_at BIGINT NULL,
+  server_id VARCHAR(255) NULL,
+  run_at BIGINT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  started_at BIGINT NULL,
+  finished_at BIGINT NULL,
+  expires_at BIGINT NULL,
+  timeout_ms BIGINT NULL,
+  retention_ms BIGINT NULL,
+  unique_key TEXT NULL,
+  unique_hold BINARY(32) AS (CASE WHEN unique_key IS NOT NULL AND state IN ${ACTIVE_STATES_SQL} THEN UNHEX(SHA2(unique_key, 256)) END) STORED,
+  parent_id VARCHAR(255) NULL,
+  continue_on VARCHAR(16) NULL,
+  recurring_id VARCHAR(255) NULL,
+  occurrence_at BIGINT NULL,
+  progress DOUBLE NULL,
+  -- The creation entry of the job's history (at created_at), kept in the row.
+  created_state VARCHAR(16) NOT NULL,
+  created_reason LONGTEXT NOT NULL,
+  backoff LONGTEXT NULL,
+  error LONGTEXT NULL,
+  result LONGTEXT NULL,
+  parameters LONGTEXT NOT NULL,
+  args LONGTEXT NOT NULL,
+  -- The claim: runnable jobs of a queue, higher priority first, then first (re)enqueued.
+  KEY jobs_runnable (state, queue, priority DESC, enqueue_seq),
+  -- The delayed scheduler (scheduled jobs by due time) and the watchdog (processing jobs by lease end).
+  KEY jobs_due (state, run_at),
+  KEY jobs_leases (state, lease_expires_at),
+  -- Dashboard lists by state, newest first (InnoDB appends the primary key to every index).
+  KEY jobs_state (state),
+  -- Expiration: finished jobs by expiry time (NULL for the others).
+  KEY jobs_expiry (expires_at),
+  -- Continuations found by their parent.
+  KEY jobs_parent (parent_id),
+  UNIQUE KEY jobs_unique_hold (unique_hold),
+  UNIQUE KEY jobs_occurrence (recurring_id, occurrence_at)`,
+      ),
+      table(t, 'enqueue_seq', '  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY'),
+      table(
+        t,
+        'history',
+        `  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  job_id VARCHAR(255) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  reason LONGTEXT NOT NULL,
+  data LONGTEXT NULL,
+  at BIGINT NOT NULL,
+  server_id VARCHAR(255) NULL,
+  KEY history_job (job_id, id)`,
+      ),
+      table(
+        t,
+        'logs',
+        `  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  job_id VARCHAR(255) NOT NULL,
+  attempt INT NOT NULL,
+  level VARCHAR(16) NOT NULL,
+  message LONGTEXT NOT NULL,
+  at BIGINT NOT NULL,
+  KEY logs_job (job_id, id)`,
+      ),
+      // Maintained counts: 'state:<state>', 'queue:<name>' (enqueued jobs), 'succeeded:<hour ms>' and
+      // 'failed:<hour ms>'. A writer adds to one shard; readers sum them.
+      table(
+        t,
+        'counters',
+        `  \`key\` VARCHAR(300) NOT NULL,
+  shard SMALLINT NOT NULL,
+  value BIGINT NOT NULL,
+  PRIMARY KEY (\`key\`, shard)`,
+      ),
+      table(t, 'paused_queues', '  name VARCHAR(255) NOT NULL PRIMARY KEY'),
+      table(
+        t,
+        'recurring',
+        `  id VARCHAR(255) NOT NULL PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  cron VARCHAR(255) NOT NULL,
+  timezone VARCHAR(255) NOT NULL,
+  queue VARCHAR(255) NOT NULL,
+  priority INT NOT NULL,
+  max_attempts INT NOT NULL,
+  timeout_ms BIGINT NULL,
+  retention_ms BIGINT NULL,
+  misfire VARCHAR(32) NOT NULL,
+  paused TINYINT NOT NULL,
+  next_run_at BIGINT NULL,
+  last_run_at BIGINT NULL,
+  last_job_id VARCHAR(255) NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  runs INT NOT NULL DEFAULT 0,
+  settings LONGTEXT NULL,
+  args LONGTEXT NOT NULL,
+  KEY recurring_due (paused, next_run_at)`,
+      ),
+      table(
+        t,
+        'servers',
+        `  id VARCHAR(255) NOT NULL PRIMARY KEY,
+  hostname VARCHAR(255) NOT NULL,
+  pid INT NOT NULL,
+  queues LONGTEXT NOT NULL,
+  concurrency INT NOT NULL,
+  job_names LONGTEXT NOT NULL,
+  running INT NOT NULL,
+  started_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL`,
+      ),
+    ],
+  },
+  {
+    version: 2,
+    name: 'recurring job history',
+    // What the scheduler did with each occurrence (fired, queued, skipped by the overlap policy,
+    // missed) and the operators' triggers and backfills, written in the firing's transaction under
+    // the record's row lock, so `seq` orders one recurring job's entries as they were committed.
+    // Each recurring job keeps its latest entries (RECURRING_HISTORY_LIMIT): the firing trims the
+    // older ones through the index, which also serves the newest-first read. A new table, no rewrite.
+    statements: (t) => [
+      table(
+        t,
+        'recurring_history',
+        `  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  recurring_id VARCHAR(255) NOT NULL,
+  at BIGINT NOT NULL,
+  event VARCHAR(32) NOT NULL,
+  occurrence_at BIGINT NULL,
+  from_at BIGINT NULL,
+  job_id VARCHAR(255) NULL,
+  reason LONGTEXT NOT NULL,
+  KEY recurring_history_by_id (recurring_id, seq)`,
+      ),
+    ],
+  },
+];

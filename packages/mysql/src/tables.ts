@@ -1,0 +1,28 @@
+/** The quoted names of Spool's tables under one prefix. */
+export interface Tables {
+  jobs: string;
+  enqueueSeq: string;
+  history: string;
+  logs: string;
+  counters: string;
+  pausedQueues: string;
+  recurring: string;
+  recurringHistory: string;
+  servers: string;
+}
+
+/** The tables under `prefix` (already checked to be letters, digits and underscores). */
+export function tablesOf(prefix: string): Tables {
+  const name = (table: string): string => `\`${prefix}${table}\``;
+  return {
+    jobs: name('jobs'),
+    enqueueSeq: name('enqueue_seq'),
+    history: name('history'),
+    logs: name('logs'),
+    counters: name('counters'),
+    pausedQueues: name('paused_queues'),
+    recurring: name('recurring'),
+    recurringHistory: name('recurring_history'),
+    servers: name('servers'),
+  };
+}

@@ -1,0 +1,92 @@
+import type { JobState, Json, StateChange } from '@spool/core';
+
+import { EventBatch } from './event-batch.js';
+import type { Executor } from './executor.js';
+import { jsonOrNull } from './job-row.js';
+import type { Tables } from './tables.js';
+
+/** Counter rows per key: concurrent writers pick one at random, so they seldom wait for each other. */
+export const COUNTER_SHARDS = 16;
+
+/**
+ * What one write accumulates: its executor and time, its events, its history entries, the changes
+ * to the maintained counters and the queue positions it drew. History and counters are written by
+ * {@link flush} just before the commit, in one statement each, not once per job.
+ */
+export class WriteContext {
+  readonly events = new EventBatch();
+  /** Events of operations that must not emit (fetch and claim): gathered, then dropped. */
+  readonly silent = new EventBatch();
+  /** The counter shard this write adds to. */
+  readonly shard = Math.floor(Math.random() * COUNTER_SHARDS);
+  private readonly counters = new Map<string, number>();
+  private readonly historyRows: unknown[][] = [];
+  private readonly drawn: Array<[number, number]> = [];
+
+  constructor(
+    readonly db: Executor,
+    readonly t: Tables,
+    /** The storage clock's time for the whole write (ms since the epoch). */
+    readonly now: number,
+  ) {}
+
+  /** Counts a created job in `state`. */
+  created(state: JobState, queue: string, count = 1): void {
+    this.add(`state:${state}`, count);
+    if (state === 'enqueued') this.add(`queue:${queue}`, count);
+  }
+
+  /** Counts `count` jobs changed as a decided change's counters say, in `queue`. */
+  counted(counters: StateChange['counters'], queue: string, count = 1): void {
+    this.add(`state:${counters.down}`, -count);
+    this.add(`state:${counters.up}`, count);
+    if (counters.queue !== 0) this.add(`queue:${queue}`, counters.queue * count);
+    if (counters.series !== null) this.add(`${counters.series.state}:${counters.series.bucket}`, count);
+  }
+
+  /** Counts removed jobs. */
+  removed(state: JobState, count = 1): void {
+    this.add(`state:${state}`, -count);
+  }
+
+  /** Appends a history entry (written in bulk by {@link flush}). */
+  history(jobId: string, state: JobState, reason: string, data: Json, serverId: string | null): void {
+    this.historyRows.push([jobId, state, reason, jsonOrNull(data), this.now, serverId]);
+  }
+
+  /**
+   * Draws `count` consecutive positions at the back of every queue; returns the first. The numbers
+   * come from the AUTO_INCREMENT of the sequence table: one multi-row insert is given consecutive
+   * values (a "simple insert" in every InnoDB lock mode), and no writer waits for another's commit.
+   * The rows are deleted again by {@link flush}.
+   */
+  async drawPositions(count: number): Promise<number> {
+    const { insertId } = await this.db.exec(`INSERT INTO ${this.t.enqueueSeq} (seq) VALUES ?`, [Array.from({ length: count }, () => [null])]);
+    this.drawn.push([insertId, insertId + count]);
+    return insertId;
+  }
+
+  /**
+   * Writes the buffered history and the accumulated counters, and empties the sequence table of
+   * this write's rows. Runs in the write's transaction, just before it commits. Counter rows are
+   * written in key order, so two writers never wait for each other in a cycle.
+   */
+  async flush(): Promise<void> {
+    if (this.historyRows.length > 0) {
+      await this.db.exec(`INSERT INTO ${this.t.history} (job_id, state, reason, data, at, server_id) VALUES ?`, [this.historyRows.splice(0)]);
+    }
+    // A queue's counter is written even by a zero change: the queue then shows in monitoring.
+    const keys = [...this.counters.keys()].filter((k) => this.counters.get(k) !== 0 || k.startsWith('queue:')).sort();
+    if (keys.length > 0) {
+      await this.db.exec(`INSERT INTO ${this.t.counters} (\`key\`, shard, value) VALUES ? ON DUPLICATE KEY UPDATE value = value + VALUES(value)`, [
+        keys.map((k) => [k, this.shard, this.counters.get(k)]),
+      ]);
+      this.counters.clear();
+    }
+    for (const [from, to] of this.drawn.splice(0)) await this.db.exec(`DELETE FROM ${this.t.enqueueSeq} WHERE seq >= ? AND seq < ?`, [from, to]);
+  }
+
+  private add(key: string, delta: number): void {
+    this.counters.set(key, (this.counters.get(key) ?? 0) + delta);
+  }
+}
