@@ -1,14 +1,14 @@
 import { CronSchedule, DEFAULT_CATCH_UP_LIMIT } from '../cron/cron-schedule.js';
 import { ConfigError, RecurringNotFoundError } from '../errors.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
-import { toJsonArgs } from '../job/json-args.js';
 import type { MisfirePolicy, NewJob, OverlapPolicy, RecurringRecord, RecurringSettings } from '../job/records.js';
 import type { Duration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
 import { STATE_FACTS } from '../states/states.js';
-import type { RecurringFireJob, RecurringFireResult } from '../storage/contract.js';
+import type { RecurringFireJob, RecurringFireResult, Storage } from '../storage/contract.js';
+import type { JobBuilder } from './job-builder.js';
 import { firstRun, jitterOffset, nextAllowed, planFiring } from './recurring-plan.js';
-import type { JobTarget, Spool } from './spool.js';
+import type { JobTarget } from './spool.js';
 
 /** Options of a recurring job. */
 export interface RecurringOptions {
@@ -61,9 +61,20 @@ export interface OccurrencesResult {
   previous: Date[];
 }
 
+/**
+ * What the recurring manager needs from its Spool: the storage, its opening, and the job builder.
+ * @internal
+ */
+export interface RecurringManagerHost {
+  readonly storage: Storage;
+  init(): Promise<void>;
+  readonly jobs: JobBuilder;
+}
+
 /** Manages recurring jobs: Hangfire's RecurringJob. Reached as `spool.recurring`. */
 export class RecurringManager {
-  constructor(private readonly spool: Spool) {}
+  /** @internal Made by its Spool. */
+  constructor(private readonly spool: RecurringManagerHost) {}
 
   /**
    * Creates or updates a recurring job. Calling it again with the same schedule (as every host does
@@ -105,8 +116,8 @@ export class RecurringManager {
       throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
     }
     const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
-    const { name, base } = this.spool.resolveTarget(job);
-    const jsonArgs = toJsonArgs(args, this.spool.maxArgsBytes);
+    const { name, base } = this.spool.jobs.resolveTarget(job);
+    const jsonArgs = this.spool.jobs.jsonArgs(args);
     await this.spool.init();
     const existing = await this.spool.storage.recurringGet({ id });
     // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
@@ -188,7 +199,7 @@ export class RecurringManager {
    * still to come and fire it again; one whose clock runs ahead would fire early). Exactly once per
    * occurrence across servers: the storage creates the jobs only if the stored next run is still the
    * one this server read, and never creates a second job for an occurrence.
-   * @internal Used by the recurring scheduler.
+   * What a server's recurring scheduler calls for each record `storage.recurringDue` returns.
    */
   async fireDue(record: RecurringRecord, now: Date, graceMs = MISFIRE_GRACE_MS): Promise<RecurringFireResult> {
     const plan = planFiring(record, this.scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
@@ -290,7 +301,7 @@ export class RecurringManager {
 
   private occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
     return {
-      id: this.spool.newId(),
+      id: this.spool.jobs.newId(),
       name: record.name,
       args: record.args,
       queue: record.queue,

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
-import type { Spool } from '../client/spool.js';
 import { HandlerOverdueError, JobCancelledError, LeaseLostError, OutcomesUnrecordedError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
 import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
-import type { LongTimer } from '../util/long-timer.js';
-import { setLongTimeout } from '../util/long-timer.js';
+import type { Runtime, Timer } from '../util/runtime.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import type { BackgroundProcess } from './background-process.js';
+import type { BackgroundProcess, ProcessContext } from './background-process.js';
 import type { CompletionReport } from './completer.js';
 import { Completer } from './completer.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
@@ -23,13 +21,15 @@ import { RecurringScheduler } from './recurring-scheduler.js';
 import type { ResolvedServerOptions, ServerOptions } from './server-options.js';
 import { resolveServerOptions } from './server-options.js';
 import type { ServerEvents } from './server-events.js';
+import type { ServerHost } from './server-host.js';
 import { ThreadPool } from './thread-pool.js';
 import { Watchdog } from './watchdog.js';
 
 /**
- * A server: runs jobs from its queues with the job definitions of its Spool instance. A composition
- * of small background processes (fetch, lease keeper, delayed and recurring schedulers, heartbeat,
- * watchdog, expiration) with one lifecycle. Hangfire's BackgroundJobServer.
+ * A server: runs jobs from its queues with the job definitions of its host (a Spool instance's, as
+ * `spool.startServer()` builds it). A composition of small background processes (fetch, lease
+ * keeper, delayed and recurring schedulers, heartbeat, watchdog, expiration) with one lifecycle.
+ * Hangfire's BackgroundJobServer.
  */
 export class Server {
   /** Unique id: name, process id and a random suffix. */
@@ -46,25 +46,33 @@ export class Server {
   private readonly completer: Completer;
   private readonly runner: JobRunner;
   private readonly fetchLoop: FetchLoop;
+  private readonly delayedScheduler: DelayedScheduler;
+  /** Every background process, the fetch loop and the delayed scheduler among them. */
   private readonly processes: BackgroundProcess[];
   private threadPool: ThreadPool | null = null;
-  private readonly startedAt = new Date();
+  private readonly runtime: Runtime;
+  private readonly startedAt: Date;
   private unsubscribe: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
-  private readonly names: string[];
+  /** The job names this server runs (and fetches): every definition its host had when it was made. */
+  readonly jobNames: readonly string[];
 
   constructor(
-    private readonly spool: Spool,
+    private readonly host: ServerHost,
     options: ServerOptions = {},
   ) {
     this.options = resolveServerOptions(options);
     this.id = `${this.options.name ?? hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.names = spool.registry.fetchableNames();
+    this.runtime = host.runtime;
+    this.startedAt = new Date(this.runtime.clock.now());
+    const names = host.jobNames();
+    this.jobNames = names;
     const report = (process: string, error: unknown) => this.events.emit('error', { process, error });
-    this.logs = new LogBuffer(spool.storage, (error) => report('logs', error));
+    this.logs = new LogBuffer(host.storage, this.runtime, (error) => report('logs', error));
     this.completer = new Completer(
-      spool.storage,
+      host.storage,
+      this.runtime,
       this.id,
       this.logs,
       (error) => report('completer', error),
@@ -72,13 +80,13 @@ export class Server {
         if (!this.stopping) this.fetchLoop.wake();
       },
     );
-    this.runner = new JobRunner(spool, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads)));
+    this.runner = new JobRunner(host, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads, this.runtime)));
     const o = this.options;
     this.buffer = new PrefetchBuffer(o.prefetch, o.concurrency);
-    const host = {
+    const fetchHost = {
       serverId: this.id,
       queues: o.queues,
-      names: this.names,
+      names,
       leaseMs: o.leaseTime,
       pollMs: o.pollInterval,
       capacity: () => o.concurrency + this.buffer.target(),
@@ -90,23 +98,25 @@ export class Server {
         this.startBuffered();
       },
     };
-    this.fetchLoop = new FetchLoop(spool.storage, host, report);
+    const context: ProcessContext = { storage: host.storage, runtime: this.runtime, report };
+    this.fetchLoop = new FetchLoop(context, fetchHost);
+    this.delayedScheduler = new DelayedScheduler(context, o.pollInterval);
     this.processes = [
       this.fetchLoop,
-      new LeaseKeeper(spool.storage, () => this.heldLeases(), (id) => this.onLeaseLost(id), o.leaseTime, o.leaseRenewInterval, report),
-      new DelayedScheduler(spool.storage, spool.clock, o.pollInterval, report),
-      new RecurringScheduler(spool.storage, spool.recurring, o.recurringPollInterval, report),
-      new Heartbeat(spool.storage, () => this.describe(), o.heartbeatInterval, report),
-      new Watchdog(spool.storage, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r), report),
-      new ExpirationManager(spool.storage, o.expirationInterval, o.expirationBatchSize, report),
+      new LeaseKeeper(context, () => this.heldLeases(), (id) => this.onLeaseLost(id), o.leaseTime, o.leaseRenewInterval),
+      this.delayedScheduler,
+      new RecurringScheduler(context, (record, now) => host.fireRecurring(record, now), o.recurringPollInterval),
+      new Heartbeat(context, () => this.describe(), o.heartbeatInterval),
+      new Watchdog(context, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r)),
+      new ExpirationManager(context, o.expirationInterval, o.expirationBatchSize),
     ];
   }
 
   /** Starts every background process. Resolves once the server has announced itself. */
   async start(): Promise<this> {
-    await this.spool.init();
-    await this.spool.storage.serverHeartbeat({ server: this.describe() });
-    this.unsubscribe = this.spool.storage.subscribe((event) => this.onStorageEvent(event));
+    await this.host.init();
+    await this.host.storage.serverHeartbeat({ server: this.describe() });
+    this.unsubscribe = this.host.storage.subscribe((event) => this.onStorageEvent(event));
     for (const process of this.processes) process.start();
     if (this.options.handleSignals) this.installSignalHandlers();
     this.events.emit('started', { serverId: this.id });
@@ -134,25 +144,27 @@ export class Server {
 
   private async shutdown(): Promise<void> {
     const o = this.options;
+    const now = () => this.runtime.clock.now();
+    const within = (promise: Promise<unknown>, deadline: number) => settlesWithin(this.runtime, promise, deadline);
     // Every step is bounded, so that a stop returns also while the storage is unreachable.
-    const deadline = Date.now() + o.shutdownTimeout + ABORT_GRACE_MS + o.flushTimeout;
+    const deadline = now() + o.shutdownTimeout + ABORT_GRACE_MS + o.flushTimeout;
     await within(this.fetchLoop.stop(), deadline);
     // Jobs claimed ahead never started: hand them back at once so that other servers can run them.
     for (const job of this.buffer.drain()) {
       void this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
     }
-    await within(Promise.all(this.settling), Date.now() + o.shutdownTimeout);
+    await within(Promise.all(this.settling), now() + o.shutdownTimeout);
     for (const running of this.running.values()) running.abort('shutdown', new ShutdownError());
     // An aborted job's outcome is elected within the grace period; its write is the completer's.
-    await within(Promise.all(this.settling), Date.now() + ABORT_GRACE_MS + 100);
+    await within(Promise.all(this.settling), now() + ABORT_GRACE_MS + 100);
     await within(Promise.all(this.processes.map((p) => p.stop())), deadline);
-    const unrecorded = await this.completer.close(Math.max(0, deadline - Date.now()));
+    const unrecorded = await this.completer.close(Math.max(0, deadline - now()));
     if (unrecorded > 0) this.events.emit('error', { process: 'shutdown', error: new OutcomesUnrecordedError(unrecorded) });
     await within(this.logs.flush(), deadline);
     await within(this.threadPool?.close() ?? Promise.resolve(), deadline);
     this.unsubscribe?.();
     try {
-      if (!(await within(this.spool.storage.serverRemove({ id: this.id }), Math.max(deadline, Date.now() + 1000)))) {
+      if (!(await within(this.host.storage.serverRemove({ id: this.id }), Math.max(deadline, now() + 1000)))) {
         this.events.emit('error', { process: 'shutdown', error: new Error('The server record was not removed before the stop deadline; it expires as a dead server.') });
       }
     } catch (error) {
@@ -195,7 +207,7 @@ export class Server {
     // The same job fetched again while an earlier run is still here: that run's lease expired and
     // the job was rescued (possibly by this very server). The earlier run no longer owns it.
     this.running.get(job.id)?.abort('lease-lost', new LeaseLostError());
-    const running = new RunningJob(job);
+    const running = new RunningJob(job, this.runtime.clock.now());
     this.running.set(job.id, running);
     this.events.emit('job:started', { job });
     const settle = this.runner
@@ -213,7 +225,7 @@ export class Server {
     const { job } = running;
     // Leave the running set before recording, so this server's own state event is not a cancellation.
     if (this.running.get(job.id) === running) this.running.delete(job.id);
-    this.buffer.recordDuration(Date.now() - running.startedAt);
+    this.buffer.recordDuration(this.runtime.clock.now() - running.startedAt);
     if (running.handlerReturned) this.slotFreed();
     else this.holdOverdue(running);
     if (outcome === null) {
@@ -221,7 +233,7 @@ export class Server {
       return;
     }
     const report = await this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
-    this.emitReport(job, report, Date.now() - running.startedAt);
+    this.emitReport(job, report, this.runtime.clock.now() - running.startedAt);
   }
 
   /**
@@ -232,7 +244,7 @@ export class Server {
     this.overdue.add(running);
     const error = new HandlerOverdueError(running.job.id, running.cause ?? 'aborted');
     this.events.emit('job:overdue', { job: running.job, error });
-    this.logs.add({ jobId: running.job.id, attempt: running.job.attempt, level: 'warn', message: error.message, at: new Date() });
+    this.logs.add({ jobId: running.job.id, attempt: running.job.attempt, level: 'warn', message: error.message, at: new Date(this.runtime.clock.now()) });
     void running.handlerDone.then(() => {
       this.overdue.delete(running);
       this.slotFreed();
@@ -291,7 +303,7 @@ export class Server {
         if (event.queues.some((q) => this.options.queues.includes(q))) this.fetchLoop.wake();
         break;
       case 'jobs-scheduled':
-        this.processes[2]!.wake();
+        this.delayedScheduler.wake();
         break;
       case 'job-state': {
         // Someone may have moved a job this server runs (deleted or requeued it). An event from
@@ -312,7 +324,7 @@ export class Server {
 
   private async confirmLease(job: FetchedJob, state: string): Promise<void> {
     try {
-      const { lost } = await this.spool.storage.jobLeaseExtend({ leases: [{ id: job.id, leaseToken: job.leaseToken }], leaseMs: this.options.leaseTime });
+      const { lost } = await this.host.storage.jobLeaseExtend({ leases: [{ id: job.id, leaseToken: job.leaseToken }], leaseMs: this.options.leaseTime });
       if (lost.length === 0) return;
       const buffered = this.buffer.get(job.id);
       if (buffered?.leaseToken === job.leaseToken) {
@@ -334,7 +346,7 @@ export class Server {
       pid: process.pid,
       queues: [...this.options.queues],
       concurrency: this.options.concurrency,
-      jobNames: this.names,
+      jobNames: [...this.jobNames],
       running: this.running.size,
       startedAt: this.startedAt,
     };
@@ -359,10 +371,10 @@ export class Server {
   }
 }
 
-/** Waits for `promise` until `deadline` (epoch ms); true if it settled in time. Never rejects. */
-async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: LongTimer | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setLongTimeout(() => resolve(false), deadline - Date.now())));
+/** Waits for `promise` until `deadline` (epoch ms on the runtime's clock); true if it settled in time. Never rejects. */
+async function settlesWithin(runtime: Runtime, promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  const expired = new Promise<false>((resolve) => (timer = runtime.setTimer(() => resolve(false), deadline - runtime.clock.now())));
   try {
     return await Promise.race([promise.then(() => true, () => true), expired]);
   } finally {
