@@ -47,12 +47,14 @@ export const systemRuntime: Runtime = {
  * given too; a clock alone keeps real timers (as `{ clock }` always did).
  */
 export function resolveRuntime(options: RuntimeOptions = {}): Runtime {
-  const setTimer = options.setTimer ?? systemRuntime.setTimer;
+  // Called as methods of `options`, so that a runtime object (a ManualRuntime) keeps its `this`.
+  const o = options;
+  const setTimer: Runtime['setTimer'] = o.setTimer ? (fn, ms) => o.setTimer!(fn, ms) : systemRuntime.setTimer;
   return {
-    clock: options.clock ?? systemRuntime.clock,
+    clock: o.clock ?? systemRuntime.clock,
     setTimer,
-    sleep: options.sleep ?? (options.setTimer ? sleepOn(setTimer) : systemRuntime.sleep),
-    random: options.random ?? systemRuntime.random,
+    sleep: o.sleep ? (ms, signal) => o.sleep!(ms, signal) : o.setTimer ? sleepOn(setTimer) : systemRuntime.sleep,
+    random: o.random ? () => o.random!() : systemRuntime.random,
   };
 }
 
