@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 
 import type { Completion, Storage } from '@spool/core';
-import { Spool, encodeCursor } from '@spool/core';
+import { Spool } from '@spool/core';
+import { encodeCursor } from '@spool/core/storage-kit';
 
 /** Ids the page measurements need: one job to open, a cursor deep in the list, an argument to search. */
 export interface DatasetFacts {

@@ -1,5 +1,6 @@
 import type { Json, MisfirePolicy, RecurringDueResult, RecurringFireParams, RecurringFireResult, RecurringRecord, RecurringUpsert } from '@spool/core';
-import { StorageError, decodeRecurringSettings, encodeRecurringSettings } from '@spool/core';
+import { StorageError } from '@spool/core';
+import { decodeRecurringSettings, encodeRecurringSettings } from '@spool/core/storage-kit';
 
 import { createJobs } from './jobs-create.js';
 import { toDate } from './job-row.js';
