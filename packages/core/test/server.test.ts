@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobContext, JobDefinition, ManualRuntime, MemoryStorage, ServerHost, ServerOptions , Spool} from '@spool/core';
 import { Server, defineJob, unrecoverable } from '@spool/core';
 import { ServerEventLog, driveUntil, drivenServer, drivenSpool } from './driven-server.js';
+import { BY_NAME } from './helpers.js';
 
 let spool: Spool;
 let runtime: ManualRuntime;
@@ -311,7 +312,7 @@ describe('the server', () => {
     const known = defineJob('known', () => 1);
     make([known]);
     const { server, log } = await start();
-    const stranger = await spool.enqueue('nobody.handles.this', { x: 1 });
+    const stranger = await spool.enqueue('nobody.handles.this', { x: 1 }, BY_NAME);
     const mine = await spool.enqueue(known, null);
     await log.nextFor('job:succeeded', mine);
     await runtime.advance(60_000);
@@ -382,7 +383,7 @@ describe('a server on a host of its own', () => {
     const log = new ServerEventLog(server);
     await server.start();
     // The client, elsewhere, knows the job by name only.
-    const id = await spool.enqueue('greet', { who: 'host' });
+    const id = await spool.enqueue('greet', { who: 'host' }, BY_NAME);
     expect((await log.nextFor('job:succeeded', id)).result).toBe('hello host');
     await driveUntil(runtime, server.stop());
   });

@@ -12,6 +12,17 @@ import { UuidV7Generator } from '../util/uuid.js';
 import type { EnqueueOptions, ResolvedEnqueue } from './enqueue-options.js';
 import { resolveEnqueue } from './enqueue-options.js';
 
+/**
+ * The options a job enqueued by name must state when this process has no definition of it: where
+ * it waits (`queue`), how often it runs (`attempts`) and how long it may run (`timeout`, null for
+ * no limit). Defaults there would send it where no server of its queue looks, and run it more
+ * often or longer than its definition allows. See decision 41.
+ */
+export const OPTIONS_WITHOUT_DEFINITION = ['queue', 'attempts', 'timeout'] as const;
+
+/** Options that may state what a definition would: enqueue options, recurring options. */
+type StatedOptions = Partial<Record<(typeof OPTIONS_WITHOUT_DEFINITION)[number], unknown>>;
+
 /** A continuation's parent and the outcome it waits for. */
 export interface ContinuationLink {
   parentId: string;
@@ -34,8 +45,11 @@ export class JobBuilder {
     this.ids = new UuidV7Generator(clock);
   }
 
-  /** Resolves a target to a job name and the options it starts from; a definition is registered. */
-  resolveTarget(target: unknown): { name: string; base: ResolvedJobOptions } {
+  /**
+   * Resolves a target to a job name and the options it starts from; a definition is registered. A
+   * name this process has no definition of must come with {@link OPTIONS_WITHOUT_DEFINITION}.
+   */
+  resolveTarget(target: unknown, options: StatedOptions | undefined, where = 'enqueue'): { name: string; base: ResolvedJobOptions } {
     if (isJobDefinition(target)) {
       this.registry.add(target);
       return { name: target.name, base: target.options };
@@ -43,7 +57,10 @@ export class JobBuilder {
     if (typeof target === 'string') {
       const problem = checkJobName(target);
       if (problem) throw new ConfigError([{ path: 'job name', message: problem }]);
-      return { name: target, base: this.registry.find(target)?.options ?? DEFAULT_JOB_OPTIONS };
+      const definition = this.registry.find(target);
+      if (definition) return { name: target, base: definition.options };
+      requireStatedOptions(target, options, where);
+      return { name: target, base: DEFAULT_JOB_OPTIONS };
     }
     throw new ConfigError([{ path: 'job', message: 'expected a job definition (from defineJob), a registered class, or a job name' }]);
   }
@@ -65,7 +82,7 @@ export class JobBuilder {
       base = definition.options;
       args = call.args;
     } else {
-      ({ name, base } = this.resolveTarget(target));
+      ({ name, base } = this.resolveTarget(target, options));
     }
     const resolved = resolveEnqueue(options, base, now);
     return this.newJob(name, this.jsonArgs(args), resolved, now, continuation);
@@ -77,7 +94,7 @@ export class JobBuilder {
       throw new ConfigError([{ path: 'enqueueMany args', message: 'expected an array of job arguments' }]);
     }
     const now = this.clock.now();
-    const { name, base } = this.resolveTarget(target);
+    const { name, base } = this.resolveTarget(target, options, 'enqueueMany');
     const resolved = resolveEnqueue(options, base, now);
     if (resolved.uniqueKey !== null && argsList.length > 1) {
       // One key for every job: all but the first would be answered with the first's id, unnoticed.
@@ -129,4 +146,18 @@ export class JobBuilder {
       reason,
     };
   }
+}
+
+/** Throws when a job without a definition here comes without the options that decide where and how it runs. */
+function requireStatedOptions(name: string, options: StatedOptions | undefined, where: string): void {
+  const missing = OPTIONS_WITHOUT_DEFINITION.filter((key) => options?.[key] === undefined);
+  if (missing.length === 0) return;
+  throw new ConfigError([
+    {
+      path: `${where} "${name}"`,
+      message:
+        `this process has no definition of "${name}", so its queue, attempts and timeout are unknown here; ` +
+        `give them (missing: ${missing.join(', ')}; timeout: null for no limit), or give this Spool the definition (jobs: [...])`,
+    },
+  ]);
 }

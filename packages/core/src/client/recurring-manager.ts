@@ -116,7 +116,7 @@ export class RecurringManager {
       throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
     }
     const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
-    const { name, base } = this.spool.jobs.resolveTarget(job);
+    const { name, base } = this.spool.jobs.resolveTarget(job, options, `recurring "${id}"`);
     const jsonArgs = this.spool.jobs.jsonArgs(args);
     await this.spool.init();
     const existing = await this.spool.storage.recurringGet({ id });
