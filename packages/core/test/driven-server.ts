@@ -63,6 +63,20 @@ export class ServerEventLog {
     });
   }
 
+  /** Resolves once `count` `name` events were emitted in all (taking none of them). */
+  reach<E extends keyof ServerEvents>(name: E, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const look = (): boolean => {
+        if (this.count(name) < count) return false;
+        this.waiters.delete(wake);
+        resolve();
+        return true;
+      };
+      const wake = (): void => void look();
+      if (!look()) this.waiters.add(wake);
+    });
+  }
+
   /** The event of job `id`'s outcome or drop (`job:succeeded`, `job:failed`, ...). */
   nextFor<E extends 'job:started' | 'job:succeeded' | 'job:failed' | 'job:retry-scheduled' | 'job:requeued' | 'job:abandoned'>(name: E, id: string): Promise<Payload<E>> {
     return this.next(name, (p) => (p as { job: { id: string } }).job.id === id);
