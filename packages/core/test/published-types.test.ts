@@ -36,6 +36,15 @@ describe("@spool/core's published types (built by `npm run build`)", () => {
     expect(SPOOL_INTERNALS.filter((name) => members.includes(name))).toEqual([]);
   });
 
+  it("show none of the server's or the recurring manager's internals: their host, processes and helpers", () => {
+    const server = membersOf('Server');
+    expect(server).toEqual(expect.arrayContaining(['id', 'options', 'events', 'jobNames', 'start', 'stop', 'runningCount']));
+    expect(['host', 'processes', 'fetchLoop', 'delayedScheduler', 'running', 'completer', 'runtime', 'shutdown'].filter((name) => server.includes(name))).toEqual([]);
+    const recurring = membersOf('RecurringManager');
+    expect(recurring).toEqual(expect.arrayContaining(['addOrUpdate', 'trigger', 'remove', 'fireDue']));
+    expect(['spool', 'applyOverlap', 'occurrenceJob', 'require', 'scheduleOf'].filter((name) => recurring.includes(name))).toEqual([]);
+  });
+
   it('do not export the job registry or the job builder', () => {
     const { exports } = publishedTypes();
     expect(['JobRegistry', 'JobBuilder', 'RecurringManagerHost'].filter((name) => exports.has(name))).toEqual([]);

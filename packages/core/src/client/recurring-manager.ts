@@ -73,8 +73,12 @@ export interface RecurringManagerHost {
 
 /** Manages recurring jobs: Hangfire's RecurringJob. Reached as `spool.recurring`. */
 export class RecurringManager {
+  readonly #spool: RecurringManagerHost;
+
   /** @internal Made by its Spool. */
-  constructor(private readonly spool: RecurringManagerHost) {}
+  constructor(spool: RecurringManagerHost) {
+    this.#spool = spool;
+  }
 
   /**
    * Creates or updates a recurring job. Calling it again with the same schedule (as every host does
@@ -116,17 +120,17 @@ export class RecurringManager {
       throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
     }
     const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
-    const { name, base } = this.spool.jobs.resolveTarget(job, options, `recurring "${id}"`);
-    const jsonArgs = this.spool.jobs.jsonArgs(args);
-    await this.spool.init();
-    const existing = await this.spool.storage.recurringGet({ id });
+    const { name, base } = this.#spool.jobs.resolveTarget(job, options, `recurring "${id}"`);
+    const jsonArgs = this.#spool.jobs.jsonArgs(args);
+    await this.#spool.init();
+    const existing = await this.#spool.storage.recurringGet({ id });
     // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
     // run that the storage's time has already passed.
-    const now = new Date(await this.spool.storage.now());
+    const now = new Date(await this.#spool.storage.now());
     const sameSchedule =
       existing !== null && existing.cron === schedule.expression && existing.timezone === schedule.timezone && sameTimes(existing.settings, settings);
     const nextRunAt = existing?.paused ? existing.nextRunAt : sameSchedule ? existing!.nextRunAt : firstRun(schedule, settings, id, existing?.runs ?? 0, now);
-    await this.spool.storage.recurringUpsert({
+    await this.#spool.storage.recurringUpsert({
       recurring: {
         id,
         name,
@@ -144,50 +148,50 @@ export class RecurringManager {
         nextRunAt,
       },
     });
-    return (await this.spool.storage.recurringGet({ id }))!;
+    return (await this.#spool.storage.recurringGet({ id }))!;
   }
 
   /** Removes a recurring job; the jobs it already created stay. False when it did not exist. */
   async remove(id: string): Promise<boolean> {
-    await this.spool.init();
-    return this.spool.storage.recurringRemove({ id });
+    await this.#spool.init();
+    return this.#spool.storage.recurringRemove({ id });
   }
 
   /** Creates one job from the recurring job now, leaving its schedule as it is; returns the job id. */
   async trigger(id: string): Promise<string> {
-    const record = await this.require(id);
-    const job = this.occurrenceJob(record, new Date(await this.spool.storage.now()), 'Triggered by request');
+    const record = await this.#require(id);
+    const job = this.#occurrenceJob(record, new Date(await this.#spool.storage.now()), 'Triggered by request');
     // A triggered job is outside the schedule: it holds no occurrence.
-    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }] });
+    const { jobIds } = await this.#spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }] });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
   }
 
   /** Pauses a recurring job: no occurrence fires until it is resumed. */
   async pause(id: string): Promise<void> {
-    await this.require(id);
-    await this.spool.storage.recurringPauseSet({ id, paused: true, nextRunAt: null });
+    await this.#require(id);
+    await this.#spool.storage.recurringPauseSet({ id, paused: true, nextRunAt: null });
   }
 
   /** Resumes a paused recurring job from its next occurrence after now (missed ones are skipped). */
   async resume(id: string): Promise<void> {
-    const record = await this.require(id);
-    const next = firstRun(this.scheduleOf(record), record.settings, id, record.runs, new Date(await this.spool.storage.now()));
-    await this.spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
+    const record = await this.#require(id);
+    const next = firstRun(this.#scheduleOf(record), record.settings, id, record.runs, new Date(await this.#spool.storage.now()));
+    await this.#spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
   }
 
   /** One recurring job, or null. */
   async get(id: string): Promise<RecurringRecord | null> {
-    await this.spool.init();
-    return this.spool.storage.recurringGet({ id });
+    await this.#spool.init();
+    return this.#spool.storage.recurringGet({ id });
   }
 
   /** Every recurring job, by id. */
   async list(): Promise<RecurringRecord[]> {
-    await this.spool.init();
+    await this.#spool.init();
     const all: RecurringRecord[] = [];
     for (;;) {
-      const page = await this.spool.storage.recurringList({ limit: 500, afterId: all.at(-1)?.id });
+      const page = await this.#spool.storage.recurringList({ limit: 500, afterId: all.at(-1)?.id });
       all.push(...page);
       if (page.length < 500) return all;
     }
@@ -202,7 +206,7 @@ export class RecurringManager {
    * What a server's recurring scheduler calls for each record `storage.recurringDue` returns.
    */
   async fireDue(record: RecurringRecord, now: Date, graceMs = MISFIRE_GRACE_MS): Promise<RecurringFireResult> {
-    const plan = planFiring(record, this.scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
+    const plan = planFiring(record, this.#scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
     // Decided by construction in planFiring; checked here too because a next run at or before the
     // due one is what made one occurrence fire a thousand times.
     if (plan.next !== null && plan.next.getTime() <= record.nextRunAt!.getTime()) {
@@ -213,12 +217,12 @@ export class RecurringManager {
       const reason =
         `Recurring job ${record.id}: occurrence of ${at.toISOString()}` +
         (i === 0 && skipped ? ` (missed occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} skipped by misfire policy '${record.misfire}')` : '');
-      const job = this.occurrenceJob(record, at, reason);
+      const job = this.#occurrenceJob(record, at, reason);
       if (i === 0 && skipped) job.parameters.recurringSkipped = { from: skipped.from.toISOString(), to: skipped.to.toISOString() };
       return { job, occurrence: at };
     });
-    if (jobs.length > 0 && record.settings.overlap !== 'allow') jobs = await this.applyOverlap(record, jobs);
-    return this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs });
+    if (jobs.length > 0 && record.settings.overlap !== 'allow') jobs = await this.#applyOverlap(record, jobs);
+    return this.#spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs });
   }
 
   /**
@@ -227,13 +231,13 @@ export class RecurringManager {
    * later than now; at most {@link BACKFILL_LIMIT} occurrences per call. The schedule is unchanged.
    */
   async backfill(id: string, range: { from: Date | string; to: Date | string }): Promise<BackfillResult> {
-    const record = await this.require(id);
+    const record = await this.#require(id);
     const r = resolveOptions<{ from: Date; to: Date }>({ from: { kind: 'date' }, to: { kind: 'date' } }, range, `backfill of "${id}"`);
-    const now = await this.spool.storage.now();
+    const now = await this.#spool.storage.now();
     if (r.to.getTime() > now) {
       throw new ConfigError([{ path: `backfill of "${id}".to`, message: `expected a time at or before now (${new Date(now).toISOString()}), got ${r.to.toISOString()}: later occurrences are the schedule's` }]);
     }
-    const schedule = this.scheduleOf(record);
+    const schedule = this.#scheduleOf(record);
     const occurrences: Date[] = [];
     for (let at = schedule.next(new Date(r.from.getTime() - 1)); at !== null && at.getTime() <= r.to.getTime(); at = schedule.next(at)) {
       if (occurrences.length === BACKFILL_LIMIT) {
@@ -241,30 +245,30 @@ export class RecurringManager {
       }
       occurrences.push(at);
     }
-    const jobs = occurrences.map((at) => ({ job: this.occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
+    const jobs = occurrences.map((at) => ({ job: this.#occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
     if (jobs.length === 0) return { occurrences, jobIds: [], refused: [] };
-    const { fired, jobIds, refused } = await this.spool.storage.recurringFire({ id, jobs });
+    const { fired, jobIds, refused } = await this.#spool.storage.recurringFire({ id, jobs });
     if (!fired) throw new RecurringNotFoundError(id);
     return { occurrences, jobIds, refused };
   }
 
   /** The next runs and the previous occurrences of a recurring job, as of the storage's time. */
   async occurrences(id: string, counts: { next?: number; previous?: number } = {}): Promise<OccurrencesResult> {
-    const record = await this.require(id);
+    const record = await this.#require(id);
     const c = resolveOptions<{ next: number; previous: number }>(
       { next: { kind: 'integer', default: 5, min: 0, max: 1000 }, previous: { kind: 'integer', default: 0, min: 0, max: 1000 } },
       counts,
       `occurrences of "${id}"`,
     );
-    return occurrencesOf(record, this.scheduleOf(record), new Date(await this.spool.storage.now()), c.next, c.previous);
+    return occurrencesOf(record, this.#scheduleOf(record), new Date(await this.#spool.storage.now()), c.next, c.previous);
   }
 
   /**
    * The overlap policy, for a firing while the previous run may be unfinished: one read of the
    * previous job, only for records whose policy is not `'allow'`.
    */
-  private async applyOverlap(record: RecurringRecord, jobs: RecurringFireJob[]): Promise<RecurringFireJob[]> {
-    const previous = record.lastJobId === null ? null : await this.spool.storage.jobGet({ id: record.lastJobId });
+  async #applyOverlap(record: RecurringRecord, jobs: RecurringFireJob[]): Promise<RecurringFireJob[]> {
+    const previous = record.lastJobId === null ? null : await this.#spool.storage.jobGet({ id: record.lastJobId });
     if (previous === null || STATE_FACTS[previous.state].final) return jobs;
     const last = jobs.at(-1)!;
     switch (record.settings.overlap) {
@@ -281,7 +285,7 @@ export class RecurringManager {
         last.job.reason += `, queued behind ${previous.id}`;
         return [last];
       case 'cancel':
-        await this.spool.storage.jobSetState({
+        await this.#spool.storage.jobSetState({
           id: previous.id,
           expected: ['scheduled', 'enqueued', 'awaiting', 'processing'],
           state: 'deleted',
@@ -295,13 +299,13 @@ export class RecurringManager {
     }
   }
 
-  private scheduleOf(record: RecurringRecord): CronSchedule {
+  #scheduleOf(record: RecurringRecord): CronSchedule {
     return CronSchedule.parse(record.cron, record.timezone, `recurring "${record.id}"`, record.settings.dayMatch);
   }
 
-  private occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
+  #occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
     return {
-      id: this.spool.jobs.newId(),
+      id: this.#spool.jobs.newId(),
       name: record.name,
       args: record.args,
       queue: record.queue,
@@ -321,9 +325,9 @@ export class RecurringManager {
     };
   }
 
-  private async require(id: string): Promise<RecurringRecord> {
-    await this.spool.init();
-    const record = await this.spool.storage.recurringGet({ id });
+  async #require(id: string): Promise<RecurringRecord> {
+    await this.#spool.init();
+    const record = await this.#spool.storage.recurringGet({ id });
     if (!record) throw new RecurringNotFoundError(id);
     return record;
   }
