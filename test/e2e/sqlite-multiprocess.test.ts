@@ -7,6 +7,8 @@ import { Spool } from '@spool/core';
 import { SqliteStorage } from '@spool/sqlite';
 
 const WORKER = new URL('./fixtures/sqlite-worker.mjs', import.meta.url);
+/** The options of the worker's definitions, which this process states (it has no definition). */
+const WORKER_JOB_OPTIONS = { queue: 'default', attempts: 10, timeout: null } as const;
 const children: ChildProcess[] = [];
 let dir: string;
 
@@ -53,7 +55,7 @@ describe('several worker processes on one SQLite file', () => {
     const spool = new Spool({ storage: new SqliteStorage({ path: db }) });
     const ids: string[] = [];
     for (let batch = 0; batch < 20; batch++) {
-      ids.push(...(await spool.enqueueMany('e2e.count', Array.from({ length: 1000 }, (_, i) => ({ n: batch * 1000 + i })))));
+      ids.push(...(await spool.enqueueMany('e2e.count', Array.from({ length: 1000 }, (_, i) => ({ n: batch * 1000 + i })), WORKER_JOB_OPTIONS)));
     }
     const records = [0, 1, 2].map((i) => join(dir, `worker-${i}.txt`));
     const workers = await Promise.all(records.map((file) => startWorker({ SPOOL_DB: db, RECORD_FILE: file, CONCURRENCY: '10' })));
@@ -79,7 +81,7 @@ describe('several worker processes on one SQLite file', () => {
     const marker = join(dir, 'started.txt');
     const env = { SPOOL_DB: db, LEASE_MS: '2000', RESCUE_MS: '200', POLL_MS: '50' };
     const first = await startWorker({ ...env, RECORD_FILE: join(dir, 'first.txt') });
-    const id = await spool.enqueue('e2e.slow', { ms: 1500, startedMarker: marker });
+    const id = await spool.enqueue('e2e.slow', { ms: 1500, startedMarker: marker }, WORKER_JOB_OPTIONS);
     await until(async () => existsSync(marker), 'the job to start on the first worker', 20_000);
     first.kill('SIGKILL');
     await exited(first);
@@ -103,7 +105,7 @@ describe('several worker processes on one SQLite file', () => {
     const spool = new Spool({ storage: new SqliteStorage({ path: db }) });
     const marker = join(dir, 'started.txt');
     const worker = await startWorker({ SPOOL_DB: db, RECORD_FILE: join(dir, 'w.txt'), POLL_MS: '50' });
-    const id = await spool.enqueue('e2e.slow', { ms: 60_000, startedMarker: marker });
+    const id = await spool.enqueue('e2e.slow', { ms: 60_000, startedMarker: marker }, WORKER_JOB_OPTIONS);
     await until(async () => existsSync(marker), 'the job to start', 20_000);
     worker.kill('SIGTERM');
     await exited(worker);

@@ -8,7 +8,7 @@ import { Spool } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
-import { exited, killWorkers, startWorker, until } from './worker-processes.js';
+import { COUNT_JOB_OPTIONS, exited, killWorkers, startWorker, until } from './worker-processes.js';
 import { POSTGRES_URL, REDIS_URL, dropPostgresSchema, dropRedisPrefix, servicesAvailable } from './services.js';
 
 // A `kill -9` of one of two workers in the middle of a 20,000-job drain, on every durable storage.
@@ -72,7 +72,7 @@ describe.skipIf(!available)('a worker killed with SIGKILL during a drain', () =>
       const spool = new Spool({ storage });
       try {
         const ids = new Set<string>();
-        for (let i = 0; i < JOBS / 1000; i++) for (const id of await spool.enqueueMany('fault.count', Array.from({ length: 1000 }, () => null))) ids.add(id);
+        for (let i = 0; i < JOBS / 1000; i++) for (const id of await spool.enqueueMany('fault.count', Array.from({ length: 1000 }, () => null), COUNT_JOB_OPTIONS)) ids.add(id);
         const files = ['doomed', 'survivor'].map((name) => join(dir, `${name}.txt`));
         const common = { ...env, STORAGE: kind, CONCURRENCY: String(CONCURRENCY), LEASE_MS: '2000', RESCUE_MS: '200' };
         const [doomed, survivor] = await Promise.all(files.map((file) => startWorker({ ...common, RECORD_FILE: file })));

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Spool } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
-import { exited, killWorkers, startWorker, until } from './worker-processes.js';
+import { COUNT_JOB_OPTIONS, exited, killWorkers, startWorker, until } from './worker-processes.js';
 import { POSTGRES_URL, dropPostgresSchema, servicesAvailable } from './services.js';
 
 // Every connection of two worker processes is ended by the database (pg_terminate_backend), twice,
@@ -34,7 +34,7 @@ describe.skipIf(!available)('every PostgreSQL connection of the workers terminat
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
     try {
-      for (let i = 0; i < JOBS / 1000; i++) await spool.enqueueMany('fault.count', Array.from({ length: 1000 }, () => null));
+      for (let i = 0; i < JOBS / 1000; i++) await spool.enqueueMany('fault.count', Array.from({ length: 1000 }, () => null), COUNT_JOB_OPTIONS);
       const files = [0, 1].map((n) => join(dir, `worker-${n}.txt`));
       const env = { STORAGE: 'postgres', POSTGRES_URL: url.toString(), SPOOL_SCHEMA: schema, CONCURRENCY: '10', LEASE_MS: '3000', RESCUE_MS: '200' };
       const workers = await Promise.all(files.map((file) => startWorker({ ...env, RECORD_FILE: file }, 'ignore')));

@@ -3,6 +3,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 /** The worker process of the fault tests: a Spool server on the storage its environment names. */
 export const WORKER = new URL('./fixtures/fault-worker.mjs', import.meta.url);
 
+/** The options of the worker's `fault.count` definition, which the enqueueing process states (it has no definition). */
+export const COUNT_JOB_OPTIONS = { queue: 'default', attempts: 10, timeout: null } as const;
+
 /** Worker processes a test started, for `killWorkers` to end. */
 const children: ChildProcess[] = [];
 

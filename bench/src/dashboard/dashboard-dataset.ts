@@ -1,7 +1,11 @@
 import { hostname } from 'node:os';
 
 import type { Completion, Storage } from '@spool/core';
-import { Spool, encodeCursor } from '@spool/core';
+import { Spool } from '@spool/core';
+import { encodeCursor } from '@spool/core/storage-kit';
+
+/** The dataset's jobs have no definitions here (no server runs them): their options are stated. */
+const DATASET_JOB_OPTIONS = { queue: 'default', attempts: 10, timeout: null } as const;
 
 /** Ids the page measurements need: one job to open, a cursor deep in the list, an argument to search. */
 export interface DatasetFacts {
@@ -55,12 +59,12 @@ export async function dataset(storage: Storage, total: number, log: (line: strin
       }
       if ((made / BATCH) % 20 === 0) log(`  ${(made + n).toLocaleString('en-US')} jobs (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
-    for (let i = 0; i < 2000; i++) await spool.schedule('emails.send', { email: `later${i}@example.com` }, { delay: `${1 + (i % 48)}h` });
-    const parents = await spool.enqueueMany('orders.process', Array.from({ length: 500 }, (_, i) => ({ orderId: `p${i}` })), { queue: 'reports' });
-    for (const parent of parents) await spool.continueWith(parent, 'emails.send', { email: 'receipt@example.com' });
+    for (let i = 0; i < 2000; i++) await spool.schedule('emails.send', { email: `later${i}@example.com` }, { ...DATASET_JOB_OPTIONS, delay: `${1 + (i % 48)}h` });
+    const parents = await spool.enqueueMany('orders.process', Array.from({ length: 500 }, (_, i) => ({ orderId: `p${i}` })), { ...DATASET_JOB_OPTIONS, queue: 'reports' });
+    for (const parent of parents) await spool.continueWith(parent, 'emails.send', { email: 'receipt@example.com' }, DATASET_JOB_OPTIONS);
     for (const id of parents.slice(0, 300)) await spool.delete(id);
     await storage.jobsFetch({ queues: ['reports'], names: null, limit: 40, serverId, leaseMs: 3_600_000 });
-    for (let i = 0; i < 50; i++) await spool.recurring.addOrUpdate(`maintenance.task-${i}`, 'reports.build', { i }, { cron: `${i % 60} ${i % 24} * * *`, timezone: 'Europe/Berlin' });
+    for (let i = 0; i < 50; i++) await spool.recurring.addOrUpdate(`maintenance.task-${i}`, 'reports.build', { i }, { ...DATASET_JOB_OPTIONS, cron: `${i % 60} ${i % 24} * * *`, timezone: 'Europe/Berlin' });
   }
   for (let i = 0; i < 3; i++) {
     await storage.serverHeartbeat({ server: { id: `${serverId}:${i}`, hostname: hostname(), pid: process.pid, queues: [...QUEUES], concurrency: 20, jobNames: [...NAMES], running: 13, startedAt: new Date() } });

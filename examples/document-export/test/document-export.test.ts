@@ -216,7 +216,7 @@ describe('a conversion that fails', () => {
 
 describe('the status API', () => {
   it('answers 404 for an unknown job and for a job that is not an export, 400 for a malformed id', async () => {
-    const other = await app.spool.enqueue('another.example', { hello: 'world' }, { queue: 'elsewhere' });
+    const other = await app.spool.enqueue('another.example', { hello: 'world' }, { queue: 'elsewhere', attempts: 1, timeout: null });
     for (const id of ['01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f', other]) {
       await refused(await fetch(`${app.url}/api/jobs/${id}`), 404, 'not_found');
       await refused(await fetch(`${app.url}/api/jobs/${id}/result`), 404, 'not_found');

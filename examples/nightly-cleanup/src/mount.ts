@@ -26,6 +26,8 @@ export interface NightlyCleanupOptions {
   maxAgeDays?: number;
   /** Where the host serves the Spool dashboard, for links. Default `'/spool'`; null for no links. */
   dashboardPath?: string | null;
+  /** The current time in ms, by which file ages are measured. Default `Date.now`; a host passes its Spool's clock. */
+  now?: () => number;
 }
 
 /** The mounted example, with its settings and status for the host and tests. */
@@ -47,8 +49,7 @@ export interface NightlyCleanupMount extends ExampleMount {
  */
 export async function mountNightlyCleanup(spool: Spool, options: NightlyCleanupOptions): Promise<NightlyCleanupMount> {
   const settings = resolveCleanupSettings({ folders: options.folders, maxAgeDays: options.maxAgeDays, cron: options.cron, timezone: options.timezone });
-  // Ages are measured on the Spool's clock, the same one that decides when the job fires.
-  const job = defineCleanupJob({ folders: settings.folders, maxAgeDays: settings.maxAgeDays, now: () => spool.clock.now() });
+  const job = defineCleanupJob({ folders: settings.folders, maxAgeDays: settings.maxAgeDays, now: options.now });
   spool.define(job);
   // Nights missed while no server ran make one cleanup, not one per night: the last one covers them all.
   await spool.recurring.addOrUpdate(NIGHTLY_CLEANUP_ID, job, {}, { cron: settings.cron, timezone: settings.timezone, queue: MAINTENANCE_QUEUE, misfire: 'once' });

@@ -44,7 +44,10 @@ export interface NightlyCleanupHost {
 export async function startNightlyCleanup(options: NightlyCleanupHostOptions, runtime: SpoolRuntime = {}): Promise<NightlyCleanupHost> {
   const { storage, port, host, worker, server: serverOptions, ...mountOptions } = options;
   const spool = new Spool({ storage: storage ?? 'sqlite:./data/spool.db' }, runtime);
-  const mount = await mountNightlyCleanup(spool, { ...mountOptions, dashboardPath: DASHBOARD_PATH });
+  // Ages are measured on the Spool's clock, the same one that decides when the job fires.
+  const clock = runtime.clock;
+  const now = clock ? () => clock.now() : undefined;
+  const mount = await mountNightlyCleanup(spool, { ...mountOptions, dashboardPath: DASHBOARD_PATH, now });
   const server = worker === false ? null : await spool.startServer({ handleSignals: false, ...serverOptions, queues: mount.queues });
   const hosted = await hostExample(spool, mount, { port, host, dashboardPath: DASHBOARD_PATH });
   return { url: hosted.url, spool, mount, http: hosted.http, server, close: hosted.close };

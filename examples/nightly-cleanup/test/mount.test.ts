@@ -41,7 +41,7 @@ describe('mounting the nightly cleanup in a bigger app', () => {
     const spool = tempSpool();
     const mount = await mountNightlyCleanup(spool, { basePath: '/cleanup', folders: ['data/exports', 'data/uploads'], cron: '30 2 * * 1-5', timezone: 'Asia/Tokyo', dashboardPath: '/admin/jobs' });
     expect(mount.queues).toEqual(['maintenance']);
-    expect(spool.registry.find('exports.cleanup')).toBeDefined();
+    expect(await spool.recurring.get('exports.nightly-cleanup')).toMatchObject({ name: 'exports.cleanup', queue: 'maintenance' });
     const url = await serveUnderPrefix(mount);
 
     const status = (await (await fetch(`${url}/api/status`)).json()) as CleanupStatus & { dashboard: string };

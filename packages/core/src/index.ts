@@ -1,6 +1,6 @@
 /**
  * @spool/core: Spool's domain and engine. Imports no database and no HTTP: storages plug in
- * through the storage contract.
+ * through the storage contract. Helpers for storage authors are in `@spool/core/storage-kit`.
  */
 export * from './errors.js';
 export { Spool } from './client/spool.js';
@@ -14,7 +14,6 @@ export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, Backoff
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
 export type * from './job/records.js';
 export { DEFAULT_RECURRING_SETTINGS } from './job/records.js';
-export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';
 export { toErrorRecord, fromErrorRecord } from './job/error-record.js';
 export type { JobClass } from './job/method-call.js';
@@ -44,31 +43,13 @@ export { recurringHistoryToWrite } from './storage/recurring-history.js';
 export type { StorageCapabilities } from './storage/capabilities.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type { MemoryStorageRuntime } from './storage/memory/memory-storage.js';
-export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS, lowerIdAt, idRange } from './storage/monitoring-helpers.js';
-export {
-  REPLACEMENT_CHARACTER,
-  isStorableText,
-  storableText,
-  isStorableJson,
-  storableJson,
-  storableError,
-  storableCompletion,
-  storableCompletions,
-  storableLogs,
-  storableParameter,
-  storableStateChange,
-  storableNewJobs,
-} from './storage/storable-text.js';
 export { defaultBackoffMs, retryDelayMs } from './filters/retry-policy.js';
-export { electFailure, formatDelay } from './filters/state-election.js';
 export { CronSchedule, DEFAULT_CATCH_UP_LIMIT, isValidTimeZone } from './cron/cron-schedule.js';
 export type { MisfireDecision } from './cron/cron-schedule.js';
 export { parseCron } from './cron/cron-expression.js';
 export type { CronDayMatch, DayOfMonthSpec, DayOfWeekSpec, ParsedCron } from './cron/cron-expression.js';
 export { cron } from './cron/cron-helpers.js';
-export { resolveOptions, closest } from './options/resolve.js';
-export type { OptionsSchema, OptionRule } from './options/resolve.js';
-export { parseDuration, describe } from './options/duration.js';
+export { parseDuration } from './options/duration.js';
 export type { Duration } from './options/duration.js';
 export { Server } from './server/server.js';
 export type { ServerOptions, ResolvedServerOptions } from './server/server-options.js';
@@ -81,8 +62,11 @@ export type { PerformResult } from './server/perform.js';
 export { SpoolMetrics, DEFAULT_METRICS_BUCKETS } from './metrics/spool-metrics.js';
 export type { MetricsHost, SpoolMetricsOptions } from './metrics/spool-metrics.js';
 export { EXPOSITION_CONTENT_TYPE } from './metrics/exposition.js';
+export type { ServerHost } from './server/server-host.js';
 export { ManualClock, systemClock } from './util/clock.js';
 export type { Clock } from './util/clock.js';
+export { systemRuntime, resolveRuntime } from './util/runtime.js';
+export type { Runtime, RuntimeOptions, Timer } from './util/runtime.js';
+export { ManualRuntime } from './util/manual-runtime.js';
 export { UuidV7Generator, isUuid } from './util/uuid.js';
 export { TypedEmitter } from './util/typed-emitter.js';
-export { StartOnce } from './util/start-once.js';

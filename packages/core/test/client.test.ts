@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, JobNotFoundError, ManualClock, MemoryStorage, Spool, StorageError, UnknownJobError, defineJob } from '@spool/core';
+import { BY_NAME } from './helpers.js';
 
 const send = defineJob('messages.send', async (args: { to: string }) => ({ sentTo: args.to }), { queue: 'mail', priority: 5 });
 
@@ -133,10 +134,26 @@ describe('the client', () => {
     await expect(spool.enqueue(Unregistered, (u) => u.run())).rejects.toThrow(/spool\.register\(Unregistered\)/);
   });
 
-  it('enqueues by name a job whose definition lives elsewhere', async () => {
+  it('enqueues by name a job whose definition lives elsewhere, with the queue, attempts and timeout it states', async () => {
     make();
-    const id = await spool.enqueue('reports.build', { month: '2030-01' });
-    expect(await spool.getJob(id)).toMatchObject({ name: 'reports.build', queue: 'default', maxAttempts: 10 });
+    const id = await spool.enqueue('reports.build', { month: '2030-01' }, { queue: 'reports', attempts: 1, timeout: '5m' });
+    expect(await spool.getJob(id)).toMatchObject({ name: 'reports.build', queue: 'reports', maxAttempts: 1, timeoutMs: 300_000 });
+  });
+
+  it('refuses to enqueue by name a job it has no definition of when the options that decide where and how it runs are missing', async () => {
+    make();
+    const refused = await spool.enqueue('reports.build', { month: '2030-01' }, { queue: 'reports' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).problems).toEqual([
+      { path: 'enqueue "reports.build"', message: expect.stringContaining('missing: attempts, timeout; timeout: null for no limit') },
+    ]);
+    await expect(spool.continueWith(await spool.enqueue(send, { to: 'a' }), 'reports.build', null)).rejects.toThrow(/no definition of "reports.build"/);
+    // What this Spool has a definition of takes the definition's options, by name too.
+    expect(await spool.getJob(await spool.enqueue('messages.send', { to: 'b' }))).toMatchObject({ queue: send.options.queue, maxAttempts: send.options.attempts });
+    expect((await spool.stats()).states).toMatchObject({ enqueued: 2, awaiting: 0 });
   });
 
   it('creates a continuation that waits for its parent', async () => {
@@ -179,8 +196,8 @@ describe('a storage that fails its first start', () => {
     const storage = new FlakyStartStorage();
     const client = new Spool({ storage });
     try {
-      await expect(client.enqueue('any.job', {})).rejects.toMatchObject({ code: 'ERR_STORAGE' });
-      const id = await client.enqueue('any.job', {});
+      await expect(client.enqueue('any.job', {}, BY_NAME)).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+      const id = await client.enqueue('any.job', {}, BY_NAME);
       expect((await client.getJob(id))?.state).toBe('enqueued');
       expect(storage.starts).toBe(2);
     } finally {

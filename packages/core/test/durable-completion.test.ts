@@ -1,13 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchedJob, JobsCompleteParams, JobsCompleteResult, JobsFetchParams } from '@spool/core';
-import { MemoryStorage, Spool, StorageError, defineJob } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import type { JobDefinition, ServerOptions } from '@spool/core';
+import { ManualRuntime, MemoryStorage, Spool, StorageError, defineJob } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer } from './driven-server.js';
 
 let spool: Spool;
+let runtime: ManualRuntime;
 
 afterEach(async () => {
-  await spool?.close();
+  if (spool) await driveUntil(runtime, spool.close());
 });
+
+/** A Spool whose time is a ManualRuntime, on a storage made with the runtime's clock. */
+function make<S extends MemoryStorage>(Storage: new (options: { clock: ManualRuntime['clock'] }) => S, jobs: JobDefinition[]): S {
+  runtime = new ManualRuntime();
+  const storage = new Storage({ clock: runtime.clock });
+  spool = new Spool({ storage, jobs }, runtime);
+  return storage;
+}
+
+async function start(options: ServerOptions = {}) {
+  const server = await spool.startServer({ ...drivenServer, ...options });
+  return { server, log: new ServerEventLog(server) };
+}
 
 /** A promise with its resolve function, to hold work until a test releases it. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -53,44 +68,45 @@ class SlowRecordingStorage extends MemoryStorage {
 
 describe('durable completion', () => {
   it('claims no more while recording falls behind: at most concurrency + claim-ahead + one completion batch are processing', async () => {
-    const storage = new SlowRecordingStorage();
+    const noop = defineJob('noop', () => null);
+    const storage = make(SlowRecordingStorage, [noop]);
     const released = gate();
     storage.hold = released.promise;
-    const noop = defineJob('noop', () => null);
-    spool = new Spool({ storage, jobs: [noop] });
     await spool.enqueueMany(noop, Array.from({ length: 3000 }, () => null));
-    const server = await spool.startServer({ ...fastServer, concurrency: 10, prefetch: 50 });
+    const { server, log } = await start({ concurrency: 10, prefetch: 50 });
     const bound = 10 + 50 + 500;
     // Recording is held: the server runs jobs until the completion batch and its backlog fill up.
-    await waitFor(async () => (await spool.stats()).states.processing >= bound - 10 && server.runningCount === 0, 'the server to fill up');
+    await log.reach('job:started', bound - 10);
+    await runtime.advance(5_000);
+    expect(server.runningCount).toBe(0);
     const held = (await spool.stats()).states;
     expect(held.processing).toBeLessThanOrEqual(bound);
     expect(held.enqueued).toBeGreaterThanOrEqual(3000 - bound);
     released.open();
     storage.hold = null;
-    await waitFor(async () => (await spool.stats()).states.succeeded === 3000, 'every job to succeed', 30_000);
+    await driveUntil(runtime, log.reach('job:succeeded', 3000), 1_000);
     expect(storage.peakProcessing).toBeLessThanOrEqual(bound);
   });
 
   it('renews the leases of jobs whose outcome awaits its write, so none is rescued and run again', async () => {
-    const storage = new SlowRecordingStorage();
-    const released = gate();
-    storage.hold = released.promise;
     let runs = 0;
     const once = defineJob('once', () => {
       runs++;
       return 'done';
     });
-    spool = new Spool({ storage, jobs: [once] });
-    const server = await spool.startServer({ ...fastServer, leaseTime: 1000, leaseRenewInterval: 100, rescueInterval: 100 });
+    const storage = make(SlowRecordingStorage, [once]);
+    const released = gate();
+    storage.hold = released.promise;
+    const { server, log } = await start({ leaseTime: 1000, leaseRenewInterval: 100, rescueInterval: 100 });
     const rescued: string[] = [];
     server.events.on('jobs:rescued', (r) => rescued.push(...r.requeued, ...r.failed));
     const id = await spool.enqueue(once, null);
-    await waitFor(() => storage.completeCalls > 0, 'the outcome to be submitted');
+    await runtime.settle();
+    expect(storage.completeCalls).toBe(1);
     // Hold the write for two and a half lease times: without renewal the lease expires twice over.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await runtime.advance(2_500);
     released.open();
-    await waitFor(async () => (await spool.getJob(id))?.state === 'succeeded', 'the job to succeed');
+    await log.nextFor('job:succeeded', id);
     const job = (await spool.getJob(id))!;
     expect({ runs, rescues: job.rescues, rescued }).toEqual({ runs: 1, rescues: 0, rescued: [] });
   });
@@ -108,21 +124,26 @@ describe('durable completion', () => {
     // Ignores ctx.signal: its job is failed at the timeout, but the call goes on.
     const deaf = defineJob('deaf', () => track(stuck.promise), { timeout: 50, attempts: 1 });
     const quick = defineJob('quick', () => track(Promise.resolve()));
-    spool = new Spool({ storage: new MemoryStorage(), jobs: [deaf, quick] });
-    const server = await spool.startServer({ ...fastServer, concurrency: 1 });
+    make(MemoryStorage, [deaf, quick]);
+    const { server, log } = await start({ concurrency: 1 });
     const overdue: string[] = [];
     server.events.on('job:overdue', ({ job }) => overdue.push(job.id));
     const deafId = await spool.enqueue(deaf, null);
-    await waitFor(() => inFlight === 1, 'the deaf handler to start');
+    await log.nextFor('job:started', deafId);
+    expect(inFlight).toBe(1);
     const quickId = await spool.enqueue(quick, null);
-    await waitFor(async () => (await spool.getJob(deafId))?.state === 'failed', 'the deaf job to fail at its timeout');
+    // The timeout (50 ms), then the grace period after the abort (1 s): the job fails, its handler runs on.
+    await driveUntil(runtime, log.nextFor('job:failed', deafId), 50);
     expect(overdue).toEqual([deafId]);
     expect(server.runningCount).toBe(1);
     const deafJob = (await spool.getJob(deafId))!;
     expect(deafJob.error?.code).toBe('ERR_JOB_TIMEOUT');
-    await waitFor(async () => (await spool.getJob(deafId))?.logs.some((l) => l.message.includes('still running')), 'the overdue handler to be logged');
+    // Log lines are written within half a second.
+    await runtime.advance(500);
+    expect((await spool.getJob(deafId))!.logs.some((l) => l.message.includes('still running'))).toBe(true);
+    expect((await spool.getJob(quickId))!.state).toBe('enqueued');
     stuck.open();
-    await waitFor(async () => (await spool.getJob(quickId))?.state === 'succeeded', 'the quick job to run once the slot is free');
+    await log.nextFor('job:succeeded', quickId);
     expect(peak).toBe(1);
   });
 
@@ -140,16 +161,14 @@ describe('durable completion', () => {
       runs++;
       return value;
     });
-    spool = new Spool({ storage: new RefusingStorage(), jobs: [echo] });
+    make(RefusingStorage, [echo]);
     const values = Array.from({ length: 40 }, (_, i) => (i === 17 ? 'unstorable' : `v${i}`));
     const ids = await spool.enqueueMany(echo, values);
-    const server = await spool.startServer(fastServer);
+    const { server, log } = await start();
     const failed: string[] = [];
     server.events.on('job:failed', ({ job, error }) => failed.push(`${job.id}:${error.code}`));
-    await waitFor(async () => {
-      const { states } = await spool.stats();
-      return states.succeeded + states.failed === 40;
-    }, 'every outcome to be recorded');
+    await log.reach('job:succeeded', 39);
+    await log.reach('job:failed', 1);
     expect((await spool.stats()).states).toMatchObject({ succeeded: 39, failed: 1, processing: 0 });
     const refused = (await spool.getJob(ids[17]!))!;
     expect(refused.state).toBe('failed');
@@ -160,21 +179,21 @@ describe('durable completion', () => {
   });
 
   it('stops within its deadline while the storage is unreachable, and says how many outcomes it could not write', async () => {
-    const storage = new SlowRecordingStorage();
     const finish = gate();
     const work = defineJob('work', () => finish.promise);
-    spool = new Spool({ storage, jobs: [work] });
-    const server = await spool.startServer({ ...fastServer, shutdownTimeout: 200, flushTimeout: 300 });
+    const storage = make(SlowRecordingStorage, [work]);
+    const { server, log } = await start({ shutdownTimeout: 200, flushTimeout: 300 });
     const errors: Array<{ process: string; code: unknown }> = [];
     server.events.on('error', ({ process, error }) => errors.push({ process, code: (error as { code?: unknown }).code }));
     let stopped: { unrecorded: number } | null = null;
     server.events.on('stopped', (event) => (stopped = event));
     const ids = await spool.enqueueMany(work, [null, null, null]);
-    await waitFor(async () => (await spool.stats()).states.processing === 3, 'the jobs to start');
+    await log.reach('job:started', 3);
     storage.outage = true;
     finish.open();
-    await waitFor(() => storage.completeCalls > 0, 'a completion to be tried');
-    await server.stop();
+    await runtime.settle();
+    expect(storage.completeCalls).toBeGreaterThan(0);
+    await driveUntil(runtime, server.stop(), 50);
     expect(stopped).toEqual({ serverId: server.id, unrecorded: 3 });
     expect(errors).toContainEqual({ process: 'shutdown', code: 'ERR_OUTCOMES_UNRECORDED' });
     // Nothing was lost: the jobs are still processing under their leases, for lease rescue to return.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { isStorableText, toErrorRecord } from '@spool/core';
+import { toErrorRecord } from '@spool/core';
+import { isStorableText } from '@spool/core/storage-kit';
 
 describe('error records', () => {
   it('cuts a long message without splitting a surrogate pair', () => {

@@ -29,3 +29,6 @@ export const fastServer = {
   heartbeatInterval: 200,
   expirationInterval: 200,
 } as const;
+
+/** The options of a job this test process has no definition of: enqueue by name must state them. */
+export const BY_NAME = { queue: 'default', attempts: 10, timeout: null } as const;

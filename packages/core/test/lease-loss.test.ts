@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobContext, StorageEvent } from '@spool/core';
-import { ManualClock, MemoryStorage, Spool, defineJob } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import { ManualRuntime, MemoryStorage, Spool, defineJob } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer } from './driven-server.js';
 
 /** A memory storage that sends no wake-up events, like a storage that can only be polled. */
 class PolledMemoryStorage extends MemoryStorage {
@@ -11,29 +11,37 @@ class PolledMemoryStorage extends MemoryStorage {
 }
 
 let spool: Spool;
+let runtime: ManualRuntime;
 
 afterEach(async () => {
-  await spool?.close();
+  if (spool) await driveUntil(runtime, spool.close());
 });
 
 describe('a server that loses a lease', () => {
   it('aborts the handler with ERR_LEASE_LOST once another server rescued its job', async () => {
-    const clock = new ManualClock(Date.now());
+    runtime = new ManualRuntime();
     const reasons: unknown[] = [];
     const waits = defineJob('waits', async (_args: null, ctx: JobContext) => {
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
       reasons.push(ctx.signal.reason);
       throw ctx.signal.reason;
     });
-    spool = new Spool({ storage: new PolledMemoryStorage({ clock }), jobs: [waits] }, { clock });
+    spool = new Spool({ storage: new PolledMemoryStorage({ clock: runtime.clock }), jobs: [waits] }, runtime);
     // This server never rescues on its own (a long rescue interval): another server's watchdog will.
-    await spool.startServer({ ...fastServer, rescueInterval: 3_600_000, shutdownTimeout: 100 });
+    // Its lease keeper is its only way to learn of the rescue: the storage sends no events.
+    const server = await spool.startServer({ ...drivenServer, rescueInterval: '1h', shutdownTimeout: 100 });
+    const log = new ServerEventLog(server);
     const id = await spool.enqueue(waits, null);
-    await waitFor(async () => (await spool.getJob(id))?.state === 'processing', 'the job to start');
-    clock.advance(31_000);
+    await driveUntil(runtime, log.nextFor('job:started', id));
+    // The server stalls past its lease: the clock moves on, its timers (the renewal at 10 s) lag.
+    // Meanwhile another server rescues the job.
+    runtime.clock.advance(31_000);
     const rescued = await spool.storage.leasesRescueExpired({ limit: 10, maxRescues: 3 });
     expect(rescued.requeued).toEqual([id]);
-    await waitFor(() => reasons.length > 0, 'the handler to be aborted');
+    expect(reasons).toEqual([]);
+    // The server wakes: its late renewal finds the lease gone.
+    await runtime.advance(1);
+    await log.nextFor('job:abandoned', id);
     expect(reasons[0]).toMatchObject({ code: 'ERR_LEASE_LOST' });
   });
 });
@@ -58,7 +66,8 @@ class AnnouncingMemoryStorage extends MemoryStorage {
 
 describe('a stale state event from another process', () => {
   it('does not abort a job whose lease this server still holds', async () => {
-    const storage = new AnnouncingMemoryStorage();
+    runtime = new ManualRuntime();
+    const storage = new AnnouncingMemoryStorage({ clock: runtime.clock });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let aborted = false;
@@ -67,14 +76,17 @@ describe('a stale state event from another process', () => {
       await held;
       return 'kept';
     });
-    spool = new Spool({ storage, jobs: [waits] });
-    await spool.startServer(fastServer);
+    spool = new Spool({ storage, jobs: [waits] }, runtime);
+    const server = await spool.startServer(drivenServer);
+    const log = new ServerEventLog(server);
     const id = await spool.enqueue(waits, null);
-    await waitFor(async () => (await spool.getJob(id))?.state === 'processing', 'the job to start');
+    await log.nextFor('job:started', id);
     storage.announce({ type: 'job-state', id, state: 'enqueued' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server asks the storage whether it still holds the lease; the answer comes without time passing.
+    await runtime.settle();
+    expect(aborted).toBe(false);
     release();
-    await waitFor(async () => (await spool.getJob(id))?.state === 'succeeded', 'the job to succeed');
+    await log.nextFor('job:succeeded', id);
     expect(aborted).toBe(false);
   });
 });

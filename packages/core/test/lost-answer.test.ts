@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobsCompleteParams, JobsCompleteResult } from '@spool/core';
-import { MemoryStorage, Spool, defineJob } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import { ManualRuntime, MemoryStorage, Spool, defineJob } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer } from './driven-server.js';
 
 /** A memory storage whose first completion write commits and then fails, as when a connection drops during COMMIT. */
 class LostAnswerStorage extends MemoryStorage {
@@ -18,17 +18,20 @@ class LostAnswerStorage extends MemoryStorage {
 }
 
 let spool: Spool;
+let runtime: ManualRuntime;
 
 afterEach(async () => {
-  await spool?.close();
+  if (spool) await driveUntil(runtime, spool.close());
 });
 
 describe('a completion whose answer is lost', () => {
   it('is written again and reported as the job outcome, not as a change by someone else', async () => {
-    const storage = new LostAnswerStorage();
+    runtime = new ManualRuntime();
+    const storage = new LostAnswerStorage({ clock: runtime.clock });
     const greet = defineJob('greet', async (name: string) => `hello ${name}`);
-    spool = new Spool({ storage, jobs: [greet] });
-    const server = await spool.startServer(fastServer);
+    spool = new Spool({ storage, jobs: [greet] }, runtime);
+    const server = await spool.startServer(drivenServer);
+    const log = new ServerEventLog(server);
     const succeeded: string[] = [];
     const abandoned: string[] = [];
     const errors: unknown[] = [];
@@ -36,7 +39,8 @@ describe('a completion whose answer is lost', () => {
     server.events.on('job:abandoned', ({ job }) => abandoned.push(job.id));
     server.events.on('error', ({ error }) => errors.push(error));
     const id = await spool.enqueue(greet, 'Ada');
-    await waitFor(() => succeeded.length > 0 || abandoned.length > 0, 'the outcome to be reported');
+    // The completer retries after a backoff: time moves on until the outcome is reported.
+    await driveUntil(runtime, Promise.race([log.nextFor('job:succeeded', id), log.nextFor('job:abandoned', id)]), 50);
     expect(storage.lost).toBe(1);
     expect(errors).toHaveLength(1);
     expect({ succeeded, abandoned }).toEqual({ succeeded: [id], abandoned: [] });

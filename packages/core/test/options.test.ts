@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, MemoryStorage, Spool, defineJob, parseDuration, resolveOptions } from '@spool/core';
+import { ConfigError, MemoryStorage, Spool, defineJob, parseDuration } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 describe('options', () => {
   it('parses durations with units', () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchedJob, JobContext, JobsFetchParams } from '@spool/core';
-import { MemoryStorage, Spool, defineJob } from '@spool/core';
-import { fastServer, waitFor, waitForState } from './helpers.js';
+import { ManualRuntime, MemoryStorage, Spool, defineJob } from '@spool/core';
+import type { ServerOptions } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer } from './driven-server.js';
 
 /** A memory storage that remembers the limit of every fetch. */
 class CountingMemoryStorage extends MemoryStorage {
@@ -15,44 +16,60 @@ class CountingMemoryStorage extends MemoryStorage {
 }
 
 let spool: Spool;
+let runtime: ManualRuntime;
 
 afterEach(async () => {
-  await spool?.close();
+  if (spool) await driveUntil(runtime, spool.close());
 });
+
+/** A Spool on `storage` whose time is a ManualRuntime (the storage's clock is the runtime's). */
+function make(jobs: Parameters<Spool['define']>, storage?: MemoryStorage): MemoryStorage {
+  runtime = new ManualRuntime();
+  const store = storage ?? new MemoryStorage({ clock: runtime.clock });
+  spool = new Spool({ storage: store, jobs }, runtime);
+  return store;
+}
+
+async function start(options: ServerOptions): Promise<{ server: Awaited<ReturnType<Spool['startServer']>>; log: ServerEventLog }> {
+  const server = await spool.startServer({ ...drivenServer, ...options });
+  return { server, log: new ServerEventLog(server) };
+}
 
 describe('claiming jobs ahead of free slots', () => {
   it('claims short jobs many at a time, beyond the free slots', async () => {
-    const storage = new CountingMemoryStorage();
     const noop = defineJob('noop', () => undefined);
-    spool = new Spool({ storage, jobs: [noop] });
+    const storage = new CountingMemoryStorage();
+    make([noop], storage);
     await spool.enqueueMany(noop, Array.from({ length: 500 }, () => null));
-    await spool.startServer({ ...fastServer, concurrency: 2 });
-    await waitFor(async () => (await spool.stats()).states.succeeded === 500, 'all jobs');
+    const { log } = await start({ concurrency: 2 });
+    await log.reach('job:succeeded', 500);
     // Default cap: 500 (more than 4 x concurrency here).
     expect(Math.max(...storage.limits)).toBeGreaterThan(2 + 8);
     expect(Math.max(...storage.limits)).toBeLessThanOrEqual(2 + 500);
   });
 
   it('never claims more ahead than the prefetch option allows', async () => {
-    const storage = new CountingMemoryStorage();
     const noop = defineJob('noop', () => undefined);
-    spool = new Spool({ storage, jobs: [noop] });
+    const storage = new CountingMemoryStorage();
+    make([noop], storage);
     await spool.enqueueMany(noop, Array.from({ length: 500 }, () => null));
-    await spool.startServer({ ...fastServer, concurrency: 2, prefetch: 8 });
-    await waitFor(async () => (await spool.stats()).states.succeeded === 500, 'all jobs');
+    const { log } = await start({ concurrency: 2, prefetch: 8 });
+    await log.reach('job:succeeded', 500);
     expect(Math.max(...storage.limits)).toBeGreaterThan(2);
     expect(Math.max(...storage.limits)).toBeLessThanOrEqual(2 + 8);
   });
 
   it('leaves long jobs in the queue for other servers', async () => {
     const slow = defineJob('slow', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await runtime.sleep(150);
     });
-    spool = new Spool({ storage: new MemoryStorage(), jobs: [slow] });
+    make([slow]);
     const [first, second, third] = await spool.enqueueMany(slow, [null, null, null]);
-    await spool.startServer({ ...fastServer, concurrency: 1 });
-    await waitForState(spool, first!, 'succeeded');
-    await waitForState(spool, second!, 'processing');
+    const { log } = await start({ concurrency: 1 });
+    await driveUntil(runtime, log.nextFor('job:succeeded', first!), 50);
+    await log.nextFor('job:started', second!);
+    await runtime.settle();
+    expect((await spool.getJob(second!))!.state).toBe('processing');
     expect((await spool.getJob(third!))!.state).toBe('enqueued');
   });
 
@@ -65,16 +82,18 @@ describe('claiming jobs ahead of free slots', () => {
       });
     });
     const quick = defineJob('quick', () => undefined);
-    spool = new Spool({ storage: new MemoryStorage(), jobs: [blocker, quick] });
-    const server = await spool.startServer({ ...fastServer, concurrency: 1, shutdownTimeout: 50 });
+    make([blocker, quick]);
+    const { server, log } = await start({ concurrency: 1, shutdownTimeout: 50 });
     // Learn that quick jobs are quick, so that the server claims ahead.
     await spool.enqueueMany(quick, Array.from({ length: 20 }, () => null));
-    await waitFor(async () => (await spool.stats()).states.succeeded === 20, 'the warm-up jobs');
+    await log.reach('job:succeeded', 20);
     const blocking = await spool.enqueue(blocker, null);
-    await waitForState(spool, blocking, 'processing');
+    await log.nextFor('job:started', blocking);
     const waiting = await spool.enqueueMany(quick, Array.from({ length: 3 }, () => null));
-    await waitFor(async () => (await spool.stats()).states.processing === 4, 'three jobs claimed ahead');
-    await server.stop();
+    // The enqueue wakes the fetch loop, which claims the three ahead without time passing.
+    await runtime.settle();
+    expect((await spool.stats()).states.processing).toBe(4);
+    await driveUntil(runtime, server.stop(), 10);
     release();
     for (const id of waiting) {
       const job = (await spool.getJob(id))!;

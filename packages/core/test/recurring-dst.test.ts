@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CronSchedule, ManualClock, MemoryStorage, Spool, defineJob } from '@spool/core';
+import { CronSchedule, ManualClock, ManualRuntime, MemoryStorage, Spool, defineJob } from '@spool/core';
 import type { MisfirePolicy, RecurringOptions } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import { driveUntil, drivenServer } from './driven-server.js';
 
 const report = defineJob('reports.run', () => 'done');
 const spools: Spool[] = [];
@@ -160,20 +160,21 @@ describe('recurring jobs when clocks disagree', () => {
   it("judges due occurrences by the storage's clock in a running server whose own clock lags 10 s", async () => {
     const storageClock = new ManualClock(new Date('2030-01-01T00:00:00.500Z'));
     const storage = new MemoryStorage({ clock: storageClock });
-    const lagging = new ManualClock(storageClock.now() - 10_000);
-    const spool = make(storage, lagging);
+    // The server's own time, timers included, runs 10 s behind the storage's.
+    const lagging = new ManualRuntime(storageClock.now() - 10_000);
+    const spool = new Spool({ storage, jobs: [report] }, lagging);
     await spool.recurring.addOrUpdate('every-5s', report, undefined, { cron: '*/5 * * * * *' });
-    await spool.startServer({ ...fastServer, queues: ['none'] });
+    await spool.startServer({ ...drivenServer, recurringPollInterval: '1s', queues: ['none'] });
     for (let occurrence = 1; occurrence <= 4; occurrence++) {
       storageClock.advance(5_000);
-      lagging.advance(5_000);
-      await waitFor(async () => (await spool.stats()).states.enqueued === occurrence, `occurrence ${occurrence}`);
+      // Five polls per occurrence: none makes a second job, none fires early or late.
+      await lagging.advance(5_000);
+      expect((await spool.stats()).states.enqueued).toBe(occurrence);
     }
-    // Several polls per occurrence have passed: none made a second job.
-    await new Promise((resolve) => setTimeout(resolve, 350));
     const fired = await firings(storage);
     expect(fired).toHaveLength(4);
     expect(new Set(fired.map((f) => f.occurrence)).size).toBe(4);
+    await driveUntil(lagging, spool.close());
   });
 });
 

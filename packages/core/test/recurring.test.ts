@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, CronSchedule, ManualClock, MemoryStorage, Spool, cron, defineJob } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import { ConfigError, CronSchedule, ManualClock, ManualRuntime, MemoryStorage, Spool, cron, defineJob } from '@spool/core';
+import { driveUntil, drivenServer } from './driven-server.js';
 
 const report = defineJob('reports.nightly', (args: { kind: string }) => args.kind);
 const spools: Spool[] = [];
@@ -104,32 +104,36 @@ describe('recurring jobs', () => {
   });
 
   it('fires each occurrence exactly once across several servers', async () => {
-    const clock = new ManualClock(Date.UTC(2030, 0, 1, 12, 0, 30));
-    const storage = new MemoryStorage({ clock });
-    const spoolA = make(storage, clock);
-    const spoolB = make(storage, clock);
-    const spoolC = make(storage, clock);
-    await spoolA.recurring.addOrUpdate('every-minute', report, { kind: 'm' }, { cron: '* * * * *' });
-    for (const s of [spoolA, spoolB, spoolC]) await s.startServer({ ...fastServer, queues: ['none'] });
+    const runtime = new ManualRuntime(Date.UTC(2030, 0, 1, 12, 0, 30));
+    const storage = new MemoryStorage({ clock: runtime.clock });
+    // Time moves only in the test, so these are closed here, with time driven, not after it.
+    const servers = [0, 1, 2].map(() => new Spool({ storage, jobs: [report] }, runtime));
+    await servers[0]!.recurring.addOrUpdate('every-minute', report, { kind: 'm' }, { cron: '* * * * *' });
+    for (const s of servers) await s.startServer({ ...drivenServer, recurringPollInterval: '1s', queues: ['none'] });
+    // Five minutes, each polled sixty times by each of the three servers.
     for (let minute = 1; minute <= 5; minute++) {
-      clock.set(Date.UTC(2030, 0, 1, 12, minute, 1));
-      await waitFor(async () => (await spoolA.stats()).states.enqueued === minute, `occurrence ${minute}`);
+      await runtime.advance(60_000);
+      expect((await storage.monitoring.stats()).states.enqueued).toBe(minute);
     }
-    await new Promise((r) => setTimeout(r, 300));
     const { jobs } = await storage.monitoring.jobsList({ limit: 100 });
     const occurrences = jobs.map((j) => j.parameters.recurringOccurrence);
     expect(occurrences).toHaveLength(5);
     expect(new Set(occurrences).size).toBe(5);
+    for (const s of servers) await driveUntil(runtime, s.close());
   });
 
   it('fires one job per missed occurrence with the "all" policy, after servers were down', async () => {
-    const clock = new ManualClock(Date.UTC(2030, 0, 1, 12, 0, 30));
-    const storage = new MemoryStorage({ clock });
-    const spool = make(storage, clock);
+    const runtime = new ManualRuntime(Date.UTC(2030, 0, 1, 12, 0, 30));
+    const storage = new MemoryStorage({ clock: runtime.clock });
+    const spool = new Spool({ storage, jobs: [report] }, runtime);
     await spool.recurring.addOrUpdate('catch-up', report, { kind: 'c' }, { cron: '0 * * * *', misfire: 'all' });
-    clock.set(Date.UTC(2030, 0, 1, 15, 30));
-    await spool.startServer({ ...fastServer, queues: ['none'] });
-    await waitFor(async () => (await spool.stats()).states.enqueued === 3, 'three catch-up jobs');
+    // Three and a half hours without a server.
+    runtime.clock.set(Date.UTC(2030, 0, 1, 15, 30));
+    await spool.startServer({ ...drivenServer, queues: ['none'] });
+    // The first poll, at start, catches up.
+    await runtime.settle();
+    expect((await spool.stats()).states.enqueued).toBe(3);
     expect((await spool.recurring.get('catch-up'))!.nextRunAt!.toISOString()).toBe('2030-01-01T16:00:00.000Z');
+    await driveUntil(runtime, spool.close());
   });
 });

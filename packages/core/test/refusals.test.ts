@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage, Spool, defineJob } from '@spool/core';
+import { BY_NAME } from './helpers.js';
 
 let spool: Spool;
 
@@ -47,7 +48,7 @@ describe('arguments JSON would change or cannot hold are refused with ERR_INVALI
   for (const [label, value, says] of cases) {
     it(label, async () => {
       const client = make();
-      const error = await refusal(client.enqueue('any.job', value()));
+      const error = await refusal(client.enqueue('any.job', value(), BY_NAME));
       expect(error).toMatchObject({ code: 'ERR_INVALID_ARGS' });
       expect(String(error!.message)).toContain(says);
       expect((await client.stats()).states.enqueued).toBe(0);
@@ -56,7 +57,7 @@ describe('arguments JSON would change or cannot hold are refused with ERR_INVALI
 
   it('still takes plain nested JSON', async () => {
     const client = make();
-    const id = await client.enqueue('any.job', { a: [1, { b: null }, 'c'], n: 0, nested: { deep: { er: true } } });
+    const id = await client.enqueue('any.job', { a: [1, { b: null }, 'c'], n: 0, nested: { deep: { er: true } } }, BY_NAME);
     expect((await client.getJob(id))?.args).toEqual({ a: [1, { b: null }, 'c'], n: 0, nested: { deep: { er: true } } });
   });
 });
@@ -64,10 +65,10 @@ describe('arguments JSON would change or cannot hold are refused with ERR_INVALI
 describe('options that would be changed silently are refused', () => {
   it('one uniqueKey for several jobs of enqueueMany', async () => {
     const client = make();
-    const error = await refusal(client.enqueueMany('any.job', [{ n: 1 }, { n: 2 }, { n: 3 }], { uniqueKey: 'one' }));
+    const error = await refusal(client.enqueueMany('any.job', [{ n: 1 }, { n: 2 }, { n: 3 }], { ...BY_NAME, uniqueKey: 'one' }));
     expect(error).toMatchObject({ code: 'ERR_CONFIG' });
     expect((await client.stats()).states.enqueued).toBe(0);
-    expect(await client.enqueueMany('any.job', [{ n: 1 }], { uniqueKey: 'one' })).toHaveLength(1);
+    expect(await client.enqueueMany('any.job', [{ n: 1 }], { ...BY_NAME, uniqueKey: 'one' })).toHaveLength(1);
   });
 
   it('a date that does not exist, instead of the day after', async () => {

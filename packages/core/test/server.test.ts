@@ -1,17 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobContext, Server } from '@spool/core';
-import { ManualClock, MemoryStorage, Spool, defineJob, unrecoverable } from '@spool/core';
-import { fastServer, waitFor, waitForState } from './helpers.js';
+import type { JobContext, JobDefinition, ManualRuntime, MemoryStorage, ServerHost, ServerOptions , Spool} from '@spool/core';
+import { Server, defineJob, unrecoverable } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer, drivenSpool } from './driven-server.js';
+import { BY_NAME } from './helpers.js';
 
 let spool: Spool;
+let runtime: ManualRuntime;
+let storage: MemoryStorage;
 
 afterEach(async () => {
-  await spool?.close();
+  // Stopping waits on the runtime's timers (shutdown deadlines): move time on until it is done.
+  if (spool) await driveUntil(runtime, spool.close());
 });
 
-function make(jobs: Parameters<Spool['define']>, clock?: ManualClock): Spool {
-  spool = new Spool({ storage: new MemoryStorage({ clock }), jobs }, { clock });
-  return spool;
+function make(jobs: JobDefinition[]): void {
+  ({ spool, runtime, storage } = drivenSpool(jobs));
+}
+
+async function start(options: ServerOptions = {}): Promise<{ server: Server; log: ServerEventLog }> {
+  const server = await spool.startServer({ ...drivenServer, ...options });
+  return { server, log: new ServerEventLog(server) };
 }
 
 /** A promise with its resolve function, to hold handlers until a test releases them. */
@@ -29,9 +37,10 @@ describe('the server', () => {
   it('runs enqueued jobs and stores their results', async () => {
     const double = defineJob('double', (args: { n: number }) => args.n * 2);
     make([double]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(double, { n: 21 });
-    const job = await waitForState(spool, id, 'succeeded');
+    await log.nextFor('job:succeeded', id);
+    const job = (await spool.getJob(id))!;
     expect(job.result).toBe(42);
     expect(job.attempt).toBe(1);
     expect(job.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'succeeded']);
@@ -49,10 +58,12 @@ describe('the server', () => {
     });
     make([work]);
     await spool.enqueueMany(work, Array.from({ length: 20 }, () => null));
-    await spool.startServer({ ...fastServer, concurrency: 4 });
-    await waitFor(() => inFlight === 4, 'four jobs in flight');
+    const { log } = await start({ concurrency: 4 });
+    await runtime.settle();
+    expect(inFlight).toBe(4);
     hold.open();
-    await waitFor(async () => (await spool.stats()).states.succeeded === 20, 'all jobs to succeed');
+    for (let i = 0; i < 20; i++) await log.next('job:succeeded');
+    expect((await spool.stats()).states.succeeded).toBe(20);
     expect(peak).toBe(4);
   });
 
@@ -65,8 +76,8 @@ describe('the server', () => {
     await spool.enqueue(record, { label: 'low-queue' }, { queue: 'low' });
     await spool.enqueue(record, { label: 'high-p0' }, { queue: 'high' });
     await spool.enqueue(record, { label: 'high-p5' }, { queue: 'high', priority: 5 });
-    await spool.startServer({ ...fastServer, concurrency: 1, queues: ['high', 'low'] });
-    await waitFor(() => order.length === 3, 'three jobs');
+    const { log } = await start({ concurrency: 1, queues: ['high', 'low'] });
+    for (let i = 0; i < 3; i++) await log.next('job:succeeded');
     expect(order).toEqual(['high-p5', 'high-p0', 'low-queue']);
   });
 
@@ -80,9 +91,18 @@ describe('the server', () => {
       { backoff: { type: 'fixed', delay: 10 } },
     );
     make([flaky]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(flaky, null);
-    const job = await waitForState(spool, id, 'succeeded');
+    for (const attempt of [1, 2]) {
+      const { runAt } = await log.nextFor('job:retry-scheduled', id);
+      expect(runAt.getTime()).toBe(runtime.clock.now() + 10);
+      // Not a moment before its backoff has passed.
+      await runtime.advance(9);
+      expect((await spool.getJob(id))!).toMatchObject({ state: 'scheduled', attempt });
+      await runtime.advance(1);
+    }
+    await log.nextFor('job:succeeded', id);
+    const job = (await spool.getJob(id))!;
     expect(job.attempt).toBe(3);
     const retries = job.history.filter((h) => h.state === 'scheduled');
     expect(retries.map((h) => h.reason)).toEqual([
@@ -97,12 +117,14 @@ describe('the server', () => {
       throw unrecoverable(new Error('card declined'));
     });
     make([declined]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(declined, null);
-    const job = await waitForState(spool, id, 'failed');
+    await log.nextFor('job:failed', id);
+    const job = (await spool.getJob(id))!;
     expect(job.attempt).toBe(1);
     expect(job.expiresAt).toBeNull();
     expect(job.history.at(-1)!.reason).toContain('unrecoverable');
+    expect(log.count('job:retry-scheduled')).toBe(0);
   });
 
   it('fails a job when its attempts run out', async () => {
@@ -110,9 +132,12 @@ describe('the server', () => {
       throw new Error('nope');
     }, { attempts: 2, backoff: { type: 'fixed', delay: 1 } });
     make([always]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(always, null);
-    const job = await waitForState(spool, id, 'failed');
+    await log.nextFor('job:retry-scheduled', id);
+    await runtime.advance(1);
+    await log.nextFor('job:failed', id);
+    const job = (await spool.getJob(id))!;
     expect(job.attempt).toBe(2);
     expect(job.history.at(-1)!.reason).toBe('Attempt 2 of 2 failed: nope (no attempts left)');
   });
@@ -124,10 +149,14 @@ describe('the server', () => {
       throw ctx.signal.reason;
     }, { timeout: 50, attempts: 1 });
     make([slow]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(slow, null);
-    const job = await waitForState(spool, id, 'failed');
-    expect(job.error).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+    await log.nextFor('job:started', id);
+    await runtime.advance(49);
+    expect(reason).toBeUndefined();
+    await runtime.advance(1);
+    await log.nextFor('job:failed', id);
+    expect((await spool.getJob(id))!.error).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
     expect(reason).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
   });
 
@@ -140,20 +169,22 @@ describe('the server', () => {
       return 'finished anyway';
     });
     make([endless]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(endless, null);
     await started.promise;
     await spool.delete(id);
-    await waitFor(() => reason !== undefined, 'the signal to abort');
+    // The handler's late success is dropped, not recorded over the deletion.
+    const { reason: dropped } = await log.nextFor('job:abandoned', id);
+    expect(dropped).toContain('cancelled');
     expect(reason).toMatchObject({ code: 'ERR_JOB_CANCELLED' });
-    await new Promise((r) => setTimeout(r, 50));
     expect((await spool.getJob(id))!.state).toBe('deleted');
+    expect(log.count('job:succeeded')).toBe(0);
   });
 
   it('stops gracefully: finishes short jobs, then aborts the rest and puts them back in the queue', async () => {
     const hold = gate();
     const quick = defineJob('quick', async () => {
-      await new Promise((r) => setTimeout(r, 20));
+      await runtime.sleep(20);
       return 'quick';
     });
     const stuck = defineJob('stuck', async (_args: null, ctx: JobContext) => {
@@ -162,12 +193,13 @@ describe('the server', () => {
       throw ctx.signal.reason;
     });
     make([quick, stuck]);
-    const server = await spool.startServer({ ...fastServer, shutdownTimeout: 100 });
+    const { server, log } = await start({ shutdownTimeout: 100 });
     const quickId = await spool.enqueue(quick, null);
     const stuckId = await spool.enqueue(stuck, null);
     await hold.promise;
-    await server.stop();
-    expect((await spool.getJob(quickId))!.state).toBe('succeeded');
+    await driveUntil(runtime, server.stop(), 10);
+    await log.nextFor('job:succeeded', quickId);
+    await log.nextFor('job:requeued', stuckId);
     const requeued = (await spool.getJob(stuckId))!;
     expect(requeued.state).toBe('enqueued');
     expect(requeued.attempt).toBe(0);
@@ -177,29 +209,31 @@ describe('the server', () => {
   });
 
   it('rescues the job of a server that died, once its lease expires', async () => {
-    const clock = new ManualClock(Date.now());
     const task = defineJob('task', () => 'rescued');
-    make([task], clock);
+    make([task]);
     const id = await spool.enqueue(task, null);
-    const [taken] = await spool.storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'dead-server', leaseMs: 30_000 });
+    const [taken] = await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'dead-server', leaseMs: 30_000 });
     expect(taken!.id).toBe(id);
-    await spool.startServer(fastServer);
-    clock.advance(31_000);
-    const job = await waitForState(spool, id, 'succeeded');
+    const { log } = await start();
+    await runtime.advance(29_000);
+    expect(log.count('jobs:rescued')).toBe(0);
+    await runtime.advance(6_000);
+    expect(await log.next('jobs:rescued')).toEqual({ requeued: [id], failed: [] });
+    await log.nextFor('job:succeeded', id);
+    const job = (await spool.getJob(id))!;
     expect(job.rescues).toBe(1);
     expect(job.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'enqueued', 'processing', 'succeeded']);
   });
 
   it('fails a job rescued more often than maxRescues as a poison pill', async () => {
-    const clock = new ManualClock(Date.now());
     const task = defineJob('poison', () => 'never');
-    make([task], clock);
+    make([task]);
     const id = await spool.enqueue(task, null);
-    await spool.storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'dead-server', leaseMs: 30_000 });
-    await spool.startServer({ ...fastServer, maxRescues: 0, queues: ['other'] });
-    clock.advance(31_000);
-    const job = await waitForState(spool, id, 'failed');
-    expect(job.error).toMatchObject({ code: 'ERR_LEASE_EXPIRED' });
+    await storage.jobsFetch({ queues: ['default'], names: null, limit: 1, serverId: 'dead-server', leaseMs: 30_000 });
+    const { log } = await start({ maxRescues: 0, queues: ['other'] });
+    await runtime.advance(35_000);
+    expect(await log.next('jobs:rescued')).toEqual({ requeued: [], failed: [id] });
+    expect((await spool.getJob(id))!.error).toMatchObject({ code: 'ERR_LEASE_EXPIRED' });
   });
 
   it('runs a continuation after its parent, with the parent result readable', async () => {
@@ -209,9 +243,13 @@ describe('the server', () => {
     const parent = await spool.enqueue(parentJob, null);
     const child = await spool.continueWith(parent, childJob, null);
     const onFailure = await spool.continueWith(parent, childJob, null, { on: 'failed' });
-    await spool.startServer(fastServer);
-    expect((await waitForState(spool, child, 'succeeded')).result).toEqual({ total: 7 });
-    expect((await waitForState(spool, onFailure, 'deleted')).history.at(-1)!.reason).toContain('runs only on failed');
+    const { log } = await start();
+    expect((await log.nextFor('job:succeeded', child)).result).toEqual({ total: 7 });
+    // Settled in the parent's own commit: deleted, never run.
+    const skipped = (await spool.getJob(onFailure))!;
+    expect(skipped.state).toBe('deleted');
+    expect(skipped.history.at(-1)!.reason).toContain('runs only on failed');
+    expect(log.count('job:started', (p) => p.job.id === onFailure)).toBe(0);
   });
 
   it('persists logs, progress and parameters written through the context, and enqueues follow-up jobs', async () => {
@@ -224,16 +262,17 @@ describe('the server', () => {
       return ctx.jobs.enqueue('follow-up', null);
     });
     make([main, follow]);
-    await spool.startServer(fastServer);
+    const { log } = await start();
     const id = await spool.enqueue(main, null);
-    const job = await waitForState(spool, id, 'succeeded');
+    const { result: followId } = await log.nextFor('job:succeeded', id);
+    const job = (await spool.getJob(id))!;
     expect(job.logs.map((l) => [l.level, l.message])).toEqual([
       ['info', 'starting'],
       ['warn', 'step is two'],
     ]);
     expect(job.progress).toBe(100);
     expect(job.parameters.step).toBe('two');
-    await waitForState(spool, job.result as string, 'succeeded');
+    expect((await log.nextFor('job:succeeded', followId as string)).result).toBe('followed');
   });
 
   it('gives the same context when a handler takes its members apart', async () => {
@@ -246,78 +285,106 @@ describe('the server', () => {
       return jobs.enqueue('follow-up', null);
     });
     make([main, follow]);
-    await spool.startServer(fastServer);
+    const events = await start();
     const id = await spool.enqueue(main, null);
-    const job = await waitForState(spool, id, 'succeeded');
+    const { result: followId } = await events.log.nextFor('job:succeeded', id);
+    const job = (await spool.getJob(id))!;
     expect(job.logs.map((l) => [l.level, l.message])).toEqual([
       ['info', `running ${id}`],
       ['warn', 'step is three, aborted false'],
     ]);
     expect(job.parameters.step).toBe('three');
-    await waitForState(spool, job.result as string, 'succeeded');
+    await events.log.nextFor('job:succeeded', followId as string);
   });
 
-  it('promotes delayed jobs when they fall due', async () => {
-    const clock = new ManualClock(Date.now());
+  it('promotes delayed jobs when they fall due, not before', async () => {
     const later = defineJob('later', () => 'later');
-    make([later], clock);
-    await spool.startServer(fastServer);
+    make([later]);
+    const { log } = await start();
     const id = await spool.schedule(later, null, { delay: '1h' });
-    await new Promise((r) => setTimeout(r, 60));
+    await runtime.advance(3_600_000 - 1);
     expect((await spool.getJob(id))!.state).toBe('scheduled');
-    clock.advance(3_600_000);
-    await waitForState(spool, id, 'succeeded');
+    await runtime.advance(1);
+    await log.nextFor('job:succeeded', id);
   });
 
   it('leaves a job of a name it does not know in the queue, untouched', async () => {
     const known = defineJob('known', () => 1);
     make([known]);
-    await spool.startServer(fastServer);
-    const stranger = await spool.enqueue('nobody.handles.this', { x: 1 });
+    const { server, log } = await start();
+    const stranger = await spool.enqueue('nobody.handles.this', { x: 1 }, BY_NAME);
     const mine = await spool.enqueue(known, null);
-    await waitForState(spool, mine, 'succeeded');
+    await log.nextFor('job:succeeded', mine);
+    await runtime.advance(60_000);
     expect(await spool.getJob(stranger)).toMatchObject({ state: 'enqueued', attempt: 0 });
-    const [server] = await spool.storage.monitoring.servers();
-    expect(server!.jobNames).toEqual(['known']);
+    expect(server.jobNames).toEqual(['known']);
+    const [record] = await spool.storage.monitoring.servers();
+    expect(record!.jobNames).toEqual(['known']);
   });
 
   it('removes succeeded jobs after their retention', async () => {
-    const clock = new ManualClock(Date.now());
     const brief = defineJob('brief', () => 1, { retention: '1m' });
-    make([brief], clock);
-    await spool.startServer(fastServer);
+    make([brief]);
+    const { log } = await start({ expirationInterval: '10s' });
     const id = await spool.enqueue(brief, null);
-    await waitForState(spool, id, 'succeeded');
-    clock.advance(61_000);
-    await waitFor(async () => (await spool.getJob(id)) === null, 'the job to expire');
+    await log.nextFor('job:succeeded', id);
+    await runtime.advance(59_000);
+    expect(await spool.getJob(id)).not.toBeNull();
+    await runtime.advance(11_000);
+    expect(await spool.getJob(id)).toBeNull();
   });
 
   it('emits typed events for outcomes', async () => {
     const ok = defineJob('ok', () => 'yes');
     make([ok]);
-    const server: Server = await spool.startServer(fastServer);
+    const { server, log } = await start();
     const seen: string[] = [];
     server.events.on('job:succeeded', ({ job, result }) => seen.push(`${job.name}=${String(result)}`));
-    await spool.enqueue(ok, null);
-    await waitFor(() => seen.length === 1, 'the event');
+    const id = await spool.enqueue(ok, null);
+    await log.nextFor('job:succeeded', id);
     expect(seen).toEqual(['ok=yes']);
   });
 
   it('keeps running when the storage fails, and reports the error as an event', async () => {
     const ok = defineJob('ok', () => 'yes');
     make([ok]);
-    const storage = spool.storage as MemoryStorage;
     const original = storage.jobsFetch.bind(storage);
     let failures = 3;
     storage.jobsFetch = async (params) => {
       if (failures-- > 0) throw new Error('storage unavailable');
       return original(params);
     };
-    const server = await spool.startServer(fastServer);
-    const errors: string[] = [];
-    server.events.on('error', ({ process }) => errors.push(process));
+    const { log } = await start();
     const id = await spool.enqueue(ok, null);
-    await waitForState(spool, id, 'succeeded');
-    expect(errors).toContain('fetch');
+    // The fetch loop backs off after each failure; time moves on until it gets through.
+    await driveUntil(runtime, log.nextFor('job:succeeded', id));
+    // Three failed fetches came first (the first may fail before the log listens).
+    expect(failures).toBeLessThan(0);
+    expect(log.count('error', (e) => e.process === 'fetch')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a server on a host of its own', () => {
+  it('runs jobs with no Spool behind it: the host gives the storage, the definitions and the time', async () => {
+    const greet = defineJob('greet', (args: { who: string }) => `hello ${args.who}`);
+    ({ spool, runtime, storage } = drivenSpool());
+    const definitions = new Map([[greet.name, greet as JobDefinition]]);
+    const host: ServerHost = {
+      storage,
+      runtime,
+      init: () => storage.init(),
+      definition: (name) => definitions.get(name) ?? null,
+      jobNames: () => [...definitions.keys()],
+      enqueue: () => Promise.reject(new Error('this host enqueues nothing')),
+      setParameter: () => Promise.reject(new Error('this host sets no parameter')),
+      fireRecurring: () => Promise.reject(new Error('this host fires nothing')),
+    };
+    const server = new Server(host, drivenServer);
+    const log = new ServerEventLog(server);
+    await server.start();
+    // The client, elsewhere, knows the job by name only.
+    const id = await spool.enqueue('greet', { who: 'host' }, BY_NAME);
+    expect((await log.nextFor('job:succeeded', id)).result).toBe('hello host');
+    await driveUntil(runtime, server.stop());
   });
 });

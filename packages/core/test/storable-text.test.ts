@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { isStorableJson, isStorableText, storableCompletions, storableError, storableJson, storableText } from '@spool/core';
+import { isStorableJson, isStorableText, storableCompletions, storableError, storableJson, storableText } from '@spool/core/storage-kit';
 import type { Completion, Json } from '@spool/core';
 
 /** The rule spelled out the slow way, character by character: the fast paths must agree with it. */

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStorage, Spool, defineJob } from '@spool/core';
-import { fastServer, waitFor } from './helpers.js';
+import type { ManualRuntime, Spool } from '@spool/core';
+import { defineJob } from '@spool/core';
+import { ServerEventLog, driveUntil, drivenServer, drivenSpool } from './driven-server.js';
 
 let spool: Spool;
+let runtime: ManualRuntime;
 
 afterEach(async () => {
-  await spool?.close();
+  if (spool) await driveUntil(runtime, spool.close());
 });
 
 describe('whatever a handler throws', () => {
@@ -64,15 +66,14 @@ describe('whatever a handler throws', () => {
       const thrower = defineJob('thrower', () => {
         throw make();
       }, { attempts: 1 });
-      spool = new Spool({ storage: new MemoryStorage(), jobs: [thrower] });
-      const server = await spool.startServer(fastServer);
+      ({ spool, runtime } = drivenSpool([thrower]));
+      const server = await spool.startServer(drivenServer);
+      const log = new ServerEventLog(server);
       const runnerErrors: unknown[] = [];
       server.events.on('error', ({ process, error }) => process === 'runner' && runnerErrors.push(error));
       const id = await spool.enqueue(thrower, null);
-      const job = await waitFor(async () => {
-        const current = await spool.getJob(id);
-        return current?.state === 'failed' ? current : null;
-      }, 'the job to fail');
+      await log.nextFor('job:failed', id);
+      const job = (await spool.getJob(id))!;
       expect(job.attempt).toBe(1);
       expect(typeof job.error?.name).toBe('string');
       expect(typeof job.error?.message).toBe('string');
@@ -91,13 +92,12 @@ describe('a retry policy function that throws', () => {
         throw new Error('the policy itself is broken');
       },
     });
-    spool = new Spool({ storage: new MemoryStorage(), jobs: [flaky] });
-    await spool.startServer(fastServer);
+    ({ spool, runtime } = drivenSpool([flaky]));
+    const log = new ServerEventLog(await spool.startServer(drivenServer));
     const id = await spool.enqueue(flaky, null);
-    const job = await waitFor(async () => {
-      const current = await spool.getJob(id);
-      return current?.state === 'scheduled' ? current : null;
-    }, 'the retry to be scheduled');
+    await log.nextFor('job:retry-scheduled', id);
+    const job = (await spool.getJob(id))!;
+    expect(job.state).toBe('scheduled');
     expect(job.attempt).toBe(1);
     expect(job.error?.message).toBe('try again');
   });

@@ -1,5 +1,6 @@
 import type { JobRecord, MonitoringApi } from '@spool/core';
-import { decodeCursor, encodeCursor, isUuid } from '@spool/core';
+import { isUuid } from '@spool/core';
+import { decodeCursor, encodeCursor } from '@spool/core/storage-kit';
 
 import { listParams } from './job-filter.js';
 import type { JobFilter } from './pages/jobs-page.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-import { resolveOptions } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 /** A request as the dashboard sees it: Node's request, with what Express adds when it mounts it. */
 export type DashboardRequest = IncomingMessage & { baseUrl?: string; originalUrl?: string; body?: unknown };

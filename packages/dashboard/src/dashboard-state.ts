@@ -44,7 +44,7 @@ export class DashboardState {
       styleUrl: `${base}${this.assets.style.path}`,
       stats,
       notice: notice ? notice.slice(0, 300) : null,
-      jobNames: this.spool.registry.fetchableNames().sort().slice(0, MAX_JOB_NAMES),
+      jobNames: this.spool.jobNames().slice(0, MAX_JOB_NAMES),
       self: `${base}${path}${search ? `?${search}` : ''}`,
     };
   }

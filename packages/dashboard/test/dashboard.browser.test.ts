@@ -8,7 +8,7 @@ import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser, SCREENSHOTS } from './browser.js';
 import type { Seeded } from './fixtures.js';
-import { HOSTILE, seed } from './fixtures.js';
+import { HOSTILE, seed, BY_NAME } from './fixtures.js';
 
 const available = browserAvailable();
 
@@ -246,7 +246,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
     await shot('search');
     await page.goto(`${url}/jobs/scheduled`);
     const before = await page.locator('tbody tr').count();
-    await seeded.spool.schedule('emails.send', { to: 'live@example.com', subject: 'Live' }, { delay: '3h' });
+    await seeded.spool.schedule('emails.send', { to: 'live@example.com', subject: 'Live' }, { ...BY_NAME, delay: '3h' });
     await page.waitForSelector('text=live@example.com');
     expect(await page.locator('tbody tr').count()).toBe(before + 1);
   });

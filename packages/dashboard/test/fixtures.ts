@@ -91,12 +91,12 @@ export async function seed(spool = new Spool({ storage: new MemoryStorage() })):
     await spool.schedule(send, { to: 'later@example.com', subject: 'Reminder' }, { delay: '2h' }),
     await spool.schedule(build, { report: 'monthly' }, { delay: '1d' }),
   ];
-  const enqueued = await spool.enqueueMany('exports.csv', [{ table: 'orders' }, { table: 'customers' }, { table: 'invoices' }], { queue: 'exports' });
-  const deleted = await spool.enqueue('exports.csv', { table: 'obsolete' }, { queue: 'exports' });
+  const enqueued = await spool.enqueueMany('exports.csv', [{ table: 'orders' }, { table: 'customers' }, { table: 'invoices' }], { ...BY_NAME, queue: 'exports' });
+  const deleted = await spool.enqueue('exports.csv', { table: 'obsolete' }, { ...BY_NAME, queue: 'exports' });
   await spool.delete(deleted);
   await spool.recurring.addOrUpdate('reports.nightly', build, { report: 'nightly' }, { cron: '0 2 * * *', timezone: 'Europe/Berlin' });
-  await spool.recurring.addOrUpdate('cache.warm', 'cache.warm', {}, { cron: '*/5 * * * *' });
-  await spool.recurring.addOrUpdate('billing.monthly', 'billing.run', { plan: 'pro' }, { cron: '0 9 1 * *', timezone: 'America/New_York' });
+  await spool.recurring.addOrUpdate('cache.warm', 'cache.warm', {}, { ...BY_NAME, cron: '*/5 * * * *' });
+  await spool.recurring.addOrUpdate('billing.monthly', 'billing.run', { plan: 'pro' }, { ...BY_NAME, cron: '0 9 1 * *', timezone: 'America/New_York' });
   await spool.recurring.pause('billing.monthly');
   return {
     spool,
@@ -110,3 +110,6 @@ export async function seed(spool = new Spool({ storage: new MemoryStorage() })):
     },
   };
 }
+
+/** The options of a job this test process has no definition of: enqueue by name must state them. */
+export const BY_NAME = { queue: 'default', attempts: 10, timeout: null } as const;

@@ -6,6 +6,7 @@ import { MemoryStorage, Spool } from '@spool/core';
 import { createDashboard, hostNameOf, isAllowedHost } from '@spool/dashboard';
 
 import { csrfOf, listen, post } from './http-harness.js';
+import { BY_NAME } from './fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -60,7 +61,7 @@ describe('the host names the dashboard answers to', () => {
 
   it('refuses a request for a name it was not told about, even from this machine (DNS rebinding)', async () => {
     const { spool, port } = await start();
-    const id = await spool.enqueue('reports.build', {});
+    const id = await spool.enqueue('reports.build', {}, BY_NAME);
     const rebound = await getWithHost(port, `/api/job/${id}`, 'attacker.example');
     expect(rebound.status).toBe(403);
     expect(rebound.body).not.toContain(id);
@@ -81,13 +82,13 @@ describe('redirects after an action', () => {
     const { url, spool } = await start();
     const token = csrfOf(await (await fetch(`${url}/`)).text());
     for (const back of ['/x/..//evil.example/', '//evil.example/x', '/\\evil.example', '/./%2e%2e//evil.example', 'https://evil.example/', '/jobs/../..//evil.example']) {
-      const id = await spool.enqueue('reports.build', {});
+      const id = await spool.enqueue('reports.build', {}, BY_NAME);
       const response = await post(`${url}/actions/jobs`, { action: 'delete', id, _csrf: token, back });
       const location = response.headers.get('location')!;
       expect(location, back).toMatch(/^\/[^/\\]/);
       expect(new URL(location, url).origin, back).toBe(url);
     }
-    const id = await spool.enqueue('reports.build', {});
+    const id = await spool.enqueue('reports.build', {}, BY_NAME);
     const fine = await post(`${url}/actions/jobs`, { action: 'delete', id, _csrf: token, back: '/jobs/enqueued?queue=a' });
     expect(fine.headers.get('location')).toMatch(/^\/jobs\/enqueued\?queue=a&notice=/);
   });

@@ -17,6 +17,7 @@ import { createDashboard, serveDashboard } from '@spool/dashboard';
 import { SqliteStorage } from '@spool/sqlite';
 
 import { csrfOf, post } from './http-harness.js';
+import { BY_NAME } from './fixtures.js';
 
 let dir: string;
 let spool: Spool;
@@ -34,7 +35,7 @@ afterAll(async () => {
 
 /** Visits the mounted dashboard like a user: a page, its assets, and an action with its CSRF token. */
 async function exercise(origin: string, base: string): Promise<void> {
-  const id = await spool.enqueue('reports.build', { mounted: base });
+  const id = await spool.enqueue('reports.build', { mounted: base }, BY_NAME);
   const home = await fetch(`${origin}${base}/`);
   expect(home.status).toBe(200);
   const page = await home.text();

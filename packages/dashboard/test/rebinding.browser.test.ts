@@ -8,6 +8,7 @@ import { MemoryStorage, Spool } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser } from './browser.js';
+import { BY_NAME } from './fixtures.js';
 
 const available = browserAvailable();
 
@@ -55,7 +56,7 @@ describe.skipIf(!available)('the dashboard under DNS rebinding, in a real browse
   });
 
   it('neither shows nor changes a job for a page of another name that resolves to this machine', async () => {
-    const id = await spool.enqueue('reports.build', { secret: 'payroll-2026' });
+    const id = await spool.enqueue('reports.build', { secret: 'payroll-2026' }, BY_NAME);
     const page = await browser.newPage();
     await page.goto(`http://attacker.example:${port}/attack?id=${id}`);
     const result = (await page.evaluate('window.__result')) as { read: number; readBody: string; write: number };

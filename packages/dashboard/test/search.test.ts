@@ -4,6 +4,7 @@ import { ManualClock, MemoryStorage, Spool } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
 import { listen } from './http-harness.js';
+import { BY_NAME } from './fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,8 +27,8 @@ const olderLink = (page: string): string | null => /<a class="btn btn-small btn-
 describe('job search', () => {
   it('finds a job by its exact id at once', async () => {
     const { url, spool } = await start({});
-    const id = await spool.enqueue('emails.send', { to: 'a@example.com' });
-    await spool.enqueueMany('emails.send', Array.from({ length: 100 }, (_, i) => ({ to: `b${i}@example.com` })));
+    const id = await spool.enqueue('emails.send', { to: 'a@example.com' }, BY_NAME);
+    await spool.enqueueMany('emails.send', Array.from({ length: 100 }, (_, i) => ({ to: `b${i}@example.com` })), BY_NAME);
     const page = await (await fetch(`${url}/search?q=${id}`)).text();
     expect(page).toContain(`href="/job/${id}"`);
     expect(page.match(/<tr data-job=/g)).toHaveLength(1);
@@ -35,9 +36,9 @@ describe('job search', () => {
 
   it('searches the newest jobs within its time budget and offers to search older ones until it finds the match', async () => {
     const { url, spool, clock } = await start({ searchTimeBudget: 1 });
-    await spool.enqueue('emails.send', { to: 'needle@example.com' });
+    await spool.enqueue('emails.send', { to: 'needle@example.com' }, BY_NAME);
     clock.advance(5000);
-    for (let i = 0; i < 4; i++) await spool.enqueueMany('emails.send', Array.from({ length: 5000 }, (_, k) => ({ to: `hay${i}-${k}@example.com`, pad: 'x'.repeat(200) })));
+    for (let i = 0; i < 4; i++) await spool.enqueueMany('emails.send', Array.from({ length: 5000 }, (_, k) => ({ to: `hay${i}-${k}@example.com`, pad: 'x'.repeat(200) })), BY_NAME);
     const first = await (await fetch(`${url}/search?q=needle`)).text();
     expect(first).toContain('Searched jobs created since');
     expect(first).not.toContain('needle@example.com');
@@ -53,9 +54,9 @@ describe('job search', () => {
 
   it('searches everything when the budget allows, and says nothing about a cut', async () => {
     const { url, spool, clock } = await start({ searchTimeBudget: '10s' });
-    await spool.enqueue('emails.send', { to: 'needle@example.com' });
+    await spool.enqueue('emails.send', { to: 'needle@example.com' }, BY_NAME);
     clock.advance(86_400_000 * 30);
-    await spool.enqueueMany('emails.send', Array.from({ length: 200 }, (_, k) => ({ to: `hay${k}@example.com` })));
+    await spool.enqueueMany('emails.send', Array.from({ length: 200 }, (_, k) => ({ to: `hay${k}@example.com` })), BY_NAME);
     const page = await (await fetch(`${url}/search?q=needle`)).text();
     expect(page).toContain('needle@example.com');
     expect(page).not.toContain('Searched jobs created since');

@@ -6,6 +6,7 @@ import { MemoryStorage, Spool } from '@spool/core';
 import { CONTENT_SECURITY_POLICY, createDashboard, html, isLoopback, raw } from '@spool/dashboard';
 
 import { csrfOf, listen, post } from './http-harness.js';
+import { BY_NAME } from './fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -75,7 +76,7 @@ describe('dashboard security', () => {
 
   it('refuses a state change without a valid CSRF token or from another origin', async () => {
     const { url, spool } = await start();
-    const id = await spool.enqueue('reports.build', {});
+    const id = await spool.enqueue('reports.build', {}, BY_NAME);
     const token = csrfOf(await (await fetch(`${url}/`)).text());
     expect((await post(`${url}/actions/jobs`, { action: 'delete', id })).status).toBe(403);
     expect((await post(`${url}/actions/jobs`, { action: 'delete', id, _csrf: `${token.split('.')[0]}.forged` })).status).toBe(403);
@@ -114,7 +115,7 @@ describe('dashboard security', () => {
 
   it('does not redirect to another site after an action', async () => {
     const { url, spool } = await start();
-    const id = await spool.enqueue('reports.build', {});
+    const id = await spool.enqueue('reports.build', {}, BY_NAME);
     const token = csrfOf(await (await fetch(`${url}/`)).text());
     const response = await post(`${url}/actions/jobs`, { action: 'delete', id, _csrf: token, back: '//evil.example/x' });
     expect(response.headers.get('location')).toMatch(/^\/\?notice=/);
@@ -122,7 +123,7 @@ describe('dashboard security', () => {
 
   it('in read-only mode shows no actions and refuses every POST', async () => {
     const { url, spool } = await start({ readOnly: true });
-    const id = await spool.enqueue('reports.build', {});
+    const id = await spool.enqueue('reports.build', {}, BY_NAME);
     const page = await (await fetch(`${url}/job/${id}`)).text();
     expect(page).toContain('Read-only');
     expect(page).not.toContain('method="post"');
@@ -140,7 +141,7 @@ describe('dashboard security', () => {
 
   it('asks for confirmation before deleting a selection of several jobs', async () => {
     const { url, spool } = await start();
-    const ids = await spool.enqueueMany('reports.build', [{}, {}, {}]);
+    const ids = await spool.enqueueMany('reports.build', [{}, {}, {}], BY_NAME);
     const token = csrfOf(await (await fetch(`${url}/`)).text());
     const asked = await post(`${url}/actions/jobs`, { action: 'delete', id: ids, _csrf: token });
     expect(asked.status).toBe(200);
@@ -151,8 +152,8 @@ describe('dashboard security', () => {
 
   it('applies a bulk action to everything matching a filter, at most bulkLimit jobs per request', async () => {
     const { url, spool } = await start({ bulkLimit: 3 });
-    await spool.enqueueMany('reports.build', [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }], { queue: 'q1' });
-    await spool.enqueue('reports.build', { n: 6 }, { queue: 'q2' });
+    await spool.enqueueMany('reports.build', [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }], { ...BY_NAME, queue: 'q1' });
+    await spool.enqueue('reports.build', { n: 6 }, { ...BY_NAME, queue: 'q2' });
     const confirm = await (await fetch(`${url}/confirm?action=delete&state=enqueued&queue=q1`)).text();
     expect(confirm).toContain('Delete 5 jobs?');
     expect(confirm).toContain('at most 3 jobs');

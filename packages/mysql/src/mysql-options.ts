@@ -1,4 +1,5 @@
-import { ConfigError, resolveOptions } from '@spool/core';
+import { ConfigError } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 /** Options of a {@link MySqlStorage}. */
 export interface MySqlStorageOptions {

@@ -29,7 +29,8 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StartOnce, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';

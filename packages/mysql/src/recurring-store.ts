@@ -9,7 +9,8 @@ import type {
   RecurringRecord,
   RecurringUpsert,
 } from '@spool/core';
-import { RECURRING_HISTORY_LIMIT, StorageError, decodeRecurringSettings, encodeRecurringSettings, recurringHistoryToWrite } from '@spool/core';
+import { RECURRING_HISTORY_LIMIT, StorageError, recurringHistoryToWrite } from '@spool/core';
+import { decodeRecurringSettings, encodeRecurringSettings } from '@spool/core/storage-kit';
 
 import type { Executor, Row } from './executor.js';
 import { toDate, toNumber } from './job-row.js';

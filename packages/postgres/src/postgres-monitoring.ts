@@ -13,7 +13,8 @@ import type {
   StatsRecord,
   TimeSeriesPoint,
 } from '@spool/core';
-import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
+import { JOB_STATES, isJobState } from '@spool/core';
+import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
 
 import type { Executor, Row } from './executor.js';
 import { JOB_SELECT, decodeJob, toDate } from './job-row.js';

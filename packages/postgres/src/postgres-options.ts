@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 
-import { ConfigError, resolveOptions } from '@spool/core';
+import { ConfigError } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 /** Options of a {@link PostgresStorage}. Give `connectionString` or `pool`. */
 export interface PostgresStorageOptions {

@@ -31,7 +31,8 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -91,8 +92,8 @@ export class PostgresStorage implements Storage {
   private readonly sender = randomUUID();
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private readonly listener: NotificationListener;
-  private readying: Promise<void> | null = null;
-  private ready = false;
+  /** Applies migrations (or checks the schema is current) once, before the first statement; a failure is tried again. */
+  private readonly readying = new StartOnce(() => this.prepareSchema());
   private closed = false;
 
   constructor(options: PostgresStorageOptions, runtime: PostgresStorageRuntime = {}) {
@@ -161,7 +162,7 @@ export class PostgresStorage implements Storage {
     this.closed = true;
     this.listeners.clear();
     await this.listener.stop();
-    await this.readying?.catch(() => undefined);
+    await this.readying.current?.catch(() => undefined);
     if (this.ownsPool) await this.pool.end().catch(() => undefined);
   }
 
@@ -358,24 +359,20 @@ export class PostgresStorage implements Storage {
     if (this.closed) throw new StorageClosedError('postgres');
   }
 
-  /** Applies migrations (or checks the schema is current) once, before the first statement. */
+  /** Resolves once the schema is ready (see {@link readying}). */
   private whenReady(): Promise<void> {
     this.guard();
-    if (this.ready) return Promise.resolve();
-    this.readying ??= (async () => {
-      try {
-        if (this.options.migrate) await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null, this.options.migrationLockTimeout);
-        else await requireCurrentSchema(this.pool, this.options.schema);
-      } catch (error) {
-        throw translateError(error, 'preparing the schema');
-      }
-      this.ready = true;
-      if (this.listeners.size > 0) void this.listener.start();
-    })().catch((error: unknown) => {
-      this.readying = null;
-      throw error;
-    });
-    return this.readying;
+    return this.readying.run();
+  }
+
+  private async prepareSchema(): Promise<void> {
+    try {
+      if (this.options.migrate) await applyMigrations(this.pool, this.options.schema, this.clock?.now() ?? null, this.options.migrationLockTimeout);
+      else await requireCurrentSchema(this.pool, this.options.schema);
+    } catch (error) {
+      throw translateError(error, 'preparing the schema');
+    }
+    if (this.listeners.size > 0) void this.listener.start();
   }
 
   /**

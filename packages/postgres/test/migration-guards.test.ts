@@ -41,6 +41,25 @@ describe.skipIf(!available)('PostgreSQL migration guards', () => {
     }
   });
 
+  it('starts once for calls made together, and starts again after a failed start instead of remembering it', async () => {
+    const name = schema();
+    const storage = new PostgresStorage({ connectionString: POSTGRES_URL, schema: name, migrate: false });
+    try {
+      // Two calls while the schema is missing: one start, one failure, seen by both.
+      const [first, second] = await Promise.allSettled([storage.init(), storage.init()]);
+      expect(first).toMatchObject({ status: 'rejected', reason: { code: 'ERR_STORAGE' } });
+      expect(second).toMatchObject({ status: 'rejected', reason: (first as PromiseRejectedResult).reason });
+      // The schema is migrated by someone else (`spool migrate`): the same storage now starts.
+      const migrator = new PostgresStorage({ connectionString: POSTGRES_URL, schema: name });
+      await migrator.migrate();
+      await migrator.close();
+      await storage.init();
+      expect((await storage.monitoring.stats()).states.enqueued).toBe(0);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('refuses a schema that a newer version migrated, with or without migrate', async () => {
     const name = schema();
     const first = new PostgresStorage({ connectionString: POSTGRES_URL, schema: name });

@@ -13,7 +13,8 @@ import type {
   MisfirePolicy,
   ServerRecord,
 } from '@spool/core';
-import { StorageError, claimIntent, decodeRecurringSettings } from '@spool/core';
+import { StorageError, claimIntent } from '@spool/core';
+import { decodeRecurringSettings } from '@spool/core/storage-kit';
 
 /** A hash as Redis returns it from HGETALL: field, value, field, value... */
 export type RawHash = string[];

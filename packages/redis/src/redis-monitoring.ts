@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 
 import type { JobDetails, JobRecord, JobState, JobsListParams, MonitoringApi, QueueRecord, ServerRecord, StatsRecord, TimeSeriesPoint } from '@spool/core';
-import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
+import { JOB_STATES, isJobState } from '@spool/core';
+import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
 
 import type { RawHash } from './job-decode.js';
 import { decodeHistory, decodeJob, decodeLogs, decodeServers } from './job-decode.js';

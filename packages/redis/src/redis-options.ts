@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 
-import { ConfigError, resolveOptions } from '@spool/core';
+import { ConfigError } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 /** Options of a {@link RedisStorage}. */
 export interface RedisStorageOptions {

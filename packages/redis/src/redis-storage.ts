@@ -35,7 +35,8 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StartOnce, causeVariant, completionIntent, StorageClosedError, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent } from '@spool/core';
+import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';

@@ -2,6 +2,9 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool, StorageError } from '@spool/core';
 import { MAX_JOBS_PER_SCRIPT, RedisStorage } from '@spool/redis';
+
+/** A job no process here defines: its options are stated. */
+const BULK_JOB = { queue: 'default', attempts: 10, timeout: null } as const;
 import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
 
 const available = await redisAvailable();
@@ -43,7 +46,7 @@ async function open(failCall?: number) {
 describe.skipIf(!available)('bounded scripts on Redis', () => {
   it('creates a large enqueueMany in scripts of at most 1,000 jobs, every job once and in order', async () => {
     const { spool, sizes } = await open();
-    const ids = await spool.enqueueMany('bulk.job', Array.from({ length: 2500 }, (_, n) => ({ n })));
+    const ids = await spool.enqueueMany('bulk.job', Array.from({ length: 2500 }, (_, n) => ({ n })), BULK_JOB);
     expect(sizes).toEqual([MAX_JOBS_PER_SCRIPT, MAX_JOBS_PER_SCRIPT, 500]);
     expect(new Set(ids).size).toBe(2500);
     expect((await spool.stats()).states.enqueued).toBe(2500);
@@ -52,7 +55,7 @@ describe.skipIf(!available)('bounded scripts on Redis', () => {
 
   it('says which jobs were created when a later part fails, and created exactly those', async () => {
     const { spool, sizes } = await open(2);
-    const error = await spool.enqueueMany('bulk.job', Array.from({ length: 2500 }, (_, n) => ({ n }))).then(
+    const error = await spool.enqueueMany('bulk.job', Array.from({ length: 2500 }, (_, n) => ({ n })), BULK_JOB).then(
       () => null,
       (e: unknown) => e,
     );

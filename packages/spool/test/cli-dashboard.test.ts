@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Spool } from 'spool';
 
-import { startCli, tempDir } from './cli-harness.js';
+import { startCli, tempDir, BY_NAME } from './cli-harness.js';
 
 let dir: string;
 let remove: () => void;
@@ -15,7 +15,7 @@ describe('spool dashboard', () => {
   it('serves the dashboard of a storage until SIGTERM', async () => {
     const storage = `sqlite:${join(dir, 'spool.db')}`;
     const spool = new Spool({ storage });
-    await spool.enqueue('reports.build', { month: '2030-01' });
+    await spool.enqueue('reports.build', { month: '2030-01' }, BY_NAME);
     await spool.close();
 
     const { child, done } = startCli(['dashboard', '--storage', storage, '--port', '0']);

@@ -62,3 +62,6 @@ export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'spool-cli-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The options of a job this test process has no definition of: enqueue by name must state them. */
+export const BY_NAME = { queue: 'default', attempts: 10, timeout: null } as const;

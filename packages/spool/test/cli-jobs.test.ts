@@ -20,7 +20,7 @@ afterEach(() => remove());
 describe('spool enqueue, jobs get, jobs list and stats', () => {
   it('enqueues a job that jobs get shows with its arguments and history', async () => {
     const enqueued = await runJson<{ id: string; state: string; queue: string }>(
-      ['enqueue', 'emails.send', '--args', '{"to":"ann@example.com"}', '--queue', 'mail', '--priority', '5', '--storage', storage],
+      ['enqueue', 'emails.send', '--args', '{"to":"ann@example.com"}', '--queue', 'mail', '--priority', '5', '--attempts', '10', '--timeout', 'none', '--storage', storage],
     );
     expect(enqueued.state).toBe('enqueued');
     expect(enqueued.queue).toBe('mail');
@@ -32,7 +32,7 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('prints the human form of a job with the note that no running server handles it', async () => {
-    const enqueue = await runCli(['enqueue', 'reports.build', '--args', '{"day":"2030-01-01"}', '--storage', storage]);
+    const enqueue = await runCli(['enqueue', 'reports.build', '--args', '{"day":"2030-01-01"}', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(enqueue.code).toBe(0);
     const id = enqueue.stdout.trim();
     expect(enqueue.stderr).toContain('no running server handles reports.build');
@@ -47,7 +47,7 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('schedules a job with --delay', async () => {
-    const { id, state } = await runJson<{ id: string; state: string }>(['enqueue', 'later.job', '--delay', '10m', '--storage', storage]);
+    const { id, state } = await runJson<{ id: string; state: string }>(['enqueue', 'later.job', '--delay', '10m', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(state).toBe('scheduled');
     const { job, notes } = await runJson<{ job: JobJson & { runAt: string }; notes: string[] }>(['jobs', 'get', id, '--storage', storage]);
     expect(new Date(job.runAt).getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
@@ -55,15 +55,15 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('returns the holder of a unique key instead of enqueueing twice', async () => {
-    const first = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--storage', storage]);
-    const second = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--storage', storage]);
+    const first = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
+    const second = await runJson<{ id: string }>(['enqueue', 'cache.rebuild', '--unique-key', 'cache', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(second.id).toBe(first.id);
   });
 
   it('lists jobs newest first with filters and a cursor', async () => {
     const ids: string[] = [];
     for (const [name, queue] of [['a.job', 'q1'], ['b.job', 'q2'], ['a.job', 'q2']] as const) {
-      ids.push((await runJson<{ id: string }>(['enqueue', name, '--queue', queue, '--storage', storage])).id);
+      ids.push((await runJson<{ id: string }>(['enqueue', name, '--queue', queue, '--attempts', '10', '--timeout', 'none', '--storage', storage])).id);
     }
     const all = await runJson<{ jobs: JobJson[]; nextCursor: string | null }>(['jobs', 'list', '--storage', storage]);
     expect(all.jobs.map((j) => j.id)).toEqual([...ids].reverse());
@@ -86,9 +86,9 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('counts jobs per state and queue in stats', async () => {
-    await runCli(['enqueue', 'a.job', '--storage', storage]);
-    await runCli(['enqueue', 'a.job', '--queue', 'other', '--storage', storage]);
-    await runCli(['enqueue', 'a.job', '--delay', '1h', '--storage', storage]);
+    await runCli(['enqueue', 'a.job', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
+    await runCli(['enqueue', 'a.job', '--queue', 'other', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
+    await runCli(['enqueue', 'a.job', '--delay', '1h', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     const stats = await runJson<{ states: Record<string, number>; queues: Array<{ name: string; enqueued: number }> }>(['stats', '--storage', storage]);
     expect(stats.states).toMatchObject({ enqueued: 2, scheduled: 1, succeeded: 0 });
     expect(stats.queues).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'default', enqueued: 1 }), expect.objectContaining({ name: 'other', enqueued: 1 })]));
@@ -102,7 +102,7 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
     const file = join(dir, 'jobs.ndjson');
     const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ n: i }));
     writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n\n${lines.slice(100).join('\n')}\n`);
-    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', file, '--batch-size', '100', '--storage', storage]);
+    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', file, '--batch-size', '100', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(result.enqueued).toBe(250);
     const stats = await runJson<{ states: Record<string, number> }>(['stats', '--storage', storage]);
     expect(stats.states.enqueued).toBe(250);
@@ -111,14 +111,14 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('reads NDJSON from standard input with --file -', async () => {
-    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', '-', '--storage', storage], { input: '{"a":1}\n{"a":2}\n' });
+    const result = await runJson<{ enqueued: number }>(['enqueue', 'bulk.job', '--file', '-', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage], { input: '{"a":1}\n{"a":2}\n' });
     expect(result.enqueued).toBe(2);
   });
 
   it('stops at a line that is not JSON and says where to resume', async () => {
     const file = join(dir, 'bad.ndjson');
     writeFileSync(file, '{"n":1}\n{"n":2}\nnot json\n{"n":4}\n');
-    const run = await runCli(['enqueue', 'bulk.job', '--file', file, '--batch-size', '1', '--storage', storage]);
+    const run = await runCli(['enqueue', 'bulk.job', '--file', file, '--batch-size', '1', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('error [ERR_INVALID_NDJSON]: line 3 of');
     expect(run.stderr).toContain('2 jobs from the lines before line 3 were enqueued');
@@ -127,7 +127,7 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('reports a job that does not exist with ERR_JOB_NOT_FOUND and exit code 1', async () => {
-    await runCli(['enqueue', 'some.job', '--storage', storage]);
+    await runCli(['enqueue', 'some.job', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     const run = await runCli(['jobs', 'get', '01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f', '--storage', storage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error \[ERR_JOB_NOT_FOUND\]: No job with id 01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f exists/);
@@ -144,7 +144,7 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
   });
 
   it('reports an invalid job name as a configuration error', async () => {
-    const run = await runCli(['enqueue', 'bad name!', '--storage', storage]);
+    const run = await runCli(['enqueue', 'bad name!', '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error \[ERR_CONFIG\]: Invalid configuration:/);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Spool } from 'spool';
 
-import { runCli, runJson, tempDir } from './cli-harness.js';
+import { runCli, runJson, tempDir, BY_NAME } from './cli-harness.js';
 
 let dir: string;
 let remove: () => void;
@@ -14,7 +14,7 @@ beforeEach(async () => {
   storage = `sqlite:${join(dir, 'spool.db')}`;
   // Recurring jobs are created through the API, as an application does at boot.
   const spool = new Spool({ storage });
-  await spool.recurring.addOrUpdate('reports.nightly', 'reports.build', { scope: 'all' }, { cron: '0 2 * * *', timezone: 'Asia/Shanghai' });
+  await spool.recurring.addOrUpdate('reports.nightly', 'reports.build', { scope: 'all' }, { ...BY_NAME, cron: '0 2 * * *', timezone: 'Asia/Shanghai' });
   await spool.close();
 });
 afterEach(() => remove());

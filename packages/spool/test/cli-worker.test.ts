@@ -30,8 +30,8 @@ describe('spool worker', () => {
   it('drains the jobs of every exported definition and stops on SIGTERM with exit code 0', async () => {
     const file = join(dir, 'echo.ndjson');
     writeFileSync(file, Array.from({ length: 30 }, (_, i) => JSON.stringify({ i })).join('\n'));
-    expect((await runJson<{ enqueued: number }>(['enqueue', 'fixture.echo', '--file', file, '--storage', storage])).enqueued).toBe(30);
-    const slow = await runJson<{ id: string }>(['enqueue', 'fixture.slow', '--args', '{"ms":10}', '--queue', 'slow', '--storage', storage]);
+    expect((await runJson<{ enqueued: number }>(['enqueue', 'fixture.echo', '--file', file, '--queue', 'default', '--attempts', '10', '--timeout', 'none', '--storage', storage])).enqueued).toBe(30);
+    const slow = await runJson<{ id: string }>(['enqueue', 'fixture.slow', '--args', '{"ms":10}', '--queue', 'slow', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
 
     const worker = startCli(['worker', '--jobs', fixture('jobs.js'), '--concurrency', '5', '--poll-interval', '100ms', '--storage', storage]);
     const spool = new Spool({ storage });
@@ -56,7 +56,7 @@ describe('spool worker', () => {
   });
 
   it('returns a running job to its queue when it stops, and removes itself from the live servers', async () => {
-    const { id } = await runJson<{ id: string }>(['enqueue', 'fixture.slow', '--args', '{"ms":60000}', '--queue', 'slow', '--storage', storage]);
+    const { id } = await runJson<{ id: string }>(['enqueue', 'fixture.slow', '--args', '{"ms":60000}', '--queue', 'slow', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     const worker = startCli(['worker', '--jobs', fixture('jobs.js'), '--queues', 'slow', '--shutdown-timeout', '100ms', '--poll-interval', '100ms', '--json', '--storage', storage]);
     const spool = new Spool({ storage });
     try {
@@ -100,11 +100,21 @@ describe('spool worker', () => {
     expect(human.stdout).toMatch(/^(just now|\S+ ago)\s+failed\s+Attempt 2 of 2 failed: cannot do the impossible/m);
   });
 
-  it("enqueues with the options of the job's definition when given --jobs, and defaults otherwise", async () => {
+  it("enqueues with the options of the job's definition when given --jobs, and only with stated options otherwise", async () => {
     const withDefinition = await runJson<{ queue: string }>(['enqueue', 'fixture.slow', '--jobs', fixture('jobs.js'), '--storage', storage]);
-    const byNameOnly = await runJson<{ queue: string }>(['enqueue', 'fixture.slow', '--storage', storage]);
     expect(withDefinition.queue).toBe('slow');
-    expect(byNameOnly.queue).toBe('default');
+    const refused = await runCli(['enqueue', 'fixture.slow', '--queue', 'slow', '--storage', storage]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no definition of "fixture.slow"');
+    expect(refused.stderr).toContain('missing: attempts, timeout');
+    const stated = await runJson<{ id: string; queue: string }>(['enqueue', 'fixture.slow', '--queue', 'slow', '--attempts', '1', '--timeout', '30s', '--storage', storage]);
+    expect(stated.queue).toBe('slow');
+    const spool = new Spool({ storage });
+    try {
+      expect(await spool.getJob(stated.id)).toMatchObject({ maxAttempts: 1, timeoutMs: 30_000 });
+    } finally {
+      await spool.close();
+    }
   });
 
   it('explains a jobs module that does not exist', async () => {
@@ -128,7 +138,7 @@ describe('spool worker', () => {
   });
 
   it('notes when no running server handles a job, and when the servers that do skip its queue', async () => {
-    const { id } = await runJson<{ id: string }>(['enqueue', 'fixture.echo', '--queue', 'parked', '--storage', storage]);
+    const { id } = await runJson<{ id: string }>(['enqueue', 'fixture.echo', '--queue', 'parked', '--attempts', '10', '--timeout', 'none', '--storage', storage]);
     const before = await runJson<{ notes: string[] }>(['jobs', 'get', id, '--storage', storage]);
     expect(before.notes).toEqual([expect.stringContaining('no running server handles fixture.echo')]);
 

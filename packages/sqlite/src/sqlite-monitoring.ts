@@ -13,7 +13,8 @@ import type {
   StatsRecord,
   TimeSeriesPoint,
 } from '@spool/core';
-import { JOB_STATES, bucketStarts, decodeCursor, encodeCursor, idRange, isJobState } from '@spool/core';
+import { JOB_STATES, isJobState } from '@spool/core';
+import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeJob } from './job-row.js';

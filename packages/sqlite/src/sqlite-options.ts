@@ -1,4 +1,4 @@
-import { resolveOptions } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 /** Options of a {@link SqliteStorage}. */
 export interface SqliteStorageOptions {

@@ -26,16 +26,8 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import {
-  StartOnce,
-  StorageClosedError,
-  storableCompletions,
-  storableLogs,
-  storableNewJobs,
-  storableParameter,
-  storableStateChange,
-  systemClock,
-} from '@spool/core';
+import { StorageClosedError, systemClock } from '@spool/core';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { JobValues } from './job-row.js';

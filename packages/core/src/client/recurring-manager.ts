@@ -1,16 +1,16 @@
 import { CronSchedule, DEFAULT_CATCH_UP_LIMIT } from '../cron/cron-schedule.js';
 import { ConfigError, RecurringNotFoundError } from '../errors.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
-import { toJsonArgs } from '../job/json-args.js';
 import type { MisfirePolicy, NewJob, NewRecurringHistory, OverlapPolicy, RecurringHistoryRecord, RecurringRecord, RecurringSettings } from '../job/records.js';
 import type { Duration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { JobState } from '../states/states.js';
 import { STATE_FACTS } from '../states/states.js';
-import type { RecurringFireJob, RecurringFireResult } from '../storage/contract.js';
+import type { RecurringFireJob, RecurringFireResult, Storage } from '../storage/contract.js';
 import { RECURRING_HISTORY_LIMIT } from '../storage/contract.js';
+import type { JobBuilder } from './job-builder.js';
 import { firstRun, jitterOffset, nextAllowed, planFiring } from './recurring-plan.js';
-import type { JobTarget, Spool } from './spool.js';
+import type { JobTarget } from './spool.js';
 
 /** Options of a recurring job. */
 export interface RecurringOptions {
@@ -82,9 +82,24 @@ export interface OccurrencesResult {
 
 const OCCURRENCE_EVENTS: ReadonlySet<string> = new Set(['fired', 'queued', 'skipped', 'missed']);
 
+/**
+ * What the recurring manager needs from its Spool: the storage, its opening, and the job builder.
+ * @internal
+ */
+export interface RecurringManagerHost {
+  readonly storage: Storage;
+  init(): Promise<void>;
+  readonly jobs: JobBuilder;
+}
+
 /** Manages recurring jobs: Hangfire's RecurringJob. Reached as `spool.recurring`. */
 export class RecurringManager {
-  constructor(private readonly spool: Spool) {}
+  readonly #spool: RecurringManagerHost;
+
+  /** @internal Made by its Spool. */
+  constructor(spool: RecurringManagerHost) {
+    this.#spool = spool;
+  }
 
   /**
    * Creates or updates a recurring job. Calling it again with the same schedule (as every host does
@@ -126,17 +141,17 @@ export class RecurringManager {
       throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
     }
     const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
-    const { name, base } = this.spool.resolveTarget(job);
-    const jsonArgs = toJsonArgs(args, this.spool.maxArgsBytes);
-    await this.spool.init();
-    const existing = await this.spool.storage.recurringGet({ id });
+    const { name, base } = this.#spool.jobs.resolveTarget(job, options, `recurring "${id}"`);
+    const jsonArgs = this.#spool.jobs.jsonArgs(args);
+    await this.#spool.init();
+    const existing = await this.#spool.storage.recurringGet({ id });
     // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
     // run that the storage's time has already passed.
-    const now = new Date(await this.spool.storage.now());
+    const now = new Date(await this.#spool.storage.now());
     const sameSchedule =
       existing !== null && existing.cron === schedule.expression && existing.timezone === schedule.timezone && sameTimes(existing.settings, settings);
     const nextRunAt = existing?.paused ? existing.nextRunAt : sameSchedule ? existing!.nextRunAt : firstRun(schedule, settings, id, existing?.runs ?? 0, now);
-    await this.spool.storage.recurringUpsert({
+    await this.#spool.storage.recurringUpsert({
       recurring: {
         id,
         name,
@@ -154,51 +169,51 @@ export class RecurringManager {
         nextRunAt,
       },
     });
-    return (await this.spool.storage.recurringGet({ id }))!;
+    return (await this.#spool.storage.recurringGet({ id }))!;
   }
 
   /** Removes a recurring job; the jobs it already created stay. False when it did not exist. */
   async remove(id: string): Promise<boolean> {
-    await this.spool.init();
-    return this.spool.storage.recurringRemove({ id });
+    await this.#spool.init();
+    return this.#spool.storage.recurringRemove({ id });
   }
 
   /** Creates one job from the recurring job now, leaving its schedule as it is; returns the job id. */
   async trigger(id: string): Promise<string> {
-    const record = await this.require(id);
-    const job = this.occurrenceJob(record, new Date(await this.spool.storage.now()), 'Triggered by request');
+    const record = await this.#require(id);
+    const job = this.#occurrenceJob(record, new Date(await this.#spool.storage.now()), 'Triggered by request');
     // A triggered job is outside the schedule: it holds no occurrence.
     const history: NewRecurringHistory[] = [{ event: 'triggered', occurrence: null, from: null, jobId: job.id, reason: 'Triggered by request: one job now, outside the schedule' }];
-    const { jobIds } = await this.spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }], history });
+    const { jobIds } = await this.#spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }], history });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
   }
 
   /** Pauses a recurring job: no occurrence fires until it is resumed. */
   async pause(id: string): Promise<void> {
-    await this.require(id);
-    await this.spool.storage.recurringPauseSet({ id, paused: true, nextRunAt: null });
+    await this.#require(id);
+    await this.#spool.storage.recurringPauseSet({ id, paused: true, nextRunAt: null });
   }
 
   /** Resumes a paused recurring job from its next occurrence after now (missed ones are skipped). */
   async resume(id: string): Promise<void> {
-    const record = await this.require(id);
-    const next = firstRun(this.scheduleOf(record), record.settings, id, record.runs, new Date(await this.spool.storage.now()));
-    await this.spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
+    const record = await this.#require(id);
+    const next = firstRun(this.#scheduleOf(record), record.settings, id, record.runs, new Date(await this.#spool.storage.now()));
+    await this.#spool.storage.recurringPauseSet({ id, paused: false, nextRunAt: next });
   }
 
   /** One recurring job, or null. */
   async get(id: string): Promise<RecurringRecord | null> {
-    await this.spool.init();
-    return this.spool.storage.recurringGet({ id });
+    await this.#spool.init();
+    return this.#spool.storage.recurringGet({ id });
   }
 
   /** Every recurring job, by id. */
   async list(): Promise<RecurringRecord[]> {
-    await this.spool.init();
+    await this.#spool.init();
     const all: RecurringRecord[] = [];
     for (;;) {
-      const page = await this.spool.storage.recurringList({ limit: 500, afterId: all.at(-1)?.id });
+      const page = await this.#spool.storage.recurringList({ limit: 500, afterId: all.at(-1)?.id });
       all.push(...page);
       if (page.length < 500) return all;
     }
@@ -210,10 +225,10 @@ export class RecurringManager {
    * still to come and fire it again; one whose clock runs ahead would fire early). Exactly once per
    * occurrence across servers: the storage creates the jobs only if the stored next run is still the
    * one this server read, and never creates a second job for an occurrence.
-   * @internal Used by the recurring scheduler.
+   * What a server's recurring scheduler calls for each record `storage.recurringDue` returns.
    */
   async fireDue(record: RecurringRecord, now: Date, graceMs = MISFIRE_GRACE_MS): Promise<RecurringFireResult> {
-    const plan = planFiring(record, this.scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
+    const plan = planFiring(record, this.#scheduleOf(record), now, graceMs, DEFAULT_CATCH_UP_LIMIT);
     // Decided by construction in planFiring; checked here too because a next run at or before the
     // due one is what made one occurrence fire a thousand times.
     if (plan.next !== null && plan.next.getTime() <= record.nextRunAt!.getTime()) {
@@ -224,7 +239,7 @@ export class RecurringManager {
       const reason =
         `Recurring job ${record.id}: occurrence of ${at.toISOString()}` +
         (i === 0 && skipped ? ` (missed occurrences from ${skipped.from.toISOString()} to ${skipped.to.toISOString()} skipped by misfire policy '${record.misfire}')` : '');
-      const job = this.occurrenceJob(record, at, reason);
+      const job = this.#occurrenceJob(record, at, reason);
       if (i === 0 && skipped) job.parameters.recurringSkipped = { from: skipped.from.toISOString(), to: skipped.to.toISOString() };
       return { job, occurrence: at };
     });
@@ -241,7 +256,7 @@ export class RecurringManager {
     }
     let cancel: { id: string; reason: string } | null = null;
     if (jobs.length > 0 && record.settings.overlap !== 'allow') {
-      const decided = await this.applyOverlap(record, jobs);
+      const decided = await this.#applyOverlap(record, jobs);
       jobs = decided.jobs;
       cancel = decided.cancel;
       history.push(...decided.skipped);
@@ -250,12 +265,12 @@ export class RecurringManager {
       history.push({ event: job.state === 'awaiting' ? 'queued' : 'fired', occurrence, from: null, jobId: job.id, reason: job.reason });
     }
     history.sort((a, b) => a.occurrence!.getTime() - b.occurrence!.getTime());
-    const result = await this.spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs, history });
+    const result = await this.#spool.storage.recurringFire({ id: record.id, occurrence: { expected: record.nextRunAt!, next: plan.next }, jobs, history });
     // 'cancel' deletes the previous run only once its replacement exists: a firing that did not land
     // (another server fired the occurrence, or the record was paused, changed or removed meanwhile)
     // must not stop a run that nothing replaces.
     if (cancel !== null && result.fired && result.jobIds.length > 0) {
-      await this.spool.storage.jobSetState({ id: cancel.id, expected: ['scheduled', 'enqueued', 'awaiting', 'processing'], state: 'deleted', reason: cancel.reason });
+      await this.#spool.storage.jobSetState({ id: cancel.id, expected: ['scheduled', 'enqueued', 'awaiting', 'processing'], state: 'deleted', reason: cancel.reason });
     }
     return result;
   }
@@ -266,13 +281,13 @@ export class RecurringManager {
    * later than now; at most {@link BACKFILL_LIMIT} occurrences per call. The schedule is unchanged.
    */
   async backfill(id: string, range: { from: Date | string; to: Date | string }): Promise<BackfillResult> {
-    const record = await this.require(id);
+    const record = await this.#require(id);
     const r = resolveOptions<{ from: Date; to: Date }>({ from: { kind: 'date' }, to: { kind: 'date' } }, range, `backfill of "${id}"`);
-    const now = await this.spool.storage.now();
+    const now = await this.#spool.storage.now();
     if (r.to.getTime() > now) {
       throw new ConfigError([{ path: `backfill of "${id}".to`, message: `expected a time at or before now (${new Date(now).toISOString()}), got ${r.to.toISOString()}: later occurrences are the schedule's` }]);
     }
-    const schedule = this.scheduleOf(record);
+    const schedule = this.#scheduleOf(record);
     const occurrences: Date[] = [];
     for (let at = schedule.next(new Date(r.from.getTime() - 1)); at !== null && at.getTime() <= r.to.getTime(); at = schedule.next(at)) {
       if (occurrences.length === BACKFILL_LIMIT) {
@@ -280,7 +295,7 @@ export class RecurringManager {
       }
       occurrences.push(at);
     }
-    const jobs = occurrences.map((at) => ({ job: this.occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
+    const jobs = occurrences.map((at) => ({ job: this.#occurrenceJob(record, at, `Recurring job ${id}: backfill of the occurrence of ${at.toISOString()}`), occurrence: at }));
     if (jobs.length === 0) return { occurrences, jobIds: [], refused: [] };
     // One entry for the whole range, not one per job: a backfill of a thousand occurrences must not
     // push the schedule's own entries out of the history.
@@ -293,7 +308,7 @@ export class RecurringManager {
         reason: `Backfill asked for ${occurrences.length} occurrence${occurrences.length === 1 ? '' : 's'} from ${occurrences[0]!.toISOString()} to ${occurrences.at(-1)!.toISOString()}; those that already had a job were not run again`,
       },
     ];
-    const { fired, jobIds, refused } = await this.spool.storage.recurringFire({ id, jobs, history });
+    const { fired, jobIds, refused } = await this.#spool.storage.recurringFire({ id, jobs, history });
     if (!fired) throw new RecurringNotFoundError(id);
     return { occurrences, jobIds, refused };
   }
@@ -304,20 +319,20 @@ export class RecurringManager {
    * ones come from the history, which keeps the latest {@link RECURRING_HISTORY_LIMIT} entries.
    */
   async occurrences(id: string, counts: { next?: number; previous?: number } = {}): Promise<OccurrencesResult> {
-    const record = await this.require(id);
+    const record = await this.#require(id);
     const c = resolveOptions<{ next: number; previous: number }>(
       { next: { kind: 'integer', default: 5, min: 0, max: 1000 }, previous: { kind: 'integer', default: 0, min: 0, max: RECURRING_HISTORY_LIMIT } },
       counts,
       `occurrences of "${id}"`,
     );
-    const next = nextRuns(record, this.scheduleOf(record), c.next);
+    const next = nextRuns(record, this.#scheduleOf(record), c.next);
     if (c.previous === 0) return { next, previous: [] };
-    const handled = (await this.spool.storage.recurringHistory({ id, limit: RECURRING_HISTORY_LIMIT }))
+    const handled = (await this.#spool.storage.recurringHistory({ id, limit: RECURRING_HISTORY_LIMIT }))
       .filter((e) => OCCURRENCE_EVENTS.has(e.event) && e.occurrence !== null)
       .slice(0, c.previous);
     const previous = await Promise.all(
       handled.map(async (e): Promise<PreviousOccurrence> => {
-        const job = e.jobId === null ? null : await this.spool.storage.jobGet({ id: e.jobId });
+        const job = e.jobId === null ? null : await this.#spool.storage.jobGet({ id: e.jobId });
         return { occurrence: e.occurrence!, outcome: e.event as PreviousOccurrence['outcome'], at: e.at, from: e.from, jobId: e.jobId, state: job?.state ?? null, reason: e.reason };
       }),
     );
@@ -330,20 +345,20 @@ export class RecurringManager {
    * {@link RECURRING_HISTORY_LIMIT} entries.
    */
   async history(id: string, options: { limit?: number } = {}): Promise<RecurringHistoryRecord[]> {
-    await this.require(id);
+    await this.#require(id);
     const o = resolveOptions<{ limit: number }>({ limit: { kind: 'integer', default: 20, min: 0, max: RECURRING_HISTORY_LIMIT } }, options, `history of "${id}"`);
-    return this.spool.storage.recurringHistory({ id, limit: o.limit });
+    return this.#spool.storage.recurringHistory({ id, limit: o.limit });
   }
 
   /**
    * The overlap policy, for a firing while the previous run may be unfinished: one read of the
    * previous job, only for records whose policy is not `'allow'`.
    */
-  private async applyOverlap(
+  async #applyOverlap(
     record: RecurringRecord,
     jobs: RecurringFireJob[],
   ): Promise<{ jobs: RecurringFireJob[]; skipped: NewRecurringHistory[]; cancel: { id: string; reason: string } | null }> {
-    const previous = record.lastJobId === null ? null : await this.spool.storage.jobGet({ id: record.lastJobId });
+    const previous = record.lastJobId === null ? null : await this.#spool.storage.jobGet({ id: record.lastJobId });
     if (previous === null || STATE_FACTS[previous.state].final) return { jobs, skipped: [], cancel: null };
     const last = jobs.at(-1)!;
     // The occurrences that get no job leave an entry each in the history, naming the run in the way.
@@ -373,13 +388,13 @@ export class RecurringManager {
     }
   }
 
-  private scheduleOf(record: RecurringRecord): CronSchedule {
+  #scheduleOf(record: RecurringRecord): CronSchedule {
     return CronSchedule.parse(record.cron, record.timezone, `recurring "${record.id}"`, record.settings.dayMatch);
   }
 
-  private occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
+  #occurrenceJob(record: RecurringRecord, at: Date, reason: string): NewJob {
     return {
-      id: this.spool.newId(),
+      id: this.#spool.jobs.newId(),
       name: record.name,
       args: record.args,
       queue: record.queue,
@@ -399,9 +414,9 @@ export class RecurringManager {
     };
   }
 
-  private async require(id: string): Promise<RecurringRecord> {
-    await this.spool.init();
-    const record = await this.spool.storage.recurringGet({ id });
+  async #require(id: string): Promise<RecurringRecord> {
+    await this.#spool.init();
+    const record = await this.#spool.storage.recurringGet({ id });
     if (!record) throw new RecurringNotFoundError(id);
     return record;
   }

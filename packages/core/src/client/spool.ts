@@ -1,32 +1,34 @@
-import { StartOnce } from '../util/start-once.js';
 import { CapabilityMissingError, ConfigError, JobNotFoundError } from '../errors.js';
-import type { JobDefinition, ResolvedJobOptions } from '../job/definition.js';
-import { DEFAULT_JOB_OPTIONS, checkJobName, isJobDefinition } from '../job/definition.js';
+import type { JobDefinition } from '../job/definition.js';
 import { DEFAULT_MAX_ARGS_BYTES, toJsonArgs } from '../job/json-args.js';
-import type { CapturedCall, JobClass } from '../job/method-call.js';
-import { captureMethodCall } from '../job/method-call.js';
-import type { HistoryRecord, JobRecord, Json, LogRecord, NewJob } from '../job/records.js';
+import type { JobView } from '../job/job-view.js';
+import { readJobView } from '../job/job-view.js';
+import type { JobClass } from '../job/method-call.js';
+import type { Json, NewJob } from '../job/records.js';
 import type { ClassRegistration } from '../job/registry.js';
 import { JobRegistry } from '../job/registry.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { ContinuationOn, JobState } from '../states/states.js';
 import { JOB_STATES, sourcesOf } from '../states/states.js';
 import type { StatsRecord, Storage } from '../storage/contract.js';
-import type { Clock } from '../util/clock.js';
-import { systemClock } from '../util/clock.js';
-import { UuidV7Generator } from '../util/uuid.js';
-import type { EnqueueOptions } from './enqueue-options.js';
-import { resolveEnqueue } from './enqueue-options.js';
-import { RecurringManager } from './recurring-manager.js';
+import type { RuntimeOptions } from '../util/runtime.js';
+import { resolveRuntime } from '../util/runtime.js';
+import { StartOnce } from '../util/start-once.js';
+import type { PerformResult } from '../server/perform.js';
+import { performJob } from '../server/perform.js';
+import type { ServerHost } from '../server/server-host.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
-import { performJob } from '../server/perform.js';
+import type { EnqueueOptions } from './enqueue-options.js';
+import { JobBuilder } from './job-builder.js';
+import { RecurringManager } from './recurring-manager.js';
+
+export type { JobView } from '../job/job-view.js';
 import type { Logger } from '../server/logger.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './client-events.js';
 import { checkLogger } from '../server/logger.js';
 import { attachServerLogger } from '../server/server-logger.js';
-import type { PerformResult } from '../server/perform.js';
 
 /** Options of a Spool instance. */
 export interface SpoolOptions {
@@ -44,17 +46,11 @@ export interface SpoolOptions {
   logger?: Logger;
 }
 
-/** Test-only hooks: time, randomness and ids. Never part of public options. */
-export interface SpoolRuntime {
-  clock?: Clock;
-  random?: () => number;
-}
-
-/** A job as `getJob` returns it: the record, its state history and its persisted logs. */
-export interface JobView extends JobRecord {
-  history: HistoryRecord[];
-  logs: LogRecord[];
-}
+/**
+ * Test-only hooks: the clock, timers and randomness (a `ManualRuntime` gives all of them). Never part
+ * of public options. A clock alone keeps real timers.
+ */
+export type SpoolRuntime = RuntimeOptions;
 
 /** Options of `schedule`: a delay or a time is required. */
 export type ScheduleOptions = EnqueueOptions & ({ delay: EnqueueOptions['delay'] } | { at: EnqueueOptions['at'] });
@@ -73,20 +69,22 @@ export type JobTarget<Args> = JobDefinition<Args, unknown> | string;
  * start servers. Hangfire's BackgroundJob, RecurringJob and BackgroundJobServer in one object.
  */
 export class Spool {
+  /** Where this instance's jobs are stored. */
   readonly storage: Storage;
-  readonly registry = new JobRegistry();
   /** Recurring jobs: Hangfire's RecurringJob. */
   readonly recurring: RecurringManager;
-  readonly clock: Clock;
-  readonly random: () => number;
+  /** Largest job arguments accepted, as JSON bytes. */
   readonly maxArgsBytes: number;
   /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
   readonly events = new TypedEmitter<ClientEvents>();
   /** The default logger of this instance's servers, if any. */
   readonly logger: Logger | undefined;
-  private readonly ids: UuidV7Generator;
-  private readonly servers = new Set<Server>();
-  private readonly ready = new StartOnce(() => this.storage.init());
+  readonly #registry = new JobRegistry();
+  readonly #jobs: JobBuilder;
+  /** What this instance's servers and `perform` run on. */
+  readonly #host: ServerHost;
+  readonly #servers = new Set<Server>();
+  readonly #ready = new StartOnce(() => this.storage.init());
 
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
     const resolved = resolveOptions<SpoolOptions>(
@@ -102,28 +100,43 @@ export class Spool {
     this.storage = resolved.storage;
     this.maxArgsBytes = resolved.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
     this.logger = resolved.logger;
-    this.clock = runtime.clock ?? systemClock;
-    this.random = runtime.random ?? Math.random;
-    this.ids = new UuidV7Generator(this.clock);
-    this.registry.add(...(resolved.jobs ?? []));
-    this.recurring = new RecurringManager(this);
+    const resolvedRuntime = resolveRuntime(runtime);
+    this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes);
+    this.#registry.add(...(resolved.jobs ?? []));
+    this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
+    const registry = this.#registry;
+    this.#host = {
+      storage: this.storage,
+      runtime: resolvedRuntime,
+      init: () => this.init(),
+      definition: (name) => registry.find(name),
+      jobNames: () => registry.fetchableNames(),
+      enqueue: (name, args, options) => this.enqueue(name, args, options),
+      setParameter: (id, key, value) => this.setParameter(id, key, value),
+      fireRecurring: (record, now) => this.recurring.fireDue(record, now),
+    };
   }
 
   /** Opens the storage (and applies migrations) once; every call waits for the same opening, and a failed opening is tried again by the next call. */
   async init(): Promise<void> {
-    return this.ready.run();
+    return this.#ready.run();
   }
 
   /** Adds job definitions after construction. */
   define(...definitions: JobDefinition[]): this {
-    this.registry.add(...definitions);
+    this.#registry.add(...definitions);
     return this;
   }
 
   /** Registers a class so that `enqueue(Class, (s) => s.method(...))` can target its methods. */
   register<T extends object>(cls: JobClass<T>, registration?: ClassRegistration<T>): this {
-    this.registry.addClass(cls, registration);
+    this.#registry.addClass(cls, registration);
     return this;
+  }
+
+  /** The names of the jobs this instance can run (its definitions and registered classes), sorted. */
+  jobNames(): string[] {
+    return this.#registry.fetchableNames().sort();
   }
 
   /** Enqueues a job to run as soon as a server is free; returns its id once it is stored. */
@@ -133,29 +146,14 @@ export class Spool {
   /** Enqueues a job by name, for a definition that lives in another process. */
   enqueue(name: string, args?: unknown, options?: EnqueueOptions): Promise<string>;
   async enqueue(target: unknown, argsOrCall?: unknown, options?: EnqueueOptions): Promise<string> {
-    const job = this.buildJob(target, argsOrCall, options, null);
-    return this.create([job], options?.transaction).then((ids) => ids[0]!);
+    const job = this.#jobs.build(target, argsOrCall, options, null);
+    return this.#create([job], options?.transaction).then((ids) => ids[0]!);
   }
 
   /** Enqueues many jobs of one kind in one storage call; returns their ids in order. */
   async enqueueMany<Args>(job: JobTarget<Args>, argsList: readonly Args[], options?: EnqueueOptions): Promise<string[]> {
-    if (!Array.isArray(argsList)) {
-      throw new ConfigError([{ path: 'enqueueMany args', message: 'expected an array of job arguments' }]);
-    }
-    const now = this.clock.now();
-    const { name, base } = this.resolveTarget(job);
-    const resolved = resolveEnqueue(options, base, now);
-    if (resolved.uniqueKey !== null && argsList.length > 1) {
-      // One key for every job: all but the first would be answered with the first's id, unnoticed.
-      throw new ConfigError([
-        {
-          path: 'enqueueMany options.uniqueKey',
-          message: `one uniqueKey for ${argsList.length} jobs would create only the first of them; enqueue each job with its own key`,
-        },
-      ]);
-    }
-    const jobs = argsList.map((args) => this.newJob(name, toJsonArgs(args, this.maxArgsBytes), resolved, now, null));
-    return this.create(jobs, resolved.transaction);
+    const { jobs, resolved } = this.#jobs.buildMany(job, argsList, options);
+    return this.#create(jobs, resolved.transaction);
   }
 
   /** Schedules a job to run after a delay or at a time. */
@@ -175,30 +173,29 @@ export class Spool {
     if (on !== 'succeeded' && on !== 'failed' && on !== 'finished') {
       throw new ConfigError([{ path: 'continueWith options.on', message: `expected 'succeeded', 'failed' or 'finished', got ${JSON.stringify(on)}` }]);
     }
-    const built = this.buildJob(job, args, rest, { parentId, on });
-    return this.create([built], rest.transaction).then((ids) => ids[0]!);
+    const built = this.#jobs.build(job, args, rest, { parentId, on });
+    return this.#create([built], rest.transaction).then((ids) => ids[0]!);
   }
 
   /** Deletes a job (a running one is aborted). False when it was already deleted. */
   async delete(id: string, reason = 'Deleted by request'): Promise<boolean> {
-    return this.setState(id, JOB_STATES.filter((s) => s !== 'deleted'), 'deleted', reason, false);
+    return this.#setState(id, JOB_STATES.filter((s) => s !== 'deleted'), 'deleted', reason, false);
   }
 
   /** Puts a job back in its queue to run again from its first attempt (a running one is aborted). */
   async requeue(id: string, reason = 'Requeued by request'): Promise<boolean> {
-    return this.setState(id, sourcesOf('enqueued'), 'enqueued', reason, true);
+    return this.#setState(id, sourcesOf('enqueued'), 'enqueued', reason, true);
   }
 
   /** Retries a failed job from its first attempt. False when the job is not failed. */
   async retry(id: string, reason = 'Retried by request'): Promise<boolean> {
-    return this.setState(id, ['failed'], 'enqueued', reason, true);
+    return this.#setState(id, ['failed'], 'enqueued', reason, true);
   }
 
   /** A job with its history and logs, or null when it does not exist (or expired). */
   async getJob(id: string): Promise<JobView | null> {
     await this.init();
-    const details = await this.storage.monitoring.jobDetails({ id });
-    return details ? { ...details.job, history: details.history, logs: details.logs } : null;
+    return readJobView(this.storage, id);
   }
 
   /** Stores a job parameter. */
@@ -235,7 +232,7 @@ export class Spool {
    */
   async perform(id: string): Promise<PerformResult> {
     await this.init();
-    return performJob(this, id);
+    return performJob(this.#host, id);
   }
 
   /** Pauses a queue: servers stop taking its jobs until it is resumed. */
@@ -259,102 +256,23 @@ export class Spool {
   /** Starts a server that runs this instance's jobs; resolves once it is running. */
   async startServer(options: ServerOptions = {}): Promise<Server> {
     await this.init();
-    const server = new Server(this, options);
+    const server = new Server(this.#host, options);
     const logger = server.options.logger ?? this.logger;
     if (logger) attachServerLogger(server, logger);
     this.events.emit('server:starting', { server });
-    this.servers.add(server);
-    server.events.once('stopped', () => this.servers.delete(server));
+    this.#servers.add(server);
+    server.events.once('stopped', () => this.#servers.delete(server));
     await server.start();
     return server;
   }
 
   /** Stops every server this instance started (gracefully) and closes the storage. */
   async close(): Promise<void> {
-    await Promise.all([...this.servers].map((server) => server.stop()));
+    await Promise.all([...this.#servers].map((server) => server.stop()));
     await this.storage.close();
   }
 
-  // ---- building jobs ---------------------------------------------------------------------------
-
-  /** @internal Resolves a target to a job name and the options it starts from. */
-  resolveTarget(target: unknown): { name: string; base: ResolvedJobOptions } {
-    if (isJobDefinition(target)) {
-      this.registry.add(target);
-      return { name: target.name, base: target.options };
-    }
-    if (typeof target === 'string') {
-      const problem = checkJobName(target);
-      if (problem) throw new ConfigError([{ path: 'job name', message: problem }]);
-      return { name: target, base: this.registry.find(target)?.options ?? DEFAULT_JOB_OPTIONS };
-    }
-    throw new ConfigError([{ path: 'job', message: 'expected a job definition (from defineJob), a registered class, or a job name' }]);
-  }
-
-  /** @internal Builds a new job from a target, its arguments (or a method call) and options. */
-  buildJob(target: unknown, argsOrCall: unknown, options: EnqueueOptions | undefined, continuation: { parentId: string; on: ContinuationOn } | null): NewJob {
-    const now = this.clock.now();
-    let name: string;
-    let base: ResolvedJobOptions;
-    let args: unknown = argsOrCall;
-    if (typeof target === 'function') {
-      const className = this.registry.classNameOf(target as JobClass);
-      const call: CapturedCall = captureMethodCall(className, argsOrCall as (instance: object) => unknown);
-      name = `${className}.${call.method}`;
-      const definition = this.registry.find(name);
-      if (!definition) {
-        throw new ConfigError([{ path: `${className} call`, message: `${className} has no method "${call.method}"` }]);
-      }
-      base = definition.options;
-      args = call.args;
-    } else {
-      ({ name, base } = this.resolveTarget(target));
-    }
-    const resolved = resolveEnqueue(options, base, now);
-    return this.newJob(name, toJsonArgs(args, this.maxArgsBytes), resolved, now, continuation);
-  }
-
-  private newJob(
-    name: string,
-    args: Json,
-    o: ReturnType<typeof resolveEnqueue>,
-    now: number,
-    continuation: { parentId: string; on: ContinuationOn } | null,
-  ): NewJob {
-    const scheduled = o.runAtMs !== null && o.runAtMs > now;
-    let state: NewJob['state'] = scheduled ? 'scheduled' : 'enqueued';
-    let reason = scheduled ? `Scheduled for ${new Date(o.runAtMs!).toISOString()}` : 'Enqueued';
-    if (continuation) {
-      state = 'awaiting';
-      reason = `Awaiting parent ${continuation.parentId} (${continuation.on})`;
-    }
-    return {
-      id: this.ids.next(),
-      name,
-      args,
-      queue: o.queue,
-      priority: o.priority,
-      state,
-      runAt: scheduled ? new Date(o.runAtMs!) : null,
-      maxAttempts: o.maxAttempts,
-      timeoutMs: o.timeoutMs,
-      retentionMs: o.retentionMs,
-      backoff: o.backoff,
-      uniqueKey: o.uniqueKey,
-      parentId: continuation?.parentId ?? null,
-      continueOn: continuation?.on ?? null,
-      recurringId: null,
-      parameters: o.parameters,
-      reason,
-    };
-  }
-
-  /** @internal A new job id. */
-  newId(): string {
-    return this.ids.next();
-  }
-
-  private async create(jobs: NewJob[], transaction: unknown): Promise<string[]> {
+  async #create(jobs: NewJob[], transaction: unknown): Promise<string[]> {
     if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
@@ -367,7 +285,7 @@ export class Spool {
     return created.map((j) => j.id);
   }
 
-  private async setState(id: string, expected: JobState[], state: 'enqueued' | 'deleted', reason: string, resetAttempts: boolean): Promise<boolean> {
+  async #setState(id: string, expected: JobState[], state: 'enqueued' | 'deleted', reason: string, resetAttempts: boolean): Promise<boolean> {
     await this.init();
     const result = await this.storage.jobSetState({ id, expected, state, reason, resetAttempts });
     if (result.previous === null) throw new JobNotFoundError(id);

@@ -11,8 +11,15 @@ export interface JobLogger {
 
 /** What a handler can do to enqueue further work (a subset of the client, bound to this job). */
 export interface JobEnqueuer {
-  /** Enqueues a job by name with JSON arguments; returns its id. */
-  enqueue(name: string, args?: unknown, options?: { queue?: string; priority?: number; delay?: number | string }): Promise<string>;
+  /**
+   * Enqueues a job by name with JSON arguments; returns its id. A job this program has no definition
+   * of needs `queue`, `attempts` and `timeout` (null for no limit).
+   */
+  enqueue(
+    name: string,
+    args?: unknown,
+    options?: { queue?: string; priority?: number; delay?: number | string; attempts?: number; timeout?: number | string | null },
+  ): Promise<string>;
 }
 
 /** The parent of a continuation, as its child sees it. */

@@ -4,14 +4,14 @@ import type { LoggedServer } from '../server/server-logger.js';
 import { JOB_STATES } from '../states/states.js';
 import type { Storage } from '../storage/contract.js';
 import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { Counter, Gauge, Histogram, renderExposition } from './exposition.js';
 
-/** What the metrics read of a Spool instance: its events, its storage's read model, its clock. */
+/** What the metrics read of a Spool instance: its events and its storage's read model. */
 export interface MetricsHost {
   readonly events: TypedEmitter<ClientEvents>;
   readonly storage: Pick<Storage, 'monitoring' | 'now' | 'recurringList'>;
-  readonly clock: Clock;
   init(): Promise<void>;
 }
 
@@ -19,6 +19,8 @@ export interface MetricsHost {
 export interface SpoolMetricsOptions {
   /** Upper bounds in seconds of the wait-time and run-time histograms. Default from 5 ms to 1 h. */
   buckets?: readonly number[];
+  /** The clock that times a handler whose run time the server does not report. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** The default histogram bounds, in seconds: from a no-op job's latency to an hour-long export. */
@@ -48,11 +50,13 @@ export class SpoolMetrics {
   private readonly recurringLag = new Gauge('spool_recurring_lag_seconds', 'How far an unpaused recurring job is behind its next due occurrence; 0 when on time.');
   private readonly startedAt = new Map<string, number>();
   private readonly detach: Array<() => void> = [];
+  private readonly clock: Clock;
 
   constructor(
     private readonly host: MetricsHost,
     options: SpoolMetricsOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock;
     const buckets = [...(options.buckets ?? DEFAULT_METRICS_BUCKETS)].sort((a, b) => a - b);
     this.waitTime = new Histogram('spool_job_wait_seconds', 'Time from when a job was due (its run time, else its creation) to its start, by job name.', buckets);
     this.runTime = new Histogram('spool_job_run_seconds', "Handlers' run time until success or failure, by job name.", buckets);
@@ -69,7 +73,7 @@ export class SpoolMetrics {
     const e = server.events;
     const offs = [
       e.on('job:started', ({ job }) => {
-        const now = this.host.clock.now();
+        const now = this.clock.now();
         this.startedAt.set(job.id, now);
         const dueAt = (job.runAt ?? job.createdAt).getTime();
         this.waitTime.observe({ name: job.name }, Math.max(0, ((job.startedAt?.getTime() ?? now) - dueAt) / 1000));
@@ -143,7 +147,7 @@ export class SpoolMetrics {
   private observeFailure(job: JobRecord): void {
     const started = this.startedAt.get(job.id);
     this.startedAt.delete(job.id);
-    if (started !== undefined) this.runTime.observe({ name: job.name }, Math.max(0, this.host.clock.now() - started) / 1000);
+    if (started !== undefined) this.runTime.observe({ name: job.name }, Math.max(0, this.clock.now() - started) / 1000);
   }
 
   private async allRecurring(): Promise<RecurringRecord[]> {

@@ -1,7 +1,16 @@
-import { Waker } from '../util/sleep.js';
+import type { Storage } from '../storage/contract.js';
+import type { Runtime } from '../util/runtime.js';
+import { Waker } from '../util/waker.js';
 
 /** Reports an error of a background process without stopping it. */
 export type ProcessErrorReporter = (process: string, error: unknown) => void;
+
+/** What every background process of a server shares: the storage, the runtime and the error report. */
+export interface ProcessContext {
+  readonly storage: Storage;
+  readonly runtime: Runtime;
+  readonly report: ProcessErrorReporter;
+}
 
 const MAX_ERROR_BACKOFF_MS = 30_000;
 
@@ -12,13 +21,22 @@ const MAX_ERROR_BACKOFF_MS = 30_000;
  */
 export abstract class BackgroundProcess {
   private readonly stopping = new AbortController();
-  private readonly waker = new Waker();
+  private readonly waker: Waker;
   private loop: Promise<void> | null = null;
+
+  protected readonly storage: Storage;
+  protected readonly runtime: Runtime;
+  private readonly reportError: ProcessErrorReporter;
 
   constructor(
     readonly name: string,
-    private readonly reportError: ProcessErrorReporter,
-  ) {}
+    context: ProcessContext,
+  ) {
+    this.storage = context.storage;
+    this.runtime = context.runtime;
+    this.reportError = context.report;
+    this.waker = new Waker((fn, ms) => context.runtime.setTimer(fn, ms));
+  }
 
   /**
    * Runs one round of work. Returns how long to sleep before the next round, in milliseconds.

@@ -1,8 +1,6 @@
 import { OutcomeUnstorableError, hasErrorCode } from '../errors.js';
 import type { Completion, CompletionOutcome, Storage } from '../storage/contract.js';
-import type { LongTimer } from '../util/long-timer.js';
-import { setLongTimeout } from '../util/long-timer.js';
-import { sleep } from '../util/sleep.js';
+import type { Runtime, Timer } from '../util/runtime.js';
 import type { LogBuffer } from './log-buffer.js';
 
 /** What became of a submitted outcome. */
@@ -51,6 +49,7 @@ export class Completer {
 
   constructor(
     private readonly storage: Storage,
+    private readonly runtime: Runtime,
     private readonly serverId: string,
     private readonly logs: LogBuffer,
     private readonly onError: (error: unknown) => void,
@@ -101,8 +100,8 @@ export class Completer {
    * and lease rescue returns them to the queue). Returns how many outcomes were given up.
    */
   async close(deadlineMs: number): Promise<number> {
-    let timer: LongTimer | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setLongTimeout(resolve, deadlineMs)));
+    let timer: Timer | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = this.runtime.setTimer(resolve, deadlineMs)));
     await Promise.race([this.drain(), deadline]);
     timer?.clear();
     this.closed = true;
@@ -146,7 +145,7 @@ export class Completer {
           } else {
             this.queue.unshift(...unanswered);
             this.failures++;
-            await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(this.failures, 8)), this.closing.signal);
+            await this.runtime.sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(this.failures, 8)), this.closing.signal);
           }
         }
       }

@@ -1,6 +1,4 @@
-import type { Storage } from '../storage/contract.js';
-import type { Clock } from '../util/clock.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 const BATCH = 1000;
@@ -11,12 +9,10 @@ const BATCH = 1000;
  */
 export class DelayedScheduler extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
-    private readonly clock: Clock,
+    context: ProcessContext,
     private readonly pollMs: number,
-    report: ProcessErrorReporter,
   ) {
-    super('delayed-scheduler', report);
+    super('delayed-scheduler', context);
   }
 
   protected async tick(signal: AbortSignal): Promise<number> {
@@ -25,6 +21,6 @@ export class DelayedScheduler extends BackgroundProcess {
       result = await this.storage.scheduledPromoteDue({ limit: BATCH });
     }
     if (result.nextDueAt === null) return this.pollMs;
-    return Math.max(0, Math.min(this.pollMs, result.nextDueAt - this.clock.now()));
+    return Math.max(0, Math.min(this.pollMs, result.nextDueAt - this.runtime.clock.now()));
   }
 }

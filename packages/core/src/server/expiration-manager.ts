@@ -1,5 +1,4 @@
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /** Pause between two expiration batches, so that removal never hogs the storage. */
@@ -8,12 +7,11 @@ const BETWEEN_BATCHES_MS = 50;
 /** Removes finished jobs past their retention, in small batches with pauses between them. */
 export class ExpirationManager extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
+    context: ProcessContext,
     private readonly intervalMs: number,
     private readonly batchSize: number,
-    report: ProcessErrorReporter,
   ) {
-    super('expiration', report);
+    super('expiration', context);
   }
 
   protected async tick(): Promise<number> {

@@ -1,6 +1,5 @@
 import type { FetchedJob } from '../job/records.js';
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /** What the fetch loop needs from its server. */
@@ -30,11 +29,10 @@ const FULL_WAIT_MS = 60_000;
  */
 export class FetchLoop extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
+    context: ProcessContext,
     private readonly host: FetchLoopHost,
-    report: ProcessErrorReporter,
   ) {
-    super('fetch', report);
+    super('fetch', context);
   }
 
   protected async tick(): Promise<number> {

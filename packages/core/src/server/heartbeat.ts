@@ -1,17 +1,15 @@
 import type { ServerRecord } from '../job/records.js';
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /** Announces the server to the storage (queues, concurrency, job names, running count). */
 export class Heartbeat extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
+    context: ProcessContext,
     private readonly describe: () => Omit<ServerRecord, 'heartbeatAt'>,
     private readonly intervalMs: number,
-    report: ProcessErrorReporter,
   ) {
-    super('heartbeat', report);
+    super('heartbeat', context);
   }
 
   protected async tick(): Promise<number> {

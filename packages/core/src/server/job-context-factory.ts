@@ -2,14 +2,14 @@ import type { JobContext, JobEnqueuer, JobLogger, ParentJob } from '../job/job-c
 import type { FetchedJob, Json, LogLevel } from '../job/records.js';
 import { toJsonArgs } from '../job/json-args.js';
 import { ConfigError } from '../errors.js';
-import type { Spool } from '../client/spool.js';
 import type { LogBuffer } from './log-buffer.js';
+import type { ServerHost } from './server-host.js';
 
 /**
  * Builds the `ctx` handed to a handler: persisted logs, progress, parameters, parent, enqueueing.
  */
-export function createJobContext(spool: Spool, job: FetchedJob, running: { readonly signal: AbortSignal }, logs: LogBuffer): JobContext {
-  return new RunContext(spool, job, running, logs);
+export function createJobContext(host: ServerHost, job: FetchedJob, running: { readonly signal: AbortSignal }, logs: LogBuffer): JobContext {
+  return new RunContext(host, job, running, logs);
 }
 
 /**
@@ -33,7 +33,7 @@ class RunContext implements JobContext {
   } = {};
 
   constructor(
-    private readonly spool: Spool,
+    private readonly host: ServerHost,
     private readonly job: FetchedJob,
     private readonly running: { readonly signal: AbortSignal },
     private readonly logs: LogBuffer,
@@ -50,41 +50,41 @@ class RunContext implements JobContext {
   }
 
   get log(): JobLogger {
-    return (this.logger ??= createLogger(this.spool, this.job, this.logs));
+    return (this.logger ??= createLogger(this.host, this.job, this.logs));
   }
 
   get progress(): JobContext['progress'] {
-    return (this.functions.progress ??= (percent) => (this.progressWriter ??= new ProgressWriter(this.spool, this.job)).set(percent));
+    return (this.functions.progress ??= (percent) => (this.progressWriter ??= new ProgressWriter(this.host, this.job)).set(percent));
   }
 
   get getParameter(): JobContext['getParameter'] {
     return (this.functions.getParameter ??= async <T extends Json = Json>(key: string) => {
-      const record = await this.spool.storage.jobGet({ id: this.job.id });
+      const record = await this.host.storage.jobGet({ id: this.job.id });
       return record?.parameters[key] as T | undefined;
     });
   }
 
   get setParameter(): JobContext['setParameter'] {
-    return (this.functions.setParameter ??= (key, value) => this.spool.setParameter(this.job.id, key, value));
+    return (this.functions.setParameter ??= (key, value) => this.host.setParameter(this.job.id, key, value));
   }
 
   get parent(): JobContext['parent'] {
     return (this.functions.parent ??= async (): Promise<ParentJob | null> => {
       if (this.job.parentId === null) return null;
-      const parent = await this.spool.storage.jobGet({ id: this.job.parentId });
+      const parent = await this.host.storage.jobGet({ id: this.job.parentId });
       if (!parent) return null;
       return { id: parent.id, state: parent.state, result: parent.result, on: this.job.continueOn ?? 'succeeded' };
     });
   }
 
   get jobs(): JobContext['jobs'] {
-    return (this.functions.jobs ??= { enqueue: (name, args, options) => this.spool.enqueue(name, args, options) });
+    return (this.functions.jobs ??= { enqueue: (name, args, options) => this.host.enqueue(name, args, options) });
   }
 }
 
-function createLogger(spool: Spool, job: FetchedJob, logs: LogBuffer): JobLogger {
+function createLogger(host: ServerHost, job: FetchedJob, logs: LogBuffer): JobLogger {
   const log = (level: LogLevel) => (message: string) =>
-    logs.add({ jobId: job.id, attempt: job.attempt, level, message: String(message), at: new Date(spool.clock.now()) });
+    logs.add({ jobId: job.id, attempt: job.attempt, level, message: String(message), at: new Date(host.runtime.clock.now()) });
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
@@ -97,7 +97,7 @@ class ProgressWriter {
   private pending: number | null = null;
 
   constructor(
-    private readonly spool: Spool,
+    private readonly host: ServerHost,
     private readonly job: FetchedJob,
   ) {}
 
@@ -115,7 +115,7 @@ class ProgressWriter {
       while (this.pending !== null) {
         const value = this.pending;
         this.pending = null;
-        await this.spool.storage.jobProgressSet({ id: this.job.id, leaseToken: this.job.leaseToken, progress: value });
+        await this.host.storage.jobProgressSet({ id: this.job.id, leaseToken: this.job.leaseToken, progress: value });
       }
     } finally {
       this.inFlight = null;

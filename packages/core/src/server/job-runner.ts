@@ -1,12 +1,11 @@
-import type { Spool } from '../client/spool.js';
 import { JobTimeoutError, MalformedJobError, ShutdownError, UnknownJobError, unrecoverable } from '../errors.js';
 import { electFailure } from '../filters/state-election.js';
 import { toErrorRecord } from '../job/error-record.js';
 import type { FetchedJob } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
-import { setLongTimeout } from '../util/long-timer.js';
 import { createJobContext, toJsonResult } from './job-context-factory.js';
 import type { LogBuffer } from './log-buffer.js';
+import type { ServerHost } from './server-host.js';
 import type { ThreadPool } from './thread-pool.js';
 
 /** Why a running job was aborted by the server. */
@@ -22,7 +21,6 @@ export const ABORT_GRACE_MS = 1000;
  */
 export class RunningJob {
   cause: AbortCause | null = null;
-  readonly startedAt = Date.now();
   /** Settles when the job is aborted. */
   readonly aborted: Promise<void>;
   /** Whether the handler has returned or thrown (true before it starts). Until then the job keeps its slot. */
@@ -33,7 +31,11 @@ export class RunningJob {
   private reason: Error | null = null;
   private resolveAborted!: () => void;
 
-  constructor(readonly job: FetchedJob) {
+  constructor(
+    readonly job: FetchedJob,
+    /** When the run started, on the runtime's clock. */
+    readonly startedAt: number,
+  ) {
     this.aborted = new Promise<void>((resolve) => (this.resolveAborted = resolve));
   }
 
@@ -72,26 +74,28 @@ export class RunningJob {
  */
 export class JobRunner {
   constructor(
-    private readonly spool: Spool,
+    private readonly host: ServerHost,
     private readonly logs: LogBuffer,
     private readonly threads: () => ThreadPool,
   ) {}
 
   async run(running: RunningJob): Promise<CompletionOutcome | null> {
     const job = running.job;
-    const now = () => this.spool.clock.now();
+    const { clock, random } = this.host.runtime;
+    const now = () => clock.now();
+    const draw = () => random();
     if (job.decodeError !== undefined) {
       const error = new MalformedJobError(`The stored job cannot be decoded: ${job.decodeError}`);
       return { state: 'failed', error: toErrorRecord(error), reason: error.message };
     }
-    const definition = this.spool.registry.find(job.name);
+    const definition = this.host.definition(job.name);
     if (!definition) {
       const error = new UnknownJobError(`No handler for job "${job.name}" on this server; it is retried and runs once a server that knows it takes it.`);
-      return electFailure(job, error, null, now(), this.spool.random);
+      return electFailure(job, error, null, now(), draw);
     }
-    const ctx = createJobContext(this.spool, job, running, this.logs);
+    const ctx = createJobContext(this.host, job, running, this.logs);
     const timeoutMs = job.timeoutMs;
-    const timer = timeoutMs === null ? null : setLongTimeout(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
+    const timer = timeoutMs === null ? null : this.host.runtime.setTimer(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
     const handler: Promise<unknown> =
       definition.options.execution === 'thread'
         ? this.threads().run(job, definition, ctx)
@@ -105,7 +109,7 @@ export class JobRunner {
       let outcome = await Promise.race([settled, running.aborted.then(() => null)]);
       if (outcome === null) {
         // Aborted: give the handler a moment to settle on its own (it may finish cleanly).
-        outcome = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), ABORT_GRACE_MS).unref())]);
+        outcome = await Promise.race([settled, this.host.runtime.sleep(ABORT_GRACE_MS).then(() => null)]);
         if (outcome === null || !outcome.ok) return this.abortedOutcome(running, definition);
       }
       if (outcome.ok) {
@@ -113,11 +117,11 @@ export class JobRunner {
         try {
           return { state: 'succeeded', result: toJsonResult(outcome.value), reason: `Succeeded on attempt ${job.attempt}` };
         } catch (error) {
-          return electFailure(job, unrecoverable(error), definition, now(), this.spool.random);
+          return electFailure(job, unrecoverable(error), definition, now(), draw);
         }
       }
       if (running.cause !== null) return this.abortedOutcome(running, definition);
-      return electFailure(job, outcome.error, definition, now(), this.spool.random);
+      return electFailure(job, outcome.error, definition, now(), draw);
     } finally {
       timer?.clear();
     }
@@ -126,7 +130,7 @@ export class JobRunner {
   private abortedOutcome(running: RunningJob, definition: Parameters<typeof electFailure>[2]): CompletionOutcome | null {
     switch (running.cause) {
       case 'timeout':
-        return electFailure(running.job, new JobTimeoutError(running.job.timeoutMs ?? 0), definition, this.spool.clock.now(), this.spool.random);
+        return electFailure(running.job, new JobTimeoutError(running.job.timeoutMs ?? 0), definition, this.host.runtime.clock.now(), () => this.host.runtime.random());
       case 'shutdown':
         return { state: 'enqueued', reason: new ShutdownError().message, refundAttempt: true };
       case 'cancelled':

@@ -1,5 +1,4 @@
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /**
@@ -9,14 +8,13 @@ import { BackgroundProcess } from './background-process.js';
  */
 export class LeaseKeeper extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
+    context: ProcessContext,
     private readonly held: () => Array<{ id: string; leaseToken: string }>,
     private readonly onLost: (id: string) => void,
     private readonly leaseMs: number,
     private readonly intervalMs: number,
-    report: ProcessErrorReporter,
   ) {
-    super('lease-keeper', report);
+    super('lease-keeper', context);
   }
 
   protected async tick(): Promise<number> {

@@ -1,4 +1,5 @@
 import type { NewLogRecord, Storage } from '../storage/contract.js';
+import type { Runtime, Timer } from '../util/runtime.js';
 
 const FLUSH_AT = 200;
 const FLUSH_AFTER_MS = 500;
@@ -9,11 +10,12 @@ const FLUSH_AFTER_MS = 500;
  */
 export class LogBuffer {
   private entries: NewLogRecord[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: Storage,
+    private readonly runtime: Runtime,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -21,13 +23,13 @@ export class LogBuffer {
   add(entry: NewLogRecord): void {
     this.entries.push(entry);
     if (this.entries.length >= FLUSH_AT) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+    else this.timer ??= this.runtime.setTimer(() => void this.flush(), FLUSH_AFTER_MS);
   }
 
   /** Writes every queued line; resolves when they are stored (or the write failed and was reported). */
   flush(): Promise<void> {
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timer.clear();
       this.timer = null;
     }
     if (this.entries.length === 0) return this.writing;

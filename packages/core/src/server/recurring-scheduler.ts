@@ -1,6 +1,6 @@
-import type { RecurringManager } from '../client/recurring-manager.js';
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { RecurringRecord } from '../job/records.js';
+import type { RecurringFireResult } from '../storage/contract.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /**
@@ -9,12 +9,11 @@ import { BackgroundProcess } from './background-process.js';
  */
 export class RecurringScheduler extends BackgroundProcess {
   constructor(
-    private readonly storage: Storage,
-    private readonly manager: RecurringManager,
+    private readonly context: ProcessContext,
+    private readonly fire: (record: RecurringRecord, now: Date) => Promise<RecurringFireResult>,
     private readonly pollMs: number,
-    private readonly report: ProcessErrorReporter,
   ) {
-    super('recurring-scheduler', report);
+    super('recurring-scheduler', context);
   }
 
   protected async tick(signal: AbortSignal): Promise<number> {
@@ -23,10 +22,10 @@ export class RecurringScheduler extends BackgroundProcess {
     for (const record of due) {
       if (signal.aborted) break;
       try {
-        await this.manager.fireDue(record, now);
+        await this.fire(record, now);
       } catch (error) {
         // One broken record (say, a cron expression edited by hand) must not stop the others.
-        this.report(`${this.name} (${record.id})`, error);
+        this.context.report(`${this.name} (${record.id})`, error);
       }
     }
     return due.length === 100 ? 0 : this.pollMs;

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
-import type { Spool } from '../client/spool.js';
 import { HandlerOverdueError, JobCancelledError, LeaseLostError, OutcomesUnrecordedError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
 import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
-import type { LongTimer } from '../util/long-timer.js';
-import { setLongTimeout } from '../util/long-timer.js';
+import type { Runtime, Timer } from '../util/runtime.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import type { BackgroundProcess } from './background-process.js';
+import type { BackgroundProcess, ProcessContext } from './background-process.js';
 import type { CompletionReport } from './completer.js';
 import { Completer } from './completer.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
@@ -23,13 +21,15 @@ import { RecurringScheduler } from './recurring-scheduler.js';
 import type { ResolvedServerOptions, ServerOptions } from './server-options.js';
 import { resolveServerOptions } from './server-options.js';
 import type { ServerEvents } from './server-events.js';
+import type { ServerHost } from './server-host.js';
 import { ThreadPool } from './thread-pool.js';
 import { Watchdog } from './watchdog.js';
 
 /**
- * A server: runs jobs from its queues with the job definitions of its Spool instance. A composition
- * of small background processes (fetch, lease keeper, delayed and recurring schedulers, heartbeat,
- * watchdog, expiration) with one lifecycle. Hangfire's BackgroundJobServer.
+ * A server: runs jobs from its queues with the job definitions of its host (a Spool instance's, as
+ * `spool.startServer()` builds it). A composition of small background processes (fetch, lease
+ * keeper, delayed and recurring schedulers, heartbeat, watchdog, expiration) with one lifecycle.
+ * Hangfire's BackgroundJobServer.
  */
 export class Server {
   /** Unique id: name, process id and a random suffix. */
@@ -37,90 +37,101 @@ export class Server {
   readonly options: ResolvedServerOptions;
   /** Typed events: job outcomes, errors, start and stop. */
   readonly events = new TypedEmitter<ServerEvents>();
-  private readonly running = new Map<string, RunningJob>();
+  readonly #running = new Map<string, RunningJob>();
   /** Jobs given up (timed out or aborted) whose handlers have not returned: each keeps its slot. */
-  private readonly overdue = new Set<RunningJob>();
-  private readonly buffer: PrefetchBuffer;
-  private readonly settling = new Set<Promise<void>>();
-  private readonly logs: LogBuffer;
-  private readonly completer: Completer;
-  private readonly runner: JobRunner;
-  private readonly fetchLoop: FetchLoop;
-  private readonly processes: BackgroundProcess[];
-  private threadPool: ThreadPool | null = null;
-  private readonly startedAt = new Date();
-  private unsubscribe: (() => void) | null = null;
-  private stopping: Promise<void> | null = null;
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
-  private readonly names: string[];
+  readonly #overdue = new Set<RunningJob>();
+  readonly #buffer: PrefetchBuffer;
+  readonly #settling = new Set<Promise<void>>();
+  readonly #logs: LogBuffer;
+  readonly #completer: Completer;
+  readonly #runner: JobRunner;
+  readonly #fetchLoop: FetchLoop;
+  readonly #delayedScheduler: DelayedScheduler;
+  /** Every background process, the fetch loop and the delayed scheduler among them. */
+  readonly #processes: BackgroundProcess[];
+  #threadPool: ThreadPool | null = null;
+  readonly #runtime: Runtime;
+  readonly #startedAt: Date;
+  #unsubscribe: (() => void) | null = null;
+  #stopping: Promise<void> | null = null;
+  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  /** The job names this server runs (and fetches): every definition its host had when it was made. */
+  readonly jobNames: readonly string[];
 
-  constructor(
-    private readonly spool: Spool,
-    options: ServerOptions = {},
-  ) {
+  readonly #host: ServerHost;
+
+  /** A server on `host`; `spool.startServer()` builds one on its Spool's host and starts it. */
+  constructor(host: ServerHost, options: ServerOptions = {}) {
+    this.#host = host;
     this.options = resolveServerOptions(options);
     this.id = `${this.options.name ?? hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.names = spool.registry.fetchableNames();
+    this.#runtime = host.runtime;
+    this.#startedAt = new Date(this.#runtime.clock.now());
+    const names = host.jobNames();
+    this.jobNames = names;
     const report = (process: string, error: unknown) => this.events.emit('error', { process, error });
-    this.logs = new LogBuffer(spool.storage, (error) => report('logs', error));
-    this.completer = new Completer(
-      spool.storage,
+    this.#logs = new LogBuffer(host.storage, this.#runtime, (error) => report('logs', error));
+    this.#completer = new Completer(
+      host.storage,
+      this.#runtime,
       this.id,
-      this.logs,
+      this.#logs,
       (error) => report('completer', error),
       () => {
-        if (!this.stopping) this.fetchLoop.wake();
+        if (!this.#stopping) this.#fetchLoop.wake();
       },
     );
-    this.runner = new JobRunner(spool, this.logs, () => (this.threadPool ??= new ThreadPool(this.options.threads)));
+    this.#runner = new JobRunner(host, this.#logs, () => (this.#threadPool ??= new ThreadPool(this.options.threads, this.#runtime)));
     const o = this.options;
-    this.buffer = new PrefetchBuffer(o.prefetch, o.concurrency);
-    const host = {
+    this.#buffer = new PrefetchBuffer(o.prefetch, o.concurrency);
+    const fetchHost = {
       serverId: this.id,
       queues: o.queues,
-      names: this.names,
+      names,
       leaseMs: o.leaseTime,
       pollMs: o.pollInterval,
-      capacity: () => o.concurrency + this.buffer.target(),
+      capacity: () => o.concurrency + this.#buffer.target(),
       // Outcomes waiting beyond one batch count as held: claiming waits while recording falls behind.
-      heldCount: () => this.busySlots + this.buffer.size + this.completer.backlog,
-      bufferedCount: () => this.buffer.size,
+      heldCount: () => this.#busySlots + this.#buffer.size + this.#completer.backlog,
+      bufferedCount: () => this.#buffer.size,
       accept: (jobs: FetchedJob[]) => {
-        for (const job of jobs) this.buffer.add(job);
-        this.startBuffered();
+        for (const job of jobs) this.#buffer.add(job);
+        this.#startBuffered();
       },
     };
-    this.fetchLoop = new FetchLoop(spool.storage, host, report);
-    this.processes = [
-      this.fetchLoop,
-      new LeaseKeeper(spool.storage, () => this.heldLeases(), (id) => this.onLeaseLost(id), o.leaseTime, o.leaseRenewInterval, report),
-      new DelayedScheduler(spool.storage, spool.clock, o.pollInterval, report),
-      new RecurringScheduler(spool.storage, spool.recurring, o.recurringPollInterval, report),
-      new Heartbeat(spool.storage, () => this.describe(), o.heartbeatInterval, report),
-      new Watchdog(spool.storage, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r), report),
-      new ExpirationManager(spool.storage, o.expirationInterval, o.expirationBatchSize, report),
+    const context: ProcessContext = { storage: host.storage, runtime: this.#runtime, report };
+    this.#fetchLoop = new FetchLoop(context, fetchHost);
+    this.#delayedScheduler = new DelayedScheduler(context, o.pollInterval);
+    this.#processes = [
+      this.#fetchLoop,
+      new LeaseKeeper(context, () => this.#heldLeases(), (id) => this.#onLeaseLost(id), o.leaseTime, o.leaseRenewInterval),
+      this.#delayedScheduler,
+      new RecurringScheduler(context, (record, now) => host.fireRecurring(record, now), o.recurringPollInterval),
+      new Heartbeat(context, () => this.#describe(), o.heartbeatInterval),
+      new Watchdog(context, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r)),
+      new ExpirationManager(context, o.expirationInterval, o.expirationBatchSize),
     ];
   }
 
   /** Starts every background process. Resolves once the server has announced itself. */
   async start(): Promise<this> {
-    await this.spool.init();
-    await this.spool.storage.serverHeartbeat({ server: this.describe() });
-    this.unsubscribe = this.spool.storage.subscribe((event) => this.onStorageEvent(event));
-    for (const process of this.processes) process.start();
-    if (this.options.handleSignals) this.installSignalHandlers();
+    await this.#host.init();
+    await this.#host.storage.serverHeartbeat({ server: this.#describe() });
+    this.#unsubscribe = this.#host.storage.subscribe((event) => this.#onStorageEvent(event));
+    for (const process of this.#processes) process.start();
+    if (this.options.handleSignals) this.#installSignalHandlers();
     this.events.emit('started', { serverId: this.id });
     return this;
   }
 
   /** Jobs running now, including handlers that outlived their job's outcome (they keep their slot). */
   get runningCount(): number {
-    return this.busySlots;
+    return this.#busySlots;
   }
 
   /** Slots taken: running handlers, and handlers still running after their job was given up. */
-  private get busySlots(): number {
-    return this.running.size + this.overdue.size;
+  get #busySlots(): number {
+    return this.#running.size + this.#overdue.size;
   }
 
   /**
@@ -128,46 +139,48 @@ export class Server {
    * aborts their signals and puts them back in the queue (never marking them failed).
    */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
   }
 
-  private async shutdown(): Promise<void> {
+  async #shutdown(): Promise<void> {
     const o = this.options;
+    const now = () => this.#runtime.clock.now();
+    const within = (promise: Promise<unknown>, deadline: number) => settlesWithin(this.#runtime, promise, deadline);
     // Every step is bounded, so that a stop returns also while the storage is unreachable.
-    const deadline = Date.now() + o.shutdownTimeout + ABORT_GRACE_MS + o.flushTimeout;
-    await within(this.fetchLoop.stop(), deadline);
+    const deadline = now() + o.shutdownTimeout + ABORT_GRACE_MS + o.flushTimeout;
+    await within(this.#fetchLoop.stop(), deadline);
     // Jobs claimed ahead never started: hand them back at once so that other servers can run them.
-    for (const job of this.buffer.drain()) {
-      void this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
+    for (const job of this.#buffer.drain()) {
+      void this.#completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
     }
-    await within(Promise.all(this.settling), Date.now() + o.shutdownTimeout);
-    for (const running of this.running.values()) running.abort('shutdown', new ShutdownError());
+    await within(Promise.all(this.#settling), now() + o.shutdownTimeout);
+    for (const running of this.#running.values()) running.abort('shutdown', new ShutdownError());
     // An aborted job's outcome is elected within the grace period; its write is the completer's.
-    await within(Promise.all(this.settling), Date.now() + ABORT_GRACE_MS + 100);
-    await within(Promise.all(this.processes.map((p) => p.stop())), deadline);
-    const unrecorded = await this.completer.close(Math.max(0, deadline - Date.now()));
+    await within(Promise.all(this.#settling), now() + ABORT_GRACE_MS + 100);
+    await within(Promise.all(this.#processes.map((p) => p.stop())), deadline);
+    const unrecorded = await this.#completer.close(Math.max(0, deadline - now()));
     if (unrecorded > 0) this.events.emit('error', { process: 'shutdown', error: new OutcomesUnrecordedError(unrecorded) });
-    await within(this.logs.flush(), deadline);
-    await within(this.threadPool?.close() ?? Promise.resolve(), deadline);
-    this.unsubscribe?.();
+    await within(this.#logs.flush(), deadline);
+    await within(this.#threadPool?.close() ?? Promise.resolve(), deadline);
+    this.#unsubscribe?.();
     try {
-      if (!(await within(this.spool.storage.serverRemove({ id: this.id }), Math.max(deadline, Date.now() + 1000)))) {
+      if (!(await within(this.#host.storage.serverRemove({ id: this.id }), Math.max(deadline, now() + 1000)))) {
         this.events.emit('error', { process: 'shutdown', error: new Error('The server record was not removed before the stop deadline; it expires as a dead server.') });
       }
     } catch (error) {
       this.events.emit('error', { process: 'shutdown', error });
     }
-    this.removeSignalHandlers();
+    this.#removeSignalHandlers();
     this.events.emit('stopped', { serverId: this.id, unrecorded });
   }
 
   /** Starts buffered jobs while slots are free. */
-  private startBuffered(): void {
-    while (this.busySlots < this.options.concurrency && !this.stopping) {
-      const job = this.buffer.take();
+  #startBuffered(): void {
+    while (this.#busySlots < this.options.concurrency && !this.#stopping) {
+      const job = this.#buffer.take();
       if (!job) return;
-      this.startJob(job);
+      this.#startJob(job);
     }
   }
 
@@ -176,80 +189,80 @@ export class Server {
    * its write. Each stays renewed until its outcome is written, so recording that falls behind never
    * lets another server take a job that has already run.
    */
-  private heldLeases(): Array<{ id: string; leaseToken: string }> {
+  #heldLeases(): Array<{ id: string; leaseToken: string }> {
     const leases: Array<{ id: string; leaseToken: string }> = [];
-    for (const running of this.running.values()) if (running.cause === null) leases.push({ id: running.job.id, leaseToken: running.job.leaseToken });
-    for (const job of this.buffer.values()) leases.push({ id: job.id, leaseToken: job.leaseToken });
-    for (const lease of this.completer.pendingLeases()) leases.push(lease);
+    for (const running of this.#running.values()) if (running.cause === null) leases.push({ id: running.job.id, leaseToken: running.job.leaseToken });
+    for (const job of this.#buffer.values()) leases.push({ id: job.id, leaseToken: job.leaseToken });
+    for (const lease of this.#completer.pendingLeases()) leases.push(lease);
     return leases;
   }
 
   /** A lease is gone: abort the run, or forget the job if it had not started. */
-  private onLeaseLost(id: string): void {
-    const buffered = this.buffer.delete(id);
+  #onLeaseLost(id: string): void {
+    const buffered = this.#buffer.delete(id);
     if (buffered) this.events.emit('job:abandoned', { job: buffered, reason: 'its lease was lost before it started' });
-    this.running.get(id)?.abort('lease-lost', new LeaseLostError());
+    this.#running.get(id)?.abort('lease-lost', new LeaseLostError());
   }
 
-  private startJob(job: FetchedJob): void {
+  #startJob(job: FetchedJob): void {
     // The same job fetched again while an earlier run is still here: that run's lease expired and
     // the job was rescued (possibly by this very server). The earlier run no longer owns it.
-    this.running.get(job.id)?.abort('lease-lost', new LeaseLostError());
-    const running = new RunningJob(job);
-    this.running.set(job.id, running);
+    this.#running.get(job.id)?.abort('lease-lost', new LeaseLostError());
+    const running = new RunningJob(job, this.#runtime.clock.now());
+    this.#running.set(job.id, running);
     this.events.emit('job:started', { job });
-    const settle = this.runner
+    const settle = this.#runner
       .run(running)
       .catch((error: unknown) => {
         this.events.emit('error', { process: 'runner', error });
         return null;
       })
-      .then((outcome) => this.finish(running, outcome));
-    this.settling.add(settle);
-    void settle.finally(() => this.settling.delete(settle));
+      .then((outcome) => this.#finish(running, outcome));
+    this.#settling.add(settle);
+    void settle.finally(() => this.#settling.delete(settle));
   }
 
-  private async finish(running: RunningJob, outcome: CompletionOutcome | null): Promise<void> {
+  async #finish(running: RunningJob, outcome: CompletionOutcome | null): Promise<void> {
     const { job } = running;
     // Leave the running set before recording, so this server's own state event is not a cancellation.
-    if (this.running.get(job.id) === running) this.running.delete(job.id);
-    this.buffer.recordDuration(Date.now() - running.startedAt);
-    if (running.handlerReturned) this.slotFreed();
-    else this.holdOverdue(running);
+    if (this.#running.get(job.id) === running) this.#running.delete(job.id);
+    this.#buffer.recordDuration(this.#runtime.clock.now() - running.startedAt);
+    if (running.handlerReturned) this.#slotFreed();
+    else this.#holdOverdue(running);
     if (outcome === null) {
       this.events.emit('job:abandoned', { job, reason: running.cause ?? 'unknown' });
       return;
     }
-    const report = await this.completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
-    this.emitReport(job, report, Date.now() - running.startedAt);
+    const report = await this.#completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome });
+    this.#emitReport(job, report, this.#runtime.clock.now() - running.startedAt);
   }
 
   /**
    * Keeps the slot of a handler that outlived its job's outcome until it returns: `concurrency` is a
    * hard limit on handlers running at once, whatever they do with their signal.
    */
-  private holdOverdue(running: RunningJob): void {
-    this.overdue.add(running);
+  #holdOverdue(running: RunningJob): void {
+    this.#overdue.add(running);
     const error = new HandlerOverdueError(running.job.id, running.cause ?? 'aborted');
     this.events.emit('job:overdue', { job: running.job, error });
-    this.logs.add({ jobId: running.job.id, attempt: running.job.attempt, level: 'warn', message: error.message, at: new Date() });
+    this.#logs.add({ jobId: running.job.id, attempt: running.job.attempt, level: 'warn', message: error.message, at: new Date(this.#runtime.clock.now()) });
     void running.handlerDone.then(() => {
-      this.overdue.delete(running);
-      this.slotFreed();
+      this.#overdue.delete(running);
+      this.#slotFreed();
     });
   }
 
-  private slotFreed(): void {
-    if (this.stopping) return;
-    this.startBuffered();
-    this.fetchLoop.wake();
+  #slotFreed(): void {
+    if (this.#stopping) return;
+    this.#startBuffered();
+    this.#fetchLoop.wake();
   }
 
-  private emitReport(job: JobRecord, report: CompletionReport, durationMs: number): void {
+  #emitReport(job: JobRecord, report: CompletionReport, durationMs: number): void {
     switch (report.answer) {
       case 'recorded':
       case 'replaced':
-        this.emitOutcome(job, report.outcome, durationMs);
+        this.#emitOutcome(job, report.outcome, durationMs);
         break;
       case 'refused':
         this.events.emit('job:abandoned', { job, reason: 'the job was changed by someone else while it ran' });
@@ -264,7 +277,7 @@ export class Server {
     }
   }
 
-  private emitOutcome(job: JobRecord, outcome: CompletionOutcome, durationMs: number): void {
+  #emitOutcome(job: JobRecord, outcome: CompletionOutcome, durationMs: number): void {
     switch (outcome.state) {
       case 'succeeded':
         this.events.emit('job:succeeded', { job, result: outcome.result, durationMs });
@@ -285,22 +298,22 @@ export class Server {
     }
   }
 
-  private onStorageEvent(event: StorageEvent): void {
+  #onStorageEvent(event: StorageEvent): void {
     switch (event.type) {
       case 'jobs-enqueued':
-        if (event.queues.some((q) => this.options.queues.includes(q))) this.fetchLoop.wake();
+        if (event.queues.some((q) => this.options.queues.includes(q))) this.#fetchLoop.wake();
         break;
       case 'jobs-scheduled':
-        this.processes[2]!.wake();
+        this.#delayedScheduler.wake();
         break;
       case 'job-state': {
         // Someone may have moved a job this server runs (deleted or requeued it). An event from
         // another process can be stale (a rescue announced after this server fetched the job
         // again), so ask the storage whether the lease still holds before aborting the handler.
-        const running = this.running.get(event.id);
-        if (running && running.cause === null) void this.confirmLease(running.job, event.state);
-        const buffered = this.buffer.get(event.id);
-        if (buffered) void this.confirmLease(buffered, event.state);
+        const running = this.#running.get(event.id);
+        if (running && running.cause === null) void this.#confirmLease(running.job, event.state);
+        const buffered = this.#buffer.get(event.id);
+        if (buffered) void this.#confirmLease(buffered, event.state);
         break;
       }
       default: {
@@ -310,16 +323,16 @@ export class Server {
     }
   }
 
-  private async confirmLease(job: FetchedJob, state: string): Promise<void> {
+  async #confirmLease(job: FetchedJob, state: string): Promise<void> {
     try {
-      const { lost } = await this.spool.storage.jobLeaseExtend({ leases: [{ id: job.id, leaseToken: job.leaseToken }], leaseMs: this.options.leaseTime });
+      const { lost } = await this.#host.storage.jobLeaseExtend({ leases: [{ id: job.id, leaseToken: job.leaseToken }], leaseMs: this.options.leaseTime });
       if (lost.length === 0) return;
-      const buffered = this.buffer.get(job.id);
+      const buffered = this.#buffer.get(job.id);
       if (buffered?.leaseToken === job.leaseToken) {
-        this.buffer.delete(job.id);
+        this.#buffer.delete(job.id);
         this.events.emit('job:abandoned', { job, reason: `moved to ${state} before it started` });
       }
-      const running = this.running.get(job.id);
+      const running = this.#running.get(job.id);
       if (running?.job.leaseToken === job.leaseToken) running.abort('cancelled', new JobCancelledError(`The job was moved to ${state} while it ran.`));
     } catch (error) {
       // The lease keeper checks again on its next round.
@@ -327,20 +340,20 @@ export class Server {
     }
   }
 
-  private describe() {
+  #describe() {
     return {
       id: this.id,
       hostname: hostname(),
       pid: process.pid,
       queues: [...this.options.queues],
       concurrency: this.options.concurrency,
-      jobNames: this.names,
-      running: this.running.size,
-      startedAt: this.startedAt,
+      jobNames: [...this.jobNames],
+      running: this.#running.size,
+      startedAt: this.#startedAt,
     };
   }
 
-  private installSignalHandlers(): void {
+  #installSignalHandlers(): void {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const handler = () => {
         void this.stop().then(() => {
@@ -348,21 +361,21 @@ export class Server {
           if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
         });
       };
-      this.signalHandlers.set(signal, handler);
+      this.#signalHandlers.set(signal, handler);
       process.once(signal, handler);
     }
   }
 
-  private removeSignalHandlers(): void {
-    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-    this.signalHandlers.clear();
+  #removeSignalHandlers(): void {
+    for (const [signal, handler] of this.#signalHandlers) process.off(signal, handler);
+    this.#signalHandlers.clear();
   }
 }
 
-/** Waits for `promise` until `deadline` (epoch ms); true if it settled in time. Never rejects. */
-async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: LongTimer | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setLongTimeout(() => resolve(false), deadline - Date.now())));
+/** Waits for `promise` until `deadline` (epoch ms on the runtime's clock); true if it settled in time. Never rejects. */
+async function settlesWithin(runtime: Runtime, promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  const expired = new Promise<false>((resolve) => (timer = runtime.setTimer(() => resolve(false), deadline - runtime.clock.now())));
   try {
     return await Promise.race([promise.then(() => true, () => true), expired]);
   } finally {

@@ -5,6 +5,7 @@ import type { JobDefinition } from '../job/definition.js';
 import { fromErrorRecord, toErrorRecord } from '../job/error-record.js';
 import type { JobContext } from '../job/job-context.js';
 import type { FetchedJob, Json } from '../job/records.js';
+import type { Runtime, Timer } from '../util/runtime.js';
 import { ABORT_GRACE_MS } from './job-runner.js';
 import type { FromThread, ToThread } from './thread-protocol.js';
 
@@ -21,17 +22,20 @@ export class ThreadPool {
   private readonly waiting: Array<(worker: Worker) => void> = [];
   private closed = false;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly runtime: Runtime,
+  ) {}
 
   /** Runs a job's handler in a thread; resolves with its result or rejects with its error. */
   async run(job: FetchedJob, definition: JobDefinition, ctx: JobContext): Promise<unknown> {
     const worker = await this.acquire();
     return new Promise((resolve, reject) => {
       let done = false;
-      let killTimer: NodeJS.Timeout | undefined;
+      let killTimer: Timer | undefined;
       const finish = (keep: boolean) => {
         done = true;
-        clearTimeout(killTimer);
+        killTimer?.clear();
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -69,7 +73,7 @@ export class ThreadPool {
       const onAbort = () => {
         post(worker, { type: 'abort', error: toErrorRecord(ctx.signal.reason) });
         // The handler may ignore its signal: end the thread after the grace period.
-        killTimer = setTimeout(() => void worker.terminate(), ABORT_GRACE_MS);
+        killTimer = this.runtime.setTimer(() => void worker.terminate(), ABORT_GRACE_MS);
       };
       worker.on('message', onMessage);
       worker.on('error', onError);

@@ -1,5 +1,4 @@
-import type { Storage } from '../storage/contract.js';
-import type { ProcessErrorReporter } from './background-process.js';
+import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 
 /**
@@ -10,19 +9,19 @@ export class Watchdog extends BackgroundProcess {
   private lastServerSweep = 0;
 
   constructor(
-    private readonly storage: Storage,
+    context: ProcessContext,
     private readonly options: { intervalMs: number; maxRescues: number; serverTimeoutMs: number },
     private readonly onRescued: (result: { requeued: string[]; failed: string[] }) => void,
-    report: ProcessErrorReporter,
   ) {
-    super('watchdog', report);
+    super('watchdog', context);
   }
 
   protected async tick(): Promise<number> {
     const result = await this.storage.leasesRescueExpired({ limit: 1000, maxRescues: this.options.maxRescues });
     if (result.requeued.length > 0 || result.failed.length > 0) this.onRescued(result);
-    if (Date.now() - this.lastServerSweep >= this.options.serverTimeoutMs / 2) {
-      this.lastServerSweep = Date.now();
+    const now = this.runtime.clock.now();
+    if (now - this.lastServerSweep >= this.options.serverTimeoutMs / 2) {
+      this.lastServerSweep = now;
       await this.storage.serversRemoveDead({ timeoutMs: this.options.serverTimeoutMs });
     }
     return result.requeued.length + result.failed.length === 1000 ? 0 : this.options.intervalMs;

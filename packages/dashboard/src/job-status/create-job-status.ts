@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { JobRecord, Json, Spool } from '@spool/core';
-import { ConfigError, STATE_FACTS, parseDuration, resolveOptions } from '@spool/core';
+import { ConfigError, STATE_FACTS, parseDuration } from '@spool/core';
+import { resolveOptions } from '@spool/core/storage-kit';
 
 import { jobStatusClientAsset } from './job-status-client-asset.js';
 import { ChangeFeed } from '../live/change-feed.js';

@@ -28,30 +28,33 @@ export const enqueueCommand: Command = {
     'Enqueues a job of the given name with JSON arguments and prints its id. A server that has the\n' +
     'job definition (spool worker --jobs <module>) runs it.\n' +
     '\n' +
-    'A job enqueued by name gets default options (queue "default", 10 attempts) unless flags say\n' +
-    "otherwise; with --jobs <module>, it gets the options of the job's definition instead.\n" +
+    "With --jobs <module>, the job gets the options of its definition (its queue, attempts, timeout,\n" +
+    'retry policy). Without the definition, say where and how it runs: --queue, --attempts and\n' +
+    '--timeout (none for no limit) are required, so that a job never lands with defaults in a queue\n' +
+    'that no server of it reads.\n' +
     '\n' +
     'With --file, every non-empty line of the file is the JSON arguments of one job; jobs are stored\n' +
     'in batches (one storage call each). Use --file - to read standard input.',
   options: [
     { name: 'args', type: 'string', value: 'json', description: 'The job arguments as JSON (default: null)' },
-    { name: 'queue', type: 'string', value: 'name', description: "Queue (default: the job's queue, else 'default')" },
+    { name: 'queue', type: 'string', value: 'name', description: "Queue (default: the job's queue)" },
     { name: 'priority', type: 'string', value: 'n', description: 'Higher runs first within the queue (default 0)' },
     { name: 'delay', type: 'string', value: 'duration', description: 'Run after this delay: 30s, 10m, 2h, 1d' },
     { name: 'at', type: 'string', value: 'time', description: 'Run at this time (ISO 8601, e.g. 2030-01-01T09:00:00Z)' },
-    { name: 'attempts', type: 'string', value: 'n', description: 'Runs in total including retries (default 10)' },
+    { name: 'attempts', type: 'string', value: 'n', description: "Runs in total including retries (default: the job's attempts)" },
+    { name: 'timeout', type: 'string', value: 'duration', description: "Longest run of one attempt: 30s, 5m, or none (default: the job's timeout)" },
     { name: 'unique-key', type: 'string', value: 'key', description: 'Skip the enqueue if an unfinished job holds this key (prints its id)' },
     { name: 'file', type: 'string', value: 'path', description: 'Enqueue one job per line of an NDJSON file (- for stdin)' },
     { name: 'jobs', type: 'string', value: 'module', multiple: true, description: "Module exporting job definitions whose options (queue, attempts, ...) apply" },
     { name: 'batch-size', type: 'string', value: 'n', description: `Jobs per storage call with --file (default ${DEFAULT_BATCH})` },
   ],
   examples: [
-    '# One job; prints its id',
-    `spool enqueue messages.push --args '{"userId":"u1","text":"hello"}'`,
+    '# One job, its options stated; prints its id',
+    `spool enqueue messages.push --args '{"userId":"u1","text":"hello"}' --queue default --attempts 10 --timeout none`,
     '# In ten minutes, on the critical queue',
-    `spool enqueue reports.build --args '{"day":"2030-01-01"}' --delay 10m --queue critical`,
+    `spool enqueue reports.build --args '{"day":"2030-01-01"}' --delay 10m --queue critical --attempts 3 --timeout 5m`,
     '# Only once while one is pending',
-    `spool enqueue cache.rebuild --unique-key cache`,
+    `spool enqueue cache.rebuild --unique-key cache --jobs ./dist/jobs.js`,
     "# With the options of the job's definition (its queue, attempts, retry policy)",
     `spool enqueue images.resize --args '{"id":"cat"}' --jobs ./dist/jobs.js`,
     '# Many: one JSON arguments object per line',
@@ -106,6 +109,8 @@ function enqueueOptions(flags: Flags): EnqueueOptions {
   if (priority !== undefined) options.priority = priority;
   const attempts = integerFlag(flags, 'attempts', WHERE, { min: 1, max: 1000 });
   if (attempts !== undefined) options.attempts = attempts;
+  const timeout = stringFlag(flags, 'timeout');
+  if (timeout !== undefined) options.timeout = timeout === 'none' ? null : (durationFlag(flags, 'timeout', WHERE) as string);
   const delay = durationFlag(flags, 'delay', WHERE);
   const at = stringFlag(flags, 'at');
   if (delay !== undefined && at !== undefined) throw new UsageError('give either --delay or --at, not both', WHERE);

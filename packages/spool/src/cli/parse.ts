@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
-import { closest, isJobState, JOB_STATES, parseDuration } from '@spool/core';
+import { isJobState, JOB_STATES, parseDuration } from '@spool/core';
+import { closest } from '@spool/core/storage-kit';
 import type { JobState } from '@spool/core';
 
 import type { Command, OptionSpec } from './command.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { closest } from '@spool/core';
+import { closest } from '@spool/core/storage-kit';
 
 import type { CliIo, Command } from './command.js';
 import { UsageError } from './command.js';

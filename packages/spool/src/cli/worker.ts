@@ -123,7 +123,7 @@ async function runUntilSignal(server: Server, spool: Spool, url: string, flags: 
     const message = error instanceof Error ? error.message : String(error);
     status.print(`warning: ${process}: ${message}`);
   });
-  const names = spool.registry.fetchableNames();
+  const names = server.jobNames;
   const o = server.options;
   io.err(
     `spool worker ${server.id} started\n` +

@@ -1,26 +1,11 @@
-import { setLongTimeout } from './long-timer.js';
-
-/** Waits `ms` milliseconds, or less if `signal` aborts first. Never rejects. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) {
-      resolve();
-      return;
-    }
-    const timer = setLongTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      timer.clear();
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
+import type { Runtime } from './runtime.js';
 
 /** A one-shot wake-up that a sleeping loop can wait on; `wake()` ends the current wait early. */
 export class Waker {
   private pending: (() => void) | null = null;
   private woken = false;
+
+  constructor(private readonly setTimer: Runtime['setTimer']) {}
 
   /** Ends the current (or the next) wait at once. */
   wake(): void {
@@ -44,7 +29,7 @@ export class Waker {
         this.woken = false;
         resolve();
       };
-      const timer = setLongTimeout(finish, ms);
+      const timer = this.setTimer(finish, ms);
       signal?.addEventListener('abort', finish, { once: true });
       this.pending = finish;
     });

@@ -1,0 +1,30 @@
+import type { JobDefinition } from '../job/definition.js';
+import type { JobEnqueuer } from '../job/job-context.js';
+import type { Json, RecurringRecord } from '../job/records.js';
+import type { RecurringFireResult, Storage } from '../storage/contract.js';
+import type { Runtime } from '../util/runtime.js';
+
+/**
+ * What a server needs from the program it runs in, and nothing more: the storage, the job
+ * definitions, time and timers, and the few client actions a server takes (enqueue from a handler,
+ * set a parameter, fire a recurring occurrence). The composition root builds it (`Spool` does, for
+ * `startServer` and `perform`), so the server depends on this interface and never on the client.
+ */
+export interface ServerHost {
+  /** Where jobs are stored. */
+  readonly storage: Storage;
+  /** The clock, timers and randomness every part of the server uses. */
+  readonly runtime: Runtime;
+  /** Opens the storage (once; a failed opening is tried again by the next call). */
+  init(): Promise<void>;
+  /** The definition that runs jobs of this name, or null when this program has none. */
+  definition(name: string): JobDefinition | null;
+  /** Every job name this program can run: the names a server fetches. */
+  jobNames(): string[];
+  /** Enqueues a job by name: what a handler's `ctx.jobs.enqueue` does. */
+  enqueue: JobEnqueuer['enqueue'];
+  /** Stores a job parameter: what a handler's `ctx.setParameter` does. */
+  setParameter(id: string, key: string, value: Json): Promise<void>;
+  /** Fires a due recurring job's occurrence, judged by the storage's time `now`. */
+  fireRecurring(record: RecurringRecord, now: Date): Promise<RecurringFireResult>;
+}

@@ -1,0 +1,29 @@
+/**
+ * @spool/core/storage-kit: helpers for the authors of storages (and of read models such as the
+ * dashboard), kept out of the end-user entry point `@spool/core`. Cursors and id ranges for the
+ * monitoring read model, the replacement of values no storage can keep, the recurring settings
+ * codec, the start-once helper, and option resolution with "did you mean" suggestions.
+ */
+export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS, lowerIdAt, idRange } from './storage/monitoring-helpers.js';
+export {
+  REPLACEMENT_CHARACTER,
+  isStorableText,
+  storableText,
+  isStorableJson,
+  storableJson,
+  storableError,
+  storableCompletion,
+  storableCompletions,
+  storableLogs,
+  storableParameter,
+  storableStateChange,
+  storableNewJobs,
+} from './storage/storable-text.js';
+export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
+export { electFailure, formatDelay } from './filters/state-election.js';
+export { resolveOptions, closest } from './options/resolve.js';
+export type { OptionsSchema, OptionRule } from './options/resolve.js';
+export { describe } from './options/duration.js';
+export { StartOnce } from './util/start-once.js';
+export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
+export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
