@@ -153,6 +153,8 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
       args: field(form, 'args') ?? '',
       priority: field(form, 'priority') ?? '',
       delay: field(form, 'delay') ?? '',
+      attempts: field(form, 'attempts') ?? '',
+      timeout: field(form, 'timeout') ?? '',
       from: source ? { id: source.id, name: source.name } : null,
       error: null,
     };

@@ -7,12 +7,21 @@ import type { EnqueueFormData } from './pages/enqueue-page.js';
 /** Longest job name or queue name the form accepts. */
 const MAX_NAME = 200;
 
+/** The enqueue options a form can set. */
+export interface EnqueueFormOptions {
+  queue?: string;
+  priority?: number;
+  delay?: string;
+  attempts?: number;
+  timeout?: string | null;
+}
+
 /** What an enqueue form asked for, checked: the job to create, or why it cannot be. */
 export type EnqueueRequest =
-  | { ok: true; name: string; args: Json; options: { queue?: string; priority?: number; delay?: string } }
+  | { ok: true; name: string; args: Json; options: EnqueueFormOptions }
   | { ok: false; error: string };
 
-/** Checks an enqueue form: a name, arguments that parse as JSON, a whole priority, a delay if any. */
+/** Checks an enqueue form: a name, arguments that parse as JSON, a whole priority, a delay, attempts and a timeout if any. */
 export function checkEnqueueForm(form: EnqueueFormData): EnqueueRequest {
   const name = form.name.trim();
   if (name === '') return { ok: false, error: 'Give the job’s name, e.g. emails.send.' };
@@ -23,7 +32,7 @@ export function checkEnqueueForm(form: EnqueueFormData): EnqueueRequest {
   } catch (error) {
     return { ok: false, error: `The arguments are not valid JSON: ${error instanceof Error ? error.message : String(error)}. Write them as JSON, e.g. {"to": "ada@example.com"}.` };
   }
-  const options: { queue?: string; priority?: number; delay?: string } = {};
+  const options: EnqueueFormOptions = {};
   const queue = form.queue.trim();
   if (queue !== '') {
     if (queue.length > MAX_NAME) return { ok: false, error: `The queue name is ${queue.length} characters long; at most ${MAX_NAME}.` };
@@ -36,6 +45,14 @@ export function checkEnqueueForm(form: EnqueueFormData): EnqueueRequest {
   }
   const delay = form.delay.trim();
   if (delay !== '') options.delay = delay;
+  const attempts = form.attempts.trim();
+  if (attempts !== '') {
+    if (!/^\d{1,6}$/.test(attempts) || Number(attempts) < 1) return { ok: false, error: `Expected the attempts as a whole number of at least 1, got ${JSON.stringify(attempts.slice(0, 40))}.` };
+    options.attempts = Number(attempts);
+  }
+  // The client checks the duration itself, and answers a bad one with a typed error shown on the form.
+  const timeout = form.timeout.trim();
+  if (timeout !== '') options.timeout = timeout.toLowerCase() === 'none' ? null : timeout;
   return { ok: true, name, args, options };
 }
 

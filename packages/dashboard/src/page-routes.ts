@@ -146,8 +146,19 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     const source = from && /^[0-9a-fA-F-]{1,64}$/.test(from) ? await spool.storage.jobGet({ id: from }) : null;
     if (from && !source) return respond(404, 'Job not found', 'enqueue', messagePage('Job not found', 'There is no job to clone with this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const form: EnqueueFormData = source
-      ? { name: source.name, queue: source.queue, args: JSON.stringify(source.args, null, 2), priority: String(source.priority), delay: '', from: { id: source.id, name: source.name }, error: null }
-      : { name: query.get('name') ?? '', queue: '', args: '{}', priority: '', delay: '', from: null, error: null };
+      ? {
+          name: source.name,
+          queue: source.queue,
+          args: JSON.stringify(source.args, null, 2),
+          priority: String(source.priority),
+          delay: '',
+          // A clone keeps the job's attempts and timeout, so it needs no definition in this process.
+          attempts: String(source.maxAttempts),
+          timeout: source.timeoutMs === null ? 'none' : `${source.timeoutMs}ms`,
+          from: { id: source.id, name: source.name },
+          error: null,
+        }
+      : { name: query.get('name') ?? '', queue: '', args: '{}', priority: '', delay: '', attempts: '', timeout: '', from: null, error: null };
     return respond(200, form.from ? `Clone ${form.name}` : 'Enqueue', 'enqueue', enqueuePage(ctx, form), { live: 'static' });
   }
 

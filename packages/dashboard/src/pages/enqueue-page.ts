@@ -11,6 +11,10 @@ export interface EnqueueFormData {
   args: string;
   priority: string;
   delay: string;
+  /** Attempts, as typed; empty: the job's own definition's (required when this process lacks it). */
+  attempts: string;
+  /** Timeout as a duration, or `none`; empty: the definition's (required when this process lacks it). */
+  timeout: string;
   /** The job this form clones, if any. */
   from: { id: string; name: string } | null;
   /** Why the last submission was refused. */
@@ -39,6 +43,11 @@ ${data.error ? html`<div class="notice error-notice" role="alert" data-enqueue-e
     <label>Priority <input name="priority" inputmode="numeric" value="${data.priority}" placeholder="0"></label>
     <label>Delay <input name="delay" value="${data.delay}" placeholder="none, or 10m, 2h"></label>
   </div>
+  <div class="enqueue-row">
+    <label>Attempts <input name="attempts" inputmode="numeric" value="${data.attempts}" placeholder="the job's own"></label>
+    <label>Timeout <input name="timeout" value="${data.timeout}" placeholder="the job's own, none, or 5m"></label>
+  </div>
+  <p class="muted small">Queue, attempts and timeout may stay empty for a job this dashboard's process defines; a job defined only in another process needs all three (decision 21).</p>
   <button class="btn" type="submit">${data.from ? 'Enqueue the clone' : 'Enqueue'}</button>
 </form>
 </section>`;
