@@ -12,6 +12,7 @@ import { SqliteStorage } from '@spool/sqlite';
 
 import type { Change } from '../src/live/change-feed.js';
 import { ChangeFeed } from '../src/live/change-feed.js';
+import { BY_NAME } from './fixtures.js';
 
 const POSTGRES_URL = process.env.SPOOL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -62,7 +63,7 @@ describe('the live feed of the open pages', () => {
     // An hour between fallback reads: what arrives sooner came by notification.
     const feed = feedOn(spool.storage, 3_600_000);
     const enqueued = nextChange(feed, (c) => c.stats.states.enqueued === 1);
-    const id = await spool.enqueue('reports.build', { month: 'may' });
+    const id = await spool.enqueue('reports.build', { month: 'may' }, BY_NAME);
     expect((await enqueued).statsChanged).toBe(true);
     const deleted = nextChange(feed, (c) => c.jobs.has(id));
     await spool.delete(id);
@@ -79,7 +80,7 @@ describe('the live feed of the open pages', () => {
     const seen: Change[] = [];
     const stop = feed.listen((c) => seen.push(c));
     const all = nextChange(feed, (c) => c.stats.states.enqueued === 200);
-    for (let i = 0; i < 200; i++) await spool.enqueue('pings.send', { i });
+    for (let i = 0; i < 200; i++) await spool.enqueue('pings.send', { i }, BY_NAME);
     await all;
     stop();
     // 200 writes, one read per gathered second at most: a handful of changes, not 200.
@@ -100,7 +101,7 @@ describe('the live feed of the open pages', () => {
     await writer.init();
     const feed = feedOn(watched.storage, 100);
     const changed = nextChange(feed, (c) => c.stats.states.scheduled === 1);
-    await writer.schedule('reports.build', {}, { delay: '1h' });
+    await writer.schedule('reports.build', {}, { ...BY_NAME, delay: '1h' });
     expect((await changed).statsChanged).toBe(true);
   });
 
@@ -124,7 +125,7 @@ describe('the live feed of the open pages', () => {
     // The feed's subscription opens the LISTEN connection: write once it is there (a bounded wait).
     for (let i = 0; i < 500 && storage.listenConnections === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(storage.listenConnections).toBe(1);
-    const id = await writer.enqueue('reports.build', { month: 'june' });
+    const id = await writer.enqueue('reports.build', { month: 'june' }, BY_NAME);
     await changed;
     const deleted = nextChange(feed, (c) => c.jobs.has(id));
     await writer.delete(id);

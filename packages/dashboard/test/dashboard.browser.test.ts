@@ -164,7 +164,7 @@ describe.skipIf(!available)('the dashboard in a real browser', () => {
   it('shows the previous occurrences with what became of each, and backfills a range from a recurring job’s page', async () => {
     const { spool } = seeded;
     // A queue no server of the seed runs, so the first run stays unfinished and the next occurrence is skipped.
-    await spool.recurring.addOrUpdate('sync.hourly', 'sync.run', { scope: 'all' }, { cron: '0 * * * *', overlap: 'skip', queue: 'sync' });
+    await spool.recurring.addOrUpdate('sync.hourly', 'sync.run', { scope: 'all' }, { ...BY_NAME, cron: '0 * * * *', overlap: 'skip', queue: 'sync' });
     for (let i = 0; i < 2; i++) {
       const record = (await spool.recurring.get('sync.hourly'))!;
       await spool.recurring.fireDue(record, record.nextRunAt!);

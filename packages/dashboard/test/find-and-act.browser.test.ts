@@ -59,11 +59,17 @@ describe.skipIf(!available)('finding jobs by name and creating jobs, in a real b
     expect(await page.textContent('[data-args-check]')).toBe('Valid JSON.');
     await page.fill('input[name="queue"]', 'exports');
     await page.fill('input[name="delay"]', '2h');
+    // This dashboard's process does not define exports.csv: without its attempts and timeout the client refuses it.
+    await page.click('[data-enqueue-form] button[type="submit"]');
+    expect(await page.textContent('[data-enqueue-error]')).toContain('ERR_CONFIG');
+    await page.fill('input[name="attempts"]', '3');
+    await page.fill('input[name="timeout"]', '10m');
     await Promise.all([page.waitForURL(/\/spool\/job\/[0-9a-f-]{36}/), page.click('[data-enqueue-form] button[type="submit"]')]);
     expect(await page.textContent('[data-notice]')).toMatch(/^Enqueued exports\.csv as job/);
     const id = new URL(page.url()).pathname.split('/').at(-1)!;
     const job = await seeded.spool.getJob(id);
     expect(job).toMatchObject({ name: 'exports.csv', queue: 'exports', state: 'scheduled', args: { table: 'orders', since: '2026-01-01' } });
+    expect(await seeded.spool.storage.jobGet({ id })).toMatchObject({ maxAttempts: 3, timeoutMs: 600_000 });
   });
 
   it('clones a job with edited arguments, leaving the original as it was', async () => {

@@ -6,7 +6,7 @@ import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser } from './browser.js';
 import type { Seeded } from './fixtures.js';
-import { Gate, seed } from './fixtures.js';
+import { Gate, seed, BY_NAME } from './fixtures.js';
 import { listen } from './http-harness.js';
 
 const available = browserAvailable();
@@ -83,7 +83,7 @@ describe.skipIf(!available)('pages that follow storage as it changes, in a real 
     // Two rounds of live updates (each moves the navigation's count): the page has refreshed itself since.
     for (const n of [1, 2]) {
       const enqueued = Number(await page.textContent('[data-count="enqueued"]'));
-      await seeded.spool.enqueue('nobody.runs', { n }, { queue: 'unserved' });
+      await seeded.spool.enqueue('nobody.runs', { n }, { ...BY_NAME, queue: 'unserved' });
       await page.waitForFunction(([want]) => document.querySelector('[data-count="enqueued"]')?.textContent === String(want), [enqueued + 1], { timeout: 5000 });
     }
     expect(await page.textContent('[data-live-dot]')).toBe('Live');

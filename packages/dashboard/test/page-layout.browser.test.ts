@@ -5,7 +5,7 @@ import { createDashboard } from '@spool/dashboard';
 
 import { SCREENSHOTS, browserAvailable, launchBrowser } from './browser.js';
 import type { Seeded } from './fixtures.js';
-import { seed } from './fixtures.js';
+import { seed, BY_NAME } from './fixtures.js';
 import { listen } from './http-harness.js';
 
 const available = browserAvailable();
@@ -23,8 +23,8 @@ describe.skipIf(!available)('what the pages show, read in a real browser', () =>
 
   beforeAll(async () => {
     seeded = await seed();
-    await seeded.spool.recurring.addOrUpdate(LONG_ID, 'billing.run', { region: 'eu' }, { cron: '0 6 1 * *', jitter: '90s' });
-    timed = await seeded.spool.schedule('reports.build', { report: 'timed' }, { delay: '2h', timeout: '20m' });
+    await seeded.spool.recurring.addOrUpdate(LONG_ID, 'billing.run', { region: 'eu' }, { ...BY_NAME, cron: '0 6 1 * *', jitter: '90s' });
+    timed = await seeded.spool.schedule('reports.build', { report: 'timed' }, { ...BY_NAME, delay: '2h', timeout: '20m' });
     const server = await listen(createDashboard(seeded.spool, { basePath: '/spool', pollInterval: 300 }));
     url = `${server.url}/spool`;
     close = server.close;

@@ -91,7 +91,7 @@ describe('dashboard security', () => {
 
   it('refuses a backfill without a valid CSRF token, from another origin, or on a read-only dashboard', async () => {
     const { url, spool } = await start();
-    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { ...BY_NAME, cron: '0 * * * *' });
     const range = { action: 'backfill', id: 'hourly', from: '2026-01-01T00:00:00', to: '2026-01-01T02:00:00' };
     const token = csrfOf(await (await fetch(`${url}/recurring/detail?id=hourly`)).text());
     expect((await post(`${url}/actions/recurring`, range)).status).toBe(403);
@@ -106,7 +106,7 @@ describe('dashboard security', () => {
     expect((await spool.stats()).states.enqueued).toBe(3);
 
     const readOnly = await start({ readOnly: true });
-    await readOnly.spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    await readOnly.spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { ...BY_NAME, cron: '0 * * * *' });
     const page = await (await fetch(`${readOnly.url}/recurring/detail?id=hourly`)).text();
     expect(page).not.toContain('data-backfill');
     expect((await post(`${readOnly.url}/actions/recurring`, { ...range, _csrf: csrfOf(page) })).status).toBe(403);

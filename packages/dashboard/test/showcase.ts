@@ -1,7 +1,7 @@
 import type { Server } from '@spool/core';
 import { MemoryStorage, Spool, defineJob, unrecoverable } from '@spool/core';
 
-import { Gate } from './fixtures.js';
+import { BY_NAME, Gate } from './fixtures.js';
 
 /**
  * A stack as a deployed application's would read (the application under /srv/shop, Spool under its
@@ -82,13 +82,13 @@ export async function showcase(): Promise<Showcase> {
   await until(async () => (await spool.getJob(processing))?.progress === 64, 'progress 64');
   await spool.continueWith(processing, receipt, { to: 'ops@shop.example', order: 'catalog import done' });
   await spool.schedule(receipt, { to: 'margaret@example.com', order: 'A-1045' }, { delay: '2h' });
-  await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { delay: '1d' });
-  await spool.enqueueMany('search.reindex', [{ index: 'products' }, { index: 'categories' }], { queue: 'search' });
-  const cancelled = await spool.enqueue('search.reindex', { index: 'obsolete' }, { queue: 'search' });
+  await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { ...BY_NAME, delay: '1d' });
+  await spool.enqueueMany('search.reindex', [{ index: 'products' }, { index: 'categories' }], { ...BY_NAME, queue: 'search' });
+  const cancelled = await spool.enqueue('search.reindex', { index: 'obsolete' }, { ...BY_NAME, queue: 'search' });
   await spool.delete(cancelled);
-  await spool.recurring.addOrUpdate('reports.nightly-sales', 'reports.sales', { period: 'day' }, { cron: '0 2 * * *', timezone: 'Europe/Berlin' });
-  await spool.recurring.addOrUpdate('cache.warm-storefront', 'cache.warm', {}, { cron: '*/5 * * * *' });
-  await spool.recurring.addOrUpdate('billing.monthly-invoices', 'billing.invoices', { plan: 'pro' }, { cron: '0 9 1 * *', timezone: 'America/New_York', jitter: '90s' });
+  await spool.recurring.addOrUpdate('reports.nightly-sales', 'reports.sales', { period: 'day' }, { ...BY_NAME, cron: '0 2 * * *', timezone: 'Europe/Berlin' });
+  await spool.recurring.addOrUpdate('cache.warm-storefront', 'cache.warm', {}, { ...BY_NAME, cron: '*/5 * * * *' });
+  await spool.recurring.addOrUpdate('billing.monthly-invoices', 'billing.invoices', { plan: 'pro' }, { ...BY_NAME, cron: '0 9 1 * *', timezone: 'America/New_York', jitter: '90s' });
   await spool.recurring.pause('billing.monthly-invoices');
   return {
     spool,

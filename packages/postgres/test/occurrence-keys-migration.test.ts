@@ -24,7 +24,7 @@ describe.skipIf(!available)('PostgreSQL migration 11: the occurrence keys of job
     const clock = new ManualClock(Date.parse('2026-01-05T09:30:00Z'));
     const first = new PostgresStorage({ connectionString: POSTGRES_URL, schema }, { clock });
     const spool = new Spool({ storage: first }, { clock });
-    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { queue: 'default', attempts: 10, timeout: null, cron: '0 * * * *' });
     for (const hour of ['10', '11']) {
       clock.set(at(`2026-01-05T${hour}:00:05Z`));
       const { now, records } = await first.recurringDue({ limit: 10 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineJob, Spool } from 'spool';
 
-import { runCli, runJson, startCli, tempDir } from './cli-harness.js';
+import { runCli, runJson, startCli, tempDir, BY_NAME } from './cli-harness.js';
 
 let dir: string;
 let remove: () => void;
@@ -120,7 +120,7 @@ describe('spool queues', () => {
 describe('spool recurring pause|resume|remove', () => {
   it('pauses, resumes and removes a recurring job', async () => {
     const spool = new Spool({ storage });
-    await spool.recurring.addOrUpdate('reports.nightly', 'reports.build', null, { cron: '0 2 * * *' });
+    await spool.recurring.addOrUpdate('reports.nightly', 'reports.build', null, { ...BY_NAME, cron: '0 2 * * *' });
     await spool.close();
     expect(await runJson(['recurring', 'pause', 'reports.nightly', '--storage', storage])).toMatchObject({ id: 'reports.nightly', paused: true, nextRunAt: null });
     const resumed = await runJson<{ paused: boolean; nextRunAt: string }>(['recurring', 'resume', 'reports.nightly', '--storage', storage]);
@@ -136,12 +136,12 @@ describe('--json', () => {
   it('prints exactly one JSON document for every command that ends by itself', async () => {
     const { failedReport } = await seed();
     const spool = new Spool({ storage });
-    await spool.recurring.addOrUpdate('nightly', 'reports.build', null, { cron: '0 2 * * *' });
+    await spool.recurring.addOrUpdate('nightly', 'reports.build', null, { ...BY_NAME, cron: '0 2 * * *' });
     await spool.close();
     const commands = [
       ['stats'], ['jobs', 'list'], ['jobs', 'get', failedReport], ['jobs', 'retry', failedReport], ['jobs', 'delete', '--name', 'mail.send', '--dry-run'],
       ['queues', 'list'], ['queues', 'pause', 'q'], ['queues', 'resume', 'q'], ['recurring', 'list'], ['recurring', 'trigger', 'nightly'],
-      ['recurring', 'pause', 'nightly'], ['recurring', 'resume', 'nightly'], ['recurring', 'remove', 'nightly'], ['enqueue', 'reports.build', '--args', '{}'],
+      ['recurring', 'pause', 'nightly'], ['recurring', 'resume', 'nightly'], ['recurring', 'remove', 'nightly'], ['enqueue', 'reports.build', '--args', '{}', '--queue', 'default', '--attempts', '3', '--timeout', 'none'],
       ['migrate'], ['metrics'],
     ];
     for (const command of commands) {

@@ -66,7 +66,7 @@ describe('spool recurring', () => {
 
   it('shows an occurrence skipped because the previous run was unfinished, in the list and the history', async () => {
     const spool = new Spool({ storage });
-    await spool.recurring.addOrUpdate('cache.warm', 'cache.warm', {}, { cron: '0 * * * *', overlap: 'skip' });
+    await spool.recurring.addOrUpdate('cache.warm', 'cache.warm', {}, { ...BY_NAME, cron: '0 * * * *', overlap: 'skip' });
     // Two scheduler firings, the second while the first run is still enqueued (no worker runs).
     for (let i = 0; i < 2; i++) {
       const record = (await spool.recurring.get('cache.warm'))!;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetricsHandler, defineJob, EXPOSITION_CONTENT_TYPE, Spool, SpoolMetrics } from 'spool';
 
 import { find, readExposition } from '../../core/test/prometheus-text.js';
-import { runCli, startCli, tempDir } from './cli-harness.js';
+import { runCli, startCli, tempDir, BY_NAME } from './cli-harness.js';
 
 let dir: string;
 let remove: () => void;
@@ -65,7 +65,7 @@ describe('spool metrics', () => {
   async function storageWithJobs(): Promise<string> {
     const storage = `sqlite:${join(dir, 'spool.db')}`;
     const spool = new Spool({ storage });
-    await spool.enqueueMany('reports.build', [{ n: 1 }, { n: 2 }]);
+    await spool.enqueueMany('reports.build', [{ n: 1 }, { n: 2 }], BY_NAME);
     await spool.close();
     return storage;
   }
