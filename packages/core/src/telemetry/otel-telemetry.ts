@@ -49,14 +49,7 @@ export class OtelJobTelemetry implements JobTelemetry {
         `create ${job.queue}`,
         {
           kind: api.SpanKind.PRODUCER,
-          attributes: {
-            'messaging.system': MESSAGING_SYSTEM,
-            'messaging.operation.type': 'create',
-            'messaging.operation.name': 'create',
-            'messaging.destination.name': job.queue,
-            'messaging.message.id': job.id,
-            'spool.job.name': job.name,
-          },
+          attributes: messageAttributes('create', job),
         },
         sendContext,
       );
@@ -83,15 +76,7 @@ export class OtelJobTelemetry implements JobTelemetry {
       `process ${job.queue}`,
       {
         kind: api.SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': MESSAGING_SYSTEM,
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.destination.name': job.queue,
-          'messaging.message.id': job.id,
-          'spool.job.name': job.name,
-          'spool.job.attempt': job.attempt,
-        },
+        attributes: { ...messageAttributes('process', job), 'spool.job.attempt': job.attempt },
         links: creation === null ? [] : [{ context: creation }],
       },
       parent,
@@ -147,6 +132,18 @@ function recordError(api: OtelApi, span: Span, error: unknown): void {
   span.recordException(asError);
   span.setAttribute('error.type', typeof code === 'string' ? code : asError.name);
   span.setStatus({ code: api.SpanStatusCode.ERROR, message: asError.message });
+}
+
+/** The attributes of a span about one job, per the messaging conventions. */
+function messageAttributes(operation: 'create' | 'process', job: Pick<JobRecord, 'id' | 'name' | 'queue'>): Record<string, string> {
+  return {
+    'messaging.system': MESSAGING_SYSTEM,
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation,
+    'messaging.destination.name': job.queue,
+    'messaging.message.id': job.id,
+    'spool.job.name': job.name,
+  };
 }
 
 function withTraceContext(job: NewJob, span: SpanContext): NewJob {
