@@ -15,6 +15,7 @@ export type SpoolErrorCode =
   | 'ERR_RECURRING_NOT_FOUND'
   | 'ERR_UNSUPPORTED_STORAGE'
   | 'ERR_STORAGE_DRIVER_MISSING'
+  | 'ERR_TELEMETRY_API_MISSING'
   | 'ERR_CAPABILITY_MISSING'
   | 'ERR_STORAGE'
   | 'ERR_STORAGE_CLOSED'
@@ -140,6 +141,17 @@ export class StorageDriverMissingError extends SpoolError {
       options,
     );
     this.packageName = packageName;
+  }
+}
+
+/** A tracer or meter provider was passed to Spool, but `@opentelemetry/api` is not installed beside it. */
+export class TelemetryApiMissingError extends SpoolError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'ERR_TELEMETRY_API_MISSING',
+      'Spool was given a tracer or meter provider, but "@opentelemetry/api" cannot be loaded from @spool/core. Install it: npm install @opentelemetry/api',
+      options,
+    );
   }
 }
 

@@ -63,6 +63,9 @@ export { SpoolMetrics, DEFAULT_METRICS_BUCKETS } from './metrics/spool-metrics.j
 export type { MetricsHost, SpoolMetricsOptions } from './metrics/spool-metrics.js';
 export { EXPOSITION_CONTENT_TYPE } from './metrics/exposition.js';
 export type { ServerHost } from './server/server-host.js';
+export type { JobRunSpan, JobTelemetry } from './telemetry/job-telemetry.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry.js';
+export { TRACE_CONTEXT_PARAMETER } from './telemetry/trace-context.js';
 export { ManualClock, systemClock } from './util/clock.js';
 export type { Clock } from './util/clock.js';
 export { systemRuntime, resolveRuntime } from './util/runtime.js';

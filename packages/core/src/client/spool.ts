@@ -29,6 +29,8 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './client-events.js';
 import { checkLogger } from '../server/logger.js';
 import { attachServerLogger } from '../server/server-logger.js';
+import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.js';
+import { resolveTelemetry } from '../telemetry/telemetry.js';
 
 /** Options of a Spool instance. */
 export interface SpoolOptions {
@@ -44,6 +46,12 @@ export interface SpoolOptions {
    * operations throw typed errors to the caller. Default: none.
    */
   logger?: Logger;
+  /**
+   * OpenTelemetry traces and metrics (docs/telemetry.md): recorded through `@opentelemetry/api`
+   * when it is installed, to the global providers or to those given here; `false` turns them off.
+   * Default: on when the API is installed.
+   */
+  telemetry?: false | TelemetryOptions;
 }
 
 /**
@@ -85,6 +93,7 @@ export class Spool {
   readonly #host: ServerHost;
   readonly #servers = new Set<Server>();
   readonly #ready = new StartOnce(() => this.storage.init());
+  readonly #telemetry: Telemetry;
 
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
     const resolved = resolveOptions<SpoolOptions>(
@@ -93,6 +102,7 @@ export class Spool {
         jobs: { kind: 'any', optional: true, check: (v) => (Array.isArray(v) ? null : 'expected an array of job definitions') },
         maxArgsBytes: { kind: 'integer', default: DEFAULT_MAX_ARGS_BYTES, min: 1 },
         logger: { kind: 'any', optional: true, check: checkLogger },
+        telemetry: { kind: 'any', optional: true, check: checkTelemetry },
       },
       options,
       'Spool options',
@@ -101,6 +111,8 @@ export class Spool {
     this.maxArgsBytes = resolved.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
     this.logger = resolved.logger;
     const resolvedRuntime = resolveRuntime(runtime);
+    this.#telemetry = resolveTelemetry(resolved.telemetry, () => resolvedRuntime.clock.now());
+    this.#telemetry.observeClient(this.events);
     this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes);
     this.#registry.add(...(resolved.jobs ?? []));
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
@@ -114,6 +126,7 @@ export class Spool {
       enqueue: (name, args, options) => this.enqueue(name, args, options),
       setParameter: (id, key, value) => this.setParameter(id, key, value),
       fireRecurring: (record, now) => this.recurring.fireDue(record, now),
+      telemetry: this.#telemetry.jobs,
     };
   }
 
@@ -259,6 +272,7 @@ export class Spool {
     const server = new Server(this.#host, options);
     const logger = server.options.logger ?? this.logger;
     if (logger) attachServerLogger(server, logger);
+    this.#telemetry.observeServer(server.events);
     this.events.emit('server:starting', { server });
     this.#servers.add(server);
     server.events.once('stopped', () => this.#servers.delete(server));
@@ -277,7 +291,9 @@ export class Spool {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
     await this.init();
-    const { jobs: created } = await this.storage.jobsCreate(transaction === undefined ? { jobs } : { jobs, transaction });
+    const { jobs: created } = await this.#telemetry.jobs.enqueue(jobs, (traced) =>
+      this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }),
+    );
     if (this.events.hasListeners('jobs:enqueued')) {
       const written = created.flatMap((entry, i) => (entry.created ? [{ id: entry.id, name: jobs[i]!.name, queue: jobs[i]!.queue, state: entry.state }] : []));
       if (written.length > 0) this.events.emit('jobs:enqueued', { jobs: written });
@@ -291,6 +307,15 @@ export class Spool {
     if (result.previous === null) throw new JobNotFoundError(id);
     return result.ok;
   }
+}
+
+function checkTelemetry(value: unknown): string | null {
+  if (value === false) return null;
+  if (typeof value !== 'object' || value === null) return 'expected false or { tracerProvider?, meterProvider? }';
+  const { tracerProvider, meterProvider } = value as TelemetryOptions;
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') return 'expected tracerProvider to have getTracer()';
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') return 'expected meterProvider to have getMeter()';
+  return null;
 }
 
 function isStorage(value: unknown): value is Storage {

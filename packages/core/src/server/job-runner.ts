@@ -3,6 +3,8 @@ import { electFailure } from '../filters/state-election.js';
 import { toErrorRecord } from '../job/error-record.js';
 import type { FetchedJob } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
+import type { JobRunSpan } from '../telemetry/job-telemetry.js';
+import { NO_TELEMETRY } from '../telemetry/job-telemetry.js';
 import { createJobContext, toJsonResult } from './job-context-factory.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ServerHost } from './server-host.js';
@@ -80,6 +82,19 @@ export class JobRunner {
   ) {}
 
   async run(running: RunningJob): Promise<CompletionOutcome | null> {
+    const span = (this.host.telemetry ?? NO_TELEMETRY).startRun(running.job);
+    let outcome: CompletionOutcome | null;
+    try {
+      outcome = await this.execute(running, span);
+    } catch (error) {
+      span.end(null, error);
+      throw error;
+    }
+    span.end(outcome);
+    return outcome;
+  }
+
+  private async execute(running: RunningJob, span: JobRunSpan): Promise<CompletionOutcome | null> {
     const job = running.job;
     const { clock, random } = this.host.runtime;
     const now = () => clock.now();
@@ -96,10 +111,12 @@ export class JobRunner {
     const ctx = createJobContext(this.host, job, running, this.logs);
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs === null ? null : this.host.runtime.setTimer(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
+    // The span is the active context during the call: spans the handler makes (inline) are its
+    // children. A worker thread has a context of its own, which this does not reach.
     const handler: Promise<unknown> =
       definition.options.execution === 'thread'
-        ? this.threads().run(job, definition, ctx)
-        : new Promise((resolve) => resolve(definition.handler(job.args as never, ctx)));
+        ? span.call(() => this.threads().run(job, definition, ctx))
+        : new Promise((resolve) => resolve(span.call(() => definition.handler(job.args as never, ctx))));
     running.track(handler);
     const settled = handler.then(
       (value) => ({ ok: true as const, value }),

@@ -2,6 +2,7 @@ import type { JobDefinition } from '../job/definition.js';
 import type { JobEnqueuer } from '../job/job-context.js';
 import type { Json, RecurringRecord } from '../job/records.js';
 import type { RecurringFireResult, Storage } from '../storage/contract.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import type { Runtime } from '../util/runtime.js';
 
 /**
@@ -27,4 +28,6 @@ export interface ServerHost {
   setParameter(id: string, key: string, value: Json): Promise<void>;
   /** Fires a due recurring job's occurrence, judged by the storage's time `now`. */
   fireRecurring(record: RecurringRecord, now: Date): Promise<RecurringFireResult>;
+  /** The process span around each run (docs/telemetry.md). Default: none. */
+  readonly telemetry?: JobTelemetry;
 }
