@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { defineJob, MemoryStorage, Spool, TRACE_CONTEXT_PARAMETER, unrecoverable } from '@spool/core';
@@ -32,6 +32,30 @@ describe('OpenTelemetry traces', () => {
     spool = new Spool({ storage: new MemoryStorage(), jobs: [traced], telemetry });
     return spool;
   }
+
+  it('does no span work while the global provider is the no-op, and traces once an SDK registers', async () => {
+    // The API installed without an SDK (as a dependency of some library): nothing to record, and
+    // nothing is built per job. A provider registered after Spool starts is used from then on.
+    trace.disable();
+    try {
+      // No telemetry option: the global provider, as an application that registers an SDK uses.
+      spool = new Spool({ storage: new MemoryStorage(), jobs: [traced] });
+      const client = spool;
+      const before = await client.enqueue(traced, {});
+      expect((await client.storage.jobGet({ id: before }))!.parameters[TRACE_CONTEXT_PARAMETER]).toBeUndefined();
+      trace.setGlobalTracerProvider(tracing.provider);
+      const after = await tracing.inSpan('POST /reports', () => client.enqueue(traced, {}));
+      expect((await client.storage.jobGet({ id: after.value }))!.parameters[TRACE_CONTEXT_PARAMETER]).toBeDefined();
+      await client.startServer({ ...fastServer, queues: ['reports'] });
+      await waitForState(client, after.value, 'succeeded');
+      await waitForState(client, before, 'succeeded');
+      // Both runs happen with the SDK registered: each is a process span.
+      expect(tracing.named('process reports')).toHaveLength(2);
+      expect(tracing.named('send reports')).toHaveLength(1);
+    } finally {
+      trace.disable();
+    }
+  });
 
   it('runs a job as a child of the send span of the request that enqueued it, linked to it', async () => {
     const client = start();

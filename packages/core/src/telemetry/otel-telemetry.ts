@@ -3,6 +3,7 @@ import type { Context, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { ErrorRecord, JobRecord, NewJob } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
 import type { JobRunSpan, JobTelemetry } from './job-telemetry.js';
+import { NO_TELEMETRY } from './job-telemetry.js';
 import type { OtelApi } from './otel-api.js';
 import { formatTraceContext, parseTraceContext, TRACE_CONTEXT_PARAMETER } from './trace-context.js';
 
@@ -19,12 +20,32 @@ export type RunOutcome = 'succeeded' | 'retry-scheduled' | 'failed' | 'requeued'
  * of the context the job was created in and linked to it.
  */
 export class OtelJobTelemetry implements JobTelemetry {
+  /** The class of the provider that records nothing, as the API's proxy falls back to it. */
+  private readonly noopProvider: unknown;
+
   constructor(
     private readonly api: OtelApi,
     private readonly tracer: Tracer,
-  ) {}
+    /** The provider the tracer came from; until an SDK registers one behind it, nothing is traced. */
+    private readonly provider: object,
+  ) {
+    this.noopProvider = new api.ProxyTracerProvider().getDelegate().constructor;
+  }
+
+  /**
+   * Whether spans would be recorded: false while the provider is the API's no-op (the package is
+   * installed, often as some library's dependency, but no SDK is registered). Checked on every
+   * call, since an SDK may register after Spool starts; two property reads, where building spans
+   * and their attributes for every job would cost more than the job itself.
+   */
+  private tracing(): boolean {
+    const { provider } = this;
+    const delegate = provider instanceof this.api.ProxyTracerProvider ? provider.getDelegate() : provider;
+    return delegate.constructor !== this.noopProvider;
+  }
 
   async enqueue<T>(jobs: readonly NewJob[], write: (jobs: NewJob[]) => Promise<T>): Promise<T> {
+    if (!this.tracing()) return NO_TELEMETRY.enqueue(jobs, write);
     const { api } = this;
     const queue = commonQueue(jobs);
     const batch = jobs.length > 1;
@@ -67,6 +88,7 @@ export class OtelJobTelemetry implements JobTelemetry {
   }
 
   startRun(job: JobRecord): JobRunSpan {
+    if (!this.tracing()) return NO_TELEMETRY.startRun(job);
     const { api } = this;
     const creation = creationContext(api, job);
     // Child of the creation context (the trace continues across processes), and a link to it, as

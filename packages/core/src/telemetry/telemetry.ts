@@ -55,8 +55,12 @@ export function resolveTelemetry(option: false | TelemetryOptions | undefined, n
   }
   const tracerProvider = (option?.tracerProvider ?? api.trace.getTracerProvider()) as ReturnType<typeof api.trace.getTracerProvider>;
   const meterProvider = (option?.meterProvider ?? api.metrics.getMeterProvider()) as ReturnType<typeof api.metrics.getMeterProvider>;
-  const jobs = new OtelJobTelemetry(api, tracerProvider.getTracer(INSTRUMENTATION_SCOPE));
-  const metrics = new OtelJobMetrics(meterProvider.getMeter(INSTRUMENTATION_SCOPE), now);
+  const jobs = new OtelJobTelemetry(api, tracerProvider.getTracer(INSTRUMENTATION_SCOPE), tracerProvider);
+  const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE);
+  // The global meter provider is no proxy: a meter taken before an SDK registers records nothing, ever.
+  // Then the events are not listened to at all, so that the server builds no payloads for them.
+  if (meter.constructor === api.createNoopMeter().constructor) return { jobs, observeClient: NONE.observeClient, observeServer: NONE.observeServer };
+  const metrics = new OtelJobMetrics(meter, now);
   return {
     jobs,
     observeClient: (events) => metrics.observeClient(events),
