@@ -4,7 +4,7 @@ import { toErrorRecord } from '../job/error-record.js';
 import type { FetchedJob } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
 import type { JobRunSpan } from '../telemetry/job-telemetry.js';
-import { NO_TELEMETRY } from '../telemetry/job-telemetry.js';
+import { NO_RUN, NO_TELEMETRY } from '../telemetry/job-telemetry.js';
 import { createJobContext, toJsonResult } from './job-context-factory.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ServerHost } from './server-host.js';
@@ -75,11 +75,16 @@ export class RunningJob {
  * (deleted, requeued or its lease lost): then nothing is recorded.
  */
 export class JobRunner {
+  /** The runtime's random draw, bound once: a retry's jitter asks for it. */
+  private readonly draw: () => number;
+
   constructor(
     private readonly host: ServerHost,
     private readonly logs: LogBuffer,
     private readonly threads: () => ThreadPool,
-  ) {}
+  ) {
+    this.draw = () => host.runtime.random();
+  }
 
   async run(running: RunningJob): Promise<CompletionOutcome | null> {
     const span = (this.host.telemetry ?? NO_TELEMETRY).startRun(running.job);
@@ -96,9 +101,9 @@ export class JobRunner {
 
   private async execute(running: RunningJob, span: JobRunSpan): Promise<CompletionOutcome | null> {
     const job = running.job;
-    const { clock, random } = this.host.runtime;
-    const now = () => clock.now();
-    const draw = () => random();
+    // Per job, nothing is allocated that only a failure needs (this runs for every job).
+    const { clock } = this.host.runtime;
+    const { draw } = this;
     if (job.decodeError !== undefined) {
       const error = new MalformedJobError(`The stored job cannot be decoded: ${job.decodeError}`);
       return { state: 'failed', error: toErrorRecord(error), reason: error.message };
@@ -106,17 +111,21 @@ export class JobRunner {
     const definition = this.host.definition(job.name);
     if (!definition) {
       const error = new UnknownJobError(`No handler for job "${job.name}" on this server; it is retried and runs once a server that knows it takes it.`);
-      return electFailure(job, error, null, now(), draw);
+      return electFailure(job, error, null, clock.now(), draw);
     }
     const ctx = createJobContext(this.host, job, running, this.logs);
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs === null ? null : this.host.runtime.setTimer(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
     // The span is the active context during the call: spans the handler makes (inline) are its
     // children. A worker thread has a context of its own, which this does not reach.
+    // Without tracing the span is the shared no-op one: the handler is called directly.
+    const traced = span !== NO_RUN;
     const handler: Promise<unknown> =
       definition.options.execution === 'thread'
-        ? span.call(() => this.threads().run(job, definition, ctx))
-        : new Promise((resolve) => resolve(span.call(() => definition.handler(job.args as never, ctx))));
+        ? traced
+          ? span.call(() => this.threads().run(job, definition, ctx))
+          : this.threads().run(job, definition, ctx)
+        : new Promise((resolve) => resolve(traced ? span.call(() => definition.handler(job.args as never, ctx)) : definition.handler(job.args as never, ctx)));
     running.track(handler);
     const settled = handler.then(
       (value) => ({ ok: true as const, value }),
@@ -134,11 +143,11 @@ export class JobRunner {
         try {
           return { state: 'succeeded', result: toJsonResult(outcome.value), reason: `Succeeded on attempt ${job.attempt}` };
         } catch (error) {
-          return electFailure(job, unrecoverable(error), definition, now(), draw);
+          return electFailure(job, unrecoverable(error), definition, clock.now(), draw);
         }
       }
       if (running.cause !== null) return this.abortedOutcome(running, definition);
-      return electFailure(job, outcome.error, definition, now(), draw);
+      return electFailure(job, outcome.error, definition, clock.now(), draw);
     } finally {
       timer?.clear();
     }

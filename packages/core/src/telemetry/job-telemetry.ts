@@ -24,7 +24,8 @@ export interface JobRunSpan {
   end(outcome: CompletionOutcome | null, thrown?: unknown): void;
 }
 
-const NO_RUN: JobRunSpan = {
+/** The process span that records nothing: a runner calls the handler directly when it gets this one. */
+export const NO_RUN: JobRunSpan = {
   call: (handler) => handler(),
   end: () => {},
 };
