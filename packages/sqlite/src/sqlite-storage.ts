@@ -29,7 +29,10 @@ import type {
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
+import type Database from 'better-sqlite3';
+
 import { ChangeWatcher } from './change-watcher.js';
+import { applicationDatabase } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
@@ -44,6 +47,7 @@ import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteMonitoring } from './sqlite-monitoring.js';
 import type { ResolvedSqliteStorageOptions, SqliteStorageOptions } from './sqlite-options.js';
 import { resolveSqliteOptions } from './sqlite-options.js';
+import { translateError } from './translate-error.js';
 import { WriteContext } from './write-context.js';
 
 /** Test-only hooks of the SQLite storage. */
@@ -69,6 +73,8 @@ export class SqliteStorage implements Storage {
   private readonly opening = new StartOnce(() => this.open());
   private readonly readying = new StartOnce(() => this.ready());
   private watcher: ChangeWatcher | null = null;
+  /** The application's databases enqueued into, each with its prepared statements (kept while the application keeps the database). */
+  private readonly applicationConnections = new WeakMap<Database.Database, SqliteConnection>();
   private closed = false;
 
   constructor(options: SqliteStorageOptions, runtime: SqliteStorageRuntime = {}) {
@@ -77,7 +83,8 @@ export class SqliteStorage implements Storage {
     this.capabilities = Object.freeze({
       multiProcess: true,
       notifications: 'local',
-      externalTransactions: false,
+      // The application's database must be the storage's file: a ':memory:' database has no second connection.
+      externalTransactions: this.options.path !== ':memory:',
       durable: this.options.path !== ':memory:',
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
@@ -121,6 +128,7 @@ export class SqliteStorage implements Storage {
       return { jobs: [] };
     }
     const jobs = storableNewJobs(params.jobs);
+    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params.transaction, jobs);
     return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, jobs)) };
   }
 
@@ -308,6 +316,40 @@ export class SqliteStorage implements Storage {
     return result;
   }
 
+  /**
+   * Creates jobs on the application's own database, inside the transaction it began: no BEGIN or
+   * COMMIT of ours, so the jobs commit or roll back with the application's rows. Our statements run
+   * in a savepoint, so a failure leaves none of them in the application's transaction. No event is
+   * emitted here (nothing is committed yet): after the commit, the change watcher of every storage on
+   * the file (this one included, its connection being another) wakes the servers.
+   */
+  private async createInTransaction(transaction: unknown, jobs: JobsCreateParams['jobs']): Promise<JobsCreateResult> {
+    const db = applicationDatabase(transaction, this.options.path);
+    // The schema is the storage's to apply or check, on its own connection, before the first job.
+    await this.connection();
+    let conn = this.applicationConnections.get(db);
+    if (conn === undefined) {
+      conn = new SqliteConnection(this.options.path, this.options.busyTimeout, db);
+      this.applicationConnections.set(db, conn);
+    }
+    const doing = "creating jobs in the application's transaction";
+    try {
+      conn.stmt('SAVEPOINT spool_enqueue').run();
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+    try {
+      const ctx = new WriteContext(conn, this.clock.now(), !this.options.generalWritesOnly);
+      const created = createJobs(ctx, jobs);
+      ctx.flush();
+      conn.stmt('RELEASE spool_enqueue').run();
+      return { jobs: created };
+    } catch (error) {
+      rollBackSavepoint(db);
+      throw translateError(error, doing);
+    }
+  }
+
   private emit(events: readonly StorageEvent[]): void {
     if (events.length === 0 || this.listeners.size === 0) return;
     for (const event of events) {
@@ -326,5 +368,14 @@ export class SqliteStorage implements Storage {
     if (!this.capabilities.durable) return;
     this.watcher ??= new ChangeWatcher(conn, (events) => this.emit(events));
     this.watcher.start();
+  }
+}
+
+/** Undoes this storage's statements in the application's transaction, which stays open for the application to decide. */
+function rollBackSavepoint(db: Database.Database): void {
+  try {
+    if (db.inTransaction) db.exec('ROLLBACK TO spool_enqueue; RELEASE spool_enqueue');
+  } catch {
+    // The transaction is already gone (SQLite rolled it back whole): nothing of ours remains in it.
   }
 }
