@@ -2,7 +2,12 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type Database from 'better-sqlite3';
+import type { JobsCreateResult, NewJob } from '@spool/core';
 import { ConfigError } from '@spool/core';
+
+import { createJobs } from './jobs-create.js';
+import { translateError } from './translate-error.js';
+import type { WriteContext } from './write-context.js';
 
 const OPTION = 'enqueue options.transaction';
 
@@ -37,6 +42,34 @@ export function applicationDatabase(transaction: unknown, storagePath: string): 
     throw refused('the better-sqlite3 Database is not inside a transaction: begin one (db.exec("BEGIN IMMEDIATE")) and commit it after enqueueing');
   }
   return transaction as unknown as Database.Database;
+}
+
+/**
+ * Creates jobs through `ctx`, whose connection is the application's database inside its open
+ * transaction, in a savepoint: a failure undoes this storage's statements and leaves the
+ * application's transaction open for it to commit or roll back.
+ */
+export function createInApplicationTransaction(ctx: WriteContext, jobs: readonly NewJob[]): JobsCreateResult['jobs'] {
+  const doing = "creating jobs in the application's transaction";
+  const { conn } = ctx;
+  try {
+    conn.stmt('SAVEPOINT spool_enqueue').run();
+  } catch (error) {
+    throw translateError(error, doing);
+  }
+  try {
+    const created = createJobs(ctx, jobs);
+    ctx.flush();
+    conn.stmt('RELEASE spool_enqueue').run();
+    return created;
+  } catch (error) {
+    try {
+      if (conn.db.inTransaction) conn.db.exec('ROLLBACK TO spool_enqueue; RELEASE spool_enqueue');
+    } catch {
+      // The transaction is already gone (SQLite rolled it back whole): nothing of ours remains in it.
+    }
+    throw translateError(error, doing);
+  }
 }
 
 function isDatabase(value: unknown): value is DatabaseLike {

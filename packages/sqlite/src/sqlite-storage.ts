@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type {
   Clock,
   FetchedJob,
@@ -29,10 +30,8 @@ import type {
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
-import type Database from 'better-sqlite3';
-
 import { ChangeWatcher } from './change-watcher.js';
-import { applicationDatabase } from './external-transaction.js';
+import { applicationDatabase, createInApplicationTransaction } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
@@ -47,7 +46,6 @@ import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteMonitoring } from './sqlite-monitoring.js';
 import type { ResolvedSqliteStorageOptions, SqliteStorageOptions } from './sqlite-options.js';
 import { resolveSqliteOptions } from './sqlite-options.js';
-import { translateError } from './translate-error.js';
 import { WriteContext } from './write-context.js';
 
 /** Test-only hooks of the SQLite storage. */
@@ -318,36 +316,21 @@ export class SqliteStorage implements Storage {
 
   /**
    * Creates jobs on the application's own database, inside the transaction it began: no BEGIN or
-   * COMMIT of ours, so the jobs commit or roll back with the application's rows. Our statements run
-   * in a savepoint, so a failure leaves none of them in the application's transaction. No event is
+   * COMMIT of ours, so the jobs commit or roll back with the application's rows. No event is
    * emitted here (nothing is committed yet): after the commit, the change watcher of every storage on
    * the file (this one included, its connection being another) wakes the servers.
    */
   private async createInTransaction(transaction: unknown, jobs: JobsCreateParams['jobs']): Promise<JobsCreateResult> {
-    const db = applicationDatabase(transaction, this.options.path);
     // The schema is the storage's to apply or check, on its own connection, before the first job.
     await this.connection();
+    // Checked after the wait, right before writing: nothing runs in between (the writes are synchronous).
+    const db = applicationDatabase(transaction, this.options.path);
     let conn = this.applicationConnections.get(db);
     if (conn === undefined) {
       conn = new SqliteConnection(this.options.path, this.options.busyTimeout, db);
       this.applicationConnections.set(db, conn);
     }
-    const doing = "creating jobs in the application's transaction";
-    try {
-      conn.stmt('SAVEPOINT spool_enqueue').run();
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-    try {
-      const ctx = new WriteContext(conn, this.clock.now(), !this.options.generalWritesOnly);
-      const created = createJobs(ctx, jobs);
-      ctx.flush();
-      conn.stmt('RELEASE spool_enqueue').run();
-      return { jobs: created };
-    } catch (error) {
-      rollBackSavepoint(db);
-      throw translateError(error, doing);
-    }
+    return { jobs: createInApplicationTransaction(new WriteContext(conn, this.clock.now(), !this.options.generalWritesOnly), jobs) };
   }
 
   private emit(events: readonly StorageEvent[]): void {
@@ -371,11 +354,3 @@ export class SqliteStorage implements Storage {
   }
 }
 
-/** Undoes this storage's statements in the application's transaction, which stays open for the application to decide. */
-function rollBackSavepoint(db: Database.Database): void {
-  try {
-    if (db.inTransaction) db.exec('ROLLBACK TO spool_enqueue; RELEASE spool_enqueue');
-  } catch {
-    // The transaction is already gone (SQLite rolled it back whole): nothing of ours remains in it.
-  }
-}
