@@ -19,7 +19,7 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
     const clock = new ManualClock(Date.parse('2026-01-05T09:30:00Z'));
     const first = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2 }, { clock });
     const before = new Spool({ storage: first }, { clock });
-    await before.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    await before.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *', queue: 'default', attempts: 3, timeout: null });
     clock.set(new Date('2026-01-05T10:00:05Z'));
     const due = await first.recurringDue({ limit: 10 });
     for (const record of due.records) await before.recurring.fireDue(record, due.now);

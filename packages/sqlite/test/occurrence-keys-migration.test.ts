@@ -22,7 +22,7 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
     const clock = new ManualClock(Date.parse('2026-01-05T09:30:00Z'));
     const first = new SqliteStorage({ path }, { clock });
     const spool = new Spool({ storage: first }, { clock });
-    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *' });
+    await spool.recurring.addOrUpdate('hourly', 'reports.build', {}, { cron: '0 * * * *', queue: 'default', attempts: 3, timeout: null });
     for (const hour of ['10', '11']) {
       clock.set(at(`2026-01-05T${hour}:00:05Z`));
       const { now, records } = await first.recurringDue({ limit: 10 });
