@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { runChild } from './run-child.js';
 import { median } from './stats.js';
 import type { JobCost } from './postgres/cost-meter.js';
 import { dropSchema, execute, installedVersion } from './postgres/database.js';
@@ -91,17 +92,7 @@ type Result = { value: number; cost?: JobCost } | { p50: number; p99: number } |
 const costs = new Map<string, JobCost[]>();
 
 function runOne(c: Contender, scenario: string, count: number): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(c.node, c.args(scenario, count), { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      if (error) return resolve({ error: error.killed ? `timed out after ${timeoutMs / 1000} s` : (error.message.split('\n')[0] ?? 'failed') });
-      try {
-        resolve(JSON.parse(line) as Result);
-      } catch {
-        resolve({ error: `unreadable output: ${line.slice(0, 80)}` });
-      }
-    });
-  });
+  return runChild<Result>(c.node, c.args(scenario, count), timeoutMs);
 }
 
 /** The benchmark schemas that exist now (every run makes one named `bench_...`). */

@@ -3,6 +3,7 @@ import type { JobDefinition, Server, ServerOptions } from '@spool/core';
 import { PostgresStorage } from '@spool/postgres';
 
 import { latencyProbe } from '../latency-probe.js';
+import { measureServerLatency, timeBulkEnqueue } from '../spool-runs.js';
 import type { BurnDownResult } from './burn-down.js';
 import { measureBurnDown } from './burn-down.js';
 import { BENCH_POSTGRES_URL, dropSchema, execute, freshSchema } from './database.js';
@@ -75,13 +76,10 @@ export async function spoolBurnDown(config: SpoolConfig, count: number, concurre
 /** Jobs per second to enqueue `count` no-op jobs with enqueueMany, in batches of `batch`. */
 export async function spoolBulkEnqueue(count: number, batch: number): Promise<number> {
   const schema = freshSchema('bench_spool');
-  const noop = defineJob('bench.noop', () => undefined);
+  const noop = defineJob('bench.noop', (_args: { i: number }) => undefined);
   const spool = await open(SPOOL_DEFAULTS, schema, [noop]);
   try {
-    const args = Array.from({ length: batch }, (_, i) => ({ i }));
-    const started = performance.now();
-    for (let done = 0; done < count; done += batch) await spool.enqueueMany(noop, args);
-    return count / ((performance.now() - started) / 1000);
+    return await timeBulkEnqueue(spool, noop, count, batch);
   } finally {
     await spool.close();
     await dropSchema(schema);
@@ -92,17 +90,10 @@ export async function spoolBulkEnqueue(count: number, batch: number): Promise<nu
 export async function spoolLatency(config: SpoolConfig, samples: number): Promise<{ p50: number; p99: number }> {
   const schema = freshSchema('bench_spool');
   const probe = latencyProbe();
-  const client = await open(SPOOL_DEFAULTS, schema, [probe.job]);
-  const worker = await open(config, schema, [probe.job]);
-  const server = await worker.startServer({ ...config.server, concurrency: 10, handleSignals: false });
   try {
-    // Let the server's LISTEN connection come up first.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    return await probe.measure(() => client.enqueue(probe.job, null), samples, 5);
+    const client = await open(SPOOL_DEFAULTS, schema, [probe.job]);
+    return await measureServerLatency(client, await open(config, schema, [probe.job]), probe, samples, config.server);
   } finally {
-    await server.stop();
-    await worker.close();
-    await client.close();
     await dropSchema(schema);
   }
 }

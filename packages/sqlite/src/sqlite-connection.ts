@@ -29,21 +29,30 @@ export class SqliteConnection {
   private readonly statements = new Map<string, Statement>();
   private readonly runInTransaction: Database.Transaction<(work: () => unknown) => unknown>;
   private closed = false;
+  /** Whether this connection opened its database (and so closes it). */
+  private readonly owned: boolean;
 
   /**
-   * Opens (and creates, with its parent directory) the database file. Synchronous: better-sqlite3
-   * opens files synchronously.
+   * Opens (and creates, with its parent directory) the database file, or, given `existing`, works on
+   * that database as it is: the application's own, for enqueueing inside its transaction (its
+   * settings are the application's, and closing this connection leaves it open). Synchronous:
+   * better-sqlite3 opens files synchronously.
    */
   constructor(
     readonly path: string,
     private readonly busyTimeoutMs: number,
+    existing?: Database.Database,
   ) {
-    const inMemory = path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    try {
-      this.db = new Database(path, { timeout: Math.min(busyTimeoutMs, SYNC_BUSY_SLICE_MS) });
-    } catch (error) {
-      throw translateError(error, `opening ${path}`);
+    this.owned = existing === undefined;
+    if (existing !== undefined) {
+      this.db = existing;
+    } else {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      try {
+        this.db = new Database(path, { timeout: Math.min(busyTimeoutMs, SYNC_BUSY_SLICE_MS) });
+      } catch (error) {
+        throw translateError(error, `opening ${path}`);
+      }
     }
     this.runInTransaction = this.db.transaction((work: () => unknown) => work());
   }
@@ -137,7 +146,7 @@ export class SqliteConnection {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
-    this.db.close();
+    if (this.owned) this.db.close();
   }
 
   /** Whether {@link close} was called. */

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type {
   Clock,
   FetchedJob,
@@ -30,6 +31,7 @@ import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
+import { applicationDatabase, createInApplicationTransaction } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
@@ -69,6 +71,8 @@ export class SqliteStorage implements Storage {
   private readonly opening = new StartOnce(() => this.open());
   private readonly readying = new StartOnce(() => this.ready());
   private watcher: ChangeWatcher | null = null;
+  /** The application's databases enqueued into, each with its prepared statements (kept while the application keeps the database). */
+  private readonly applicationConnections = new WeakMap<Database.Database, SqliteConnection>();
   private closed = false;
 
   constructor(options: SqliteStorageOptions, runtime: SqliteStorageRuntime = {}) {
@@ -77,7 +81,8 @@ export class SqliteStorage implements Storage {
     this.capabilities = Object.freeze({
       multiProcess: true,
       notifications: 'local',
-      externalTransactions: false,
+      // The application's database must be the storage's file: a ':memory:' database has no second connection.
+      externalTransactions: this.options.path !== ':memory:',
       durable: this.options.path !== ':memory:',
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
@@ -121,6 +126,7 @@ export class SqliteStorage implements Storage {
       return { jobs: [] };
     }
     const jobs = storableNewJobs(params.jobs);
+    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params.transaction, jobs);
     return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, jobs)) };
   }
 
@@ -308,6 +314,25 @@ export class SqliteStorage implements Storage {
     return result;
   }
 
+  /**
+   * Creates jobs on the application's own database, inside the transaction it began: no BEGIN or
+   * COMMIT of ours, so the jobs commit or roll back with the application's rows. No event is
+   * emitted here (nothing is committed yet): after the commit, the change watcher of every storage on
+   * the file (this one included, its connection being another) wakes the servers.
+   */
+  private async createInTransaction(transaction: unknown, jobs: JobsCreateParams['jobs']): Promise<JobsCreateResult> {
+    // The schema is the storage's to apply or check, on its own connection, before the first job.
+    await this.connection();
+    // Checked after the wait, right before writing: nothing runs in between (the writes are synchronous).
+    const db = applicationDatabase(transaction, this.options.path);
+    let conn = this.applicationConnections.get(db);
+    if (conn === undefined) {
+      conn = new SqliteConnection(this.options.path, this.options.busyTimeout, db);
+      this.applicationConnections.set(db, conn);
+    }
+    return { jobs: createInApplicationTransaction(new WriteContext(conn, this.clock.now(), !this.options.generalWritesOnly), jobs) };
+  }
+
   private emit(events: readonly StorageEvent[]): void {
     if (events.length === 0 || this.listeners.size === 0) return;
     for (const event of events) {
@@ -328,3 +353,4 @@ export class SqliteStorage implements Storage {
     this.watcher.start();
   }
 }
+

@@ -1,0 +1,2 @@
+export { Shop, confirmOrder } from './shop.js';
+export type { OrderInput, ShopOptions } from './shop.js';
