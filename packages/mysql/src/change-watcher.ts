@@ -7,8 +7,10 @@ import type { Tables } from './tables.js';
  * Notices jobs that other processes made runnable or scheduled, and turns them into wake-up events,
  * so servers do not wait for their next poll. MySQL has no LISTEN/NOTIFY: every `intervalMs`, while
  * someone listens, it reads the maintained per-queue counters (one small index range, the cost is
- * the same at 0 and 1,000,000 jobs) and the earliest due time, and reports a queue whose count of
- * enqueued jobs grew and a due time earlier than the last one seen. It runs on an unref'd timer, so
+ * the same at 0 and 1,000,000 jobs) and the earliest due time, and reports a queue that jobs entered
+ * since the last check and a due time earlier than the last one seen. It compares `entered:<queue>`,
+ * a count that only grows: the count of waiting jobs can be the same at two checks although a job
+ * was claimed and another enqueued in between. It runs on an unref'd timer, so
  * it never keeps the process alive; polling stays the correctness path.
  */
 export class ChangeWatcher {
@@ -62,7 +64,7 @@ export class ChangeWatcher {
   /** What changed since the last check (nothing on the first check, which only takes note). */
   private async changes(db: Executor): Promise<StorageEvent[]> {
     const rows = await db.rows(
-      `SELECT SUBSTRING(\`key\`, 7) AS name, SUM(value) AS n FROM ${this.t.counters} WHERE \`key\` LIKE 'queue:%' GROUP BY \`key\``,
+      `SELECT SUBSTRING(\`key\`, 9) AS name, SUM(value) AS n FROM ${this.t.counters} WHERE \`key\` LIKE 'entered:%' GROUP BY \`key\``,
     );
     const [due] = await db.rows(`SELECT MIN(run_at) AS at FROM ${this.t.jobs} WHERE state = 'scheduled'`);
     const grown: string[] = [];

@@ -33,15 +33,26 @@ export class WriteContext {
   /** Counts a created job in `state`. */
   created(state: JobState, queue: string, count = 1): void {
     this.add(`state:${state}`, count);
-    if (state === 'enqueued') this.add(`queue:${queue}`, count);
+    if (state === 'enqueued') this.enteredQueue(queue, count);
   }
 
   /** Counts `count` jobs changed as a decided change's counters say, in `queue`. */
   counted(counters: StateChange['counters'], queue: string, count = 1): void {
     this.add(`state:${counters.down}`, -count);
     this.add(`state:${counters.up}`, count);
-    if (counters.queue !== 0) this.add(`queue:${queue}`, counters.queue * count);
+    if (counters.queue === 1) this.enteredQueue(queue, count);
+    else if (counters.queue !== 0) this.add(`queue:${queue}`, counters.queue * count);
     if (counters.series !== null) this.add(`${counters.series.state}:${counters.series.bucket}`, count);
+  }
+
+  /**
+   * Counts jobs that entered a queue: its count of waiting jobs (`queue:`), and `entered:`, which
+   * only grows, so that another process's change watcher sees an enqueue even when a claim took a
+   * job between two of its checks (change-watcher.ts).
+   */
+  private enteredQueue(queue: string, count: number): void {
+    this.add(`queue:${queue}`, count);
+    this.add(`entered:${queue}`, count);
   }
 
   /** Counts removed jobs. */
