@@ -6,8 +6,9 @@ import type * as OtelApiModule from '@opentelemetry/api';
 /** The exports of `@opentelemetry/api`. */
 export type OtelApi = typeof OtelApiModule;
 
-/** A synchronous module loader: `require`, or a stand-in in tests. */
-export type ModuleLoader = (specifier: string) => unknown;
+import type { ModuleLoader } from './module-loader.js';
+
+export type { ModuleLoader } from './module-loader.js';
 
 // Resolved from this file, as an `import` here would be: the application's own node_modules.
 // `require` keeps `new Spool()` synchronous; it loads the API's CommonJS build, which shares its

@@ -4,7 +4,7 @@ import type { ServerEvents } from '../server/server-events.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { JobTelemetry } from './job-telemetry.js';
 import { NO_TELEMETRY } from './job-telemetry.js';
-import type { ModuleLoader } from './otel-api.js';
+import type { ModuleLoader } from './module-loader.js';
 import { loadOtelApi } from './otel-api.js';
 import { OtelJobMetrics } from './otel-metrics.js';
 import { OtelJobTelemetry } from './otel-telemetry.js';
