@@ -9,6 +9,7 @@ import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
 import { fetchTests } from './fetch.js';
+import { flowControlTests } from './flow-control.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
@@ -48,6 +49,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     eventsTests(target);
     decodeErrorTests(target);
     concurrencyTests(target);
+    flowControlTests(target);
     transitionsTests(target);
   });
 }

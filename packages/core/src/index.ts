@@ -8,9 +8,11 @@ export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, Continuation
 export type { EnqueueOptions } from './client/enqueue-options.js';
 export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
 export { RecurringManager, MISFIRE_GRACE_MS, BACKFILL_LIMIT } from './client/recurring-manager.js';
+export { LimitsManager } from './client/limits-manager.js';
+export type { LimitView, SetLimitsOptions } from './client/limits-manager.js';
 export type { RecurringOptions, BackfillResult, OccurrencesResult, PreviousOccurrence } from './client/recurring-manager.js';
 export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEFAULT_JOB_OPTIONS } from './job/definition.js';
-export type { JobDefinition, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
+export type { JobDefinition, JobDefinitionOptions, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
 export type { JobContext, JobLogger, ParentJob, JobEnqueuer } from './job/job-context.js';
 export type * from './job/records.js';
 export { DEFAULT_RECURRING_SETTINGS } from './job/records.js';
@@ -28,6 +30,7 @@ export {
   operatorIntent,
   rescueIntent,
   continuationIntent,
+  limitSkipIntent,
   poisonError,
   CLAIM_NOW_INTENT,
   PROMOTION_INTENT,
@@ -50,6 +53,8 @@ export { parseCron } from './cron/cron-expression.js';
 export type { CronDayMatch, DayOfMonthSpec, DayOfWeekSpec, ParsedCron } from './cron/cron-expression.js';
 export { cron } from './cron/cron-helpers.js';
 export { parseDuration } from './options/duration.js';
+export { resolveLimits, scopeId, scopeOf, LIMIT_KEY_PARAMETER, MAX_LIMIT_KEY_LENGTH } from './limits/limits.js';
+export type { Limits, LimitScope, LimitsOption, JobLimitsOption, PerKeyLimitOption, RateLimitOption, RateLimit } from './limits/limits.js';
 export type { Duration } from './options/duration.js';
 export { Server } from './server/server.js';
 export type { ServerOptions, ResolvedServerOptions } from './server/server-options.js';

@@ -2,6 +2,8 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 import type {
+  LimitRecord,
+  LimitsSetParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -29,7 +31,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
@@ -90,6 +92,7 @@ export class MySqlStorage implements Storage {
     notifications: 'local',
     externalTransactions: true,
     durable: true,
+    flowControl: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -251,6 +254,16 @@ export class MySqlStorage implements Storage {
 
   async leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }> {
     return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
+  }
+
+  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
+  // clearly, and no job is ever held back by one.
+  async limitsSet(_params: LimitsSetParams): Promise<void> {
+    throw new CapabilityMissingError('flowControl', 'the MySQL storage', 'Setting limits');
+  }
+
+  async limitsList(): Promise<LimitRecord[]> {
+    return [];
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

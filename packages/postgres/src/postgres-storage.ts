@@ -4,6 +4,8 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 
 import type {
+  LimitRecord,
+  LimitsSetParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -31,7 +33,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
@@ -77,6 +79,7 @@ export class PostgresStorage implements Storage {
     notifications: 'distributed',
     externalTransactions: true,
     durable: true,
+    flowControl: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -301,6 +304,16 @@ export class PostgresStorage implements Storage {
 
   async leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }> {
     return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
+  }
+
+  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
+  // clearly, and no job is ever held back by one.
+  async limitsSet(_params: LimitsSetParams): Promise<void> {
+    throw new CapabilityMissingError('flowControl', 'the PostgreSQL storage', 'Setting limits');
+  }
+
+  async limitsList(): Promise<LimitRecord[]> {
+    return [];
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type {
+  LimitRecord,
+  LimitsSetParams,
   Clock,
   Completion,
   FetchedJob,
@@ -35,7 +37,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent } from '@spool/core';
+import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent } from '@spool/core';
 import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
@@ -73,6 +75,7 @@ export class RedisStorage implements Storage {
     externalTransactions: false,
     // As durable as the Redis persistence settings make it (AOF with fsync everysec loses at most ~1 s).
     durable: true,
+    flowControl: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -306,6 +309,16 @@ export class RedisStorage implements Storage {
     ];
     this.emitPayload(payload);
     return { requeued, failed };
+  }
+
+  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
+  // clearly, and no job is ever held back by one.
+  async limitsSet(_params: LimitsSetParams): Promise<void> {
+    throw new CapabilityMissingError('flowControl', 'the Redis storage', 'Setting limits');
+  }
+
+  async limitsList(): Promise<LimitRecord[]> {
+    return [];
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

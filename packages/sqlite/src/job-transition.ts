@@ -3,6 +3,7 @@ import { assertFixedWrite, continuationIntent, decideStateChange, uniqueKeyRelea
 
 import type { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
+import { releaseGates } from './limits-store.js';
 import { ACTIVE_SQL } from './state-sql.js';
 import type { WriteContext } from './write-context.js';
 
@@ -128,6 +129,7 @@ function recordTransition(ctx: WriteContext, id: string, change: StateChange, hi
   ctx.counted(change.counters, queue);
   const { history } = change;
   ctx.history(historyId, id, history.state, history.reason, history.data, history.serverId);
+  if (change.limits === 'release') releaseGates(ctx, id, events);
   if (change.settleContinuations && ctx.hasAwaiting()) settleContinuations(ctx, id, change.to, events);
   events.state(id, change.events.state);
 }

@@ -6,6 +6,8 @@ import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } fr
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeFetched } from './job-row.js';
 import { historyRef, transition } from './job-transition.js';
+import { claimGated, mayBeLimited } from './jobs-fetch-gated.js';
+import { readLimitsInForce } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 
 // The claim reads the first runnable jobs of a queue from the partial index, then leases each one by
@@ -14,7 +16,7 @@ import type { WriteContext } from './write-context.js';
 // order and lets the lease token and history id be chosen here, in one statement per row.
 // INDEXED BY, here and in other queries whose speed depends on one index: without statistics, SQLite
 // may pick another partial index that also matches and sort its rows.
-const ROWID = JOB_COLUMNS.length;
+export const ROWID = JOB_COLUMNS.length;
 const PICK_ANY_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_runnable
 WHERE state = 'enqueued' AND queue = ? ORDER BY priority DESC, enqueue_seq LIMIT ?`;
 const PICK_NAMED_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_runnable
@@ -22,7 +24,7 @@ WHERE state = 'enqueued' AND queue = ? AND name IN (SELECT value FROM json_each(
 const PICK_ONE_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs WHERE id = ? AND state = 'enqueued'`;
 const LEASE_SQL = `UPDATE spool_jobs SET
   state = 'processing', attempt = attempt + 1, lease_token = ?, server_id = ?, lease_expires_at = ?,
-  started_at = ?, updated_at = ?, history_ids = history_ids || ?
+  started_at = ?, updated_at = ?, history_ids = history_ids || ?, held_gates = ?
 WHERE rowid = ?`;
 
 // LEASE_SQL writes the shape of core's FIXED_WRITES.claim, checked against the decision when this
@@ -39,11 +41,20 @@ export function fetchJobs(ctx: WriteContext, params: JobsFetchParams): FetchedJo
   const { conn } = ctx;
   const paused = conn.pluck('SELECT name FROM spool_paused_queues').all() as string[];
   const names = params.names === null ? null : JSON.stringify(params.names);
+  const limits = readLimitsInForce(conn);
   const fetched: FetchedJob[] = [];
   for (const queue of params.queues) {
     const wanted = params.limit - fetched.length;
     if (wanted <= 0) break;
     if (paused.length > 0 && paused.includes(queue)) continue;
+    if (mayBeLimited(limits, queue, params.names)) {
+      const start = (row: JobValues, gates: readonly string[]): FetchedJob => {
+        ctx.counted(CLAIM_COUNTERS, queue);
+        return lease(ctx, row, params.serverId, params.leaseMs, gates);
+      };
+      fetched.push(...claimGated(ctx, { queue, names: params.names, wanted, limits }, start));
+      continue;
+    }
     const rows = (names === null ? conn.raw(PICK_ANY_SQL).all(queue, wanted) : conn.raw(PICK_NAMED_SQL).all(queue, names, wanted)) as JobValues[];
     if (rows.length === 0) continue;
     for (const row of rows) fetched.push(lease(ctx, row, params.serverId, params.leaseMs));
@@ -69,14 +80,15 @@ export function claimJob(ctx: WriteContext, params: JobClaimParams): FetchedJob 
   return job;
 }
 
-/** Puts one picked row under a fresh lease and records the start in its history. */
-function lease(ctx: WriteContext, row: JobValues, serverId: string, leaseMs: number): FetchedJob {
+/** Puts one picked row under a fresh lease and records the start in its history; `gates`: the flow-control gates it takes. */
+function lease(ctx: WriteContext, row: JobValues, serverId: string, leaseMs: number, gates: readonly string[] = []): FetchedJob {
   const id = row[COL.id] as string;
   const token = randomUUID();
   const attempt = (row[COL.attempt] as number) + 1;
   const leaseExpiresAt = ctx.now + leaseMs;
   const historyId = ctx.nextHistoryId();
-  ctx.conn.stmt(LEASE_SQL).run(token, serverId, leaseExpiresAt, ctx.now, ctx.now, historyRef(historyId), row[ROWID]);
+  const held = gates.length > 0 ? JSON.stringify(gates) : null;
+  ctx.conn.stmt(LEASE_SQL).run(token, serverId, leaseExpiresAt, ctx.now, ctx.now, historyRef(historyId), held, row[ROWID]);
   const { reason, data } = claimIntent(serverId, attempt, token, leaseExpiresAt);
   ctx.history(historyId, id, 'processing', reason, data, serverId);
   row[COL.state] = 'processing';

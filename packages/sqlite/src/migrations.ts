@@ -231,4 +231,31 @@ UPDATE spool_jobs SET occurrence_at = (SELECT k.at FROM spool_occurrences_to_key
 DROP TABLE spool_occurrences_to_key;
 `,
   },
+  {
+    version: 6,
+    name: 'flow control: limits and their gates',
+    // Limits per scope (a queue or a job name), one row each, both layers as JSON (core's stored
+    // form). A gate is one counted share of a limit (a scope's, or one key's in it): how many of its
+    // jobs run, and the starts of its current rate window. A job records the gates it took when it
+    // started (held_gates, a JSON array) and gives them back when it leaves processing; every claim
+    // overwrites the column, so it never needs clearing. The partial index answers "does any job
+    // hold a gate now", which lets changes of unlimited jobs skip the release.
+    sql: `
+CREATE TABLE spool_limits (
+  scope TEXT PRIMARY KEY,
+  code TEXT,
+  operator TEXT,
+  set_by TEXT,
+  set_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE spool_gates (
+  gate TEXT PRIMARY KEY,
+  running INTEGER NOT NULL DEFAULT 0,
+  window_start INTEGER NOT NULL DEFAULT 0,
+  window_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX spool_gates_held ON spool_gates (running) WHERE running > 0;
+ALTER TABLE spool_jobs ADD COLUMN held_gates TEXT;
+`,
+  },
 ];

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type {
+  LimitRecord,
+  LimitsSetParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -27,6 +29,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
+import { listLimits, setLimits } from './limits-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -84,6 +87,7 @@ export class SqliteStorage implements Storage {
       // The application's database must be the storage's file: a ':memory:' database has no second connection.
       externalTransactions: this.options.path !== ':memory:',
       durable: this.options.path !== ':memory:',
+      flowControl: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
   }
@@ -203,6 +207,15 @@ export class SqliteStorage implements Storage {
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
     return this.write('pausing a queue', (ctx) => setQueuePaused(ctx, params.queue, params.paused));
+  }
+
+  async limitsSet(params: LimitsSetParams): Promise<void> {
+    return this.write('setting limits', (ctx) => setLimits(ctx, params));
+  }
+
+  async limitsList(): Promise<LimitRecord[]> {
+    const conn = await this.connection();
+    return conn.attempt('listing limits', () => listLimits(conn));
   }
 
   async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {

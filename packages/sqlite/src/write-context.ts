@@ -26,6 +26,7 @@ export class WriteContext {
   private seq: number | null = null;
   private seqStart = 0;
   private awaiting: number | null = null;
+  private held: boolean | null = null;
 
   constructor(
     readonly conn: SqliteConnection,
@@ -62,6 +63,17 @@ export class WriteContext {
   hasAwaiting(): boolean {
     this.awaiting ??= this.conn.pluck("SELECT value FROM spool_counters WHERE key = 'state:awaiting'").get() as number;
     return this.awaiting + (this.stateDeltas.get('awaiting') ?? 0) > 0;
+  }
+
+  /** Whether any job holds a flow-control gate (no release lookups otherwise). */
+  gatesHeld(): boolean {
+    this.held ??= this.conn.pluck('SELECT EXISTS (SELECT 1 FROM spool_gates INDEXED BY spool_gates_held WHERE running > 0)').get() === 1;
+    return this.held;
+  }
+
+  /** Notes that a job took gates in this transaction. */
+  tookGates(): void {
+    this.held = true;
   }
 
   /** The next position at the back of every queue (shared by all processes through the database). */

@@ -7,6 +7,7 @@ import type { OptionsSchema } from '../options/resolve.js';
 import { resolveOptions } from '../options/resolve.js';
 import { toBackoffSpec } from '../filters/retry-policy.js';
 import { ConfigError } from '../errors.js';
+import { checkLimitKey } from '../limits/limits.js';
 
 /** Options of one enqueue call; each overrides the job definition's. */
 export interface EnqueueOptions {
@@ -34,6 +35,11 @@ export interface EnqueueOptions {
   /** Job parameters stored with the job from the start. */
   parameters?: Record<string, Json>;
   /**
+   * The job's key for per-key limits (a customer, a tenant), instead of the one its definition's
+   * `limits.key` gives. See docs/flow-control.md.
+   */
+  limitKey?: string | number;
+  /**
    * The caller's open database transaction: the job commits (or rolls back) with it. Only on
    * storages with the `externalTransactions` capability; elsewhere it is an ERR_CAPABILITY_MISSING error.
    */
@@ -51,6 +57,8 @@ export interface ResolvedEnqueue {
   retentionMs: number | null;
   uniqueKey: string | null;
   parameters: Record<string, Json>;
+  /** The key given by the caller; undefined: the definition's `limits.key` decides. */
+  limitKey: string | undefined;
   transaction: unknown;
 }
 
@@ -69,6 +77,7 @@ const ENQUEUE_SCHEMA: OptionsSchema = {
     patternHint: 'a string of 1 to 500 characters without NUL or lone surrogates (no storage can keep those)',
   },
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
+  limitKey: { kind: 'any', optional: true, check: (v) => (typeof v === 'string' || typeof v === 'number' ? null : 'expected a string or a number') },
   transaction: { kind: 'any', optional: true },
 };
 
@@ -94,6 +103,7 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
     uniqueKey: (o.uniqueKey as string | undefined) ?? null,
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
+    limitKey: o.limitKey === undefined ? undefined : (checkLimitKey(o.limitKey, 'enqueue options.limitKey') ?? undefined),
     transaction: o.transaction,
   };
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { LIMIT_KEY_PARAMETER, checkLimitKey } from '../limits/limits.js';
 import type { ResolvedJobOptions } from '../job/definition.js';
 import { DEFAULT_JOB_OPTIONS, checkJobName, isJobDefinition } from '../job/definition.js';
 import { toJsonArgs } from '../job/json-args.js';
@@ -85,7 +86,7 @@ export class JobBuilder {
       ({ name, base } = this.resolveTarget(target, options));
     }
     const resolved = resolveEnqueue(options, base, now);
-    return this.newJob(name, this.jsonArgs(args), resolved, now, continuation);
+    return this.newJob(name, this.jsonArgs(args), resolved, now, continuation, base.limitKey);
   }
 
   /** New jobs of one kind, one per argument list, with the same options. */
@@ -105,7 +106,7 @@ export class JobBuilder {
         },
       ]);
     }
-    return { jobs: argsList.map((args) => this.newJob(name, this.jsonArgs(args), resolved, now, null)), resolved };
+    return { jobs: argsList.map((args) => this.newJob(name, this.jsonArgs(args), resolved, now, null, base.limitKey)), resolved };
   }
 
   /** Job arguments as checked JSON within the size limit. */
@@ -113,12 +114,24 @@ export class JobBuilder {
     return toJsonArgs(args, this.maxArgsBytes);
   }
 
+  /** A job's parameters with its key for per-key limits, as its definition (when this process has it) gives it. */
+  keyed(name: string, parameters: Record<string, Json>, args: Json): Record<string, Json> {
+    return withLimitKey(name, parameters, undefined, this.registry.find(name)?.options.limitKey ?? null, args);
+  }
+
   /** A new job id (UUIDv7, ordered by creation time). */
   newId(): string {
     return this.ids.next();
   }
 
-  private newJob(name: string, args: Json, o: ResolvedEnqueue, now: number, continuation: ContinuationLink | null): NewJob {
+  private newJob(
+    name: string,
+    args: Json,
+    o: ResolvedEnqueue,
+    now: number,
+    continuation: ContinuationLink | null,
+    keyOf: ((args: unknown) => unknown) | null,
+  ): NewJob {
     const scheduled = o.runAtMs !== null && o.runAtMs > now;
     let state: NewJob['state'] = scheduled ? 'scheduled' : 'enqueued';
     let reason = scheduled ? `Scheduled for ${new Date(o.runAtMs!).toISOString()}` : 'Enqueued';
@@ -142,10 +155,34 @@ export class JobBuilder {
       parentId: continuation?.parentId ?? null,
       continueOn: continuation?.on ?? null,
       recurringId: null,
-      parameters: o.parameters,
+      parameters: withLimitKey(name, o.parameters, o.limitKey, keyOf, args),
       reason,
     };
   }
+}
+
+/**
+ * The job's parameters with its key for per-key limits: the caller's `limitKey`, else what the
+ * definition's `limits.key` gives for the arguments (none: no key).
+ */
+export function withLimitKey(
+  name: string,
+  parameters: Record<string, Json>,
+  given: string | undefined,
+  keyOf: ((args: unknown) => unknown) | null,
+  args: Json,
+): Record<string, Json> {
+  let key: string | null = given ?? null;
+  if (key === null && keyOf !== null) {
+    let value: unknown;
+    try {
+      value = keyOf(args);
+    } catch (error) {
+      throw new ConfigError([{ path: `job "${name}" limits.key`, message: `threw for these arguments: ${error instanceof Error ? error.message : String(error)}` }]);
+    }
+    key = checkLimitKey(value, `job "${name}" limits.key(args)`);
+  }
+  return key === null ? parameters : { ...parameters, [LIMIT_KEY_PARAMETER]: key };
 }
 
 /** Throws when a job without a definition here comes without the options that decide where and how it runs. */

@@ -409,7 +409,7 @@ export class RecurringManager {
       parentId: null,
       continueOn: null,
       recurringId: record.id,
-      parameters: { recurringOccurrence: at.toISOString() },
+      parameters: this.#spool.jobs.keyed(record.name, { recurringOccurrence: at.toISOString() }, record.args),
       reason,
     };
   }

@@ -21,6 +21,7 @@ import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import type { EnqueueOptions } from './enqueue-options.js';
 import { JobBuilder } from './job-builder.js';
+import { LimitsManager } from './limits-manager.js';
 import { RecurringManager } from './recurring-manager.js';
 
 export type { JobView } from '../job/job-view.js';
@@ -81,6 +82,8 @@ export class Spool {
   readonly storage: Storage;
   /** Recurring jobs: Hangfire's RecurringJob. */
   readonly recurring: RecurringManager;
+  /** Flow control at run time: limits of queues and job names, stored. See docs/flow-control.md. */
+  readonly limits: LimitsManager;
   /** Largest job arguments accepted, as JSON bytes. */
   readonly maxArgsBytes: number;
   /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
@@ -116,6 +119,7 @@ export class Spool {
     this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes);
     this.#registry.add(...(resolved.jobs ?? []));
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
+    this.limits = new LimitsManager({ storage: this.storage, init: () => this.init() });
     const registry = this.#registry;
     this.#host = {
       storage: this.storage,
@@ -270,6 +274,8 @@ export class Spool {
   async startServer(options: ServerOptions = {}): Promise<Server> {
     await this.init();
     const server = new Server(this.#host, options);
+    // The code's limits of what this server runs are stored before it claims anything.
+    await this.limits.syncCode(this.#registry.fetchableNames().flatMap((name) => this.#registry.find(name) ?? []));
     const logger = server.options.logger ?? this.logger;
     if (logger) attachServerLogger(server, logger);
     this.#telemetry.observeServer(server.events);

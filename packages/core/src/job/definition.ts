@@ -2,6 +2,8 @@ import { ConfigError } from '../errors.js';
 import type { Duration } from '../options/duration.js';
 import { parseDuration } from '../options/duration.js';
 import { resolveOptions } from '../options/resolve.js';
+import type { JobLimitsOption, Limits } from '../limits/limits.js';
+import { resolveLimits } from '../limits/limits.js';
 import type { JobContext } from './job-context.js';
 import type { ErrorRecord } from './records.js';
 
@@ -41,6 +43,17 @@ export interface JobOptions {
   module?: string;
 }
 
+/** Options of a job definition: {@link JobOptions} and its flow-control limits. */
+export interface JobDefinitionOptions<Args = unknown> extends JobOptions {
+  /**
+   * Flow control for every job of this name, across every server: how many run at once, how many
+   * start per window, and the same per key (`key` gives a job's key from its arguments). Stored
+   * when a server with this definition starts; an operator's limits win until cleared. See
+   * docs/flow-control.md. Default: none.
+   */
+  limits?: JobLimitsOption<Args>;
+}
+
 /** Job options after defaults and validation. Durations are milliseconds. */
 export interface ResolvedJobOptions {
   queue: string;
@@ -51,6 +64,10 @@ export interface ResolvedJobOptions {
   retentionMs: number | null;
   execution: ExecutionMode;
   module: string | null;
+  /** The definition's limits as stored, or null. */
+  limits: Limits | null;
+  /** Gives a job its key for per-key limits from its arguments, or null. */
+  limitKey: ((args: unknown) => unknown) | null;
 }
 
 /** A named job type: its handler and its options. Made by {@link defineJob}. */
@@ -96,7 +113,7 @@ export const JOB_OPTION_RULES = {
 export function defineJob<Args = unknown, Result = unknown>(
   name: string,
   handler: JobHandler<Args, Result>,
-  options: JobOptions = {},
+  options: JobDefinitionOptions<Args> = {},
 ): JobDefinition<Args, Result> {
   const problems = [];
   const nameProblem = checkJobName(name);
@@ -108,6 +125,7 @@ export function defineJob<Args = unknown, Result = unknown>(
       ...JOB_OPTION_RULES,
       execution: { kind: 'oneOf', values: ['inline', 'thread'], optional: true },
       module: { kind: 'string', optional: true },
+      limits: { kind: 'any', optional: true },
     },
     options,
     `job "${name}" options`,
@@ -120,11 +138,17 @@ export function defineJob<Args = unknown, Result = unknown>(
       },
     ]);
   }
+  const limitsOption = resolved.limits as JobLimitsOption<Args> | undefined;
+  const limits = limitsOption === undefined ? null : resolveLimits(limitsOption, `job "${name}" options.limits`, true);
+  if (limits && limitsOption?.key === undefined && limits.perKey) {
+    throw new ConfigError([{ path: `job "${name}" options.limits.key`, message: 'is required with perKey: a function (args) => key that gives each job its key' }]);
+  }
+  const limitKey = (limitsOption?.key as ((args: unknown) => unknown) | undefined) ?? null;
   return Object.freeze({
     kind: 'spool.job',
     name,
     handler,
-    options: Object.freeze(resolveJobOptions(resolved)),
+    options: Object.freeze({ ...resolveJobOptions(resolved), limits, limitKey }),
   });
 }
 
@@ -138,10 +162,12 @@ export const DEFAULT_JOB_OPTIONS: ResolvedJobOptions = Object.freeze({
   retentionMs: DEFAULT_RETENTION_MS,
   execution: 'inline',
   module: null,
+  limits: null,
+  limitKey: null,
 });
 
 /** Applies defaults to validated job options. */
-function resolveJobOptions(options: Record<string, unknown>): ResolvedJobOptions {
+function resolveJobOptions(options: Record<string, unknown>): Omit<ResolvedJobOptions, 'limits' | 'limitKey'> {
   return {
     queue: (options.queue as string | undefined) ?? 'default',
     priority: (options.priority as number | undefined) ?? 0,

@@ -22,12 +22,19 @@ export interface FetchLoopHost {
 /** Idle wait when all slots are busy: a freed slot wakes the loop long before. */
 const FULL_WAIT_MS = 60_000;
 
+/** How often the windows of stored rate limits are read again. */
+const RATE_WINDOWS_REFRESH_MS = 10_000;
+
 /**
  * Fetches as many jobs as the server can hold (free slots, plus a buffer when jobs are short) in one
  * storage call. Wakes when a slot frees or the storage says jobs were enqueued; polls as the
  * correctness path.
  */
 export class FetchLoop extends BackgroundProcess {
+  /** The windows of the rate limits in force (ms), read every RATE_WINDOWS_REFRESH_MS. */
+  private rateWindows: number[] = [];
+  private rateWindowsReadAt = Number.NEGATIVE_INFINITY;
+
   constructor(
     context: ProcessContext,
     private readonly host: FetchLoopHost,
@@ -50,6 +57,29 @@ export class FetchLoop extends BackgroundProcess {
     });
     this.host.accept(jobs);
     // A full batch suggests more are waiting: fetch again at once.
-    return jobs.length === free ? 0 : this.host.pollMs;
+    if (jobs.length === free) return 0;
+    return Math.min(this.host.pollMs, await this.untilNextRateWindow());
+  }
+
+  /**
+   * How long until the next window of a rate limit opens: a claim held back by a rate finds jobs
+   * again then, so a server waits no longer (freed concurrency wakes it through the storage's event).
+   */
+  private async untilNextRateWindow(): Promise<number> {
+    if (!this.storage.capabilities.flowControl) return Number.POSITIVE_INFINITY;
+    const now = this.runtime.clock.now();
+    if (now - this.rateWindowsReadAt >= RATE_WINDOWS_REFRESH_MS) {
+      this.rateWindowsReadAt = now;
+      const windows = new Set<number>();
+      for (const record of await this.storage.limitsList()) {
+        const limits = record.operator?.limits ?? record.code;
+        for (const rate of [limits?.rate, limits?.perKey?.rate]) if (rate) windows.add(rate.perMs);
+      }
+      this.rateWindows = [...windows];
+    }
+    let wait = Number.POSITIVE_INFINITY;
+    // A few milliseconds past the boundary, so that the storage's clock has crossed it too.
+    for (const perMs of this.rateWindows) wait = Math.min(wait, perMs - (now % perMs) + 5);
+    return wait;
   }
 }

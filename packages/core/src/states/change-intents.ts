@@ -110,6 +110,14 @@ export function continuationIntent(parentId: string, parentState: JobState, on: 
     : { to: 'deleted', cause, reason: CONTINUATION_TEXTS.cancelled(parentId, parentState, on), data };
 }
 
+/**
+ * A job whose key is at its concurrency limit under `onLocked: 'skip'` is deleted when a claim
+ * reaches it, naming the gate (a mutex that drops what overlaps; see limits/admission.ts).
+ */
+export function limitSkipIntent(gate: string, reason: string): ChangeIntent {
+  return { to: 'deleted', cause: { kind: 'operator', resetAttempts: false }, reason, data: { gate } };
+}
+
 /** An error record as history data (it is plain JSON already). */
 function errorData(error: ErrorRecord): Json {
   return error as unknown as Json;

@@ -26,6 +26,7 @@ export interface ChangeShape {
   queuePosition: StateChange['queuePosition'];
   uniqueKey: StateChange['uniqueKey'];
   settleContinuations: boolean;
+  limits: StateChange['limits'];
   queueDelta: -1 | 0 | 1;
   series: 'succeeded' | 'failed' | null;
 }
@@ -48,6 +49,7 @@ export function shapeOf(change: StateChange): ChangeShape {
     queuePosition: change.queuePosition,
     uniqueKey: change.uniqueKey,
     settleContinuations: change.settleContinuations,
+    limits: change.limits,
     queueDelta: change.counters.queue,
     series: change.counters.series?.state ?? null,
   };
@@ -93,6 +95,7 @@ export const FIXED_WRITES = {
       queuePosition: 'keep',
       uniqueKey: 'keep',
       settleContinuations: true,
+      limits: 'release',
       queueDelta: 0,
       series: 'succeeded',
     },
@@ -120,6 +123,7 @@ export const FIXED_WRITES = {
       queuePosition: 'keep',
       uniqueKey: 'keep',
       settleContinuations: false,
+      limits: 'keep',
       queueDelta: -1,
       series: null,
     },
@@ -144,6 +148,7 @@ export const FIXED_WRITES = {
       queuePosition: 'back',
       uniqueKey: 'keep',
       settleContinuations: false,
+      limits: 'keep',
       queueDelta: 1,
       series: null,
     },

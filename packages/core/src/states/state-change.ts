@@ -86,6 +86,11 @@ export interface StateChange {
   uniqueKey: 'check-holder' | 'keep';
   /** Whether the continuations waiting for this job are settled in the same write. */
   settleContinuations: boolean;
+  /**
+   * `release`: the job leaves `processing`, so it gives back every flow-control gate it took when it
+   * started (whatever the way out: outcome, rescue, operator). A storage frees them in the same write.
+   */
+  limits: 'release' | 'keep';
   /** What the storage emits once the write commits. */
   events: { state: JobState; enqueued: boolean; scheduledAt: number | null };
 }
@@ -132,6 +137,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     history: { state: to, reason: request.reason, data: request.data, at: now, serverId: request.serverId },
     uniqueKey: facts.active && !STATE_FACTS[from].active ? 'check-holder' : 'keep',
     settleContinuations: finished,
+    limits: from === 'processing' && to !== 'processing' ? 'release' : 'keep',
     events: { state: to, enqueued: to === 'enqueued', scheduledAt: to === 'scheduled' ? (cause.kind === 'retry' ? cause.runAt : now) : null },
   };
   return change;

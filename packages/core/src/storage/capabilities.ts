@@ -11,4 +11,10 @@ export interface StorageCapabilities {
   externalTransactions: boolean;
   /** The data survives a restart of the process. */
   durable: boolean;
+  /**
+   * Flow control (concurrency and rate limits per queue, job name and key) is stored and checked in
+   * the claim. Without it `limitsSet` fails with ERR_CAPABILITY_MISSING, and so does a server whose
+   * definitions set limits.
+   */
+  flowControl: boolean;
 }

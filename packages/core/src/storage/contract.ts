@@ -14,6 +14,7 @@ import type {
   RecurringRecord,
   ServerRecord,
 } from '../job/records.js';
+import type { Limits, LimitScope } from '../limits/limits.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
 
@@ -55,7 +56,13 @@ export interface Storage {
    * up: its history record says so.)
    */
   jobsCreate(params: JobsCreateParams): Promise<JobsCreateResult>;
-  /** Moves up to `limit` enqueued jobs to processing under a new lease, queues in the given order. */
+  /**
+   * Moves up to `limit` enqueued jobs to processing under a new lease, queues in the given order.
+   * Flow control is checked in the same atomic step: a job of a queue or job name with limits in
+   * force starts only when `admitJobs` (core) admits it against the gates as stored, takes its
+   * gates as it starts and gives them back when it leaves processing (`StateChange.limits`). A job
+   * held back stays enqueued; a job skipped under `onLocked: 'skip'` is deleted.
+   */
   jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]>;
   /** Records the outcome of many processing jobs; each guarded by its lease token. */
   jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult>;
@@ -82,6 +89,15 @@ export interface Storage {
   scheduledPromoteDue(params: { limit: number }): Promise<{ promoted: number; nextDueAt: number | null }>;
   /** Returns expired leases to the queue, or fails jobs rescued more than `maxRescues` times. */
   leasesRescueExpired(params: { limit: number; maxRescues: number }): Promise<{ requeued: string[]; failed: string[] }>;
+
+  /**
+   * Stores one layer of a scope's limits: `code` (a definition's, written when a server starts) or
+   * `operator` (set at run time; in force instead of the code's until cleared). `limits: null`
+   * clears the layer; a scope with neither layer has no limits. What its gates hold is kept.
+   */
+  limitsSet(params: LimitsSetParams): Promise<void>;
+  /** Every scope with stored limits, by scope id: both layers and how many run under the scope's own gate. */
+  limitsList(): Promise<LimitRecord[]>;
 
   /** Pauses or resumes a queue: fetches skip paused queues. */
   queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
@@ -128,6 +144,26 @@ export interface Storage {
   serverRemove(params: { id: string }): Promise<void>;
   /** Removes servers whose heartbeat is older than `timeoutMs`; returns their ids. */
   serversRemoveDead(params: { timeoutMs: number }): Promise<string[]>;
+}
+
+/** Input of {@link Storage.limitsSet}. */
+export interface LimitsSetParams {
+  scope: LimitScope;
+  layer: 'code' | 'operator';
+  limits: Limits | null;
+  /** Who set an operator's limits (a user name, `cli`), shown beside them. */
+  setBy: string | null;
+}
+
+/** A scope's stored limits. */
+export interface LimitRecord {
+  scope: LimitScope;
+  /** The limits its definition sets (written when a server with that definition starts). */
+  code: Limits | null;
+  /** An operator's limits: in force instead of the code's until cleared. */
+  operator: { limits: Limits; setBy: string | null; setAt: Date } | null;
+  /** How many jobs run under the scope's own gate now. */
+  running: number;
 }
 
 /** An event a storage emits so that servers wake up without waiting for their next poll. */

@@ -9,6 +9,7 @@ import type { JobState } from '../../states/states.js';
 import { STATE_FACTS, initialState } from '../../states/states.js';
 import type { Completion } from '../contract.js';
 import { MemoryEvents } from './memory-events.js';
+import type { MemoryLimits } from './memory-limits.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
 
 /**
@@ -16,7 +17,10 @@ import type { MemoryJob, MemoryState } from './memory-state.js';
  * with its indexes, counters, history and continuations kept in step. Callers check guards first.
  */
 export class MemoryJobChanges {
-  constructor(private readonly state: MemoryState) {}
+  constructor(
+    private readonly state: MemoryState,
+    private readonly limits: MemoryLimits,
+  ) {}
 
   /** Inserts a new job, deciding continuations against the parent; returns its initial state. */
   insert(input: NewJob, now: number, events: MemoryEvents): JobState {
@@ -54,6 +58,7 @@ export class MemoryJobChanges {
       leaseToken: null,
       history: [],
       logs: [],
+      heldGates: null,
     };
     this.state.jobs.set(job.id, job);
     this.state.counts[state]++;
@@ -67,8 +72,10 @@ export class MemoryJobChanges {
     return state;
   }
 
-  startProcessing(job: MemoryJob, now: number, serverId: string, leaseMs: number): void {
+  /** Starts a job under a new lease; `gates`: the flow-control gates admission gave it. */
+  startProcessing(job: MemoryJob, now: number, serverId: string, leaseMs: number, gates: string[] = []): void {
     const intent = claimIntent(serverId, job.attempt + 1, randomUUID(), now + leaseMs);
+    job.heldGates = gates.length > 0 ? gates : null;
     job.serverId = serverId;
     job.startedAt = new Date(now);
     this.transition(job, intent, now, serverId, new MemoryEvents());
@@ -100,6 +107,12 @@ export class MemoryJobChanges {
     }
     this.unindex(job);
     this.apply(job, change);
+    if (change.limits === 'release' && job.heldGates !== null) {
+      this.limits.release(job.heldGates);
+      job.heldGates = null;
+      // A freed place may let a held-back job start: wake the servers of its queue.
+      events.enqueued(job.queue);
+    }
     this.index(job, events);
     if (change.settleContinuations) this.settleContinuations(job, now, events);
     events.state(job.id, change.events.state);

@@ -1,4 +1,6 @@
 import type { FetchedJob, HistoryRecord, JobRecord, LogRecord, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { GateState } from '../../limits/admission.js';
+import type { Limits, LimitScope } from '../../limits/limits.js';
 import type { JobState } from '../../states/states.js';
 import { JOB_STATES } from '../../states/states.js';
 
@@ -8,6 +10,8 @@ export interface MemoryJob extends JobRecord {
   leaseToken: string | null;
   history: HistoryRecord[];
   logs: LogRecord[];
+  /** The flow-control gates a processing job took when it started (given back when it leaves processing). */
+  heldGates: string[] | null;
 }
 
 /** All data of one memory storage. Plain maps: the memory storage is single-process by nature. */
@@ -36,11 +40,15 @@ export class MemoryState {
   /** The occurrence key of each job that holds one, so that expiry frees it with the job. */
   readonly occurrenceOf = new Map<string, string>();
   readonly servers = new Map<string, ServerRecord>();
+  /** Stored limits by scope id. */
+  readonly limits = new Map<string, { scope: LimitScope; code: Limits | null; operator: { limits: Limits; setBy: string | null; setAt: Date } | null }>();
+  /** What each flow-control gate holds; a gate holding nothing is absent. */
+  readonly gates = new Map<string, GateState>();
 }
 
 /** A copy of a job as a record, safe to hand out (no shared mutable state). */
 export function toRecord(job: MemoryJob): JobRecord {
-  const { leaseToken: _lease, history: _history, logs: _logs, ...record } = job;
+  const { leaseToken: _lease, history: _history, logs: _logs, heldGates: _gates, ...record } = job;
   return structuredClone(record);
 }
 

@@ -15,6 +15,8 @@ import type {
   JobsCreateParams,
   JobsCreateResult,
   JobsFetchParams,
+  LimitRecord,
+  LimitsSetParams,
   MonitoringApi,
   NewLogRecord,
   RecurringDueResult,
@@ -28,8 +30,10 @@ import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
 import { storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
-import { CLAIM_NOW_INTENT, PROMOTION_INTENT, operatorIntent, rescueIntent } from '../../states/change-intents.js';
+import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
+import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import { MemoryLimits } from './memory-limits.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
 import { MemoryState, occurrenceKey, toFetched, toRecord } from './memory-state.js';
@@ -50,10 +54,12 @@ export class MemoryStorage implements Storage {
     notifications: 'local',
     externalTransactions: false,
     durable: false,
+    flowControl: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
-  private readonly changes = new MemoryJobChanges(this.state);
+  private readonly flow = new MemoryLimits(this.state);
+  private readonly changes = new MemoryJobChanges(this.state, this.flow);
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private closed = false;
@@ -119,6 +125,7 @@ export class MemoryStorage implements Storage {
     this.guard();
     const now = this.clock.now();
     const names = params.names ? new Set(params.names) : null;
+    const inForce = this.flow.inForce();
     const fetched: FetchedJob[] = [];
     for (const queue of params.queues) {
       if (fetched.length >= params.limit) break;
@@ -127,18 +134,47 @@ export class MemoryStorage implements Storage {
       if (!byPriority) continue;
       const candidates: MemoryJob[] = [];
       const wanted = params.limit - fetched.length;
+      let limited = false;
       for (const priority of [...byPriority.keys()].sort((a, b) => b - a)) {
         for (const job of byPriority.get(priority)!.values()) {
-          if (candidates.length >= wanted) break;
-          if (names === null || names.has(job.name)) candidates.push(job);
+          // Without limits the first `wanted` jobs start; with them, admission reads on past the held.
+          if (!limited && candidates.length >= wanted) break;
+          if (names !== null && !names.has(job.name)) continue;
+          candidates.push(job);
+          limited ||= isLimited(inForce, queue, job.name);
         }
       }
-      for (const job of candidates) {
-        this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
+      if (!limited) {
+        for (const job of candidates.slice(0, wanted)) {
+          this.changes.startProcessing(job, now, params.serverId, params.leaseMs);
+          fetched.push(toFetched(job));
+        }
+        continue;
+      }
+      const { admitted, skipped } = this.flow.admit(candidates, inForce, now, wanted);
+      for (const { job, gates } of admitted) {
+        this.changes.startProcessing(job, now, params.serverId, params.leaseMs, gates);
         fetched.push(toFetched(job));
       }
+      const events = new MemoryEvents();
+      for (const { job, gate } of skipped) this.changes.transition(job, limitSkipIntent(gate, skippedReason(gate)), now, null, events);
+      this.emit(events);
     }
     return fetched;
+  }
+
+  async limitsSet(params: LimitsSetParams): Promise<void> {
+    this.guard();
+    this.flow.set(structuredClone(params), this.clock.now());
+    // Limits raised or cleared may let held-back jobs start.
+    const events = new MemoryEvents();
+    for (const queue of this.state.enqueued.keys()) events.enqueued(queue);
+    this.emit(events);
+  }
+
+  async limitsList(): Promise<LimitRecord[]> {
+    this.guard();
+    return this.flow.list();
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {

@@ -1,0 +1,93 @@
+import { CapabilityMissingError } from '../errors.js';
+import type { JobDefinition } from '../job/definition.js';
+import type { Limits, LimitScope, LimitsOption } from '../limits/limits.js';
+import { checkScope, resolveLimits, sameLimits, scopeId } from '../limits/limits.js';
+import type { LimitRecord, Storage } from '../storage/contract.js';
+
+/** A scope's limits as an operator sees them: both layers, and which one is in force. */
+export interface LimitView extends LimitRecord {
+  /** The limits in force: the operator's where set, else the code's. */
+  inForce: Limits;
+  /** Which layer is in force. */
+  source: 'code' | 'operator';
+}
+
+/** Options of {@link LimitsManager.set}. */
+export interface SetLimitsOptions {
+  /** Who sets them (a user name, `cli`), shown beside them. */
+  setBy?: string;
+}
+
+/**
+ * Flow control at run time: limits of a queue or a job name, stored, so that they hold across every
+ * server and survive restarts and redeploys. A definition's `limits` are the code's layer; limits
+ * set here are an operator's and win until cleared.
+ */
+export class LimitsManager {
+  readonly #storage: Storage;
+  readonly #init: () => Promise<void>;
+
+  constructor(deps: { storage: Storage; init: () => Promise<void> }) {
+    this.#storage = deps.storage;
+    this.#init = deps.init;
+  }
+
+  /** Sets an operator's limits of a queue (`{ queue: 'mail' }`) or a job name (`{ job: 'documents.export' }`). */
+  async set(scope: LimitScope, limits: LimitsOption, options: SetLimitsOptions = {}): Promise<void> {
+    const checked = checkScope(scope, 'limits scope');
+    const resolved = resolveLimits(limits, `limits of ${scopeId(checked)}`);
+    await this.#ready('Setting limits');
+    await this.#storage.limitsSet({ scope: checked, layer: 'operator', limits: resolved, setBy: options.setBy ?? null });
+  }
+
+  /** Clears an operator's limits of a scope: the code's (if any) are in force again. */
+  async clear(scope: LimitScope): Promise<void> {
+    const checked = checkScope(scope, 'limits scope');
+    await this.#ready('Clearing limits');
+    await this.#storage.limitsSet({ scope: checked, layer: 'operator', limits: null, setBy: null });
+  }
+
+  /** Every scope with limits, by scope id. */
+  async list(): Promise<LimitView[]> {
+    await this.#init();
+    if (!this.#storage.capabilities.flowControl) return [];
+    const records = await this.#storage.limitsList();
+    return records.flatMap((r) => {
+      const inForce = r.operator?.limits ?? r.code;
+      return inForce ? [{ ...r, inForce, source: r.operator ? ('operator' as const) : ('code' as const) }] : [];
+    });
+  }
+
+  /** One scope's limits, or null when it has none. */
+  async get(scope: LimitScope): Promise<LimitView | null> {
+    const id = scopeId(checkScope(scope, 'limits scope'));
+    return (await this.list()).find((v) => scopeId(v.scope) === id) ?? null;
+  }
+
+  /**
+   * Stores the code's layer for these definitions (what a server does when it starts): each one's
+   * limits, or none where a definition no longer sets any. Writes only what changed.
+   */
+  async syncCode(definitions: readonly JobDefinition[]): Promise<void> {
+    const limited = definitions.filter((d) => d.options.limits !== null);
+    if (!this.#storage.capabilities.flowControl) {
+      if (limited.length === 0) return;
+      throw new CapabilityMissingError('flowControl', `the ${this.#storage.kind} storage`, `The limits of job "${limited[0]!.name}"`);
+    }
+    await this.#init();
+    const stored = new Map((await this.#storage.limitsList()).map((r) => [scopeId(r.scope), r.code]));
+    for (const definition of definitions) {
+      const scope = { job: definition.name };
+      const current = stored.get(scopeId(scope)) ?? null;
+      if (sameLimits(current, definition.options.limits)) continue;
+      await this.#storage.limitsSet({ scope, layer: 'code', limits: definition.options.limits, setBy: null });
+    }
+  }
+
+  async #ready(feature: string): Promise<void> {
+    if (!this.#storage.capabilities.flowControl) {
+      throw new CapabilityMissingError('flowControl', `the ${this.#storage.kind} storage`, feature);
+    }
+    await this.#init();
+  }
+}
