@@ -121,6 +121,10 @@ describe('the live feed of the open pages', () => {
     await watched.init();
     await writer.init();
     const feed = feedOn(watched.storage, 3_600_000);
+    // An open page keeps the feed subscribed for the whole test: between two awaited changes the
+    // feed has no other listener, and would close its LISTEN connection and open it again.
+    const page = feed.listen(() => undefined);
+    cleanups.push(page);
     const changed = nextChange(feed, (c) => c.stats.states.enqueued === 1);
     // The feed's subscription opens the LISTEN connection: write once it is there (a bounded wait).
     for (let i = 0; i < 500 && storage.listenConnections === 0; i++) await new Promise((r) => setTimeout(r, 10));

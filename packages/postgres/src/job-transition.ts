@@ -4,6 +4,7 @@ import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '
 import type { EventBatch } from './event-batch.js';
 import { spillSql } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
+import { releaseGates } from './limits-store.js';
 import { ACTIVE_STATES_SQL, inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
@@ -60,7 +61,7 @@ UPDATE ${s}.jobs SET
   tail_reason = NULL,
   tail_server = NULL
 FROM o WHERE id = o.job_id
-RETURNING queue, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
+RETURNING queue, held_gates, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
 
 /**
  * Moves one job to a new state with everything core decides the move implies
@@ -106,6 +107,9 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   ]);
   if (rows.length === 0) return false;
   const queue = rows[0]!.queue as string;
+  // held_gates is not written by the change: the row's value is the gates the job took when it started.
+  const held = rows[0]!.held_gates as string[] | null;
+  if (change.limits === 'release' && held !== null && held.length > 0) await releaseGates(ctx, held, queue, events);
   if (change.events.enqueued) events.enqueued(queue);
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);

@@ -17,6 +17,7 @@ import type { WriteContext } from './write-context.js';
 // by job id; a job's record holds, only when they differ from the batch's common values ($2, $3),
 // `t` the lease token and `s` the reason, and `r` the result when there is one. (Jobs of one claim
 // share a lease token, and most reasons are alike, so a record is usually empty.)
+// A job that holds flow-control gates is left to `transition` too, which gives them back.
 // A job a continuation waits for is left alone: its continuations must be settled in the commit that
 // finishes it, which takes a transaction of several statements. The statement's snapshot shows the
 // continuations committed before it started; one created while the update waited for its creator's
@@ -44,7 +45,7 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
     tail = j.tail | 2, tail_reason = coalesce(t.batch -> j.id ->> 's', $3), tail_server = nullif($5::text, j.server_id)
   FROM t
   WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(batch) FROM t)) AND ${inState('j.state', 'processing')}
-    AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2)
+    AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2) AND j.held_gates IS NULL
     AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
   RETURNING j.id
 ), n AS (

@@ -12,7 +12,9 @@ import type { WriteContext } from './write-context.js';
 /** The storage clock's time in SQL: the injected clock's value when given ($n), else the database's transaction time. */
 export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(epoch from now()) * 1000)::bigint)`;
 
-// The claim, as one statement: pick the first runnable jobs of the queue with FOR UPDATE SKIP
+// The claim, as one statement, of the jobs of queues and names without limits (a claim that may
+// meet limits goes through jobs-fetch-gated.ts; this statement never takes a job with limits, even
+// when the storage has not heard of them yet): pick the first runnable jobs of the queue with FOR UPDATE SKIP
 // LOCKED (servers racing for the same queue take different rows instead of waiting on each other),
 // lease them, record their start in the row (tail = 1: no history row, see history-tail.ts) and
 // move the counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills
@@ -48,12 +50,14 @@ picked AS (
     ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
+    AND NOT EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.scope = 'queue:' || $2::text OR l.scope = 'job:' || n.name)
   ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (
   UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $8,
-    server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL
+    server_id = $5, lease_expires_at = t.now + $6::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL,
+    held_gates = NULL
   FROM t WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
   RETURNING ${CLAIMED_SELECT.replace(/(\w+)/g, 'j.$1')}, j.enqueue_seq
 ), c AS (
@@ -121,7 +125,8 @@ export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promi
   // The start is recorded in the row, as by the claim; entries buffered above come before it.
   const [leased] = await ctx.db.run(
     `UPDATE ${ctx.s}.jobs SET state = 'processing', attempt = attempt + 1, lease_token = gen_random_uuid()::text, server_id = $2,
-       lease_expires_at = $3::bigint + $4::bigint, started_at = $3, updated_at = $3, tail = 1, tail_reason = NULL, tail_server = NULL
+       lease_expires_at = $3::bigint + $4::bigint, started_at = $3, updated_at = $3, tail = 1, tail_reason = NULL, tail_server = NULL,
+       held_gates = NULL
      WHERE id = $1 RETURNING ${JOB_SELECT}`,
     [params.id, params.serverId, ctx.now, params.leaseMs],
   );

@@ -309,4 +309,30 @@ WHERE j.id = k.id
   AND NOT EXISTS (SELECT 1 FROM ${s}.jobs o WHERE o.recurring_id = k.recurring_id AND o.occurrence_at = k.at);
 `,
   },
+  {
+    version: 12,
+    name: 'flow control: limits and their gates',
+    // Limits per scope (a queue or a job name), both layers as JSON text (core's stored form). A
+    // gate is one counted share of a limit (a scope's, or one key's in it): how many of its jobs run,
+    // and the starts of its current rate window; a claim locks the gates it admits against, so limits
+    // hold across servers. A job records the gates it took (held_gates) and gives them back when it
+    // leaves processing; every claim writes the column. Nullable columns without a default rewrite
+    // no row; new tables, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.limits (
+  scope text PRIMARY KEY,
+  code text,
+  operator text,
+  set_by text,
+  set_at bigint
+);
+CREATE TABLE ${s}.gates (
+  gate text PRIMARY KEY,
+  running integer NOT NULL DEFAULT 0,
+  window_start bigint NOT NULL DEFAULT 0,
+  window_count integer NOT NULL DEFAULT 0
+);
+ALTER TABLE ${s}.jobs ADD COLUMN held_gates text[];
+`,
+  },
 ];

@@ -33,8 +33,9 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { ConfigError, StorageClosedError } from '@spool/core';
+import type { LimitsInForce } from '@spool/core/storage-kit';
+import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -44,6 +45,8 @@ import { appendLogs, setExpiration, setJobState, setParameter } from './job-upda
 import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
+import { claimGated } from './jobs-fetch-gated.js';
+import { listLimits, readLimitsInForce, setLimits } from './limits-store.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
@@ -66,6 +69,9 @@ function ignoreError(): void {}
 /** How often a transaction that lost a deadlock or serialization conflict runs again before failing. */
 const CONFLICT_RETRIES = 5;
 
+/** How long the limits a storage knows of choose the claim's path before they are read again (a cache, not the storage's clock). */
+const LIMITS_REFRESH_MS = 2_000;
+
 /**
  * Spool's distributed storage: one PostgreSQL database shared by any number of Spool servers on any
  * number of machines. Claims take a batch with `FOR UPDATE SKIP LOCKED` and persist the lease in the
@@ -79,7 +85,7 @@ export class PostgresStorage implements Storage {
     notifications: 'distributed',
     externalTransactions: true,
     durable: true,
-    flowControl: false,
+    flowControl: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -98,6 +104,8 @@ export class PostgresStorage implements Storage {
   /** Applies migrations (or checks the schema is current) once, before the first statement; a failure is tried again. */
   private readonly readying = new StartOnce(() => this.prepareSchema());
   private closed = false;
+  private knownLimits: LimitsInForce = new Map();
+  private limitsKnownAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PostgresStorageOptions, runtime: PostgresStorageRuntime = {}) {
     this.options = resolvePostgresOptions(options);
@@ -215,7 +223,9 @@ export class PostgresStorage implements Storage {
     this.guard();
     if (fetchesNothing(params)) return [];
     const claim = { names: params.names, serverId: params.serverId, leaseMs: params.leaseMs };
-    if (params.queues.length === 1) {
+    const limits = await this.limitsKnown();
+    const gated = params.queues.some((queue) => claimMayMeetLimits(limits, queue, params.names));
+    if (params.queues.length === 1 && !gated) {
       await this.whenReady();
       try {
         const shard = Math.floor(Math.random() * COUNTER_SHARDS);
@@ -225,14 +235,34 @@ export class PostgresStorage implements Storage {
       }
     }
     return this.write('fetching jobs', async (ctx) => {
+      // The limits in force, read again in the claim's transaction: the known ones only chose the path.
+      const inForce = gated ? await readLimitsInForce(ctx.db, this.s) : limits;
       const fetched: FetchedJob[] = [];
       for (const queue of params.queues) {
         const limit = params.limit - fetched.length;
         if (limit <= 0) break;
+        if (claimMayMeetLimits(inForce, queue, params.names)) {
+          if (!(await queuePaused(ctx, queue))) fetched.push(...(await claimGated(ctx, { ...claim, queue, wanted: limit, limits: inForce })));
+          continue;
+        }
         fetched.push(...(await claimFromQueue(ctx.db, this.s, { ...claim, queue, limit, now: ctx.now, shard: ctx.shard })));
       }
       return fetched;
     });
+  }
+
+  /**
+   * The limits this storage knows of, read again at most every LIMITS_REFRESH_MS (and after its own
+   * limitsSet). They only choose the claim's path: the claim without limits refuses every job that
+   * has some, so limits set elsewhere take effect within that time and are never exceeded meanwhile.
+   */
+  private async limitsKnown(): Promise<LimitsInForce> {
+    const now = performance.now();
+    if (now - this.limitsKnownAt >= LIMITS_REFRESH_MS) {
+      this.limitsKnownAt = now;
+      this.knownLimits = await this.read('reading limits', (db) => readLimitsInForce(db, this.s));
+    }
+    return this.knownLimits;
   }
 
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
@@ -306,14 +336,13 @@ export class PostgresStorage implements Storage {
     return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
   }
 
-  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
-  // clearly, and no job is ever held back by one.
-  async limitsSet(_params: LimitsSetParams): Promise<void> {
-    throw new CapabilityMissingError('flowControl', 'the PostgreSQL storage', 'Setting limits');
+  async limitsSet(params: LimitsSetParams): Promise<void> {
+    await this.write('setting limits', (ctx) => setLimits(ctx, params));
+    this.limitsKnownAt = Number.NEGATIVE_INFINITY;
   }
 
   async limitsList(): Promise<LimitRecord[]> {
-    return [];
+    return this.read('listing limits', (db) => listLimits(db, this.s));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
@@ -500,3 +529,7 @@ export class PostgresStorage implements Storage {
   }
 }
 
+/** Whether a queue is paused, read in the claim's transaction (the claim without limits checks it in its statement). */
+async function queuePaused(ctx: WriteContext, queue: string): Promise<boolean> {
+  return (await ctx.db.run(`SELECT 1 FROM ${ctx.s}.paused_queues WHERE name = $1`, [queue])).length > 0;
+}

@@ -114,8 +114,11 @@ describe.skipIf(!available)('four server processes on one PostgreSQL', () => {
     expect(occurrences.rows.length).toBeGreaterThanOrEqual(2);
     expect(occurrences.rows.filter((r) => r.n !== 1)).toEqual([]);
 
-    const stats = await spool.stats();
-    expect(stats.states).toMatchObject({ enqueued: 0, processing: 0, failed: 0 });
+    // Nothing of the drain is left waiting or running. (A server that is stopping may fire one last
+    // occurrence of the recurring job after its fetch loop ended: that job waits for the next server.)
+    const left = await sql(`SELECT state, count(*)::int AS n FROM ${s}.jobs WHERE name = 'mp.count' AND state <> 'succeeded' GROUP BY state`);
+    expect(left.rows).toEqual([]);
+    expect((await spool.stats()).states).toMatchObject({ processing: 0, failed: 0 });
     await spool.close();
   });
 });

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
 import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
+import { claimMayMeetLimits } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeFetched } from './job-row.js';
 import { historyRef, transition } from './job-transition.js';
-import { claimGated, mayBeLimited } from './jobs-fetch-gated.js';
+import { claimGated } from './jobs-fetch-gated.js';
 import { readLimitsInForce } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 
@@ -47,7 +48,7 @@ export function fetchJobs(ctx: WriteContext, params: JobsFetchParams): FetchedJo
     const wanted = params.limit - fetched.length;
     if (wanted <= 0) break;
     if (paused.length > 0 && paused.includes(queue)) continue;
-    if (mayBeLimited(limits, queue, params.names)) {
+    if (claimMayMeetLimits(limits, queue, params.names)) {
       const start = (row: JobValues, gates: readonly string[]): FetchedJob => {
         ctx.counted(CLAIM_COUNTERS, queue);
         return lease(ctx, row, params.serverId, params.leaseMs, gates);

@@ -45,11 +45,13 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
     const rerun = await spool.recurring.backfill('hourly', { from: '2026-01-05T09:00:00Z', to: '2026-01-05T09:00:00Z' });
     expect(rerun.jobIds).toHaveLength(1);
     await spool.close();
-    db.prepare('DELETE FROM spool_migrations WHERE version = 5').run();
+    // Back to the schema as it was before migration 5: the later migrations undone too.
+    db.exec('DROP TABLE spool_limits; DROP TABLE spool_gates; ALTER TABLE spool_jobs DROP COLUMN held_gates');
+    db.prepare('DELETE FROM spool_migrations WHERE version >= 5').run();
 
     const storage = new SqliteStorage({ path }, { clock });
     open.push(storage);
-    expect(await storage.migrate()).toEqual({ applied: [5] });
+    expect(await storage.migrate()).toEqual({ applied: [5, 6] });
     const keys = db.prepare("SELECT id, json_extract(parameters, '$.recurringOccurrence') AS iso, occurrence_at FROM spool_jobs ORDER BY iso, id").all() as Array<{ id: string; iso: string; occurrence_at: number | null }>;
     db.close();
     const byIso = (iso: string) => keys.filter((k) => k.iso === iso);

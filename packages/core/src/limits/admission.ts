@@ -180,6 +180,42 @@ export function nextWindowOpening(limits: LimitsInForce, now: number): number | 
   return next;
 }
 
+/**
+ * Whether a claim of this queue, for these job names (null: any), may meet a job with limits: then
+ * the storage claims it through admission, else as it claims without limits.
+ */
+export function claimMayMeetLimits(limits: LimitsInForce, queue: string, names: readonly string[] | null): boolean {
+  if (limits.size === 0) return false;
+  if (limits.has(`queue:${queue}`)) return true;
+  if (names !== null) return names.some((name) => limits.has(`job:${name}`));
+  for (const scope of limits.keys()) if (scope.startsWith('job:')) return true;
+  return false;
+}
+
+/**
+ * The gates among `gates` that are full now (concurrency reached, or the current rate window's
+ * starts used up): what a claim's candidate read passes over, so that a key at its limit never
+ * hides the jobs of another key.
+ */
+export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, GateState>, now: number): Set<string> {
+  const full = new Set<string>();
+  for (const [gate, state] of gates) {
+    const at = gate.indexOf(KEY_SEPARATOR);
+    const l = limits.get(at < 0 ? gate : gate.slice(0, at));
+    const rule = at < 0 ? l : l?.perKey;
+    if (!rule) continue;
+    const concurrencyFull = rule.concurrency !== null && state.running >= rule.concurrency;
+    const rateFull = rule.rate !== null && windowStartOf(now, rule.rate.perMs) === state.windowStart && state.windowCount >= rule.rate.limit;
+    if (concurrencyFull || rateFull) full.add(gate);
+  }
+  return full;
+}
+
+/** The gates a claim of this queue reads (and locks) first: the queue's own, and those of the job names it may claim. */
+export function scopeGatesOf(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
+  return [...limits.keys()].filter((g) => g === `queue:${queue}` || (g.startsWith('job:') && (names === null || names.includes(g.slice(4))))).sort();
+}
+
 /** The reason a job skipped under `onLocked: 'skip'` is deleted with. */
 export function skippedReason(gate: string): string {
   return `Skipped: ${describeGate(gate)} is at its concurrency limit (onLocked: 'skip')`;

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+
+import { LIMIT_KEY_PARAMETER, claimIntent, decideStateChange, limitSkipIntent } from '@spool/core';
+import type { FetchedJob } from '@spool/core';
+import type { LimitedJob, LimitsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, scopeGatesOf, skippedReason } from '@spool/core/storage-kit';
+
+import { spillSql } from './history-tail.js';
+import { CLAIMED_SELECT, decodeClaimed } from './job-row.js';
+import { transition } from './job-transition.js';
+import { lockGates, writeGates } from './limits-store.js';
+import type { WriteContext } from './write-context.js';
+
+// The claim of a queue with limits in force, in the fetch's transaction: the scopes' gates are
+// locked first (in gate order), then candidates are read in queue order with FOR UPDATE SKIP LOCKED,
+// passing over the jobs of gates already full (a job name, or a key in its name's or queue's
+// scope); the candidates' key gates are locked; core decides which start (admitJobs); the gates'
+// new states and the started jobs are written. When admission fills a gate, the next round passes
+// over its jobs, so a large key never hides a small one. Claimers of the same gates wait for each
+// other on the gate rows; a deadlock between two (key gates locked in a later round) is retried by
+// the transaction. The key is read from the parameters only for rows that mention it.
+const KEY_SQL = `(CASE WHEN j.parameters LIKE '%"${LIMIT_KEY_PARAMETER}"%' THEN (j.parameters::jsonb) ->> '${LIMIT_KEY_PARAMETER}' END)`;
+const candidatesSql = (s: string) => `SELECT p.id, p.name, p.tail, p.key FROM unnest($2::text[]) AS n(name) CROSS JOIN LATERAL (
+  SELECT j.id, j.name, j.tail, ${KEY_SQL} AS key, j.priority, j.enqueue_seq FROM ${s}.jobs j
+  WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name = n.name
+    AND NOT ('job:' || j.name || '${KEY_SEPARATOR}' || coalesce(${KEY_SQL}, '') = ANY($3::text[])
+      OR 'queue:' || j.queue || '${KEY_SEPARATOR}' || coalesce(${KEY_SQL}, '') = ANY($3::text[]))
+  ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
+) p
+ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4`;
+const NAMES_SQL = (s: string) => `WITH RECURSIVE names AS (
+  (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 ORDER BY j.name LIMIT 1)
+  UNION ALL
+  SELECT (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name > n.name ORDER BY j.name LIMIT 1)
+  FROM names n WHERE n.name IS NOT NULL
+) SELECT name FROM names WHERE name IS NOT NULL`;
+const leaseSql = (s: string) => `UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $3,
+  server_id = $4, lease_expires_at = $5::bigint + $6::bigint, started_at = $5, updated_at = $5, tail = 1, tail_reason = NULL, tail_server = NULL,
+  held_gates = ARRAY(SELECT jsonb_array_elements_text(p.gates))
+FROM (SELECT unnest($1::text[]) AS id, unnest($2::jsonb[]) AS gates) p WHERE j.id = p.id
+RETURNING ${CLAIMED_SELECT.replace(/(\w+)/g, 'j.$1')}, j.enqueue_seq`;
+
+const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
+
+/** Rounds of one queue's gated claim: each passes over the gates the previous one filled. */
+const MAX_ROUNDS = 4;
+
+/** One queue's gated claim. */
+export interface GatedClaim {
+  queue: string;
+  names: readonly string[] | null;
+  wanted: number;
+  limits: LimitsInForce;
+  serverId: string;
+  leaseMs: number;
+}
+
+/** Claims up to `wanted` jobs of one queue under the limits in force, in the caller's transaction. */
+export async function claimGated(ctx: WriteContext, claim: GatedClaim): Promise<FetchedJob[]> {
+  const { s } = ctx;
+  let names = claim.names ?? ((await ctx.db.run(NAMES_SQL(s), [claim.queue])).map((r) => r.name as string));
+  const gates = await lockGates(ctx, scopeGatesOf(claim.limits, claim.queue, names));
+  const lease = { serverId: claim.serverId, leaseToken: randomUUID(), leaseMs: claim.leaseMs };
+  const fetched: FetchedJob[] = [];
+  for (let round = 0; round < MAX_ROUNDS && fetched.length < claim.wanted; round++) {
+    const want = claim.wanted - fetched.length;
+    const full = fullGates(claim.limits, gates, ctx.now);
+    if (full.has(`queue:${claim.queue}`)) break;
+    names = names.filter((name) => !full.has(`job:${name}`));
+    if (names.length === 0) break;
+    const batch = Math.min(1_000, Math.max(50, want * 4));
+    const rows = await ctx.db.run(candidatesSql(s), [claim.queue, names, [...full], batch]);
+    if (rows.length === 0) break;
+    const candidates: LimitedJob[] = rows.map((r) => ({ id: r.id as string, queue: claim.queue, name: r.name as string, limitKey: (r.key as string | null) ?? null }));
+    const unread = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));
+    for (const [gate, state] of await lockGates(ctx, unread)) gates.set(gate, state);
+    const admission = admitJobs({ candidates, limits: claim.limits, gates, now: ctx.now, want });
+    for (const [gate, state] of admission.gates) gates.set(gate, state);
+    await writeGates(ctx, admission.gates);
+    if (admission.admitted.length > 0) {
+      const ids = admission.admitted.map((a) => a.job.id);
+      const spill = rows.filter((r) => r.tail !== 0 && ids.includes(r.id as string)).map((r) => r.id as string);
+      if (spill.length > 0) await ctx.db.run(spillSql(s, 'ANY($1::text[])'), [spill]);
+      const leased = await ctx.db.runArrays(leaseSql(s), [
+        ids,
+        admission.admitted.map((a) => JSON.stringify(a.gates)),
+        lease.leaseToken,
+        claim.serverId,
+        ctx.now,
+        claim.leaseMs,
+      ]);
+      const order = new Map(ids.map((id, i) => [id, i]));
+      leased.sort((a, b) => order.get(a[0] as string)! - order.get(b[0] as string)!);
+      for (const row of leased) fetched.push(decodeClaimed(row, lease));
+      ctx.counted(CLAIM_COUNTERS, claim.queue, leased.length);
+    }
+    for (const { job, gate } of admission.skipped) {
+      await transition(ctx, { id: job.id, from: 'enqueued', intent: limitSkipIntent(gate, skippedReason(gate)), serverId: null }, ctx.events);
+    }
+    if (rows.length < batch) break;
+  }
+  return fetched;
+}

@@ -1,0 +1,99 @@
+import type { LimitRecord, LimitsSetParams } from '@spool/core';
+import { scopeId, scopeOf } from '@spool/core';
+import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
+import { limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+
+import type { EventBatch } from './event-batch.js';
+import type { Executor } from './executor.js';
+import type { WriteContext } from './write-context.js';
+
+interface LimitRow {
+  scope: string;
+  code: string | null;
+  operator: string | null;
+  set_by?: string | null;
+  set_at?: string | number | null;
+  running?: number;
+}
+
+/** Stores one layer of a scope's limits; a scope left with neither layer is forgotten. Wakes every queue's servers. */
+export async function setLimits(ctx: WriteContext, params: LimitsSetParams): Promise<void> {
+  const id = scopeId(params.scope);
+  const json = params.limits === null ? null : JSON.stringify(params.limits);
+  if (params.layer === 'code') {
+    await ctx.db.run(`INSERT INTO ${ctx.s}.limits (scope, code) VALUES ($1, $2) ON CONFLICT (scope) DO UPDATE SET code = excluded.code`, [id, json]);
+  } else {
+    await ctx.db.run(
+      `INSERT INTO ${ctx.s}.limits (scope, operator, set_by, set_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (scope) DO UPDATE SET operator = excluded.operator, set_by = excluded.set_by, set_at = excluded.set_at`,
+      [id, json, json === null ? null : params.setBy, json === null ? null : ctx.now],
+    );
+  }
+  await ctx.db.run(`DELETE FROM ${ctx.s}.limits WHERE scope = $1 AND code IS NULL AND operator IS NULL`, [id]);
+  // Limits raised or cleared may let held-back jobs start.
+  const queues = await ctx.db.run(`SELECT DISTINCT substr(key, 7) AS queue FROM ${ctx.s}.counters WHERE key LIKE 'queue:%'`);
+  for (const row of queues) ctx.events.enqueued(row.queue as string);
+}
+
+/** Every scope with stored limits, by scope id, with how many run under the scope's own gate. */
+export async function listLimits(db: Executor, s: string): Promise<LimitRecord[]> {
+  const rows = (await db.run(
+    `SELECT l.scope, l.code, l.operator, l.set_by, l.set_at, coalesce(g.running, 0) AS running
+     FROM ${s}.limits l LEFT JOIN ${s}.gates g ON g.gate = l.scope ORDER BY l.scope`,
+  )) as unknown as LimitRow[];
+  return rows.map((row) => ({
+    scope: scopeOf(row.scope),
+    code: row.code === null ? null : limitsFromJson(JSON.parse(row.code)),
+    operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator)), setBy: row.set_by ?? null, setAt: new Date(Number(row.set_at)) },
+    running: Number(row.running ?? 0),
+  }));
+}
+
+/** The limits in force, read in the claim's transaction (a tiny table). */
+export async function readLimitsInForce(db: Executor, s: string): Promise<LimitsInForce> {
+  const rows = (await db.run(`SELECT scope, code, operator FROM ${s}.limits`)) as unknown as LimitRow[];
+  return limitsInForce(
+    rows.map((row) => ({
+      scope: scopeOf(row.scope),
+      code: row.code === null ? null : limitsFromJson(JSON.parse(row.code)),
+      operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator)) },
+    })),
+  );
+}
+
+/**
+ * Locks the given gates (creating their rows first) in gate order, and returns what they hold:
+ * claimers of the same gates wait for each other, so admission decides on what is stored.
+ */
+export async function lockGates(ctx: WriteContext, gates: readonly string[]): Promise<Map<string, GateState>> {
+  if (gates.length === 0) return new Map();
+  const sorted = [...gates].sort();
+  await ctx.db.run(`INSERT INTO ${ctx.s}.gates (gate) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (gate) DO NOTHING`, [sorted]);
+  const rows = await ctx.db.run(
+    `SELECT gate, running, window_start, window_count FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE`,
+    [sorted],
+  );
+  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
+}
+
+/** Writes the new states of gates an admission decided (their rows are locked). */
+export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, GateState>): Promise<void> {
+  if (gates.size === 0) return;
+  const names = [...gates.keys()];
+  const states = [...gates.values()];
+  await ctx.db.run(
+    `UPDATE ${ctx.s}.gates g SET running = u.running, window_start = u.window_start, window_count = u.window_count
+     FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[]) AS u(gate, running, window_start, window_count) WHERE g.gate = u.gate`,
+    [names, states.map((s) => s.running), states.map((s) => s.windowStart), states.map((s) => s.windowCount)],
+  );
+}
+
+/** Gives back the gates a job took when it started (its change out of processing was just written), waking its queue's servers. */
+export async function releaseGates(ctx: WriteContext, heldGates: readonly string[], queue: string, events: EventBatch): Promise<void> {
+  await ctx.db.run(
+    `UPDATE ${ctx.s}.gates g SET running = greatest(g.running - 1, 0)
+     FROM (SELECT gate FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE) l WHERE g.gate = l.gate`,
+    [[...heldGates]],
+  );
+  events.enqueued(queue);
+}
