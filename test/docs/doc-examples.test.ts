@@ -15,7 +15,7 @@ function examples(file: string): Array<{ name: string; code: string }> {
   return [...text.matchAll(/<!-- example: ([\w-]+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
 }
 
-const all = [...examples('README.md'), ...examples('docs/getting-started.md')];
+const all = [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md')];
 // Generated inside the repository so that `import ... from 'spool'` resolves like a user's code.
 const out = join(new URL('.', import.meta.url).pathname, '.generated');
 const cwd = mkdtempSync(join(tmpdir(), 'spool-docs-'));
@@ -41,7 +41,7 @@ function expectedOutput(line: string): string | null {
 
 describe('the examples in the docs', () => {
   it('are found', () => {
-    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes']));
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key']));
   });
 
   it('type-check', () => {

@@ -132,6 +132,34 @@ describe('spool recurring pause|resume|remove', () => {
   });
 });
 
+describe('spool limits list|set|clear', () => {
+  it("stores an operator's limits over the code's, lists both, and clears back to the code's", async () => {
+    const exportPdf = defineJob('documents.export', () => undefined, { limits: { concurrency: 2, key: (a: { customer: string }) => a.customer, perKey: { concurrency: 1 } } });
+    const spool = new Spool({ storage, jobs: [exportPdf] });
+    const server = await spool.startServer({ concurrency: 1 });
+    await server.stop();
+    await spool.close();
+    const set = await runJson<{ limits: { source: string; inForce: { concurrency: number; rate: { limit: number; perMs: number } } } }>(
+      ['limits', 'set', 'job:documents.export', '--concurrency', '4', '--rate', '100/1m', '--by', 'alice', '--storage', storage],
+    );
+    expect(set.limits).toMatchObject({ source: 'operator', inForce: { concurrency: 4, rate: { limit: 100, perMs: 60_000 } } });
+    const listed = await runCli(['limits', 'list', '--storage', storage]);
+    expect(listed.stdout).toMatch(/job:documents\.export\s+at most 4 at once, 100 per 1m\s+operator \(alice\)/);
+    const cleared = await runJson<{ limits: { source: string; inForce: { concurrency: number } } }>(['limits', 'clear', 'job:documents.export', '--storage', storage]);
+    expect(cleared.limits).toMatchObject({ source: 'code', inForce: { concurrency: 2 } });
+  });
+
+  it('refuses a scope or a rate it cannot read, naming what it expected', async () => {
+    const scope = await runCli(['limits', 'set', 'mail', '--concurrency', '1', '--storage', storage]);
+    expect([scope.code, scope.stderr]).toEqual([1, expect.stringContaining('queue:<name> or job:<name>')]);
+    const rate = await runCli(['limits', 'set', 'queue:mail', '--rate', 'fast', '--storage', storage]);
+    expect([rate.code, rate.stderr]).toEqual([1, expect.stringContaining('<count>/<window>')]);
+    await runCli(['migrate', '--storage', storage]);
+    const none = await runCli(['limits', 'set', 'queue:mail', '--storage', storage]);
+    expect([none.code, none.stderr]).toEqual([1, expect.stringContaining('sets no limit')]);
+  });
+});
+
 describe('--json', () => {
   it('prints exactly one JSON document for every command that ends by itself', async () => {
     const { failedReport } = await seed();
@@ -142,7 +170,7 @@ describe('--json', () => {
       ['stats'], ['jobs', 'list'], ['jobs', 'get', failedReport], ['jobs', 'retry', failedReport], ['jobs', 'delete', '--name', 'mail.send', '--dry-run'],
       ['queues', 'list'], ['queues', 'pause', 'q'], ['queues', 'resume', 'q'], ['recurring', 'list'], ['recurring', 'trigger', 'nightly'],
       ['recurring', 'pause', 'nightly'], ['recurring', 'resume', 'nightly'], ['recurring', 'remove', 'nightly'], ['enqueue', 'reports.build', '--args', '{}', '--queue', 'default', '--attempts', '3', '--timeout', 'none'],
-      ['migrate'], ['metrics'],
+      ['migrate'], ['metrics'], ['limits', 'set', 'queue:q', '--concurrency', '2'], ['limits', 'list'], ['limits', 'clear', 'queue:q'],
     ];
     for (const command of commands) {
       const run = await runCli([...command, '--storage', storage, '--json']);

@@ -210,3 +210,25 @@ function rateOf(value: unknown, path: string, problems: ConfigProblem[]): RateLi
   if (limit === null || !per.ok || per.ms < 1) return null;
   return { limit, perMs: per.ms };
 }
+
+/** Limits in words, for the CLI and the dashboard: `at most 2 at once, 100 per 1m; per key: 1 at once (skip)`. */
+export function describeLimits(limits: Limits): string {
+  const parts = (concurrency: number | null, rate: RateLimit | null): string[] => [
+    ...(concurrency !== null ? [`${concurrency} at once`] : []),
+    ...(rate !== null ? [`${rate.limit} per ${formatWindow(rate.perMs)}`] : []),
+  ];
+  const scope = parts(limits.concurrency, limits.rate);
+  const perKey = limits.perKey ? parts(limits.perKey.concurrency, limits.perKey.rate) : [];
+  const words = [];
+  if (scope.length > 0) words.push(`at most ${scope.join(', ')}`);
+  if (limits.perKey) words.push(`per key: ${perKey.join(', ')}${limits.perKey.onLocked === 'skip' ? ' (skip when held)' : ''}`);
+  return words.join('; ');
+}
+
+/** A window's length in the largest unit that divides it: `1s`, `1m`, `90s`, `250ms`. */
+export function formatWindow(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

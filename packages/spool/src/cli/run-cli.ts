@@ -17,6 +17,7 @@ import { recurringHistoryCommand } from './recurring-history.js';
 import { recurringListCommand } from './recurring-list.js';
 import { recurringStateCommand } from './recurring-state.js';
 import { queuePauseCommand, queuesListCommand } from './queues.js';
+import { limitsClearCommand, limitsListCommand, limitsSetCommand } from './limits.js';
 import { recurringTriggerCommand } from './recurring-trigger.js';
 import { reportError } from './report-error.js';
 import { statsCommand } from './stats.js';
@@ -35,6 +36,9 @@ export const COMMANDS: readonly Command[] = [
   queuesListCommand,
   queuePauseCommand(true),
   queuePauseCommand(false),
+  limitsListCommand,
+  limitsSetCommand,
+  limitsClearCommand,
   recurringListCommand,
   recurringTriggerCommand,
   recurringBackfillCommand,
