@@ -17,7 +17,7 @@ const LOG_LIMIT = 500;
  * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
  * - `GET api/jobs?state=&queue=&name=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
- * - `GET api/queues`, `GET api/servers`.
+ * - `GET api/queues`, `GET api/servers`, `GET api/limits` (flow-control limits with both layers).
  */
 export async function handleApi(state: DashboardState, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
   const { spool, options } = state;
@@ -44,6 +44,8 @@ export async function handleApi(state: DashboardState, path: string, query: URLS
       return sendJson(res, 200, { queues: await monitoring.queues() });
     case '/api/servers':
       return sendJson(res, 200, { servers: await monitoring.servers() });
+    case '/api/limits':
+      return sendJson(res, 200, { limits: await spool.limits.list() });
   }
   const job = /^\/api\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
   if (job) {

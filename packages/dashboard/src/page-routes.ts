@@ -126,7 +126,10 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     return respond(200, record.id, 'recurring', recurringDetailPage(ctx, { record, next, history, states, now }), { live: 'static' });
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
-  if (path === '/queues') return respond(200, 'Queues', 'queues', queuesPage(ctx, await monitoring.queues(), now));
+  if (path === '/queues') {
+    const [queues, limits] = await Promise.all([monitoring.queues(), spool.limits.list()]);
+    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now));
+  }
 
   if (path === '/search') {
     const filter = parseFilter((k) => query.get(k));

@@ -63,7 +63,7 @@ export async function showcase(): Promise<Showcase> {
       await hold.opened;
       return { imported: 12_480 };
     },
-    { queue: 'imports', timeout: '20m' },
+    { queue: 'imports', timeout: '20m', limits: { concurrency: 1 } },
   );
   spool.define(receipt, charge, catalog);
   await spool.init();
@@ -90,6 +90,7 @@ export async function showcase(): Promise<Showcase> {
   await spool.recurring.addOrUpdate('cache.warm-storefront', 'cache.warm', {}, { ...BY_NAME, cron: '*/5 * * * *' });
   await spool.recurring.addOrUpdate('billing.monthly-invoices', 'billing.invoices', { plan: 'pro' }, { ...BY_NAME, cron: '0 9 1 * *', timezone: 'America/New_York', jitter: '90s' });
   await spool.recurring.pause('billing.monthly-invoices');
+  await spool.limits.set({ queue: 'mail' }, { concurrency: 5, rate: { limit: 50, per: '1s' } }, { setBy: 'ada' });
   return {
     spool,
     server,

@@ -1,5 +1,5 @@
-import type { JobRecord, JobState, QueueRecord, RecurringEvent, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '@spool/core';
-import { BACKFILL_LIMIT, CronSchedule, parseCron } from '@spool/core';
+import type { JobRecord, JobState, LimitView, QueueRecord, RecurringEvent, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '@spool/core';
+import { BACKFILL_LIMIT, CronSchedule, describeLimits, parseCron, scopeId } from '@spool/core';
 
 import { describeCron } from '../cron-description.js';
 import type { SafeHtml } from '../html.js';
@@ -195,8 +195,8 @@ ${servers.length === 0
   })}</tbody></table></div>`}`;
 }
 
-/** Queues: length, the oldest job's wait, pause and resume. */
-export function queuesPage(ctx: PageContext, queues: QueueRecord[], now: number): SafeHtml {
+/** Queues: length, the oldest job's wait, pause and resume; and the flow-control limits in force. */
+export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number): SafeHtml {
   return html`
 <div class="page-head"><h1>Queues</h1><p class="sub">Every queue that holds jobs or is paused. Servers skip paused queues.</p></div>
 ${queues.length === 0
@@ -210,7 +210,26 @@ ${queues.length === 0
       <td>${q.oldestEnqueuedAt ? html`${duration(now - q.oldestEnqueuedAt.getTime())} <span class="muted small">(since ${time(q.oldestEnqueuedAt)})</span>` : html`<span class="muted">empty</span>`}</td>
       <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge running">active</span>`}</td>
       <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}</td></tr>`,
-  )}</tbody></table></div>`}`;
+  )}</tbody></table></div>`}
+${limitsTable(limits, now)}`;
+}
+
+/** The limits of queues and job names: what is in force, which layer, who set it, how many run. */
+function limitsTable(limits: LimitView[], now: number): SafeHtml {
+  if (limits.length === 0) return html``;
+  return html`<section class="panel limits"><div class="panel-head"><h2>Limits</h2></div>
+<p class="muted small">Flow control across every server: a job held back by a limit waits in its queue without taking a server's slot. An operator's limits (<code>spool limits set</code>) win over the code's until cleared.</p>
+<div class="table-wrap"><table class="table">
+  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th></tr></thead>
+  <tbody>${limits.map(
+    (l) => html`<tr>
+      <td><span class="chip static">${'queue' in l.scope ? 'queue' : 'job'}</span> ${'queue' in l.scope ? l.scope.queue : l.scope.job}</td>
+      <td>${describeLimits(l.inForce)}${l.source === 'operator' && l.code ? html`<div class="muted small">code: ${describeLimits(l.code)}</div>` : ''}</td>
+      <td>${l.source === 'operator' && l.operator
+        ? html`operator${l.operator.setBy ? html` <strong>${l.operator.setBy}</strong>` : ''} <span class="muted small">${duration(now - l.operator.setAt.getTime())} ago</span>`
+        : html`<span class="muted">code</span>`}</td>
+      <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td></tr>`,
+  )}</tbody></table></div></section>`;
 }
 
 /** A page that says something went wrong or is not there. */

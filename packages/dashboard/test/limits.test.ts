@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { MemoryStorage, Spool, defineJob } from '@spool/core';
+import { createDashboard } from '@spool/dashboard';
+
+import { listen } from './http-harness.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+describe('the limits on the queues page', () => {
+  it("shows each scope's limits in force, the code's beside an operator's, who set them and how many run", async () => {
+    const exportPdf = defineJob('documents.export', (_args: { customer: string }, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)), {
+      limits: { concurrency: 2, key: (a: { customer: string }) => a.customer, perKey: { concurrency: 1 } },
+    });
+    const spool = new Spool({ storage: new MemoryStorage(), jobs: [exportPdf] });
+    const server = await spool.startServer({ concurrency: 4, pollInterval: '20ms', shutdownTimeout: '10ms' });
+    await spool.enqueue(exportPdf, { customer: 'ann' });
+    await spool.limits.set({ queue: 'mail' }, { rate: { limit: 50, per: '1s' } }, { setBy: '<b>eve</b>' });
+    const dashboard = await listen(createDashboard(spool));
+    cleanups.push(async () => {
+      await dashboard.close();
+      await server.stop();
+      await spool.close();
+    });
+    for (let i = 0; i < 200 && (await spool.limits.get({ job: 'documents.export' }))?.running !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+
+    const page = await (await fetch(`${dashboard.url}/queues`)).text();
+    expect(page).toContain('Limits');
+    expect(page).toContain('at most 2 at once; per key: 1 at once');
+    expect(page).toContain('at most 50 per 1s');
+    expect(page).toContain('&lt;b&gt;eve&lt;/b&gt;');
+    expect(page).toMatch(/data-scope="job:documents.export">1</);
+
+    const api = (await (await fetch(`${dashboard.url}/api/limits`)).json()) as { limits: Array<{ scope: object; source: string; running: number }> };
+    expect(api.limits.map((l) => [l.scope, l.source, l.running])).toEqual([
+      [{ job: 'documents.export' }, 'code', 1],
+      [{ queue: 'mail' }, 'operator', 0],
+    ]);
+  });
+
+  it('shows no limits section while none is set', async () => {
+    const spool = new Spool({ storage: new MemoryStorage() });
+    const dashboard = await listen(createDashboard(spool));
+    cleanups.push(async () => {
+      await dashboard.close();
+      await spool.close();
+    });
+    expect(await (await fetch(`${dashboard.url}/queues`)).text()).not.toContain('<h2>Limits</h2>');
+  });
+});
