@@ -88,6 +88,9 @@ describe('progress', () => {
       maxAttempts: 3,
       signal: controller.signal,
       log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      snooze: () => {
+        throw new Error('this job never snoozes');
+      },
       progress: async (percent) => {
         reported.push(percent);
         // The server aborts a job at shutdown, on timeout, or when it is deleted: here, at half way.

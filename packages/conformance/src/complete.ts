@@ -60,6 +60,21 @@ export function completeTests(target: ConformanceTarget): void {
       await h.verify();
     });
 
+    it('snoozes a job to its due time without counting the attempt or recording an error', async () => {
+      const job = await h.running();
+      const runAt = new Date(h.now() + 15_000);
+      expect(await h.complete(job, { state: 'scheduled', runAt, reason: 'Snoozed', snoozed: true })).toBe(true);
+      expect(await h.get(job.id)).toMatchObject({ state: 'scheduled', runAt, attempt: 0, error: null, leaseExpiresAt: null, expiresAt: null });
+      expect((await h.history(job.id)).at(-1)).toMatchObject({ state: 'scheduled', reason: 'Snoozed', data: { runAt: runAt.toISOString(), snoozed: true } });
+      // Sent again (the answer was lost): recognised, nothing written twice.
+      expect(await h.complete(job, { state: 'scheduled', runAt, reason: 'Snoozed', snoozed: true })).toBe(true);
+      await h.expectCounts({ scheduled: 1 });
+      h.clock.advance(15_000);
+      expect((await h.storage.scheduledPromoteDue({ limit: 10 })).promoted).toBe(1);
+      expect((await h.fetchOne()).attempt).toBe(1);
+      await h.verify();
+    });
+
     it('returns a job to the queue, refunding the attempt when asked', async () => {
       const job = await h.running();
       expect(await h.complete(job, { state: 'enqueued', reason: 'Shutdown', refundAttempt: true })).toBe(true);

@@ -6,6 +6,7 @@
 /** Every stable error code Spool can raise. */
 export type SpoolErrorCode =
   | 'ERR_CONFIG'
+  | 'ERR_SNOOZED'
   | 'ERR_INVALID_CRON'
   | 'ERR_INVALID_ARGS'
   | 'ERR_ARGS_TOO_LARGE'
@@ -308,6 +309,28 @@ export class ShutdownError extends SpoolError {
 export class ThreadCrashedError extends SpoolError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_THREAD_CRASHED', message, options);
+  }
+}
+
+/**
+ * What `ctx.snooze(delay)` throws: the job runs again after `delayMs`, without consuming an
+ * attempt and without recording an error. Recognised by its code, also across worker threads.
+ */
+export class JobSnoozedSignal extends SpoolError {
+  constructor(readonly delayMs: number) {
+    super('ERR_SNOOZED', `Snoozed for ${delayMs} ms`);
+  }
+}
+
+/**
+ * The delay of a snooze signal, or null when `error` is not one. Never throws, whatever a handler
+ * threw (a revoked Proxy throws on `instanceof`).
+ */
+export function snoozeDelayOf(error: unknown): number | null {
+  try {
+    return error instanceof JobSnoozedSignal ? error.delayMs : null;
+  } catch {
+    return null;
   }
 }
 

@@ -28,6 +28,7 @@ export class ServerEventLog {
       'job:started',
       'job:succeeded',
       'job:retry-scheduled',
+      'job:snoozed',
       'job:failed',
       'job:requeued',
       'job:abandoned',

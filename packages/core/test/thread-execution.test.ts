@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage, Spool, defineJob } from '@spool/core';
 // @ts-expect-error -- a plain JavaScript fixture module, loaded by worker threads by URL
-import { burn, explode, spin } from './fixtures/thread-jobs.js';
+import { burn, explode, snoozeOnce, spin } from './fixtures/thread-jobs.js';
 import { fastServer, waitForState } from './helpers.js';
 
 let spool: Spool;
@@ -35,6 +35,16 @@ describe("execution: 'thread'", () => {
     const id = await spool.enqueue(spin, null);
     const job = await waitForState(spool, id, 'failed');
     expect(job.error).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+  });
+
+  it('snoozes a job from a thread without counting the attempt', async () => {
+    spool = new Spool({ storage: new MemoryStorage(), jobs: [snoozeOnce] });
+    await spool.startServer(fastServer);
+    const id = await spool.enqueue(snoozeOnce, null);
+    const job = await waitForState(spool, id, 'succeeded');
+    expect(job.attempt).toBe(1);
+    expect(job.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'scheduled', 'enqueued', 'processing', 'succeeded']);
+    expect(job.error).toBeNull();
   });
 
   it('carries an error thrown in a thread back with its name, message and code', async () => {

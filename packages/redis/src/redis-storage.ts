@@ -609,6 +609,8 @@ function completionEntry(completion: Completion): string[] {
       return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), '', history];
     case 'retry':
       return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), String(cause.runAt), history];
+    case 'snooze':
+      return [completion.id, completion.leaseToken, to, reason, variant, '', String(cause.runAt), history];
     default:
       return [completion.id, completion.leaseToken, to, reason, variant, '', '', history];
   }

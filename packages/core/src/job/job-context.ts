@@ -1,3 +1,4 @@
+import type { Duration } from '../options/duration.js';
 import type { ContinuationOn, JobState } from '../states/states.js';
 import type { Json, LogLevel } from './records.js';
 
@@ -56,6 +57,11 @@ export interface JobContext {
   parent(): Promise<ParentJob | null>;
   /** Enqueues further jobs. */
   readonly jobs: JobEnqueuer;
+  /**
+   * Defers the job: it runs again after `delay` (`'10m'`, or milliseconds), and this attempt does
+   * not count. Throws, so nothing after it runs: `return ctx.snooze('10m')`.
+   */
+  snooze(delay: Duration): never;
 }
 
 /** Levels accepted by the logger, in order. */

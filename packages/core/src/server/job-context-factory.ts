@@ -1,7 +1,9 @@
+import { ConfigError, JobSnoozedSignal } from '../errors.js';
+import type { Duration } from '../options/duration.js';
+import { parseDuration } from '../options/duration.js';
 import type { JobContext, JobEnqueuer, JobLogger, ParentJob } from '../job/job-context.js';
 import type { FetchedJob, Json, LogLevel } from '../job/records.js';
 import { toJsonArgs } from '../job/json-args.js';
-import { ConfigError } from '../errors.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ServerHost } from './server-host.js';
 
@@ -47,6 +49,10 @@ class RunContext implements JobContext {
 
   get signal(): AbortSignal {
     return this.running.signal;
+  }
+
+  get snooze(): JobContext['snooze'] {
+    return snoozeJob;
   }
 
   get log(): JobLogger {
@@ -126,4 +132,11 @@ class ProgressWriter {
 /** The JSON value of a handler's result (undefined becomes null); throws when it is not JSON. */
 export function toJsonResult(value: unknown): Json {
   return toJsonArgs(value, 16 * 1024 * 1024, 'result');
+}
+
+/** `ctx.snooze`: throws the signal the runner turns into a snooze (validated here, where the handler sees the error). */
+export function snoozeJob(delay: Duration): never {
+  const parsed = parseDuration(delay);
+  if (!parsed.ok) throw new ConfigError([{ path: 'ctx.snooze(delay)', message: parsed.message }]);
+  throw new JobSnoozedSignal(parsed.ms);
 }

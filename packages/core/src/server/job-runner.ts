@@ -1,4 +1,4 @@
-import { JobTimeoutError, MalformedJobError, ShutdownError, UnknownJobError, unrecoverable } from '../errors.js';
+import { JobTimeoutError, MalformedJobError, ShutdownError, UnknownJobError, snoozeDelayOf, unrecoverable } from '../errors.js';
 import { electFailure } from '../filters/state-election.js';
 import { toErrorRecord } from '../job/error-record.js';
 import type { FetchedJob } from '../job/records.js';
@@ -147,6 +147,11 @@ export class JobRunner {
         }
       }
       if (running.cause !== null) return this.abortedOutcome(running, definition);
+      const snoozeMs = snoozeDelayOf(outcome.error);
+      if (snoozeMs !== null) {
+        const runAt = new Date(clock.now() + snoozeMs);
+        return { state: 'scheduled', runAt, reason: `Snoozed until ${runAt.toISOString()} (the attempt does not count)`, snoozed: true };
+      }
       return electFailure(job, outcome.error, definition, clock.now(), draw);
     } finally {
       timer?.clear();

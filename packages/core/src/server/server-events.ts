@@ -10,6 +10,8 @@ export interface ServerEvents {
   'job:started': { job: JobRecord };
   'job:succeeded': { job: JobRecord; result: Json; durationMs: number };
   'job:retry-scheduled': { job: JobRecord; error: ErrorRecord; runAt: Date };
+  /** The handler deferred its job (`ctx.snooze`): it runs again at `runAt`, the attempt not counted. */
+  'job:snoozed': { job: JobRecord; runAt: Date };
   'job:failed': { job: JobRecord; error: ErrorRecord };
   'job:requeued': { job: JobRecord; reason: string };
   /** The job was deleted, requeued or rescued elsewhere while it ran here: its outcome was dropped. */

@@ -283,7 +283,8 @@ export class Server {
         this.events.emit('job:succeeded', { job, result: outcome.result, durationMs });
         break;
       case 'scheduled':
-        this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt });
+        if (outcome.snoozed) this.events.emit('job:snoozed', { job, runAt: outcome.runAt });
+        else this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt });
         break;
       case 'failed':
         this.events.emit('job:failed', { job, error: outcome.error });

@@ -6,7 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
-import { isUnrecoverable } from '../errors.js';
+import { isUnrecoverable, snoozeDelayOf } from '../errors.js';
+import { snoozeJob } from './job-context-factory.js';
 import type { JobDefinition } from '../job/definition.js';
 import { isJobDefinition } from '../job/definition.js';
 import { fromErrorRecord, toErrorRecord } from '../job/error-record.js';
@@ -63,6 +64,7 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
     },
     parent: async () => (await call('parent')) as Awaited<ReturnType<JobContext['parent']>>,
     jobs: { enqueue: async (name, args, options) => (await call('enqueue', name, args, options)) as string },
+    snooze: snoozeJob,
   };
   try {
     const definition = (await loadDefinitions(message.module)).get(job.name);
@@ -72,7 +74,8 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
     const value = await definition.handler(message.args as never, ctx);
     send({ type: 'done', ok: true, value });
   } catch (error) {
-    send({ type: 'done', ok: false, error: toErrorRecord(error), unrecoverable: isUnrecoverable(error) });
+    const snoozeMs = snoozeDelayOf(error);
+    send({ type: 'done', ok: false, error: toErrorRecord(error), unrecoverable: isUnrecoverable(error), ...(snoozeMs !== null ? { snoozeMs } : {}) });
   } finally {
     controller = null;
   }

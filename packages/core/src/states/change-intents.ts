@@ -35,6 +35,9 @@ export function completionIntent(outcome: CompletionOutcome): ChangeIntent {
     case 'failed':
       return { to: 'failed', cause: { kind: 'failed', error: outcome.error }, reason: outcome.reason, data: { error: errorData(outcome.error) } };
     case 'scheduled':
+      if (outcome.snoozed) {
+        return { to: 'scheduled', cause: { kind: 'snooze', runAt: outcome.runAt.getTime() }, reason: outcome.reason, data: { runAt: outcome.runAt.toISOString(), snoozed: true } };
+      }
       return {
         to: 'scheduled',
         cause: { kind: 'retry', error: outcome.error, runAt: outcome.runAt.getTime() },

@@ -175,6 +175,7 @@ const VARIANTS: Record<string, (to: JobState) => ChangeCause> = {
   succeeded: () => ({ kind: 'succeeded', result: null }),
   failed: () => ({ kind: 'failed', error: SAMPLE_ERROR }),
   retry: () => ({ kind: 'retry', error: SAMPLE_ERROR, runAt: SAMPLE_RUN_AT }),
+  snooze: () => ({ kind: 'snooze', runAt: SAMPLE_RUN_AT }),
   returned: () => ({ kind: 'returned', refundAttempt: false }),
   'returned:refund': () => ({ kind: 'returned', refundAttempt: true }),
   rescue: () => ({ kind: 'rescue', poisoned: false }),
@@ -200,6 +201,7 @@ export function causeVariant(cause: ChangeCause): string {
     case 'succeeded':
     case 'failed':
     case 'retry':
+    case 'snooze':
     case 'promotion':
     case 'parent':
       return cause.kind;

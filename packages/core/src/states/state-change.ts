@@ -15,6 +15,8 @@ export type ChangeCause =
   | { kind: 'failed'; error: ErrorRecord }
   /** The lease holder schedules a retry. */
   | { kind: 'retry'; error: ErrorRecord; runAt: number }
+  /** The lease holder defers its job (`ctx.snooze`): it runs again at `runAt`, the attempt not counted. */
+  | { kind: 'snooze'; runAt: number }
   /** The lease holder hands its job back (shutdown); `refundAttempt`: the interrupted attempt does not count. */
   | { kind: 'returned'; refundAttempt: boolean }
   /** The watchdog returns a job whose lease expired (`poisoned`: rescued too often, so failed instead). */
@@ -118,7 +120,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     updatedAt: now,
     // A finished job records when; a job that goes back to waiting is not finished any more.
     finishedAt: finished ? { set: now } : to === 'enqueued' || to === 'scheduled' ? { set: null } : 'keep',
-    runAt: to === 'scheduled' ? { set: cause.kind === 'retry' ? cause.runAt : now } : to === 'enqueued' ? { set: null } : 'keep',
+    runAt: to === 'scheduled' ? { set: cause.kind === 'retry' || cause.kind === 'snooze' ? cause.runAt : now } : to === 'enqueued' ? { set: null } : 'keep',
     expires: facts.expires,
     attempts: attemptsOf(cause),
     // A poisoned job is failed, not returned: it was not rescued once more.
@@ -138,7 +140,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     uniqueKey: facts.active && !STATE_FACTS[from].active ? 'check-holder' : 'keep',
     settleContinuations: finished,
     limits: from === 'processing' && to !== 'processing' ? 'release' : 'keep',
-    events: { state: to, enqueued: to === 'enqueued', scheduledAt: to === 'scheduled' ? (cause.kind === 'retry' ? cause.runAt : now) : null },
+    events: { state: to, enqueued: to === 'enqueued', scheduledAt: to === 'scheduled' ? (cause.kind === 'retry' || cause.kind === 'snooze' ? cause.runAt : now) : null },
   };
   return change;
 }
@@ -149,6 +151,8 @@ function attemptsOf(cause: ChangeCause): StateChange['attempts'] {
       return 'count';
     case 'returned':
       return cause.refundAttempt ? 'refund' : 'keep';
+    case 'snooze':
+      return 'refund';
     case 'operator':
       return cause.resetAttempts ? 'reset' : 'keep';
     case 'succeeded':
@@ -176,6 +180,7 @@ function errorOf(cause: ChangeCause): StateChange['error'] {
     case 'claim':
     case 'succeeded':
     case 'returned':
+    case 'snooze':
     case 'promotion':
     case 'parent':
       return 'keep';
@@ -193,6 +198,7 @@ function leaseOf(cause: ChangeCause): StateChange['lease'] {
     case 'succeeded':
     case 'failed':
     case 'retry':
+    case 'snooze':
     case 'returned':
       // The holder's own change: the token stays, so that a repeat of it is recognised (decision 8).
       return 'end';
@@ -217,6 +223,7 @@ const CAUSE_MOVES: Readonly<Record<ChangeCause['kind'], ReadonlyArray<readonly [
     ['*', 'failed'],
   ],
   retry: [['processing', 'scheduled']],
+  snooze: [['processing', 'scheduled']],
   returned: [['processing', 'enqueued']],
   rescue: [
     ['processing', 'enqueued'],

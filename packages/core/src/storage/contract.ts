@@ -199,7 +199,9 @@ export interface JobsFetchParams {
 export type CompletionOutcome =
   | { state: 'succeeded'; result: Json; reason: string }
   | { state: 'failed'; error: ErrorRecord; reason: string }
-  | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string }
+  | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string; snoozed?: false }
+  /** `ctx.snooze(delay)`: runs again at `runAt`; the attempt does not count and no error is recorded. */
+  | { state: 'scheduled'; runAt: Date; reason: string; snoozed: true; error?: undefined }
   | { state: 'enqueued'; reason: string; refundAttempt: boolean };
 
 /** One job's completion. */

@@ -101,11 +101,11 @@ function storableOutcome(outcome: CompletionOutcome): CompletionOutcome {
       const result = storableJson(outcome.result);
       return reason === outcome.reason && result === outcome.result ? outcome : { ...outcome, reason, result };
     }
+    case 'scheduled':
+      if (outcome.snoozed) return reason === outcome.reason ? outcome : { ...outcome, reason };
+      return storableFailure(outcome, reason);
     case 'failed':
-    case 'scheduled': {
-      const error = storableError(outcome.error);
-      return reason === outcome.reason && error === outcome.error ? outcome : { ...outcome, reason, error };
-    }
+      return storableFailure(outcome, reason);
     case 'enqueued':
       return reason === outcome.reason ? outcome : { ...outcome, reason };
     default: {
@@ -154,4 +154,10 @@ export function storableNewJobs(jobs: NewJob[]): NewJob[] {
     if (parameters !== job.parameters || reason !== job.reason) (copy ??= jobs.slice())[i] = { ...job, parameters, reason };
   }
   return copy ?? jobs;
+}
+
+/** A failure or retry outcome with storable reason and error. */
+function storableFailure<T extends { reason: string; error: ErrorRecord }>(outcome: T, reason: string): T {
+  const error = storableError(outcome.error);
+  return reason === outcome.reason && error === outcome.error ? outcome : { ...outcome, reason, error };
 }

@@ -11,7 +11,7 @@ import { formatTraceContext, parseTraceContext, TRACE_CONTEXT_PARAMETER } from '
 export const MESSAGING_SYSTEM = 'spool';
 
 /** What a run ended as, in the `spool.job.outcome` attribute. */
-export type RunOutcome = 'succeeded' | 'retry-scheduled' | 'failed' | 'requeued' | 'abandoned' | 'error';
+export type RunOutcome = 'succeeded' | 'retry-scheduled' | 'snoozed' | 'failed' | 'requeued' | 'abandoned' | 'error';
 
 /**
  * Traces through `@opentelemetry/api`, following the messaging semantic conventions: a producer
@@ -123,6 +123,10 @@ function endRun(api: OtelApi, span: Span, outcome: CompletionOutcome | null, thr
         span.setAttribute('spool.job.outcome', 'succeeded' satisfies RunOutcome);
         break;
       case 'scheduled':
+        if (outcome.snoozed) {
+          span.setAttribute('spool.job.outcome', 'snoozed' satisfies RunOutcome);
+          break;
+        }
         span.setAttribute('spool.job.outcome', 'retry-scheduled' satisfies RunOutcome);
         recordErrorRecord(api, span, outcome.error);
         break;
