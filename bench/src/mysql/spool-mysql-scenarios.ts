@@ -14,7 +14,7 @@ import { measureServerLatency, timeBulkEnqueue } from '../spool-runs.js';
 export const BENCH_MYSQL_URL = process.env.SPOOL_BENCH_MYSQL_URL ?? process.env.SPOOL_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /** A fresh table prefix for one run: every table of the run is named with it, and dropped afterwards. */
-function freshPrefix(): string {
+export function freshPrefix(): string {
   return `bench_spool_${randomBytes(5).toString('hex')}_`;
 }
 
@@ -34,14 +34,15 @@ async function tablesOf(connection: mysql.Connection, prefix: string): Promise<s
 }
 
 /** Fresh statistics for the optimizer, as PostgreSQL's runs get from ANALYZE: the pre-fill just changed every table. */
-async function analyzeTables(prefix: string): Promise<void> {
+export async function analyzeTables(prefix: string): Promise<void> {
   await withConnection(async (connection) => {
     const tables = await tablesOf(connection, prefix);
     if (tables.length > 0) await connection.query(`ANALYZE TABLE ${tables.map((t) => `\`${t}\``).join(', ')}`);
   });
 }
 
-async function dropTables(prefix: string): Promise<void> {
+/** Drops the tables of one run. */
+export async function dropTables(prefix: string): Promise<void> {
   await withConnection(async (connection) => {
     const tables = await tablesOf(connection, prefix);
     if (tables.length > 0) await connection.query(`DROP TABLE IF EXISTS ${tables.map((t) => `\`${t}\``).join(', ')}`);

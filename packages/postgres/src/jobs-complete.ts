@@ -17,7 +17,8 @@ import type { WriteContext } from './write-context.js';
 // by job id; a job's record holds, only when they differ from the batch's common values ($2, $3),
 // `t` the lease token and `s` the reason, and `r` the result when there is one. (Jobs of one claim
 // share a lease token, and most reasons are alike, so a record is usually empty.)
-// A job that holds flow-control gates is left to `transition` too, which gives them back.
+// A job that holds flow-control gates gives them back in the same statement (held_gates is not
+// written by the update: RETURNING gives the gates it took), and its queue's servers are woken.
 // A job a continuation waits for is left alone: its continuations must be settled in the commit that
 // finishes it, which takes a transaction of several statements. The statement's snapshot shows the
 // continuations committed before it started; one created while the update waited for its creator's
@@ -45,9 +46,15 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
     tail = j.tail | 2, tail_reason = coalesce(t.batch -> j.id ->> 's', $3), tail_server = nullif($5::text, j.server_id)
   FROM t
   WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(batch) FROM t)) AND ${inState('j.state', 'processing')}
-    AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2) AND j.held_gates IS NULL
+    AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2)
     AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
-  RETURNING j.id
+  RETURNING j.id, j.queue, j.held_gates
+), freed AS (
+  SELECT gate, count(*)::int AS n FROM done, unnest(done.held_gates) AS gate GROUP BY gate
+), released AS (
+  UPDATE ${s}.gates g SET running = greatest(g.running - f.n, 0)
+  FROM (SELECT l.gate, f.n FROM (SELECT gate FROM ${s}.gates WHERE gate IN (SELECT gate FROM freed) ORDER BY gate FOR UPDATE) l JOIN freed f ON f.gate = l.gate) f
+  WHERE g.gate = f.gate
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
   SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x, t,
@@ -55,7 +62,8 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   WHERE x.n > 0 ORDER BY k
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
-SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped`;
+SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped,
+  ARRAY(SELECT DISTINCT queue FROM done WHERE held_gates IS NOT NULL) AS released`;
 
 // Jobs a continuation waits for are left to `transition`, which settles them.
 assertFixedWrite('PostgreSQL succeedSql', 'success');
@@ -98,6 +106,7 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
   const [row] = await db.run(succeedSql(s), [JSON.stringify(Object.fromEntries(records)), token, reason, batch.now, batch.serverId, batch.shard], true);
   const skipped = new Set(row!.skipped as string[]);
   for (const success of successes) if (!skipped.has(success.id)) events.state(success.id, 'succeeded', false);
+  for (const queue of row!.released as string[]) events.enqueued(queue);
   return skipped;
 }
 

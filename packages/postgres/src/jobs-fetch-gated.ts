@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { LIMIT_KEY_PARAMETER, claimIntent, decideStateChange, limitSkipIntent } from '@spool/core';
 import type { FetchedJob } from '@spool/core';
 import type { LimitedJob, LimitsInForce } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, scopeGatesOf, skippedReason } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, admitJobs, fullGates, gateRulesOf, gatesOfJobs, scopeGatesOf, skippedReason } from '@spool/core/storage-kit';
 
 import { spillSql } from './history-tail.js';
 import { CLAIMED_SELECT, decodeClaimed } from './job-row.js';
 import { transition } from './job-transition.js';
-import { lockGates, writeGates } from './limits-store.js';
+import { gateColumns, lockGates, lockGatesSkipping, writeGates } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 
 // The claim of a queue with limits in force, in the fetch's transaction: the scopes' gates are
@@ -34,7 +34,12 @@ const NAMES_SQL = (s: string) => `WITH RECURSIVE names AS (
   SELECT (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name > n.name ORDER BY j.name LIMIT 1)
   FROM names n WHERE n.name IS NOT NULL
 ) SELECT name FROM names WHERE name IS NOT NULL`;
-const leaseSql = (s: string) => `UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $3,
+// The gates' new states are written in the same statement as the lease (their rows are locked).
+const leaseSql = (s: string) => `WITH gates AS (
+  UPDATE ${s}.gates g SET running = u.running, window_start = u.window_start, window_count = u.window_count
+  FROM unnest($7::text[], $8::int[], $9::bigint[], $10::int[]) AS u(gate, running, window_start, window_count) WHERE g.gate = u.gate
+)
+UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $3,
   server_id = $4, lease_expires_at = $5::bigint + $6::bigint, started_at = $5, updated_at = $5, tail = 1, tail_reason = NULL, tail_server = NULL,
   held_gates = ARRAY(SELECT jsonb_array_elements_text(p.gates))
 FROM (SELECT unnest($1::text[]) AS id, unnest($2::jsonb[]) AS gates) p WHERE j.id = p.id
@@ -71,13 +76,17 @@ export async function claimGated(ctx: WriteContext, claim: GatedClaim): Promise<
     const batch = Math.min(1_000, Math.max(50, want * 4));
     const rows = await ctx.db.run(candidatesSql(s), [claim.queue, names, [...full], batch]);
     if (rows.length === 0) break;
-    const candidates: LimitedJob[] = rows.map((r) => ({ id: r.id as string, queue: claim.queue, name: r.name as string, limitKey: (r.key as string | null) ?? null }));
+    let candidates: LimitedJob[] = rows.map((r) => ({ id: r.id as string, queue: claim.queue, name: r.name as string, limitKey: (r.key as string | null) ?? null }));
     const unread = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));
-    for (const [gate, state] of await lockGates(ctx, unread)) gates.set(gate, state);
+    const locked = await lockGatesSkipping(ctx, unread);
+    for (const [gate, state] of locked) gates.set(gate, state);
+    // Candidates of a gate another transaction holds right now wait for a later claim.
+    const busy = new Set(unread.filter((g) => !locked.has(g)));
+    if (busy.size > 0) candidates = candidates.filter((c) => !gateRulesOf(claim.limits, c).some((r) => busy.has(r.gate)));
     const admission = admitJobs({ candidates, limits: claim.limits, gates, now: ctx.now, want });
     for (const [gate, state] of admission.gates) gates.set(gate, state);
-    await writeGates(ctx, admission.gates);
-    if (admission.admitted.length > 0) {
+    if (admission.admitted.length === 0) await writeGates(ctx, admission.gates);
+    else {
       const ids = admission.admitted.map((a) => a.job.id);
       const spill = rows.filter((r) => r.tail !== 0 && ids.includes(r.id as string)).map((r) => r.id as string);
       if (spill.length > 0) await ctx.db.run(spillSql(s, 'ANY($1::text[])'), [spill]);
@@ -88,6 +97,7 @@ export async function claimGated(ctx: WriteContext, claim: GatedClaim): Promise<
         claim.serverId,
         ctx.now,
         claim.leaseMs,
+        ...gateColumns(admission.gates),
       ]);
       const order = new Map(ids.map((id, i) => [id, i]));
       leased.sort((a, b) => order.get(a[0] as string)! - order.get(b[0] as string)!);

@@ -62,15 +62,39 @@ export async function readLimitsInForce(db: Executor, s: string): Promise<Limits
 }
 
 /**
- * Locks the given gates (creating their rows first) in gate order, and returns what they hold:
- * claimers of the same gates wait for each other, so admission decides on what is stored.
+ * Locks the given gates, creating their rows first, and returns what they hold, in one statement:
+ * claimers of the same gates wait for each other, so admission decides on what is stored. Rows are
+ * taken in gate order (an upsert locks each row it meets), which keeps two claims from waiting on
+ * each other in a circle.
  */
 export async function lockGates(ctx: WriteContext, gates: readonly string[]): Promise<Map<string, GateState>> {
+  if (gates.length === 0) return new Map();
+  const rows = await ctx.db.run(
+    `INSERT INTO ${ctx.s}.gates AS g (gate) SELECT unnest($1::text[]) ORDER BY 1
+     ON CONFLICT (gate) DO UPDATE SET gate = g.gate RETURNING gate, running, window_start, window_count`,
+    [[...gates].sort()],
+  );
+  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
+}
+
+/** Gates' states as four arrays (gate, running, window start, window count), for `unnest`. */
+export function gateColumns(gates: ReadonlyMap<string, GateState>): [string[], number[], number[], number[]] {
+  const states = [...gates.values()];
+  return [[...gates.keys()], states.map((s) => s.running), states.map((s) => s.windowStart), states.map((s) => s.windowCount)];
+}
+
+/**
+ * Locks the key gates of a claim's candidates without waiting: a gate another transaction holds
+ * (a claim or a completion of the same key, for the length of its commit) is left out, and its
+ * candidates wait for a later claim. A claim then never waits for a gate after the first it locks,
+ * so claims and completions cannot wait on each other in a circle.
+ */
+export async function lockGatesSkipping(ctx: WriteContext, gates: readonly string[]): Promise<Map<string, GateState>> {
   if (gates.length === 0) return new Map();
   const sorted = [...gates].sort();
   await ctx.db.run(`INSERT INTO ${ctx.s}.gates (gate) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (gate) DO NOTHING`, [sorted]);
   const rows = await ctx.db.run(
-    `SELECT gate, running, window_start, window_count FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE`,
+    `SELECT gate, running, window_start, window_count FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE SKIP LOCKED`,
     [sorted],
   );
   return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
@@ -79,17 +103,16 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
 /** Writes the new states of gates an admission decided (their rows are locked). */
 export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, GateState>): Promise<void> {
   if (gates.size === 0) return;
-  const names = [...gates.keys()];
-  const states = [...gates.values()];
   await ctx.db.run(
     `UPDATE ${ctx.s}.gates g SET running = u.running, window_start = u.window_start, window_count = u.window_count
      FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[]) AS u(gate, running, window_start, window_count) WHERE g.gate = u.gate`,
-    [names, states.map((s) => s.running), states.map((s) => s.windowStart), states.map((s) => s.windowCount)],
+    gateColumns(gates),
   );
 }
 
 /** Gives back the gates a job took when it started (its change out of processing was just written), waking its queue's servers. */
 export async function releaseGates(ctx: WriteContext, heldGates: readonly string[], queue: string, events: EventBatch): Promise<void> {
+  // Locked in gate order, as every writer of gates locks them.
   await ctx.db.run(
     `UPDATE ${ctx.s}.gates g SET running = greatest(g.running - 1, 0)
      FROM (SELECT gate FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE) l WHERE g.gate = l.gate`,

@@ -235,14 +235,21 @@ export class PostgresStorage implements Storage {
       }
     }
     return this.write('fetching jobs', async (ctx) => {
-      // The limits in force, read again in the claim's transaction: the known ones only chose the path.
-      const inForce = gated ? await readLimitsInForce(ctx.db, this.s) : limits;
+      // The limits this storage knows of (at most LIMITS_REFRESH_MS old): what the gates hold is read
+      // locked in this transaction, so a limit is never exceeded; a limit changed elsewhere applies
+      // within that time.
+      const inForce = limits;
       const fetched: FetchedJob[] = [];
+      let gatedLeft = params.gatedLimit ?? params.limit;
       for (const queue of params.queues) {
         const limit = params.limit - fetched.length;
         if (limit <= 0) break;
         if (claimMayMeetLimits(inForce, queue, params.names)) {
-          if (!(await queuePaused(ctx, queue))) fetched.push(...(await claimGated(ctx, { ...claim, queue, wanted: limit, limits: inForce })));
+          if (gatedLeft > 0 && !(await queuePaused(ctx, queue))) {
+            const gated = await claimGated(ctx, { ...claim, queue, wanted: Math.min(limit, gatedLeft), limits: inForce });
+            gatedLeft -= gated.length;
+            fetched.push(...gated);
+          }
           continue;
         }
         fetched.push(...(await claimFromQueue(ctx.db, this.s, { ...claim, queue, limit, now: ctx.now, shard: ctx.shard })));

@@ -15,9 +15,13 @@ import type { WriteContext } from './write-context.js';
 // connection changes a gate in between. When admission fills a gate, the rest of that gate's jobs
 // are passed over by the next round, so a large key never hides a small one (fairness).
 const KEY_SQL = `coalesce(json_extract(parameters, '$."${LIMIT_KEY_PARAMETER}"'), '')`;
+// The full gates are a list that SQLite turns into an index once per statement (`NOT IN` a subquery),
+// so passing over a backlog of a full key costs one probe per row.
 const PICK_GATED_SQL = (named: boolean) => `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_runnable
 WHERE state = 'enqueued' AND queue = ? ${named ? 'AND name IN (SELECT value FROM json_each(?))' : 'AND ? IS NULL'}
-  AND NOT EXISTS (SELECT 1 FROM json_each(?) f WHERE f.value IN ('job:' || name, 'job:' || name || '${KEY_SEPARATOR}' || ${KEY_SQL}, 'queue:' || queue || '${KEY_SEPARATOR}' || ${KEY_SQL}))
+  AND 'job:' || name NOT IN (SELECT value FROM json_each(?))
+  AND 'job:' || name || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
+  AND 'queue:' || queue || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
 ORDER BY priority DESC, enqueue_seq LIMIT ?`;
 
 /** Rounds of one queue's gated claim: each passes over the gates the previous one filled. */
@@ -47,7 +51,8 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
     const full = fullGates(claim.limits, gates, ctx.now);
     if (full.has(`queue:${claim.queue}`)) break; // the queue's own gate is full
     const batch = Math.min(1_000, Math.max(50, want * 4));
-    const rows = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, JSON.stringify([...full]), batch) as JobValues[];
+    const fullJson = JSON.stringify([...full]);
+    const rows = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, fullJson, fullJson, fullJson, batch) as JobValues[];
     if (rows.length === 0) break;
     const candidates = rows.map(limitedJob);
     const unread = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));

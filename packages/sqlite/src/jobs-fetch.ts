@@ -44,6 +44,7 @@ export function fetchJobs(ctx: WriteContext, params: JobsFetchParams): FetchedJo
   const names = params.names === null ? null : JSON.stringify(params.names);
   const limits = readLimitsInForce(conn);
   const fetched: FetchedJob[] = [];
+  let gatedLeft = params.gatedLimit ?? params.limit;
   for (const queue of params.queues) {
     const wanted = params.limit - fetched.length;
     if (wanted <= 0) break;
@@ -53,7 +54,9 @@ export function fetchJobs(ctx: WriteContext, params: JobsFetchParams): FetchedJo
         ctx.counted(CLAIM_COUNTERS, queue);
         return lease(ctx, row, params.serverId, params.leaseMs, gates);
       };
-      fetched.push(...claimGated(ctx, { queue, names: params.names, wanted, limits }, start));
+      const gated = claimGated(ctx, { queue, names: params.names, wanted: Math.min(wanted, gatedLeft), limits }, start);
+      gatedLeft -= gated.length;
+      fetched.push(...gated);
       continue;
     }
     const rows = (names === null ? conn.raw(PICK_ANY_SQL).all(queue, wanted) : conn.raw(PICK_NAMED_SQL).all(queue, names, wanted)) as JobValues[];

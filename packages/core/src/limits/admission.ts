@@ -211,9 +211,16 @@ export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, Gate
   return full;
 }
 
-/** The gates a claim of this queue reads (and locks) first: the queue's own, and those of the job names it may claim. */
+/**
+ * The gates a claim of this queue reads (and locks) first: the queue's own, and those of the job
+ * names it may claim, where the scope itself has a concurrency or a rate (a scope with per-key
+ * limits only has no gate of its own).
+ */
 export function scopeGatesOf(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  return [...limits.keys()].filter((g) => g === `queue:${queue}` || (g.startsWith('job:') && (names === null || names.includes(g.slice(4))))).sort();
+  return [...limits.entries()]
+    .filter(([g, l]) => (l.concurrency !== null || l.rate !== null) && (g === `queue:${queue}` || (g.startsWith('job:') && (names === null || names.includes(g.slice(4))))))
+    .map(([g]) => g)
+    .sort();
 }
 
 /** The reason a job skipped under `onLocked: 'skip'` is deleted with. */

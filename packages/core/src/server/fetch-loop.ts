@@ -15,6 +15,9 @@ export interface FetchLoopHost {
   heldCount(): number;
   /** Jobs claimed ahead and not started yet. */
   bufferedCount(): number;
+  /** Slots that would start a job now: concurrency less the running and the buffered. */
+  freeSlots(): number;
+  readonly concurrency: number;
   /** Takes fetched jobs: starts as many as slots allow, keeps the rest (does not wait for them). */
   accept(jobs: FetchedJob[]): void;
 }
@@ -52,6 +55,9 @@ export class FetchLoop extends BackgroundProcess {
       queues: this.host.queues,
       names: this.host.names,
       limit: free,
+      // Jobs with limits: what starts now, and one more round of the slots, so that claims stay
+      // few without holding places in a limit for long in the buffer.
+      gatedLimit: Math.max(0, Math.min(free, this.host.freeSlots() + this.host.concurrency)),
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
     });

@@ -94,6 +94,8 @@ export class Server {
       // Outcomes waiting beyond one batch count as held: claiming waits while recording falls behind.
       heldCount: () => this.#busySlots + this.#buffer.size + this.#completer.backlog,
       bufferedCount: () => this.#buffer.size,
+      freeSlots: () => o.concurrency - this.#busySlots - this.#buffer.size,
+      concurrency: o.concurrency,
       accept: (jobs: FetchedJob[]) => {
         for (const job of jobs) this.#buffer.add(job);
         this.#startBuffered();

@@ -191,6 +191,12 @@ export interface JobsFetchParams {
   /** Job names this server can run; jobs of other names stay in the queue. `null`: any name. */
   names: readonly string[] | null;
   limit: number;
+  /**
+   * At most this many of the claimed jobs may be jobs with limits (default: `limit`). A server
+   * passes its free slots: a job it would only keep in its buffer would hold a place in a limit that
+   * another server could use now.
+   */
+  gatedLimit?: number;
   serverId: string;
   leaseMs: number;
 }

@@ -127,6 +127,7 @@ export class MemoryStorage implements Storage {
     const names = params.names ? new Set(params.names) : null;
     const inForce = this.flow.inForce();
     const fetched: FetchedJob[] = [];
+    let gatedLeft = params.gatedLimit ?? params.limit;
     for (const queue of params.queues) {
       if (fetched.length >= params.limit) break;
       if (this.state.pausedQueues.has(queue)) continue;
@@ -151,7 +152,8 @@ export class MemoryStorage implements Storage {
         }
         continue;
       }
-      const { admitted, skipped } = this.flow.admit(candidates, inForce, now, wanted);
+      const { admitted, skipped } = this.flow.admit(candidates, inForce, now, Math.min(wanted, gatedLeft));
+      gatedLeft -= admitted.length;
       for (const { job, gates } of admitted) {
         this.changes.startProcessing(job, now, params.serverId, params.leaseMs, gates);
         fetched.push(toFetched(job));
