@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { LIMIT_KEY_PARAMETER, resolveLimits } from '@spool/core';
-import type { FetchedJob, Limits, LimitScope, LimitsOption, NewJob, Storage } from '@spool/core';
+import type { FetchedJob, JobsFetchParams, Limits, LimitScope, LimitsOption, NewJob, Storage } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
 import { LEASE_MS, useHarness } from './harness.js';
@@ -14,8 +14,17 @@ const FETCHERS = 8;
  * to store limits; it runs only the first test.
  */
 export function flowControlTests(target: ConformanceTarget): void {
-  describe('flow control', () => {
+  // Twice: a fetch for any name, and one for the names a server runs (storages may claim by name).
+  for (const names of [null, NAMES]) flowControlGroup(target, names);
+}
+
+/** Every job name the tests below create, as a server that runs all of them passes them. */
+const NAMES = ['test.job', 'limited', 'report', 'mail', 'export', 'sync', 'work'];
+
+function flowControlGroup(target: ConformanceTarget, names: readonly string[] | null): void {
+  describe(`flow control (fetch for ${names === null ? 'any name' : 'the names of a server'})`, () => {
     const h = useHarness(target);
+    const fetch = (params: Partial<JobsFetchParams> = {}, storage: Storage = h.storage) => h.fetch({ names, ...params }, storage);
 
     const limits = (option: LimitsOption): Limits => resolveLimits(option, 'limits');
     const setLimits = (scope: LimitScope, option: LimitsOption | null, layer: 'code' | 'operator' = 'operator', storage: Storage = h.storage) =>
@@ -55,12 +64,12 @@ export function flowControlTests(target: ConformanceTarget): void {
       if (!h.storage.capabilities.flowControl) return;
       await setLimits({ queue: 'default' }, { concurrency: 2 });
       const created = await h.create({}, {}, {}, {});
-      const first = await h.fetch({ limit: 10 });
+      const first = await fetch({ limit: 10 });
       expect(ids(first)).toEqual(created.slice(0, 2));
-      expect(await h.fetch({ limit: 10 })).toEqual([]);
+      expect(await fetch({ limit: 10 })).toEqual([]);
       expect((await h.storage.limitsList())[0]!.running).toBe(2);
       await h.succeed(first[0]!);
-      expect(ids(await h.fetch({ limit: 10 }))).toEqual([created[2]]);
+      expect(ids(await fetch({ limit: 10 }))).toEqual([created[2]]);
       expect(await h.stateOf(created[3]!)).toBe('enqueued');
     });
 
@@ -70,9 +79,9 @@ export function flowControlTests(target: ConformanceTarget): void {
       const job = { name: 'limited' };
       await h.create(job, job, job, job, job, job);
       const next = async () => {
-        const jobs = await h.fetch({ limit: 10 });
+        const jobs = await fetch({ limit: 10 });
         expect(jobs).toHaveLength(1);
-        expect(await h.fetch({ limit: 10 })).toEqual([]);
+        expect(await fetch({ limit: 10 })).toEqual([]);
         return jobs[0]!;
       };
       await h.fail(await next());
@@ -92,7 +101,7 @@ export function flowControlTests(target: ConformanceTarget): void {
       await setLimits({ job: 'report' }, { concurrency: 1 });
       const [r1, , free1, free2] = await h.create({ name: 'report' }, { name: 'report' }, { name: 'mail' }, { name: 'mail' });
       const [r3] = await h.create({ name: 'report', queue: 'other' });
-      const got = await h.fetch({ queues: ['default', 'other'], limit: 10 });
+      const got = await fetch({ queues: ['default', 'other'], limit: 10 });
       expect(ids(got).sort()).toEqual([r1, free1, free2].sort());
       expect(await h.stateOf(r3!)).toBe('enqueued');
     });
@@ -102,8 +111,8 @@ export function flowControlTests(target: ConformanceTarget): void {
       await setLimits({ job: 'export' }, { perKey: { concurrency: 1 } });
       const job = (key: string) => keyed(key, { name: 'export' });
       const [a1, , , b1, , c1] = await h.create(job('a'), job('a'), job('a'), job('b'), job('b'), job('c'));
-      expect(ids(await h.fetch({ limit: 10 }))).toEqual([a1, b1, c1]);
-      expect(await h.fetch({ limit: 10 })).toEqual([]);
+      expect(ids(await fetch({ limit: 10 }))).toEqual([a1, b1, c1]);
+      expect(await fetch({ limit: 10 })).toEqual([]);
     });
 
     it('serves a small key before a large one has run twice its limit more (fairness)', async () => {
@@ -115,7 +124,7 @@ export function flowControlTests(target: ConformanceTarget): void {
       let bigRun = 0;
       const smallStarted = new Set<string>();
       for (let round = 0; round < 10 && smallStarted.size < concurrency; round++) {
-        const jobs = await h.fetch({ limit: 4 });
+        const jobs = await fetch({ limit: 4 });
         for (const job of jobs) {
           if (small.includes(job.id)) smallStarted.add(job.id);
           else bigRun++;
@@ -139,7 +148,7 @@ export function flowControlTests(target: ConformanceTarget): void {
         { name: 'mail' },
       );
       // a1 (key a), then a2 waits for key a, b1 (name full at 2 now), c1 waits for the name, m1 fills the queue.
-      expect(ids(await h.fetch({ limit: 10 }))).toEqual([a1, b1, m1]);
+      expect(ids(await fetch({ limit: 10 }))).toEqual([a1, b1, m1]);
       for (const id of [a2, c1, m2]) expect(await h.stateOf(id!)).toBe('enqueued');
     });
 
@@ -149,20 +158,20 @@ export function flowControlTests(target: ConformanceTarget): void {
       h.clock.advance((60_000 - (h.now() % 60_000)) % 60_000);
       await setLimits({ queue: 'default' }, { rate: { limit: 3, per: '1m' } });
       await h.storage.jobsCreate({ jobs: Array.from({ length: 10 }, () => h.job()) });
-      expect(await h.fetch({ limit: 2 })).toHaveLength(2);
+      expect(await fetch({ limit: 2 })).toHaveLength(2);
       h.clock.advance(59_000);
-      expect(await h.fetch({ limit: 10 })).toHaveLength(1);
-      expect(await h.fetch({ limit: 10 })).toHaveLength(0);
+      expect(await fetch({ limit: 10 })).toHaveLength(1);
+      expect(await fetch({ limit: 10 })).toHaveLength(0);
       h.clock.advance(1_000);
-      expect(await h.fetch({ limit: 10 })).toHaveLength(3);
-      expect(await h.fetch({ limit: 10 })).toHaveLength(0);
+      expect(await fetch({ limit: 10 })).toHaveLength(3);
+      expect(await fetch({ limit: 10 })).toHaveLength(0);
     });
 
     it('deletes a job whose key is held under onLocked skip, and runs the others', async () => {
       if (!h.storage.capabilities.flowControl) return;
       await setLimits({ job: 'sync' }, { perKey: { concurrency: 1, onLocked: 'skip' } });
       const [a1, a2, b1] = await h.create(keyed('a', { name: 'sync' }), keyed('a', { name: 'sync' }), keyed('b', { name: 'sync' }));
-      expect(ids(await h.fetch({ limit: 10 }))).toEqual([a1, b1]);
+      expect(ids(await fetch({ limit: 10 }))).toEqual([a1, b1]);
       expect(await h.stateOf(a2!)).toBe('deleted');
       const history = await h.history(a2!);
       expect(history.at(-1)).toMatchObject({ state: 'deleted', data: { gate: 'job:sync#a' } });
@@ -175,11 +184,11 @@ export function flowControlTests(target: ConformanceTarget): void {
       await setLimits({ queue: 'default' }, { concurrency: 1 }, 'code');
       await setLimits({ queue: 'default' }, { concurrency: 3 }, 'operator');
       await h.storage.jobsCreate({ jobs: Array.from({ length: 6 }, () => h.job()) });
-      expect(await h.fetch({ limit: 10 })).toHaveLength(3);
+      expect(await fetch({ limit: 10 })).toHaveLength(3);
       await setLimits({ queue: 'default' }, null, 'operator');
-      expect(await h.fetch({ limit: 10 })).toHaveLength(0);
+      expect(await fetch({ limit: 10 })).toHaveLength(0);
       await setLimits({ queue: 'default' }, null, 'code');
-      expect(await h.fetch({ limit: 10 })).toHaveLength(3);
+      expect(await fetch({ limit: 10 })).toHaveLength(3);
     });
 
     it(`never runs more than the limit with ${FETCHERS} concurrent fetchers completing as they go`, async () => {
@@ -200,7 +209,7 @@ export function flowControlTests(target: ConformanceTarget): void {
       await Promise.all(
         fetchers.map(async (storage, index) => {
           for (let idle = 0; done < total && idle < 200; ) {
-            const jobs = await h.fetch({ limit: 2, serverId: `fetcher-${index}` }, storage);
+            const jobs = await fetch({ limit: 2, serverId: `fetcher-${index}` }, storage);
             if (jobs.length === 0) {
               idle++;
               await new Promise((resolve) => setImmediate(resolve));
@@ -241,7 +250,7 @@ export function flowControlTests(target: ConformanceTarget): void {
       if (!h.storage.capabilities.flowControl) return;
       await setLimits({ queue: 'slow' }, { concurrency: 1 });
       const free = await h.create({}, {}, {});
-      expect(ids(await h.fetch({ limit: 10 }))).toEqual(free);
+      expect(ids(await fetch({ limit: 10 }))).toEqual(free);
       expect((await h.storage.limitsList())[0]!.running).toBe(0);
     });
   });

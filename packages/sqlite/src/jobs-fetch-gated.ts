@@ -14,14 +14,33 @@ import type { WriteContext } from './write-context.js';
 // decide which of them start (admitJobs). All in the fetch's BEGIN IMMEDIATE transaction: no other
 // connection changes a gate in between. When admission fills a gate, the rest of that gate's jobs
 // are passed over by the next round, so a large key never hides a small one (fairness).
-const KEY_SQL = `coalesce(json_extract(parameters, '$."${LIMIT_KEY_PARAMETER}"'), '')`;
+/** A job's key for per-key limits, as spool_jobs_keyed (migration 6) indexes it. */
+const KEY_EXPR = `iif(json_valid(parameters), json_extract(parameters, '$."${LIMIT_KEY_PARAMETER}"'), NULL)`;
+const KEY_SQL = `coalesce(${KEY_EXPR}, '')`;
 // The full gates are a list that SQLite turns into an index once per statement (`NOT IN` a subquery),
-// so passing over a backlog of a full key costs one probe per row.
+// so passing over a backlog of a full key costs one probe per row. Jobs with a key, of names whose
+// limits go per key, are not read here but key by key (below): this read then passes over none of
+// them.
 const PICK_GATED_SQL = (named: boolean) => `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_runnable
 WHERE state = 'enqueued' AND queue = ? ${named ? 'AND name IN (SELECT value FROM json_each(?))' : 'AND ? IS NULL'}
   AND 'job:' || name NOT IN (SELECT value FROM json_each(?))
   AND 'job:' || name || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
   AND 'queue:' || queue || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
+  AND NOT (name IN (SELECT value FROM json_each(?)) AND ${KEY_EXPR} IS NOT NULL)
+ORDER BY priority DESC, enqueue_seq LIMIT ?`;
+
+// The keys of one name's waiting jobs, one index probe each (a skip scan of spool_jobs_keyed), and
+// the first jobs of each key: a claim reads a few rows per key, however long a key's backlog is.
+const KEYS_SQL = `WITH RECURSIVE keys(k) AS (
+  SELECT (SELECT ${KEY_EXPR} FROM spool_jobs INDEXED BY spool_jobs_keyed
+    WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = @queue AND name = @name ORDER BY ${KEY_EXPR} LIMIT 1)
+  UNION ALL
+  SELECT (SELECT ${KEY_EXPR} FROM spool_jobs INDEXED BY spool_jobs_keyed
+    WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = @queue AND name = @name AND ${KEY_EXPR} > keys.k ORDER BY ${KEY_EXPR} LIMIT 1)
+  FROM keys WHERE keys.k IS NOT NULL
+) SELECT k FROM keys WHERE k IS NOT NULL`;
+const HEADS_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_keyed
+WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = ? AND name = ? AND ${KEY_EXPR} = ?
 ORDER BY priority DESC, enqueue_seq LIMIT ?`;
 
 /** Rounds of one queue's gated claim: each passes over the gates the previous one filled. */
@@ -52,8 +71,20 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
     if (full.has(`queue:${claim.queue}`)) break; // the queue's own gate is full
     const batch = Math.min(1_000, Math.max(50, want * 4));
     const fullJson = JSON.stringify([...full]);
-    const rows = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, fullJson, fullJson, fullJson, batch) as JobValues[];
+    const keyed = keyedNames(claim.limits, claim.queue, claim.names);
+    // Jobs with a key of names whose limits go per key: their keys' first jobs, a few rows per key.
+    const rows: JobValues[] = [];
+    for (const name of keyed) rows.push(...keyHeads(ctx, claim, name, full, Math.min(want, headRows(claim.limits, claim.queue, name)), 2 * want));
+    // The others are read in queue order. When the keys' first jobs fill the claim, this read (which
+    // passes over the keyed jobs row by row) waits for a claim they do not fill.
+    let scanned = 0;
+    if (rows.length < want || keyed.length === 0) {
+      const others = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, fullJson, fullJson, fullJson, JSON.stringify(keyed), batch) as JobValues[];
+      scanned = others.length;
+      rows.push(...others);
+    }
     if (rows.length === 0) break;
+    rows.sort((a, b) => (b[COL.priority] as number) - (a[COL.priority] as number) || (a[COL.enqueue_seq] as number) - (b[COL.enqueue_seq] as number));
     const candidates = rows.map(limitedJob);
     const unread = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));
     for (const [gate, s] of readGates(ctx.conn, unread)) gates.set(gate, s);
@@ -66,9 +97,45 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
     for (const { job, gate } of admission.skipped) {
       transition(ctx, { id: job.id, from: 'enqueued', intent: limitSkipIntent(gate, skippedReason(gate)), serverId: null }, ctx.events);
     }
-    if (rows.length < batch) break; // the queue has no more candidates
+    // The queue has no more candidates: the scan came short (or did not run), and the keys' first
+    // jobs started nothing more.
+    if (scanned < batch && (keyed.length === 0 || admission.admitted.length === 0)) break;
   }
   return fetched;
+}
+
+/**
+ * The names of the claim whose limits go per key (their own, or their queue's): their jobs with a
+ * key are read key by key. Null names (any): none, every job is read by the scan.
+ */
+function keyedNames(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
+  if (names === null) return [];
+  const queueKeyed = limits.get(`queue:${queue}`)?.perKey != null;
+  return names.filter((name) => queueKeyed || limits.get(`job:${name}`)?.perKey != null);
+}
+
+/** How many of one key's first jobs a round reads: as many as the key may start at most. */
+function headRows(limits: LimitsInForce, queue: string, name: string): number {
+  const counts = [limits.get(`job:${name}`)?.perKey, limits.get(`queue:${queue}`)?.perKey].flatMap((p) => (p ? [p.concurrency ?? p.rate?.limit ?? 1] : []));
+  return Math.max(1, ...counts);
+}
+
+/**
+ * The first waiting jobs of the keys of one name whose key gates are not full, `rows` per key, until
+ * there are `enough`. The keys are taken from a random one on, round the list, so that no key is
+ * always read last.
+ */
+function keyHeads(ctx: WriteContext, claim: GatedClaim, name: string, full: ReadonlySet<string>, rows: number, enough: number): JobValues[] {
+  const keys = ctx.conn.pluck(KEYS_SQL).all({ queue: claim.queue, name }) as string[];
+  const heads = ctx.conn.raw(HEADS_SQL);
+  const found: JobValues[] = [];
+  const first = Math.floor(Math.random() * keys.length);
+  for (let i = 0; i < keys.length && found.length < enough; i++) {
+    const key = keys[(first + i) % keys.length]!;
+    if (full.has(`job:${name}${KEY_SEPARATOR}${key}`) || full.has(`queue:${claim.queue}${KEY_SEPARATOR}${key}`)) continue;
+    found.push(...(heads.all(claim.queue, name, key, rows) as JobValues[]));
+  }
+  return found;
 }
 
 function limitedJob(row: JobValues): LimitedJob {

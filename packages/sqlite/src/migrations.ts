@@ -239,7 +239,11 @@ DROP TABLE spool_occurrences_to_key;
     // jobs run, and the starts of its current rate window. A job records the gates it took when it
     // started (held_gates, a JSON array) and gives them back when it leaves processing; every claim
     // overwrites the column, so it never needs clearing. The partial index answers "does any job
-    // hold a gate now", which lets changes of unlimited jobs skip the release.
+    // hold a gate now", which lets changes of unlimited jobs skip the release. spool_jobs_keyed holds
+    // the enqueued jobs that have a key (the job parameter spool.limitKey), by queue, name and key:
+    // a claim reads the first jobs of each key through it, instead of passing over the backlog of a
+    // key at its limit row by row. (json_valid first: a row whose parameters were damaged by hand
+    // must still be writable, so that the server can fail it with decodeError.)
     sql: `
 CREATE TABLE spool_limits (
   scope TEXT PRIMARY KEY,
@@ -256,6 +260,8 @@ CREATE TABLE spool_gates (
 ) WITHOUT ROWID;
 CREATE INDEX spool_gates_held ON spool_gates (running) WHERE running > 0;
 ALTER TABLE spool_jobs ADD COLUMN held_gates TEXT;
+CREATE INDEX spool_jobs_keyed ON spool_jobs (queue, name, iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL), priority DESC, enqueue_seq)
+  WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NOT NULL;
 `,
   },
 ];

@@ -195,7 +195,8 @@ export function claimMayMeetLimits(limits: LimitsInForce, queue: string, names: 
 /**
  * The gates among `gates` that are full now (concurrency reached, or the current rate window's
  * starts used up): what a claim's candidate read passes over, so that a key at its limit never
- * hides the jobs of another key.
+ * hides the jobs of another key. A key at its concurrency under `onLocked: 'skip'` is not passed
+ * over: its jobs must be reached to be skipped.
  */
 export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, GateState>, now: number): Set<string> {
   const full = new Set<string>();
@@ -206,7 +207,8 @@ export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, Gate
     if (!rule) continue;
     const concurrencyFull = rule.concurrency !== null && state.running >= rule.concurrency;
     const rateFull = rule.rate !== null && windowStartOf(now, rule.rate.perMs) === state.windowStart && state.windowCount >= rule.rate.limit;
-    if (concurrencyFull || rateFull) full.add(gate);
+    const skips = at >= 0 && (rule as { onLocked?: string }).onLocked === 'skip';
+    if (rateFull || (concurrencyFull && !skips)) full.add(gate);
   }
   return full;
 }
