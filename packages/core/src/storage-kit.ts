@@ -27,6 +27,21 @@ export { describe } from './options/duration.js';
 export { StartOnce } from './util/start-once.js';
 export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
-export { admitJobs, limitsInForce, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
+export {
+  admitJobs,
+  limitsInForce,
+  gateRulesOf,
+  gatesOfJobs,
+  isLimited,
+  mayBeLimited,
+  scopesOfClaim,
+  fullGates,
+  nextWindowOpening,
+  windowStartOf,
+  skippedReason,
+  describeGate,
+  EMPTY_GATE,
+  KEY_SEPARATOR,
+} from './limits/admission.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

@@ -1,7 +1,7 @@
 import { LIMIT_KEY_PARAMETER, limitSkipIntent } from '@spool/core';
 import type { FetchedJob } from '@spool/core';
 import type { GateState, LimitedJob, LimitsInForce } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, admitJobs, gatesOfJobs, skippedReason, windowStartOf } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, scopesOfClaim, skippedReason } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_SELECT } from './job-row.js';
@@ -23,15 +23,6 @@ ORDER BY priority DESC, enqueue_seq LIMIT ?`;
 /** Rounds of one queue's gated claim: each passes over the gates the previous one filled. */
 const MAX_ROUNDS = 4;
 
-/** Whether a claim of this queue (for these job names) may meet a job with limits. */
-export function mayBeLimited(limits: LimitsInForce, queue: string, names: readonly string[] | null): boolean {
-  if (limits.size === 0) return false;
-  if (limits.has(`queue:${queue}`)) return true;
-  if (names !== null) return names.some((name) => limits.has(`job:${name}`));
-  for (const scope of limits.keys()) if (scope.startsWith('job:')) return true;
-  return false;
-}
-
 /** One queue's gated claim. */
 export interface GatedClaim {
   queue: string;
@@ -50,12 +41,13 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
   const fetched: FetchedJob[] = [];
   const names = claim.names === null ? null : JSON.stringify(claim.names);
   // The scopes' own gates first: the queue's decides every job of it, a name's every job of that name.
-  const scopes = [...claim.limits.keys()].filter((s) => s === `queue:${claim.queue}` || (s.startsWith('job:') && (claim.names === null || claim.names.includes(s.slice(4)))));
-  for (const [gate, s] of readGates(ctx.conn, scopes)) gates.set(gate, s);
+  for (const [gate, s] of readGates(ctx.conn, scopesOfClaim(claim.limits, claim.queue, claim.names))) gates.set(gate, s);
   for (let round = 0; round < MAX_ROUNDS && fetched.length < claim.wanted; round++) {
     const want = claim.wanted - fetched.length;
-    const full = fullGates(claim.limits, gates, ctx.now, claim.queue);
-    if (full === null) break; // the queue's own gate is full
+    // Only gates read so far count: a key's gate is read with its first candidates, so a full one
+    // costs at most one round.
+    const full = fullGates(claim.limits, gates, ctx.now);
+    if (full.includes(`queue:${claim.queue}`)) break; // the queue's own gate is full
     const batch = Math.min(1_000, Math.max(50, want * 4));
     const rows = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, JSON.stringify(full), batch) as JobValues[];
     if (rows.length === 0) break;
@@ -74,29 +66,6 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
     if (rows.length < batch) break; // the queue has no more candidates
   }
   return fetched;
-}
-
-/**
- * The gates that are full now, for the candidate read to pass over (job scopes and keys); null
- * when the queue's own gate is full. Only gates read so far count: a key's gate is read with its
- * first candidates, so a full one costs at most one round.
- */
-function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, GateState>, now: number, queue: string): string[] | null {
-  const full: string[] = [];
-  for (const [gate, s] of gates) {
-    const at = gate.indexOf(KEY_SEPARATOR);
-    const scope = at < 0 ? gate : gate.slice(0, at);
-    const l = limits.get(scope);
-    if (!l) continue;
-    const rule = at < 0 ? l : l.perKey;
-    if (!rule) continue;
-    const concurrencyFull = rule.concurrency !== null && s.running >= rule.concurrency;
-    const rateFull = rule.rate !== null && windowStartOf(now, rule.rate.perMs) === s.windowStart && s.windowCount >= rule.rate.limit;
-    if (!concurrencyFull && !rateFull) continue;
-    if (gate === `queue:${queue}`) return null;
-    full.push(gate);
-  }
-  return full;
 }
 
 function limitedJob(row: JobValues): LimitedJob {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
 import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
+import { mayBeLimited } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeFetched } from './job-row.js';
 import { historyRef, transition } from './job-transition.js';
-import { claimGated, mayBeLimited } from './jobs-fetch-gated.js';
+import { claimGated } from './jobs-fetch-gated.js';
 import { readLimitsInForce } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 

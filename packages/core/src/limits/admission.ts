@@ -63,6 +63,48 @@ export function isLimited(limits: LimitsInForce, queue: string, name: string): b
   return limits.size > 0 && (limits.has(`queue:${queue}`) || limits.has(`job:${name}`));
 }
 
+/**
+ * The scopes with limits that a claim of `queue` (for the job names `names`, or any name when null)
+ * may meet, sorted: its queue's, and each limited name's. Empty when the claim can take its jobs
+ * unchecked. A storage that locks gates locks these before it reads candidates.
+ */
+export function scopesOfClaim(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
+  if (limits.size === 0) return [];
+  const scopes: string[] = [];
+  for (const scope of limits.keys()) {
+    if (scope === `queue:${queue}` || (scope.startsWith('job:') && (names === null || names.includes(scope.slice(4))))) scopes.push(scope);
+  }
+  return scopes.sort();
+}
+
+/** Whether a claim of this queue (for these job names) may meet a job with limits. */
+export function mayBeLimited(limits: LimitsInForce, queue: string, names: readonly string[] | null): boolean {
+  if (limits.size === 0) return false;
+  if (limits.has(`queue:${queue}`)) return true;
+  if (names !== null) return names.some((name) => limits.has(`job:${name}`));
+  for (const scope of limits.keys()) if (scope.startsWith('job:')) return true;
+  return false;
+}
+
+/**
+ * The gates among `gates` that admit no job now (at their concurrency, or at their rate in the
+ * current window), for a claim to pass over their jobs: {@link admitJobs} would hold them back.
+ * Only a shortcut of the read; admission still decides.
+ */
+export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, GateState>, now: number): string[] {
+  const full: string[] = [];
+  for (const [gate, s] of gates) {
+    const at = gate.indexOf(KEY_SEPARATOR);
+    const l = limits.get(at < 0 ? gate : gate.slice(0, at));
+    const rule = at < 0 ? l : l?.perKey;
+    if (!rule) continue;
+    const concurrencyFull = rule.concurrency !== null && s.running >= rule.concurrency;
+    const rateFull = rule.rate !== null && windowStartOf(now, rule.rate.perMs) === s.windowStart && s.windowCount >= rule.rate.limit;
+    if (concurrencyFull || rateFull) full.push(gate);
+  }
+  return full;
+}
+
 /** The gates a job must pass, in a fixed order (its queue's, then its name's; each scope's before its key's). */
 export function gateRulesOf(limits: LimitsInForce, job: LimitedJob): GateRule[] {
   const rules: GateRule[] = [];
