@@ -27,6 +27,6 @@ export { describe } from './options/duration.js';
 export { StartOnce } from './util/start-once.js';
 export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
-export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, scopeGatesOf, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
+export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, scopeGatesOf, scopesOfClaim, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

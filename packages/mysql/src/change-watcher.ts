@@ -10,7 +10,8 @@ import type { Tables } from './tables.js';
  * the same at 0 and 1,000,000 jobs) and the earliest due time, and reports a queue that jobs entered
  * since the last check and a due time earlier than the last one seen. It compares `entered:<queue>`,
  * a count that only grows: the count of waiting jobs can be the same at two checks although a job
- * was claimed and another enqueued in between. It runs on an unref'd timer, so
+ * was claimed and another enqueued in between. It also compares `woken:<queue>`, which grows when
+ * jobs waiting in a queue may start (a flow-control gate given back, limits changed). It runs on an unref'd timer, so
  * it never keeps the process alive; polling stays the correctness path.
  */
 export class ChangeWatcher {
@@ -64,15 +65,15 @@ export class ChangeWatcher {
   /** What changed since the last check (nothing on the first check, which only takes note). */
   private async changes(db: Executor): Promise<StorageEvent[]> {
     const rows = await db.rows(
-      `SELECT SUBSTRING(\`key\`, 9) AS name, SUM(value) AS n FROM ${this.t.counters} WHERE \`key\` LIKE 'entered:%' GROUP BY \`key\``,
+      `SELECT \`key\`, SUM(value) AS n FROM ${this.t.counters} WHERE \`key\` LIKE 'entered:%' OR \`key\` LIKE 'woken:%' GROUP BY \`key\``,
     );
     const [due] = await db.rows(`SELECT MIN(run_at) AS at FROM ${this.t.jobs} WHERE state = 'scheduled'`);
-    const grown: string[] = [];
+    const grown = new Set<string>();
     for (const row of rows) {
-      const name = row.name as string;
+      const key = row.key as string;
       const count = Number(row.n);
-      if (count > (this.counts.get(name) ?? 0)) grown.push(name);
-      this.counts.set(name, count);
+      if (count > (this.counts.get(key) ?? 0)) grown.add(key.slice(key.indexOf(':') + 1));
+      this.counts.set(key, count);
     }
     const earliest = due?.at === null || due?.at === undefined ? null : Number(due.at);
     const sooner = earliest !== null && (this.earliest === null || earliest < this.earliest);
@@ -82,7 +83,7 @@ export class ChangeWatcher {
       return [];
     }
     const events: StorageEvent[] = [];
-    if (grown.length > 0) events.push({ type: 'jobs-enqueued', queues: grown });
+    if (grown.size > 0) events.push({ type: 'jobs-enqueued', queues: [...grown] });
     if (sooner) events.push({ type: 'jobs-scheduled', earliestRunAt: earliest });
     return events;
   }

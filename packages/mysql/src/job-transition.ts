@@ -3,6 +3,7 @@ import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '
 
 import type { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
+import { heldGates } from './limits-store.js';
 import { isDuplicateIn } from './translate-error.js';
 import type { WriteContext } from './write-context.js';
 
@@ -55,7 +56,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   // The guard locks the row: a stale writer finds nothing, a concurrent one waits for this commit.
   const [row] = await ctx.db.rows(
-    `SELECT queue, unique_key FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
+    `SELECT queue, unique_key, held_gates FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
     spec.leaseToken === undefined ? [spec.id, spec.from] : [spec.id, spec.from, spec.leaseToken],
   );
   if (row === undefined) return false;
@@ -87,9 +88,22 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   ctx.counted(change.counters, queue);
   const { history } = change;
   ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
+  if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events);
   if (change.settleContinuations) await settleContinuations(ctx, spec.id, change.to, events);
   events.state(spec.id, change.events.state);
   return true;
+}
+
+/**
+ * Gives back the flow-control gates a job took when it started (`held`, its column, read by the
+ * locking read that guarded its change out of processing), and wakes its queue's servers: the freed
+ * place may let a held-back job start. Nothing when the job took no gate.
+ */
+export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, events: EventBatch): void {
+  const gates = heldGates(held);
+  if (gates === null) return;
+  ctx.releaseGates(gates, queue);
+  events.enqueued(queue);
 }
 
 function transitionValues(id: string, change: StateChange, seq: number | null, releaseKey: boolean): unknown[] {

@@ -2,7 +2,7 @@ import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsComplete
 import { assertFixedWrite, completionIntent, decideStateChange } from '@spool/core';
 
 import { jsonOrNull } from './job-row.js';
-import { transition } from './job-transition.js';
+import { releaseHeld, transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one UPDATE for the batch instead of one per job: a batch
@@ -10,6 +10,7 @@ import type { WriteContext } from './write-context.js';
 // renewal among them), so it must stay short. It writes the shape of core's FIXED_WRITES.success
 // (checked below when this module loads); the history entry and counters come from the decision.
 // Jobs a continuation waits for are left to `transition`, which settles them in the same commit.
+// Gates the jobs took are given back as the decision says, from the column the locking read reads.
 const succeedSql = (jobs: string, results: number): string => `UPDATE ${jobs} SET state = 'succeeded', updated_at = ?, lease_expires_at = NULL,
   finished_at = ?, expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END,
   result = ${results === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(results)}END`}
@@ -23,7 +24,7 @@ assertFixedWrite('MySQL succeedSql', 'success');
  * the general path.
  */
 async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string): Promise<Set<string>> {
-  const rows = await ctx.db.rows(`SELECT id, lease_token, queue FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
+  const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
     successes.map((c) => c.id),
   ]);
   const held = new Map(rows.map((r) => [r.id as string, r]));
@@ -37,7 +38,9 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
   const results = changes.flatMap(({ completion, change }) => (change.result === 'keep' || change.result.set === null ? [] : [[completion.id, jsonOrNull(change.result.set)]]));
   await ctx.db.exec(succeedSql(ctx.t.jobs, results.length), [ctx.now, ctx.now, ctx.now, ...results.flat(), fast.map((c) => c.id)]);
   for (const { completion, change } of changes) {
-    ctx.counted(change.counters, held.get(completion.id)!.queue as string);
+    const row = held.get(completion.id)!;
+    ctx.counted(change.counters, row.queue as string);
+    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events);
     ctx.history(completion.id, change.history.state, change.history.reason, change.history.data, change.history.serverId);
     ctx.events.state(completion.id, change.events.state);
   }

@@ -6,6 +6,7 @@ import { SchemaTooNewError, StorageError } from '@spool/core';
 
 import type { Migration, MigrationTarget } from './migrations.js';
 import { MIGRATIONS, exactCollation } from './migrations.js';
+import { errorNumber } from './translate-error.js';
 
 /**
  * Applies pending migrations, each once, and returns the versions this call applied. Safe when
@@ -31,7 +32,7 @@ export async function applyMigrations(pool: Pool, prefix: string, now: number | 
       const applied: number[] = [];
       for (const migration of migrations) {
         if ((await currentVersion(connection, prefix)) >= migration.version) continue;
-        for (const statement of migration.statements(target)) await connection.query(statement);
+        for (const statement of migration.statements(target)) await runStatement(connection, statement);
         await connection.query(
           `INSERT INTO \`${prefix}migrations\` (version, name, applied_at) VALUES (?, ?, COALESCE(?, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)))`,
           [migration.version, migration.name, now],
@@ -48,6 +49,22 @@ export async function applyMigrations(pool: Pool, prefix: string, now: number | 
     // A connection whose unlock failed may still hold the lock: destroy it rather than pool it.
     if (broken) connection.destroy();
     else connection.release();
+  }
+}
+
+/** MySQL's "Duplicate column name": the column an ADD COLUMN adds is there already. */
+const ER_DUP_FIELDNAME = 1060;
+
+/**
+ * Runs one statement of a migration. A CREATE TABLE runs again by itself (`IF NOT EXISTS`); an
+ * ALTER TABLE that adds a column has no such clause on MySQL 8, so a column already there is taken
+ * as the work of an earlier start that died before it recorded the migration.
+ */
+async function runStatement(connection: PoolConnection, statement: string): Promise<void> {
+  try {
+    await connection.query(statement);
+  } catch (error) {
+    if (!(/^ALTER TABLE .* ADD COLUMN /s.test(statement) && errorNumber(error) === ER_DUP_FIELDNAME)) throw error;
   }
 }
 

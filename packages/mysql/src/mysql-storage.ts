@@ -2,8 +2,6 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 import type {
-  LimitRecord,
-  LimitsSetParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -18,6 +16,8 @@ import type {
   JobsCreateResult,
   JobsFetchParams,
   Json,
+  LimitRecord,
+  LimitsSetParams,
   MonitoringApi,
   NewLogRecord,
   RecurringDueResult,
@@ -31,7 +31,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
@@ -43,6 +43,7 @@ import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
+import { listLimits, setLimits } from './limits-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
@@ -92,7 +93,7 @@ export class MySqlStorage implements Storage {
     notifications: 'local',
     externalTransactions: true,
     durable: true,
-    flowControl: false,
+    flowControl: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -256,14 +257,12 @@ export class MySqlStorage implements Storage {
     return this.write('rescuing expired leases', (ctx) => rescueExpiredLeases(ctx, params));
   }
 
-  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
-  // clearly, and no job is ever held back by one.
-  async limitsSet(_params: LimitsSetParams): Promise<void> {
-    throw new CapabilityMissingError('flowControl', 'the MySQL storage', 'Setting limits');
+  async limitsSet(params: LimitsSetParams): Promise<void> {
+    return this.write('setting limits', (ctx) => setLimits(ctx, params));
   }
 
   async limitsList(): Promise<LimitRecord[]> {
-    return [];
+    return this.read('listing limits', (db) => listLimits(db, this.t));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

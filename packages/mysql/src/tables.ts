@@ -9,6 +9,8 @@ export interface Tables {
   recurring: string;
   recurringHistory: string;
   servers: string;
+  limits: string;
+  gates: string;
 }
 
 /** The tables under `prefix` (already checked to be letters, digits and underscores). */
@@ -24,5 +26,7 @@ export function tablesOf(prefix: string): Tables {
     recurring: name('recurring'),
     recurringHistory: name('recurring_history'),
     servers: name('servers'),
+    limits: name('limits'),
+    gates: name('gates'),
   };
 }

@@ -3,6 +3,7 @@ import type { JobState, Json, StateChange } from '@spool/core';
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { jsonOrNull } from './job-row.js';
+import { releaseGates } from './limits-store.js';
 import type { Tables } from './tables.js';
 
 /** Counter rows per key: concurrent writers pick one at random, so they seldom wait for each other. */
@@ -22,6 +23,7 @@ export class WriteContext {
   private readonly counters = new Map<string, number>();
   private readonly historyRows: unknown[][] = [];
   private readonly drawn: Array<[number, number]> = [];
+  private readonly released = new Map<string, number>();
 
   constructor(
     readonly db: Executor,
@@ -55,6 +57,23 @@ export class WriteContext {
     this.add(`entered:${queue}`, count);
   }
 
+  /**
+   * Notes that jobs waiting in `queue` may start now (a gate given back, limits changed): `woken:`
+   * only grows, and the change watcher of other processes wakes their servers when it does.
+   */
+  woke(queue: string): void {
+    this.add(`woken:${queue}`, 1);
+  }
+
+  /**
+   * Gives back the flow-control gates a job of `queue` took when it started (it just left
+   * processing): written by {@link flush} in one statement for the whole write, in gate order.
+   */
+  releaseGates(gates: readonly string[], queue: string): void {
+    for (const gate of gates) this.released.set(gate, (this.released.get(gate) ?? 0) + 1);
+    this.woke(queue);
+  }
+
   /** Counts removed jobs. */
   removed(state: JobState, count = 1): void {
     this.add(`state:${state}`, -count);
@@ -78,13 +97,18 @@ export class WriteContext {
   }
 
   /**
-   * Writes the buffered history and the accumulated counters, and empties the sequence table of
-   * this write's rows. Runs in the write's transaction, just before it commits. Counter rows are
-   * written in key order, so two writers never wait for each other in a cycle.
+   * Writes the buffered history, the gates given back and the accumulated counters, and empties
+   * the sequence table of this write's rows. Runs in the write's transaction, just before it
+   * commits. Gate and counter rows are written in key order, so two writers never wait for each
+   * other in a cycle. No statement for gates when no job of the write held one.
    */
   async flush(): Promise<void> {
     if (this.historyRows.length > 0) {
       await this.db.exec(`INSERT INTO ${this.t.history} (job_id, state, reason, data, at, server_id) VALUES ?`, [this.historyRows.splice(0)]);
+    }
+    if (this.released.size > 0) {
+      await releaseGates(this.db, this.t, this.released);
+      this.released.clear();
     }
     // A queue's counter is written even by a zero change: the queue then shows in monitoring.
     const keys = [...this.counters.keys()].filter((k) => this.counters.get(k) !== 0 || k.startsWith('queue:')).sort();

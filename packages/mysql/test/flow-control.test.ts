@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { LIMIT_KEY_PARAMETER, ManualClock, resolveLimits } from '@spool/core';
+import type { FetchedJob, LimitsOption, NewJob, StorageEvent } from '@spool/core';
+import { MySqlStorage } from '@spool/mysql';
+
+import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, sql } from './helpers.js';
+
+// What the conformance suite cannot see of flow control on MySQL: the migration that adds it to
+// tables in use, the held-gates column every claim writes, and wake-ups across processes.
+
+const available = await mysqlAvailable();
+const prefixes: string[] = [];
+const storages: MySqlStorage[] = [];
+
+afterEach(async () => {
+  for (const storage of storages.splice(0)) await storage.close();
+  await dropPrefixes(prefixes.splice(0));
+});
+
+function open(prefix: string, options: { watchInterval?: number; migrate?: boolean } = {}, clock = new ManualClock(Date.parse('2026-03-02T10:00:00Z'))): MySqlStorage {
+  const storage = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, ...options }, { clock });
+  storages.push(storage);
+  return storage;
+}
+
+function fresh(): string {
+  const prefix = freshPrefix('spool_fc');
+  prefixes.push(prefix);
+  return prefix;
+}
+
+let seq = 0;
+function job(overrides: Partial<NewJob> = {}): NewJob {
+  seq++;
+  return {
+    id: `00000000-0000-7000-8000-${seq.toString(16).padStart(12, '0')}`,
+    name: 'report.build',
+    args: {},
+    queue: 'default',
+    priority: 0,
+    state: 'enqueued',
+    reason: 'Enqueued',
+    runAt: null,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: null,
+    backoff: null,
+    uniqueKey: null,
+    parentId: null,
+    continueOn: null,
+    recurringId: null,
+    parameters: {},
+    ...overrides,
+  };
+}
+
+const setLimits = (storage: MySqlStorage, option: LimitsOption | null, scope: { queue: string } | { job: string } = { queue: 'default' }) =>
+  storage.limitsSet({ scope, layer: 'operator', limits: option === null ? null : resolveLimits(option, 'limits'), setBy: 'ops' });
+const fetch = (storage: MySqlStorage, limit = 10) => storage.jobsFetch({ queues: ['default'], names: null, limit, serverId: 'server-1', leaseMs: 60_000 });
+const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
+  storage.jobsComplete({
+    completions: jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } })),
+    serverId: 'server-1',
+  });
+const running = async (storage: MySqlStorage) => (await storage.limitsList())[0]?.running;
+
+describe.skipIf(!available)('flow control on MySQL', () => {
+  it('upgrades tables at version 2 in use: a job running before it gives back nothing, and limits hold from the next claim', async () => {
+    const prefix = fresh();
+    const before = open(prefix);
+    await before.init();
+    await before.jobsCreate({ jobs: [job(), job(), job()] });
+    const [early] = await fetch(before, 1);
+    await before.close();
+    // As a database migrated by the previous version: no limits, no gates, no held-gates column.
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates`);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+
+    const refusing = open(prefix, { migrate: false });
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3/);
+    const upgraded = open(prefix, { migrate: false });
+    expect(await upgraded.migrate()).toEqual({ applied: [3] });
+    await setLimits(upgraded, { concurrency: 1 });
+    expect(await fetch(upgraded)).toHaveLength(1);
+    expect(await fetch(upgraded)).toEqual([]);
+    expect((await succeed(upgraded, [early!])).results).toEqual([{ id: early!.id, ok: true }]);
+    // The job that started before limits took no gate: its end frees no place.
+    expect(await running(upgraded)).toBe(1);
+    expect(await fetch(upgraded)).toEqual([]);
+  });
+
+  it('completes migration 3 when a start died after it added the column', async () => {
+    const prefix = fresh();
+    const first = open(prefix);
+    await first.init();
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+    const again = open(prefix, { migrate: false });
+    expect(await again.migrate()).toEqual({ applied: [3] });
+    await setLimits(again, { concurrency: 1 });
+    expect(await again.limitsList()).toHaveLength(1);
+  });
+
+  it('records no gates for a job claimed again without limits, so its end gives back nothing', async () => {
+    const prefix = fresh();
+    const storage = open(prefix);
+    await storage.init();
+    await setLimits(storage, { concurrency: 2 });
+    await storage.jobsCreate({ jobs: [job()] });
+    const [returned] = await fetch(storage, 1);
+    await storage.jobsComplete({
+      completions: [{ id: returned!.id, leaseToken: returned!.leaseToken, outcome: { state: 'enqueued', reason: 'Shutdown', refundAttempt: true } }],
+      serverId: 'server-1',
+    });
+    await setLimits(storage, null);
+    const again = await fetch(storage, 1);
+    expect(again.map((j) => j.id)).toEqual([returned!.id]);
+    const [row] = await sql(`SELECT held_gates FROM \`${prefix}jobs\` WHERE id = ?`, [returned!.id]);
+    expect(row!.held_gates).toBeNull();
+    await storage.jobsCreate({ jobs: [job()] });
+    await setLimits(storage, { concurrency: 2 });
+    const limited = await fetch(storage);
+    expect(limited).toHaveLength(1);
+    expect(await running(storage)).toBe(1);
+    await succeed(storage, again);
+    expect(await running(storage)).toBe(1);
+    await succeed(storage, limited);
+    expect(await running(storage)).toBe(0);
+  });
+
+  it('compares keys exactly: a full key passes over no job of a key that differs in case or trailing space', async () => {
+    const prefix = fresh();
+    const storage = open(prefix);
+    await storage.init();
+    await setLimits(storage, { perKey: { concurrency: 1 } });
+    const keyed = (key: string) => job({ parameters: { [LIMIT_KEY_PARAMETER]: key } });
+    // More jobs of key a than one round reads: the next round passes over key a in SQL.
+    const many = Array.from({ length: 60 }, () => keyed('a'));
+    const others = [keyed('A'), keyed('a '), keyed('é'), keyed('a')];
+    await storage.jobsCreate({ jobs: [...many, ...others] });
+    expect((await fetch(storage)).map((j) => j.id)).toEqual([many[0]!.id, others[0]!.id, others[1]!.id, others[2]!.id]);
+  });
+
+  it("wakes another process's servers when a job gives its gate back", async () => {
+    const prefix = fresh();
+    const writer = open(prefix);
+    await writer.init();
+    const watcher = open(prefix, { watchInterval: 50 });
+    await watcher.init();
+    await setLimits(writer, { concurrency: 1 });
+    await writer.jobsCreate({ jobs: [job(), job()] });
+    const [first] = await fetch(writer, 10);
+    const events: StorageEvent[] = [];
+    const unsubscribe = watcher.subscribe((event) => events.push(event));
+    try {
+      await watcher.watching();
+      await succeed(writer, [first!]);
+      await expect.poll(() => events.find((e) => e.type === 'jobs-enqueued'), { timeout: 5_000, interval: 20 }).toEqual({ type: 'jobs-enqueued', queues: ['default'] });
+      expect(await fetch(watcher)).toHaveLength(1);
+    } finally {
+      unsubscribe();
+    }
+  });
+});
