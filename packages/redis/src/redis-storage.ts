@@ -37,12 +37,13 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent } from '@spool/core';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
 import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
+import { claimGated, decodeLimitRecord } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
@@ -53,7 +54,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -75,7 +76,8 @@ export class RedisStorage implements Storage {
     externalTransactions: false,
     // As durable as the Redis persistence settings make it (AOF with fsync everysec loses at most ~1 s).
     durable: true,
-    flowControl: false,
+    // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
+    flowControl: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -183,18 +185,42 @@ export class RedisStorage implements Storage {
       this.guard();
       return [];
     }
-    const base = `${randomBytes(8).toString('hex')}.`;
-    const args: Array<string | number> = [params.serverId, params.leaseMs, params.limit, base];
-    if (params.names === null) args.push(-1);
-    else args.push(params.names.length, ...params.names);
-    args.push(...new Set(params.queues));
-    const reply = (await this.run('jobsFetch', 'fetching jobs', args)) as [number, ...Array<string | RawHash>];
-    const now = Number(reply[0]);
     const jobs: FetchedJob[] = [];
-    for (let i = 1; i < reply.length; i += 3) {
-      const lease = { token: reply[i + 1] as string, serverId: params.serverId, now, leaseMs: params.leaseMs };
-      jobs.push(decodeLeased(reply[i] as string, reply[i + 2] as RawHash, lease));
-      this.noteLease(reply[i] as string, now);
+    const leased = (id: string, token: string, raw: RawHash, now: number) => {
+      jobs.push(decodeLeased(id, raw, { token, serverId: params.serverId, now, leaseMs: params.leaseMs }));
+      this.noteLease(id, now);
+    };
+    // The claim script stops before a queue where limits may apply; that queue is claimed under
+    // flow control, then the claim goes on with the queues after it. At most one pass per queue.
+    let queues = [...new Set(params.queues)];
+    let gatedLeft = params.gatedLimit ?? params.limit;
+    while (queues.length > 0 && jobs.length < params.limit) {
+      const args: Array<string | number> = [params.serverId, params.leaseMs, params.limit - jobs.length, tokenBase()];
+      if (params.names === null) args.push(-1);
+      else args.push(params.names.length, ...params.names);
+      args.push(...queues);
+      const reply = (await this.run('jobsFetch', 'fetching jobs', args)) as [number, number, ...Array<string | RawHash>];
+      const now = Number(reply[0]);
+      for (let i = 2; i < reply.length; i += 3) leased(reply[i] as string, reply[i + 1] as string, reply[i + 2] as RawHash, now);
+      const stop = Number(reply[1]);
+      if (stop === 0 || jobs.length >= params.limit) break;
+      const wanted = Math.min(params.limit - jobs.length, gatedLeft);
+      if (wanted <= 0) {
+        queues = queues.slice(stop);
+        continue;
+      }
+      const gated = await claimGated((name, doing, a) => this.run(name, doing, a), {
+        queue: queues[stop - 1]!,
+        names: params.names,
+        wanted,
+        serverId: params.serverId,
+        leaseMs: params.leaseMs,
+        tokenBase,
+      });
+      for (const job of gated.leased) leased(job.id, job.token, job.raw, job.now);
+      gatedLeft -= gated.leased.length;
+      for (const payload of gated.payloads) this.emitPayload(payload);
+      queues = queues.slice(stop);
     }
     return jobs;
   }
@@ -311,14 +337,16 @@ export class RedisStorage implements Storage {
     return { requeued, failed };
   }
 
-  // Flow control is not stored here yet (capabilities.flowControl is false): limits are refused
-  // clearly, and no job is ever held back by one.
-  async limitsSet(_params: LimitsSetParams): Promise<void> {
-    throw new CapabilityMissingError('flowControl', 'the Redis storage', 'Setting limits');
+  async limitsSet(params: LimitsSetParams): Promise<void> {
+    const args = [scopeId(params.scope), params.layer, params.limits === null ? '' : JSON.stringify(params.limits), params.setBy ?? ''];
+    this.emitPayload((await this.run('limitsSet', 'setting limits', args)) as string);
   }
 
   async limitsList(): Promise<LimitRecord[]> {
-    return [];
+    const reply = (await this.run('limitsList', 'listing limits', [])) as string[];
+    const records: Array<[string, LimitRecord]> = [];
+    for (let i = 0; i < reply.length; i += 3) records.push([reply[i]!, decodeLimitRecord(reply[i]!, reply[i + 1]!, reply[i + 2]!)]);
+    return records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, record]) => record);
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
@@ -567,6 +595,11 @@ export class RedisStorage implements Storage {
     if (earliest[1] !== undefined) events.push({ type: 'jobs-scheduled', earliestRunAt: Number(earliest[1]) });
     return events;
   }
+}
+
+/** A fresh lease token base: jobs leased by one script share it, numbered. */
+function tokenBase(): string {
+  return `${randomBytes(8).toString('hex')}.`;
 }
 
 /** The jobs to create as one JSON argument, in the order the scripts' `read_jobs` reads them. */

@@ -73,6 +73,7 @@ describe.skipIf(!available)('the Lua generated from core decides as core does', 
             back: shape!.queuePosition === 'back',
             ukey: shape!.uniqueKey,
             settle: shape!.settleContinuations,
+            lim: shape!.limits,
             series: shape!.series,
           });
         }

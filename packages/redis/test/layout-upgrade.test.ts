@@ -60,9 +60,9 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
     expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe('1');
     const clock = new ManualClock(FIXTURE.at + 60_000);
     const storage = open(prefix, clock);
-    expect(await storage.migrate()).toEqual({ applied: [2, 3] });
-    expect(LAYOUT_VERSION).toBe(3);
-    expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe('3');
+    expect(await storage.migrate()).toEqual({ applied: [2, 3, 4] });
+    expect(LAYOUT_VERSION).toBe(4);
+    expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe('4');
     expect(await storage.migrate()).toEqual({ applied: [] });
 
     // The recurring records: the fields layout 1 did not have read as their defaults.
@@ -157,7 +157,7 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
       await pipeline.exec();
     });
     const storage = open(prefix, new ManualClock(FIXTURE.at));
-    expect(await storage.migrate()).toEqual({ applied: [2, 3] });
+    expect(await storage.migrate()).toEqual({ applied: [2, 3, 4] });
     const held = await admin.hgetall(`{${prefix}}:rcocc:minutely`);
     expect(Object.keys(held)).toHaveLength(2_500);
     expect(held[String(start + 7 * 60_000)]).toBe(idOf(7));

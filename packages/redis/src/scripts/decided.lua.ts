@@ -47,6 +47,7 @@ function shapesTable(): string {
       `back = ${shape.queuePosition === 'back'}`,
       `ukey = '${shape.uniqueKey}'`,
       `settle = ${shape.settleContinuations}`,
+      `lim = '${shape.limits}'`,
       `series = ${shape.series === null ? 'nil' : `'${shape.series}'`}`,
     ];
     const froms = tree.get(variant) ?? new Map<string, string[]>();

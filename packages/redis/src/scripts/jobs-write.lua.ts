@@ -28,8 +28,12 @@ export const JOBS_FETCH_LUA = `
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] lease ms, [5] limit, [6] lease token base,
          [7] number of job names (-1: any name), then the names, then the queues in priority order
-Checks:  paused queues are skipped; within a queue higher priority first, then enqueue order
-Returns: now, then per job its id, its lease token and its hash before the lease (as lease() returns it)
+Checks:  paused queues are skipped; within a queue higher priority first, then enqueue order; a
+         queue where flow control may apply (limits stored for the queue, or for a job name among
+         its runnable jobs) is not claimed here: the script stops before it
+Returns: now, the position (1-based, among the queues given) of the queue it stopped before for flow
+         control (0 when it did not stop), then per job its id, its lease token and its hash before
+         the lease (as lease() returns it)
 Events:  none (a server must not mistake its own fetch for someone else's change)
 ]]
 local server = ARGV[3]
@@ -47,7 +51,9 @@ if nn >= 0 then
   end
 end
 SILENT = true
-local out = { NOW }
+-- One EXISTS while no limits are stored: the claim of unlimited jobs pays nothing more.
+local limits_stored = redis.call('EXISTS', K_LIMITS) == 1
+local out = { NOW, 0 }
 local taken = 0
 for q = i, #ARGV do
   if taken >= limit then break end
@@ -57,6 +63,17 @@ for q = i, #ARGV do
     local candidates = {}
     for _, name in ipairs(names) do
       if wanted == nil or wanted[name] then candidates[#candidates + 1] = name end
+    end
+    if limits_stored and #candidates > 0 then
+      local limited = redis.call('HEXISTS', K_LIMITS, 'queue:' .. queue) == 1
+      for _, name in ipairs(candidates) do
+        if limited then break end
+        limited = redis.call('HEXISTS', K_LIMITS, 'job:' .. name) == 1
+      end
+      if limited then
+        out[2] = q - i + 1
+        break
+      end
     end
     local want = limit - taken
     local picked = {}

@@ -1,4 +1,5 @@
 import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
+import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
 import { decidedLua } from './decided.lua.js';
 
@@ -66,6 +67,13 @@ local K_ALL = P .. 'all'
 local K_QUEUES = P .. 'queues'
 local K_PAUSED = P .. 'paused'
 local K_SEQ = P .. 'seq'
+-- Flow control: stored limits by scope id, what each gate holds ('<running> <window start> <window
+-- count> <window end>'; a gate holding nothing is absent), and a count of limit changes.
+local K_LIMITS = P .. 'limits'
+local K_GATES = P .. 'gates'
+local K_LIMITS_VERSION = P .. 'limitsv'
+-- Separates a scope from a key in a gate id (core's KEY_SEPARATOR).
+local GATE_KEY_SEP = '${KEY_SEPARATOR}'
 
 local function k_job(id) return P .. 'job:' .. id end
 local function k_logs(id) return P .. 'l:' .. id end
@@ -222,7 +230,7 @@ local function history_entry(state, reason, data, server)
   return '["' .. state .. '",' .. NOW_S .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
-local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn' }
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn', 'gates' }
 
 -- The fields a state change needs, or nil when the job does not exist.
 local function load(id)
@@ -232,15 +240,15 @@ local function load(id)
     id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
     retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
     rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
-    runAt = v[15] or '', hn = tonumber(v[16]) or 0
+    runAt = v[15] or '', hn = tonumber(v[16]) or 0, gates = v[17] or ''
   }
 end
 
 -- The fields a finish from processing (succeeded, failed) needs: fewer than load() reads, on the hot path.
 local function load_finish(id)
-  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'hn', 'server')
+  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'hn', 'server', 'gates')
   if not v[1] then return nil end
-  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '' }
+  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '', gates = v[8] or '' }
 end
 
 -- Puts a job at the back of its queue (within its priority).
@@ -270,12 +278,37 @@ local function awaiting_possible()
   return AWAITING + (CNT['awaiting'] or 0) > 0
 end
 
+--[[
+Gives back the flow-control gates a job took when it started (its 'gates' field, a JSON array of gate
+ids): one fewer running in each. A gate left holding nothing (none running, and no starts counted or
+its rate window over) is forgotten. Adds the cleared field to f, the job's pending HSET, and wakes
+the servers of the job's queue: the freed place may let a held-back job start.
+]]
+local function release_gates(job, f)
+  for _, gate in ipairs(cjson.decode(job.gates)) do
+    local v = redis.call('HGET', K_GATES, gate)
+    if v then
+      local running, ws, wc, we = string.match(v, '^(%d+) (%d+) (%d+) (%d+)$')
+      running = math.max((tonumber(running) or 1) - 1, 0)
+      if running == 0 and (wc == '0' or (tonumber(we) or 0) <= NOW) then
+        redis.call('HDEL', K_GATES, gate)
+      else
+        redis.call('HSET', K_GATES, gate, INT_S[running] .. ' ' .. ws .. ' ' .. wc .. ' ' .. we)
+      end
+    end
+  end
+  f[#f + 1] = 'gates'; f[#f + 1] = ''
+  job.gates = ''
+  ev_enqueued(job.queue or redis.call('HGET', k_job(job.id), 'queue'))
+end
+
 local settle
 
 --[[
 Moves a job (as read by load) to 'to' as core decided for a cause of this variant (SHAPES, generated
 from decideStateChange): hash fields, indexes, counters, a history entry, unique-key bookkeeping, and
-the continuations of a parent that finishes. The caller has checked the guard (state, lease). Never
+the continuations of a parent that finishes, and the flow-control gates of a job that leaves
+processing (job.gates, as load and load_finish read it). The caller has checked the guard (state, lease). Never
 used for moves to 'processing' (see lease()).
 values: what the shape leaves to the cause: runAt (a retry's due time), result (JSON), error (JSON; '' clears).
 ]]
@@ -354,6 +387,7 @@ local function move(job, to, reason, data, server, variant, values)
   if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
   if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
   if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
+  if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f) end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
   f[#f + 1] = 'h' .. hn
@@ -402,11 +436,12 @@ end
 
 -- Fields a lease reply leaves out: the lease rewrites them (the caller knows their new values), or
 -- only monitoring reads them (history, creation entry, queue position). Fewer strings to send and parse.
-local LEASE_REPLY_SKIPS = { state = true, token = true, server = true, leaseExp = true, started = true, updated = true, cstate = true, creason = true, seq = true }
+local LEASE_REPLY_SKIPS = { state = true, token = true, server = true, leaseExp = true, started = true, updated = true, cstate = true, creason = true, seq = true, gates = true }
 
 -- Puts an enqueued job under a fresh lease (job: id, queue, name, seq); returns its hash before the
 -- change without the fields of LEASE_REPLY_SKIPS and the history ('h...'), as field, value pairs.
-local function lease(job, token, server, lease_ms)
+-- gates: the flow-control gates it takes (a JSON array), or nil for a job that takes none.
+local function lease(job, token, server, lease_ms, gates)
   local id = job.id
   local key = k_job(id)
   local raw = redis.call('HGETALL', key)
@@ -426,6 +461,7 @@ local function lease(job, token, server, lease_ms)
   hn = INT_S[hn]
   redis.call('HSET', key, 'state', 'processing', 'attempt', attempt, 'token', token, 'server', server,
     'leaseExp', expires, 'started', NOW_S, 'updated', NOW_S, 'h' .. hn, 'P' .. NOW_S .. ' ' .. attempt .. ' ' .. server, 'hn', hn)
+  if gates ~= nil then redis.call('HSET', key, 'gates', gates) end
   unindex_enqueued(job)
   zrem(k_state('enqueued'), id)
   zset(K_LEASES, id, expires)

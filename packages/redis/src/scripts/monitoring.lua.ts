@@ -246,7 +246,9 @@ Returns: the versions applied now (empty when already current)
 Errors:  SPOOL_LAYOUT_NEWER <version> (written by a newer Spool)
 Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), a job's 'occ'
          field, and a recurring job's 'settings' and 'runs' fields; 3 adds rch:<recurring id> (its
-         history). Data of an earlier layout reads as the current one unchanged; from layout 1 the
+         history); 4 adds flow control: limits, gates, limitsv and a job's 'gates' field (a server
+         of an older layout would start limited jobs unchecked and never give their gates back, so
+         it must refuse this data). Data of an earlier layout reads as the current one unchanged; from layout 1 the
          storage first indexes the occurrences its jobs hold (layout_index_occurrences), then this
          records the version.
 ]]

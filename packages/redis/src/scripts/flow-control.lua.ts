@@ -1,0 +1,234 @@
+import { LIMIT_KEY_PARAMETER } from '@spool/core';
+
+/**
+ * Scripts of flow control: stored limits, and the claim of a queue where limits may apply. That
+ * claim is optimistic and in two steps, so that the decision stays in core: `jobs_fetch_candidates`
+ * reads (writes nothing), the caller runs core's `admitJobs` on what it read, and
+ * `jobs_fetch_gated` writes the decision only if nothing it was decided on has changed since.
+ * Each runs after the shared library (`lib.lua.ts`) and starts with a header: keys, arguments,
+ * preconditions, results, errors, events.
+ */
+
+/** Stores one layer of a scope's limits. */
+export const LIMITS_SET_LUA = `
+--[[ limits_set: stores one layer (code or operator) of a scope's limits
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] scope id ('queue:<name>' or 'job:<name>'), [4] layer ('code'
+         or 'operator'), [5] the limits as core's stored JSON ('' clears the layer), [6] who set an
+         operator's limits ('' for nobody)
+Checks:  none; a scope left with neither layer is forgotten (a stored scope always has limits in force)
+Returns: the events payload
+Events:  jobs-enqueued for every queue that ever held jobs: limits raised or cleared may let
+         held-back jobs start
+Stored:  limits[<scope id>] = JSON { c = code layer's JSON, o = operator layer's JSON, by = set by,
+         at = set at (ms) }; the layers are kept as the text given, so no number is re-encoded.
+         limitsv counts the changes, so a claim can tell that the limits it decided on still hold.
+]]
+local scope = ARGV[3]
+local stored = redis.call('HGET', K_LIMITS, scope)
+local record = {}
+if stored then record = cjson.decode(stored) end
+local value = ARGV[5]
+if value == '' then value = nil end
+if ARGV[4] == 'code' then
+  record.c = value
+else
+  record.o = value
+  record.by = nil
+  record.at = nil
+  if value ~= nil then
+    if ARGV[6] ~= '' then record.by = ARGV[6] end
+    record.at = NOW_S
+  end
+end
+if record.c == nil and record.o == nil then
+  redis.call('HDEL', K_LIMITS, scope)
+else
+  redis.call('HSET', K_LIMITS, scope, cjson.encode(record))
+end
+redis.call('INCR', K_LIMITS_VERSION)
+for _, queue in ipairs(redis.call('SMEMBERS', K_QUEUES)) do ev_enqueued(queue) end
+return publish()
+`;
+
+/** Lists every scope's stored limits with what its own gate holds. */
+export const LIMITS_LIST_LUA = `
+--[[ limits_list: every scope with stored limits
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin
+Returns: per scope its id, its record (as limits_set stores it) and what its own gate holds ('' when
+         nothing), in no particular order
+Events:  none
+]]
+local stored = redis.call('HGETALL', K_LIMITS)
+local out = {}
+for i = 1, #stored, 2 do
+  out[#out + 1] = stored[i]
+  out[#out + 1] = stored[i + 1]
+  out[#out + 1] = redis.call('HGET', K_GATES, stored[i]) or ''
+end
+return out
+`;
+
+/** Reads the candidates of a claim under flow control, and what admission needs to decide on them. */
+export const JOBS_FETCH_CANDIDATES_LUA = `
+--[[ jobs_fetch_candidates: reads, writing nothing, the enqueued jobs of one queue that a claim under
+flow control may start, in queue order (higher priority first, then enqueue order), with what
+admission decides on: the stored limits, and what the gates of those jobs hold
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] queue, [4] most candidates returned, [5] most runnable
+         entries read (the bound on the script's work), [6] gates to pass over, as a JSON array: the
+         gates admission found full in an earlier round (a job name's own, or a key's in its name's
+         or its queue's scope), [7] number of job names (-1: any name), then the names
+Checks:  writes nothing; a paused queue has no candidates
+Returns: now, paused (1 or 0), more (1 when runnable jobs may follow those read), the limits version,
+         the stored limits as (scope id, record) pairs, the candidates as (id, name, key) triples (key
+         '' for none: the job's '${LIMIT_KEY_PARAMETER}' parameter when it is a string), and what each
+         gate a candidate may take holds, as (gate, value) pairs (gates holding nothing left out)
+Events:  none
+]]
+local queue = ARGV[3]
+local most = tonumber(ARGV[4])
+local budget = tonumber(ARGV[5])
+local pass = {}
+for _, gate in ipairs(cjson.decode(ARGV[6])) do pass[gate] = true end
+local nn = tonumber(ARGV[7])
+local wanted = nil
+if nn >= 0 then
+  wanted = {}
+  for k = 8, 7 + nn do wanted[ARGV[k]] = true end
+end
+local version = redis.call('GET', K_LIMITS_VERSION) or '0'
+local limits = redis.call('HGETALL', K_LIMITS)
+if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 1, 0, version, limits, {}, {} } end
+local names = {}
+for _, name in ipairs(redis.call('SMEMBERS', k_queue_names(queue))) do
+  if (wanted == nil or wanted[name]) and not pass['job:' .. name] then names[#names + 1] = name end
+end
+local function before(a, b)
+  if a[3] ~= b[3] then return a[3] < b[3] end
+  return a[2] < b[2]
+end
+-- Each name's runnable jobs are read from their head, a share of the budget each. The merged order
+-- is exact up to the last entry read of a name that has more (bound): the walk stops there.
+local per = math.max(math.floor(budget / math.max(#names, 1)), 10)
+local heads = {}
+local bound = nil
+for _, name in ipairs(names) do
+  local r = redis.call('ZRANGE', k_runnable(queue, name), 0, per - 1, 'WITHSCORES')
+  for k = 1, #r, 2 do heads[#heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
+  if #r == per * 2 and (bound == nil or before(heads[#heads], bound)) then bound = heads[#heads] end
+end
+table.sort(heads, before)
+local more = 0
+if bound ~= nil then more = 1 end
+local candidates = {}
+local found = 0
+local gates, gate_list = {}, {}
+local function take_gate(gate)
+  if not gates[gate] then
+    gates[gate] = true
+    gate_list[#gate_list + 1] = gate
+  end
+end
+for _, h in ipairs(heads) do
+  if found >= most then
+    more = 1
+    break
+  end
+  if bound ~= nil and before(bound, h) then break end
+  local name = h[1]
+  local id = string.sub(h[2], 13)
+  local key = ''
+  local raw = redis.call('HGET', k_job(id), 'p:${LIMIT_KEY_PARAMETER}')
+  if raw and string.byte(raw, 1) == 34 then
+    local ok, decoded = pcall(cjson.decode, raw)
+    if ok and type(decoded) == 'string' then key = decoded end
+  end
+  local scope_name = 'job:' .. name
+  local scope_queue = 'queue:' .. queue
+  if key == '' or not (pass[scope_name .. GATE_KEY_SEP .. key] or pass[scope_queue .. GATE_KEY_SEP .. key]) then
+    found = found + 1
+    candidates[#candidates + 1] = id
+    candidates[#candidates + 1] = name
+    candidates[#candidates + 1] = key
+    take_gate(scope_queue)
+    take_gate(scope_name)
+    if key ~= '' then
+      take_gate(scope_queue .. GATE_KEY_SEP .. key)
+      take_gate(scope_name .. GATE_KEY_SEP .. key)
+    end
+  end
+end
+local held = {}
+if #gate_list > 0 then
+  local values = redis.call('HMGET', K_GATES, unpack(gate_list))
+  for k, gate in ipairs(gate_list) do
+    if values[k] then
+      held[#held + 1] = gate
+      held[#held + 1] = values[k]
+    end
+  end
+end
+return { NOW, 0, more, version, limits, candidates, held }
+`;
+
+/** Writes an admission decided on what jobs_fetch_candidates read, if it still holds. */
+export const JOBS_FETCH_GATED_LUA = `
+--[[ jobs_fetch_gated: leases the jobs admission (core's admitJobs, run by the caller on what
+jobs_fetch_candidates read) lets start and deletes the jobs it skips, if nothing the decision was
+made on has changed since it was read
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] server id, [4] lease ms, [5] lease token base, [6] queue,
+         [7] the limits version read, [8] the time (ms) until which the decision holds: the end of
+         the earliest rate window it counted starts in ('' when it counted none), [9] the decision
+         as JSON: { read = { {gate, value read ('' when it held nothing)}, ... },
+         start = { {id, gates taken as a JSON array ('' for none)}, ... }, skip = { {id, cause variant, reason,
+         history data JSON}, ... }, gates = { {gate, new value}, ... } }
+Checks:  before any write: the limits version is the one read, the queue is not paused, now is
+         before [8], every gate read holds what was read, and every job to start or skip is still
+         enqueued in the queue. Otherwise nothing is written (a conflict: the caller reads again)
+Returns: now, 1, the events payload, then per started job its id, its lease token and its hash
+         before the lease (as lease() returns it); or now, 0 on a conflict
+Events:  job-state for each skipped job (deleted); none for the leases (as jobs_fetch)
+]]
+local server = ARGV[3]
+local lease_ms = tonumber(ARGV[4])
+local base = ARGV[5]
+local queue = ARGV[6]
+local d = cjson.decode(ARGV[9])
+if (redis.call('GET', K_LIMITS_VERSION) or '0') ~= ARGV[7] then return { NOW, 0 } end
+if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 0 } end
+if ARGV[8] ~= '' and NOW >= tonumber(ARGV[8]) then return { NOW, 0 } end
+for _, r in ipairs(d.read) do
+  if (redis.call('HGET', K_GATES, r[1]) or '') ~= r[2] then return { NOW, 0 } end
+end
+local starts, skips = {}, {}
+for k, s in ipairs(d.start) do
+  local job = load(s[1])
+  if job == nil or job.state ~= 'enqueued' or job.queue ~= queue then return { NOW, 0 } end
+  starts[k] = job
+end
+for k, s in ipairs(d.skip) do
+  local job = load(s[1])
+  if job == nil or job.state ~= 'enqueued' or job.queue ~= queue then return { NOW, 0 } end
+  skips[k] = job
+end
+local out = { NOW, 1, '' }
+for k, job in ipairs(starts) do
+  local token = base .. INT_S[k]
+  out[#out + 1] = job.id
+  out[#out + 1] = token
+  local taken = d.start[k][2]
+  if taken == '' then taken = nil end
+  out[#out + 1] = lease(job, token, server, lease_ms, taken)
+end
+for _, g in ipairs(d.gates) do redis.call('HSET', K_GATES, g[1], g[2]) end
+for k, job in ipairs(skips) do
+  local s = d.skip[k]
+  move(job, 'deleted', s[3], s[4], nil, s[2], NO_VALUES)
+end
+flush()
+out[3] = publish()
+return out
+`;
