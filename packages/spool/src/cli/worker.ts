@@ -6,7 +6,7 @@ import type { CliIo, Command } from './command.js';
 import { UsageError } from './command.js';
 import { count, jsonDocument } from './format.js';
 import { loadJobs } from './load-jobs.js';
-import { storageUrl } from './open-spool.js';
+import { filesUrl, storageUrl } from './open-spool.js';
 import type { Flags } from './parse.js';
 import { durationFlag, expectPositionals, integerFlag, listFlag, parseCommandLine, stringFlag } from './parse.js';
 import type { WorkerCounts } from './status-line.js';
@@ -54,7 +54,8 @@ export const workerCommand: Command = {
     const definitions = (await Promise.all(modules.map((m) => loadJobs(m)))).flat();
     const queues = listFlag(flags, 'queues') ?? defaultQueues(definitions);
     const url = storageUrl(flags, io);
-    const spool = new Spool({ storage: resolveStorage(url), jobs: unique(definitions) });
+    const files = filesUrl(flags, io);
+    const spool = new Spool({ storage: resolveStorage(url), jobs: unique(definitions), ...(files !== undefined ? { files } : {}) });
     // Listen for signals before the server starts: one that arrives while it starts (it may already
     // be running a job) stops it gracefully instead of killing the process.
     const stopSignal = new StopSignal();
@@ -128,6 +129,7 @@ async function runUntilSignal(server: Server, spool: Spool, url: string, flags: 
   io.err(
     `spool worker ${server.id} started\n` +
       `  storage      ${redactStorageUrl(url)}\n` +
+      (spool.files ? `  files        ${spool.files.description}\n` : '') +
       `  queues       ${o.queues.join(', ')}\n` +
       `  concurrency  ${o.concurrency}\n` +
       `  jobs         ${names.join(', ')}\n` +
