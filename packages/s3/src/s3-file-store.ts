@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FileInfo, FileListPage, FileStore, OpenedFile, PutOptions } from '@spool/core';
@@ -130,7 +131,7 @@ export class S3FileStore implements FileStore {
       const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
       // In Node.js the SDK answers a Readable (an IncomingMessage); anything else is read as a web stream.
       const body: unknown = answer.Body;
-      const stream = body instanceof Readable ? body : Readable.fromWeb((body as { transformToWebStream(): import('node:stream/web').ReadableStream }).transformToWebStream());
+      const stream = body instanceof Readable ? body : Readable.fromWeb((body as { transformToWebStream(): WebReadableStream }).transformToWebStream());
       return { key, bytes: answer.ContentLength ?? 0, modifiedAt: answer.LastModified ?? new Date(0), stream };
     } catch (error) {
       const translated = translateS3Error(error, `read "${objectKey}" in bucket ${this.bucket}`);
