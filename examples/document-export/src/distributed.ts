@@ -76,16 +76,27 @@ export async function startDistributed(options: DistributedOptions): Promise<Run
   const onLine = options.onLine ?? ((label: string, line: string) => console.log(`[${label}] ${line}`));
   const dataDir = resolve(options.dataDir);
   const started: DistributedProcess[] = [];
+  const outputs = new Map<ChildProcess, Output>();
   const launch = (label: string, args: string[], env: NodeJS.ProcessEnv): DistributedProcess => {
     const folder = join(dataDir, label);
     mkdirSync(folder, { recursive: true });
     // Each process runs in a folder of its own: nothing on disk is shared.
     const child = spawn(process.execPath, args, { cwd: folder, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => onLine(label, line));
+    // Every line is kept from the start, so that a wait that begins later still sees an announcement made earlier.
+    const output: Output = { lines: [], listeners: new Set() };
+    outputs.set(child, output);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        output.lines.push(line);
+        for (const listener of [...output.listeners]) listener(line);
+        onLine(label, line);
+      });
+    }
     const entry = { label, child };
     started.push(entry);
     return entry;
   };
+  const announced = (process: DistributedProcess, pattern: RegExp): Promise<RegExpExecArray> => waitForLine(process, outputs.get(process.child)!, pattern);
   const stop = async (): Promise<void> => {
     const order = [...started].sort((a, b) => rank(a.label) - rank(b.label));
     for (const group of [order.filter((p) => p.label.startsWith('worker')), order.filter((p) => !p.label.startsWith('worker'))]) {
@@ -123,19 +134,23 @@ function rank(label: string): number {
   return label.startsWith('worker') ? 0 : label === 'web' ? 1 : 2;
 }
 
-/** Waits (bounded) for a line of the process's output to match; fails when the process exits first. */
-function announced(process: DistributedProcess, pattern: RegExp): Promise<RegExpExecArray> {
+/** A process's output so far, and who waits for its next line. */
+type Output = { lines: string[]; listeners: Set<(line: string) => void> };
+
+/** Waits (bounded) for a line of the process's output, printed already or to come, to match; fails when the process exits first. */
+function waitForLine(process: DistributedProcess, output: Output, pattern: RegExp): Promise<RegExpExecArray> {
   const { child, label } = process;
   return new Promise((resolvePromise, reject) => {
-    const lines: string[] = [];
-    const readers = [child.stdout!, child.stderr!].map((input) => createInterface({ input }));
+    for (const line of output.lines) {
+      const match = pattern.exec(line);
+      if (match) return resolvePromise(match);
+    }
     const done = (): void => {
       clearTimeout(timer);
       child.off('exit', onExit);
-      for (const reader of readers) reader.close();
+      output.listeners.delete(onLine);
     };
     const onLine = (line: string): void => {
-      lines.push(line);
       const match = pattern.exec(line);
       if (match) {
         done();
@@ -144,14 +159,15 @@ function announced(process: DistributedProcess, pattern: RegExp): Promise<RegExp
     };
     const onExit = (code: number | null, signal: string | null): void => {
       done();
-      reject(new Error(`${label} exited (${signal ?? `code ${code}`}) before it started:\n${lines.join('\n')}`));
+      reject(new Error(`${label} exited (${signal ?? `code ${code}`}) before it started:\n${output.lines.join('\n')}`));
     };
     const timer = setTimeout(() => {
       done();
-      reject(new Error(`${label} did not start within ${START_TIMEOUT_MS / 1000} s:\n${lines.join('\n')}`));
+      reject(new Error(`${label} did not start within ${START_TIMEOUT_MS / 1000} s:\n${output.lines.join('\n')}`));
     }, START_TIMEOUT_MS);
-    for (const reader of readers) reader.on('line', onLine);
-    child.once('exit', onExit);
+    output.listeners.add(onLine);
+    if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
+    else child.once('exit', onExit);
   });
 }
 
