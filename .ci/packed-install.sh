@@ -23,7 +23,7 @@ npm_quiet=(--no-audit --no-fund --prefer-offline --loglevel=error)
 
 echo "== pack"
 mkdir -p "$work/tarballs"
-for package in core conformance sqlite postgres redis mysql dashboard spool; do
+for package in core conformance sqlite postgres redis mysql s3 dashboard spool; do
   npm pack --silent --workspace "packages/$package" --pack-destination "$work/tarballs" >/dev/null
 done
 node .ci/packed-contents.mjs "$work/tarballs"
@@ -40,8 +40,8 @@ npm install "${npm_quiet[@]}" --ignore-scripts \
   "$(tarball spool-core)" "$(tarball spool-sqlite)" "$(tarball spool-dashboard)" "$(tarball spool)"
 mkdir -p node_modules/better-sqlite3/build/Release
 cp "$repo/node_modules/better-sqlite3/build/Release/better_sqlite3.node" node_modules/better-sqlite3/build/Release/
-if [ -e node_modules/pg ] || [ -e node_modules/ioredis ] || [ -e node_modules/mysql2 ] \
-  || [ -e node_modules/@spool/postgres ] || [ -e node_modules/@spool/redis ] || [ -e node_modules/@spool/mysql ]; then
+if [ -e node_modules/pg ] || [ -e node_modules/ioredis ] || [ -e node_modules/mysql2 ] || [ -e node_modules/@aws-sdk/client-s3 ] \
+  || [ -e node_modules/@spool/postgres ] || [ -e node_modules/@spool/redis ] || [ -e node_modules/@spool/mysql ] || [ -e node_modules/@spool/s3 ]; then
   echo "npm install spool brought a driver of an optional storage:" >&2; ls node_modules node_modules/@spool >&2; exit 1
 fi
 echo "install size for a SQLite user: $(du -sh node_modules | cut -f1) in $(find node_modules -name package.json -maxdepth 3 -not -path '*/node_modules/*/node_modules/*' | wc -l | tr -d ' ') package.json files ($(ls node_modules | wc -l | tr -d ' ') top-level entries)"

@@ -1,38 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+import type { FileInfo, FileStore, OpenedFile } from 'spool';
+import { FolderFileStore } from 'spool';
 
 import type { DocumentFormat } from './document-format.js';
 import { extensionOf } from './document-format.js';
 
 /*
- * The file store is one folder with three sub-folders:
+ * Documents live in a file store (Spool's `FileStore`): a local folder on one machine, an object
+ * store (S3, MinIO, ...) when web processes and workers run on different machines. Two prefixes:
  *
- *   <storeDir>/uploads/<documentId>.<md|html|txt>   uploaded documents, as received
- *   <storeDir>/exports/<documentId>.pdf             finished PDFs
- *   <storeDir>/tmp/                                 files being written; renamed into place when complete
+ *   uploads/<documentId>.<md|html|txt>   uploaded documents, as received
+ *   exports/<documentId>.pdf             finished PDFs
  *
- * Only complete files ever appear in uploads/ and exports/: every file is written under a temporary
- * name in tmp/ (same file system, so the rename is atomic) and renamed when fully written. A file's
- * mtime is the time it was completed (the rename keeps the mtime of the last write), so a cleanup can
- * delete exports and uploads older than N days by mtime. Anything left in tmp/ is from a process that
- * died mid-write and can be deleted once it is older than the longest conversion.
+ * A file is first written to a local work folder (`<storeDir>/tmp/`), checked or completed there,
+ * and only then put into the store, which makes it appear whole: a rename in a folder, one PUT in
+ * an object store. A reader never sees half a file. Anything left in the work folder is from a
+ * process that died mid-write and can be deleted once it is older than the longest conversion.
+ * With the folder store, the store is `<storeDir>` itself, and a file's mtime is when it was
+ * completed, so a cleanup can delete exports and uploads older than N days by mtime.
  */
 
-/** The folder of uploaded documents: `<storeDir>/uploads`. */
+/** The folder of uploaded documents in a folder store: `<storeDir>/uploads`. */
 export function uploadsDir(storeDir: string): string {
   return join(storeDir, 'uploads');
 }
 
-/** The folder of finished PDFs, `<storeDir>/exports`: one `<documentId>.pdf` per export, mtime = when it was finished. */
+/** The folder of finished PDFs in a folder store, `<storeDir>/exports`: one `<documentId>.pdf` per export. */
 export function exportsDir(storeDir: string): string {
   return join(storeDir, 'exports');
 }
 
-/** The folder of files being written, `<storeDir>/tmp`; never read by the app. */
+/** The local folder of files being written, `<storeDir>/tmp`; never read by the app. */
 export function tempDir(storeDir: string): string {
   return join(storeDir, 'tmp');
 }
@@ -45,11 +49,11 @@ export function isDocumentId(value: unknown): value is string {
   return typeof value === 'string' && DOCUMENT_ID.test(value);
 }
 
-/** A file being written under a temporary name: `commit()` moves it into place, `discard()` removes it. */
+/** A file being written under a temporary name: `commit()` puts it into the store, `discard()` removes it. */
 export interface TempFile {
   readonly path: string;
-  /** Flushes the file to disk and renames it to `target` (atomic on one file system). */
-  commit(target: string): Promise<void>;
+  /** Puts the file into the store under `key` (whole or not at all) and removes the local copy. */
+  commit(key: string, contentType?: string): Promise<FileInfo>;
   /** Removes the temporary file; safe to call when it does not exist. */
   discard(): Promise<void>;
 }
@@ -59,11 +63,23 @@ export interface TempFile {
  * carry a document id and find their files through it, never their contents.
  */
 export class DocumentStore {
-  constructor(readonly dir: string) {}
+  /** Where the documents are: the given file store, or the folder `dir` itself. */
+  readonly files: FileStore;
 
-  /** Creates the store's folders (idempotent). */
+  /**
+   * @param dir the local folder: work files go to `<dir>/tmp`; without `files`, it is the store too.
+   * @param files the file store shared by every process (a folder or an object store).
+   */
+  constructor(
+    readonly dir: string,
+    files?: FileStore | null,
+  ) {
+    this.files = files ?? new FolderFileStore(dir);
+  }
+
+  /** Creates the local work folder (idempotent). */
   async ensure(): Promise<void> {
-    for (const dir of [uploadsDir(this.dir), exportsDir(this.dir), tempDir(this.dir)]) await mkdir(dir, { recursive: true });
+    await mkdir(tempDir(this.dir), { recursive: true });
   }
 
   /** A new document id. */
@@ -71,30 +87,28 @@ export class DocumentStore {
     return randomUUID();
   }
 
-  /** Where an uploaded document lives. */
-  uploadPath(documentId: string, format: DocumentFormat): string {
-    return join(uploadsDir(this.dir), `${checkId(documentId)}${extensionOf(format)}`);
+  /** The store key of an uploaded document: `uploads/<documentId>.<ext>`. */
+  uploadKey(documentId: string, format: DocumentFormat): string {
+    return `uploads/${checkId(documentId)}${extensionOf(format)}`;
   }
 
-  /** Where a document's finished PDF lives. */
-  exportPath(documentId: string): string {
-    return join(exportsDir(this.dir), `${checkId(documentId)}.pdf`);
+  /** The store key of a document's finished PDF: `exports/<documentId>.pdf`. */
+  exportKey(documentId: string): string {
+    return `exports/${checkId(documentId)}.pdf`;
   }
 
-  /** A new temporary file in the store (not created until written). */
+  /** A new temporary file in the local work folder (not created until written). */
   tempFile(suffix: string): TempFile {
     const path = join(tempDir(this.dir), `${randomUUID()}${suffix}`);
+    const { files } = this;
     return {
       path,
-      async commit(target) {
-        // fsync before the rename, so that a crash cannot leave a renamed but empty file.
-        const handle = await open(path, 'r+');
+      async commit(key, contentType) {
         try {
-          await handle.sync();
+          return await files.putFile(key, path, contentType ? { contentType } : {});
         } finally {
-          await handle.close();
+          await rm(path, { force: true });
         }
-        await rename(path, target);
       },
       discard: () => rm(path, { force: true }),
     };
@@ -113,15 +127,19 @@ export class DocumentStore {
     }
   }
 
-  /** Size in bytes and mtime of a file, or null when it does not exist. */
-  async fileInfo(path: string): Promise<{ bytes: number; modifiedAt: Date } | null> {
-    try {
-      const info = await stat(path);
-      return { bytes: info.size, modifiedAt: info.mtime };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
+  /** A file's bytes, or null when it is not in the store. */
+  async read(key: string): Promise<Buffer | null> {
+    return this.files.get(key);
+  }
+
+  /** A file opened for download, or null when it is not in the store. */
+  async open(key: string): Promise<OpenedFile | null> {
+    return this.files.open(key);
+  }
+
+  /** Removes a file from the store (nothing when it is not there). */
+  async remove(key: string): Promise<void> {
+    await this.files.delete([key]);
   }
 }
 

@@ -1,9 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, extname, relative } from 'node:path';
+import { basename, extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { JobContext, JobDefinition } from 'spool';
+import type { FileStore, JobContext, JobDefinition } from 'spool';
 import { defineJob, unrecoverable } from 'spool';
 
 import { parseDocumentBlocks } from './document-blocks.js';
@@ -34,7 +33,7 @@ export type ExportArgs = {
 /** Result of a conversion: where the PDF is, never the PDF itself. */
 export type ExportResult = {
   documentId: string;
-  /** The PDF, relative to the store folder: `exports/<documentId>.pdf`. */
+  /** The PDF's key in the file store: `exports/<documentId>.pdf`. */
   pdf: string;
   /** The name to download it as, e.g. `report.pdf`. */
   downloadName: string;
@@ -51,8 +50,10 @@ export const MAX_PACING_MS = 3000;
 
 /** Options of the conversion job. */
 export interface ExportJobOptions {
-  /** The file store folder (see `document-store.ts` for its layout). */
+  /** The local folder: work files go to `<storeDir>/tmp`; without `files` it is the file store too (see `document-store.ts`). */
   storeDir: string;
+  /** The file store shared with the web processes (a folder or an object store). Default: the folder `storeDir`. */
+  files?: FileStore | null;
   /**
    * Pause after each laid-out block, in milliseconds; the pauses of one document add up to at most
    * 3 s. Default 150. A real converter is slow on real documents (fonts, images, many pages), this
@@ -75,7 +76,7 @@ const LAID_OUT = 95;
  * are retried twice.
  */
 export function defineExportJob(options: ExportJobOptions): JobDefinition<ExportArgs, ExportResult> {
-  const store = new DocumentStore(options.storeDir);
+  const store = new DocumentStore(options.storeDir, options.files);
   const blockDelayMs = options.blockDelayMs ?? DEFAULT_BLOCK_DELAY_MS;
   if (!(Number.isFinite(blockDelayMs) && blockDelayMs >= 0)) {
     throw new RangeError(`blockDelayMs: expected a number of milliseconds >= 0, got ${String(options.blockDelayMs)}`);
@@ -102,7 +103,7 @@ async function convert(store: DocumentStore, args: ExportArgs, blockDelayMs: num
   ctx.log.info(`${args.fileName}: ${document.blocks.length} blocks to lay out`);
 
   const delayMs = Math.min(blockDelayMs, MAX_PACING_MS / document.blocks.length);
-  const target = store.exportPath(args.documentId);
+  const target = store.exportKey(args.documentId);
   const temp = store.tempFile('.pdf');
   let reported: number = PARSED;
   try {
@@ -117,15 +118,15 @@ async function convert(store: DocumentStore, args: ExportArgs, blockDelayMs: num
         if (delayMs > 0) await sleep(delayMs, undefined, { signal: ctx.signal }).catch((error: unknown) => Promise.reject(ctx.signal.aborted ? ctx.signal.reason : error));
       },
     });
-    await temp.commit(target);
-    const info = await store.fileInfo(target);
+    // Into the shared store only when complete: a download never sees half a PDF.
+    const info = await temp.commit(target, 'application/pdf');
     await ctx.progress(100);
-    ctx.log.info(`${args.fileName}: ${pages} page(s), ${info?.bytes ?? 0} bytes`);
+    ctx.log.info(`${args.fileName}: ${pages} page(s), ${info.bytes} bytes`);
     return {
       documentId: args.documentId,
-      pdf: relative(store.dir, target).split('\\').join('/'),
+      pdf: target,
       downloadName: pdfName(args.fileName),
-      bytes: info?.bytes ?? 0,
+      bytes: info.bytes,
       pages,
       blocks: document.blocks.length,
     };
@@ -136,12 +137,11 @@ async function convert(store: DocumentStore, args: ExportArgs, blockDelayMs: num
 }
 
 async function readUpload(store: DocumentStore, args: ExportArgs): Promise<Buffer> {
-  try {
-    return await readFile(store.uploadPath(args.documentId, args.format));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  const bytes = await store.read(store.uploadKey(args.documentId, args.format));
+  if (bytes === null) {
     throw new DocumentError('ERR_DOCUMENT_MISSING', `The uploaded document ${args.fileName} (${args.documentId}${extensionOf(args.format)}) is no longer in the store; upload it again.`);
   }
+  return bytes;
 }
 
 /** Checks job arguments: they come from storage, and name files. */

@@ -6,6 +6,8 @@
  * - `SPOOL_STORAGE` (default `sqlite:./data/spool.db`, relative to the current directory)
  * - `EXPORT_STORE_DIR` (default `./data/exports`), `EXPORT_MAX_UPLOAD_BYTES` (default 5 MB),
  *   `EXPORT_BLOCK_DELAY_MS` (default 150)
+ * - `SPOOL_FILES`: the file store shared with the workers (`s3://bucket/prefix?endpoint=...`);
+ *   default: the folder `EXPORT_STORE_DIR`
  * - `WORKER=off`: serve only the web part; run conversions with `spool worker` in another process
  */
 import { describeStorage, exitWith, portFromEnv, stopOnSignals } from '@spool-examples/web-kit';
@@ -21,7 +23,7 @@ const app = await (async () => {
   return startDocumentExport({ ...settings, statusSecret: process.env.EXPORT_STATUS_SECRET || undefined, port: portFromEnv(), host: process.env.HOST || '127.0.0.1', storage, worker });
 })().catch((error: unknown) => exitWith('document-export', error));
 
-console.log(`document-export listening on ${app.url}  (storage ${describeStorage(storage)}, worker ${worker ? 'in process' : 'off'})
+console.log(`document-export listening on ${app.url}  (storage ${describeStorage(storage)}, files ${app.spool.files?.description ?? 'the folder EXPORT_STORE_DIR'}, worker ${worker ? 'in process' : 'off'})
 
   Upload a document:  ${app.url}/
   From the shell:     curl -F document=@README.md ${app.url}/api/exports

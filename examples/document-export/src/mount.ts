@@ -1,13 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 
 import type { ExampleMount } from '@spool-examples/web-kit';
 import { HttpError, allow, answerError, sendHtml, sendJson } from '@spool-examples/web-kit';
 import { randomBytes } from 'node:crypto';
 
-import type { JobRecord, JobStatus, Json, Spool } from 'spool';
+import type { FileStore, JobRecord, JobStatus, Json, Spool } from 'spool';
 import { createJobStatus, isUuid } from 'spool';
 
 import type { DocumentFormat } from './document-format.js';
@@ -23,8 +21,16 @@ import { receiveUpload } from './upload.js';
 export interface DocumentExportOptions {
   /** The path the host mounts the example at, for links in pages: `'/export'`, or `''` at the root. */
   basePath: string;
-  /** The file store folder, shared with every process that runs conversions (see `document-store.ts`). */
+  /**
+   * The local folder: uploads are received into `<storeDir>/tmp` and checked there; without a file
+   * store it is the store too (see `document-store.ts`).
+   */
   storeDir: string;
+  /**
+   * The file store shared with every process that runs conversions: a folder on one machine, an
+   * object store across machines. Default: the Spool's `files`, else the folder `storeDir`.
+   */
+  files?: FileStore;
   /** Largest document accepted, in bytes. Default 5 MB. */
   maxUploadBytes?: number;
   /** Pause after each laid-out block so that progress can be watched. Default 150 ms (see `ExportJobOptions`). */
@@ -83,9 +89,10 @@ export async function mountDocumentExport(spool: Spool, options: DocumentExportO
     throw new RangeError(`maxUploadBytes: expected a whole number of bytes > 0, got ${String(options.maxUploadBytes)}`);
   }
   const pollIntervalMs = options.pollIntervalMs ?? 500;
-  const store = new DocumentStore(options.storeDir);
+  const files = options.files ?? spool.files;
+  const store = new DocumentStore(options.storeDir, files);
   await store.ensure();
-  spool.define(defineExportJob({ storeDir: options.storeDir, blockDelayMs: options.blockDelayMs }));
+  spool.define(defineExportJob({ storeDir: options.storeDir, files, blockDelayMs: options.blockDelayMs }));
   const assets = await loadAssets();
   // The progress page's live stream: the job's status, pushed, for whoever holds the page's token.
   const status = createJobStatus(spool, {
@@ -173,7 +180,7 @@ async function upload(app: App, req: IncomingMessage): Promise<string> {
   try {
     return await app.spool.enqueue(EXPORT_JOB, args);
   } catch (error) {
-    await rm(app.store.uploadPath(stored.documentId, stored.format), { force: true });
+    await app.store.remove(app.store.uploadKey(stored.documentId, stored.format));
     throw error;
   }
 }
@@ -217,24 +224,24 @@ async function sendResult(app: App, job: JobRecord, req: IncomingMessage, res: S
     throw new HttpError(409, 'not_ready', `The PDF of job ${job.id} is not available: ${detail}.`);
   }
   const result = job.result as ExportResult;
-  const path = join(app.store.dir, result.pdf);
-  const info = await app.store.fileInfo(path);
-  if (!info) throw new HttpError(410, 'gone', `The PDF of job ${job.id} has been deleted from the store (old exports are cleaned up). Upload the document again.`);
+  // Streamed from the store (a folder or an object store), never read whole into memory.
+  const file = await app.store.open(result.pdf);
+  if (!file) throw new HttpError(410, 'gone', `The PDF of job ${job.id} has been deleted from the store (old exports are cleaned up). Upload the document again.`);
   res.writeHead(200, {
     'content-type': 'application/pdf',
-    'content-length': info.bytes,
+    'content-length': file.bytes,
     'content-disposition': attachment(result.downloadName),
-    'last-modified': info.modifiedAt.toUTCString(),
+    'last-modified': file.modifiedAt.toUTCString(),
     'cache-control': 'private, max-age=3600',
     'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') {
+    file.stream.destroy();
     res.end();
     return;
   }
-  const file = createReadStream(path);
-  file.on('error', () => res.destroy());
-  file.pipe(res);
+  file.stream.on('error', () => res.destroy());
+  file.stream.pipe(res);
 }
 
 async function loadAssets(): Promise<Map<string, Buffer>> {

@@ -11,6 +11,11 @@ export interface ExportSettings {
   blockDelayMs: number;
   /** `EXPORT_MAX_UPLOAD_BYTES`, default 5 MB (5242880). */
   maxUploadBytes: number;
+  /**
+   * `SPOOL_FILES`: the file store every process shares, e.g. `s3://exports/documents?endpoint=...`.
+   * Default: none, and the folder `storeDir` is the store.
+   */
+  files?: string;
 }
 
 /** Reads {@link ExportSettings} from environment variables; every problem is reported at once. */
@@ -27,6 +32,7 @@ export function exportSettingsFromEnv(env: NodeJS.ProcessEnv): ExportSettings {
     storeDir: env.EXPORT_STORE_DIR?.trim() || './data/exports',
     blockDelayMs: number('EXPORT_BLOCK_DELAY_MS', DEFAULT_BLOCK_DELAY_MS, 0),
     maxUploadBytes: number('EXPORT_MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES, 1),
+    ...(env.SPOOL_FILES?.trim() ? { files: env.SPOOL_FILES.trim() } : {}),
   };
   if (problems.length > 0) throw new RangeError(`Invalid document export settings: ${problems.join('; ')}`);
   return settings;

@@ -53,7 +53,7 @@ export async function receiveUpload(req: IncomingMessage, store: DocumentStore, 
     const bytes = await readFile(temp.path);
     decodeDocument(bytes, received.fileName);
     const documentId = store.newDocumentId();
-    await temp.commit(store.uploadPath(documentId, received.format!));
+    await temp.commit(store.uploadKey(documentId, received.format!), 'text/plain; charset=utf-8');
     return { documentId, fileName: received.fileName, format: received.format!, bytes: bytes.length };
   } catch (error) {
     await temp?.discard();

@@ -34,7 +34,12 @@ export type SpoolErrorCode =
   | 'ERR_SCHEMA_TOO_NEW'
   | 'ERR_STATUS_TOKEN_INVALID'
   | 'ERR_STATUS_TOKEN_EXPIRED'
-  | 'ERR_STATUS_TOKEN_OTHER_JOB';
+  | 'ERR_STATUS_TOKEN_OTHER_JOB'
+  | 'ERR_FILE_STORE'
+  | 'ERR_FILE_STORE_DRIVER_MISSING'
+  | 'ERR_FILE_STORE_MISSING'
+  | 'ERR_PAYLOAD_MISSING'
+  | 'ERR_PAYLOAD_CORRUPT';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {
@@ -78,16 +83,24 @@ export class InvalidArgsError extends SpoolError {
   }
 }
 
-/** Job arguments larger than the configured limit. */
+/**
+ * Job arguments (or, stored by reference, a result) larger than the configured limit: `maxArgsBytes`
+ * inline, `payloads.maxBytes` by reference.
+ */
 export class ArgsTooLargeError extends SpoolError {
   constructor(
     readonly bytes: number,
     readonly limitBytes: number,
+    /** `'payload'` when the limit is that of by-reference payloads (`payloads.maxBytes`). */
+    readonly limit: 'inline' | 'payload' = 'inline',
   ) {
     super(
       'ERR_ARGS_TOO_LARGE',
-      `Job arguments are ${bytes} bytes, over the limit of ${limitBytes} bytes. ` +
-        'Store large payloads elsewhere (a file or a table) and pass a reference, or raise `maxArgsBytes`.',
+      limit === 'inline'
+        ? `Job arguments are ${bytes} bytes, over the limit of ${limitBytes} bytes. ` +
+            'Give the Spool a file store (`files`) to store large arguments by reference, pass a reference to data stored elsewhere, or raise `maxArgsBytes`.'
+        : `The payload is ${bytes} bytes, over the limit of ${limitBytes} bytes for values stored by reference. ` +
+            'Store it elsewhere and pass a reference, or raise `payloads.maxBytes`.',
     );
   }
 }
@@ -383,6 +396,82 @@ export class InvalidCronError extends SpoolError {
     readonly reason: string,
   ) {
     super('ERR_INVALID_CRON', `Invalid cron expression ${JSON.stringify(expression)}: ${field === 'expression' ? '' : `${field} field: `}${reason}.`);
+  }
+}
+
+/**
+ * A file store operation that failed. Implementations translate their driver's errors into it
+ * inside their package; `retryable` says whether the same call may pass later (a lost connection,
+ * a busy or restarting server) or will be refused again (access denied, no such bucket).
+ */
+export class FileStoreError extends SpoolError {
+  constructor(
+    message: string,
+    /** Whether trying the same call again may succeed. */
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super('ERR_FILE_STORE', message, options);
+  }
+}
+
+/** A file store URL whose package is not installed (`s3://` needs `@spool/s3`). */
+export class FileStoreDriverMissingError extends SpoolError {
+  /** The npm package to install, e.g. `@spool/s3`. */
+  readonly packageName: string;
+
+  constructor(scheme: string, packageName: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_FILE_STORE_DRIVER_MISSING',
+      `A ${scheme} file store URL needs the package "${packageName}", which is not installed. Install it: npm install ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}
+
+/**
+ * A job whose arguments or result are stored by reference, read by a process that has no file
+ * store: give that process's Spool the same `files` as the one that enqueued the job.
+ */
+export class FileStoreMissingError extends SpoolError {
+  constructor(jobId: string, slot: 'args' | 'result') {
+    super(
+      'ERR_FILE_STORE_MISSING',
+      `The ${slot === 'args' ? 'arguments' : 'result'} of job ${jobId} are stored by reference in a file store, and this Spool has none. ` +
+        'Give it the same `files` option (or --files / SPOOL_FILES) as the process that stored them.',
+    );
+  }
+}
+
+/**
+ * The file that holds a job's arguments or result by reference is not in the file store (deleted
+ * by hand, a lifecycle rule, or another store configured). The job fails at once: no retry brings
+ * the file back. Nothing else of the job is lost.
+ */
+export class PayloadMissingError extends SpoolError {
+  constructor(
+    readonly jobId: string,
+    readonly slot: 'args' | 'result',
+    readonly key: string,
+  ) {
+    super(
+      'ERR_PAYLOAD_MISSING',
+      `The ${slot === 'args' ? 'arguments' : 'result'} of job ${jobId} are stored by reference at "${key}", and that file is not in the file store. ` +
+        'Check that every process uses the same file store, and that nothing else deletes files under its "payloads/" prefix; enqueue the job again with its arguments.',
+    );
+  }
+}
+
+/** A by-reference payload whose file does not match its reference (another size or digest): changed after it was written. */
+export class PayloadCorruptError extends SpoolError {
+  constructor(
+    readonly jobId: string,
+    readonly slot: 'args' | 'result',
+    readonly key: string,
+    detail: string,
+  ) {
+    super('ERR_PAYLOAD_CORRUPT', `The file "${key}" that holds the ${slot === 'args' ? 'arguments' : 'result'} of job ${jobId} has changed since it was written (${detail}); the job cannot trust it.`);
   }
 }
 

@@ -6,6 +6,24 @@ export * from './errors.js';
 export { Spool } from './client/spool.js';
 export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, ContinuationOptions, JobTarget } from './client/spool.js';
 export type { EnqueueOptions } from './client/enqueue-options.js';
+export type { GetJobOptions } from './client/job-payloads.js';
+export type { JobPayloads, PayloadSummary } from './job/job-view.js';
+export { FolderFileStore } from './files/folder-file-store.js';
+export { checkFileKey, isFileStore, MAX_FILE_KEY_LENGTH } from './files/file-store.js';
+export type { FileStore, FileInfo, FileListPage, OpenedFile, PutOptions } from './files/file-store.js';
+export {
+  Payloads,
+  payloadReference,
+  payloadKey,
+  readPayload,
+  PAYLOAD_MARKER,
+  PAYLOAD_PREFIX,
+  DEFAULT_OFFLOAD_ABOVE_BYTES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+} from './files/payloads.js';
+export type { PayloadOptions, PayloadReference, PayloadSlot } from './files/payloads.js';
+export { sweepPayloads, PAYLOAD_SWEEP_GRACE_MS } from './files/payload-sweep.js';
+export type { PayloadSweepResult } from './files/payload-sweep.js';
 export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
 export { RecurringManager, MISFIRE_GRACE_MS, BACKFILL_LIMIT } from './client/recurring-manager.js';
 export { LimitsManager } from './client/limits-manager.js';

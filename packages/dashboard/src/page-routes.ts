@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
 
-import type { JobRecord, JobState, RecurringHistoryRecord, Storage } from '@spool/core';
-import { isJobState } from '@spool/core';
+import type { JobRecord, JobState, PayloadSlot, RecurringHistoryRecord, Storage } from '@spool/core';
+import { isJobState, payloadKey, payloadReference } from '@spool/core';
 
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
 import type { SafeHtml } from './html.js';
 import { send, sendHtml } from './http-io.js';
+import { SECURITY_HEADERS } from './security.js';
 import { isJobAction } from './job-actions.js';
 import { listParams, parseFilter } from './job-filter.js';
 import { boundedSearch } from './bounded-search.js';
@@ -94,6 +95,9 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     return respond(200, `${jobState} jobs`, 'jobs', jobsPage(ctx, { filter, ...page, first: !cursor, queues, now }), { state: jobState, live: filter.search ? 'static' : 'page' });
   }
 
+  const payloadMatch = /^\/job\/([0-9a-fA-F-]{1,64})\/payload\/(args|result)$/.exec(path);
+  if (payloadMatch) return sendPayload(state, req, res, payloadMatch[1]!, payloadMatch[2] as PayloadSlot, respond);
+
   const jobMatch = /^\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
   if (jobMatch) {
     const details = await monitoring.jobDetails({ id: jobMatch[1]!, logLimit: 500 });
@@ -173,4 +177,42 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     return respond(200, 'Confirm', filter.state ? 'jobs' : 'search', confirmPage(ctx, { action, filter, matching, exact, limit: options.bulkLimit }), { state: filter.state, live: 'static' });
   }
   return false;
+}
+
+type Respond = (status: number, title: string, section: Section, content: SafeHtml, extra?: { live?: 'static' }) => true;
+
+/**
+ * Sends a job's argument or result file stored by reference, as a download (a GET: it changes
+ * nothing, so it needs no CSRF token; it is behind the same authorization as every page). The file
+ * is streamed from the file store, never read whole into memory.
+ */
+async function sendPayload(state: DashboardState, req: DashboardRequest, res: ServerResponse, id: string, slot: PayloadSlot, respond: Respond): Promise<true> {
+  const job = await state.spool.storage.jobGet({ id });
+  const reference = job === null ? null : payloadReference(job[slot]);
+  const what = slot === 'args' ? 'arguments' : 'result';
+  if (job === null || reference === null) {
+    return respond(404, 'Not stored by reference', 'jobs', messagePage('Not stored by reference', `This job does not exist, or its ${what} are not stored in the file store.`), { live: 'static' });
+  }
+  const { files } = state.spool;
+  const key = payloadKey(job.id, reference);
+  const opened = files === null ? null : await files.open(key);
+  if (opened === null) {
+    const why = files === null ? 'this dashboard’s Spool has no file store (give it the same files option as your servers)' : `the file store has no file "${key}"`;
+    return respond(404, 'File not found', 'jobs', messagePage('File not found', `The ${what} of this job are stored by reference, but ${why}.`), { live: 'static' });
+  }
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(opened.bytes),
+    'Content-Disposition': `attachment; filename="${job.id}-${slot}.json"`,
+    'Cache-Control': 'no-store',
+  });
+  if (req.method === 'HEAD') {
+    opened.stream.destroy();
+    res.end();
+    return true;
+  }
+  opened.stream.on('error', () => res.destroy());
+  opened.stream.pipe(res);
+  return true;
 }

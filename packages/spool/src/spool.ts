@@ -1,17 +1,24 @@
-import type { SpoolOptions as CoreSpoolOptions, SpoolRuntime, Storage } from '@spool/core';
+import type { SpoolOptions as CoreSpoolOptions, FileStore, SpoolRuntime, Storage } from '@spool/core';
 import { Spool as CoreSpool } from '@spool/core';
 import type { DashboardHandler, DashboardOptions } from '@spool/dashboard';
 import { createDashboard } from '@spool/dashboard';
 
+import { resolveFileStore } from './file-store-url.js';
 import { resolveStorage } from './storage-url.js';
 
-/** Options of a Spool instance: core's options, with `storage` also given as a URL. */
-export interface SpoolOptions extends Omit<CoreSpoolOptions, 'storage'> {
+/** Options of a Spool instance: core's options, with `storage` and `files` also given as URLs. */
+export interface SpoolOptions extends Omit<CoreSpoolOptions, 'storage' | 'files'> {
   /**
    * Where jobs are stored: a storage object, or a URL such as `'sqlite:./data/spool.db'` or
    * `'memory:'` (see {@link resolveStorage}).
    */
   storage: Storage | string;
+  /**
+   * Where large arguments and results are stored by reference: a file store, or a URL such as
+   * `'file:./data/files'` or `'s3://bucket/prefix?endpoint=...'` (see {@link resolveFileStore}).
+   * Default: none.
+   */
+  files?: FileStore | string;
 }
 
 /**
@@ -25,7 +32,8 @@ export interface SpoolOptions extends Omit<CoreSpoolOptions, 'storage'> {
 export class Spool extends CoreSpool {
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
     const storage = typeof options?.storage === 'string' ? resolveStorage(options.storage, { clock: runtime.clock }) : options?.storage;
-    super({ ...options, storage } as CoreSpoolOptions, runtime);
+    const files = options?.files === undefined ? {} : { files: resolveFileStore(options.files) };
+    super({ ...options, storage, ...files } as CoreSpoolOptions, runtime);
   }
 
   /**

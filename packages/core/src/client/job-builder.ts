@@ -1,4 +1,5 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, InvalidArgsError } from '../errors.js';
+import { PAYLOAD_MARKER, looksLikePayloadReference } from '../files/payloads.js';
 import { LIMIT_KEY_PARAMETER, checkLimitKey } from '../limits/limits.js';
 import type { ResolvedJobOptions } from '../job/definition.js';
 import { DEFAULT_JOB_OPTIONS, checkJobName, isJobDefinition } from '../job/definition.js';
@@ -42,6 +43,8 @@ export class JobBuilder {
     private readonly registry: JobRegistry,
     private readonly clock: Clock,
     readonly maxArgsBytes: number,
+    /** Largest arguments of a job enqueued directly: `maxArgsBytes`, or with a file store the by-reference limit. */
+    readonly maxJobArgsBytes: number = maxArgsBytes,
   ) {
     this.ids = new UuidV7Generator(clock);
   }
@@ -86,7 +89,7 @@ export class JobBuilder {
       ({ name, base } = this.resolveTarget(target, options));
     }
     const resolved = resolveEnqueue(options, base, now);
-    return this.newJob(name, this.jsonArgs(args), resolved, now, continuation, base.limitKey);
+    return this.newJob(name, this.jobArgs(args), resolved, now, continuation, base.limitKey);
   }
 
   /** New jobs of one kind, one per argument list, with the same options. */
@@ -106,10 +109,10 @@ export class JobBuilder {
         },
       ]);
     }
-    return { jobs: argsList.map((args) => this.newJob(name, this.jsonArgs(args), resolved, now, null, base.limitKey)), resolved };
+    return { jobs: argsList.map((args) => this.newJob(name, this.jobArgs(args), resolved, now, null, base.limitKey)), resolved };
   }
 
-  /** Job arguments as checked JSON within the size limit. */
+  /** Job arguments as checked JSON within the size limit of values kept inline (`maxArgsBytes`). */
   jsonArgs(args: unknown): Json {
     return toJsonArgs(args, this.maxArgsBytes);
   }
@@ -117,6 +120,18 @@ export class JobBuilder {
   /** A job's parameters with its key for per-key limits, as its definition (when this process has it) gives it. */
   keyed(name: string, parameters: Record<string, Json>, args: Json): Record<string, Json> {
     return withLimitKey(name, parameters, undefined, this.registry.find(name)?.options.limitKey ?? null, args);
+  }
+
+  /**
+   * A new job's arguments as checked JSON within `maxJobArgsBytes` (the client stores those above
+   * its threshold by reference). A value shaped as a by-reference payload is refused: it would be
+   * taken for one.
+   */
+  jobArgs(args: unknown): Json {
+    if (looksLikePayloadReference(args)) {
+      throw new InvalidArgsError('args', `an object whose only key is "${PAYLOAD_MARKER}" is how Spool marks arguments stored by reference; wrap the value in another object`);
+    }
+    return toJsonArgs(args, this.maxJobArgsBytes);
   }
 
   /** A new job id (UUIDv7, ordered by creation time). */

@@ -1,4 +1,10 @@
 import { CapabilityMissingError, ConfigError, JobNotFoundError } from '../errors.js';
+import type { FileStore } from '../files/file-store.js';
+import { isFileStore } from '../files/file-store.js';
+import type { PayloadOptions } from '../files/payloads.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_OFFLOAD_ABOVE_BYTES, Payloads } from '../files/payloads.js';
+import { readJobPayloads } from './job-payloads.js';
+import type { GetJobOptions } from './job-payloads.js';
 import type { JobDefinition } from '../job/definition.js';
 import { DEFAULT_MAX_ARGS_BYTES, toJsonArgs } from '../job/json-args.js';
 import type { JobView } from '../job/job-view.js';
@@ -39,8 +45,21 @@ export interface SpoolOptions {
   storage: Storage;
   /** Job definitions this instance can enqueue by reference and run. */
   jobs?: readonly JobDefinition[];
-  /** Largest job arguments accepted, as JSON bytes. Default 512 KiB. */
+  /**
+   * Largest job arguments kept in the job's record, as JSON bytes. Default 512 KiB. Larger ones
+   * are refused, unless a file store is given (`files`): then arguments above
+   * `payloads.offloadAboveBytes` are stored there by reference, up to `payloads.maxBytes`.
+   */
   maxArgsBytes?: number;
+  /**
+   * Where large job arguments and results are stored by reference (docs/file-store.md): a
+   * `FileStore` such as `new FolderFileStore('./data/files')`, or from the spool package a URL
+   * (`file:./data/files`, `s3://bucket/prefix`). Every process that enqueues or runs such jobs
+   * needs the same store. Default: none (values stay inline, within `maxArgsBytes`).
+   */
+  files?: FileStore;
+  /** Thresholds of by-reference payloads; used only with `files`. See {@link PayloadOptions}. */
+  payloads?: PayloadOptions;
   /**
    * The logger of the servers this instance starts, unless `startServer({ logger })` names another:
    * any pino-compatible logger (see docs/logging.md). The client itself does not log: its
@@ -90,6 +109,10 @@ export class Spool {
   readonly events = new TypedEmitter<ClientEvents>();
   /** The default logger of this instance's servers, if any. */
   readonly logger: Logger | undefined;
+  /** The file store of by-reference payloads (and, if the application likes, its own files), or null. */
+  readonly files: FileStore | null;
+  /** By-reference payloads: the file store and its thresholds, or null without a file store. */
+  readonly #payloads: Payloads | null;
   readonly #registry = new JobRegistry();
   readonly #jobs: JobBuilder;
   /** What this instance's servers and `perform` run on. */
@@ -106,6 +129,8 @@ export class Spool {
         maxArgsBytes: { kind: 'integer', default: DEFAULT_MAX_ARGS_BYTES, min: 1 },
         logger: { kind: 'any', optional: true, check: checkLogger },
         telemetry: { kind: 'any', optional: true, check: checkTelemetry },
+        files: { kind: 'any', optional: true, check: (v) => (isFileStore(v) ? null : 'expected a file store (FolderFileStore, S3FileStore, or from the spool package a URL)') },
+        payloads: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected { offloadAboveBytes?, maxBytes? }') },
       },
       options,
       'Spool options',
@@ -113,10 +138,12 @@ export class Spool {
     this.storage = resolved.storage;
     this.maxArgsBytes = resolved.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
     this.logger = resolved.logger;
+    this.files = resolved.files ?? null;
+    this.#payloads = this.files === null ? null : resolvePayloads(this.files, resolved.payloads, this.maxArgsBytes);
     const resolvedRuntime = resolveRuntime(runtime);
     this.#telemetry = resolveTelemetry(resolved.telemetry, () => resolvedRuntime.clock.now());
     this.#telemetry.observeClient(this.events);
-    this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes);
+    this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes, this.#payloads?.maxBytes ?? this.maxArgsBytes);
     this.#registry.add(...(resolved.jobs ?? []));
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
     this.limits = new LimitsManager({ storage: this.storage, init: () => this.init() });
@@ -131,6 +158,7 @@ export class Spool {
       setParameter: (id, key, value) => this.setParameter(id, key, value),
       fireRecurring: (record, now) => this.recurring.fireDue(record, now),
       telemetry: this.#telemetry.jobs,
+      ...(this.#payloads ? { payloads: this.#payloads } : {}),
     };
   }
 
@@ -209,10 +237,15 @@ export class Spool {
     return this.#setState(id, ['failed'], 'enqueued', reason, true);
   }
 
-  /** A job with its history and logs, or null when it does not exist (or expired). */
-  async getJob(id: string): Promise<JobView | null> {
+  /**
+   * A job with its history and logs, or null when it does not exist (or expired). Arguments and
+   * a result stored by reference are read from the file store, as if they were inline, and
+   * `payloads` tells their sizes (and why one could not be read: the value then stays the reference).
+   */
+  async getJob(id: string, options: GetJobOptions = {}): Promise<JobView | null> {
     await this.init();
-    return readJobView(this.storage, id);
+    const view = await readJobView(this.storage, id);
+    return view === null ? null : readJobPayloads(view, this.files, options);
   }
 
   /** Stores a job parameter. */
@@ -286,10 +319,11 @@ export class Spool {
     return server;
   }
 
-  /** Stops every server this instance started (gracefully) and closes the storage. */
+  /** Stops every server this instance started (gracefully) and closes the storage and the file store. */
   async close(): Promise<void> {
     await Promise.all([...this.#servers].map((server) => server.stop()));
     await this.storage.close();
+    await this.files?.close();
   }
 
   async #create(jobs: NewJob[], transaction: unknown): Promise<string[]> {
@@ -297,9 +331,19 @@ export class Spool {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
     await this.init();
-    const { jobs: created } = await this.#telemetry.jobs.enqueue(jobs, (traced) =>
+    const payloads = this.#payloads;
+    // Large arguments go to the file store before the jobs are written; a job keeps the reference.
+    const stored = payloads === null ? jobs : await offloadArgs(payloads, jobs);
+    // When the write fails, the files stay: a write whose answer was lost may have committed, and
+    // the server's payload sweep removes the files of jobs that do not exist an hour later.
+    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, (traced) =>
       this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }),
     );
+    if (payloads !== null && stored !== jobs) {
+      // A unique key held by another job answers that job's id: this one's files have no job.
+      const orphans = stored.filter((job, i) => created[i]?.id !== job.id);
+      if (orphans.length > 0) await discardArgs(payloads, orphans);
+    }
     if (this.events.hasListeners('jobs:enqueued')) {
       const written = created.flatMap((entry, i) => (entry.created ? [{ id: entry.id, name: jobs[i]!.name, queue: jobs[i]!.queue, state: entry.state }] : []));
       if (written.length > 0) this.events.emit('jobs:enqueued', { jobs: written });
@@ -313,6 +357,44 @@ export class Spool {
     if (result.previous === null) throw new JobNotFoundError(id);
     return result.ok;
   }
+}
+
+/** Writes the arguments above the threshold to the file store; answers the jobs with references in their place. */
+async function offloadArgs(payloads: Payloads, jobs: NewJob[]): Promise<NewJob[]> {
+  const written: NewJob[] = [];
+  try {
+    const out: NewJob[] = [];
+    for (const job of jobs) {
+      const args = await payloads.store(job.id, 'args', job.args);
+      if (args === job.args) out.push(job);
+      else {
+        const stored = { ...job, args };
+        written.push(stored);
+        out.push(stored);
+      }
+    }
+    return written.length === 0 ? jobs : out;
+  } catch (error) {
+    await discardArgs(payloads, written);
+    throw error;
+  }
+}
+
+/** Removes the argument files of jobs that were not created; a failure leaves them to the sweep. */
+async function discardArgs(payloads: Payloads, jobs: readonly NewJob[]): Promise<void> {
+  await Promise.all(jobs.map((job) => payloads.discard(job.id, job.args).catch(() => undefined)));
+}
+
+function resolvePayloads(files: FileStore, options: PayloadOptions | undefined, maxArgsBytes: number): Payloads {
+  const resolved = resolveOptions<Required<PayloadOptions>>(
+    {
+      offloadAboveBytes: { kind: 'integer', default: Math.min(DEFAULT_OFFLOAD_ABOVE_BYTES, maxArgsBytes), min: 0, max: maxArgsBytes },
+      maxBytes: { kind: 'integer', default: DEFAULT_MAX_PAYLOAD_BYTES, min: 1 },
+    },
+    options,
+    'Spool options.payloads',
+  );
+  return new Payloads(files, resolved.offloadAboveBytes, resolved.maxBytes);
 }
 
 function checkTelemetry(value: unknown): string | null {

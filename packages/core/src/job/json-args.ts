@@ -12,7 +12,12 @@ export const DEFAULT_MAX_ARGS_BYTES = 512 * 1024;
  * Properties whose value is `undefined` are dropped, as JSON does. Returns the value as JSON.
  */
 export function toJsonArgs(value: unknown, maxBytes: number, root = 'args'): Json {
-  if (value === undefined) return null;
+  return toJsonText(value, maxBytes, root).value;
+}
+
+/** {@link toJsonArgs}, with the JSON text it checked (`'null'` for undefined). */
+export function toJsonText(value: unknown, maxBytes: number, root = 'args'): { value: Json; text: string } {
+  if (value === undefined) return { value: null, text: 'null' };
   let text: string;
   try {
     assertPlainJson(value, root, new Set(), 0);
@@ -24,7 +29,7 @@ export function toJsonArgs(value: unknown, maxBytes: number, root = 'args'): Jso
   }
   const bytes = text.length <= maxBytes / 4 ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) throw new ArgsTooLargeError(bytes, maxBytes);
-  return value as Json;
+  return { value: value as Json, text };
 }
 
 /** Deepest nesting accepted: far beyond any real argument, well before the stack runs out. */

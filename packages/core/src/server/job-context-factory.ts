@@ -4,6 +4,8 @@ import { parseDuration } from '../options/duration.js';
 import type { JobContext, JobEnqueuer, JobLogger, ParentJob } from '../job/job-context.js';
 import type { FetchedJob, Json, LogLevel } from '../job/records.js';
 import { toJsonArgs } from '../job/json-args.js';
+import type { PayloadSlot } from '../files/payloads.js';
+import { payloadReference, readPayload } from '../files/payloads.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ServerHost } from './server-host.js';
 
@@ -79,7 +81,8 @@ class RunContext implements JobContext {
       if (this.job.parentId === null) return null;
       const parent = await this.host.storage.jobGet({ id: this.job.parentId });
       if (!parent) return null;
-      return { id: parent.id, state: parent.state, result: parent.result, on: this.job.continueOn ?? 'succeeded' };
+      const result = await resolveStored(this.host, parent.id, 'result', parent.result);
+      return { id: parent.id, state: parent.state, result, on: this.job.continueOn ?? 'succeeded' };
     });
   }
 
@@ -129,9 +132,22 @@ class ProgressWriter {
   }
 }
 
+/** Largest result kept inline, as JSON bytes: 16 MiB. */
+export const MAX_INLINE_RESULT_BYTES = 16 * 1024 * 1024;
+
 /** The JSON value of a handler's result (undefined becomes null); throws when it is not JSON. */
 export function toJsonResult(value: unknown): Json {
-  return toJsonArgs(value, 16 * 1024 * 1024, 'result');
+  return toJsonArgs(value, MAX_INLINE_RESULT_BYTES, 'result');
+}
+
+/**
+ * A stored value as the handler sees it: a by-reference payload read from the host's file store,
+ * an inline value as it is.
+ */
+export async function resolveStored(host: ServerHost, jobId: string, slot: PayloadSlot, value: Json): Promise<Json> {
+  const reference = payloadReference(value);
+  if (reference === null) return value;
+  return readPayload(host.payloads?.files ?? null, jobId, slot, reference);
 }
 
 /** `ctx.snooze`: throws the signal the runner turns into a snooze (validated here, where the handler sees the error). */

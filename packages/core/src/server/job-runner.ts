@@ -1,11 +1,13 @@
-import { JobTimeoutError, MalformedJobError, ShutdownError, UnknownJobError, snoozeDelayOf, unrecoverable } from '../errors.js';
+import { JobTimeoutError, MalformedJobError, PayloadCorruptError, PayloadMissingError, ShutdownError, UnknownJobError, hasErrorCode, snoozeDelayOf, unrecoverable } from '../errors.js';
+import { payloadReference } from '../files/payloads.js';
+import { toJsonText } from '../job/json-args.js';
 import { electFailure } from '../filters/state-election.js';
 import { toErrorRecord } from '../job/error-record.js';
-import type { FetchedJob } from '../job/records.js';
+import type { FetchedJob, Json } from '../job/records.js';
 import type { CompletionOutcome } from '../storage/contract.js';
 import type { JobRunSpan } from '../telemetry/job-telemetry.js';
 import { NO_RUN, NO_TELEMETRY } from '../telemetry/job-telemetry.js';
-import { createJobContext, toJsonResult } from './job-context-factory.js';
+import { MAX_INLINE_RESULT_BYTES, createJobContext, resolveStored, toJsonResult } from './job-context-factory.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { ServerHost } from './server-host.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -113,6 +115,17 @@ export class JobRunner {
       const error = new UnknownJobError(`No handler for job "${job.name}" on this server; it is retried and runs once a server that knows it takes it.`);
       return electFailure(job, error, null, clock.now(), draw);
     }
+    // By-reference arguments are read before the handler runs: it sees them as if inline.
+    let args = job.args;
+    if (payloadReference(args) !== null) {
+      try {
+        args = await resolveStored(this.host, job.id, 'args', args);
+      } catch (error) {
+        // A missing or changed file does not come back: fail at once. A store outage may pass: retry.
+        const lost = error instanceof PayloadMissingError || error instanceof PayloadCorruptError;
+        return electFailure(job, lost ? unrecoverable(error) : error, definition, clock.now(), draw);
+      }
+    }
     const ctx = createJobContext(this.host, job, running, this.logs);
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs === null ? null : this.host.runtime.setTimer(() => running.abort('timeout', new JobTimeoutError(timeoutMs)), timeoutMs);
@@ -123,9 +136,9 @@ export class JobRunner {
     const handler: Promise<unknown> =
       definition.options.execution === 'thread'
         ? traced
-          ? span.call(() => this.threads().run(job, definition, ctx))
-          : this.threads().run(job, definition, ctx)
-        : new Promise((resolve) => resolve(traced ? span.call(() => definition.handler(job.args as never, ctx)) : definition.handler(job.args as never, ctx)));
+          ? span.call(() => this.threads().run(args === job.args ? job : { ...job, args }, definition, ctx))
+          : this.threads().run(args === job.args ? job : { ...job, args }, definition, ctx)
+        : new Promise((resolve) => resolve(traced ? span.call(() => definition.handler(args as never, ctx)) : definition.handler(args as never, ctx)));
     running.track(handler);
     const settled = handler.then(
       (value) => ({ ok: true as const, value }),
@@ -140,10 +153,27 @@ export class JobRunner {
       }
       if (outcome.ok) {
         if (running.cause === 'cancelled' || running.cause === 'lease-lost') return null;
+        const payloads = this.host.payloads;
+        if (payloads === undefined) {
+          try {
+            return { state: 'succeeded', result: toJsonResult(outcome.value), reason: `Succeeded on attempt ${job.attempt}` };
+          } catch (error) {
+            return electFailure(job, unrecoverable(error), definition, clock.now(), draw);
+          }
+        }
+        let checked: { value: Json; text: string };
         try {
-          return { state: 'succeeded', result: toJsonResult(outcome.value), reason: `Succeeded on attempt ${job.attempt}` };
+          checked = toJsonText(outcome.value, Math.max(MAX_INLINE_RESULT_BYTES, payloads.maxBytes), 'result');
         } catch (error) {
           return electFailure(job, unrecoverable(error), definition, clock.now(), draw);
+        }
+        try {
+          // A large result goes to the file store; the job keeps the reference.
+          const result = await payloads.store(job.id, 'result', checked.value, checked.text);
+          return { state: 'succeeded', result, reason: `Succeeded on attempt ${job.attempt}` };
+        } catch (error) {
+          // Too large is for good; a store outage may pass, and the job is retried.
+          return electFailure(job, hasErrorCode(error, 'ERR_ARGS_TOO_LARGE') ? unrecoverable(error) : error, definition, clock.now(), draw);
         }
       }
       if (running.cause !== null) return this.abortedOutcome(running, definition);

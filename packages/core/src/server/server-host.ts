@@ -1,3 +1,4 @@
+import type { Payloads } from '../files/payloads.js';
 import type { JobDefinition } from '../job/definition.js';
 import type { JobEnqueuer } from '../job/job-context.js';
 import type { Json, RecurringRecord } from '../job/records.js';
@@ -30,4 +31,10 @@ export interface ServerHost {
   fireRecurring(record: RecurringRecord, now: Date): Promise<RecurringFireResult>;
   /** The process span around each run (docs/telemetry.md). Default: none. */
   readonly telemetry?: JobTelemetry;
+  /**
+   * Large arguments and results by reference in a file store (docs/file-store.md): the runner
+   * resolves references before the handler runs and stores a large result by reference; the
+   * server sweeps the files of jobs that no longer exist. Default: none (values stay inline).
+   */
+  readonly payloads?: Payloads;
 }

@@ -47,6 +47,11 @@ export interface ServerOptions {
   expirationInterval?: Duration;
   /** Jobs removed per expiration batch. Default 1000. */
   expirationBatchSize?: number;
+  /**
+   * How often the files of by-reference payloads whose job no longer exists are removed (only with
+   * a file store; see docs/file-store.md). Default `'10m'`.
+   */
+  payloadSweepInterval?: Duration;
   /** Worker threads for `execution: 'thread'` jobs. Default: the number of CPU cores. */
   threads?: number;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
@@ -77,6 +82,7 @@ export interface ResolvedServerOptions {
   recurringPollInterval: number;
   expirationInterval: number;
   expirationBatchSize: number;
+  payloadSweepInterval: number;
   threads: number;
   handleSignals: boolean;
   name: string | undefined;
@@ -102,6 +108,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       recurringPollInterval: { kind: 'duration', default: 1000, min: 100 },
       expirationInterval: { kind: 'duration', default: 60_000, min: 100 },
       expirationBatchSize: { kind: 'integer', default: 1000, min: 1, max: 100_000 },
+      payloadSweepInterval: { kind: 'duration', default: 600_000, min: 100 },
       threads: { kind: 'integer', default: Math.max(1, availableParallelism()), min: 1, max: 256 },
       handleSignals: { kind: 'boolean', default: true },
       name: { kind: 'string', optional: true },

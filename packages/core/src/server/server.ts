@@ -11,6 +11,7 @@ import type { CompletionReport } from './completer.js';
 import { Completer } from './completer.js';
 import { DelayedScheduler } from './delayed-scheduler.js';
 import { ExpirationManager } from './expiration-manager.js';
+import { PayloadSweeper } from './payload-sweeper.js';
 import { FetchLoop } from './fetch-loop.js';
 import { Heartbeat } from './heartbeat.js';
 import { ABORT_GRACE_MS, JobRunner, RunningJob } from './job-runner.js';
@@ -112,6 +113,7 @@ export class Server {
       new Heartbeat(context, () => this.#describe(), o.heartbeatInterval),
       new Watchdog(context, { intervalMs: o.rescueInterval, maxRescues: o.maxRescues, serverTimeoutMs: o.serverTimeout }, (r) => this.events.emit('jobs:rescued', r)),
       new ExpirationManager(context, o.expirationInterval, o.expirationBatchSize),
+      ...(host.payloads ? [new PayloadSweeper(context, host.payloads.files, o.payloadSweepInterval)] : []),
     ];
   }
 

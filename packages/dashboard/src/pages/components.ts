@@ -82,3 +82,11 @@ export function duration(ms: number): string {
   if (h < 48) return parts(h, 'h', m % 60, 'm');
   return parts(Math.floor(h / 24), 'd', h % 24, 'h');
 }
+
+/** A size in bytes for people: `812 B`, `64.0 KiB`, `3.2 MiB`. */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return `${(n / (1024 * 1024 * 1024)).toFixed(1)} GiB`;
+}

@@ -1,9 +1,10 @@
-import type { ErrorRecord, HistoryRecord, JobDetails, JobRecord } from '@spool/core';
+import type { ErrorRecord, HistoryRecord, JobDetails, JobRecord, Json, PayloadSlot } from '@spool/core';
+import { payloadKey, payloadReference } from '@spool/core';
 
 import type { SafeHtml } from '../html.js';
 import { html } from '../html.js';
 import { actionsFor } from '../job-actions.js';
-import { actionButton, duration, elapsed, emptyState, jsonBlock, shortId, stateBadge, time } from './components.js';
+import { actionButton, bytes, duration, elapsed, emptyState, jsonBlock, shortId, stateBadge, time } from './components.js';
 import type { PageContext } from './page-context.js';
 import { stackTrace } from './stack-trace.js';
 
@@ -40,6 +41,21 @@ function timelineEntry(entry: HistoryRecord): SafeHtml {
   </li>`;
 }
 
+/**
+ * A job's arguments or result: inline as JSON, or, stored by reference in the file store, its size
+ * and a download link (the value may be megabytes: the page does not read it).
+ */
+function valueBlock(ctx: PageContext, job: JobRecord, slot: PayloadSlot, value: Json): SafeHtml {
+  const reference = payloadReference(value);
+  if (reference === null) return jsonBlock(value);
+  return html`<div class="payload-ref" data-payload="${slot}">
+    <p class="small">Stored by reference in the file store: <strong>${bytes(reference.bytes)}</strong> of JSON
+      (<span class="mono">${String(reference.bytes)}</span> bytes).</p>
+    <p class="small muted mono">${payloadKey(job.id, reference)}</p>
+    <p><a class="btn btn-ghost btn-small" href="${ctx.base}/job/${job.id}/payload/${slot}" download>Download ${slot === 'args' ? 'arguments' : 'result'}</a></p>
+  </div>`;
+}
+
 /** The page of one job: what it is, what it did, and what can be done with it. */
 export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
   const { job, history, logs } = data.details;
@@ -64,8 +80,8 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
         <progress class="progress-lg" max="100" value="${String(job.progress ?? 0)}" data-progress>${String(job.progress ?? 0)}%</progress></section>`
       : ''}
     ${job.error ? html`<section class="panel danger"><div class="panel-head"><h2>Error</h2></div>${errorBlock(job.error)}</section>` : ''}
-    <section class="panel"><div class="panel-head"><h2>Arguments</h2></div>${jsonBlock(job.args)}</section>
-    ${job.state === 'succeeded' || job.result !== null ? html`<section class="panel"><div class="panel-head"><h2>Result</h2></div>${jsonBlock(job.result)}</section>` : ''}
+    <section class="panel"><div class="panel-head"><h2>Arguments</h2></div>${valueBlock(ctx, job, 'args', job.args)}</section>
+    ${job.state === 'succeeded' || job.result !== null ? html`<section class="panel"><div class="panel-head"><h2>Result</h2></div>${valueBlock(ctx, job, 'result', job.result)}</section>` : ''}
     <section class="panel"><div class="panel-head"><h2>Logs</h2><span class="muted small">persisted by the job's <span class="mono">ctx.log</span></span></div>
       <ol class="logs" data-logs>
         ${logs.length === 0 ? html`<li class="muted log-empty">No log lines yet.</li>` : ''}

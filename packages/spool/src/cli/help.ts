@@ -54,6 +54,7 @@ export function mainHelp(commands: readonly Command[], version: string): string 
     '',
     'Options every command takes:',
     '  --storage <url>  Where jobs are stored (see below)',
+    '  --files <url>    Where large arguments and results are stored by reference ($SPOOL_FILES)',
     '  --json           Machine output: one JSON document on stdout',
     '  -h, --help       Help of the command, with examples',
     '',

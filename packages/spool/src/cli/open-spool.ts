@@ -16,6 +16,15 @@ export const DEFAULT_STORAGE_URL = 'sqlite:./data/spool.db';
 /** The environment variable that names the storage URL. */
 export const STORAGE_ENV = 'SPOOL_STORAGE';
 
+/** The environment variable that names the file store URL. */
+export const FILES_ENV = 'SPOOL_FILES';
+
+/** The file store URL a command uses: `--files`, else `SPOOL_FILES`, else none. */
+export function filesUrl(flags: Flags, io: CliIo): string | undefined {
+  const fromEnv = io.env[FILES_ENV];
+  return stringFlag(flags, 'files') ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : undefined);
+}
+
 /** The storage URL a command uses: `--storage`, else `SPOOL_STORAGE`, else the default. */
 export function storageUrl(flags: Flags, io: CliIo): string {
   const fromEnv = io.env[STORAGE_ENV];
@@ -43,7 +52,8 @@ export async function withSpool<T>(
     );
   }
   const storage = resolveStorage(url, {}, options.storage);
-  const spool = new Spool({ storage, jobs: options.jobs ?? [] });
+  const files = filesUrl(flags, io);
+  const spool = new Spool({ storage, jobs: options.jobs ?? [], ...(files !== undefined ? { files } : {}) });
   let result: T;
   try {
     await spool.init();

@@ -10,6 +10,7 @@ import { UsageError } from './command.js';
 /** Options every storage command takes. */
 export const STORAGE_OPTIONS: readonly OptionSpec[] = [
   { name: 'storage', type: 'string', value: 'url', description: 'Storage URL (default: $SPOOL_STORAGE, else sqlite:./data/spool.db)' },
+  { name: 'files', type: 'string', value: 'url', description: 'File store of large arguments and results: file:<folder> or s3://bucket/prefix (default: $SPOOL_FILES, else none)' },
   { name: 'json', type: 'boolean', description: 'Machine output: one JSON document on stdout' },
 ];
 

@@ -1,12 +1,14 @@
 import type { JobDefinition, Server } from '@spool/core';
+import { parseDuration } from '@spool/core';
 
 import { Spool } from '../spool.js';
+
 import { redactStorageUrl, resolveStorage } from '../storage-url.js';
 import type { CliIo, Command } from './command.js';
 import { UsageError } from './command.js';
 import { count, jsonDocument } from './format.js';
 import { loadJobs } from './load-jobs.js';
-import { storageUrl } from './open-spool.js';
+import { filesUrl, storageUrl } from './open-spool.js';
 import type { Flags } from './parse.js';
 import { durationFlag, expectPositionals, integerFlag, listFlag, parseCommandLine, stringFlag } from './parse.js';
 import type { WorkerCounts } from './status-line.js';
@@ -32,6 +34,7 @@ export const workerCommand: Command = {
     { name: 'name', type: 'string', value: 'name', description: 'Server name shown in the dashboard (default: the host name)' },
     { name: 'shutdown-timeout', type: 'string', value: 'duration', description: 'How long a stop waits for running jobs (default 15s)' },
     { name: 'poll-interval', type: 'string', value: 'duration', description: 'How often to look for new jobs enqueued by other processes (default 1s)' },
+    { name: 'lease-time', type: 'string', value: 'duration', description: 'How long a job stays this worker’s after its last renewal, before another may rescue it (default 30s; renewed every third of it)' },
   ],
   examples: [
     '# Run every job defined in ./dist/jobs.js on the default SQLite storage',
@@ -51,10 +54,12 @@ export const workerCommand: Command = {
     const concurrency = integerFlag(flags, 'concurrency', WHERE, { min: 1, max: 10_000 });
     const shutdownTimeout = durationFlag(flags, 'shutdown-timeout', WHERE);
     const pollInterval = durationFlag(flags, 'poll-interval', WHERE);
+    const leaseTime = durationFlag(flags, 'lease-time', WHERE);
     const definitions = (await Promise.all(modules.map((m) => loadJobs(m)))).flat();
     const queues = listFlag(flags, 'queues') ?? defaultQueues(definitions);
     const url = storageUrl(flags, io);
-    const spool = new Spool({ storage: resolveStorage(url), jobs: unique(definitions) });
+    const files = filesUrl(flags, io);
+    const spool = new Spool({ storage: resolveStorage(url), jobs: unique(definitions), ...(files !== undefined ? { files } : {}) });
     // Listen for signals before the server starts: one that arrives while it starts (it may already
     // be running a job) stops it gracefully instead of killing the process.
     const stopSignal = new StopSignal();
@@ -66,6 +71,7 @@ export const workerCommand: Command = {
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
         ...(pollInterval !== undefined ? { pollInterval } : {}),
+        ...(leaseTime !== undefined ? { leaseTime, leaseRenewInterval: Math.max(100, Math.floor(leaseMs(leaseTime) / 3)) } : {}),
         ...(stringFlag(flags, 'name') !== undefined ? { name: stringFlag(flags, 'name') } : {}),
       });
       const result = await runUntilSignal(server, spool, url, flags, io, stopSignal.received);
@@ -128,6 +134,7 @@ async function runUntilSignal(server: Server, spool: Spool, url: string, flags: 
   io.err(
     `spool worker ${server.id} started\n` +
       `  storage      ${redactStorageUrl(url)}\n` +
+      (spool.files ? `  files        ${spool.files.description}\n` : '') +
       `  queues       ${o.queues.join(', ')}\n` +
       `  concurrency  ${o.concurrency}\n` +
       `  jobs         ${names.join(', ')}\n` +
@@ -152,4 +159,10 @@ async function runUntilSignal(server: Server, spool: Spool, url: string, flags: 
   process.off('SIGINT', forceExit);
   io.err(`stopped: succeeded ${count(counts.succeeded)}, failed ${count(counts.failed)}, retried ${count(counts.retried)}, requeued ${count(counts.requeued)}\n`);
   return { serverId: server.id, signal, queues: [...o.queues], concurrency: o.concurrency, jobs: names, ...counts, running: 0 };
+}
+
+/** A duration flag already checked by `durationFlag`, in milliseconds. */
+function leaseMs(text: string): number {
+  const parsed = parseDuration(text);
+  return parsed.ok ? parsed.ms : 0;
 }
