@@ -5,6 +5,7 @@ import type { Server, Spool } from '@spool/core';
 import { ConfigError } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
+import { closeOnSignals } from './close-on-signals.js';
 import type { SpoolExpressOptions } from './spool-express-options.js';
 import { resolveSpoolExpressOptions } from './spool-express-options.js';
 
@@ -27,6 +28,11 @@ export interface SpoolExpress {
    * return to the queue) and closes the storage.
    */
   close(httpServer?: ClosableHttpServer): Promise<void>;
+  /**
+   * On SIGTERM and SIGINT, runs `close(httpServer)`, then lets the signal end the process when
+   * nothing else listens for it. Call it once the HTTP server exists; `close()` removes the listeners.
+   */
+  closeOnSignals(httpServer?: ClosableHttpServer): void;
 }
 
 /** What `close()` needs of an HTTP server: node:http's, node:https's and node:http2's servers have it. */
@@ -42,7 +48,7 @@ export interface ClosableHttpServer {
  * const jobs = await spoolExpress({ spool, dashboard: { path: '/admin/spool' } });
  * app.use(jobs.router);
  * const http = app.listen(3000);
- * process.once('SIGTERM', () => void jobs.close(http));
+ * jobs.closeOnSignals(http);
  * ```
  */
 export async function spoolExpress(options: SpoolExpressOptions): Promise<SpoolExpress> {
@@ -66,20 +72,28 @@ export async function spoolExpress(options: SpoolExpressOptions): Promise<SpoolE
   }
 
   let closing: Promise<void> | undefined;
+  let removeSignalListeners = (): void => undefined;
+  const close = (httpServer?: ClosableHttpServer): Promise<void> => {
+    closing ??= (async () => {
+      removeSignalListeners();
+      handler?.closeStreams();
+      if (httpServer) await closeHttp(httpServer);
+      await spool.close();
+      server = null;
+    })();
+    return closing;
+  };
+
   return {
     spool,
     get server() {
       return server;
     },
     router,
-    close(httpServer) {
-      closing ??= (async () => {
-        handler?.closeStreams();
-        if (httpServer) await closeHttp(httpServer);
-        await spool.close();
-        server = null;
-      })();
-      return closing;
+    close,
+    closeOnSignals(httpServer) {
+      removeSignalListeners();
+      removeSignalListeners = closeOnSignals(() => close(httpServer), (error) => console.error('Spool: closing on a signal failed', error));
     },
   };
 }

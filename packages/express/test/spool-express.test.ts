@@ -19,7 +19,7 @@ async function bootApp(mountAt?: string) {
   const jobs = testJobs(gate);
   const { spool, path, remove } = sqliteSpool([jobs.greet, jobs.report]);
   cleanups.push(remove);
-  const spooled = await spoolExpress({ spool, server: { concurrency: 2, handleSignals: false }, dashboard: { path: '/admin/spool' } });
+  const spooled = await spoolExpress({ spool, server: { concurrency: 2 }, dashboard: { path: '/admin/spool' } });
   const app = express();
   app.use(express.json(), express.urlencoded({ extended: false }));
   if (mountAt) app.use(mountAt, spooled.router);
@@ -46,7 +46,7 @@ describe('the Express router', () => {
       const { id } = (await response.json()) as { id: string };
       await waitForState(spool, id, 'succeeded');
       expect((await spool.getJob(id))?.result).toEqual({ greeted: 'ann' });
-      expect(spooled.server?.id).toEqual(expect.any(String));
+      expect(spooled.server?.options.handleSignals).toBe(false);
     } finally {
       await spooled.close(http);
     }
@@ -87,6 +87,27 @@ describe('the Express router', () => {
     expect(spooled.server).toBeNull();
     expect(spooled.close()).toBe(closing);
     expect(await afterClose(path, id)).toEqual({ state: 'succeeded', servers: 0 });
+  });
+
+  it('closes on SIGTERM once asked to, and leaves the signal to the others who listen for it', async () => {
+    const { spooled, http, path, origin } = await bootApp();
+    const { id } = (await (await fetch(`${origin}/greetings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"to":"fay"}' })).json()) as { id: string };
+    const before = process.listeners('SIGTERM');
+    // Another listener, as the test runner's process may have none: with nobody else, the signal is raised again.
+    const other = (): void => undefined;
+    process.on('SIGTERM', other);
+    try {
+      spooled.closeOnSignals(http);
+      const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
+      process.emit('SIGTERM', 'SIGTERM');
+      await closed;
+      await spooled.close();
+      expect(process.listeners('SIGTERM')).toEqual([...before, other]);
+      expect(http.listening).toBe(false);
+      expect((await afterClose(path, id)).servers).toBe(0);
+    } finally {
+      process.off('SIGTERM', other);
+    }
   });
 
   it('says what to do when a route asks for the client without the router', () => {

@@ -18,11 +18,18 @@ export interface SpoolFastifyOptions {
   /**
    * The server that runs jobs in this process, started when the app is ready and stopped gracefully
    * when it closes; `false` runs none (servers run elsewhere, e.g. `spool worker`). Default `{}`: a
-   * server with Spool's defaults, which also stops on SIGTERM and SIGINT.
+   * server with Spool's defaults, except `handleSignals: false`: a signal should close the whole
+   * application, and the server with it (see `closeOnSignals`).
    */
   server?: ServerOptions | false;
   /** The dashboard under a path, e.g. `{ path: '/admin/spool', authorize }`. Default: not mounted. */
   dashboard?: SpoolDashboardMount | false;
+  /**
+   * Closes the app on SIGTERM and SIGINT (`app.close()`: HTTP, then the server gracefully, then the
+   * storage), then lets the signal end the process when nothing else listens for it. `false` when
+   * the app closes itself on signals already (e.g. with `close-with-grace`). Default true.
+   */
+  closeOnSignals?: boolean;
 }
 
 /** Plugin options after checks. */
@@ -30,19 +37,22 @@ export interface ResolvedSpoolFastifyOptions {
   spool: Spool;
   server: ServerOptions | false;
   dashboard: SpoolDashboardMount | false;
+  closeOnSignals: boolean;
 }
 
 /** Checks the plugin's options: unknown keys and every problem reported at once, as everywhere in Spool. */
 export function resolveSpoolFastifyOptions(options: SpoolFastifyOptions): ResolvedSpoolFastifyOptions {
-  return resolveOptions<ResolvedSpoolFastifyOptions>(
+  const resolved = resolveOptions<ResolvedSpoolFastifyOptions>(
     {
       spool: { kind: 'any', check: (v) => (isSpool(v) ? null : 'expected a Spool instance (new Spool({ storage, jobs }))') },
       server: { kind: 'any', default: {}, check: (v) => (v === false || isPlainObject(v) ? null : 'expected server options or false') },
       dashboard: { kind: 'any', default: false, check: checkMount },
+      closeOnSignals: { kind: 'boolean', default: true },
     },
     options,
     '@spool/fastify options',
   );
+  return resolved.server === false ? resolved : { ...resolved, server: { handleSignals: false, ...resolved.server } };
 }
 
 function isSpool(value: unknown): value is Spool {

@@ -5,6 +5,7 @@ import type { Server, Spool } from '@spool/core';
 import type { DashboardHandler } from '@spool/dashboard';
 import { createDashboard } from '@spool/dashboard';
 
+import { closeOnSignals } from './close-on-signals.js';
 import type { SpoolDashboardMount, SpoolFastifyOptions } from './spool-fastify-options.js';
 import { resolveSpoolFastifyOptions } from './spool-fastify-options.js';
 
@@ -21,14 +22,14 @@ declare module 'fastify' {
  * Runs Spool with a Fastify app: decorates the app with `spool` (the client), opens the storage and
  * starts a server when the app is ready, mounts the dashboard under a path, and on `app.close()`
  * ends the dashboard's live streams, stops the server gracefully (running jobs finish within its
- * `shutdownTimeout`) and closes the storage.
+ * `shutdownTimeout`) and closes the storage. SIGTERM and SIGINT close the app (`closeOnSignals`).
  *
  * ```ts
  * await app.register(spoolPlugin, { spool, server: { concurrency: 5 }, dashboard: { path: '/admin/spool' } });
  * ```
  */
 async function spool(fastify: FastifyInstance, options: SpoolFastifyOptions): Promise<void> {
-  const { spool: client, server: serverOptions, dashboard } = resolveSpoolFastifyOptions(options);
+  const { spool: client, server: serverOptions, dashboard, closeOnSignals: onSignals } = resolveSpoolFastifyOptions(options);
   let server: Server | null = null;
   fastify.decorate('spool', client);
   fastify.decorate('spoolServer', { getter: () => server });
@@ -44,7 +45,9 @@ async function spool(fastify: FastifyInstance, options: SpoolFastifyOptions): Pr
   fastify.addHook('preClose', async () => {
     handler?.closeStreams();
   });
+  const removeSignalListeners = onSignals ? closeOnSignals(() => fastify.close(), (error) => fastify.log.error(error)) : () => undefined;
   fastify.addHook('onClose', async () => {
+    removeSignalListeners();
     await client.close();
     server = null;
   });

@@ -7,6 +7,15 @@ import { spoolPlugin } from '@spool/fastify';
 import { Gate, afterClose, openLiveStream, sqliteSpool, testJobs, visitDashboard, waitForState } from '../../../test/integrations/harness.js';
 
 const cleanups: Array<() => void> = [];
+
+/** Polls `check` until it holds; fails after a bounded deadline. */
+async function waitUntil(check: () => boolean, deadlineMs = 15_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`not true within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
@@ -20,7 +29,7 @@ async function bootApp() {
   const app = Fastify();
   // A form parser of the app's own (as @fastify/formbody adds): the dashboard's forms must still reach it unread.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
-  await app.register(spoolPlugin, { spool, server: { concurrency: 2, handleSignals: false }, dashboard: { path: '/admin/spool' } });
+  await app.register(spoolPlugin, { spool, server: { concurrency: 2 }, dashboard: { path: '/admin/spool' } });
   app.post<{ Body: { to: string } }>('/greetings', async (request, reply) => {
     const id = await app.spool.enqueue(jobs.greet, { to: request.body.to });
     return reply.code(202).send({ id });
@@ -39,7 +48,8 @@ describe('the Fastify plugin', () => {
       const { id } = (await response.json()) as { id: string };
       await waitForState(spool, id, 'succeeded');
       expect((await spool.getJob(id))?.result).toEqual({ greeted: 'ann' });
-      expect(app.spoolServer?.id).toEqual(expect.any(String));
+      // The app's close stops the server: a signal is the app's to handle (closeOnSignals).
+      expect(app.spoolServer?.options.handleSignals).toBe(false);
     } finally {
       await app.close();
     }
@@ -74,15 +84,34 @@ describe('the Fastify plugin', () => {
     await expect(spool.storage.monitoring.stats()).rejects.toThrow();
   });
 
+  it('closes the app on SIGTERM, and leaves the signal to the others who listen for it', async () => {
+    const { app, path, origin } = await bootApp();
+    const { id } = (await (await fetch(`${origin}/greetings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"to":"fay"}' })).json()) as { id: string };
+    // Another listener, as the test runner's process may have none: with nobody else, the signal is raised again.
+    const other = (): void => undefined;
+    process.on('SIGTERM', other);
+    try {
+      const closed = waitUntil(() => app.spoolServer === null);
+      process.emit('SIGTERM', 'SIGTERM');
+      await closed;
+      expect(process.listeners('SIGTERM')).toEqual([other]);
+      expect((await afterClose(path, id)).servers).toBe(0);
+    } finally {
+      process.off('SIGTERM', other);
+    }
+  });
+
   it('only enqueues with server: false, and mounts no dashboard unless asked', async () => {
     const gate = new Gate();
     const { spool, remove } = sqliteSpool([testJobs(gate).greet]);
     cleanups.push(remove);
+    const listenersBefore = process.listenerCount('SIGTERM');
     const app = Fastify();
-    await app.register(spoolPlugin, { spool, server: false });
+    await app.register(spoolPlugin, { spool, server: false, closeOnSignals: false });
     const origin = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       expect(app.spoolServer).toBeNull();
+      expect(process.listenerCount('SIGTERM')).toBe(listenersBefore);
       const id = await app.spool.enqueue('greetings.send', { to: 'ed' });
       expect((await spool.getJob(id))?.state).toBe('enqueued');
       expect((await fetch(`${origin}/admin/spool/`)).status).toBe(404);

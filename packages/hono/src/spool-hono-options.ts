@@ -18,7 +18,8 @@ export interface SpoolHonoOptions {
   /**
    * The server that runs jobs in this process, started by `spoolHono()` and stopped gracefully by
    * `close()`; `false` runs none (servers run elsewhere, e.g. `spool worker`). Default `{}`: a
-   * server with Spool's defaults, which also stops on SIGTERM and SIGINT.
+   * server with Spool's defaults, except `handleSignals: false`: a signal should close the whole
+   * application, and the server with it (see `closeOnSignals`).
    */
   server?: ServerOptions | false;
   /** The dashboard under a path, e.g. `{ path: '/admin/spool', authorize }`. Default: not mounted. */
@@ -34,7 +35,7 @@ export interface ResolvedSpoolHonoOptions {
 
 /** Checks the options: unknown keys and every problem reported at once, as everywhere in Spool. */
 export function resolveSpoolHonoOptions(options: SpoolHonoOptions): ResolvedSpoolHonoOptions {
-  return resolveOptions<ResolvedSpoolHonoOptions>(
+  const resolved = resolveOptions<ResolvedSpoolHonoOptions>(
     {
       spool: { kind: 'any', check: (v) => (isSpool(v) ? null : 'expected a Spool instance (new Spool({ storage, jobs }))') },
       server: { kind: 'any', default: {}, check: (v) => (v === false || isPlainObject(v) ? null : 'expected server options or false') },
@@ -43,6 +44,7 @@ export function resolveSpoolHonoOptions(options: SpoolHonoOptions): ResolvedSpoo
     options,
     '@spool/hono options',
   );
+  return resolved.server === false ? resolved : { ...resolved, server: { handleSignals: false, ...resolved.server } };
 }
 
 function isSpool(value: unknown): value is Spool {

@@ -7,6 +7,7 @@ import type { Server, Spool } from '@spool/core';
 import { ConfigError } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
+import { closeOnSignals } from './close-on-signals.js';
 import type { SpoolHonoOptions } from './spool-hono-options.js';
 import { resolveSpoolHonoOptions } from './spool-hono-options.js';
 
@@ -46,6 +47,11 @@ export interface SpoolHono {
    * return to the queue) and closes the storage.
    */
   close(httpServer?: ClosableHttpServer): Promise<void>;
+  /**
+   * On SIGTERM and SIGINT, runs `close(httpServer)`, then lets the signal end the process when
+   * nothing else listens for it. Call it once the HTTP server exists; `close()` removes the listeners.
+   */
+  closeOnSignals(httpServer?: ClosableHttpServer): void;
 }
 
 /**
@@ -57,7 +63,7 @@ export interface SpoolHono {
  * const jobs = await spoolHono({ spool, dashboard: { path: '/admin/spool' } });
  * const app = new Hono<SpoolEnv>().use(jobs.middleware);
  * const http = serve({ fetch: app.fetch, port: 3000 });
- * process.once('SIGTERM', () => void jobs.close(http));
+ * jobs.closeOnSignals(http);
  * ```
  */
 export async function spoolHono(options: SpoolHonoOptions): Promise<SpoolHono> {
@@ -80,20 +86,28 @@ export async function spoolHono(options: SpoolHonoOptions): Promise<SpoolHono> {
   });
 
   let closing: Promise<void> | undefined;
+  let removeSignalListeners = (): void => undefined;
+  const close = (httpServer?: ClosableHttpServer): Promise<void> => {
+    closing ??= (async () => {
+      removeSignalListeners();
+      mount?.handler.closeStreams();
+      if (httpServer) await closeHttp(httpServer);
+      await spool.close();
+      server = null;
+    })();
+    return closing;
+  };
+
   return {
     spool,
     get server() {
       return server;
     },
     middleware,
-    close(httpServer) {
-      closing ??= (async () => {
-        mount?.handler.closeStreams();
-        if (httpServer) await closeHttp(httpServer);
-        await spool.close();
-        server = null;
-      })();
-      return closing;
+    close,
+    closeOnSignals(httpServer) {
+      removeSignalListeners();
+      removeSignalListeners = closeOnSignals(() => close(httpServer), (error) => console.error('Spool: closing on a signal failed', error));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { DynamicModule, MiddlewareConsumer, ModuleMetadata, NestModule, Provider } from '@nestjs/common';
+import type { DynamicModule, FactoryProvider, MiddlewareConsumer, ModuleMetadata, NestModule, Provider } from '@nestjs/common';
 import { Global, Inject, Module, RequestMethod } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 
@@ -10,13 +10,17 @@ import type { ResolvedSpoolModuleOptions, SpoolModuleOptions } from './spool-mod
 import { resolveSpoolModuleOptions } from './spool-module-options.js';
 import { SPOOL_DASHBOARD, SPOOL_MODULE_OPTIONS, SPOOL_RESOLVED_OPTIONS } from './tokens.js';
 
-/** Options of `SpoolModule.forRootAsync()`: a factory of the module's options and what it needs. */
-export interface SpoolModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  /** Makes the options, with the providers named in `inject`: `(config: ConfigService) => ({ spool: ... })`. */
-  useFactory: (...args: never[]) => SpoolModuleOptions | Promise<SpoolModuleOptions>;
-  /** Providers handed to `useFactory`, in order. */
-  inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown) | (new (...args: never[]) => unknown)>;
-}
+/**
+ * Options of `SpoolModule.forRootAsync()`: a factory of the module's options (`useFactory`), the
+ * providers it is handed in order (`inject`), and the modules that export them (`imports`).
+ *
+ * ```ts
+ * SpoolModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (config: ConfigService) => ({ spool: new Spool({ storage: config.get('SPOOL_STORAGE') }) }) })
+ * ```
+ */
+export interface SpoolModuleAsyncOptions
+  extends Pick<ModuleMetadata, 'imports'>,
+    Pick<FactoryProvider<SpoolModuleOptions | Promise<SpoolModuleOptions>>, 'useFactory' | 'inject'> {}
 
 /**
  * Spool in a Nest application, imported once in the root module. It provides the client as

@@ -71,12 +71,22 @@ class JobsController {
 @Module({ providers: [Greeter, ReportGate, GreetingJob, ReportJob], controllers: [JobsController], exports: [Greeter, ReportGate] })
 class JobsModule {}
 
-/** A Nest application on platform-express with SpoolModule.forRoot, listening on a free port. */
+/** Settings a configuration module would provide, for forRootAsync's factory. */
+class SpoolSettings {
+  constructor(readonly concurrency: number) {}
+}
+
+@Module({ providers: [{ provide: SpoolSettings, useValue: new SpoolSettings(2) }], exports: [SpoolSettings] })
+class SettingsModule {}
+
+/** A Nest application on platform-express with SpoolModule.forRoot (or forRootAsync), listening on a free port. */
 async function bootApp(async = false) {
   const { spool, path, remove } = sqliteSpool([]);
   cleanups.push(remove);
-  const options = { spool, server: { concurrency: 2, queues: ['default', 'reports'] }, dashboard: { path: '/admin/spool' } };
-  const spoolModule = async ? SpoolModule.forRootAsync({ useFactory: async () => options }) : SpoolModule.forRoot(options);
+  const options = (concurrency: number) => ({ spool, server: { concurrency, queues: ['default', 'reports'] }, dashboard: { path: '/admin/spool' } });
+  const spoolModule = async
+    ? SpoolModule.forRootAsync({ imports: [SettingsModule], inject: [SpoolSettings], useFactory: async (settings: SpoolSettings) => options(settings.concurrency + 1) })
+    : SpoolModule.forRoot(options(2));
   @Module({ imports: [spoolModule, JobsModule] })
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false });
@@ -108,12 +118,12 @@ describe('SpoolModule', () => {
     }
   });
 
-  it('takes its options from a factory with forRootAsync', async () => {
+  it('takes its options from a factory with forRootAsync, handed the providers it injects', async () => {
     const { app, origin, spool } = await bootApp(true);
     try {
       const id = await enqueueOver(origin, 'greetings', { to: 'bo' });
       await waitForState(spool, id, 'succeeded');
-      expect(app.get(SpoolLifecycle).server?.options.handleSignals).toBe(false);
+      expect(app.get(SpoolLifecycle).server?.options).toMatchObject({ concurrency: 3, handleSignals: false });
     } finally {
       await app.close();
     }
