@@ -3,7 +3,8 @@
 # the tarballs into a fresh folder outside the repository (no workspace links), then type-check the
 # README's example with `skipLibCheck: false` and run it with plain `node`, once on SQLite (what
 # `npm install spool` gives), once with @spool/postgres against PostgreSQL and once with
-# @spool/mysql against MySQL or MariaDB. Prints the install size and the import time of `spool` for
+# @spool/mysql against MySQL or MariaDB. The framework integrations are installed with their
+# frameworks, type-checked the same way and loaded. Prints the install size and the import time of `spool` for
 # a SQLite user.
 #
 # Needs only the npm registry (for the published dependencies, typescript and @types/node). The
@@ -23,7 +24,7 @@ npm_quiet=(--no-audit --no-fund --prefer-offline --loglevel=error)
 
 echo "== pack"
 mkdir -p "$work/tarballs"
-for package in core conformance sqlite postgres redis mysql s3 dashboard spool; do
+for package in core conformance sqlite postgres redis mysql s3 dashboard spool fastify express hono nestjs; do
   npm pack --silent --workspace "packages/$package" --pack-destination "$work/tarballs" >/dev/null
 done
 node .ci/packed-contents.mjs "$work/tarballs"
@@ -65,6 +66,43 @@ node "$repo/.ci/readme-example.mjs" "$repo/README.md" > readme.ts
 npx tsc -p .
 printf '%s\n' "$(node out/readme.js)" | tee readme.out
 grep -qx "succeeded" readme.out
+
+echo "== the framework integrations with their frameworks: type-check (skipLibCheck: false) and load"
+# The frameworks at the versions the repository tests with.
+version_of() { node -p "require('$repo/node_modules/$1/package.json').version"; }
+npm install "${npm_quiet[@]}" --ignore-scripts \
+  "$(tarball spool-fastify)" "$(tarball spool-express)" "$(tarball spool-hono)" "$(tarball spool-nestjs)" \
+  "fastify@$(version_of fastify)" "express@$(version_of express)" "@types/express@$(version_of @types/express)" \
+  "hono@$(version_of hono)" "@hono/node-server@$(version_of @hono/node-server)" \
+  "@nestjs/common@$(version_of @nestjs/common)" "@nestjs/core@$(version_of @nestjs/core)" \
+  "@nestjs/platform-express@$(version_of @nestjs/platform-express)" "reflect-metadata@$(version_of reflect-metadata)" "rxjs@$(version_of rxjs)"
+cat > integrations.ts <<'TS'
+import 'reflect-metadata';
+import Fastify from 'fastify';
+import { Spool } from 'spool';
+import { spoolPlugin } from '@spool/fastify';
+import { spoolExpress, spoolOf } from '@spool/express';
+import type { SpoolEnv } from '@spool/hono';
+import { spoolHono } from '@spool/hono';
+import type { SpoolJobHandler } from '@spool/nestjs';
+import { SpoolClient, SpoolJob, SpoolModule } from '@spool/nestjs';
+
+const spool = new Spool({ storage: 'memory:' });
+const app = Fastify();
+await app.register(spoolPlugin, { spool, server: false, dashboard: { path: '/admin/spool' } });
+const client = app.spool;
+const express = await spoolExpress({ spool, server: false });
+const hono = await spoolHono({ spool, server: false });
+const env: SpoolEnv['Variables'] = { spool: client };
+const job: SpoolJobHandler<{ to: string }> = { run: (args) => void args.to };
+void [express.router, spoolOf, hono.middleware, env, job, SpoolClient, SpoolJob('packed.job'), SpoolModule.forRoot({ spool })];
+await app.close();
+console.log('integrations loaded');
+TS
+npx tsc -p .
+node out/integrations.js | tee integrations.out
+grep -qx "integrations loaded" integrations.out
+rm integrations.ts
 
 # Runs the README example on the storage URL $2 (the pass named $1) with the TypeScript read from
 # stdin appended (the storage package's own types, checked with skipLibCheck: false), then the

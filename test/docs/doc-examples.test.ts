@@ -15,7 +15,16 @@ function examples(file: string): Array<{ name: string; code: string }> {
   return [...text.matchAll(/<!-- example: ([\w-]+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
 }
 
-const all = [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md')];
+/**
+ * The examples, each with the compiler options its kind of application has: the framework
+ * integrations' page holds a NestJS application, which needs Nest's legacy decorators and their
+ * type metadata (constructor injection reads it).
+ */
+const groups = [
+  { examples: [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md')], options: {} },
+  { examples: examples('docs/integrations.md'), options: { experimentalDecorators: true, emitDecoratorMetadata: true } },
+];
+const all = groups.flatMap((group) => group.examples.map((example) => ({ ...example, options: group.options })));
 // Generated inside the repository so that `import ... from 'spool'` resolves like a user's code.
 const out = join(new URL('.', import.meta.url).pathname, '.generated');
 const cwd = mkdtempSync(join(tmpdir(), 'spool-docs-'));
@@ -41,27 +50,30 @@ function expectedOutput(line: string): string | null {
 
 describe('the examples in the docs', () => {
   it('are found', () => {
-    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key']));
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key', 'fastify', 'express', 'hono', 'nestjs']));
   });
 
   it('type-check', () => {
     mkdirSync(out, { recursive: true });
-    const files = all.map(({ name, code }) => {
-      const file = join(out, `${name}.ts`);
-      writeFileSync(file, `${code}\nexport {};\n`);
-      return file;
-    });
-    const program = ts.createProgram(files, {
-      strict: true,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      target: ts.ScriptTarget.ES2022,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-    });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(problems).toEqual([]);
+    for (const group of groups) {
+      const files = group.examples.map(({ name, code }) => {
+        const file = join(out, `${name}.ts`);
+        writeFileSync(file, `${code}\nexport {};\n`);
+        return file;
+      });
+      const program = ts.createProgram(files, {
+        strict: true,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node'],
+        ...group.options,
+      });
+      const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      expect(problems).toEqual([]);
+    }
   });
 
   it('say what each of their console.log lines prints', () => {
@@ -70,9 +82,9 @@ describe('the examples in the docs', () => {
     }
   });
 
-  it.each(all.map((e) => [e.name, e.code]))('%s prints what its comments say', async (name, code) => {
+  it.each(all.map((e) => [e.name, e.code, e.options] as const))('%s prints what its comments say', async (name, code, options) => {
     mkdirSync(out, { recursive: true });
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, ...options } }).outputText;
     const file = join(out, `${name}.mjs`);
     writeFileSync(file, js);
     const { stdout } = await run(process.execPath, [file], { cwd, timeout: 30_000 });

@@ -14,8 +14,16 @@ import { handlePage } from './page-routes.js';
 import { isAllowedHost, isLoopback } from './security.js';
 import { DashboardState } from './dashboard-state.js';
 
-/** A Node request handler: node:http's `(req, res)`, Express's `(req, res, next)`. */
-export type DashboardHandler = (req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
+/** The dashboard: a Node request handler, node:http's `(req, res)` and Express's `(req, res, next)`. */
+export interface DashboardHandler {
+  (req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /**
+   * Ends the open pages' live streams and opens no new ones (pages poll instead); pages, the API and
+   * actions are still answered. Call it when the application shuts down: a live stream lasts as
+   * long as its page, so an HTTP server's `close()` would otherwise wait for every open tab.
+   */
+  closeStreams(): void;
+}
 
 /**
  * Creates the dashboard: one Node request handler serving the pages, the JSON API, the assets and
@@ -29,7 +37,7 @@ export type DashboardHandler = (req: DashboardRequest, res: ServerResponse, next
 export function createDashboard(spool: Spool, options?: DashboardOptions): DashboardHandler {
   const state = new DashboardState(spool, resolveDashboardOptions(options));
 
-  return (req, res, next) => {
+  const handler = (req: DashboardRequest, res: ServerResponse, next?: (error?: unknown) => void): void => {
     handle(state, req, res, next).catch((error: unknown) => {
       if (next) return next(error);
       // The client learns nothing of the error: it may hold connection strings or secrets.
@@ -38,6 +46,7 @@ export function createDashboard(spool: Spool, options?: DashboardOptions): Dashb
       else res.destroy();
     });
   };
+  return Object.assign(handler, { closeStreams: () => state.closeStreams() });
 }
 
 /** The mount path and the path inside the dashboard, or null when the request is not for it. */

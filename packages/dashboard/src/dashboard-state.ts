@@ -4,6 +4,7 @@ import type { Asset } from './assets.js';
 import { dashboardAssets } from './assets.js';
 import type { ResolvedDashboardOptions } from './dashboard-options.js';
 import { ChangeFeed } from './live/change-feed.js';
+import type { EventStream } from './live/event-stream.js';
 import type { PageContext } from './pages/page-context.js';
 import { CsrfGuard } from './security.js';
 
@@ -20,6 +21,8 @@ export class DashboardState {
   readonly assets: { script: Asset; style: Asset } = dashboardAssets();
   private feed: ChangeFeed | null = null;
   private streams = 0;
+  private readonly open = new Set<EventStream>();
+  private closed = false;
 
   constructor(
     readonly spool: Spool,
@@ -57,11 +60,32 @@ export class DashboardState {
     return this.feed;
   }
 
-  /** Counts a live stream in; false when `maxStreams` are open already. */
+  /** Counts a live stream in; false when `maxStreams` are open already or the streams were closed. */
   admitStream(): boolean {
-    if (this.streams >= this.options.maxStreams) return false;
+    if (this.closed || this.streams >= this.options.maxStreams) return false;
     this.streams++;
     return true;
+  }
+
+  /** Whether {@link closeStreams} was called. */
+  get streamsClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Holds an open stream until it ends, so that {@link closeStreams} can end it. */
+  holdStream(stream: EventStream): void {
+    this.open.add(stream);
+    stream.onClose(() => this.open.delete(stream));
+  }
+
+  /**
+   * Ends every open live stream and admits no new one (pages fall back to polling). A stream stays
+   * open for as long as its page does, so an HTTP server's `close()` would otherwise wait for every
+   * open tab.
+   */
+  closeStreams(): void {
+    this.closed = true;
+    for (const stream of [...this.open]) stream.close();
   }
 
   /** Counts a live stream out. */

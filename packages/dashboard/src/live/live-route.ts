@@ -22,12 +22,14 @@ export async function serveLiveStream(state: DashboardState, req: IncomingMessag
     return sendJson(res, 400, { error: { code: 'ERR_BAD_REQUEST', message: `Expected a job id (a UUID) in ?job=, got ${JSON.stringify(jobId.slice(0, 80))}.` } });
   }
   if (!state.admitStream()) {
+    if (state.streamsClosed) return sendJson(res, 503, { error: { code: 'ERR_STREAMS_CLOSED', message: 'This dashboard is shutting down and opens no live streams; pages fall back to polling.' } });
     return sendJson(res, 503, { error: { code: 'ERR_TOO_MANY_STREAMS', message: `This dashboard holds ${options.maxStreams} live streams already; pages fall back to polling.` } });
   }
   const storage = spool.storage;
   const [stats, now] = await Promise.all([storage.monitoring.stats(), storage.now()]);
   const stream = openEventStream(req, res, SECURITY_HEADERS);
   stream.onClose(() => state.releaseStream());
+  state.holdStream(stream);
   stream.send('stats', { ...stats, now, touched: [] });
   const feed = state.changeFeed();
   const stopFeed = feed.listen((change) => stream.send('stats', { ...change.stats, now: change.now, touched: [...new Set(change.jobs.values())] }));
