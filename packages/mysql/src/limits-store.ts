@@ -3,7 +3,7 @@ import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import { KEY_SEPARATOR, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
-import type { Executor, Row } from './executor.js';
+import type { Executor, Row, Statement } from './executor.js';
 import type { Tables } from './tables.js';
 import type { WriteContext } from './write-context.js';
 
@@ -115,22 +115,22 @@ export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, G
 }
 
 /**
- * Gives back gates, `count` times each, in one statement (rows locked in gate order). The scope
+ * The statement that gives back gates, `count` times each (rows locked in gate order). The scope
  * gate of every key gate is locked with them, unchanged when the job did not take it: a claim holds
  * a key's scope gate before it locks the key's gate, so a release that holds a key gate has its
  * scope's too, and the two never wait for each other in a cycle.
  */
-export async function releaseGates(db: Executor, t: Tables, counts: ReadonlyMap<string, number>): Promise<void> {
+export function releaseGatesStatement(t: Tables, counts: ReadonlyMap<string, number>): Statement {
   const released = new Map(counts);
   for (const gate of counts.keys()) {
     const at = gate.indexOf(KEY_SEPARATOR);
     if (at >= 0 && !released.has(gate.slice(0, at))) released.set(gate.slice(0, at), 0);
   }
   const entries = [...released].filter(([, n]) => n > 0);
-  await db.exec(`UPDATE ${t.gates} SET running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`, [
-    ...entries.flat(),
-    [...released.keys()].sort(),
-  ]);
+  return [
+    `UPDATE ${t.gates} SET running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`,
+    [...entries.flat(), [...released.keys()].sort()],
+  ];
 }
 
 /** The gates a job took, from its `held_gates` column (null when it took none). */

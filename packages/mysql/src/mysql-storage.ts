@@ -80,6 +80,12 @@ const SESSION_SETUP = [
 ];
 const NOW_SQL = 'SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now';
 
+/** Starts a transaction and reads the storage clock's time, in one round trip. */
+async function begin(connection: PoolConnection): Promise<number> {
+  const [results] = await connection.query<RowDataPacket[][]>(`START TRANSACTION;\n${NOW_SQL}`);
+  return Number(results[1]![0]!.now);
+}
+
 /**
  * Spool's storage on MySQL 8 and MariaDB: any number of Spool servers on any number of machines
  * share one database, in tables under a prefix beside the application's own. Claims take a batch
@@ -123,6 +129,10 @@ export class MySqlStorage implements Storage {
       charset: 'utf8mb4',
       // Wait for a free connection at most as long as for a new one: an outage fails calls fast.
       queueLimit: 0,
+      // A write sends its first statements, and its last ones with the COMMIT, in one round trip
+      // each (write()): a transaction of the hot paths was seven round trips, now four or five.
+      // Every value goes through the driver's escaping, as in single statements.
+      multipleStatements: true,
     });
     // The event hands over the driver's callback connection: commands queued here run before any other.
     this.pool.on('connection', (connection) => {
@@ -369,13 +379,13 @@ export class MySqlStorage implements Storage {
       let committing = false;
       try {
         connection = await this.pool.getConnection();
-        await connection.query('START TRANSACTION');
-        const now = this.clock?.now() ?? Number((await connection.query<RowDataPacket[]>(NOW_SQL))[0][0]!.now);
+        const now = this.clock?.now() ?? (await begin(connection));
+        if (this.clock !== null) await connection.query('START TRANSACTION');
         const ctx = new WriteContext(connectionExecutor(connection), this.t, now);
         const result = await work(ctx);
-        await ctx.flush();
+        const final = ctx.takeFinalStatements();
         committing = true;
-        await connection.query('COMMIT');
+        await connection.query([...final.map(([sql]) => sql), 'COMMIT'].join(';\n'), final.flatMap(([, values]) => values));
         connection.release();
         connection = null;
         this.emit(ctx.events.list);

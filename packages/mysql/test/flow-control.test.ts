@@ -63,6 +63,8 @@ const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
     completions: jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } })),
     serverId: 'server-1',
   });
+// What migration 4 adds, dropped to stand for a database migrated before it.
+const DROP_TAIL = 'DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server';
 const running = async (storage: MySqlStorage) => (await storage.limitsList())[0]?.running;
 
 describe.skipIf(!available)('flow control on MySQL', () => {
@@ -73,15 +75,16 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await before.jobsCreate({ jobs: [job(), job(), job()] });
     const [early] = await fetch(before, 1);
     await before.close();
-    // As a database migrated by the previous version: no limits, no gates, no held-gates column.
+    // As a database migrated by the version before flow control: no limits, no gates, no held-gates
+    // column (nor what later migrations add).
     await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
-    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates`);
-    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, ${DROP_TAIL}`);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4/);
     const upgraded = open(prefix, { migrate: false });
-    expect(await upgraded.migrate()).toEqual({ applied: [3] });
+    expect(await upgraded.migrate()).toEqual({ applied: [3, 4] });
     await setLimits(upgraded, { concurrency: 1 });
     expect(await fetch(upgraded)).toHaveLength(1);
     expect(await fetch(upgraded)).toEqual([]);
@@ -96,9 +99,10 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     const first = open(prefix);
     await first.init();
     await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
-    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+    await sql(`ALTER TABLE \`${prefix}jobs\` ${DROP_TAIL}`);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
     const again = open(prefix, { migrate: false });
-    expect(await again.migrate()).toEqual({ applied: [3] });
+    expect(await again.migrate()).toEqual({ applied: [3, 4] });
     await setLimits(again, { concurrency: 1 });
     expect(await again.limitsList()).toHaveLength(1);
   });
