@@ -35,7 +35,7 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
 
     const upgraded = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
     try {
-      expect(await upgraded.migrate()).toEqual({ applied: [2, 3] });
+      expect(await upgraded.migrate()).toEqual({ applied: [2, 3, 4] });
       await upgraded.init();
       expect(await upgraded.recurringGet({ id: 'hourly' })).toMatchObject({ id: 'hourly', runs: 1 });
       expect(await upgraded.recurringHistory({ id: 'hourly', limit: 10 })).toEqual([]);
