@@ -21,8 +21,9 @@ afterEach(async () => {
   if (spool) await driveUntil(runtime, spool.close());
 });
 
-async function burnDown(limits: NonNullable<Parameters<typeof defineJob>[2]>['limits'], keys: number, jobs: number, concurrency: number): Promise<CountingMemoryStorage> {
-  const job = defineJob('keyed', () => undefined, { limits });
+/** Burns down `jobs` jobs over `keys` keys, each key's jobs at most `perKey` at once, on a server of `concurrency` slots. */
+async function burnDown(perKey: number, keys: number, jobs: number, concurrency: number): Promise<CountingMemoryStorage> {
+  const job = defineJob('keyed', (_args: { k: string }) => undefined, { limits: { key: (a) => a.k, perKey: { concurrency: perKey } } });
   runtime = new ManualRuntime();
   const storage = new CountingMemoryStorage({ clock: runtime.clock });
   spool = new Spool({ storage, jobs: [job] }, runtime);
@@ -34,7 +35,7 @@ async function burnDown(limits: NonNullable<Parameters<typeof defineJob>[2]>['li
 
 describe('claiming jobs with limits ahead of free slots', () => {
   it('claims jobs with limits as many at a time as jobs without, up to their keys’ free places', async () => {
-    const storage = await burnDown({ key: (a: { k: string }) => a.k, perKey: { concurrency: 2 } }, 100, 1_000, 2);
+    const storage = await burnDown(2, 100, 1_000, 2);
     // 100 keys of 2 places: a claim ahead takes far more than the 2 free slots and one more round.
     expect(Math.max(...storage.returned)).toBeGreaterThan(2 + 2);
     expect(Math.max(...storage.returned)).toBeLessThanOrEqual(200);
@@ -45,7 +46,7 @@ describe('claiming jobs with limits ahead of free slots', () => {
     // the server (twice: the storage's event and the recorded batch, so at most one empty claim per
     // job); its slot freeing before that would only add a claim that finds nothing.
     const jobs = 20;
-    const storage = await burnDown({ key: (a: { k: string }) => a.k, perKey: { concurrency: 1 } }, 1, jobs, 4);
+    const storage = await burnDown(1, 1, jobs, 4);
     expect(storage.returned.filter((n) => n === 0).length).toBeLessThanOrEqual(jobs);
   });
 });
