@@ -13,6 +13,20 @@ import type { WriteContext } from './write-context.js';
 const GATES_SQL = (gates: string): string =>
   `SELECT gate, running, window_start, window_count FROM ${gates} WHERE gate IN (?) ORDER BY gate FOR UPDATE`;
 
+/**
+ * Locks the gates of every key of `scopes` (the rows `scope#...`), as a claim that holds the scopes'
+ * rows reads them before it reads jobs key by key: the full keys are passed over unread.
+ */
+export async function lockKeyGates(ctx: WriteContext, scopes: readonly string[]): Promise<Map<string, GateState>> {
+  const states = new Map<string, GateState>();
+  for (const scope of scopes) {
+    const prefix = `${scope}${KEY_SEPARATOR}`.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = await ctx.db.rows(`SELECT gate, running, window_start, window_count FROM ${ctx.t.gates} WHERE gate LIKE ? ORDER BY gate FOR UPDATE`, [`${prefix}%`]);
+    for (const row of rows) states.set(row.gate as string, { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count) });
+  }
+  return states;
+}
+
 /** Stores one layer of a scope's limits; a scope left with neither layer is forgotten. */
 export async function setLimits(ctx: WriteContext, params: LimitsSetParams): Promise<void> {
   const { t } = ctx;

@@ -63,8 +63,8 @@ const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
     completions: jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } })),
     serverId: 'server-1',
   });
-// What migration 4 adds, dropped to stand for a database migrated before it.
-const DROP_TAIL = 'DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server';
+// What migrations 4 and 5 add, dropped to stand for a database migrated before it.
+const DROP_TAIL = 'DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key';
 const running = async (storage: MySqlStorage) => (await storage.limitsList())[0]?.running;
 
 describe.skipIf(!available)('flow control on MySQL', () => {
@@ -82,9 +82,9 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5/);
     const upgraded = open(prefix, { migrate: false });
-    expect(await upgraded.migrate()).toEqual({ applied: [3, 4] });
+    expect(await upgraded.migrate()).toEqual({ applied: [3, 4, 5] });
     await setLimits(upgraded, { concurrency: 1 });
     expect(await fetch(upgraded)).toHaveLength(1);
     expect(await fetch(upgraded)).toEqual([]);
@@ -102,7 +102,7 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await sql(`ALTER TABLE \`${prefix}jobs\` ${DROP_TAIL}`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
     const again = open(prefix, { migrate: false });
-    expect(await again.migrate()).toEqual({ applied: [3, 4] });
+    expect(await again.migrate()).toEqual({ applied: [3, 4, 5] });
     await setLimits(again, { concurrency: 1 });
     expect(await again.limitsList()).toHaveLength(1);
   });

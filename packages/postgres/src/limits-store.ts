@@ -1,7 +1,7 @@
 import type { LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
-import { limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -73,6 +73,20 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
     `INSERT INTO ${ctx.s}.gates AS g (gate) SELECT unnest($1::text[]) ORDER BY 1
      ON CONFLICT (gate) DO UPDATE SET gate = g.gate RETURNING gate, running, window_start, window_count`,
     [[...gates].sort()],
+  );
+  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
+}
+
+/**
+ * What the keys of `scopes` hold, read without a lock: a claim passes over the full ones before it
+ * reads jobs key by key. Only a filter: what admission decides on is read again under a lock.
+ */
+export async function peekKeyGates(ctx: WriteContext, scopes: readonly string[]): Promise<Map<string, GateState>> {
+  if (scopes.length === 0) return new Map();
+  const rows = await ctx.db.run(
+    `SELECT g.gate, g.running, g.window_start, g.window_count FROM ${ctx.s}.gates g, unnest($1::text[]) AS p(prefix)
+     WHERE starts_with(g.gate, p.prefix) AND (g.running > 0 OR g.window_count > 0)`,
+    [scopes.map((scope) => `${scope}${KEY_SEPARATOR}`)],
   );
   return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
 }

@@ -335,4 +335,16 @@ CREATE TABLE ${s}.gates (
 ALTER TABLE ${s}.jobs ADD COLUMN held_gates text[];
 `,
   },
+  {
+    version: 13,
+    name: 'flow control: the enqueued jobs by key',
+    // A claim reads jobs of names whose limits go per key key by key: the keys of a name's waiting
+    // jobs by a skip scan of this index, the first jobs of each key with room, and the jobs without a
+    // key (NULL) apart, so that it never passes over a full key's backlog row by row (decision 34).
+    // The key expression is the claim's own: the JSON is parsed only for rows that mention the key.
+    sql: (s) => `
+CREATE INDEX jobs_keyed ON ${s}.jobs (queue, name, (CASE WHEN parameters LIKE '%"spool.limitKey"%' THEN (parameters::jsonb) ->> 'spool.limitKey' END), priority DESC, enqueue_seq)
+  WHERE state = 'enqueued';
+`,
+  },
 ];

@@ -1,7 +1,7 @@
 import type { LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
-import { limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { EventBatch } from './event-batch.js';
@@ -70,6 +70,21 @@ const EMPTY: LimitsInForce = new Map();
 export function readGates(conn: SqliteConnection, gates: readonly string[]): Map<string, GateState> {
   const rows = conn.stmt(GATES_SQL).all(JSON.stringify(gates)) as Array<{ gate: string; running: number; window_start: number; window_count: number }>;
   return new Map(rows.map((r) => [r.gate, { running: r.running, windowStart: r.window_start, windowCount: r.window_count }]));
+}
+
+/**
+ * The gates of the keys of `scopes` that hold something (a range of the gates' primary key per
+ * scope): read before a claim reads jobs key by key, so that it never reads a full key's jobs.
+ */
+export function readKeyGates(conn: SqliteConnection, scopes: readonly string[]): Map<string, GateState> {
+  const read = conn.stmt("SELECT gate, running, window_start, window_count FROM spool_gates WHERE gate > ? AND gate < ? AND (running > 0 OR window_count > 0)");
+  const gates = new Map<string, GateState>();
+  for (const scope of scopes) {
+    // Keys of a scope are `scope#key`: the range after `scope#` and before `scope` + the next character.
+    const rows = read.all(`${scope}${KEY_SEPARATOR}`, `${scope}${String.fromCharCode(KEY_SEPARATOR.charCodeAt(0) + 1)}`) as Array<{ gate: string; running: number; window_start: number; window_count: number }>;
+    for (const r of rows) gates.set(r.gate, { running: r.running, windowStart: r.window_start, windowCount: r.window_count });
+  }
+  return gates;
 }
 
 /** Writes the new states of gates an admission decided. */

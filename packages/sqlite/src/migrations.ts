@@ -264,4 +264,16 @@ CREATE INDEX spool_jobs_keyed ON spool_jobs (queue, name, iif(json_valid(paramet
   WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'flow control: the enqueued jobs without a key',
+    // A claim reads the jobs of names whose limits go per key apart from their keyed jobs: through
+    // this index, jobs of such a name that carry no key, in queue order, without passing over the
+    // backlog of the name's full keys row by row (decision 34). The same key expression as
+    // spool_jobs_keyed, so that the claim's query matches the index's condition.
+    sql: `
+CREATE INDEX spool_jobs_unkeyed ON spool_jobs (queue, name, priority DESC, enqueue_seq)
+  WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NULL;
+`,
+  },
 ];

@@ -213,28 +213,6 @@ export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, Gate
   return full;
 }
 
-/**
- * Every scope with limits that a claim of `queue` (for the job names `names`, or any name when null)
- * may meet, sorted: its queue's, and each limited name's, whether or not the scope has a gate rule of
- * its own. A storage that serialises the claimers of a scope on its row (MySQL) locks these first.
- */
-export function scopesOfClaim(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  if (limits.size === 0) return [];
-  return [...limits.keys()].filter((scope) => scope === `queue:${queue}` || (scope.startsWith('job:') && (names === null || names.includes(scope.slice(4))))).sort();
-}
-
-/**
- * The gates a claim of this queue reads (and locks) first: the queue's own, and those of the job
- * names it may claim, where the scope itself has a concurrency or a rate (a scope with per-key
- * limits only has no gate of its own).
- */
-export function scopeGatesOf(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  return [...limits.entries()]
-    .filter(([g, l]) => (l.concurrency !== null || l.rate !== null) && (g === `queue:${queue}` || (g.startsWith('job:') && (names === null || names.includes(g.slice(4))))))
-    .map(([g]) => g)
-    .sort();
-}
-
 /** The reason a job skipped under `onLocked: 'skip'` is deleted with. */
 export function skippedReason(gate: string): string {
   return `Skipped: ${describeGate(gate)} is at its concurrency limit (onLocked: 'skip')`;

@@ -37,6 +37,13 @@ export class FetchLoop extends BackgroundProcess {
   /** The windows of the rate limits in force (ms), read every RATE_WINDOWS_REFRESH_MS. */
   private rateWindows: number[] = [];
   private rateWindowsReadAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The last claim returned fewer jobs than asked: the storage had no more to give then (the queues
+   * were empty, or the rest is held back by limits). A slot of this server freeing changes neither,
+   * so it does not start a claim; a recorded outcome (a place of a limit freed), an enqueue or the
+   * poll does.
+   */
+  private cameShort = false;
 
   constructor(
     context: ProcessContext,
@@ -54,17 +61,23 @@ export class FetchLoop extends BackgroundProcess {
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
+      // Jobs with limits are claimed ahead like any others (decision 34): a buffered job holds its
+      // gates' places, which is exact because a claim admits per key no more than the key's free
+      // places, and the buffer holds only what the server starts within its short horizon.
       limit: free,
-      // Jobs with limits: what starts now, and one more round of the slots, so that claims stay
-      // few without holding places in a limit for long in the buffer.
-      gatedLimit: Math.max(0, Math.min(free, this.host.freeSlots() + this.host.concurrency)),
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
     });
     this.host.accept(jobs);
+    this.cameShort = jobs.length < free;
     // A full batch suggests more are waiting: fetch again at once.
     if (jobs.length === free) return 0;
     return Math.min(this.host.pollMs, await this.untilNextRateWindow());
+  }
+
+  /** A slot of this server freed: claim again, unless the last claim found no more jobs to give. */
+  slotFreed(): void {
+    if (!this.cameShort) this.wake();
   }
 
   /**

@@ -259,7 +259,7 @@ export class Server {
   #slotFreed(): void {
     if (this.#stopping) return;
     this.#startBuffered();
-    this.#fetchLoop.wake();
+    this.#fetchLoop.slotFreed();
   }
 
   #emitReport(job: JobRecord, report: CompletionReport, durationMs: number): void {

@@ -192,9 +192,9 @@ export interface JobsFetchParams {
   names: readonly string[] | null;
   limit: number;
   /**
-   * At most this many of the claimed jobs may be jobs with limits (default: `limit`). A server
-   * passes its free slots: a job it would only keep in its buffer would hold a place in a limit that
-   * another server could use now.
+   * At most this many of the claimed jobs may be jobs with limits (default: `limit`), for a caller
+   * that wants its buffer to hold few places of a limit. A server passes none: it claims jobs with
+   * limits ahead like any others (decision 34).
    */
   gatedLimit?: number;
   serverId: string;
