@@ -29,4 +29,5 @@ export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
 export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, scopeGatesOf, scopesOfClaim, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
+export { gateToPause, pauseCandidatesOf } from './limits/rate-limited.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

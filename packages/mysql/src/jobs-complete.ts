@@ -40,7 +40,7 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
   for (const { completion, change } of changes) {
     const row = held.get(completion.id)!;
     ctx.counted(change.counters, row.queue as string);
-    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events);
+    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
     ctx.history(completion.id, change.history.state, change.history.reason, change.history.data, change.history.serverId);
     ctx.events.state(completion.id, change.events.state);
   }

@@ -11,7 +11,7 @@ import type { WriteContext } from './write-context.js';
 // the scope gates it may meet before any key gate (jobs-fetch-gated.ts), so claims and releases
 // never wait for each other in a cycle; a deadlock that happens anyway is retried by the storage.
 const GATES_SQL = (gates: string): string =>
-  `SELECT gate, running, window_start, window_count FROM ${gates} WHERE gate IN (?) ORDER BY gate FOR UPDATE`;
+  `SELECT gate, running, window_start, window_count, paused_until FROM ${gates} WHERE gate IN (?) ORDER BY gate FOR UPDATE`;
 
 /** Stores one layer of a scope's limits; a scope left with neither layer is forgotten. */
 export async function setLimits(ctx: WriteContext, params: LimitsSetParams): Promise<void> {
@@ -86,7 +86,12 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
   if (gates.length === 0) return states;
   const read = async (ids: readonly string[]): Promise<void> => {
     for (const row of await ctx.db.rows(GATES_SQL(ctx.t.gates), [ids])) {
-      states.set(row.gate as string, { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count) });
+      states.set(row.gate as string, {
+        running: Number(row.running),
+        windowStart: Number(row.window_start),
+        windowCount: Number(row.window_count),
+        pausedUntil: Number(row.paused_until),
+      });
     }
   };
   await read(gates);
@@ -118,16 +123,20 @@ export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, G
  * Gives back gates, `count` times each, in one statement (rows locked in gate order). The scope
  * gate of every key gate is locked with them, unchanged when the job did not take it: a claim holds
  * a key's scope gate before it locks the key's gate, so a release that holds a key gate has its
- * scope's too, and the two never wait for each other in a cycle.
+ * scope's too, and the two never wait for each other in a cycle. `paused`: gates (among those
+ * released) that rate-limited jobs pause, until when (a later pause already stored is kept).
  */
-export async function releaseGates(db: Executor, t: Tables, counts: ReadonlyMap<string, number>): Promise<void> {
+export async function releaseGates(db: Executor, t: Tables, counts: ReadonlyMap<string, number>, paused: ReadonlyMap<string, number> = new Map()): Promise<void> {
   const released = new Map(counts);
   for (const gate of counts.keys()) {
     const at = gate.indexOf(KEY_SEPARATOR);
     if (at >= 0 && !released.has(gate.slice(0, at))) released.set(gate.slice(0, at), 0);
   }
   const entries = [...released].filter(([, n]) => n > 0);
-  await db.exec(`UPDATE ${t.gates} SET running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`, [
+  const pauses = [...paused];
+  const pauseSql = pauses.length === 0 ? '' : `paused_until = GREATEST(paused_until, CASE gate ${'WHEN ? THEN ? '.repeat(pauses.length)}ELSE 0 END), `;
+  await db.exec(`UPDATE ${t.gates} SET ${pauseSql}running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`, [
+    ...pauses.flat(),
     ...entries.flat(),
     [...released.keys()].sort(),
   ]);

@@ -246,4 +246,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE \`${t.prefix}jobs\` ADD COLUMN held_gates LONGTEXT NULL`,
     ],
   },
+  {
+    version: 4,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default at the end is instant on
+    // MariaDB 10.3+ and MySQL 8.0.12+.
+    statements: (t) => [`ALTER TABLE \`${t.prefix}gates\` ADD COLUMN paused_until BIGINT NOT NULL DEFAULT 0`],
+  },
 ];

@@ -335,4 +335,11 @@ CREATE TABLE ${s}.gates (
 ALTER TABLE ${s}.jobs ADD COLUMN held_gates text[];
 `,
   },
+  {
+    version: 13,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.gates ADD COLUMN paused_until bigint NOT NULL DEFAULT 0;`,
+  },
 ];

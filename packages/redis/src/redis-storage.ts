@@ -643,7 +643,7 @@ function completionEntry(completion: Completion): string[] {
     case 'retry':
       return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), String(cause.runAt), history];
     case 'snooze':
-      return [completion.id, completion.leaseToken, to, reason, variant, '', String(cause.runAt), history];
+      return [completion.id, completion.leaseToken, to, reason, variant, cause.pauseGates === undefined ? '' : JSON.stringify(cause.pauseGates), String(cause.runAt), history];
     default:
       return [completion.id, completion.leaseToken, to, reason, variant, '', '', history];
   }

@@ -207,7 +207,18 @@ export type CompletionOutcome =
   | { state: 'failed'; error: ErrorRecord; reason: string }
   | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string; snoozed?: false }
   /** `ctx.snooze(delay)`: runs again at `runAt`; the attempt does not count and no error is recorded. */
-  | { state: 'scheduled'; runAt: Date; reason: string; snoozed: true; error?: undefined }
+  | {
+      state: 'scheduled';
+      runAt: Date;
+      reason: string;
+      snoozed: true;
+      error?: undefined;
+      /**
+       * `rateLimited(delay)`: the first of these gates that the job took is paused until `runAt`
+       * (see `pauseCandidatesOf`); absent for a plain snooze.
+       */
+      pauseGates?: readonly string[];
+    }
   | { state: 'enqueued'; reason: string; refundAttempt: boolean };
 
 /** One job's completion. */
