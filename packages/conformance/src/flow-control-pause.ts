@@ -70,6 +70,23 @@ export function flowControlPauseTests(target: ConformanceTarget): void {
       expect(ids(await fetch({ limit: 10 }))).toEqual([r3]);
     });
 
+    it('reads what gates hold for an operator: running, the rate window, the pause; nothing for an unused gate', async () => {
+      if (!h.storage.capabilities.flowControl) return;
+      await setLimits({ job: 'export' }, { rate: { limit: 10, per: '1m' }, perKey: { concurrency: 2 } });
+      const job = (key: string) => keyed(key, { name: 'export' });
+      await h.create(job('a'), job('a'), job('b'));
+      const [a1, a2, b1] = await fetch({ limit: 10 });
+      await h.complete(a1!, rateLimitedFor(a1!, 30_000));
+      await h.succeed(b1!);
+      const readings = await h.storage.limitsGates({ gates: ['job:export', 'job:export#a', 'job:export#b', 'job:export#never'] });
+      const byGate = new Map(readings.map((r) => [r.gate, r.state]));
+      expect(byGate.get('job:export')).toMatchObject({ running: 1, windowStart: h.now() - (h.now() % 60_000), windowCount: 3 });
+      expect(byGate.get('job:export#a')).toMatchObject({ running: 1, pausedUntil: h.now() + 30_000 });
+      expect(byGate.get('job:export#b')?.running ?? 0).toBe(0);
+      expect(byGate.has('job:export#never')).toBe(false);
+      expect(a2).toBeDefined();
+    });
+
     it('defers only the job itself when it took no gate (nothing limits it)', async () => {
       const [t1, t2] = await h.create({}, {});
       const [first] = await fetch({ limit: 1 });

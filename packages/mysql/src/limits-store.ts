@@ -1,4 +1,4 @@
-import type { LimitRecord, LimitsSetParams } from '@spool/core';
+import type { GateReading, LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import { KEY_SEPARATOR, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
@@ -101,6 +101,16 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
     await read(missing);
   }
   return states;
+}
+
+/** What the given gates hold, read without a lock (for an operator's view). */
+export async function readGates(db: Executor, t: Tables, gates: readonly string[]): Promise<GateReading[]> {
+  if (gates.length === 0) return [];
+  const rows = await db.rows(`SELECT gate, running, window_start, window_count, paused_until FROM ${t.gates} WHERE gate IN (?) ORDER BY gate`, [[...gates]]);
+  return rows.map((row) => ({
+    gate: row.gate as string,
+    state: { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count), pausedUntil: Number(row.paused_until) },
+  }));
 }
 
 /** Writes the new states of gates an admission decided (rows the claim has locked). */

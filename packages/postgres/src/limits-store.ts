@@ -1,4 +1,4 @@
-import type { LimitRecord, LimitsSetParams } from '@spool/core';
+import type { GateReading, LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import type { StateChange } from '@spool/core/storage-kit';
@@ -80,6 +80,13 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
 
 function gateStateOf(r: Record<string, unknown>): GateState {
   return { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count), pausedUntil: Number(r.paused_until) };
+}
+
+/** What the given gates hold, read without a lock (for an operator's view). */
+export async function readGates(db: Executor, s: string, gates: readonly string[]): Promise<GateReading[]> {
+  if (gates.length === 0) return [];
+  const rows = await db.run(`SELECT gate, running, window_start, window_count, paused_until FROM ${s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate`, [[...gates]]);
+  return rows.map((r) => ({ gate: r.gate as string, state: gateStateOf(r) }));
 }
 
 /** Gates' states as four arrays (gate, running, window start, window count), for `unnest`. */

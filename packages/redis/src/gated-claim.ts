@@ -52,7 +52,7 @@ const SCAN_BUDGET = 2_000;
  * What one stored gate value says: '<running> <window start> <window count> <window end> <paused
  * until>' (see release_gates in lib.lua.ts; a value written before pauses existed has four fields).
  */
-function decodeGate(value: string): GateState {
+export function decodeGate(value: string): GateState {
   const [running, windowStart, windowCount, , pausedUntil] = value.split(' ').map(Number);
   return { running: running ?? 0, windowStart: windowStart ?? 0, windowCount: windowCount ?? 0, pausedUntil: pausedUntil ?? 0 };
 }
