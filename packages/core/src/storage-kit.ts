@@ -30,4 +30,5 @@ export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './sta
 export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, scopeGatesOf, scopesOfClaim, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
 export { gateToPause, pauseCandidatesOf } from './limits/rate-limited.js';
+export { waitReasonOf, gateInWords } from './limits/wait-reason.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { MemoryStorage, Spool, defineJob, resolveLimits } from '@spool/core';
 import type { LimitsOption } from '@spool/core';
-import { waitReasonOf } from '../src/limits/wait-reason.js';
+import { waitReasonOf } from '@spool/core/storage-kit';
 import { fastServer, waitFor } from './helpers.js';
 
 const inForce = (entries: Record<string, LimitsOption>) => new Map(Object.entries(entries).map(([scope, option]) => [scope, resolveLimits(option, 'limits')]));

@@ -104,7 +104,9 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
     const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
-    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });
+    // Why it waits, from the gates as stored (a read only while it waits).
+    const waitReason = details.job.state === 'enqueued' ? await spool.limits.waitReason(details.job.id) : null;
+    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations, waitReason }), { state: details.job.state, live: 'job' });
   }
 
   if (path === '/recurring') {
