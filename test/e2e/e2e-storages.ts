@@ -8,12 +8,12 @@ import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 
+import { POSTGRES_URL, REDIS_URL, dropPostgresSchema, dropRedisPrefix } from '../faults/services.js';
+
 // The storages the end-to-end tests run on, each as a URL of its own (a fresh file, schema, key
 // prefix or table prefix) and the cleanup that removes it. A server that does not answer fails the
 // run under CI, and is skipped loudly elsewhere.
 
-const POSTGRES_URL = process.env.SPOOL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.SPOOL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MYSQL_URL = process.env.SPOOL_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /** One storage for a test: its URL, and how to remove what the test left. */
@@ -83,12 +83,7 @@ export async function e2eStorageKinds(): Promise<E2eStorageKind[]> {
         const schema = `spool_${label}_${suffix()}`;
         return {
           url: `${POSTGRES_URL}?schema=${schema}`,
-          cleanup: async () => {
-            const client = new pg.Client({ connectionString: POSTGRES_URL });
-            await client.connect();
-            await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-            await client.end();
-          },
+          cleanup: () => dropPostgresSchema(schema),
         };
       },
     },
@@ -99,17 +94,8 @@ export async function e2eStorageKinds(): Promise<E2eStorageKind[]> {
         const prefix = `spool-e2e-${label}-${suffix()}`;
         return {
           url: `${REDIS_URL}?prefix=${prefix}`,
-          cleanup: async () => {
-            // Only this test's keys: never a flush of a Redis that others use.
-            const client = new Redis(REDIS_URL);
-            let cursor = '0';
-            do {
-              const [next, keys] = await client.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
-              cursor = next;
-              if (keys.length > 0) await client.unlink(...keys);
-            } while (cursor !== '0');
-            client.disconnect();
-          },
+          // Only this test's keys: never a flush of a Redis that others use.
+          cleanup: () => dropRedisPrefix(prefix),
         };
       },
     },

@@ -33,6 +33,8 @@ describe('the limits on the queues page', () => {
     expect(page).toContain('at most 50 per 1s');
     expect(page).toContain('&lt;b&gt;eve&lt;/b&gt;');
     expect(page).toMatch(/data-scope="job:documents.export">1</);
+    expect(page).toMatch(/data-waiting="job:documents.export">0</);
+    expect(page).toMatch(/data-waiting="queue:mail">0</);
 
     const api = (await (await fetch(`${dashboard.url}/api/limits`)).json()) as { limits: Array<{ scope: object; source: string; running: number }> };
     expect(api.limits.map((l) => [l.scope, l.source, l.running])).toEqual([
@@ -57,6 +59,7 @@ describe('the limits on the queues page', () => {
     });
     for (let i = 0; i < 200 && (await spool.getJob(first))?.state !== 'processing'; i++) await new Promise((r) => setTimeout(r, 10));
 
+    expect(await (await fetch(`${dashboard.url}/queues`)).text()).toMatch(/data-waiting="job:documents.export">1</);
     const waiting = await (await fetch(`${dashboard.url}/job/${second}`)).text();
     expect(waiting).toContain('data-wait-reason');
     expect(waiting).toContain('waiting for a slot of key 42 of job documents.export: 1 of 1 running');

@@ -51,7 +51,7 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
 
     const storage = new SqliteStorage({ path }, { clock });
     open.push(storage);
-    expect(await storage.migrate()).toEqual({ applied: [5, 6] });
+    expect(await storage.migrate()).toEqual({ applied: [5, 6, 7] });
     const keys = db.prepare("SELECT id, json_extract(parameters, '$.recurringOccurrence') AS iso, occurrence_at FROM spool_jobs ORDER BY iso, id").all() as Array<{ id: string; iso: string; occurrence_at: number | null }>;
     db.close();
     const byIso = (iso: string) => keys.filter((k) => k.iso === iso);
