@@ -10,6 +10,7 @@ import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
 import { fetchTests } from './fetch.js';
 import { flowControlTests } from './flow-control.js';
+import { flowControlPauseTests } from './flow-control-pause.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
@@ -50,6 +51,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     decodeErrorTests(target);
     concurrencyTests(target);
     flowControlTests(target);
+    flowControlPauseTests(target);
     transitionsTests(target);
   });
 }

@@ -71,6 +71,7 @@ export { parseCron } from './cron/cron-expression.js';
 export type { CronDayMatch, DayOfMonthSpec, DayOfWeekSpec, ParsedCron } from './cron/cron-expression.js';
 export { cron } from './cron/cron-helpers.js';
 export { parseDuration } from './options/duration.js';
+export { rateLimited } from './limits/rate-limited.js';
 export { resolveLimits, describeLimits, scopeId, scopeOf, LIMIT_KEY_PARAMETER, MAX_LIMIT_KEY_LENGTH } from './limits/limits.js';
 export type { Limits, LimitScope, LimitsOption, JobLimitsOption, PerKeyLimitOption, RateLimitOption, RateLimit } from './limits/limits.js';
 export type { Duration } from './options/duration.js';

@@ -31,4 +31,6 @@ export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, gateRulesOf, g
 export { scopesOfClaim, keyedNames, keyedScopes, keyHeadRows } from './limits/claim-scopes.js';
 export type { ScopesOfClaimOptions } from './limits/claim-scopes.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
+export { gateToPause, pauseCandidatesOf } from './limits/rate-limited.js';
+export { waitReasonOf, gateInWords } from './limits/wait-reason.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

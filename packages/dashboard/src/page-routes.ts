@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
-import type { JobRecord, JobState, PayloadSlot, RecurringHistoryRecord, Storage } from '@spool/core';
-import { isJobState, payloadKey, payloadReference } from '@spool/core';
+import type { JobRecord, JobState, LimitView, PayloadSlot, QueueRecord, RecurringHistoryRecord, Storage } from '@spool/core';
+import { isJobState, payloadKey, payloadReference, scopeId } from '@spool/core';
 
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
@@ -21,7 +21,7 @@ import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
 import { enqueuePage } from './pages/enqueue-page.js';
-import { OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
+import { LIMIT_WAITING_SCAN, OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most recurring jobs one page lists. */
 const RECURRING_PAGE = 500;
@@ -55,6 +55,26 @@ async function statesOf(storage: Storage, entries: readonly RecurringHistoryReco
   const ids = [...new Set(entries.flatMap((e) => (e.jobId === null ? [] : [e.jobId])))];
   const jobs = await Promise.all(ids.map((id) => storage.jobGet({ id })));
   return new Map(jobs.flatMap((job) => (job === null ? [] : [[job.id, job.state] as const])));
+}
+
+/**
+ * How many enqueued jobs each limit's scope holds, by scope id: a queue's from its counts, a job
+ * name's from a bounded read of its enqueued jobs (at most LIMIT_WAITING_SCAN + 1).
+ */
+async function waitingUnder(monitoring: Storage['monitoring'], queues: readonly QueueRecord[], limits: readonly LimitView[]): Promise<Map<string, number>> {
+  const waiting = new Map<string, number>();
+  await Promise.all(
+    limits.map(async (l) => {
+      if ('queue' in l.scope) {
+        const name = l.scope.queue;
+        waiting.set(scopeId(l.scope), queues.find((q) => q.name === name)?.enqueued ?? 0);
+      } else {
+        const page = await monitoring.jobsList({ state: 'enqueued', name: l.scope.job, limit: LIMIT_WAITING_SCAN + 1 });
+        waiting.set(scopeId(l.scope), page.jobs.length);
+      }
+    }),
+  );
+  return waiting;
 }
 
 /** Renders the page at `path`; false when there is none. */
@@ -104,7 +124,9 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
     const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
-    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });
+    // Why it waits, from the gates as stored (a read only while it waits).
+    const waitReason = details.job.state === 'enqueued' ? await spool.limits.waitReason(details.job.id) : null;
+    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations, waitReason }), { state: details.job.state, live: 'job' });
   }
 
   if (path === '/recurring') {
@@ -132,7 +154,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {
     const [queues, limits] = await Promise.all([monitoring.queues(), spool.limits.list()]);
-    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now));
+    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now, await waitingUnder(monitoring, queues, limits)));
   }
 
   if (path === '/search') {

@@ -19,7 +19,8 @@ const DEPLOYED_STACK = `Error: the payment provider refused the capture: card_de
 export interface Showcase {
   spool: Spool;
   server: Server;
-  ids: { failed: string; processing: string; succeeded: string };
+  /** `waiting`: a catalog import held back by its job's limit (1 at once) while another runs. */
+  ids: { failed: string; processing: string; succeeded: string; waiting: string };
   close(): Promise<void>;
 }
 
@@ -80,6 +81,7 @@ export async function showcase(): Promise<Showcase> {
     return s.states.succeeded === 3 && s.states.failed === 1 && s.states.processing === 1;
   }, 'the showcase jobs to run');
   await until(async () => (await spool.getJob(processing))?.progress === 64, 'progress 64');
+  const waiting = await spool.enqueue(catalog, { feed: 'https://supplier.example/feed-eu.xml' });
   await spool.continueWith(processing, receipt, { to: 'ops@shop.example', order: 'catalog import done' });
   await spool.schedule(receipt, { to: 'margaret@example.com', order: 'A-1045' }, { delay: '2h' });
   await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { ...BY_NAME, delay: '1d' });
@@ -94,7 +96,7 @@ export async function showcase(): Promise<Showcase> {
   return {
     spool,
     server,
-    ids: { failed, processing, succeeded: sent[0]! },
+    ids: { failed, processing, succeeded: sent[0]!, waiting },
     async close() {
       hold.release();
       await spool.close();

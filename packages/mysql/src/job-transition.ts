@@ -1,5 +1,6 @@
 import type { ChangeIntent, ContinuationOn, JobState, StateChange } from '@spool/core';
 import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
+import { gateToPause } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
 import { CLEAR_TAIL_SQL, TAIL_COLUMNS } from './history-tail.js';
@@ -92,7 +93,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   const { history } = change;
   ctx.spill(spec.id, row);
   ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
-  if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events);
+  if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events, change.pause);
   if (change.settleContinuations) await settleContinuations(ctx, spec.id, change.to, events);
   events.state(spec.id, change.events.state);
   return true;
@@ -101,12 +102,14 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
 /**
  * Gives back the flow-control gates a job took when it started (`held`, its column, read by the
  * locking read that guarded its change out of processing), and wakes its queue's servers: the freed
- * place may let a held-back job start. Nothing when the job took no gate.
+ * place may let a held-back job start. A rate-limited job's change (`pause`) pauses the gate core
+ * picks among them, in the same statement. Nothing when the job took no gate.
  */
-export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, events: EventBatch): void {
+export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, events: EventBatch, pause: StateChange['pause']): void {
   const gates = heldGates(held);
   if (gates === null) return;
-  ctx.releaseGates(gates, queue);
+  const paused = pause === null ? null : gateToPause(pause.candidates, gates);
+  ctx.releaseGates(gates, queue, paused === null ? null : { gate: paused, until: pause!.until });
   events.enqueued(queue);
 }
 

@@ -49,7 +49,7 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
   for (const { completion, change } of changes) {
     const row = held.get(completion.id)!;
     ctx.counted(change.counters, row.queue as string);
-    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events);
+    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
     ctx.events.state(completion.id, change.events.state);
   }
   return new Set(ids);

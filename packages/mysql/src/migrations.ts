@@ -248,6 +248,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+
     name: "the latest attempt's history entries in the job's row",
     // A job that runs once and succeeds (nearly every job) has three entries: created, started,
     // succeeded. The first is in the row since migration 1; this keeps the other two there as well
@@ -273,5 +274,13 @@ export const MIGRATIONS: readonly Migration[] = [
   ADD COLUMN limit_key VARBINARY(800) AS (IF(JSON_VALID(parameters), CAST(JSON_UNQUOTE(JSON_EXTRACT(parameters, '$."spool.limitKey"')) AS BINARY), NULL)) VIRTUAL,
   ADD KEY jobs_keyed (state, queue, name, limit_key, priority DESC, enqueue_seq)`,
     ],
+  },
+  {
+    version: 6,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default at the end is instant on
+    // MariaDB 10.3+ and MySQL 8.0.12+.
+    statements: (t) => [`ALTER TABLE \`${t.prefix}gates\` ADD COLUMN paused_until BIGINT NOT NULL DEFAULT 0`],
   },
 ];

@@ -16,6 +16,7 @@ import type {
   JobsCreateResult,
   JobsFetchParams,
   Json,
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   MonitoringApi,
@@ -43,7 +44,7 @@ import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
-import { listLimits, setLimits } from './limits-store.js';
+import { listLimits, readGates, setLimits } from './limits-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
@@ -273,6 +274,10 @@ export class MySqlStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.t));
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    return this.read('reading gates', (db) => readGates(db, this.t, params.gates));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

@@ -25,6 +25,8 @@ export class WriteContext {
   private readonly historyRows: unknown[][] = [];
   private readonly drawn: Array<[number, number]> = [];
   private readonly released = new Map<string, number>();
+  /** Gates paused by rate-limited jobs of this write, until when: written with the release. */
+  private readonly paused = new Map<string, number>();
 
   constructor(
     readonly db: Executor,
@@ -70,8 +72,9 @@ export class WriteContext {
    * Gives back the flow-control gates a job of `queue` took when it started (it just left
    * processing): written by {@link takeFinalStatements} in one statement for the whole write, in gate order.
    */
-  releaseGates(gates: readonly string[], queue: string): void {
+  releaseGates(gates: readonly string[], queue: string, pause: { gate: string; until: number } | null = null): void {
     for (const gate of gates) this.released.set(gate, (this.released.get(gate) ?? 0) + 1);
+    if (pause !== null) this.paused.set(pause.gate, Math.max(this.paused.get(pause.gate) ?? 0, pause.until));
     this.woke(queue);
   }
 
@@ -115,8 +118,9 @@ export class WriteContext {
       statements.push([`INSERT INTO ${this.t.history} (job_id, state, reason, data, at, server_id) VALUES ?`, [this.historyRows.splice(0)]]);
     }
     if (this.released.size > 0) {
-      statements.push(releaseGatesStatement(this.t, this.released));
+      statements.push(releaseGatesStatement(this.t, this.released, this.paused));
       this.released.clear();
+      this.paused.clear();
     }
     // A queue's counter is written even by a zero change: the queue then shows in monitoring.
     const keys = [...this.counters.keys()].filter((k) => this.counters.get(k) !== 0 || k.startsWith('queue:')).sort();

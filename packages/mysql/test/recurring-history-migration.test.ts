@@ -30,12 +30,12 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 2`);
 
     const refusing = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3, 4, 5/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3, 4, 5, 6/);
     await refusing.close();
 
     const upgraded = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
     try {
-      expect(await upgraded.migrate()).toEqual({ applied: [2, 3, 4, 5] });
+      expect(await upgraded.migrate()).toEqual({ applied: [2, 3, 4, 5, 6] });
       await upgraded.init();
       expect(await upgraded.recurringGet({ id: 'hourly' })).toMatchObject({ id: 'hourly', runs: 1 });
       expect(await upgraded.recurringHistory({ id: 'hourly', limit: 10 })).toEqual([]);

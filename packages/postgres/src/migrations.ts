@@ -347,4 +347,11 @@ CREATE INDEX jobs_keyed ON ${s}.jobs (queue, name, (CASE WHEN parameters LIKE '%
   WHERE state = 'enqueued';
 `,
   },
+  {
+    version: 14,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.gates ADD COLUMN paused_until bigint NOT NULL DEFAULT 0;`,
+  },
 ];

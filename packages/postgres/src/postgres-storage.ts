@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   Clock,
@@ -46,7 +47,7 @@ import { answers, completeEach, completeJobs, extendLeases, setProgress, succeed
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
-import { listLimits, readLimitsInForce, setLimits } from './limits-store.js';
+import { listLimits, readGates, readLimitsInForce, setLimits } from './limits-store.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
@@ -350,6 +351,10 @@ export class PostgresStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.s));
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    return this.read('reading gates', (db) => readGates(db, this.s, params.gates));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

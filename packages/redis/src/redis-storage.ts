@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   Clock,
@@ -43,7 +44,7 @@ import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
-import { claimGated, decodeLimitRecord } from './gated-claim.js';
+import { claimGated, decodeGate, decodeLimitRecord } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
@@ -349,6 +350,12 @@ export class RedisStorage implements Storage {
     return records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, record]) => record);
   }
 
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    if (params.gates.length === 0) return [];
+    const values = (await this.run('limitsGates', 'reading gates', [...params.gates])) as Array<string | false | null>;
+    return params.gates.flatMap((gate, i) => (typeof values[i] === 'string' && values[i] !== '' ? [{ gate, state: decodeGate(values[i] as string) }] : []));
+  }
+
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
     this.emitPayload((await this.run('queuePauseSet', 'pausing a queue', [params.queue, params.paused ? '1' : '0'])) as string);
   }
@@ -643,7 +650,7 @@ function completionEntry(completion: Completion): string[] {
     case 'retry':
       return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), String(cause.runAt), history];
     case 'snooze':
-      return [completion.id, completion.leaseToken, to, reason, variant, '', String(cause.runAt), history];
+      return [completion.id, completion.leaseToken, to, reason, variant, cause.pauseGates === undefined ? '' : JSON.stringify(cause.pauseGates), String(cause.runAt), history];
     default:
       return [completion.id, completion.leaseToken, to, reason, variant, '', '', history];
   }

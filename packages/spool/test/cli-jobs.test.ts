@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { Spool, defineJob } from 'spool';
+
 import { runCli, runJson, tempDir } from './cli-harness.js';
 
 type JobJson = { id: string; name: string; state: string; queue: string; priority: number; args: unknown; history: Array<{ state: string; reason: string }> };
@@ -44,6 +46,24 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
     expect(get.stdout).toContain('{"day":"2030-01-01"}');
     expect(get.stdout).toMatch(/history \(oldest first\)\nWHEN\s+STATE\s+REASON/);
     expect(get.stdout).toContain('note: no running server handles reports.build');
+  });
+
+  it('says in a note which limit holds a waiting job', async () => {
+    const hold = new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
+    const send = defineJob('mail.send', () => hold, { queue: 'mail' });
+    const spool = new Spool({ storage, jobs: [send] });
+    try {
+      await spool.limits.set({ queue: 'mail' }, { concurrency: 1 });
+      const running = await spool.enqueue(send, null);
+      const waiting = await spool.enqueue(send, null);
+      const server = await spool.startServer({ queues: ['mail'], pollInterval: 20, handleSignals: false, shutdownTimeout: 10 });
+      for (let i = 0; i < 500 && (await spool.getJob(running))?.state !== 'processing'; i++) await new Promise((r) => setTimeout(r, 10));
+      const { notes } = await runJson<{ notes: string[] }>(['jobs', 'get', waiting, '--storage', storage]);
+      expect(notes[0]).toBe('waiting for a slot of queue mail: 1 of 1 running');
+      await server.stop();
+    } finally {
+      await spool.close();
+    }
   });
 
   it('schedules a job with --delay', async () => {

@@ -276,4 +276,11 @@ CREATE INDEX spool_jobs_unkeyed ON spool_jobs (queue, name, priority DESC, enque
   WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NULL;
 `,
   },
+  {
+    version: 8,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay). 0: not paused. Claims read it with the gate; admission never writes it.
+    sql: `ALTER TABLE spool_gates ADD COLUMN paused_until INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   Clock,
@@ -29,7 +30,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { listLimits, setLimits } from './limits-store.js';
+import { listLimits, readGates, setLimits } from './limits-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -216,6 +217,11 @@ export class SqliteStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     const conn = await this.connection();
     return conn.attempt('listing limits', () => listLimits(conn));
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading gates', () => [...readGates(conn, params.gates)].map(([gate, state]) => ({ gate, state })));
   }
 
   async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {

@@ -12,6 +12,11 @@ export interface ServerEvents {
   'job:retry-scheduled': { job: JobRecord; error: ErrorRecord; runAt: Date };
   /** The handler deferred its job (`ctx.snooze`): it runs again at `runAt`, the attempt not counted. */
   'job:snoozed': { job: JobRecord; runAt: Date };
+  /**
+   * The handler threw `rateLimited(delay)`: the job runs again at `until`, the attempt not counted,
+   * and the gate it ran under (its key's, else its name's, else its queue's) is paused until then.
+   */
+  'job:rate-limited': { job: JobRecord; until: Date };
   'job:failed': { job: JobRecord; error: ErrorRecord };
   'job:requeued': { job: JobRecord; reason: string };
   /** The job was deleted, requeued or rescued elsewhere while it ran here: its outcome was dropped. */

@@ -287,7 +287,8 @@ export class Server {
         this.events.emit('job:succeeded', { job, result: outcome.result, durationMs });
         break;
       case 'scheduled':
-        if (outcome.snoozed) this.events.emit('job:snoozed', { job, runAt: outcome.runAt });
+        if (outcome.snoozed && outcome.pauseGates !== undefined) this.events.emit('job:rate-limited', { job, until: outcome.runAt });
+        else if (outcome.snoozed) this.events.emit('job:snoozed', { job, runAt: outcome.runAt });
         else this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt });
         break;
       case 'failed':

@@ -14,6 +14,7 @@ import type {
   RecurringRecord,
   ServerRecord,
 } from '../job/records.js';
+import type { GateState } from '../limits/admission.js';
 import type { Limits, LimitScope } from '../limits/limits.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
@@ -98,6 +99,12 @@ export interface Storage {
   limitsSet(params: LimitsSetParams): Promise<void>;
   /** Every scope with stored limits, by scope id: both layers and how many run under the scope's own gate. */
   limitsList(): Promise<LimitRecord[]>;
+  /**
+   * What the given flow-control gates hold now (running, rate window, pause), for an operator's
+   * "why does this job wait". Reads only; a gate that holds nothing is left out. Empty without
+   * `flowControl`.
+   */
+  limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]>;
 
   /** Pauses or resumes a queue: fetches skip paused queues. */
   queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
@@ -155,6 +162,12 @@ export interface LimitsSetParams {
   setBy: string | null;
 }
 
+/** One gate as {@link Storage.limitsGates} reads it. */
+export interface GateReading {
+  gate: string;
+  state: GateState;
+}
+
 /** A scope's stored limits. */
 export interface LimitRecord {
   scope: LimitScope;
@@ -207,7 +220,18 @@ export type CompletionOutcome =
   | { state: 'failed'; error: ErrorRecord; reason: string }
   | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string; snoozed?: false }
   /** `ctx.snooze(delay)`: runs again at `runAt`; the attempt does not count and no error is recorded. */
-  | { state: 'scheduled'; runAt: Date; reason: string; snoozed: true; error?: undefined }
+  | {
+      state: 'scheduled';
+      runAt: Date;
+      reason: string;
+      snoozed: true;
+      error?: undefined;
+      /**
+       * `rateLimited(delay)`: the first of these gates that the job took is paused until `runAt`
+       * (see `pauseCandidatesOf`); absent for a plain snooze.
+       */
+      pauseGates?: readonly string[];
+    }
   | { state: 'enqueued'; reason: string; refundAttempt: boolean };
 
 /** One job's completion. */

@@ -196,7 +196,7 @@ ${servers.length === 0
 }
 
 /** Queues: length, the oldest job's wait, pause and resume; and the flow-control limits in force. */
-export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number): SafeHtml {
+export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number, waiting: ReadonlyMap<string, number> = new Map()): SafeHtml {
   return html`
 <div class="page-head"><h1>Queues</h1><p class="sub">Every queue that holds jobs or is paused. Servers skip paused queues.</p></div>
 ${queues.length === 0
@@ -211,16 +211,16 @@ ${queues.length === 0
       <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge running">active</span>`}</td>
       <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}</td></tr>`,
   )}</tbody></table></div>`}
-${limitsTable(limits, now)}`;
+${limitsTable(limits, now, waiting)}`;
 }
 
-/** The limits of queues and job names: what is in force, which layer, who set it, how many run. */
-function limitsTable(limits: LimitView[], now: number): SafeHtml {
+/** The limits of queues and job names: what is in force, which layer, who set it, how many run and wait. */
+function limitsTable(limits: LimitView[], now: number, waiting: ReadonlyMap<string, number>): SafeHtml {
   if (limits.length === 0) return html``;
   return html`<section class="panel limits"><div class="panel-head"><h2>Limits</h2></div>
 <p class="muted small">Flow control across every server: a job held back by a limit waits in its queue without taking a server's slot. An operator's limits (<code>spool limits set</code>) win over the code's until cleared.</p>
 <div class="table-wrap"><table class="table">
-  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th></tr></thead>
+  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th><th class="num" title="enqueued jobs of the scope, held back or not yet claimed">Waiting</th></tr></thead>
   <tbody>${limits.map(
     (l) => html`<tr>
       <td><span class="chip static">${'queue' in l.scope ? 'queue' : 'job'}</span> ${'queue' in l.scope ? l.scope.queue : l.scope.job}</td>
@@ -228,8 +228,17 @@ function limitsTable(limits: LimitView[], now: number): SafeHtml {
       <td>${l.source === 'operator' && l.operator
         ? html`operator${l.operator.setBy ? html` <strong>${l.operator.setBy}</strong>` : ''} <span class="muted small">${duration(now - l.operator.setAt.getTime())} ago</span>`
         : html`<span class="muted">code</span>`}</td>
-      <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td></tr>`,
+      <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td>
+      <td class="num" data-waiting="${scopeId(l.scope)}">${waitingCount(waiting.get(scopeId(l.scope)) ?? 0)}</td></tr>`,
   )}</tbody></table></div></section>`;
+}
+
+/** Most enqueued jobs of a job name counted for the queues page's limits: beyond, it says "1,000+". */
+export const LIMIT_WAITING_SCAN = 1000;
+
+/** A waiting count, "1,000+" past what the page reads of a job name's jobs. */
+function waitingCount(n: number): string {
+  return n > LIMIT_WAITING_SCAN ? `${count(LIMIT_WAITING_SCAN)}+` : count(n);
 }
 
 /** A page that says something went wrong or is not there. */

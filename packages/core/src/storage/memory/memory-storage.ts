@@ -15,6 +15,7 @@ import type {
   JobsCreateParams,
   JobsCreateResult,
   JobsFetchParams,
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   MonitoringApi,
@@ -177,6 +178,14 @@ export class MemoryStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     this.guard();
     return this.flow.list();
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    this.guard();
+    return params.gates.flatMap((gate) => {
+      const state = this.state.gates.get(gate);
+      return state ? [{ gate, state: { ...state } }] : [];
+    });
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
