@@ -14,6 +14,7 @@ import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
+import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
 import { queuesTests } from './queues.js';
@@ -46,6 +47,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     serversTests(target);
     queuesTests(target);
     monitoringTests(target);
+    metricsTests(target);
     eventsTests(target);
     decodeErrorTests(target);
     concurrencyTests(target);

@@ -246,4 +246,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE \`${t.prefix}jobs\` ADD COLUMN held_gates LONGTEXT NULL`,
     ],
   },
+  {
+    version: 4,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. It fits
+    // InnoDB's 3,072 bytes: two 255-character utf8mb4 names are 2,040 bytes. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'metrics',
+        `  period VARCHAR(8) NOT NULL,
+  at BIGINT NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  queue VARCHAR(255) NOT NULL,
+  series VARCHAR(16) NOT NULL,
+  bin INT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)`,
+      ),
+    ],
+  },
 ];

@@ -18,6 +18,10 @@ import type {
   Json,
   LimitRecord,
   LimitsSetParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   MonitoringApi,
   NewLogRecord,
   RecurringDueResult,
@@ -44,6 +48,7 @@ import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { listLimits, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
@@ -263,6 +268,20 @@ export class MySqlStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.t));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.whenReady();
+    // One statement: atomic on its own, no transaction needed.
+    await this.read('recording job metrics', (db) => recordMetrics(db, this.t, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    return this.read('reading job metrics', (db) => readMetrics(db, this.t, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.read('expiring job metrics', (db) => expireMetrics(db, this.t, params));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

@@ -11,6 +11,7 @@ export interface Tables {
   servers: string;
   limits: string;
   gates: string;
+  metrics: string;
 }
 
 /** The tables under `prefix` (already checked to be letters, digits and underscores). */
@@ -28,5 +29,6 @@ export function tablesOf(prefix: string): Tables {
     servers: name('servers'),
     limits: name('limits'),
     gates: name('gates'),
+    metrics: name('metrics'),
   };
 }

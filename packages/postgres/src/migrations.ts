@@ -335,4 +335,24 @@ CREATE TABLE ${s}.gates (
 ALTER TABLE ${s}.jobs ADD COLUMN held_gates text[];
 `,
   },
+  {
+    version: 13,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. A new
+    // table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.metrics (
+  period text NOT NULL,
+  at bigint NOT NULL,
+  name text NOT NULL,
+  queue text NOT NULL,
+  series text NOT NULL,
+  bin integer NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+);
+`,
+  },
 ];

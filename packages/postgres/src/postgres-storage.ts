@@ -6,6 +6,10 @@ import type { Pool, PoolClient } from 'pg';
 import type {
   LimitRecord,
   LimitsSetParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -47,6 +51,7 @@ import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
 import { listLimits, readLimitsInForce, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
@@ -350,6 +355,20 @@ export class PostgresStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.s));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.read('recording job metrics', async () => undefined);
+    // One statement: atomic on its own, no transaction needed.
+    return this.read('recording job metrics', (db) => recordMetrics(db, this.s, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    return this.read('reading job metrics', (db) => readMetrics(db, this.s, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.read('expiring job metrics', (db) => expireMetrics(db, this.s, params));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

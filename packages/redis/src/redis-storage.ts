@@ -5,6 +5,11 @@ import { Redis } from 'ioredis';
 import type {
   LimitRecord,
   LimitsSetParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
+  MetricsSeries,
   Clock,
   Completion,
   FetchedJob,
@@ -340,6 +345,30 @@ export class RedisStorage implements Storage {
   async limitsSet(params: LimitsSetParams): Promise<void> {
     const args = [scopeId(params.scope), params.layer, params.limits === null ? '' : JSON.stringify(params.limits), params.setBy ?? ''];
     this.emitPayload((await this.run('limitsSet', 'setting limits', args)) as string);
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    const args: Array<string | number> = [];
+    for (const c of params.counts) args.push(c.period, c.at.getTime(), JSON.stringify([c.name, c.queue, c.series, c.bin]), c.count);
+    await this.run('metricsRecord', 'recording job metrics', args);
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    const reply = (await this.run('metricsRead', 'reading job metrics', [params.period, params.from.getTime(), params.to.getTime()])) as Array<string | string[]>;
+    const counts: MetricsCount[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const at = new Date(Number(reply[i]));
+      const fields = reply[i + 1] as string[];
+      for (let f = 0; f < fields.length; f += 2) {
+        const [name, queue, series, bin] = JSON.parse(fields[f]!) as [string, string, MetricsSeries, number];
+        counts.push({ period: params.period, at, name, queue, series, bin, count: Number(fields[f + 1]) });
+      }
+    }
+    return counts;
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return { deleted: Number(await this.run('metricsExpire', 'expiring job metrics', [params.period, params.before.getTime()])) };
   }
 
   async limitsList(): Promise<LimitRecord[]> {

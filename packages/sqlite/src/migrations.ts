@@ -264,4 +264,23 @@ CREATE INDEX spool_jobs_keyed ON spool_jobs (queue, name, iif(json_valid(paramet
   WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key.
+    sql: `
+CREATE TABLE spool_metrics (
+  period TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  series TEXT NOT NULL,
+  bin INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -2,6 +2,10 @@ import type Database from 'better-sqlite3';
 import type {
   LimitRecord,
   LimitsSetParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -30,6 +34,7 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { listLimits, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -216,6 +221,20 @@ export class SqliteStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     const conn = await this.connection();
     return conn.attempt('listing limits', () => listLimits(conn));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.guard();
+    return this.write('recording job metrics', (ctx) => recordMetrics(ctx.conn, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading job metrics', () => readMetrics(conn, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.write('expiring job metrics', (ctx) => expireMetrics(ctx.conn, params));
   }
 
   async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {

@@ -33,7 +33,9 @@ import { MemoryEvents } from './memory-events.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '../metrics-contract.js';
 import { MemoryLimits } from './memory-limits.js';
+import { MemoryMetrics } from './memory-metrics.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
 import { MemoryState, occurrenceKey, toFetched, toRecord } from './memory-state.js';
@@ -59,6 +61,7 @@ export class MemoryStorage implements Storage {
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
   private readonly flow = new MemoryLimits(this.state);
+  private readonly metrics = new MemoryMetrics();
   private readonly changes = new MemoryJobChanges(this.state, this.flow);
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
@@ -177,6 +180,21 @@ export class MemoryStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     this.guard();
     return this.flow.list();
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    this.guard();
+    this.metrics.record(params);
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    this.guard();
+    return this.metrics.read(params);
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    this.guard();
+    return this.metrics.expire(params);
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
