@@ -17,6 +17,7 @@ import type { JobFilter } from './pages/jobs-page.js';
 import { jobsPage } from './pages/jobs-page.js';
 import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
+import { metricsPage, metricsView } from './pages/metrics-page.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
@@ -128,6 +129,10 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     const states = await statesOf(spool.storage, history);
     // Not refreshed live: the backfill form would lose what the operator typed.
     return respond(200, record.id, 'recurring', recurringDetailPage(ctx, { record, next, history, states, now }), { live: 'static' });
+  }
+  if (path === '/metrics') {
+    const view = metricsView(query);
+    return respond(200, 'Metrics', 'metrics', metricsPage(ctx, await spool.jobMetrics(view.window), view));
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {

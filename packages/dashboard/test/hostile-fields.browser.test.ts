@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { NewJob } from '@spool/core';
-import { DEFAULT_RECURRING_SETTINGS, MemoryStorage, Spool, UuidV7Generator } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS, MemoryStorage, MetricsRecorder, Spool, UuidV7Generator } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser, SCREENSHOTS } from './browser.js';
@@ -37,6 +37,8 @@ const FIELDS = [
   'recurring-id',
   'recurring-name',
   'recurring-queue',
+  'metrics-name',
+  'metrics-queue',
 ] as const;
 // The recurring template's arguments are hostile too, though no page shows them yet: if one starts
 // to, the check for injected elements covers it.
@@ -124,6 +126,9 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
         settings: { ...DEFAULT_RECURRING_SETTINGS },
       },
     });
+    const metrics = new MetricsRecorder();
+    metrics.outcome(hostile('metrics-name'), hostile('metrics-queue'), 'succeeded', Date.now(), 25);
+    await storage.metricsRecord({ counts: metrics.take() });
     const handler = createDashboard(spool, { basePath: '/spool', pollInterval: 60_000 });
     const server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -148,6 +153,8 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
       ...['enqueued', 'processing', 'succeeded', 'failed', 'scheduled', 'awaiting', 'deleted'].map((s) => `/jobs/${s}`),
       ...ids.map((id) => `/job/${id}`),
       '/recurring',
+      '/metrics',
+      '/metrics?window=day',
       '/servers',
       '/queues',
       `/search?q=${encodeURIComponent('data-xss')}`,

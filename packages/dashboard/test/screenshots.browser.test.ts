@@ -51,6 +51,7 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['jobs-failed', '/jobs/failed', 'tbody tr'],
       ['job-processing', `/job/${seeded.ids.processing}`, '[data-logs]'],
       ['job-failed', `/job/${seeded.ids.failed}`, '.stack'],
+      ['metrics', '/metrics?sort=runP95&dir=desc', '[data-chart="outcomes"] svg .bar'],
       ['recurring', '/recurring', 'tbody tr'],
       ['queues', '/queues', 'tbody tr'],
       ['servers', '/servers', 'tbody tr'],
