@@ -62,18 +62,14 @@ function rate(perMinute: number): string {
   return perMinute === 0 ? '0' : perMinute >= 100 ? count(Math.round(perMinute)) : perMinute.toFixed(2);
 }
 
-const COLUMNS: ReadonlyArray<{ sort: MetricsSort; label: string; num: boolean }> = [
-  { sort: 'name', label: 'Job name', num: false },
-  { sort: 'queue', label: 'Queue', num: false },
-  { sort: 'succeeded', label: 'Succeeded / min', num: true },
-  { sort: 'failed', label: 'Failed / min', num: true },
-  { sort: 'failureRate', label: 'Failure rate', num: true },
-  { sort: 'waitP50', label: 'Wait p50', num: true },
-  { sort: 'waitP95', label: 'p95', num: true },
-  { sort: 'waitP99', label: 'p99', num: true },
-  { sort: 'runP50', label: 'Run p50', num: true },
-  { sort: 'runP95', label: 'p95', num: true },
-  { sort: 'runP99', label: 'p99', num: true },
+/** The table's sortable columns: a header row of groups above the row of columns. */
+const GROUPS: ReadonlyArray<{ label: string; columns: ReadonlyArray<{ sort: MetricsSort; label: string; num: boolean }> }> = [
+  { label: '', columns: [{ sort: 'name', label: 'Job name', num: false }] },
+  { label: '', columns: [{ sort: 'queue', label: 'Queue', num: false }] },
+  { label: 'Per minute', columns: [{ sort: 'succeeded', label: 'succeeded', num: true }, { sort: 'failed', label: 'failed', num: true }] },
+  { label: '', columns: [{ sort: 'failureRate', label: 'Failure rate', num: true }] },
+  { label: 'Wait', columns: [{ sort: 'waitP50', label: 'p50', num: true }, { sort: 'waitP95', label: 'p95', num: true }, { sort: 'waitP99', label: 'p99', num: true }] },
+  { label: 'Run', columns: [{ sort: 'runP50', label: 'p50', num: true }, { sort: 'runP95', label: 'p95', num: true }, { sort: 'runP99', label: 'p99', num: true }] },
 ];
 
 /** Throughput, failure rate and wait and run time percentiles per job name and queue, with a chart of outcomes. */
@@ -103,10 +99,12 @@ export function metricsPage(ctx: PageContext, report: JobMetricsReport, view: Me
   <div class="panel-head"><h2>By job name</h2><span class="muted small">wait: from due to start · run: from start to the recorded outcome · percentiles within about 10 %</span></div>
   ${rows.length === 0
     ? emptyState('Nothing measured yet', html`Servers add what they ran every few seconds; jobs that finished in ${span.split(',')[0]} appear here.`)
-    : html`<div class="table-wrap"><table class="table metrics-table" data-metrics>
-  <thead><tr>${COLUMNS.map((c) => {
+    : html`<div class="table-wrap"><table class="table compact metrics-table" data-metrics>
+  <thead><tr class="group-row">${GROUPS.map((g) => html`<th colspan="${String(g.columns.length)}" class="group">${g.label}</th>`)}</tr>
+  <tr>${GROUPS.flatMap((g) => g.columns).map((c) => {
     const active = view.sort === c.sort;
     const arrow = active ? (view.descending ? ' ↓' : ' ↑') : '';
+    // Numbers sort largest first on the first click: the busiest, slowest or most failing on top.
     return html`<th class="${c.num ? 'num' : ''}"${active ? html` aria-sort="${view.descending ? 'descending' : 'ascending'}"` : ''}><a href="${href({ sort: c.sort, descending: active ? !view.descending : c.num })}" data-sort="${c.sort}">${c.label}${arrow}</a></th>`;
   })}</tr></thead>
   <tbody>${rows.map(
