@@ -34,6 +34,34 @@ describe('job metrics percentiles', () => {
     }
   });
 
+  it('counts each observation in its minute and in its hour, and gives back what could not be stored', () => {
+    const recorder = new MetricsRecorder();
+    recorder.outcome('mail.send', 'default', 'succeeded', T0 + 5_000, 10);
+    recorder.outcome('mail.send', 'default', 'succeeded', T0 + 65_000, 10);
+    recorder.started('mail.send', 'default', T0 + 65_000, 0);
+    const taken = recorder.take();
+    const keyed = (counts: readonly MetricsCount[]) => counts.map((c) => `${c.period} ${c.at.getTime() - T0} ${c.series} ${c.bin} ${c.count}`).sort();
+    expect(keyed(taken)).toEqual(
+      keyed([
+        { period: 'minute', at: new Date(T0), name: 'mail.send', queue: 'default', series: 'succeeded', bin: 0, count: 1 },
+        { period: 'minute', at: new Date(T0), name: 'mail.send', queue: 'default', series: 'run', bin: timeBin(10), count: 1 },
+        { period: 'minute', at: new Date(T0 + 60_000), name: 'mail.send', queue: 'default', series: 'succeeded', bin: 0, count: 1 },
+        { period: 'minute', at: new Date(T0 + 60_000), name: 'mail.send', queue: 'default', series: 'run', bin: timeBin(10), count: 1 },
+        { period: 'minute', at: new Date(T0 + 60_000), name: 'mail.send', queue: 'default', series: 'wait', bin: 0, count: 1 },
+        { period: 'hour', at: new Date(T0), name: 'mail.send', queue: 'default', series: 'succeeded', bin: 0, count: 2 },
+        { period: 'hour', at: new Date(T0), name: 'mail.send', queue: 'default', series: 'run', bin: timeBin(10), count: 2 },
+        { period: 'hour', at: new Date(T0), name: 'mail.send', queue: 'default', series: 'wait', bin: 0, count: 1 },
+      ]),
+    );
+    expect(recorder.empty).toBe(true);
+    recorder.restore(taken);
+    recorder.outcome('mail.send', 'default', 'failed', T0 + 5_000, 10);
+    const again = recorder.take();
+    expect(again.find((c) => c.period === 'hour' && c.series === 'succeeded')?.count).toBe(2);
+    expect(again.find((c) => c.period === 'hour' && c.series === 'run')?.count).toBe(3);
+    expect(again.find((c) => c.period === 'hour' && c.series === 'failed')?.count).toBe(1);
+  });
+
   it('has no percentile for an empty histogram', () => {
     expect(histogramQuantile(new Map(), 0.5)).toBeNull();
   });
