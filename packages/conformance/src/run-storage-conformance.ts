@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 
+import { auditTests } from './audit.js';
 import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
@@ -48,6 +49,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     queuesTests(target);
     monitoringTests(target);
     metricsTests(target);
+    auditTests(target);
     eventsTests(target);
     decodeErrorTests(target);
     concurrencyTests(target);

@@ -92,6 +92,8 @@ export { timeBin, binValue, histogramQuantile, LAST_TIME_BIN } from './metrics/t
 export type { TimeHistogram } from './metrics/time-histogram.js';
 export type * from './storage/metrics-contract.js';
 export { METRICS_SERIES } from './storage/metrics-contract.js';
+export type * from './storage/audit-contract.js';
+export { AUDIT_LOG_LIMIT, AUDIT_TARGETS_LIMIT } from './storage/audit-contract.js';
 export type { ServerHost } from './server/server-host.js';
 export type { JobRunSpan, JobTelemetry } from './telemetry/job-telemetry.js';
 export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry.js';

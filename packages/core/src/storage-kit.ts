@@ -18,6 +18,7 @@ export {
   storableParameter,
   storableStateChange,
   storableNewJobs,
+  storableAuditEntry,
 } from './storage/storable-text.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';

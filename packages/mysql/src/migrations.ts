@@ -268,4 +268,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 5,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'audit',
+        `  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor LONGTEXT NOT NULL,
+  action VARCHAR(64) NOT NULL,
+  subject VARCHAR(16) NOT NULL,
+  targets LONGTEXT NOT NULL,
+  count INT NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  message LONGTEXT NOT NULL`,
+      ),
+    ],
+  },
 ];

@@ -18,6 +18,9 @@ import type {
   Json,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
   MetricsCount,
   MetricsExpireParams,
   MetricsReadParams,
@@ -49,6 +52,7 @@ import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { listLimits, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
@@ -268,6 +272,14 @@ export class MySqlStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.t));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    return this.read('reading the audit log', (db) => listAudit(db, this.t, params));
   }
 
   async metricsRecord(params: MetricsRecordParams): Promise<void> {

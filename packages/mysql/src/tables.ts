@@ -12,6 +12,7 @@ export interface Tables {
   limits: string;
   gates: string;
   metrics: string;
+  audit: string;
 }
 
 /** The tables under `prefix` (already checked to be letters, digits and underscores). */
@@ -30,5 +31,6 @@ export function tablesOf(prefix: string): Tables {
     limits: name('limits'),
     gates: name('gates'),
     metrics: name('metrics'),
+    audit: name('audit'),
   };
 }

@@ -355,4 +355,23 @@ CREATE TABLE ${s}.metrics (
 );
 `,
   },
+  {
+    version: 14,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.audit (
+  seq bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  subject text NOT NULL,
+  targets text NOT NULL,
+  count integer NOT NULL,
+  outcome text NOT NULL,
+  message text NOT NULL
+);
+`,
+  },
 ];

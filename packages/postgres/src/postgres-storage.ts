@@ -6,6 +6,9 @@ import type { Pool, PoolClient } from 'pg';
 import type {
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
   MetricsCount,
   MetricsExpireParams,
   MetricsReadParams,
@@ -52,6 +55,7 @@ import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
 import { listLimits, readLimitsInForce, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
@@ -355,6 +359,14 @@ export class PostgresStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.s));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    return this.read('reading the audit log', (db) => listAudit(db, this.s, params));
   }
 
   async metricsRecord(params: MetricsRecordParams): Promise<void> {

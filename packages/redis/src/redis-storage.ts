@@ -5,6 +5,9 @@ import { Redis } from 'ioredis';
 import type {
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
   MetricsCount,
   MetricsExpireParams,
   MetricsReadParams,
@@ -43,7 +46,7 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -345,6 +348,21 @@ export class RedisStorage implements Storage {
   async limitsSet(params: LimitsSetParams): Promise<void> {
     const args = [scopeId(params.scope), params.layer, params.limits === null ? '' : JSON.stringify(params.limits), params.setBy ?? ''];
     this.emitPayload((await this.run('limitsSet', 'setting limits', args)) as string);
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    const e = storableAuditEntry(params.entry);
+    const [seq, at] = (await this.run('auditAppend', 'appending to the audit log', [JSON.stringify(e), params.keep])) as [number, number];
+    return { ...e, seq: Number(seq), at: new Date(Number(at)) };
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    const reply = (await this.run('auditList', 'reading the audit log', [params.limit, params.before ?? ''])) as string[];
+    return reply.map((json) => {
+      const e = JSON.parse(json) as Omit<AuditEntry, 'at' | 'targets'> & { at: number; targets: string[] | Record<string, never> };
+      // cjson writes an empty array as an empty object.
+      return { ...e, targets: Array.isArray(e.targets) ? e.targets : [], at: new Date(e.at) };
+    });
   }
 
   async metricsRecord(params: MetricsRecordParams): Promise<void> {

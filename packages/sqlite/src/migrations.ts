@@ -283,4 +283,24 @@ CREATE TABLE spool_metrics (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 8,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order (AUTOINCREMENT: a number is never given twice, even
+    // after the newest rows were removed); each append removes the rows older than the latest kept,
+    // a range of the key.
+    sql: `
+CREATE TABLE spool_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+`,
+  },
 ];

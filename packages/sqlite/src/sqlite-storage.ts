@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import type {
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
   MetricsCount,
   MetricsExpireParams,
   MetricsReadParams,
@@ -35,6 +38,7 @@ import type {
 } from '@spool/core';
 import { listLimits, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -221,6 +225,15 @@ export class SqliteStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     const conn = await this.connection();
     return conn.attempt('listing limits', () => listLimits(conn));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx.conn, ctx.now, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading the audit log', () => listAudit(conn, params));
   }
 
   async metricsRecord(params: MetricsRecordParams): Promise<void> {

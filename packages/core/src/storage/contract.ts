@@ -17,6 +17,7 @@ import type {
 import type { Limits, LimitScope } from '../limits/limits.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from './metrics-contract.js';
 
 /**
@@ -156,6 +157,14 @@ export interface Storage {
   metricsRead(params: MetricsReadParams): Promise<MetricsCount[]>;
   /** Removes the counts of one period width whose periods start before `before`. */
   metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }>;
+
+  /**
+   * Appends an entry to the audit log in one commit, numbered after every earlier one and stamped
+   * with the storage's time, and removes the entries older than the latest `keep`.
+   */
+  auditAppend(params: AuditAppendParams): Promise<AuditEntry>;
+  /** The latest audit entries, newest first, at most `limit`; with `before`, those numbered below it. Reads only. */
+  auditList(params: AuditListParams): Promise<AuditEntry[]>;
 }
 
 /** Input of {@link Storage.limitsSet}. */

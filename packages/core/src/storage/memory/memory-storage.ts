@@ -28,11 +28,12 @@ import type {
 } from '../contract.js';
 import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
-import { storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
+import { storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '../metrics-contract.js';
 import { MemoryLimits } from './memory-limits.js';
 import { MemoryMetrics } from './memory-metrics.js';
@@ -62,6 +63,8 @@ export class MemoryStorage implements Storage {
   private readonly state = new MemoryState();
   private readonly flow = new MemoryLimits(this.state);
   private readonly metrics = new MemoryMetrics();
+  private readonly audit: AuditEntry[] = [];
+  private auditSeq = 0;
   private readonly changes = new MemoryJobChanges(this.state, this.flow);
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
@@ -180,6 +183,24 @@ export class MemoryStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     this.guard();
     return this.flow.list();
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    this.guard();
+    const entry: AuditEntry = { ...structuredClone(storableAuditEntry(params.entry)), seq: ++this.auditSeq, at: new Date(this.clock.now()) };
+    this.audit.push(entry);
+    if (this.audit.length > params.keep) this.audit.splice(0, this.audit.length - params.keep);
+    return structuredClone(entry);
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    this.guard();
+    const found: AuditEntry[] = [];
+    for (let i = this.audit.length - 1; i >= 0 && found.length < params.limit; i--) {
+      const entry = this.audit[i]!;
+      if (params.before === undefined || entry.seq < params.before) found.push(structuredClone(entry));
+    }
+    return found;
   }
 
   async metricsRecord(params: MetricsRecordParams): Promise<void> {
