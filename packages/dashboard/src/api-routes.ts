@@ -18,6 +18,7 @@ const LOG_LIMIT = 500;
  * - `GET api/jobs?state=&queue=&name=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
  * - `GET api/metrics?window=hour|day`: throughput, failure rate and wait and run time percentiles per job name and queue.
+ * - `GET api/audit?before=`: the audit log, newest first, 50 entries a page (`before`: the last `seq` seen).
  * - `GET api/queues`, `GET api/servers`, `GET api/limits` (flow-control limits with both layers).
  */
 export async function handleApi(state: DashboardState, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
@@ -40,6 +41,10 @@ export async function handleApi(state: DashboardState, path: string, query: URLS
       const filter = parseFilter((k) => query.get(k));
       if (filter.search) return sendJson(res, 200, await boundedSearch(monitoring, filter, options.pageSize, query.get('cursor'), options.searchTimeBudget, await state.now()));
       return sendJson(res, 200, await monitoring.jobsList(listParams(filter, options.pageSize, query.get('cursor'))));
+    }
+    case '/api/audit': {
+      const before = Number(query.get('before'));
+      return sendJson(res, 200, { entries: await spool.storage.auditList({ limit: 50, ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}) }) });
     }
     case '/api/metrics':
       return sendJson(res, 200, await spool.jobMetrics(query.get('window') === 'day' ? 'day' : 'hour'));

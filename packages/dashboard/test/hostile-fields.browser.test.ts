@@ -39,6 +39,10 @@ const FIELDS = [
   'recurring-queue',
   'metrics-name',
   'metrics-queue',
+  'audit-actor',
+  'audit-action',
+  'audit-target',
+  'audit-message',
 ] as const;
 // The recurring template's arguments are hostile too, though no page shows them yet: if one starts
 // to, the check for injected elements covers it.
@@ -129,6 +133,10 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
     const metrics = new MetricsRecorder();
     metrics.outcome(hostile('metrics-name'), hostile('metrics-queue'), 'succeeded', Date.now(), 25);
     await storage.metricsRecord({ counts: metrics.take() });
+    await storage.auditAppend({
+      entry: { actor: hostile('audit-actor'), action: hostile('audit-action'), subject: 'recurring', targets: [hostile('audit-target')], count: 3, outcome: 'refused', message: hostile('audit-message') },
+      keep: 100,
+    });
     const handler = createDashboard(spool, { basePath: '/spool', pollInterval: 60_000 });
     const server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -155,6 +163,7 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
       '/recurring',
       '/metrics',
       '/metrics?window=day',
+      '/audit',
       '/servers',
       '/queues',
       `/search?q=${encodeURIComponent('data-xss')}`,

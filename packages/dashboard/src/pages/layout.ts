@@ -6,7 +6,7 @@ import { count } from './components.js';
 import type { PageContext } from './page-context.js';
 
 /** The navigation's sections; `active` marks the current one. */
-export type Section = 'overview' | 'jobs' | 'metrics' | 'recurring' | 'servers' | 'queues' | 'search' | 'enqueue';
+export type Section = 'overview' | 'jobs' | 'metrics' | 'audit' | 'recurring' | 'servers' | 'queues' | 'search' | 'enqueue';
 
 /** The frame of every page: header, navigation with live counts, and the page's content. */
 export function layout(ctx: PageContext, page: { title: string; section: Section; state?: string; live?: 'page' | 'job' | 'overview' | 'static'; content: SafeHtml }): SafeHtml {
@@ -50,6 +50,7 @@ export function layout(ctx: PageContext, page: { title: string; section: Section
   ${link('/recurring', 'Recurring', page.section === 'recurring', ctx.stats.recurring)}
   ${link('/queues', 'Queues', page.section === 'queues')}
   ${link('/servers', 'Servers', page.section === 'servers', ctx.stats.servers)}
+  ${link('/audit', 'Audit log', page.section === 'audit')}
   ${link('/search', 'Search', page.section === 'search')}
   ${ctx.readOnly ? '' : link('/enqueue', 'Enqueue', page.section === 'enqueue')}
 </nav>
