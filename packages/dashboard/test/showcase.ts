@@ -125,6 +125,15 @@ export async function showcase(): Promise<Showcase> {
   await spool.recurring.pause('billing.monthly-invoices');
   await spool.limits.set({ queue: 'mail' }, { concurrency: 5, rate: { limit: 50, per: '1s' } }, { setBy: 'ada' });
   await seedMetricsHistory(spool);
+  // What operators did today, as the dashboard's actions write it.
+  const audited = [
+    { actor: 'ada', action: 'queue.pause', subject: 'queue', targets: ['imports'], count: 1, outcome: 'done', message: 'Paused queue imports.' },
+    { actor: 'ada', action: 'queue.resume', subject: 'queue', targets: ['imports'], count: 1, outcome: 'done', message: 'Resumed queue imports.' },
+    { actor: 'grace', action: 'recurring.backfill', subject: 'recurring', targets: ['reports.nightly-sales'], count: 1, outcome: 'refused', message: 'Backfill: give both the start and the end of the range.' },
+    { actor: 'grace', action: 'recurring.trigger', subject: 'recurring', targets: ['cache.warm-storefront'], count: 1, outcome: 'done', message: 'Triggered cache.warm-storefront.' },
+    { actor: '10.0.4.17', action: 'jobs.delete', subject: 'jobs', targets: [cancelled], count: 1, outcome: 'done', message: 'Delete: 1 job changed.' },
+  ] as const;
+  for (const entry of audited) await spool.storage.auditAppend({ entry: { ...entry, targets: [...entry.targets] }, keep: 100 });
   return {
     spool,
     server,
