@@ -82,7 +82,7 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     await state.spool.storage.auditAppend({ entry: { actor, ...done }, keep: AUDIT_LOG_LIMIT }).catch((error: unknown) => state.options.onError(error));
   };
   try {
-    await act(state, req, res, base, path, audit);
+    await act(state, req, res, base, path, actor, audit);
   } catch (error) {
     if (!recorded) {
       const subject: AuditSubject = path === '/actions/recurring' ? 'recurring' : path === '/actions/queues' ? 'queue' : 'jobs';
@@ -92,7 +92,7 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
   }
 }
 
-async function act(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, audit: (done: Done) => Promise<void>): Promise<void> {
+async function act(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, actor: string, audit: (done: Done) => Promise<void>): Promise<void> {
   const text = (status: number, message: string): void => send(res, status, 'text/plain; charset=utf-8', message);
   if (state.options.readOnly) return text(403, 'Forbidden: this dashboard is read-only.');
   let form: Form;
@@ -155,6 +155,23 @@ async function act(state: DashboardState, req: DashboardRequest, res: ServerResp
         case 'remove':
           await spool.recurring.remove(id);
           return told(`Deleted recurring job ${id}.`);
+        case 'schedule': {
+          const cron = (field(form, 'cron') ?? '').trim();
+          const timezone = (field(form, 'timezone') ?? '').trim() || 'UTC';
+          try {
+            const saved = await spool.recurring.setSchedule(id, { cron, timezone, paused: field(form, 'paused') === '1' }, { setBy: actor });
+            return told(`Schedule of ${id} set to ${saved.cron} (${saved.timezone})${saved.paused ? ', paused' : ''}: it wins over the code's until reset.`);
+          } catch (error) {
+            // The expression and zone are the operator's input: say what is wrong with them.
+            if (error instanceof ConfigError) return told(`Schedule refused: ${error.problems.map((p) => p.message).join('; ')}.`, 'refused');
+            throw error;
+          }
+        }
+        case 'reset-schedule': {
+          const reset = await spool.recurring.resetSchedule(id);
+          const record = await spool.recurring.get(id);
+          return told(reset ? `Schedule of ${id} reset to the code's: ${record?.cron ?? ''} (${record?.timezone ?? ''}).` : `${id} already follows the code's schedule.`, reset ? 'done' : 'refused');
+        }
         case 'backfill': {
           const from = formTime(field(form, 'from'));
           const to = formTime(field(form, 'to'));

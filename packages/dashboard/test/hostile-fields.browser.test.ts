@@ -43,6 +43,9 @@ const FIELDS = [
   'audit-action',
   'audit-target',
   'audit-message',
+  'override-set-by',
+  'override-code-cron',
+  'override-code-timezone',
 ] as const;
 // The recurring template's arguments are hostile too, though no page shows them yet: if one starts
 // to, the check for injected elements covers it.
@@ -127,7 +130,7 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
         misfire: 'once',
         paused: false,
         nextRunAt: new Date(Date.now() + 3_600_000),
-        settings: { ...DEFAULT_RECURRING_SETTINGS },
+        settings: { ...DEFAULT_RECURRING_SETTINGS, override: { code: { cron: hostile('override-code-cron'), timezone: hostile('override-code-timezone') }, setBy: hostile('override-set-by'), setAt: new Date() } },
       },
     });
     const metrics = new MetricsRecorder();
@@ -161,6 +164,7 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
       ...['enqueued', 'processing', 'succeeded', 'failed', 'scheduled', 'awaiting', 'deleted'].map((s) => `/jobs/${s}`),
       ...ids.map((id) => `/job/${id}`),
       '/recurring',
+      `/recurring/detail?id=${encodeURIComponent(hostile('recurring-id'))}`,
       '/metrics',
       '/metrics?window=day',
       '/audit',
