@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-import type { AuditOutcome, AuditSubject } from '@spool/core';
+import type { AuditOutcome, AuditSubject, NewAuditEntry } from '@spool/core';
 import { AUDIT_LOG_LIMIT, ConfigError, RecurringNotFoundError } from '@spool/core';
 
 import { applyAction, applyToMatching } from './bulk.js';
@@ -58,15 +58,8 @@ function formTime(value: string | undefined): string | null {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(text) ? `${text}Z` : text;
 }
 
-/** What an action did, for the audit log. */
-interface Done {
-  action: string;
-  subject: AuditSubject;
-  targets: string[];
-  count: number;
-  outcome: AuditOutcome;
-  message: string;
-}
+/** What an action did, for the audit log (who did it is added once). */
+type Done = Omit<NewAuditEntry, 'actor'>;
 
 /**
  * Handles a state-changing POST: read-only and CSRF checks first, then the action through the

@@ -1,5 +1,5 @@
-import type { AuditAppendParams, AuditEntry, AuditListParams, AuditOutcome, AuditSubject } from '@spool/core';
-import { storableAuditEntry } from '@spool/core/storage-kit';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from '@spool/core';
+import { auditEntryFromRow, storableAuditEntry } from '@spool/core/storage-kit';
 
 import type { Executor } from './executor.js';
 import type { WriteContext } from './write-context.js';
@@ -22,15 +22,5 @@ export async function listAudit(db: Executor, s: string, params: AuditListParams
     params.before ?? Number.MAX_SAFE_INTEGER,
     params.limit,
   ]);
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    at: new Date(Number(r.at)),
-    actor: r.actor as string,
-    action: r.action as string,
-    subject: r.subject as AuditSubject,
-    targets: JSON.parse(r.targets as string) as string[],
-    count: Number(r.count),
-    outcome: r.outcome as AuditOutcome,
-    message: r.message as string,
-  }));
+  return rows.map(auditEntryFromRow);
 }

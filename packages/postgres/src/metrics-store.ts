@@ -1,4 +1,5 @@
-import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams, MetricsSeries } from '@spool/core';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '@spool/core';
+import { metricsCountFromRow } from '@spool/core/storage-kit';
 
 import type { Executor } from './executor.js';
 
@@ -26,15 +27,7 @@ export async function readMetrics(db: Executor, s: string, params: MetricsReadPa
     params.from.getTime(),
     params.to.getTime(),
   ]);
-  return rows.map((r) => ({
-    period: params.period,
-    at: new Date(Number(r.at)),
-    name: r.name as string,
-    queue: r.queue as string,
-    series: r.series as MetricsSeries,
-    bin: Number(r.bin),
-    count: Number(r.count),
-  }));
+  return rows.map((r) => metricsCountFromRow(params.period, r));
 }
 
 /** Removes the counts of one width whose periods start before `before`. */

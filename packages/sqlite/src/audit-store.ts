@@ -1,23 +1,11 @@
-import type { AuditAppendParams, AuditEntry, AuditListParams, AuditOutcome, AuditSubject } from '@spool/core';
-import { storableAuditEntry } from '@spool/core/storage-kit';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from '@spool/core';
+import { auditEntryFromRow, storableAuditEntry } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 
 const APPEND_SQL = `INSERT INTO spool_audit (at, actor, action, subject, targets, count, outcome, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 const TRIM_SQL = 'DELETE FROM spool_audit WHERE seq <= ?';
 const LIST_SQL = 'SELECT seq, at, actor, action, subject, targets, count, outcome, message FROM spool_audit WHERE seq < ? ORDER BY seq DESC LIMIT ?';
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: AuditSubject;
-  targets: string;
-  count: number;
-  outcome: AuditOutcome;
-  message: string;
-}
 
 /** Appends an entry and removes those older than the latest `keep` (run inside the write transaction). */
 export function appendAudit(conn: SqliteConnection, now: number, params: AuditAppendParams): AuditEntry {
@@ -29,6 +17,6 @@ export function appendAudit(conn: SqliteConnection, now: number, params: AuditAp
 
 /** The latest entries, newest first. */
 export function listAudit(conn: SqliteConnection, params: AuditListParams): AuditEntry[] {
-  const rows = conn.stmt(LIST_SQL).all(params.before ?? Number.MAX_SAFE_INTEGER, params.limit) as AuditRow[];
-  return rows.map((r) => ({ ...r, at: new Date(r.at), targets: JSON.parse(r.targets) as string[] }));
+  const rows = conn.stmt(LIST_SQL).all(params.before ?? Number.MAX_SAFE_INTEGER, params.limit) as Array<Record<string, unknown>>;
+  return rows.map(auditEntryFromRow);
 }

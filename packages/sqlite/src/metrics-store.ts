@@ -1,4 +1,5 @@
-import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams, MetricsSeries } from '@spool/core';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '@spool/core';
+import { metricsCountFromRow } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 
@@ -6,15 +7,6 @@ const ADD_SQL = `INSERT INTO spool_metrics (period, at, name, queue, series, bin
   ON CONFLICT (period, at, name, queue, series, bin) DO UPDATE SET count = count + excluded.count`;
 const READ_SQL = 'SELECT at, name, queue, series, bin, count FROM spool_metrics WHERE period = ? AND at >= ? AND at < ?';
 const EXPIRE_SQL = 'DELETE FROM spool_metrics WHERE period = ? AND at < ?';
-
-interface MetricsRow {
-  at: number;
-  name: string;
-  queue: string;
-  series: MetricsSeries;
-  bin: number;
-  count: number;
-}
 
 /** Adds counts to the stored ones (run inside the write transaction). */
 export function recordMetrics(conn: SqliteConnection, params: MetricsRecordParams): void {
@@ -24,8 +16,8 @@ export function recordMetrics(conn: SqliteConnection, params: MetricsRecordParam
 
 /** The counts of one width whose periods start in `[from, to)`. */
 export function readMetrics(conn: SqliteConnection, params: MetricsReadParams): MetricsCount[] {
-  const rows = conn.stmt(READ_SQL).all(params.period, params.from.getTime(), params.to.getTime()) as MetricsRow[];
-  return rows.map((r) => ({ period: params.period, at: new Date(r.at), name: r.name, queue: r.queue, series: r.series, bin: r.bin, count: r.count }));
+  const rows = conn.stmt(READ_SQL).all(params.period, params.from.getTime(), params.to.getTime()) as Array<Record<string, unknown>>;
+  return rows.map((r) => metricsCountFromRow(params.period, r));
 }
 
 /** Removes the counts of one width whose periods start before `before`. */
