@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 
+import { auditTests } from './audit.js';
 import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
@@ -15,6 +16,7 @@ import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
+import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
 import { queuesTests } from './queues.js';
@@ -47,6 +49,8 @@ export function runStorageConformance(target: ConformanceTarget): void {
     serversTests(target);
     queuesTests(target);
     monitoringTests(target);
+    metricsTests(target);
+    auditTests(target);
     eventsTests(target);
     decodeErrorTests(target);
     concurrencyTests(target);

@@ -18,7 +18,9 @@ export {
   storableParameter,
   storableStateChange,
   storableNewJobs,
+  storableAuditEntry,
 } from './storage/storable-text.js';
+export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
 export { resolveOptions, closest } from './options/resolve.js';

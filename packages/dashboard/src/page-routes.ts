@@ -17,6 +17,8 @@ import type { JobFilter } from './pages/jobs-page.js';
 import { jobsPage } from './pages/jobs-page.js';
 import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
+import { AUDIT_PAGE, auditPage } from './pages/audit-page.js';
+import { metricsPage, metricsView } from './pages/metrics-page.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
@@ -150,6 +152,17 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     const states = await statesOf(spool.storage, history);
     // Not refreshed live: the backfill form would lose what the operator typed.
     return respond(200, record.id, 'recurring', recurringDetailPage(ctx, { record, next, history, states, now }), { live: 'static' });
+  }
+  if (path === '/metrics') {
+    const view = metricsView(query);
+    return respond(200, 'Metrics', 'metrics', metricsPage(ctx, await spool.jobMetrics(view.window), view));
+  }
+  if (path === '/audit') {
+    const before = Number(query.get('before'));
+    const entries = await spool.storage.auditList({ limit: AUDIT_PAGE + 1, ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}) });
+    const shown = entries.slice(0, AUDIT_PAGE);
+    const older = entries.length > AUDIT_PAGE ? `${ctx.base}/audit?before=${shown.at(-1)!.seq}` : null;
+    return respond(200, 'Audit log', 'audit', auditPage(ctx, shown, older));
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {

@@ -60,6 +60,8 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['job-processing', `/job/${seeded.ids.processing}`, '[data-logs]'],
       ['job-failed', `/job/${seeded.ids.failed}`, '.stack'],
       ['job-waiting', `/job/${seeded.ids.waiting}`, '[data-wait-reason]'],
+      ['metrics', '/metrics?sort=runP95&dir=desc', '[data-chart="outcomes"] svg .bar'],
+      ['audit', '/audit', '[data-audit] tbody tr'],
       ['recurring', '/recurring', 'tbody tr'],
       ['queues', '/queues', 'tbody tr'],
       ['servers', '/servers', 'tbody tr'],

@@ -283,4 +283,47 @@ export const MIGRATIONS: readonly Migration[] = [
     // MariaDB 10.3+ and MySQL 8.0.12+.
     statements: (t) => [`ALTER TABLE \`${t.prefix}gates\` ADD COLUMN paused_until BIGINT NOT NULL DEFAULT 0`],
   },
+  {
+    version: 7,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. It fits
+    // InnoDB's 3,072 bytes: two 255-character utf8mb4 names are 2,040 bytes. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'metrics',
+        `  period VARCHAR(8) NOT NULL,
+  at BIGINT NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  queue VARCHAR(255) NOT NULL,
+  series VARCHAR(16) NOT NULL,
+  bin INT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)`,
+      ),
+    ],
+  },
+  {
+    version: 8,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'audit',
+        `  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor LONGTEXT NOT NULL,
+  action VARCHAR(64) NOT NULL,
+  subject VARCHAR(16) NOT NULL,
+  targets LONGTEXT NOT NULL,
+  count INT NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  message LONGTEXT NOT NULL`,
+      ),
+    ],
+  },
 ];

@@ -19,6 +19,13 @@ import type {
   GateReading,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   MonitoringApi,
   NewLogRecord,
   RecurringDueResult,
@@ -45,6 +52,8 @@ import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { listLimits, readGates, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
@@ -278,6 +287,28 @@ export class MySqlStorage implements Storage {
 
   async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
     return this.read('reading gates', (db) => readGates(db, this.t, params.gates));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    return this.read('reading the audit log', (db) => listAudit(db, this.t, params));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.whenReady();
+    // One statement: atomic on its own, no transaction needed.
+    await this.read('recording job metrics', (db) => recordMetrics(db, this.t, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    return this.read('reading job metrics', (db) => readMetrics(db, this.t, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.read('expiring job metrics', (db) => expireMetrics(db, this.t, params));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

@@ -77,14 +77,14 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await before.close();
     // As a database migrated by the version before flow control: no limits, no gates, no held-gates
     // column (nor what later migrations add).
-    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
     await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, ${DROP_TAIL}`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6, 7, 8/);
     const upgraded = open(prefix, { migrate: false });
-    expect(await upgraded.migrate()).toEqual({ applied: [3, 4, 5, 6] });
+    expect(await upgraded.migrate()).toEqual({ applied: [3, 4, 5, 6, 7, 8] });
     await setLimits(upgraded, { concurrency: 1 });
     expect(await fetch(upgraded)).toHaveLength(1);
     expect(await fetch(upgraded)).toEqual([]);
@@ -98,11 +98,11 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     const prefix = fresh();
     const first = open(prefix);
     await first.init();
-    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
     await sql(`ALTER TABLE \`${prefix}jobs\` ${DROP_TAIL}`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
     const again = open(prefix, { migrate: false });
-    expect(await again.migrate()).toEqual({ applied: [3, 4, 5, 6] });
+    expect(await again.migrate()).toEqual({ applied: [3, 4, 5, 6, 7, 8] });
     await setLimits(again, { concurrency: 1 });
     expect(await again.limitsList()).toHaveLength(1);
   });

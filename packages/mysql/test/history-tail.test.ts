@@ -104,7 +104,7 @@ describe.skipIf(!available)('the latest attempt kept in the job row on MySQL', (
     await sql(`INSERT INTO \`${prefix}history\` (job_id, state, reason, data, at, server_id) SELECT id, 'processing', 'Started by server server-0', NULL, created_at, 'server-0' FROM \`${prefix}jobs\` WHERE id = ?`, [created.id]);
 
     const upgraded = open(prefix, { migrate: false });
-    expect(await upgraded.migrate()).toEqual({ applied: [4, 5, 6] });
+    expect(await upgraded.migrate()).toEqual({ applied: [4, 5, 6, 7, 8] });
     await upgraded.init();
     const results = await upgraded.jobsComplete({ completions: [{ id: created.id, leaseToken: 'old', outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } }], serverId: 'server-0' });
     expect(results.results).toEqual([{ id: created.id, ok: true }]);

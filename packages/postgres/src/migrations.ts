@@ -354,4 +354,43 @@ CREATE INDEX jobs_keyed ON ${s}.jobs (queue, name, (CASE WHEN parameters LIKE '%
     // rateLimited(delay); 0: not paused. A column with a constant default rewrites no row.
     sql: (s) => `ALTER TABLE ${s}.gates ADD COLUMN paused_until bigint NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 15,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. A new
+    // table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.metrics (
+  period text NOT NULL,
+  at bigint NOT NULL,
+  name text NOT NULL,
+  queue text NOT NULL,
+  series text NOT NULL,
+  bin integer NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+);
+`,
+  },
+  {
+    version: 16,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.audit (
+  seq bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  subject text NOT NULL,
+  targets text NOT NULL,
+  count integer NOT NULL,
+  outcome text NOT NULL,
+  message text NOT NULL
+);
+`,
+  },
 ];

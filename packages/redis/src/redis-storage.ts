@@ -6,6 +6,14 @@ import type {
   GateReading,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
+  MetricsSeries,
   Clock,
   Completion,
   FetchedJob,
@@ -39,7 +47,7 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
@@ -341,6 +349,45 @@ export class RedisStorage implements Storage {
   async limitsSet(params: LimitsSetParams): Promise<void> {
     const args = [scopeId(params.scope), params.layer, params.limits === null ? '' : JSON.stringify(params.limits), params.setBy ?? ''];
     this.emitPayload((await this.run('limitsSet', 'setting limits', args)) as string);
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    const e = storableAuditEntry(params.entry);
+    const [seq, at] = (await this.run('auditAppend', 'appending to the audit log', [JSON.stringify(e), params.keep])) as [number, number];
+    return { ...e, seq: Number(seq), at: new Date(Number(at)) };
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    const reply = (await this.run('auditList', 'reading the audit log', [params.limit, params.before ?? ''])) as string[];
+    return reply.map((json) => {
+      const e = JSON.parse(json) as Omit<AuditEntry, 'at' | 'targets'> & { at: number; targets: string[] | Record<string, never> };
+      // cjson writes an empty array as an empty object.
+      return { ...e, targets: Array.isArray(e.targets) ? e.targets : [], at: new Date(e.at) };
+    });
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    const args: Array<string | number> = [];
+    for (const c of params.counts) args.push(c.period, c.at.getTime(), JSON.stringify([c.name, c.queue, c.series, c.bin]), c.count);
+    await this.run('metricsRecord', 'recording job metrics', args);
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    const reply = (await this.run('metricsRead', 'reading job metrics', [params.period, params.from.getTime(), params.to.getTime()])) as Array<string | string[]>;
+    const counts: MetricsCount[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const at = new Date(Number(reply[i]));
+      const fields = reply[i + 1] as string[];
+      for (let f = 0; f < fields.length; f += 2) {
+        const [name, queue, series, bin] = JSON.parse(fields[f]!) as [string, string, MetricsSeries, number];
+        counts.push({ period: params.period, at, name, queue, series, bin, count: Number(fields[f + 1]) });
+      }
+    }
+    return counts;
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return { deleted: Number(await this.run('metricsExpire', 'expiring job metrics', [params.period, params.before.getTime()])) };
   }
 
   async limitsList(): Promise<LimitRecord[]> {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { MetricsRecorder } from '@spool/core';
+import { SqliteStorage } from '@spool/sqlite';
 import { Spool, defineJob } from 'spool';
 
 import { runCli, runJson, tempDir } from './cli-harness.js';
@@ -116,6 +118,21 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
     const human = await runCli(['stats', '--storage', storage]);
     expect(human.stdout).toMatch(/^enqueued\s+2$/m);
     expect(human.stdout).toMatch(/^scheduled\s+1$/m);
+  });
+
+  it('shows job metrics per job name with stats --by-name', async () => {
+    const file = new SqliteStorage({ path: join(dir, 'spool.db') });
+    const recorder = new MetricsRecorder();
+    for (let i = 0; i < 9; i++) recorder.outcome('emails.send', 'mail', 'succeeded', Date.now(), 120);
+    recorder.outcome('emails.send', 'mail', 'failed', Date.now(), 120);
+    await file.init();
+    await file.metricsRecord({ counts: recorder.take() });
+    await file.close();
+    const report = await runJson<{ window: string; rows: Array<{ name: string; succeeded: number; failureRate: number }> }>(['stats', '--by-name', '--window', 'day', '--storage', storage]);
+    expect(report.window).toBe('day');
+    expect(report.rows).toEqual([expect.objectContaining({ name: 'emails.send', succeeded: 9, failureRate: 0.1 })]);
+    const human = await runCli(['stats', '--by-name', '--storage', storage]);
+    expect(human.stdout).toMatch(/^emails\.send\s+mail\s+0\.15\s+0\.02\s+10\.0%\s+- - -\s+\d+ms \d+ms \d+ms$/m);
   });
 
   it('enqueues every line of an NDJSON file in batches', async () => {

@@ -283,4 +283,43 @@ CREATE INDEX spool_jobs_unkeyed ON spool_jobs (queue, name, priority DESC, enque
     // rateLimited(delay). 0: not paused. Claims read it with the gate; admission never writes it.
     sql: `ALTER TABLE spool_gates ADD COLUMN paused_until INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 9,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key.
+    sql: `
+CREATE TABLE spool_metrics (
+  period TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  series TEXT NOT NULL,
+  bin INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 10,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order (AUTOINCREMENT: a number is never given twice, even
+    // after the newest rows were removed); each append removes the rows older than the latest kept,
+    // a range of the key.
+    sql: `
+CREATE TABLE spool_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -18,6 +18,8 @@ import type { GateState } from '../limits/admission.js';
 import type { Limits, LimitScope } from '../limits/limits.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from './metrics-contract.js';
 
 /**
  * The storage contract: every operation a Spool storage performs, in the domain's words.
@@ -151,6 +153,25 @@ export interface Storage {
   serverRemove(params: { id: string }): Promise<void>;
   /** Removes servers whose heartbeat is older than `timeoutMs`; returns their ids. */
   serversRemoveDead(params: { timeoutMs: number }): Promise<string[]>;
+
+  /**
+   * Adds counts to the stored job metrics, in one commit: a count for a key (period, start, name,
+   * queue, series, bin) already stored grows by the given count, so that the counts of several
+   * servers add up. Counts of one key given twice add up too.
+   */
+  metricsRecord(params: MetricsRecordParams): Promise<void>;
+  /** The stored counts of one period width whose periods start in `[from, to)`, in any order. Reads only. */
+  metricsRead(params: MetricsReadParams): Promise<MetricsCount[]>;
+  /** Removes the counts of one period width whose periods start before `before`. */
+  metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }>;
+
+  /**
+   * Appends an entry to the audit log in one commit, numbered after every earlier one and stamped
+   * with the storage's time, and removes the entries older than the latest `keep`.
+   */
+  auditAppend(params: AuditAppendParams): Promise<AuditEntry>;
+  /** The latest audit entries, newest first, at most `limit`; with `before`, those numbered below it. Reads only. */
+  auditList(params: AuditListParams): Promise<AuditEntry[]>;
 }
 
 /** Input of {@link Storage.limitsSet}. */

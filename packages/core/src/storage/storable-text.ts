@@ -1,3 +1,5 @@
+import type { NewAuditEntry } from './audit-contract.js';
+import { AUDIT_TARGETS_LIMIT } from './audit-contract.js';
 import type { ErrorRecord, Json, NewJob } from '../job/records.js';
 import type { Completion, CompletionOutcome, JobSetStateParams, NewLogRecord } from './contract.js';
 
@@ -160,4 +162,17 @@ export function storableNewJobs(jobs: NewJob[]): NewJob[] {
 function storableFailure<T extends { reason: string; error: ErrorRecord }>(outcome: T, reason: string): T {
   const error = storableError(outcome.error);
   return reason === outcome.reason && error === outcome.error ? outcome : { ...outcome, reason, error };
+}
+
+/** An audit entry as storage keeps it: its texts storable, at most `AUDIT_TARGETS_LIMIT` targets. */
+export function storableAuditEntry(entry: NewAuditEntry): NewAuditEntry {
+  return {
+    actor: storableText(entry.actor),
+    action: storableText(entry.action),
+    subject: entry.subject,
+    targets: entry.targets.slice(0, AUDIT_TARGETS_LIMIT).map(storableText),
+    count: entry.count,
+    outcome: entry.outcome,
+    message: storableText(entry.message),
+  };
 }

@@ -72,7 +72,7 @@ ${rows.length === 0
     const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
       <td><div class="job-name recurring-id"><a href="${recurringHref(ctx, r.id)}">${r.id}</a></div><div class="muted small">${r.name} → ${r.queue}</div><div class="small"><a href="${recurringHref(ctx, r.id)}${ctx.readOnly ? '' : '#backfill'}" data-detail>${ctx.readOnly ? 'History' : 'History and backfill'}</a></div></td>
-      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
+      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${r.settings.override ? html`<div class="small" data-override>set by ${r.settings.override.setBy ?? 'an operator'}, over the code's <code>${r.settings.override.code.cron}</code></div>` : ''}${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
       <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d, i) => html`${i > 0 ? ', ' : ''}${time(d)}`)}</div>` : ''}</td>
       <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}
         <div class="previous" data-previous>${previous.length === 0
@@ -85,6 +85,31 @@ ${rows.length === 0
       </td></tr>`;
   })}</tbody></table></div>
   ${truncated ? html`<p class="muted small">Showing the first ${count(rows.length)} recurring jobs by id.</p>` : ''}`}`;
+}
+
+/**
+ * Who set the schedule in force: the code (each server's `addOrUpdate`) or an operator, whose
+ * schedule wins until reset; and, unless read-only, the form that edits it.
+ */
+function scheduleSection(ctx: PageContext, r: RecurringRecord): SafeHtml {
+  const o = r.settings.override ?? null;
+  const origin = o
+    ? html`<p data-schedule-origin="operator">Set by <strong>${o.setBy ?? 'an operator'}</strong> ${time(o.setAt)}, over the code's <code>${o.code.cron}</code> · ${o.code.timezone}. It stays in force across deploys until reset.</p>`
+    : html`<p class="muted" data-schedule-origin="code">The code's schedule (set by <code>addOrUpdate</code> at each server start). A schedule saved here wins over it, across deploys, until reset.</p>`;
+  return html`<section class="panel" id="schedule">
+  <div class="panel-head"><h2>Schedule</h2></div>
+  ${origin}
+  ${ctx.readOnly
+    ? ''
+    : html`<form method="post" action="${ctx.base}/actions/recurring" class="search-form" data-schedule-form>
+    ${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><input type="hidden" name="action" value="schedule"><input type="hidden" name="back" value="${ctx.self}">
+    <label>Cron<input name="cron" required value="${r.cron}" spellcheck="false" autocomplete="off"></label>
+    <label>Time zone<input name="timezone" required value="${r.timezone}" spellcheck="false" autocomplete="off"></label>
+    <label class="check"><input type="checkbox" name="paused" value="1"${r.paused ? html` checked` : ''}> Paused</label>
+    <button type="submit" class="btn">Save schedule</button>
+  </form>
+  ${o ? actionButton(ctx, 'recurring', { id: r.id, action: 'reset-schedule' }, 'Reset to code', { quiet: true, confirm: `Go back to the code's schedule ${o.code.cron} (${o.code.timezone}) for ${r.id}?` }) : ''}`}
+</section>`;
 }
 
 /** What one recurring job's page shows. */
@@ -129,6 +154,7 @@ export function recurringDetailPage(ctx: PageContext, d: RecurringDetail): SafeH
     ${r.paused ? actionButton(ctx, 'recurring', { id: r.id, action: 'resume' }, 'Resume', { quiet: true }) : actionButton(ctx, 'recurring', { id: r.id, action: 'pause' }, 'Pause', { quiet: true })}
   </div>
 </section>
+${scheduleSection(ctx, r)}
 ${ctx.readOnly ? '' : html`<section class="panel" id="backfill">
   <div class="panel-head"><h2>Backfill</h2></div>
   <p class="muted small">Runs each occurrence of the range once, now. An occurrence that already has a job, from the schedule or an earlier backfill, is not run again. The range ends at now at the latest and holds at most ${count(BACKFILL_LIMIT)} occurrences. Times are UTC.</p>
