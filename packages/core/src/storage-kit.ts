@@ -17,6 +17,7 @@ export {
   storableLogs,
   storableParameter,
   storableStateChange,
+  storableJobChange,
   storableNewJobs,
 } from './storage/storable-text.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';

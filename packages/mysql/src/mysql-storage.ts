@@ -8,6 +8,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobsCompleteParams,
@@ -31,7 +33,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
@@ -94,6 +96,7 @@ export class MySqlStorage implements Storage {
     externalTransactions: true,
     durable: true,
     flowControl: true,
+    waitingChanges: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -215,6 +218,11 @@ export class MySqlStorage implements Storage {
     this.guard();
     if (params.leases.length === 0) return { lost: [] };
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
+    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
+    throw new CapabilityMissingError('waitingChanges', 'MySQL storage', 'Changing a waiting job');
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

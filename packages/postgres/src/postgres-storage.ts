@@ -12,6 +12,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobsCompleteParams,
@@ -33,7 +35,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, StorageClosedError } from '@spool/core';
+import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce } from '@spool/core/storage-kit';
 import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -86,6 +88,7 @@ export class PostgresStorage implements Storage {
     externalTransactions: true,
     durable: true,
     flowControl: true,
+    waitingChanges: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -302,6 +305,11 @@ export class PostgresStorage implements Storage {
     this.guard();
     if (params.leases.length === 0) return { lost: [] };
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
+    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
+    throw new CapabilityMissingError('waitingChanges', 'PostgreSQL storage', 'Changing a waiting job');
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -8,6 +8,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobsCompleteParams,
@@ -31,13 +33,13 @@ import type {
 } from '@spool/core';
 import { listLimits, setLimits } from './limits-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import { applicationDatabase, createInApplicationTransaction } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs } from './jobs-fetch.js';
@@ -88,6 +90,7 @@ export class SqliteStorage implements Storage {
       externalTransactions: this.options.path !== ':memory:',
       durable: this.options.path !== ':memory:',
       flowControl: true,
+      waitingChanges: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
   }
@@ -161,6 +164,10 @@ export class SqliteStorage implements Storage {
       return { lost: [] };
     }
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
