@@ -33,14 +33,14 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { ConfigError, StorageClosedError } from '@spool/core';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';
 import { connectionExecutor, externalExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs, fetchesNothing } from './jobs-fetch.js';
@@ -96,7 +96,7 @@ export class MySqlStorage implements Storage {
     externalTransactions: true,
     durable: true,
     flowControl: true,
-    waitingChanges: false,
+    waitingChanges: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -220,9 +220,8 @@ export class MySqlStorage implements Storage {
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
   }
 
-  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
-    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
-    throw new CapabilityMissingError('waitingChanges', 'MySQL storage', 'Changing a waiting job');
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

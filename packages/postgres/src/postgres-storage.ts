@@ -35,15 +35,15 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, StorageClosedError } from '@spool/core';
+import { ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce } from '@spool/core/storage-kit';
-import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
@@ -88,7 +88,7 @@ export class PostgresStorage implements Storage {
     externalTransactions: true,
     durable: true,
     flowControl: true,
-    waitingChanges: false,
+    waitingChanges: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -307,9 +307,8 @@ export class PostgresStorage implements Storage {
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
   }
 
-  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
-    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
-    throw new CapabilityMissingError('waitingChanges', 'PostgreSQL storage', 'Changing a waiting job');
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
