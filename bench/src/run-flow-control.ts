@@ -3,7 +3,8 @@
  * concurrency limit, against the same burn-down without limits, on each storage that has the
  * `flowControl` capability. The two take turns in one run (without, with, without, ...); each
  * clock stops when the storage reports every job succeeded (a second storage handle polls the
- * counters), after ANALYZE on the SQL storages. Prints a Markdown table.
+ * counters), after ANALYZE on the SQL storages. Prints a Markdown table of the median rates and of
+ * the CPU this process spent per job (the database server's own is not in it).
  *
  * `node bench/dist/run-flow-control.js [--runs 3] [--jobs 20000] [--keys 100] [--per-key 2]
  *   [--concurrency 10] [--storages sqlite,postgres,redis,mysql]`
@@ -89,8 +90,14 @@ const TARGETS: Record<string, Target> = {
   },
 };
 
-/** Jobs per second of one burn-down: with `limited`, the jobs carry keys and their name a per-key limit. */
-async function burnDown(target: Target, limited: boolean): Promise<number> {
+/** One burn-down's rate, and the CPU (user and system) this process spent per job meanwhile. */
+interface Measured {
+  rate: number;
+  cpuUsPerJob: number;
+}
+
+/** One burn-down: with `limited`, the jobs carry keys and their name a per-key limit. */
+async function burnDown(target: Target, limited: boolean): Promise<Measured> {
   const place = await target.fresh();
   const name = 'bench.flow';
   const job = defineJob(name, () => undefined, limited ? { limits: { key: (a: { k: number }) => `k${a.k}`, perKey: { concurrency: perKey } } } : {});
@@ -104,11 +111,13 @@ async function burnDown(target: Target, limited: boolean): Promise<number> {
     await monitor.init();
     try {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       const server = await spool.startServer({ concurrency, handleSignals: false });
       const finish = await pollUntilFinished(async () => (await monitor.monitoring.stats()).states.succeeded, jobs);
       const seconds = (finish.at - started) / 1000;
+      const spent = process.cpuUsage(cpu);
       await server.stop();
-      return jobs / seconds;
+      return { rate: jobs / seconds, cpuUsPerJob: (spent.user + spent.system) / jobs };
     } finally {
       await monitor.close();
       await spool.close();
@@ -131,19 +140,20 @@ for (const key of (values.storages ?? '').split(',').filter(Boolean)) {
     rows.push([target.name, 'no flowControl capability', '', '']);
     continue;
   }
-  const plain: number[] = [];
-  const gated: number[] = [];
+  const plain: Measured[] = [];
+  const gated: Measured[] = [];
   for (let i = 0; i < runs; i++) {
     plain.push(await burnDown(target, false));
     gated.push(await burnDown(target, true));
-    process.stderr.write(`${target.name} run ${i + 1}/${runs}: without ${n(plain.at(-1)!)} jobs/s, with ${n(gated.at(-1)!)} jobs/s\n`);
+    process.stderr.write(`${target.name} run ${i + 1}/${runs}: without ${n(plain.at(-1)!.rate)} jobs/s, with ${n(gated.at(-1)!.rate)} jobs/s\n`);
   }
-  const [a, b] = [median(plain), median(gated)];
-  rows.push([target.name, `${n(a)} jobs/s`, `${n(b)} jobs/s`, `${(b / a).toFixed(2)} ×`]);
+  const [a, b] = [median(plain.map((m) => m.rate)), median(gated.map((m) => m.rate))];
+  const [ca, cb] = [median(plain.map((m) => m.cpuUsPerJob)), median(gated.map((m) => m.cpuUsPerJob))];
+  rows.push([target.name, `${n(a)} jobs/s`, `${n(b)} jobs/s`, `${(b / a).toFixed(2)} ×`, `${ca.toFixed(0)} / ${cb.toFixed(0)} µs`]);
 }
 
 console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), median of ${runs} runs`);
 console.log(`${n(jobs)} no-op jobs, one server at concurrency ${concurrency}; with limits: ${keys} keys, at most ${perKey} running per key\n`);
-console.log('| storage | without limits | with a per-key limit | ratio (target >= 0.7) |');
-console.log('|---|--:|--:|--:|');
+console.log('| storage | without limits | with a per-key limit | ratio (target >= 0.7) | CPU per job, without / with (this process) |');
+console.log('|---|--:|--:|--:|--:|');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -50,7 +50,7 @@ function expectedOutput(line: string): string | null {
 
 describe('the examples in the docs', () => {
   it('are found', () => {
-    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key', 'fastify', 'express', 'hono', 'nestjs']));
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key', 'flow-payments', 'fastify', 'express', 'hono', 'nestjs']));
   });
 
   it('type-check', () => {

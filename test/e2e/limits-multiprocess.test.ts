@@ -1,18 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool } from 'spool';
+
+import { e2eStorageKinds } from './e2e-storages.js';
 
 // Flow control across processes: three worker processes on one storage run a job whose definition
 // allows 2 at once in all and 1 per key. Every start and end is reported to this process with the
 // machine's clock; at no instant may more run than the limits allow.
 
 const WORKER = new URL('./fixtures/limits-worker.mjs', import.meta.url);
-const POSTGRES_URL = process.env.SPOOL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const JOBS = 60;
 const children: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -21,20 +18,6 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function postgresUp(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL}`);
-    console.warn(`\n!!! SKIPPING the PostgreSQL flow-control test: no PostgreSQL at ${POSTGRES_URL}\n`);
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 type Report = { event: 'start' | 'end'; id: string; key: string; at: number } | { ready: string };
 
@@ -93,23 +76,14 @@ async function drainWithThreeWorkers(storage: string): Promise<void> {
   expect(view).toMatchObject({ source: 'code', running: 0 });
 }
 
-const pgUp = await postgresUp();
+const kinds = await e2eStorageKinds();
 
 describe('limits across worker processes', () => {
-  it('never run more than the limits allow on one SQLite file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-limits-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    await drainWithThreeWorkers(`sqlite:${join(dir, 'spool.db')}`);
-  });
-
-  it.skipIf(!pgUp)('never run more than the limits allow on one PostgreSQL schema', async () => {
-    const schema = `spool_limits_${Math.random().toString(16).slice(2, 10)}`;
-    cleanups.push(async () => {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+  for (const kind of kinds) {
+    it.skipIf(!kind.up)(`never run more than the limits allow on one ${kind.name} storage`, async () => {
+      const storage = kind.fresh('limits');
+      cleanups.push(storage.cleanup);
+      await drainWithThreeWorkers(storage.url);
     });
-    await drainWithThreeWorkers(`${POSTGRES_URL}?schema=${schema}`);
-  });
+  }
 });

@@ -1,44 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool, defineJob } from 'spool';
 import type { Server } from 'spool';
 
+import { e2eStorageKinds } from './e2e-storages.js';
+
 // A rate limit held by several servers over a long run: with a large backlog, the starts in each
 // window (the storage's own start times) never exceed the limit, and reach it: over the whole run,
-// throughput stays within 10 % of the limit.
+// throughput stays within 10 % of the limit. The requirement's 60 s run is SQLite's; the server
+// storages run 20 s each, to keep CI's time in bounds.
 
-const POSTGRES_URL = process.env.SPOOL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LIMIT = 20;
 const WINDOW_MS = 1000;
-const RUN_MS = 30_000;
+/** How long each storage holds the rate: the requirement's minute on SQLite, shorter on the others. */
+const RUN_MS = { SQLite: 60_000, PostgreSQL: 20_000, Redis: 20_000, MySQL: 20_000 } as const;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function postgresUp(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL}`);
-    console.warn(`\n!!! SKIPPING the PostgreSQL rate-limit test: no PostgreSQL at ${POSTGRES_URL}\n`);
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function holdRate(storage: string): Promise<void> {
+async function holdRate(storage: string, runMs: number): Promise<void> {
   const call = defineJob('payments.charge', () => undefined, { limits: { rate: { limit: LIMIT, per: WINDOW_MS } } });
   // A backlog larger than the run can start: the limit, not the work, sets the pace.
-  const backlog = Math.ceil((RUN_MS / WINDOW_MS) * LIMIT * 1.5);
+  const backlog = Math.ceil((runMs / WINDOW_MS) * LIMIT * 1.5);
   const client = new Spool({ storage, jobs: [call] });
   cleanups.push(() => client.close());
   for (let i = 0; i < backlog; i += 500) await client.enqueueMany(call, Array.from({ length: Math.min(500, backlog - i) }, (_, n) => ({ n: i + n })));
@@ -48,7 +32,7 @@ async function holdRate(storage: string): Promise<void> {
     cleanups.push(() => spool.close());
     servers.push(await spool.startServer({ concurrency: 10, handleSignals: false, name: `rate-${i}` }));
   }
-  await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+  await new Promise((resolve) => setTimeout(resolve, runMs));
   await Promise.all(servers.map((s) => s.stop()));
 
   const starts: number[] = [];
@@ -67,26 +51,18 @@ async function holdRate(storage: string): Promise<void> {
   const full = (windows.at(-1)! - windows[0]!) / WINDOW_MS - 1;
   const started = inner.reduce((sum, w) => sum + perWindow.get(w)!, 0);
   expect(started).toBeGreaterThanOrEqual(0.9 * LIMIT * full);
-  expect(full).toBeGreaterThanOrEqual(RUN_MS / WINDOW_MS - 3);
+  expect(full).toBeGreaterThanOrEqual(runMs / WINDOW_MS - 3);
 }
 
-const pgUp = await postgresUp();
+const kinds = await e2eStorageKinds();
 
-describe(`a rate limit of ${LIMIT} per second held by three servers for ${RUN_MS / 1000} s`, () => {
-  it('on one SQLite file: never more per window, and within 10 % of the limit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-rate-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    await holdRate(`sqlite:${join(dir, 'spool.db')}`);
-  }, 90_000);
-
-  it.skipIf(!pgUp)('on one PostgreSQL schema: never more per window, and within 10 % of the limit', async () => {
-    const schema = `spool_rate_${Math.random().toString(16).slice(2, 10)}`;
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    });
-    await holdRate(`${POSTGRES_URL}?schema=${schema}`);
-  }, 90_000);
+describe(`a rate limit of ${LIMIT} per second held by three servers`, () => {
+  for (const kind of kinds) {
+    const runMs = RUN_MS[kind.name];
+    it.skipIf(!kind.up)(`on one ${kind.name} storage for ${runMs / 1000} s: never more per window, and within 10 % of the limit`, async () => {
+      const storage = kind.fresh('rate');
+      cleanups.push(storage.cleanup);
+      await holdRate(storage.url, runMs);
+    }, runMs + 60_000);
+  }
 });

@@ -191,13 +191,11 @@ function flowControlGroup(target: ConformanceTarget, names: readonly string[] | 
       expect(await fetch({ limit: 10 })).toHaveLength(3);
     });
 
-    it(`never runs more than the limit with ${FETCHERS} concurrent fetchers completing as they go`, async () => {
-      if (!h.storage.capabilities.flowControl) return;
-      const concurrency = 3;
-      const perKey = 1;
-      await setLimits({ job: 'work' }, { concurrency, perKey: { concurrency: perKey } });
-      const total = 300;
-      const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
+    /**
+     * Burns down `total` jobs of name `work` spread over `keys` with FETCHERS handles claiming up to
+     * `limit` each and completing as they go; answers the most that ran at once, overall and per key.
+     */
+    const burnDownConcurrently = async (total: number, keys: readonly string[], limit: number) => {
       await h.storage.jobsCreate({ jobs: Array.from({ length: total }, (_, i) => h.job(keyed(keys[i % keys.length]!, { name: 'work' }))) });
       const fetchers: Storage[] = [];
       for (let i = 0; i < FETCHERS; i++) fetchers.push(await h.connect());
@@ -209,7 +207,7 @@ function flowControlGroup(target: ConformanceTarget, names: readonly string[] | 
       await Promise.all(
         fetchers.map(async (storage, index) => {
           for (let idle = 0; done < total && idle < 200; ) {
-            const jobs = await fetch({ limit: 2, serverId: `fetcher-${index}` }, storage);
+            const jobs = await fetch({ limit, serverId: `fetcher-${index}` }, storage);
             if (jobs.length === 0) {
               idle++;
               await new Promise((resolve) => setImmediate(resolve));
@@ -240,10 +238,50 @@ function flowControlGroup(target: ConformanceTarget, names: readonly string[] | 
         }),
       );
       expect(done).toBe(total);
-      expect(most).toBeLessThanOrEqual(concurrency);
-      expect(mostPerKey).toBeLessThanOrEqual(perKey);
       await h.expectCounts({ succeeded: total });
+      return { most, mostPerKey };
+    };
+
+    it(`never runs more than the limit with ${FETCHERS} concurrent fetchers completing as they go`, async () => {
+      if (!h.storage.capabilities.flowControl) return;
+      await setLimits({ job: 'work' }, { concurrency: 3, perKey: { concurrency: 1 } });
+      const { most, mostPerKey } = await burnDownConcurrently(300, ['k0', 'k1', 'k2', 'k3', 'k4'], 2);
+      expect(most).toBeLessThanOrEqual(3);
+      expect(mostPerKey).toBeLessThanOrEqual(1);
       expect((await h.storage.limitsList())[0]!.running).toBe(0);
+    });
+
+    it(`never runs more than a key's limit when ${FETCHERS} fetchers claim far more than the keys' places at once`, async () => {
+      if (!h.storage.capabilities.flowControl) return;
+      await setLimits({ job: 'work' }, { perKey: { concurrency: 2 } });
+      const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+      const { mostPerKey } = await burnDownConcurrently(360, keys, 50);
+      expect(mostPerKey).toBeLessThanOrEqual(2);
+      expect((await h.storage.limitsList())[0]!.running).toBe(0);
+    });
+
+    it("claims every key's free places in one large claim, and never more", async () => {
+      if (!h.storage.capabilities.flowControl) return;
+      await setLimits({ job: 'export' }, { perKey: { concurrency: 2 } });
+      const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+      await h.storage.jobsCreate({ jobs: keys.flatMap((key) => [1, 2, 3, 4].map(() => h.job(keyed(key, { name: 'export' })))) });
+      const first = await fetch({ limit: 100 });
+      expect(first).toHaveLength(20);
+      const perKey = new Map<string, number>();
+      for (const job of first) perKey.set(job.parameters[LIMIT_KEY_PARAMETER] as string, (perKey.get(job.parameters[LIMIT_KEY_PARAMETER] as string) ?? 0) + 1);
+      expect([...perKey.values()]).toEqual(keys.map(() => 2));
+      expect(await fetch({ limit: 100 })).toEqual([]);
+    });
+
+    it('claims the jobs without a key of a name with per-key limits, past the backlog of its full keys', async () => {
+      if (!h.storage.capabilities.flowControl) return;
+      await setLimits({ job: 'export' }, { perKey: { concurrency: 1 } });
+      await h.storage.jobsCreate({ jobs: Array.from({ length: 60 }, () => h.job(keyed('big', { name: 'export' }))) });
+      const unkeyed = await h.create({ name: 'export' }, { name: 'export' });
+      const got = ids(await fetch({ limit: 10 }));
+      expect(got).toHaveLength(3);
+      expect(got).toEqual(expect.arrayContaining(unkeyed));
+      expect(await fetch({ limit: 10 })).toEqual([]);
     });
 
     it('lets jobs of queues and names without limits start as before while other scopes have limits', async () => {

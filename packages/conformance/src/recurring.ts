@@ -286,6 +286,15 @@ export function recurringTests(target: ConformanceTarget): void {
       await h.expectCounts({ enqueued: 1 });
     });
 
+    it("keeps an operator's schedule override in the settings, with the code's schedule and who set it", async () => {
+      const override = { code: { cron: '0 2 * * *', timezone: 'Europe/Berlin' }, setBy: '<b>"ada"</b> 😀', setAt: new Date(h.now()) };
+      const settings = { ...DEFAULT_RECURRING_SETTINGS, override };
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0, { cron: '*/5 * * * *', settings }) });
+      expect((await h.storage.recurringGet({ id: 'r' }))?.settings.override).toEqual(override);
+      await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0, { settings: { ...DEFAULT_RECURRING_SETTINGS, override: null } }) });
+      expect((await h.storage.recurringGet({ id: 'r' }))?.settings.override ?? null).toBeNull();
+    });
+
     it('keeps the schedule settings as given and counts the occurrence jobs it created', async () => {
       const settings = { dayMatch: 'or' as const, overlap: 'queue' as const, jitterMs: 30_000, startAt: new Date(h.now()), endAt: new Date(h.now() + 60 * MINUTE), maxRuns: 7 };
       await h.storage.recurringUpsert({ recurring: recurring(h, 'r', 0, { settings }) });

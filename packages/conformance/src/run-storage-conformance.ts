@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 
+import { auditTests } from './audit.js';
 import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
@@ -10,10 +11,12 @@ import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
 import { fetchTests } from './fetch.js';
 import { flowControlTests } from './flow-control.js';
+import { flowControlPauseTests } from './flow-control-pause.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
+import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
 import { queuesTests } from './queues.js';
@@ -48,10 +51,13 @@ export function runStorageConformance(target: ConformanceTarget): void {
     serversTests(target);
     queuesTests(target);
     monitoringTests(target);
+    metricsTests(target);
+    auditTests(target);
     eventsTests(target);
     decodeErrorTests(target);
     concurrencyTests(target);
     flowControlTests(target);
+    flowControlPauseTests(target);
     transitionsTests(target);
   });
 }

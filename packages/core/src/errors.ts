@@ -7,6 +7,7 @@
 export type SpoolErrorCode =
   | 'ERR_CONFIG'
   | 'ERR_SNOOZED'
+  | 'ERR_RATE_LIMITED'
   | 'ERR_INVALID_CRON'
   | 'ERR_INVALID_ARGS'
   | 'ERR_ARGS_TOO_LARGE'
@@ -366,6 +367,30 @@ export class JobSnoozedSignal extends SpoolError {
 export function snoozeDelayOf(error: unknown): number | null {
   try {
     return error instanceof JobSnoozedSignal ? error.delayMs : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What `rateLimited(delay)` throws: a remote said "too many requests". The job goes back to waiting
+ * for `delayMs` without consuming an attempt or recording an error, and its key's gate (or its job
+ * name's, else its queue's) is paused as long: no job of that gate starts on any server until then.
+ * Recognised by its code, also across worker threads.
+ */
+export class JobRateLimitedSignal extends SpoolError {
+  constructor(readonly delayMs: number) {
+    super('ERR_RATE_LIMITED', `Rate limited for ${delayMs} ms`);
+  }
+}
+
+/**
+ * The delay of a rate-limited signal, or null when `error` is not one. Never throws, whatever a
+ * handler threw.
+ */
+export function rateLimitedDelayOf(error: unknown): number | null {
+  try {
+    return error instanceof JobRateLimitedSignal ? error.delayMs : null;
   } catch {
     return null;
   }

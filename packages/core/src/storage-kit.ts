@@ -19,7 +19,9 @@ export {
   storableStateChange,
   storableJobChange,
   storableNewJobs,
+  storableAuditEntry,
 } from './storage/storable-text.js';
+export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
 export { resolveOptions, closest } from './options/resolve.js';
@@ -28,6 +30,10 @@ export { describe } from './options/duration.js';
 export { StartOnce } from './util/start-once.js';
 export { decideStateChange, uniqueKeyReleasedReason, SERIES_BUCKET_MS } from './states/state-change.js';
 export type { ChangeCause, StateChange, StateChangeRequest, Assign } from './states/state-change.js';
-export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, scopeGatesOf, scopesOfClaim, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
+export { admitJobs, limitsInForce, claimMayMeetLimits, fullGates, gateRulesOf, gatesOfJobs, isLimited, nextWindowOpening, windowStartOf, skippedReason, describeGate, EMPTY_GATE, KEY_SEPARATOR } from './limits/admission.js';
+export { scopesOfClaim, keyedNames, keyedScopes, keyHeadRows } from './limits/claim-scopes.js';
+export type { ScopesOfClaimOptions } from './limits/claim-scopes.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
+export { gateToPause, pauseCandidatesOf } from './limits/rate-limited.js';
+export { waitReasonOf, gateInWords } from './limits/wait-reason.js';
 export { limitsFromJson, limitsToJson, sameLimits, checkScope, checkLimitKey } from './limits/limits.js';

@@ -9,7 +9,7 @@ import type { GateState } from '@spool/core/storage-kit';
 // it can pass over. Admission (admitJobs) still decides; these must agree with it.
 
 const inForce = (entries: Record<string, LimitsOption>) => new Map(Object.entries(entries).map(([scope, option]) => [scope, resolveLimits(option, 'limits')]));
-const gate = (running: number, windowStart = 0, windowCount = 0): GateState => ({ running, windowStart, windowCount });
+const gate = (running: number, windowStart = 0, windowCount = 0, pausedUntil = 0): GateState => ({ running, windowStart, windowCount, pausedUntil });
 
 describe('the scopes a claim may meet', () => {
   const limits = inForce({ 'queue:mail': { concurrency: 2 }, 'job:export': { perKey: { concurrency: 1 } }, 'job:report': { rate: { limit: 5, per: '1m' } } });
@@ -48,6 +48,11 @@ describe('the gates a claim passes over', () => {
     // The rate's window has rolled over since those starts: the gate admits again.
     gates.set('job:export', gate(0, 60_000, 3));
     expect([...fullGates(limits, gates, now)]).toEqual(['queue:mail', 'job:export#a']);
+  });
+
+  it('are those paused by a rate-limited job until later than now, and not once the pause ends', () => {
+    const gates = new Map([['job:export#a', gate(0, 0, 0, now + 1)], ['job:export#b', gate(0, 0, 0, now)]]);
+    expect([...fullGates(limits, gates, now)]).toEqual(['job:export#a']);
   });
 
   it('ignore gates of scopes without limits in force', () => {

@@ -29,6 +29,7 @@ export class ServerEventLog {
       'job:succeeded',
       'job:retry-scheduled',
       'job:snoozed',
+      'job:rate-limited',
       'job:failed',
       'job:requeued',
       'job:abandoned',

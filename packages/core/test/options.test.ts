@@ -44,4 +44,8 @@ describe('options', () => {
   it('rejects an unknown Spool option', () => {
     expect(() => new Spool({ storage: new MemoryStorage(), job: [] } as never)).toThrow(/did you mean "jobs"/);
   });
+
+  it('names the known options, in a sentence of its own, when no known one is close', () => {
+    expect(() => new Spool({ storage: new MemoryStorage(), url: 'x' } as never)).toThrow(/options\.url: unknown option\. Known options: /);
+  });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage, Spool, defineJob } from '@spool/core';
 // @ts-expect-error -- a plain JavaScript fixture module, loaded by worker threads by URL
-import { burn, explode, snoozeOnce, spin } from './fixtures/thread-jobs.js';
+import { burn, explode, rateLimitedOnce, snoozeOnce, spin } from './fixtures/thread-jobs.js';
 import { fastServer, waitForState } from './helpers.js';
 
 let spool: Spool;
@@ -44,6 +44,19 @@ describe("execution: 'thread'", () => {
     const job = await waitForState(spool, id, 'succeeded');
     expect(job.attempt).toBe(1);
     expect(job.history.map((h) => h.state)).toEqual(['enqueued', 'processing', 'scheduled', 'enqueued', 'processing', 'succeeded']);
+    expect(job.error).toBeNull();
+  });
+
+  it('defers a job that threw rateLimited in a thread without counting the attempt or recording an error', async () => {
+    spool = new Spool({ storage: new MemoryStorage(), jobs: [rateLimitedOnce] });
+    const server = await spool.startServer(fastServer);
+    const limited: string[] = [];
+    server.events.on('job:rate-limited', ({ job }) => limited.push(job.id));
+    const id = await spool.enqueue(rateLimitedOnce, null);
+    const job = await waitForState(spool, id, 'succeeded');
+    expect(limited).toEqual([id]);
+    expect(job.attempt).toBe(1);
+    expect(job.history.find((h) => h.state === 'scheduled')!.data).toMatchObject({ rateLimited: true });
     expect(job.error).toBeNull();
   });
 

@@ -200,7 +200,7 @@
   function drawHistory(host, kind) {
     let points;
     try {
-      points = JSON.parse(host.getAttribute(`data-${kind}`) || '[]');
+      points = JSON.parse(host.getAttribute(host.hasAttribute('data-points') ? 'data-points' : `data-${kind}`) || '[]');
     } catch {
       points = [];
     }
@@ -219,7 +219,7 @@
       const g = svg('g', { class: 'bar' });
       const title = svg('title', {});
       const when = new Date(at);
-      title.textContent = `${kind === 'hourly' ? absolute.format(when) : when.toLocaleDateString()}: ${ok} succeeded, ${failed} failed`;
+      title.textContent = `${kind === 'daily' ? when.toLocaleDateString() : absolute.format(when)}: ${ok} succeeded, ${failed} failed`;
       g.append(title);
       g.append(svg('rect', { x, y: 8 + plot - hOk - hFail, width: w, height: Math.max(hOk, 0), class: 'bar-succeeded', rx: 1.5 }));
       g.append(svg('rect', { x, y: 8 + plot - hFail, width: w, height: Math.max(hFail, 0), class: 'bar-failed', rx: 1.5 }));
@@ -227,7 +227,8 @@
       root.append(g);
       if (i % labelEvery === 0) {
         const label = svg('text', { x: x + w / 2, y: height - 6, class: 'axis', 'text-anchor': 'middle' });
-        label.textContent = kind === 'hourly' ? `${String(when.getHours()).padStart(2, '0')}:00` : when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+        const hh = String(when.getHours()).padStart(2, '0');
+        label.textContent = kind === 'minute' ? `${hh}:${String(when.getMinutes()).padStart(2, '0')}` : kind === 'daily' ? when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) : `${hh}:00`;
         root.append(label);
       }
     });
@@ -535,6 +536,9 @@
     for (const form of root.querySelectorAll('form[data-bulk]')) updateSelection(form);
     const history = root.querySelector('[data-chart="history"]');
     if (history) drawHistory(history, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
+    // The metrics page's outcomes: the same bars, per minute or per hour.
+    const outcomes = root.querySelector('[data-chart="outcomes"]');
+    if (outcomes) drawHistory(outcomes, outcomes.getAttribute('data-kind'));
   }
 
   let resizeTimer = null;
@@ -545,6 +549,8 @@
       if (history) drawHistory(history, document.querySelector('[data-history-tab][aria-selected="true"]')?.getAttribute('data-history-tab') || 'hourly');
       const live = document.querySelector('[data-chart="throughput"]');
       if (live) drawThroughput(live);
+      const outcomes = document.querySelector('[data-chart="outcomes"]');
+      if (outcomes) drawHistory(outcomes, outcomes.getAttribute('data-kind'));
     }, 150);
   });
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
-import { ConfigError, RecurringNotFoundError } from '@spool/core';
+import type { AuditOutcome, AuditSubject, NewAuditEntry } from '@spool/core';
+import { AUDIT_LOG_LIMIT, ConfigError, RecurringNotFoundError } from '@spool/core';
 
 import { applyAction, applyToMatching } from './bulk.js';
 import type { DashboardRequest } from './dashboard-options.js';
@@ -57,8 +58,34 @@ function formTime(value: string | undefined): string | null {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(text) ? `${text}Z` : text;
 }
 
-/** Handles a state-changing POST: read-only and CSRF checks first, then the action through the client. */
-export async function handleAction(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string): Promise<void> {
+/** What an action did, for the audit log (who did it is added once). */
+type Done = Omit<NewAuditEntry, 'actor'>;
+
+/**
+ * Handles a state-changing POST: read-only and CSRF checks first, then the action through the
+ * client. Every action that passed the checks is written to the audit log with `actor` and its
+ * result, also when it was refused or failed (refusals by the checks are not actions, and are not).
+ */
+export async function handleAction(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, actor: string): Promise<void> {
+  let recorded = false;
+  // Written before the answer is sent, so that the page the operator goes to next shows it. The
+  // action has happened: a log that cannot be written is reported, not shown as its failure.
+  const audit = async (done: Done): Promise<void> => {
+    recorded = true;
+    await state.spool.storage.auditAppend({ entry: { actor, ...done }, keep: AUDIT_LOG_LIMIT }).catch((error: unknown) => state.options.onError(error));
+  };
+  try {
+    await act(state, req, res, base, path, actor, audit);
+  } catch (error) {
+    if (!recorded) {
+      const subject: AuditSubject = path === '/actions/recurring' ? 'recurring' : path === '/actions/queues' ? 'queue' : 'jobs';
+      await audit({ action: `${path.replace('/actions/', '')}.failed`, subject, targets: [], count: 0, outcome: 'failed', message: error instanceof Error ? error.message : String(error) });
+    }
+    throw error;
+  }
+}
+
+async function act(state: DashboardState, req: DashboardRequest, res: ServerResponse, base: string, path: string, actor: string, audit: (done: Done) => Promise<void>): Promise<void> {
   const text = (status: number, message: string): void => send(res, status, 'text/plain; charset=utf-8', message);
   if (state.options.readOnly) return text(403, 'Forbidden: this dashboard is read-only.');
   let form: Form;
@@ -83,7 +110,9 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     let changed = 0;
     for (const id of ids) if (await applyAction(spool, action, id)) changed++;
     const skipped = ids.length - changed;
-    return redirect(res, backTo(base, form, `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped (not in a state this applies to)` : ''}.`));
+    const notice = `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped (not in a state this applies to)` : ''}.`;
+    await audit({ action: `jobs.${action}`, subject: 'jobs', targets: ids, count: ids.length, outcome: changed > 0 ? 'done' : 'refused', message: notice });
+    return redirect(res, backTo(base, form, notice));
   }
 
   if (path === '/actions/bulk') {
@@ -92,46 +121,65 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     const filter = parseFilter((k) => field(form, k));
     const { changed, skipped, more } = await applyToMatching(state, action, filter);
     const tail = more ? ` More jobs match: run it again for the next ${state.options.bulkLimit.toLocaleString('en-US')}.` : '';
-    return redirect(res, backTo(base, form, `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped` : ''}.${tail}`));
+    const notice = `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped` : ''}.${tail}`;
+    const matching = Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v instanceof Date ? v.toISOString() : String(v)}`);
+    await audit({ action: `jobs.${action}-matching`, subject: 'jobs', targets: matching, count: changed + skipped, outcome: changed > 0 ? 'done' : 'refused', message: notice });
+    return redirect(res, backTo(base, form, notice));
   }
 
   if (path === '/actions/recurring') {
     const id = field(form, 'id') ?? '';
+    const told = async (notice: string, outcome: AuditOutcome = 'done'): Promise<void> => {
+      await audit({ action: `recurring.${action ?? ''}`, subject: 'recurring', targets: [id], count: 1, outcome, message: notice });
+      redirect(res, backTo(base, form, notice));
+    };
     try {
       switch (action) {
         case 'trigger': {
           const jobId = await spool.recurring.trigger(id);
-          return redirect(res, backTo(base, form, `Triggered ${id}: job ${jobId} enqueued.`));
+          return told(`Triggered ${id}: job ${jobId} enqueued.`);
         }
         case 'pause':
           await spool.recurring.pause(id);
-          return redirect(res, backTo(base, form, `Paused ${id}.`));
+          return told(`Paused ${id}.`);
         case 'resume':
           await spool.recurring.resume(id);
-          return redirect(res, backTo(base, form, `Resumed ${id}.`));
+          return told(`Resumed ${id}.`);
         case 'remove':
           await spool.recurring.remove(id);
-          return redirect(res, backTo(base, form, `Deleted recurring job ${id}.`));
+          return told(`Deleted recurring job ${id}.`);
+        case 'schedule': {
+          const cron = (field(form, 'cron') ?? '').trim();
+          const timezone = (field(form, 'timezone') ?? '').trim() || 'UTC';
+          try {
+            const saved = await spool.recurring.setSchedule(id, { cron, timezone, paused: field(form, 'paused') === '1' }, { setBy: actor });
+            return told(`Schedule of ${id} set to ${saved.cron} (${saved.timezone})${saved.paused ? ', paused' : ''}: it wins over the code's until reset.`);
+          } catch (error) {
+            // The expression and zone are the operator's input: say what is wrong with them.
+            if (error instanceof ConfigError) return told(`Schedule refused: ${error.problems.map((p) => p.message).join('; ')}.`, 'refused');
+            throw error;
+          }
+        }
+        case 'reset-schedule': {
+          const reset = await spool.recurring.resetSchedule(id);
+          const record = await spool.recurring.get(id);
+          return told(reset ? `Schedule of ${id} reset to the code's: ${record?.cron ?? ''} (${record?.timezone ?? ''}).` : `${id} already follows the code's schedule.`, reset ? 'done' : 'refused');
+        }
         case 'backfill': {
           const from = formTime(field(form, 'from'));
           const to = formTime(field(form, 'to'));
-          if (from === null || to === null) return redirect(res, backTo(base, form, 'Backfill: give both the start and the end of the range.'));
+          if (from === null || to === null) return told('Backfill: give both the start and the end of the range.', 'refused');
           try {
             const result = await spool.recurring.backfill(id, { from, to });
             const n = result.occurrences.length;
-            return redirect(
-              res,
-              backTo(
-                base,
-                form,
-                n === 0
-                  ? `Backfill of ${id}: no occurrence between ${from} and ${to}.`
-                  : `Backfilled ${id}: ${plural(n, 'occurrence')} from ${result.occurrences[0]!.toISOString()} to ${result.occurrences.at(-1)!.toISOString()}, ${plural(result.jobIds.length, 'job')} enqueued, ${result.refused.length} already had a job.`,
-              ),
+            return told(
+              n === 0
+                ? `Backfill of ${id}: no occurrence between ${from} and ${to}.`
+                : `Backfilled ${id}: ${plural(n, 'occurrence')} from ${result.occurrences[0]!.toISOString()} to ${result.occurrences.at(-1)!.toISOString()}, ${plural(result.jobIds.length, 'job')} enqueued, ${result.refused.length} already had a job.`,
             );
           } catch (error) {
             // The range is the operator's input: say what is wrong with it (past now, too long, not a time).
-            if (error instanceof ConfigError) return redirect(res, backTo(base, form, `Backfill refused: ${error.problems.map((p) => p.message).join('; ')}.`));
+            if (error instanceof ConfigError) return told(`Backfill refused: ${error.problems.map((p) => p.message).join('; ')}.`, 'refused');
             throw error;
           }
         }
@@ -139,7 +187,7 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
           return text(400, 'Unknown action.');
       }
     } catch (error) {
-      if (error instanceof RecurringNotFoundError) return redirect(res, backTo(base, form, `No recurring job ${id}.`));
+      if (error instanceof RecurringNotFoundError) return told(`No recurring job ${id}.`, 'refused');
       throw error;
     }
   }
@@ -160,10 +208,13 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     };
     const checked = checkEnqueueForm(entered);
     const outcome = checked.ok ? await enqueueFromForm(state, checked) : { error: checked.error };
+    const enqueueAction = source ? 'jobs.clone' : 'jobs.enqueue';
     if ('id' in outcome) {
       const what = source ? `Cloned job ${source.id} as ${outcome.id}` : `Enqueued ${checked.ok ? checked.name : ''} as job ${outcome.id}`;
+      await audit({ action: enqueueAction, subject: 'jobs', targets: [outcome.id], count: 1, outcome: 'done', message: `${what}.` });
       return redirect(res, `${base}/job/${outcome.id}?notice=${encodeURIComponent(`${what}.`)}`);
     }
+    await audit({ action: enqueueAction, subject: 'jobs', targets: source ? [source.id] : [], count: 1, outcome: 'refused', message: outcome.error });
     const ctx = await state.pageContext(base, '/enqueue', new URLSearchParams());
     return sendHtml(res, 400, layout(ctx, { title: 'Enqueue', section: 'enqueue', live: 'static', content: enqueuePage(ctx, { ...entered, error: outcome.error }) }));
   }
@@ -174,7 +225,9 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     if (action === 'pause') await spool.pauseQueue(queue);
     else if (action === 'resume') await spool.resumeQueue(queue);
     else return text(400, 'Unknown action.');
-    return redirect(res, backTo(base, form, `${action === 'pause' ? 'Paused' : 'Resumed'} queue ${queue}.`));
+    const notice = `${action === 'pause' ? 'Paused' : 'Resumed'} queue ${queue}.`;
+    await audit({ action: `queue.${action}`, subject: 'queue', targets: [queue], count: 1, outcome: 'done', message: notice });
+    return redirect(res, backTo(base, form, notice));
   }
   return text(404, 'Not found');
 }

@@ -17,6 +17,8 @@ const LOG_LIMIT = 500;
  * - `GET api/time-series?bucket=hour|day`: succeeded and failed per bucket (24 hours or 30 days).
  * - `GET api/jobs?state=&queue=&name=&q=&from=&to=&cursor=`: one page of jobs (text search bounded in time: see `searchedBack`).
  * - `GET api/job/<id>`: one job with its history and latest logs.
+ * - `GET api/metrics?window=hour|day`: throughput, failure rate and wait and run time percentiles per job name and queue.
+ * - `GET api/audit?before=`: the audit log, newest first, 50 entries a page (`before`: the last `seq` seen).
  * - `GET api/queues`, `GET api/servers`, `GET api/limits` (flow-control limits with both layers).
  */
 export async function handleApi(state: DashboardState, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
@@ -40,6 +42,12 @@ export async function handleApi(state: DashboardState, path: string, query: URLS
       if (filter.search) return sendJson(res, 200, await boundedSearch(monitoring, filter, options.pageSize, query.get('cursor'), options.searchTimeBudget, await state.now()));
       return sendJson(res, 200, await monitoring.jobsList(listParams(filter, options.pageSize, query.get('cursor'))));
     }
+    case '/api/audit': {
+      const before = Number(query.get('before'));
+      return sendJson(res, 200, { entries: await spool.storage.auditList({ limit: 50, ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}) }) });
+    }
+    case '/api/metrics':
+      return sendJson(res, 200, await spool.jobMetrics(query.get('window') === 'day' ? 'day' : 'hour'));
     case '/api/queues':
       return sendJson(res, 200, { queues: await monitoring.queues() });
     case '/api/servers':

@@ -69,10 +69,13 @@ function locate(state: DashboardState, req: DashboardRequest): { base: string; p
   return { base, path: url.pathname, query: url.searchParams };
 }
 
-/** Null when the request may go on; else how to refuse it. A throwing hook refuses with a plain 500. */
-async function authorization(state: DashboardState, req: DashboardRequest): Promise<AuthorizeDenial | { status: 500 } | null> {
+/**
+ * `{ operator }` when the request may go on (the name `authorize` gave, else null); else how to
+ * refuse it. A throwing hook refuses with a plain 500.
+ */
+async function authorization(state: DashboardState, req: DashboardRequest): Promise<AuthorizeDenial | { status: 500 } | { operator: string | null }> {
   const { authorize, onError } = state.options;
-  if (!authorize) return isLoopback(req.socket?.remoteAddress) ? null : { status: 403 };
+  if (!authorize) return isLoopback(req.socket?.remoteAddress) ? { operator: null } : { status: 403 };
   let answer: AuthorizeAnswer;
   try {
     answer = await authorize(req);
@@ -80,8 +83,9 @@ async function authorization(state: DashboardState, req: DashboardRequest): Prom
     onError(error);
     return { status: 500 };
   }
-  if (answer === true) return null;
+  if (answer === true) return { operator: null };
   if (answer === false || typeof answer !== 'object' || answer === null) return { status: 403 };
+  if ('operator' in answer) return { operator: typeof answer.operator === 'string' && answer.operator !== '' ? answer.operator : null };
   return answer;
 }
 
@@ -116,7 +120,7 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
     return send(res, 403, 'text/plain; charset=utf-8', 'Forbidden: the Spool dashboard does not answer to this host name. Add it to the allowedHosts option.');
   }
   const denied = await authorization(state, req);
-  if (denied !== null) {
+  if (!('operator' in denied)) {
     if ('redirect' in denied) return send(res, 303, 'text/plain; charset=utf-8', '', { Location: denied.redirect });
     return send(res, denied.status, 'text/plain; charset=utf-8', refusalText(denied.status, options.authorize !== undefined), 'headers' in denied ? denied.headers : undefined);
   }
@@ -134,7 +138,8 @@ async function handle(state: DashboardState, req: DashboardRequest, res: ServerR
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed', { Allow: 'GET' });
     return handleApi(state, path, query, res);
   }
-  if (req.method === 'POST') return handleAction(state, req, res, base, path);
+  // Who acts, for the audit log: the operator authorize named, else where the request came from.
+  if (req.method === 'POST') return handleAction(state, req, res, base, path, denied.operator ?? req.socket?.remoteAddress ?? 'unknown');
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed', { Allow: 'GET, POST' });
   const handled = await handlePage(state, req, res, base, path, query);
   if (!handled) {

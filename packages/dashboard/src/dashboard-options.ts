@@ -11,8 +11,14 @@ export type DashboardRequest = IncomingMessage & { baseUrl?: string; originalUrl
  */
 export type AuthorizeDenial = { status: 401 | 403; headers?: Record<string, string> } | { redirect: string };
 
+/**
+ * An allowed request with the operator's name: shown in the audit log as who did each action
+ * (without it, the log names the request's remote address).
+ */
+export type AuthorizeOperator = { operator: string };
+
 /** The answer of an `authorize` hook. */
-export type AuthorizeAnswer = boolean | AuthorizeDenial;
+export type AuthorizeAnswer = boolean | AuthorizeDenial | AuthorizeOperator;
 
 /** Options of {@link createDashboard}. */
 export interface DashboardOptions {
@@ -24,8 +30,9 @@ export interface DashboardOptions {
   /**
    * Decides who may use the dashboard. Default: only requests from the local machine (loopback
    * addresses). Once given, it alone decides: check the user here. It answers `true`, `false`
-   * (403), `{ status: 401, headers }` or `{ redirect: '/login' }`. If it throws, the client gets a
-   * plain 500 without details and the error goes to `onError`.
+   * (403), `{ status: 401, headers }` or `{ redirect: '/login' }`, or `{ operator: 'ada' }` to
+   * allow and name who acts (the audit log records it; otherwise the remote address). If it throws,
+   * the client gets a plain 500 without details and the error goes to `onError`.
    */
   authorize?: (request: DashboardRequest) => AuthorizeAnswer | Promise<AuthorizeAnswer>;
   /**

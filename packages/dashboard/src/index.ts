@@ -5,7 +5,7 @@
  */
 export { createDashboard } from './create-dashboard.js';
 export type { DashboardHandler } from './create-dashboard.js';
-export type { AuthorizeAnswer, AuthorizeDenial, DashboardOptions, DashboardRequest, ResolvedDashboardOptions } from './dashboard-options.js';
+export type { AuthorizeAnswer, AuthorizeDenial, AuthorizeOperator, DashboardOptions, DashboardRequest, ResolvedDashboardOptions } from './dashboard-options.js';
 export { serveDashboard } from './serve-dashboard.js';
 export type { ServeDashboardOptions, RunningDashboard } from './serve-dashboard.js';
 export { describeCron } from './cron-description.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
-import type { JobRecord, JobState, PayloadSlot, RecurringHistoryRecord, Storage } from '@spool/core';
-import { isJobState, payloadKey, payloadReference } from '@spool/core';
+import type { JobRecord, JobState, LimitView, PayloadSlot, QueueRecord, RecurringHistoryRecord, Storage } from '@spool/core';
+import { isJobState, payloadKey, payloadReference, scopeId } from '@spool/core';
 
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
@@ -17,11 +17,13 @@ import type { JobFilter } from './pages/jobs-page.js';
 import { jobsPage } from './pages/jobs-page.js';
 import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
+import { AUDIT_PAGE, auditPage } from './pages/audit-page.js';
+import { metricsPage, metricsView } from './pages/metrics-page.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
 import { enqueuePage } from './pages/enqueue-page.js';
-import { OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
+import { LIMIT_WAITING_SCAN, OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most recurring jobs one page lists. */
 const RECURRING_PAGE = 500;
@@ -55,6 +57,26 @@ async function statesOf(storage: Storage, entries: readonly RecurringHistoryReco
   const ids = [...new Set(entries.flatMap((e) => (e.jobId === null ? [] : [e.jobId])))];
   const jobs = await Promise.all(ids.map((id) => storage.jobGet({ id })));
   return new Map(jobs.flatMap((job) => (job === null ? [] : [[job.id, job.state] as const])));
+}
+
+/**
+ * How many enqueued jobs each limit's scope holds, by scope id: a queue's from its counts, a job
+ * name's from a bounded read of its enqueued jobs (at most LIMIT_WAITING_SCAN + 1).
+ */
+async function waitingUnder(monitoring: Storage['monitoring'], queues: readonly QueueRecord[], limits: readonly LimitView[]): Promise<Map<string, number>> {
+  const waiting = new Map<string, number>();
+  await Promise.all(
+    limits.map(async (l) => {
+      if ('queue' in l.scope) {
+        const name = l.scope.queue;
+        waiting.set(scopeId(l.scope), queues.find((q) => q.name === name)?.enqueued ?? 0);
+      } else {
+        const page = await monitoring.jobsList({ state: 'enqueued', name: l.scope.job, limit: LIMIT_WAITING_SCAN + 1 });
+        waiting.set(scopeId(l.scope), page.jobs.length);
+      }
+    }),
+  );
+  return waiting;
 }
 
 /** Renders the page at `path`; false when there is none. */
@@ -104,7 +126,9 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     if (!details) return respond(404, 'Job not found', 'jobs', messagePage('Job not found', 'No job has this id. Finished jobs are removed after their retention.'), { live: 'static' });
     const waiting = await monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN });
     const continuations: JobRecord[] = waiting.jobs.filter((j) => j.parentId === details.job.id);
-    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations }), { state: details.job.state, live: 'job' });
+    // Why it waits, from the gates as stored (a read only while it waits).
+    const waitReason = details.job.state === 'enqueued' ? await spool.limits.waitReason(details.job.id) : null;
+    return respond(200, details.job.name, 'jobs', jobPage(ctx, { details, continuations, waitReason }), { state: details.job.state, live: 'job' });
   }
 
   if (path === '/recurring') {
@@ -129,10 +153,21 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     // Not refreshed live: the backfill form would lose what the operator typed.
     return respond(200, record.id, 'recurring', recurringDetailPage(ctx, { record, next, history, states, now }), { live: 'static' });
   }
+  if (path === '/metrics') {
+    const view = metricsView(query);
+    return respond(200, 'Metrics', 'metrics', metricsPage(ctx, await spool.jobMetrics(view.window), view));
+  }
+  if (path === '/audit') {
+    const before = Number(query.get('before'));
+    const entries = await spool.storage.auditList({ limit: AUDIT_PAGE + 1, ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}) });
+    const shown = entries.slice(0, AUDIT_PAGE);
+    const older = entries.length > AUDIT_PAGE ? `${ctx.base}/audit?before=${shown.at(-1)!.seq}` : null;
+    return respond(200, 'Audit log', 'audit', auditPage(ctx, shown, older));
+  }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {
     const [queues, limits] = await Promise.all([monitoring.queues(), spool.limits.list()]);
-    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now));
+    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now, await waitingUnder(monitoring, queues, limits)));
   }
 
   if (path === '/search') {

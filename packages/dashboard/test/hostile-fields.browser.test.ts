@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { NewJob } from '@spool/core';
-import { DEFAULT_RECURRING_SETTINGS, MemoryStorage, Spool, UuidV7Generator } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS, MemoryStorage, MetricsRecorder, Spool, UuidV7Generator } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
 import { browserAvailable, launchBrowser, SCREENSHOTS } from './browser.js';
@@ -37,6 +37,15 @@ const FIELDS = [
   'recurring-id',
   'recurring-name',
   'recurring-queue',
+  'metrics-name',
+  'metrics-queue',
+  'audit-actor',
+  'audit-action',
+  'audit-target',
+  'audit-message',
+  'override-set-by',
+  'override-code-cron',
+  'override-code-timezone',
 ] as const;
 // The recurring template's arguments are hostile too, though no page shows them yet: if one starts
 // to, the check for injected elements covers it.
@@ -121,8 +130,15 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
         misfire: 'once',
         paused: false,
         nextRunAt: new Date(Date.now() + 3_600_000),
-        settings: { ...DEFAULT_RECURRING_SETTINGS },
+        settings: { ...DEFAULT_RECURRING_SETTINGS, override: { code: { cron: hostile('override-code-cron'), timezone: hostile('override-code-timezone') }, setBy: hostile('override-set-by'), setAt: new Date() } },
       },
+    });
+    const metrics = new MetricsRecorder();
+    metrics.outcome(hostile('metrics-name'), hostile('metrics-queue'), 'succeeded', Date.now(), 25);
+    await storage.metricsRecord({ counts: metrics.take() });
+    await storage.auditAppend({
+      entry: { actor: hostile('audit-actor'), action: hostile('audit-action'), subject: 'recurring', targets: [hostile('audit-target')], count: 3, outcome: 'refused', message: hostile('audit-message') },
+      keep: 100,
     });
     const handler = createDashboard(spool, { basePath: '/spool', pollInterval: 60_000 });
     const server = createServer((req, res) => handler(req, res));
@@ -148,6 +164,10 @@ describe.skipIf(!available)('every rendered field, hostile, in a real browser', 
       ...['enqueued', 'processing', 'succeeded', 'failed', 'scheduled', 'awaiting', 'deleted'].map((s) => `/jobs/${s}`),
       ...ids.map((id) => `/job/${id}`),
       '/recurring',
+      `/recurring/detail?id=${encodeURIComponent(hostile('recurring-id'))}`,
+      '/metrics',
+      '/metrics?window=day',
+      '/audit',
       '/servers',
       '/queues',
       `/search?q=${encodeURIComponent('data-xss')}`,

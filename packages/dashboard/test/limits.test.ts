@@ -33,12 +33,37 @@ describe('the limits on the queues page', () => {
     expect(page).toContain('at most 50 per 1s');
     expect(page).toContain('&lt;b&gt;eve&lt;/b&gt;');
     expect(page).toMatch(/data-scope="job:documents.export">1</);
+    expect(page).toMatch(/data-waiting="job:documents.export">0</);
+    expect(page).toMatch(/data-waiting="queue:mail">0</);
 
     const api = (await (await fetch(`${dashboard.url}/api/limits`)).json()) as { limits: Array<{ scope: object; source: string; running: number }> };
     expect(api.limits.map((l) => [l.scope, l.source, l.running])).toEqual([
       [{ job: 'documents.export' }, 'code', 1],
       [{ queue: 'mail' }, 'operator', 0],
     ]);
+  });
+
+  it("says on a waiting job's page which key's slot it waits for, read from storage", async () => {
+    const exportPdf = defineJob('documents.export', (_args: { customer: string }, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)), {
+      limits: { key: (a: { customer: string }) => a.customer, perKey: { concurrency: 1 } },
+    });
+    const spool = new Spool({ storage: new MemoryStorage(), jobs: [exportPdf] });
+    const server = await spool.startServer({ concurrency: 4, pollInterval: '20ms', shutdownTimeout: '10ms' });
+    const first = await spool.enqueue(exportPdf, { customer: '42' });
+    const second = await spool.enqueue(exportPdf, { customer: '42' });
+    const dashboard = await listen(createDashboard(spool));
+    cleanups.push(async () => {
+      await dashboard.close();
+      await server.stop();
+      await spool.close();
+    });
+    for (let i = 0; i < 200 && (await spool.getJob(first))?.state !== 'processing'; i++) await new Promise((r) => setTimeout(r, 10));
+
+    expect(await (await fetch(`${dashboard.url}/queues`)).text()).toMatch(/data-waiting="job:documents.export">1</);
+    const waiting = await (await fetch(`${dashboard.url}/job/${second}`)).text();
+    expect(waiting).toContain('data-wait-reason');
+    expect(waiting).toContain('waiting for a slot of key 42 of job documents.export: 1 of 1 running');
+    expect(await (await fetch(`${dashboard.url}/job/${first}`)).text()).not.toContain('data-wait-reason');
   });
 
   it('shows no limits section while none is set', async () => {

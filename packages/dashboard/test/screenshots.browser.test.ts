@@ -42,6 +42,14 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
     await seeded?.close();
   });
 
+  it("says on a waiting job's page which limit holds it", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/job/${seeded.ids.waiting}`);
+    expect(await page.textContent('[data-wait-reason] p')).toBe('waiting for a slot of job catalog.import: 1 of 1 running');
+    await context.close();
+  });
+
   it('takes each page in light and dark mode', async () => {
     const pages: Array<[string, string, string]> = [
       ['overview', '/', '[data-chart="throughput"] svg path.line'],
@@ -51,6 +59,9 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['jobs-failed', '/jobs/failed', 'tbody tr'],
       ['job-processing', `/job/${seeded.ids.processing}`, '[data-logs]'],
       ['job-failed', `/job/${seeded.ids.failed}`, '.stack'],
+      ['job-waiting', `/job/${seeded.ids.waiting}`, '[data-wait-reason]'],
+      ['metrics', '/metrics?sort=runP95&dir=desc', '[data-chart="outcomes"] svg .bar'],
+      ['audit', '/audit', '[data-audit] tbody tr'],
       ['recurring', '/recurring', 'tbody tr'],
       ['queues', '/queues', 'tbody tr'],
       ['servers', '/servers', 'tbody tr'],

@@ -51,7 +51,7 @@ describe('dashboard security', () => {
 
   it('sends a strict Content Security Policy and no inline script or style on every page', async () => {
     const { url } = await start();
-    for (const path of ['/', '/jobs/failed', '/recurring', '/servers', '/queues', '/search?q=x', '/job/0190-none', '/nowhere', '/enqueue']) {
+    for (const path of ['/', '/jobs/failed', '/metrics', '/metrics?window=day&sort=runP99&dir=desc', '/audit', '/audit?before=5', '/recurring', '/servers', '/queues', '/search?q=x', '/job/0190-none', '/nowhere', '/enqueue']) {
       const response = await fetch(`${url}${path}`);
       expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
       expect(response.headers.get('x-frame-options')).toBe('DENY');

@@ -1,5 +1,5 @@
 import type { Server } from '@spool/core';
-import { MemoryStorage, Spool, defineJob, unrecoverable } from '@spool/core';
+import { MemoryStorage, MetricsRecorder, Spool, defineJob, unrecoverable } from '@spool/core';
 
 import { BY_NAME, Gate } from './fixtures.js';
 
@@ -19,8 +19,42 @@ const DEPLOYED_STACK = `Error: the payment provider refused the capture: card_de
 export interface Showcase {
   spool: Spool;
   server: Server;
-  ids: { failed: string; processing: string; succeeded: string };
+  /** `waiting`: a catalog import held back by its job's limit (1 at once) while another runs. */
+  ids: { failed: string; processing: string; succeeded: string; waiting: string };
   close(): Promise<void>;
+}
+
+/**
+ * A day of the shop's job metrics, as its servers would have added them: a daily rhythm of mail,
+ * billing and imports with a few failures, drawn by fixed rules (the pictures are the same each time).
+ */
+async function seedMetricsHistory(spool: Spool): Promise<void> {
+  const recorder = new MetricsRecorder();
+  const now = Date.now();
+  const jobs = [
+    { name: 'emails.receipt', queue: 'mail', perMinute: 24, failEvery: 97, runMs: 180, waitMs: 40 },
+    { name: 'billing.charge-order', queue: 'billing', perMinute: 9, failEvery: 23, runMs: 650, waitMs: 120 },
+    { name: 'catalog.import', queue: 'imports', perMinute: 0.2, failEvery: 0, runMs: 95_000, waitMs: 2_500 },
+    { name: 'search.reindex', queue: 'search', perMinute: 1.5, failEvery: 0, runMs: 7_800, waitMs: 900 },
+    { name: 'reports.sales', queue: 'default', perMinute: 0.05, failEvery: 0, runMs: 31_000, waitMs: 300 },
+  ];
+  let n = 0;
+  for (let minute = 1439; minute >= 0; minute--) {
+    const at = now - minute * 60_000;
+    // Busier in the day than at night, with a wobble from minute to minute.
+    const load = 0.55 + 0.45 * Math.sin((minute / 1440) * 2 * Math.PI) + 0.15 * Math.sin(minute / 7);
+    for (const job of jobs) {
+      const count = Math.floor(job.perMinute * load + ((minute * 7 + job.name.length) % 10) / 10);
+      for (let i = 0; i < count; i++) {
+        n++;
+        const spread = 0.6 + ((n * 37) % 100) / 80 + (n % 53 === 0 ? 4 : 0);
+        recorder.started(job.name, job.queue, at, job.waitMs * spread);
+        const failed = job.failEvery > 0 && n % job.failEvery === 0;
+        recorder.outcome(job.name, job.queue, failed ? (n % 2 === 0 ? 'retried' : 'failed') : 'succeeded', at, job.runMs * spread);
+      }
+    }
+  }
+  await spool.storage.metricsRecord({ counts: recorder.take() });
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -80,6 +114,7 @@ export async function showcase(): Promise<Showcase> {
     return s.states.succeeded === 3 && s.states.failed === 1 && s.states.processing === 1;
   }, 'the showcase jobs to run');
   await until(async () => (await spool.getJob(processing))?.progress === 64, 'progress 64');
+  const waiting = await spool.enqueue(catalog, { feed: 'https://supplier.example/feed-eu.xml' });
   await spool.continueWith(processing, receipt, { to: 'ops@shop.example', order: 'catalog import done' });
   await spool.schedule(receipt, { to: 'margaret@example.com', order: 'A-1045' }, { delay: '2h' });
   await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { ...BY_NAME, delay: '1d' });
@@ -91,10 +126,20 @@ export async function showcase(): Promise<Showcase> {
   await spool.recurring.addOrUpdate('billing.monthly-invoices', 'billing.invoices', { plan: 'pro' }, { ...BY_NAME, cron: '0 9 1 * *', timezone: 'America/New_York', jitter: '90s' });
   await spool.recurring.pause('billing.monthly-invoices');
   await spool.limits.set({ queue: 'mail' }, { concurrency: 5, rate: { limit: 50, per: '1s' } }, { setBy: 'ada' });
+  await seedMetricsHistory(spool);
+  // What operators did today, as the dashboard's actions write it.
+  const audited = [
+    { actor: 'ada', action: 'queue.pause', subject: 'queue', targets: ['imports'], count: 1, outcome: 'done', message: 'Paused queue imports.' },
+    { actor: 'ada', action: 'queue.resume', subject: 'queue', targets: ['imports'], count: 1, outcome: 'done', message: 'Resumed queue imports.' },
+    { actor: 'grace', action: 'recurring.backfill', subject: 'recurring', targets: ['reports.nightly-sales'], count: 1, outcome: 'refused', message: 'Backfill: give both the start and the end of the range.' },
+    { actor: 'grace', action: 'recurring.trigger', subject: 'recurring', targets: ['cache.warm-storefront'], count: 1, outcome: 'done', message: 'Triggered cache.warm-storefront.' },
+    { actor: '10.0.4.17', action: 'jobs.delete', subject: 'jobs', targets: [cancelled], count: 1, outcome: 'done', message: 'Delete: 1 job changed.' },
+  ] as const;
+  for (const entry of audited) await spool.storage.auditAppend({ entry: { ...entry, targets: [...entry.targets] }, keep: 100 });
   return {
     spool,
     server,
-    ids: { failed, processing, succeeded: sent[0]! },
+    ids: { failed, processing, succeeded: sent[0]!, waiting },
     async close() {
       hold.release();
       await spool.close();

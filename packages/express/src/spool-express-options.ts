@@ -1,12 +1,8 @@
 import type { ServerOptions, Spool } from '@spool/core';
-import { resolveOptions } from '@spool/core/storage-kit';
-import type { DashboardOptions } from '@spool/dashboard';
+import type { ResolvedIntegrationOptions, SpoolDashboardMount } from '@spool/dashboard/integration-kit';
+import { resolveIntegrationOptions } from '@spool/dashboard/integration-kit';
 
-/** The dashboard under a path: every dashboard option but `basePath`, which `path` gives. */
-export interface SpoolDashboardMount extends Omit<DashboardOptions, 'basePath'> {
-  /** Where the dashboard answers, e.g. `'/admin/spool'`: a path without a trailing slash. */
-  path: string;
-}
+export type { SpoolDashboardMount };
 
 /** Options of {@link spoolExpress}. */
 export interface SpoolExpressOptions {
@@ -26,43 +22,7 @@ export interface SpoolExpressOptions {
   dashboard?: SpoolDashboardMount | false;
 }
 
-/** Plugin options after checks. */
-export interface ResolvedSpoolExpressOptions {
-  spool: Spool;
-  server: ServerOptions | false;
-  dashboard: SpoolDashboardMount | false;
-}
-
 /** Checks the options: unknown keys and every problem reported at once, as everywhere in Spool. */
-export function resolveSpoolExpressOptions(options: SpoolExpressOptions): ResolvedSpoolExpressOptions {
-  const resolved = resolveOptions<ResolvedSpoolExpressOptions>(
-    {
-      spool: { kind: 'any', check: (v) => (isSpool(v) ? null : 'expected a Spool instance (new Spool({ storage, jobs }))') },
-      server: { kind: 'any', default: {}, check: (v) => (v === false || isPlainObject(v) ? null : 'expected server options or false') },
-      dashboard: { kind: 'any', default: false, check: checkMount },
-    },
-    options,
-    '@spool/express options',
-  );
-  return resolved.server === false ? resolved : { ...resolved, server: { handleSignals: false, ...resolved.server } };
-}
-
-function isSpool(value: unknown): value is Spool {
-  const candidate = value as Partial<Record<'enqueue' | 'startServer' | 'close' | 'init', unknown>> | null;
-  return typeof candidate === 'object' && candidate !== null && ['enqueue', 'startServer', 'close', 'init'].every((key) => typeof candidate[key as 'init'] === 'function');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkMount(value: unknown): string | null {
-  if (value === false) return null;
-  if (!isPlainObject(value)) return "expected { path: '/admin/spool', ...dashboard options } or false";
-  if ('basePath' in value) return 'expected path, not basePath: the router mounts the dashboard at path';
-  const { path } = value;
-  if (typeof path !== 'string' || !/^(\/[^/?#\s]+)+$/.test(path)) {
-    return `expected path to be a path such as '/admin/spool' (a leading slash, no trailing slash), got ${JSON.stringify(path)}`;
-  }
-  return null;
+export function resolveSpoolExpressOptions(options: SpoolExpressOptions): ResolvedIntegrationOptions {
+  return resolveIntegrationOptions(options, { where: '@spool/express options', mountedBy: 'router' });
 }

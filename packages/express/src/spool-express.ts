@@ -4,13 +4,16 @@ import express from 'express';
 import type { Server, Spool } from '@spool/core';
 import { ConfigError } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
+import type { GracefulClose } from '@spool/dashboard/integration-kit';
+import { gracefulClose } from '@spool/dashboard/integration-kit';
 
-import { closeOnSignals } from './close-on-signals.js';
 import type { SpoolExpressOptions } from './spool-express-options.js';
 import { resolveSpoolExpressOptions } from './spool-express-options.js';
 
+export type { ClosableHttpServer } from '@spool/dashboard/integration-kit';
+
 /** Spool running beside an Express app: the router to mount, the client, the server, and how to stop. */
-export interface SpoolExpress {
+export interface SpoolExpress extends GracefulClose {
   /** The Spool client, also in `req.app.locals.spool` and `res.locals.spool` of requests that passed the router. */
   readonly spool: Spool;
   /** The server running this process's jobs; null with `server: false` or once closed. */
@@ -21,23 +24,6 @@ export interface SpoolExpress {
    * mounted under a path of its own (`app.use('/ops', router)`); the dashboard then answers under both.
    */
   readonly router: Router;
-  /**
-   * Stops gracefully, once (later calls return the same promise): ends the dashboard's live
-   * streams; when given the HTTP server, stops it accepting connections and waits for the requests
-   * in progress; then stops the server (running jobs finish within its `shutdownTimeout`, the rest
-   * return to the queue) and closes the storage.
-   */
-  close(httpServer?: ClosableHttpServer): Promise<void>;
-  /**
-   * On SIGTERM and SIGINT, runs `close(httpServer)`, then lets the signal end the process when
-   * nothing else listens for it. Call it once the HTTP server exists; `close()` removes the listeners.
-   */
-  closeOnSignals(httpServer?: ClosableHttpServer): void;
-}
-
-/** What `close()` needs of an HTTP server: node:http's, node:https's and node:http2's servers have it. */
-export interface ClosableHttpServer {
-  close(callback?: (error?: Error) => void): unknown;
 }
 
 /**
@@ -71,18 +57,9 @@ export async function spoolExpress(options: SpoolExpressOptions): Promise<SpoolE
     router.use(path, handler);
   }
 
-  let closing: Promise<void> | undefined;
-  let removeSignalListeners = (): void => undefined;
-  const close = (httpServer?: ClosableHttpServer): Promise<void> => {
-    closing ??= (async () => {
-      removeSignalListeners();
-      handler?.closeStreams();
-      if (httpServer) await closeHttp(httpServer);
-      await spool.close();
-      server = null;
-    })();
-    return closing;
-  };
+  const shutdown = gracefulClose(spool, handler, () => {
+    server = null;
+  });
 
   return {
     spool,
@@ -90,23 +67,9 @@ export async function spoolExpress(options: SpoolExpressOptions): Promise<SpoolE
       return server;
     },
     router,
-    close,
-    closeOnSignals(httpServer) {
-      removeSignalListeners();
-      removeSignalListeners = closeOnSignals(() => close(httpServer), (error) => console.error('Spool: closing on a signal failed', error));
-    },
+    close: shutdown.close,
+    closeOnSignals: shutdown.closeOnSignals,
   };
-}
-
-/** Stops accepting connections and waits for the open ones to finish (idle keep-alive ones are closed). */
-function closeHttp(httpServer: ClosableHttpServer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    httpServer.close((error?: Error & { code?: string }) => {
-      // A server that was never listening, or is closed already, has nothing left to wait for.
-      if (error && error.code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
-      else resolve();
-    });
-  });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Server, Spool } from '@spool/core';
 import type { DashboardHandler } from '@spool/dashboard';
 import { createDashboard } from '@spool/dashboard';
 
-import { closeOnSignals } from './close-on-signals.js';
+import { closeOnSignals } from '@spool/dashboard/integration-kit';
 import type { SpoolDashboardMount, SpoolFastifyOptions } from './spool-fastify-options.js';
 import { resolveSpoolFastifyOptions } from './spool-fastify-options.js';
 

@@ -6,10 +6,13 @@ import { createMiddleware } from 'hono/factory';
 import type { Server, Spool } from '@spool/core';
 import { ConfigError } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
+import type { GracefulClose } from '@spool/dashboard/integration-kit';
+import { gracefulClose } from '@spool/dashboard/integration-kit';
 
-import { closeOnSignals } from './close-on-signals.js';
 import type { SpoolHonoOptions } from './spool-hono-options.js';
 import { resolveSpoolHonoOptions } from './spool-hono-options.js';
+
+export type { ClosableHttpServer } from '@spool/dashboard/integration-kit';
 
 /** The context variables the middleware sets: `c.var.spool`. */
 export interface SpoolVariables {
@@ -23,13 +26,8 @@ export interface SpoolEnv {
   Variables: SpoolVariables;
 }
 
-/** What `close()` needs of an HTTP server: what @hono/node-server's `serve()` returns has it. */
-export interface ClosableHttpServer {
-  close(callback?: (error?: Error) => void): unknown;
-}
-
 /** Spool running beside a Hono app: the middleware to use, the client, the server, and how to stop. */
-export interface SpoolHono {
+export interface SpoolHono extends GracefulClose {
   /** The Spool client, also `c.var.spool` in handlers after the middleware. */
   readonly spool: Spool;
   /** The server running this process's jobs; null with `server: false` or once closed. */
@@ -40,18 +38,6 @@ export interface SpoolHono {
    * request and response the dashboard writes to).
    */
   readonly middleware: MiddlewareHandler<SpoolEnv>;
-  /**
-   * Stops gracefully, once (later calls return the same promise): ends the dashboard's live
-   * streams; when given the HTTP server, stops it accepting connections and waits for the requests
-   * in progress; then stops the server (running jobs finish within its `shutdownTimeout`, the rest
-   * return to the queue) and closes the storage.
-   */
-  close(httpServer?: ClosableHttpServer): Promise<void>;
-  /**
-   * On SIGTERM and SIGINT, runs `close(httpServer)`, then lets the signal end the process when
-   * nothing else listens for it. Call it once the HTTP server exists; `close()` removes the listeners.
-   */
-  closeOnSignals(httpServer?: ClosableHttpServer): void;
 }
 
 /**
@@ -85,18 +71,9 @@ export async function spoolHono(options: SpoolHonoOptions): Promise<SpoolHono> {
     await next();
   });
 
-  let closing: Promise<void> | undefined;
-  let removeSignalListeners = (): void => undefined;
-  const close = (httpServer?: ClosableHttpServer): Promise<void> => {
-    closing ??= (async () => {
-      removeSignalListeners();
-      mount?.handler.closeStreams();
-      if (httpServer) await closeHttp(httpServer);
-      await spool.close();
-      server = null;
-    })();
-    return closing;
-  };
+  const shutdown = gracefulClose(spool, mount?.handler ?? null, () => {
+    server = null;
+  });
 
   return {
     spool,
@@ -104,11 +81,8 @@ export async function spoolHono(options: SpoolHonoOptions): Promise<SpoolHono> {
       return server;
     },
     middleware,
-    close,
-    closeOnSignals(httpServer) {
-      removeSignalListeners();
-      removeSignalListeners = closeOnSignals(() => close(httpServer), (error) => console.error('Spool: closing on a signal failed', error));
-    },
+    close: shutdown.close,
+    closeOnSignals: shutdown.closeOnSignals,
   };
 }
 
@@ -119,15 +93,4 @@ function withoutPath<T extends { path: string }>(mount: T): Omit<T, 'path'> {
 
 function isUnder(requestPath: string, path: string): boolean {
   return requestPath === path || requestPath.startsWith(`${path}/`);
-}
-
-/** Stops accepting connections and waits for the open ones to finish (idle keep-alive ones are closed). */
-function closeHttp(httpServer: ClosableHttpServer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    httpServer.close((error?: Error & { code?: string }) => {
-      // A server that was never listening, or is closed already, has nothing left to wait for.
-      if (error && error.code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
-      else resolve();
-    });
-  });
 }

@@ -15,6 +15,9 @@ export interface Executor {
   exec(sql: string, values?: readonly unknown[]): Promise<{ affectedRows: number; insertId: number }>;
 }
 
+/** One statement and its values, to run later (e.g. together with others in one round trip). */
+export type Statement = [sql: string, values: unknown[]];
+
 type Queryable = Pick<Connection | PoolConnection, 'query'>;
 
 /** An executor over a mysql2 promise connection. */

@@ -1,7 +1,9 @@
 import type { ChangeIntent, ContinuationOn, JobState, StateChange } from '@spool/core';
 import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
+import { gateToPause } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
+import { CLEAR_TAIL_SQL, TAIL_COLUMNS } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { heldGates } from './limits-store.js';
 import { isDuplicateIn } from './translate-error.js';
@@ -28,7 +30,8 @@ const RESCUES: Record<StateChange['rescues'], number> = { keep: 0, count: 1, res
 // record (a flag says whether a field is written, the value beside it what); only what needs the
 // row itself is computed here: the expiry from the job's retention, the attempt and rescue counts.
 // MySQL assigns left to right and later assignments see earlier ones: no assignment below reads a
-// column assigned before it. The generated `unique_hold` follows the new state and key.
+// column assigned before it. The generated `unique_hold` follows the new state and key. The entries
+// the row held are appended to the history table first (history-tail.ts), so the change clears them.
 const transitionSql = (jobs: string): string => `UPDATE ${jobs} SET
   state = ?,
   updated_at = ?,
@@ -43,7 +46,8 @@ const transitionSql = (jobs: string): string => `UPDATE ${jobs} SET
   progress = CASE WHEN ? AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN ? THEN ? ELSE result END,
   error = CASE WHEN ? THEN ? ELSE error END,
-  unique_key = CASE WHEN ? THEN NULL ELSE unique_key END
+  unique_key = CASE WHEN ? THEN NULL ELSE unique_key END,
+  ${CLEAR_TAIL_SQL}
 WHERE id = ?`;
 
 /**
@@ -56,7 +60,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   // The guard locks the row: a stale writer finds nothing, a concurrent one waits for this commit.
   const [row] = await ctx.db.rows(
-    `SELECT queue, unique_key, held_gates FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
+    `SELECT queue, unique_key, held_gates, ${TAIL_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
     spec.leaseToken === undefined ? [spec.id, spec.from] : [spec.id, spec.from, spec.leaseToken],
   );
   if (row === undefined) return false;
@@ -87,8 +91,9 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);
   const { history } = change;
+  ctx.spill(spec.id, row);
   ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
-  if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events);
+  if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events, change.pause);
   if (change.settleContinuations) await settleContinuations(ctx, spec.id, change.to, events);
   events.state(spec.id, change.events.state);
   return true;
@@ -97,12 +102,14 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
 /**
  * Gives back the flow-control gates a job took when it started (`held`, its column, read by the
  * locking read that guarded its change out of processing), and wakes its queue's servers: the freed
- * place may let a held-back job start. Nothing when the job took no gate.
+ * place may let a held-back job start. A rate-limited job's change (`pause`) pauses the gate core
+ * picks among them, in the same statement. Nothing when the job took no gate.
  */
-export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, events: EventBatch): void {
+export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, events: EventBatch, pause: StateChange['pause']): void {
   const gates = heldGates(held);
   if (gates === null) return;
-  ctx.releaseGates(gates, queue);
+  const paused = pause === null ? null : gateToPause(pause.candidates, gates);
+  ctx.releaseGates(gates, queue, paused === null ? null : { gate: paused, until: pause!.until });
   events.enqueued(queue);
 }
 

@@ -1,6 +1,7 @@
 import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
 import { assertFixedWrite, completionIntent, decideStateChange } from '@spool/core';
 
+import { TAIL_SUCCEEDED } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseHeld, transition } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
@@ -8,12 +9,15 @@ import type { WriteContext } from './write-context.js';
 // Successes, the bulk of completions, in one UPDATE for the batch instead of one per job: a batch
 // of completions is one transaction, and every row it locks waits for its commit (a server's lease
 // renewal among them), so it must stay short. It writes the shape of core's FIXED_WRITES.success
-// (checked below when this module loads); the history entry and counters come from the decision.
+// (checked below when this module loads); the counters come from the decision, and so does the
+// history entry, which the row keeps (history-tail.ts) when all successes of the batch share their
+// reason and server, as they do unless a handler set its own reason.
 // Jobs a continuation waits for are left to `transition`, which settles them in the same commit.
 // Gates the jobs took are given back as the decision says, from the column the locking read reads.
 const succeedSql = (jobs: string, results: number): string => `UPDATE ${jobs} SET state = 'succeeded', updated_at = ?, lease_expires_at = NULL,
   finished_at = ?, expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END,
-  result = ${results === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(results)}END`}
+  result = ${results === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(results)}END`},
+  tail = tail | ${TAIL_SUCCEEDED}, tail_reason = ?, tail_server = CASE WHEN server_id = ? THEN NULL ELSE ? END
 WHERE id IN (?)`;
 
 assertFixedWrite('MySQL succeedSql', 'success');
@@ -34,17 +38,21 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
   const waitedFor = new Set(awaited.map((r) => r.parent_id as string));
   fast = fast.filter((c) => !waitedFor.has(c.id));
   if (fast.length === 0) return new Set();
-  const changes = fast.map((c) => ({ completion: c, change: decideStateChange({ from: 'processing', ...completionIntent(c.outcome), now: ctx.now, serverId }) }));
+  const decided = fast.map((c) => ({ completion: c, change: decideStateChange({ from: 'processing', ...completionIntent(c.outcome), now: ctx.now, serverId }) }));
+  // The rows hold one reason and server for the batch: a success with another entry (a handler's
+  // own reason) is left to the general path, in the same transaction.
+  const { reason, serverId: by } = decided[0]!.change.history;
+  const changes = decided.filter(({ change }) => change.history.reason === reason && change.history.serverId === by);
   const results = changes.flatMap(({ completion, change }) => (change.result === 'keep' || change.result.set === null ? [] : [[completion.id, jsonOrNull(change.result.set)]]));
-  await ctx.db.exec(succeedSql(ctx.t.jobs, results.length), [ctx.now, ctx.now, ctx.now, ...results.flat(), fast.map((c) => c.id)]);
+  const ids = changes.map(({ completion }) => completion.id);
+  await ctx.db.exec(succeedSql(ctx.t.jobs, results.length), [ctx.now, ctx.now, ctx.now, ...results.flat(), reason, by, by, ids]);
   for (const { completion, change } of changes) {
     const row = held.get(completion.id)!;
     ctx.counted(change.counters, row.queue as string);
-    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events);
-    ctx.history(completion.id, change.history.state, change.history.reason, change.history.data, change.history.serverId);
+    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
     ctx.events.state(completion.id, change.events.state);
   }
-  return new Set(fast.map((c) => c.id));
+  return new Set(ids);
 }
 
 /**

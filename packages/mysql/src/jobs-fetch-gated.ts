@@ -1,11 +1,11 @@
 import { LIMIT_KEY_PARAMETER, limitSkipIntent } from '@spool/core';
 import type { GateState, LimitedJob, LimitsInForce } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, skippedReason } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, keyHeadRows, keyedNames, keyedScopes, skippedReason } from '@spool/core/storage-kit';
 
 import type { Row } from './executor.js';
 import { JOB_SELECT } from './job-row.js';
 import { transition } from './job-transition.js';
-import { lockGates } from './limits-store.js';
+import { lockGates, lockKeyGates } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 
 // The claim of a queue with limits in force, inside the fetch's transaction. The fetch has locked
@@ -45,6 +45,12 @@ export interface GatedClaim {
 export async function claimGated(ctx: WriteContext, claim: GatedClaim, start: (rows: Row[], gates: Map<string, string[]>) => Promise<void>): Promise<Row[]> {
   const { gates } = claim;
   const fetched: Row[] = [];
+  // Names whose limits go per key are read key by key (jobs_keyed, migration 4); the others in queue
+  // order. Their keys' gates are locked first (the fetch holds their scopes' rows, so no other claim
+  // changes them meanwhile): the full ones are passed over unread.
+  const keyed = claim.names === null ? [] : keyedNames(claim.limits, claim.queue, claim.names);
+  const others = claim.names === null ? null : claim.names.filter((name) => !keyed.includes(name));
+  for (const [gate, s] of await lockKeyGates(ctx, keyedScopes(claim.limits, claim.queue, keyed))) gates.set(gate, s);
   for (let round = 0; round < MAX_ROUNDS && fetched.length < claim.wanted; round++) {
     const want = claim.wanted - fetched.length;
     // Only gates locked so far count: a key's gate is locked with its first candidates, so a full
@@ -52,9 +58,27 @@ export async function claimGated(ctx: WriteContext, claim: GatedClaim, start: (r
     const full = [...fullGates(claim.limits, gates, ctx.now)];
     if (full.includes(`queue:${claim.queue}`)) break; // the queue's own gate is full
     const batch = Math.min(1_000, Math.max(50, want * 4));
-    const pick = pickSql(ctx.t.jobs, claim, full, batch);
-    const rows = await ctx.db.rows(pick.sql, pick.values);
+    const rows: Row[] = [];
+    let more = false;
+    for (const name of keyed) {
+      if (full.includes(`job:${name}`)) continue;
+      const heads = await keyHeads(ctx, claim, name, new Set(full), keyHeadRows(claim.limits, claim.queue, name, want));
+      const unkeyed = await ctx.db.rows(
+        `SELECT ${JOB_SELECT}, enqueue_seq FROM ${ctx.t.jobs} FORCE INDEX (jobs_keyed) WHERE state = 'enqueued' AND queue = ? AND name = ? AND limit_key IS NULL ORDER BY priority DESC, enqueue_seq LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [claim.queue, name, batch],
+      );
+      rows.push(...heads, ...unkeyed);
+      // A key's first jobs are all it may start now: only its jobs without a key may need more rounds.
+      more ||= unkeyed.length === batch;
+    }
+    if (others === null || others.length > 0) {
+      const pick = pickSql(ctx.t.jobs, { ...claim, names: others }, full, batch);
+      const read = await ctx.db.rows(pick.sql, pick.values);
+      rows.push(...read);
+      more ||= read.length === batch;
+    }
     if (rows.length === 0) break;
+    rows.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.enqueue_seq) - Number(b.enqueue_seq));
     const candidates = rows.map(limitedJob);
     const unlocked = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));
     for (const [gate, s] of await lockGates(ctx, unlocked)) gates.set(gate, s);
@@ -72,9 +96,29 @@ export async function claimGated(ctx: WriteContext, claim: GatedClaim, start: (r
     for (const { job, gate } of admission.skipped) {
       await transition(ctx, { id: job.id, from: 'enqueued', intent: limitSkipIntent(gate, skippedReason(gate)), serverId: null }, ctx.events);
     }
-    if (rows.length < batch) break; // the queue has no more candidates
+    if (!more) break; // the queue has no more candidates
   }
   return fetched;
+}
+
+/**
+ * The first `rows` waiting jobs of each key of `name` whose gates are not full: the keys by a loose
+ * scan of jobs_keyed, their first jobs' ids in one read of the index, then those rows locked (SKIP
+ * LOCKED: a row another claim holds waits for a later claim) and checked still enqueued.
+ */
+async function keyHeads(ctx: WriteContext, claim: GatedClaim, name: string, full: ReadonlySet<string>, rows: number): Promise<Row[]> {
+  const found = await ctx.db.rows(`SELECT DISTINCT limit_key FROM ${ctx.t.jobs} FORCE INDEX (jobs_keyed) WHERE state = 'enqueued' AND queue = ? AND name = ? AND limit_key IS NOT NULL`, [claim.queue, name]);
+  const open = found
+    .map((r) => r.limit_key as Buffer)
+    .filter((k) => {
+      const key = k.toString('utf8');
+      return !full.has(`job:${name}${KEY_SEPARATOR}${key}`) && !full.has(`queue:${claim.queue}${KEY_SEPARATOR}${key}`);
+    });
+  if (open.length === 0) return [];
+  const head = `SELECT id FROM ${ctx.t.jobs} FORCE INDEX (jobs_keyed) WHERE state = 'enqueued' AND queue = ? AND name = ? AND limit_key = ? ORDER BY priority DESC, enqueue_seq LIMIT ${rows}`;
+  const ids = await ctx.db.rows(open.map(() => `(${head})`).join(' UNION ALL '), open.flatMap((k) => [claim.queue, name, k]));
+  if (ids.length === 0) return [];
+  return ctx.db.rows(`SELECT ${JOB_SELECT}, enqueue_seq FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'enqueued' FOR UPDATE SKIP LOCKED`, [ids.map((r) => r.id)]);
 }
 
 /** The candidate read of one round: runnable jobs of the queue in queue order, but those of full gates. */
@@ -109,7 +153,7 @@ function pickSql(jobs: string, claim: GatedClaim, full: readonly string[], batch
   }
   values.push(batch);
   return {
-    sql: `SELECT ${JOB_SELECT} FROM ${jobs} FORCE INDEX (jobs_runnable) WHERE ${where.join(' AND ')} ORDER BY priority DESC, enqueue_seq LIMIT ? FOR UPDATE SKIP LOCKED`,
+    sql: `SELECT ${JOB_SELECT}, enqueue_seq FROM ${jobs} FORCE INDEX (jobs_runnable) WHERE ${where.join(' AND ')} ORDER BY priority DESC, enqueue_seq LIMIT ? FOR UPDATE SKIP LOCKED`,
     values,
   };
 }

@@ -7,6 +7,7 @@ import type { GateState } from '@spool/core/storage-kit';
 import { claimMayMeetLimits, scopesOfClaim } from '@spool/core/storage-kit';
 
 import type { Row } from './executor.js';
+import { TAIL_STARTED } from './history-tail.js';
 import { JOB_SELECT, decodeFetched } from './job-row.js';
 import { transition } from './job-transition.js';
 import { claimGated } from './jobs-fetch-gated.js';
@@ -24,10 +25,11 @@ const pickSql = (jobs: string, named: boolean): string => `SELECT ${JOB_SELECT} 
 WHERE state = 'enqueued' AND queue = ?${named ? ' AND name IN (?)' : ''}
 ORDER BY priority DESC, enqueue_seq LIMIT ? FOR UPDATE SKIP LOCKED`;
 
-// Every claim writes held_gates, the flow-control gates each job takes (NULL for none): a job that
+// The start's history entry is kept in the row (tail, history-tail.ts): the claim appends no history
+// row. Every claim writes held_gates, the flow-control gates each job takes (NULL for none): a job that
 // ran under limits before and is claimed again without them must not give back gates it no longer holds.
 const leaseSql = (jobs: string, held: number): string => `UPDATE ${jobs} SET state = 'processing', attempt = attempt + 1, lease_token = ?, server_id = ?,
-  lease_expires_at = ?, started_at = ?, updated_at = ?, held_gates = ${held === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(held)}END`} WHERE id IN (?)`;
+  lease_expires_at = ?, started_at = ?, updated_at = ?, tail = ${TAIL_STARTED}, held_gates = ${held === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(held)}END`} WHERE id IN (?)`;
 
 // What a fetch reads first, in one round trip: which of its queues are paused, and the stored
 // limits (a tiny table). Queues and names without limits then take the claim below, unchanged.
@@ -104,8 +106,8 @@ export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promi
 }
 
 /**
- * Puts picked rows under one lease, records each start in its history, and brings the rows up to
- * date; `held`: the flow-control gates each job takes, by id (none when absent).
+ * Puts picked rows under one lease, records each start in its row (history-tail.ts), and brings the
+ * rows up to date; `held`: the flow-control gates each job takes, by id (none when absent).
  */
 async function lease(ctx: WriteContext, rows: Row[], token: string, serverId: string, leaseMs: number, held?: ReadonlyMap<string, readonly string[]>): Promise<void> {
   const leaseExpiresAt = ctx.now + leaseMs;
@@ -113,8 +115,6 @@ async function lease(ctx: WriteContext, rows: Row[], token: string, serverId: st
   await ctx.db.exec(leaseSql(ctx.t.jobs, cases.length / 2), [token, serverId, leaseExpiresAt, ctx.now, ctx.now, ...cases, rows.map((r) => r.id)]);
   for (const row of rows) {
     const attempt = (row.attempt as number) + 1;
-    const { reason, data } = claimIntent(serverId, attempt, token, leaseExpiresAt);
-    ctx.history(row.id as string, 'processing', reason, data, serverId);
     Object.assign(row, { state: 'processing', attempt, lease_token: token, server_id: serverId, lease_expires_at: leaseExpiresAt, started_at: ctx.now, updated_at: ctx.now });
   }
 }

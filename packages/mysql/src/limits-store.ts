@@ -1,9 +1,9 @@
-import type { LimitRecord, LimitsSetParams } from '@spool/core';
+import type { GateReading, LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import { KEY_SEPARATOR, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
-import type { Executor, Row } from './executor.js';
+import type { Executor, Row, Statement } from './executor.js';
 import type { Tables } from './tables.js';
 import type { WriteContext } from './write-context.js';
 
@@ -11,7 +11,21 @@ import type { WriteContext } from './write-context.js';
 // the scope gates it may meet before any key gate (jobs-fetch-gated.ts), so claims and releases
 // never wait for each other in a cycle; a deadlock that happens anyway is retried by the storage.
 const GATES_SQL = (gates: string): string =>
-  `SELECT gate, running, window_start, window_count FROM ${gates} WHERE gate IN (?) ORDER BY gate FOR UPDATE`;
+  `SELECT gate, running, window_start, window_count, paused_until FROM ${gates} WHERE gate IN (?) ORDER BY gate FOR UPDATE`;
+
+/**
+ * Locks the gates of every key of `scopes` (the rows `scope#...`), as a claim that holds the scopes'
+ * rows reads them before it reads jobs key by key: the full keys are passed over unread.
+ */
+export async function lockKeyGates(ctx: WriteContext, scopes: readonly string[]): Promise<Map<string, GateState>> {
+  const states = new Map<string, GateState>();
+  for (const scope of scopes) {
+    const prefix = `${scope}${KEY_SEPARATOR}`.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = await ctx.db.rows(`SELECT gate, running, window_start, window_count, paused_until FROM ${ctx.t.gates} WHERE gate LIKE ? ORDER BY gate FOR UPDATE`, [`${prefix}%`]);
+    for (const row of rows) states.set(row.gate as string, { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count), pausedUntil: Number(row.paused_until) });
+  }
+  return states;
+}
 
 /** Stores one layer of a scope's limits; a scope left with neither layer is forgotten. */
 export async function setLimits(ctx: WriteContext, params: LimitsSetParams): Promise<void> {
@@ -86,7 +100,12 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
   if (gates.length === 0) return states;
   const read = async (ids: readonly string[]): Promise<void> => {
     for (const row of await ctx.db.rows(GATES_SQL(ctx.t.gates), [ids])) {
-      states.set(row.gate as string, { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count) });
+      states.set(row.gate as string, {
+        running: Number(row.running),
+        windowStart: Number(row.window_start),
+        windowCount: Number(row.window_count),
+        pausedUntil: Number(row.paused_until),
+      });
     }
   };
   await read(gates);
@@ -96,6 +115,16 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
     await read(missing);
   }
   return states;
+}
+
+/** What the given gates hold, read without a lock (for an operator's view). */
+export async function readGates(db: Executor, t: Tables, gates: readonly string[]): Promise<GateReading[]> {
+  if (gates.length === 0) return [];
+  const rows = await db.rows(`SELECT gate, running, window_start, window_count, paused_until FROM ${t.gates} WHERE gate IN (?) ORDER BY gate`, [[...gates]]);
+  return rows.map((row) => ({
+    gate: row.gate as string,
+    state: { running: Number(row.running), windowStart: Number(row.window_start), windowCount: Number(row.window_count), pausedUntil: Number(row.paused_until) },
+  }));
 }
 
 /** Writes the new states of gates an admission decided (rows the claim has locked). */
@@ -115,22 +144,25 @@ export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, G
 }
 
 /**
- * Gives back gates, `count` times each, in one statement (rows locked in gate order). The scope
+ * The statement that gives back gates, `count` times each (rows locked in gate order). The scope
  * gate of every key gate is locked with them, unchanged when the job did not take it: a claim holds
  * a key's scope gate before it locks the key's gate, so a release that holds a key gate has its
- * scope's too, and the two never wait for each other in a cycle.
+ * scope's too, and the two never wait for each other in a cycle. `paused`: gates (among those
+ * released) that rate-limited jobs pause, until when (a later pause already stored is kept).
  */
-export async function releaseGates(db: Executor, t: Tables, counts: ReadonlyMap<string, number>): Promise<void> {
+export function releaseGatesStatement(t: Tables, counts: ReadonlyMap<string, number>, paused: ReadonlyMap<string, number> = new Map()): Statement {
   const released = new Map(counts);
   for (const gate of counts.keys()) {
     const at = gate.indexOf(KEY_SEPARATOR);
     if (at >= 0 && !released.has(gate.slice(0, at))) released.set(gate.slice(0, at), 0);
   }
   const entries = [...released].filter(([, n]) => n > 0);
-  await db.exec(`UPDATE ${t.gates} SET running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`, [
-    ...entries.flat(),
-    [...released.keys()].sort(),
-  ]);
+  const pauses = [...paused];
+  const pauseSql = pauses.length === 0 ? '' : `paused_until = GREATEST(paused_until, CASE gate ${'WHEN ? THEN ? '.repeat(pauses.length)}ELSE 0 END), `;
+  return [
+    `UPDATE ${t.gates} SET ${pauseSql}running = GREATEST(running - CASE gate ${'WHEN ? THEN ? '.repeat(entries.length)}ELSE 0 END, 0) WHERE gate IN (?)`,
+    [...pauses.flat(), ...entries.flat(), [...released.keys()].sort()],
+  ];
 }
 
 /** The gates a job took, from its `held_gates` column (null when it took none). */

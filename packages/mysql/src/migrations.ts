@@ -246,4 +246,84 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE \`${t.prefix}jobs\` ADD COLUMN held_gates LONGTEXT NULL`,
     ],
   },
+  {
+    version: 4,
+
+    name: "the latest attempt's history entries in the job's row",
+    // A job that runs once and succeeds (nearly every job) has three entries: created, started,
+    // succeeded. The first is in the row since migration 1; this keeps the other two there as well
+    // (history-tail.ts), so the claim and the batch of successes append no history row: two
+    // inserts and two history_job index entries per job fewer. Adding columns at the end with a
+    // constant default is instant on MariaDB 10.3+ and MySQL 8.0.12+.
+    statements: (t) => [
+      `ALTER TABLE \`${t.prefix}jobs\` ADD COLUMN tail TINYINT NOT NULL DEFAULT 0, ADD COLUMN tail_reason LONGTEXT NULL, ADD COLUMN tail_server VARCHAR(255) NULL`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'flow control: the enqueued jobs by key',
+    // A claim reads jobs of names whose limits go per key key by key (decision 34): the keys of a
+    // name's waiting jobs by a loose scan of this index, the first jobs of each key with room, and the
+    // name's jobs without a key (limit_key NULL) apart, so that it never passes over a full key's
+    // backlog row by row. The key is the job parameter spool.limitKey as bytes (exact, free of the
+    // collation JSON functions give their result); a virtual column costs no storage, and parameters
+    // that are not valid JSON (damaged by hand) give NULL instead of making the row unwritable.
+    // 2,900 bytes of index key at most (two utf8mb4 VARCHAR(255), 800 bytes of key), under InnoDB's 3,072.
+    statements: (t) => [
+      `ALTER TABLE \`${t.prefix}jobs\`
+  ADD COLUMN limit_key VARBINARY(800) AS (IF(JSON_VALID(parameters), CAST(JSON_UNQUOTE(JSON_EXTRACT(parameters, '$."spool.limitKey"')) AS BINARY), NULL)) VIRTUAL,
+  ADD KEY jobs_keyed (state, queue, name, limit_key, priority DESC, enqueue_seq)`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default at the end is instant on
+    // MariaDB 10.3+ and MySQL 8.0.12+.
+    statements: (t) => [`ALTER TABLE \`${t.prefix}gates\` ADD COLUMN paused_until BIGINT NOT NULL DEFAULT 0`],
+  },
+  {
+    version: 7,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. It fits
+    // InnoDB's 3,072 bytes: two 255-character utf8mb4 names are 2,040 bytes. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'metrics',
+        `  period VARCHAR(8) NOT NULL,
+  at BIGINT NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  queue VARCHAR(255) NOT NULL,
+  series VARCHAR(16) NOT NULL,
+  bin INT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)`,
+      ),
+    ],
+  },
+  {
+    version: 8,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table.
+    statements: (t) => [
+      table(
+        t,
+        'audit',
+        `  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor LONGTEXT NOT NULL,
+  action VARCHAR(64) NOT NULL,
+  subject VARCHAR(16) NOT NULL,
+  targets LONGTEXT NOT NULL,
+  count INT NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  message LONGTEXT NOT NULL`,
+      ),
+    ],
+  },
 ];

@@ -17,6 +17,7 @@ import { JOB_STATES, isJobState } from '@spool/core';
 import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
 
 import type { Executor, Row } from './executor.js';
+import { tailEntries } from './history-tail.js';
 import { JOB_SELECT, decodeJob, toDate } from './job-row.js';
 import { listServers } from './server-store.js';
 import type { Tables } from './tables.js';
@@ -89,7 +90,7 @@ export class MySqlMonitoring implements MonitoringApi {
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {
     return this.read('reading job details', async (db) => {
-      const [row] = await db.rows(`SELECT ${JOB_SELECT}, created_state, created_reason FROM ${this.t.jobs} WHERE id = ?`, [params.id]);
+      const [row] = await db.rows(`SELECT ${JOB_SELECT}, created_state, created_reason, tail, tail_reason, tail_server FROM ${this.t.jobs} WHERE id = ?`, [params.id]);
       if (row === undefined) return null;
       const rows = await db.rows(`SELECT job_id, state, reason, data, at, server_id FROM ${this.t.history} WHERE job_id = ? ORDER BY id`, [params.id]);
       const logs = await db.rows(`SELECT * FROM (SELECT * FROM ${this.t.logs} WHERE job_id = ? ORDER BY id DESC LIMIT ?) l ORDER BY id`, [
@@ -105,7 +106,9 @@ export class MySqlMonitoring implements MonitoringApi {
         at: new Date(Number(row.created_at)),
         serverId: null,
       };
-      return { job: decodeJob(row), history: [created, ...rows.map(decodeHistory)], logs: logs.map(decodeLog) };
+      // The latest attempt's entries may live in the row too, after every history row (history-tail.ts).
+      const tail = tailEntries(row).map((e): HistoryRecord => ({ jobId: params.id, state: e.state, reason: e.reason, data: e.data, at: new Date(e.at), serverId: e.serverId }));
+      return { job: decodeJob(row), history: [created, ...rows.map(decodeHistory), ...tail], logs: logs.map(decodeLog) };
     });
   }
 

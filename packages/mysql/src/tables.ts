@@ -11,6 +11,8 @@ export interface Tables {
   servers: string;
   limits: string;
   gates: string;
+  metrics: string;
+  audit: string;
 }
 
 /** The tables under `prefix` (already checked to be letters, digits and underscores). */
@@ -28,5 +30,7 @@ export function tablesOf(prefix: string): Tables {
     servers: name('servers'),
     limits: name('limits'),
     gates: name('gates'),
+    metrics: name('metrics'),
+    audit: name('audit'),
   };
 }

@@ -63,6 +63,8 @@ const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
     completions: jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } })),
     serverId: 'server-1',
   });
+// What migrations 4 and 5 add, dropped to stand for a database migrated before it.
+const DROP_TAIL = 'DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key';
 const running = async (storage: MySqlStorage) => (await storage.limitsList())[0]?.running;
 
 describe.skipIf(!available)('flow control on MySQL', () => {
@@ -73,15 +75,16 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await before.jobsCreate({ jobs: [job(), job(), job()] });
     const [early] = await fetch(before, 1);
     await before.close();
-    // As a database migrated by the previous version: no limits, no gates, no held-gates column.
-    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
-    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates`);
-    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+    // As a database migrated by the version before flow control: no limits, no gates, no held-gates
+    // column (nor what later migrations add).
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, ${DROP_TAIL}`);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6, 7, 8/);
     const upgraded = open(prefix, { migrate: false });
-    expect(await upgraded.migrate()).toEqual({ applied: [3] });
+    expect(await upgraded.migrate()).toEqual({ applied: [3, 4, 5, 6, 7, 8] });
     await setLimits(upgraded, { concurrency: 1 });
     expect(await fetch(upgraded)).toHaveLength(1);
     expect(await fetch(upgraded)).toEqual([]);
@@ -95,10 +98,11 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     const prefix = fresh();
     const first = open(prefix);
     await first.init();
-    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\``);
-    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version = 3`);
+    await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` ${DROP_TAIL}`);
+    await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
     const again = open(prefix, { migrate: false });
-    expect(await again.migrate()).toEqual({ applied: [3] });
+    expect(await again.migrate()).toEqual({ applied: [3, 4, 5, 6, 7, 8] });
     await setLimits(again, { concurrency: 1 });
     expect(await again.limitsList()).toHaveLength(1);
   });

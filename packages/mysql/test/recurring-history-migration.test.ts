@@ -25,17 +25,17 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
     for (const record of due.records) await before.recurring.fireDue(record, due.now);
     await before.close();
     // As a database migrated by version 1 only: no history table (nor what later migrations add).
-    await sql(`DROP TABLE \`${prefix}recurring_history\`, \`${prefix}limits\`, \`${prefix}gates\``);
-    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates`);
+    await sql(`DROP TABLE \`${prefix}recurring_history\`, \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 2`);
 
     const refusing = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3, 4, 5, 6, 7, 8/);
     await refusing.close();
 
     const upgraded = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
     try {
-      expect(await upgraded.migrate()).toEqual({ applied: [2, 3] });
+      expect(await upgraded.migrate()).toEqual({ applied: [2, 3, 4, 5, 6, 7, 8] });
       await upgraded.init();
       expect(await upgraded.recurringGet({ id: 'hourly' })).toMatchObject({ id: 'hourly', runs: 1 });
       expect(await upgraded.recurringHistory({ id: 'hourly', limit: 10 })).toEqual([]);

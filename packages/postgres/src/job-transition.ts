@@ -109,7 +109,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   const queue = rows[0]!.queue as string;
   // held_gates is not written by the change: the row's value is the gates the job took when it started.
   const held = rows[0]!.held_gates as string[] | null;
-  if (change.limits === 'release' && held !== null && held.length > 0) await releaseGates(ctx, held, queue, events);
+  if (change.limits === 'release' && held !== null && held.length > 0) await releaseGates(ctx, held, queue, events, change.pause);
   if (change.events.enqueued) events.enqueued(queue);
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);

@@ -7,6 +7,7 @@ import type { Executor } from './executor.js';
 import { spillSql } from './history-tail.js';
 import { CLAIMED_SELECT, JOB_SELECT, decodeClaimed, decodeFetched } from './job-row.js';
 import { transition } from './job-transition.js';
+import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
 /** The storage clock's time in SQL: the injected clock's value when given ($n), else the database's transaction time. */
@@ -14,9 +15,14 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 
 // The claim, as one statement, of the jobs of queues and names without limits (a claim that may
 // meet limits goes through jobs-fetch-gated.ts; this statement never takes a job with limits, even
-// when the storage has not heard of them yet): pick the first runnable jobs of the queue with FOR UPDATE SKIP
-// LOCKED (servers racing for the same queue take different rows instead of waiting on each other),
-// lease them, record their start in the row (tail = 1: no history row, see history-tail.ts) and
+// when the storage has not heard of them yet): read the first runnable jobs of the queue without
+// locking them (`candidates`: twice the claim, so that a server racing for the same queue still
+// finds a full claim among them), then lock them in the queue's order with FOR UPDATE SKIP LOCKED
+// up to the claim's size (servers racing take different rows instead of waiting on each other; a
+// row another claim took since the read fails the state test again and is passed over). Locking a
+// row writes it: reading per job name and locking after the merge locks only what is claimed,
+// where locking inside each name's range locked up to a claim's size per name (10 names: about
+// 250 more bytes of WAL per job). Then lease them, record their start in the row (tail = 1: no history row, see history-tail.ts) and
 // move the counters. An enqueued job holds no entries in its row (every way into 'enqueued' spills
 // them), but a schema shared with a version before migration 4 can leave some: they are spilled
 // first. One index range per job name (LATERAL), so a backlog of jobs no running server can run is
@@ -43,15 +49,19 @@ names AS (
   SELECT (SELECT j.name FROM ${s}.jobs j WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name > n.name ORDER BY j.name LIMIT 1)
   FROM names n WHERE n.name IS NOT NULL
 ),`}
-picked AS (
-  SELECT p.ctid, p.id, p.tail FROM ${named ? 'unnest($3::text[]) AS n(name)' : 'names n'} CROSS JOIN LATERAL (
-    SELECT j.ctid, j.id, j.tail, j.priority, j.enqueue_seq FROM ${s}.jobs j
+candidates AS (
+  SELECT p.ctid FROM ${named ? 'unnest($3::text[]) AS n(name)' : 'names n'} CROSS JOIN LATERAL (
+    SELECT j.ctid, j.priority, j.enqueue_seq FROM ${s}.jobs j
     WHERE j.state = 'enqueued' AND j.queue = $2 AND j.name = n.name
-    ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
+    ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 * 2
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
     AND NOT EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.scope = 'queue:' || $2::text OR l.scope = 'job:' || n.name)
-  ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4
+  ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4 * 2
+), picked AS (
+  SELECT j.ctid, j.id, j.tail FROM ${s}.jobs j
+  WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM candidates)) AND ${inState('j.state', 'enqueued')}
+  ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 FOR UPDATE SKIP LOCKED
 ), spilled AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT id FROM picked WHERE tail <> 0))')}
 ), leased AS (

@@ -1,7 +1,8 @@
-import type { LimitRecord, LimitsSetParams } from '@spool/core';
+import type { GateReading, LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
-import { limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import type { StateChange } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -71,10 +72,35 @@ export async function lockGates(ctx: WriteContext, gates: readonly string[]): Pr
   if (gates.length === 0) return new Map();
   const rows = await ctx.db.run(
     `INSERT INTO ${ctx.s}.gates AS g (gate) SELECT unnest($1::text[]) ORDER BY 1
-     ON CONFLICT (gate) DO UPDATE SET gate = g.gate RETURNING gate, running, window_start, window_count`,
+     ON CONFLICT (gate) DO UPDATE SET gate = g.gate RETURNING gate, running, window_start, window_count, paused_until`,
     [[...gates].sort()],
   );
-  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
+  return new Map(rows.map((r) => [r.gate as string, gateStateOf(r)]));
+}
+
+function gateStateOf(r: Record<string, unknown>): GateState {
+  return { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count), pausedUntil: Number(r.paused_until) };
+}
+
+/** What the given gates hold, read without a lock (for an operator's view). */
+export async function readGates(db: Executor, s: string, gates: readonly string[]): Promise<GateReading[]> {
+  if (gates.length === 0) return [];
+  const rows = await db.run(`SELECT gate, running, window_start, window_count, paused_until FROM ${s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate`, [[...gates]]);
+  return rows.map((r) => ({ gate: r.gate as string, state: gateStateOf(r) }));
+}
+
+/**
+ * What the keys of `scopes` hold, read without a lock: a claim passes over the full ones before it
+ * reads jobs key by key. Only a filter: what admission decides on is read again under a lock.
+ */
+export async function peekKeyGates(ctx: WriteContext, scopes: readonly string[]): Promise<Map<string, GateState>> {
+  if (scopes.length === 0) return new Map();
+  const rows = await ctx.db.run(
+    `SELECT g.gate, g.running, g.window_start, g.window_count, g.paused_until FROM ${ctx.s}.gates g, unnest($1::text[]) AS p(prefix)
+     WHERE starts_with(g.gate, p.prefix) AND (g.running > 0 OR g.window_count > 0 OR g.paused_until > 0)`,
+    [scopes.map((scope) => `${scope}${KEY_SEPARATOR}`)],
+  );
+  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count), pausedUntil: Number(r.paused_until) }]));
 }
 
 /** Gates' states as four arrays (gate, running, window start, window count), for `unnest`. */
@@ -94,10 +120,10 @@ export async function lockGatesSkipping(ctx: WriteContext, gates: readonly strin
   const sorted = [...gates].sort();
   await ctx.db.run(`INSERT INTO ${ctx.s}.gates (gate) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (gate) DO NOTHING`, [sorted]);
   const rows = await ctx.db.run(
-    `SELECT gate, running, window_start, window_count FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE SKIP LOCKED`,
+    `SELECT gate, running, window_start, window_count, paused_until FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE SKIP LOCKED`,
     [sorted],
   );
-  return new Map(rows.map((r) => [r.gate as string, { running: Number(r.running), windowStart: Number(r.window_start), windowCount: Number(r.window_count) }]));
+  return new Map(rows.map((r) => [r.gate as string, gateStateOf(r)]));
 }
 
 /** Writes the new states of gates an admission decided (their rows are locked). */
@@ -110,13 +136,19 @@ export async function writeGates(ctx: WriteContext, gates: ReadonlyMap<string, G
   );
 }
 
-/** Gives back the gates a job took when it started (its change out of processing was just written), waking its queue's servers. */
-export async function releaseGates(ctx: WriteContext, heldGates: readonly string[], queue: string, events: EventBatch): Promise<void> {
+/**
+ * Gives back the gates a job took when it started (its change out of processing was just written),
+ * waking its queue's servers. A rate-limited job's change (`pause`) pauses the gate core picks
+ * among them in the same statement.
+ */
+export async function releaseGates(ctx: WriteContext, heldGates: readonly string[], queue: string, events: EventBatch, pause: StateChange['pause']): Promise<void> {
+  const paused = pause === null ? null : gateToPause(pause.candidates, heldGates);
   // Locked in gate order, as every writer of gates locks them.
   await ctx.db.run(
-    `UPDATE ${ctx.s}.gates g SET running = greatest(g.running - 1, 0)
+    `UPDATE ${ctx.s}.gates g SET running = greatest(g.running - 1, 0),
+       paused_until = CASE WHEN g.gate = $2::text THEN greatest(g.paused_until, $3::bigint) ELSE g.paused_until END
      FROM (SELECT gate FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE) l WHERE g.gate = l.gate`,
-    [[...heldGates]],
+    [[...heldGates], paused, pause?.until ?? 0],
   );
   events.enqueued(queue);
 }

@@ -335,4 +335,62 @@ CREATE TABLE ${s}.gates (
 ALTER TABLE ${s}.jobs ADD COLUMN held_gates text[];
 `,
   },
+  {
+    version: 13,
+    name: 'flow control: the enqueued jobs by key',
+    // A claim reads jobs of names whose limits go per key key by key: the keys of a name's waiting
+    // jobs by a skip scan of this index, the first jobs of each key with room, and the jobs without a
+    // key (NULL) apart, so that it never passes over a full key's backlog row by row (decision 34).
+    // The key expression is the claim's own: the JSON is parsed only for rows that mention the key.
+    sql: (s) => `
+CREATE INDEX jobs_keyed ON ${s}.jobs (queue, name, (CASE WHEN parameters LIKE '%"spool.limitKey"%' THEN (parameters::jsonb) ->> 'spool.limitKey' END), priority DESC, enqueue_seq)
+  WHERE state = 'enqueued';
+`,
+  },
+  {
+    version: 14,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay); 0: not paused. A column with a constant default rewrites no row.
+    sql: (s) => `ALTER TABLE ${s}.gates ADD COLUMN paused_until bigint NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 15,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key. A new
+    // table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.metrics (
+  period text NOT NULL,
+  at bigint NOT NULL,
+  name text NOT NULL,
+  queue text NOT NULL,
+  series text NOT NULL,
+  bin integer NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+);
+`,
+  },
+  {
+    version: 16,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order; each append removes the rows older than the latest
+    // kept, a range of the primary key. A new table, no rewrite.
+    sql: (s) => `
+CREATE TABLE ${s}.audit (
+  seq bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  subject text NOT NULL,
+  targets text NOT NULL,
+  count integer NOT NULL,
+  outcome text NOT NULL,
+  message text NOT NULL
+);
+`,
+  },
 ];

@@ -4,8 +4,16 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -48,7 +56,9 @@ import { answers, completeEach, completeJobs, extendLeases, setProgress, succeed
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
-import { listLimits, readLimitsInForce, setLimits } from './limits-store.js';
+import { listLimits, readGates, readLimitsInForce, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintenance.js';
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
@@ -357,6 +367,32 @@ export class PostgresStorage implements Storage {
 
   async limitsList(): Promise<LimitRecord[]> {
     return this.read('listing limits', (db) => listLimits(db, this.s));
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    return this.read('reading gates', (db) => readGates(db, this.s, params.gates));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    return this.read('reading the audit log', (db) => listAudit(db, this.s, params));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.read('recording job metrics', async () => undefined);
+    // One statement: atomic on its own, no transaction needed.
+    return this.read('recording job metrics', (db) => recordMetrics(db, this.s, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    return this.read('reading job metrics', (db) => readMetrics(db, this.s, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.read('expiring job metrics', (db) => expireMetrics(db, this.s, params));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {

@@ -152,7 +152,9 @@ async function plansOf(statement: Statement): Promise<{ custom: string[]; generi
 /** What each statement may read of the jobs table, and what it must read. */
 const EXPECTED: Record<string, { allowed: string[]; required: string[] }> = {
   'claim with names': { allowed: ['jobs_runnable', 'jobs_pkey', 'Tid Scan'], required: ['jobs_runnable', 'Tid Scan'] },
-  'claim without names': { allowed: ['jobs_runnable', 'jobs_pkey', 'Tid Scan'], required: ['jobs_runnable', 'Tid Scan'] },
+  // jobs_keyed (migration 13) holds the same enqueued jobs by queue and name first: the planner may
+  // walk the names through either.
+  'claim without names': { allowed: ['jobs_runnable', 'jobs_keyed', 'jobs_pkey', 'Tid Scan'], required: ['jobs_runnable', 'Tid Scan'] },
   'lease extension': { allowed: ['jobs_pkey'], required: ['jobs_pkey'] },
   'batch of successes': { allowed: ['jobs_pkey', 'jobs_parent'], required: ['jobs_pkey'] },
   transition: { allowed: ['jobs_pkey', 'jobs_parent'], required: ['jobs_pkey'] },

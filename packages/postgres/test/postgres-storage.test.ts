@@ -139,6 +139,7 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       await storageOn(schema).init();
       const { rows } = await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
       expect(rows.map((r) => r.table_name)).toEqual([
+        'audit',
         'counters',
         'gates',
         'history',
@@ -146,6 +147,7 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
         'jobs',
         'limits',
         'logs',
+        'metrics',
         'migrations',
         'paused_queues',
         'recurring',

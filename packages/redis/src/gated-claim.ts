@@ -48,15 +48,18 @@ const MAX_ATTEMPTS = 5;
 /** Most runnable entries one candidate read goes through: the bound on that script's work. */
 const SCAN_BUDGET = 2_000;
 
-/** What one stored gate value says, and the window end kept beside it (see release_gates in lib.lua.ts). */
-function decodeGate(value: string): GateState {
-  const [running, windowStart, windowCount] = value.split(' ').map(Number);
-  return { running: running ?? 0, windowStart: windowStart ?? 0, windowCount: windowCount ?? 0 };
+/**
+ * What one stored gate value says: '<running> <window start> <window count> <window end> <paused
+ * until>' (see release_gates in lib.lua.ts; a value written before pauses existed has four fields).
+ */
+export function decodeGate(value: string): GateState {
+  const [running, windowStart, windowCount, , pausedUntil] = value.split(' ').map(Number);
+  return { running: running ?? 0, windowStart: windowStart ?? 0, windowCount: windowCount ?? 0, pausedUntil: pausedUntil ?? 0 };
 }
 
-/** A gate's stored value: its state, and when its rate window ends (0 without a rate) so that release can forget it. */
+/** A gate's stored value: its state, when its rate window ends (0 without a rate) so that release can forget it, and its pause. */
 function encodeGate(s: GateState, perMs: number | null): string {
-  return `${s.running} ${s.windowStart} ${s.windowCount} ${perMs === null ? 0 : s.windowStart + perMs}`;
+  return `${s.running} ${s.windowStart} ${s.windowCount} ${perMs === null ? 0 : s.windowStart + perMs} ${s.pausedUntil}`;
 }
 
 interface StoredLimits {

@@ -3,8 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
+  MetricsSeries,
   Clock,
   Completion,
   FetchedJob,
@@ -40,12 +49,12 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
-import { claimGated, decodeLimitRecord } from './gated-claim.js';
+import { claimGated, decodeGate, decodeLimitRecord } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
@@ -350,11 +359,56 @@ export class RedisStorage implements Storage {
     this.emitPayload((await this.run('limitsSet', 'setting limits', args)) as string);
   }
 
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    const e = storableAuditEntry(params.entry);
+    const [seq, at] = (await this.run('auditAppend', 'appending to the audit log', [JSON.stringify(e), params.keep])) as [number, number];
+    return { ...e, seq: Number(seq), at: new Date(Number(at)) };
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    const reply = (await this.run('auditList', 'reading the audit log', [params.limit, params.before ?? ''])) as string[];
+    return reply.map((json) => {
+      const e = JSON.parse(json) as Omit<AuditEntry, 'at' | 'targets'> & { at: number; targets: string[] | Record<string, never> };
+      // cjson writes an empty array as an empty object.
+      return { ...e, targets: Array.isArray(e.targets) ? e.targets : [], at: new Date(e.at) };
+    });
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    const args: Array<string | number> = [];
+    for (const c of params.counts) args.push(c.period, c.at.getTime(), JSON.stringify([c.name, c.queue, c.series, c.bin]), c.count);
+    await this.run('metricsRecord', 'recording job metrics', args);
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    const reply = (await this.run('metricsRead', 'reading job metrics', [params.period, params.from.getTime(), params.to.getTime()])) as Array<string | string[]>;
+    const counts: MetricsCount[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const at = new Date(Number(reply[i]));
+      const fields = reply[i + 1] as string[];
+      for (let f = 0; f < fields.length; f += 2) {
+        const [name, queue, series, bin] = JSON.parse(fields[f]!) as [string, string, MetricsSeries, number];
+        counts.push({ period: params.period, at, name, queue, series, bin, count: Number(fields[f + 1]) });
+      }
+    }
+    return counts;
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return { deleted: Number(await this.run('metricsExpire', 'expiring job metrics', [params.period, params.before.getTime()])) };
+  }
+
   async limitsList(): Promise<LimitRecord[]> {
     const reply = (await this.run('limitsList', 'listing limits', [])) as string[];
     const records: Array<[string, LimitRecord]> = [];
     for (let i = 0; i < reply.length; i += 3) records.push([reply[i]!, decodeLimitRecord(reply[i]!, reply[i + 1]!, reply[i + 2]!)]);
     return records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, record]) => record);
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    if (params.gates.length === 0) return [];
+    const values = (await this.run('limitsGates', 'reading gates', [...params.gates])) as Array<string | false | null>;
+    return params.gates.flatMap((gate, i) => (typeof values[i] === 'string' && values[i] !== '' ? [{ gate, state: decodeGate(values[i] as string) }] : []));
   }
 
   async queuePauseSet(params: { queue: string; paused: boolean }): Promise<void> {
@@ -651,7 +705,7 @@ function completionEntry(completion: Completion): string[] {
     case 'retry':
       return [completion.id, completion.leaseToken, to, reason, variant, JSON.stringify(cause.error), String(cause.runAt), history];
     case 'snooze':
-      return [completion.id, completion.leaseToken, to, reason, variant, '', String(cause.runAt), history];
+      return [completion.id, completion.leaseToken, to, reason, variant, cause.pauseGates === undefined ? '' : JSON.stringify(cause.pauseGates), String(cause.runAt), history];
     default:
       return [completion.id, completion.leaseToken, to, reason, variant, '', '', history];
   }

@@ -145,7 +145,7 @@ describe.skipIf(!available)('flow control on Redis', () => {
     await succeed(storage, second);
     expect(await admin.hget(`{${prefix}}:job:${first[0]!.id}`, 'gates')).toBe('');
     // The last start's window is still open: its key's gate keeps the start it counted, with nothing running.
-    expect(await admin.hgetall(`{${prefix}}:gates`)).toEqual({ 'job:sync#a': `0 ${START + 60_000} 1 ${START + 120_000}` });
+    expect(await admin.hgetall(`{${prefix}}:gates`)).toEqual({ 'job:sync#a': `0 ${START + 60_000} 1 ${START + 120_000} 0` });
     await storage.jobsCreate({ jobs: [keyed('a')] });
     const third = await fetch(storage, 10);
     expect(third).toHaveLength(1);

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { MetricsRecorder } from '@spool/core';
+import { SqliteStorage } from '@spool/sqlite';
+import { Spool, defineJob } from 'spool';
+
 import { runCli, runJson, tempDir } from './cli-harness.js';
 
 type JobJson = { id: string; name: string; state: string; queue: string; priority: number; args: unknown; history: Array<{ state: string; reason: string }> };
@@ -44,6 +48,24 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
     expect(get.stdout).toContain('{"day":"2030-01-01"}');
     expect(get.stdout).toMatch(/history \(oldest first\)\nWHEN\s+STATE\s+REASON/);
     expect(get.stdout).toContain('note: no running server handles reports.build');
+  });
+
+  it('says in a note which limit holds a waiting job', async () => {
+    const hold = new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
+    const send = defineJob('mail.send', () => hold, { queue: 'mail' });
+    const spool = new Spool({ storage, jobs: [send] });
+    try {
+      await spool.limits.set({ queue: 'mail' }, { concurrency: 1 });
+      const running = await spool.enqueue(send, null);
+      const waiting = await spool.enqueue(send, null);
+      const server = await spool.startServer({ queues: ['mail'], pollInterval: 20, handleSignals: false, shutdownTimeout: 10 });
+      for (let i = 0; i < 500 && (await spool.getJob(running))?.state !== 'processing'; i++) await new Promise((r) => setTimeout(r, 10));
+      const { notes } = await runJson<{ notes: string[] }>(['jobs', 'get', waiting, '--storage', storage]);
+      expect(notes[0]).toBe('waiting for a slot of queue mail: 1 of 1 running');
+      await server.stop();
+    } finally {
+      await spool.close();
+    }
   });
 
   it('schedules a job with --delay', async () => {
@@ -96,6 +118,21 @@ describe('spool enqueue, jobs get, jobs list and stats', () => {
     const human = await runCli(['stats', '--storage', storage]);
     expect(human.stdout).toMatch(/^enqueued\s+2$/m);
     expect(human.stdout).toMatch(/^scheduled\s+1$/m);
+  });
+
+  it('shows job metrics per job name with stats --by-name', async () => {
+    const file = new SqliteStorage({ path: join(dir, 'spool.db') });
+    const recorder = new MetricsRecorder();
+    for (let i = 0; i < 9; i++) recorder.outcome('emails.send', 'mail', 'succeeded', Date.now(), 120);
+    recorder.outcome('emails.send', 'mail', 'failed', Date.now(), 120);
+    await file.init();
+    await file.metricsRecord({ counts: recorder.take() });
+    await file.close();
+    const report = await runJson<{ window: string; rows: Array<{ name: string; succeeded: number; failureRate: number }> }>(['stats', '--by-name', '--window', 'day', '--storage', storage]);
+    expect(report.window).toBe('day');
+    expect(report.rows).toEqual([expect.objectContaining({ name: 'emails.send', succeeded: 9, failureRate: 0.1 })]);
+    const human = await runCli(['stats', '--by-name', '--storage', storage]);
+    expect(human.stdout).toMatch(/^emails\.send\s+mail\s+0\.15\s+0\.02\s+10\.0%\s+- - -\s+\d+ms \d+ms \d+ms$/m);
   });
 
   it('enqueues every line of an NDJSON file in batches', async () => {

@@ -129,7 +129,7 @@ function recordTransition(ctx: WriteContext, id: string, change: StateChange, hi
   ctx.counted(change.counters, queue);
   const { history } = change;
   ctx.history(historyId, id, history.state, history.reason, history.data, history.serverId);
-  if (change.limits === 'release') releaseGates(ctx, id, events);
+  if (change.limits === 'release') releaseGates(ctx, id, events, change.pause);
   if (change.settleContinuations && ctx.hasAwaiting()) settleContinuations(ctx, id, change.to, events);
   events.state(id, change.events.state);
 }

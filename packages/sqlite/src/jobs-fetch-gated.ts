@@ -1,12 +1,12 @@
 import { LIMIT_KEY_PARAMETER, limitSkipIntent } from '@spool/core';
 import type { FetchedJob } from '@spool/core';
 import type { GateState, LimitedJob, LimitsInForce } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, scopeGatesOf, skippedReason } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, admitJobs, fullGates, gatesOfJobs, keyHeadRows, keyedNames, keyedScopes, scopesOfClaim, skippedReason } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_SELECT } from './job-row.js';
 import { transition } from './job-transition.js';
-import { readGates, writeGates } from './limits-store.js';
+import { readGates, readKeyGates, writeGates } from './limits-store.js';
 import type { WriteContext } from './write-context.js';
 
 // The claim of a queue with limits in force reads candidates in queue order, passing over jobs of
@@ -18,15 +18,18 @@ import type { WriteContext } from './write-context.js';
 const KEY_EXPR = `iif(json_valid(parameters), json_extract(parameters, '$."${LIMIT_KEY_PARAMETER}"'), NULL)`;
 const KEY_SQL = `coalesce(${KEY_EXPR}, '')`;
 // The full gates are a list that SQLite turns into an index once per statement (`NOT IN` a subquery),
-// so passing over a backlog of a full key costs one probe per row. Jobs with a key, of names whose
-// limits go per key, are not read here but key by key (below): this read then passes over none of
-// them.
+// so passing over a backlog of a full key costs one probe per row. Jobs of names whose limits go
+// per key are not read here but key by key, and those of them without a key apart (below): this
+// read then passes over none of them, and runs only for the claim's other names (or any name).
 const PICK_GATED_SQL = (named: boolean) => `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_runnable
 WHERE state = 'enqueued' AND queue = ? ${named ? 'AND name IN (SELECT value FROM json_each(?))' : 'AND ? IS NULL'}
   AND 'job:' || name NOT IN (SELECT value FROM json_each(?))
   AND 'job:' || name || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
   AND 'queue:' || queue || '${KEY_SEPARATOR}' || ${KEY_SQL} NOT IN (SELECT value FROM json_each(?))
-  AND NOT (name IN (SELECT value FROM json_each(?)) AND ${KEY_EXPR} IS NOT NULL)
+ORDER BY priority DESC, enqueue_seq LIMIT ?`;
+// The jobs without a key of one name whose limits go per key, through spool_jobs_unkeyed (migration 7).
+const UNKEYED_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_unkeyed
+WHERE state = 'enqueued' AND ${KEY_EXPR} IS NULL AND queue = ? AND name = ?
 ORDER BY priority DESC, enqueue_seq LIMIT ?`;
 
 // The keys of one name's waiting jobs, one index probe each (a skip scan of spool_jobs_keyed), and
@@ -39,9 +42,11 @@ const KEYS_SQL = `WITH RECURSIVE keys(k) AS (
     WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = @queue AND name = @name AND ${KEY_EXPR} > keys.k ORDER BY ${KEY_EXPR} LIMIT 1)
   FROM keys WHERE keys.k IS NOT NULL
 ) SELECT k FROM keys WHERE k IS NOT NULL`;
-const HEADS_SQL = `SELECT ${JOB_SELECT}, rowid FROM spool_jobs INDEXED BY spool_jobs_keyed
-WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = ? AND name = ? AND ${KEY_EXPR} = ?
-ORDER BY priority DESC, enqueue_seq LIMIT ?`;
+// The first @rows jobs of each key of a list, in one statement (one index probe per key).
+const HEADS_SQL = `SELECT ${JOB_SELECT.replace(/(\w+)/g, 'j.$1')}, j.rowid FROM json_each(@keys) k JOIN spool_jobs j ON j.rowid IN (
+  SELECT rowid FROM spool_jobs INDEXED BY spool_jobs_keyed
+  WHERE state = 'enqueued' AND ${KEY_EXPR} IS NOT NULL AND queue = @queue AND name = @name AND ${KEY_EXPR} = k.value
+  ORDER BY priority DESC, enqueue_seq LIMIT @rows)`;
 
 /** Rounds of one queue's gated claim: each passes over the gates the previous one filled. */
 const MAX_ROUNDS = 4;
@@ -62,34 +67,43 @@ export interface GatedClaim {
 export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: JobValues, gates: readonly string[]) => FetchedJob): FetchedJob[] {
   const gates = new Map<string, GateState>();
   const fetched: FetchedJob[] = [];
-  const names = claim.names === null ? null : JSON.stringify(claim.names);
   // The scopes' own gates first: the queue's decides every job of it, a name's every job of that name.
-  for (const [gate, s] of readGates(ctx.conn, scopeGatesOf(claim.limits, claim.queue, claim.names))) gates.set(gate, s);
+  for (const [gate, st] of readGates(ctx.conn, scopesOfClaim(claim.limits, claim.queue, claim.names, { ownGate: true }))) gates.set(gate, st);
+  // Jobs of names whose limits go per key are read key by key and without a key apart; the claim's
+  // other names (any name, when it names none) in queue order, passing over full gates.
+  const keyed = claim.names === null ? [] : keyedNames(claim.limits, claim.queue, claim.names);
+  const others = claim.names === null ? null : claim.names.filter((name) => !keyed.includes(name));
+  // What the keys of those names hold, so that the key-by-key read passes over the full ones unread.
+  for (const [gate, st] of readKeyGates(ctx.conn, keyedScopes(claim.limits, claim.queue, keyed))) gates.set(gate, st);
   for (let round = 0; round < MAX_ROUNDS && fetched.length < claim.wanted; round++) {
     const want = claim.wanted - fetched.length;
     const full = fullGates(claim.limits, gates, ctx.now);
     if (full.has(`queue:${claim.queue}`)) break; // the queue's own gate is full
     const batch = Math.min(1_000, Math.max(50, want * 4));
-    const fullJson = JSON.stringify([...full]);
-    const keyed = keyedNames(claim.limits, claim.queue, claim.names);
-    // Jobs with a key of names whose limits go per key: their keys' first jobs, a few rows per key.
     const rows: JobValues[] = [];
-    for (const name of keyed) rows.push(...keyHeads(ctx, claim, name, full, Math.min(want, headRows(claim.limits, claim.queue, name)), 2 * want));
-    // The others are read in queue order. When the keys' first jobs fill the claim, this read (which
-    // passes over the keyed jobs row by row) waits for a claim they do not fill.
-    let scanned = 0;
-    if (rows.length < want || keyed.length === 0) {
-      const others = ctx.conn.raw(PICK_GATED_SQL(names !== null)).all(claim.queue, names, fullJson, fullJson, fullJson, JSON.stringify(keyed), batch) as JobValues[];
-      scanned = others.length;
-      rows.push(...others);
+    let more = false;
+    for (const name of keyed) {
+      if (full.has(`job:${name}`)) continue;
+      const heads = keyHeads(ctx, claim, name, full, keyHeadRows(claim.limits, claim.queue, name, want), batch);
+      const unkeyed = ctx.conn.raw(UNKEYED_SQL).all(claim.queue, name, batch) as JobValues[];
+      rows.push(...heads, ...unkeyed);
+      // A key's first jobs are all it may start: its heads need another round only when the read
+      // stopped at `batch` before the last key.
+      more ||= heads.length >= batch || unkeyed.length === batch;
+    }
+    if (others === null || others.length > 0) {
+      const fullJson = JSON.stringify([...full]);
+      const scanned = ctx.conn.raw(PICK_GATED_SQL(others !== null)).all(claim.queue, others === null ? null : JSON.stringify(others), fullJson, fullJson, fullJson, batch) as JobValues[];
+      rows.push(...scanned);
+      more ||= scanned.length === batch;
     }
     if (rows.length === 0) break;
     rows.sort((a, b) => (b[COL.priority] as number) - (a[COL.priority] as number) || (a[COL.enqueue_seq] as number) - (b[COL.enqueue_seq] as number));
     const candidates = rows.map(limitedJob);
     const unread = gatesOfJobs(claim.limits, candidates).filter((g) => !gates.has(g));
-    for (const [gate, s] of readGates(ctx.conn, unread)) gates.set(gate, s);
+    for (const [gate, st] of readGates(ctx.conn, unread)) gates.set(gate, st);
     const admission = admitJobs({ candidates, limits: claim.limits, gates, now: ctx.now, want });
-    for (const [gate, s] of admission.gates) gates.set(gate, s);
+    for (const [gate, st] of admission.gates) gates.set(gate, st);
     writeGates(ctx.conn, admission.gates);
     if (admission.admitted.length > 0) ctx.tookGates();
     const byId = new Map(rows.map((row) => [row[COL.id] as string, row]));
@@ -97,45 +111,27 @@ export function claimGated(ctx: WriteContext, claim: GatedClaim, start: (row: Jo
     for (const { job, gate } of admission.skipped) {
       transition(ctx, { id: job.id, from: 'enqueued', intent: limitSkipIntent(gate, skippedReason(gate)), serverId: null }, ctx.events);
     }
-    // The queue has no more candidates: the scan came short (or did not run), and the keys' first
-    // jobs started nothing more.
-    if (scanned < batch && (keyed.length === 0 || admission.admitted.length === 0)) break;
+    // Another round passes over the gates this one found or filled, when a read may have left jobs behind.
+    if (!more) break;
   }
   return fetched;
 }
 
 /**
- * The names of the claim whose limits go per key (their own, or their queue's): their jobs with a
- * key are read key by key. Null names (any): none, every job is read by the scan.
- */
-function keyedNames(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  if (names === null) return [];
-  const queueKeyed = limits.get(`queue:${queue}`)?.perKey != null;
-  return names.filter((name) => queueKeyed || limits.get(`job:${name}`)?.perKey != null);
-}
-
-/** How many of one key's first jobs a round reads: as many as the key may start at most. */
-function headRows(limits: LimitsInForce, queue: string, name: string): number {
-  const counts = [limits.get(`job:${name}`)?.perKey, limits.get(`queue:${queue}`)?.perKey].flatMap((p) => (p ? [p.concurrency ?? p.rate?.limit ?? 1] : []));
-  return Math.max(1, ...counts);
-}
-
-/**
- * The first waiting jobs of the keys of one name whose key gates are not full, `rows` per key, until
- * there are `enough`. The keys are taken from a random one on, round the list, so that no key is
- * always read last.
+ * The first waiting jobs of the keys of one name whose key gates are not full, `rows` per key, of at
+ * most enough keys for `enough` rows. The keys are taken from a random one on, round the list, so
+ * that no key is always left out.
  */
 function keyHeads(ctx: WriteContext, claim: GatedClaim, name: string, full: ReadonlySet<string>, rows: number, enough: number): JobValues[] {
   const keys = ctx.conn.pluck(KEYS_SQL).all({ queue: claim.queue, name }) as string[];
-  const heads = ctx.conn.raw(HEADS_SQL);
-  const found: JobValues[] = [];
+  const open: string[] = [];
   const first = Math.floor(Math.random() * keys.length);
-  for (let i = 0; i < keys.length && found.length < enough; i++) {
+  for (let i = 0; i < keys.length && open.length * rows < enough; i++) {
     const key = keys[(first + i) % keys.length]!;
-    if (full.has(`job:${name}${KEY_SEPARATOR}${key}`) || full.has(`queue:${claim.queue}${KEY_SEPARATOR}${key}`)) continue;
-    found.push(...(heads.all(claim.queue, name, key, rows) as JobValues[]));
+    if (!full.has(`job:${name}${KEY_SEPARATOR}${key}`) && !full.has(`queue:${claim.queue}${KEY_SEPARATOR}${key}`)) open.push(key);
   }
-  return found;
+  if (open.length === 0) return [];
+  return ctx.conn.raw(HEADS_SQL).all({ keys: JSON.stringify(open), queue: claim.queue, name, rows }) as JobValues[];
 }
 
 function limitedJob(row: JobValues): LimitedJob {

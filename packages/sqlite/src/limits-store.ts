@@ -1,7 +1,8 @@
 import type { LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
-import { limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import type { StateChange } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { EventBatch } from './event-batch.js';
@@ -14,10 +15,12 @@ const UPSERT_OPERATOR_SQL = `INSERT INTO spool_limits (scope, operator, set_by, 
 const FORGET_EMPTY_SQL = 'DELETE FROM spool_limits WHERE scope = ? AND code IS NULL AND operator IS NULL';
 const LIST_SQL = `SELECT l.scope, l.code, l.operator, l.set_by, l.set_at, coalesce(g.running, 0) AS running
   FROM spool_limits l LEFT JOIN spool_gates g ON g.gate = l.scope ORDER BY l.scope`;
-const GATES_SQL = 'SELECT gate, running, window_start, window_count FROM spool_gates WHERE gate IN (SELECT value FROM json_each(?))';
+const GATES_SQL = 'SELECT gate, running, window_start, window_count, paused_until FROM spool_gates WHERE gate IN (SELECT value FROM json_each(?))';
 const WRITE_GATE_SQL = `INSERT INTO spool_gates (gate, running, window_start, window_count) VALUES (?, ?, ?, ?)
   ON CONFLICT (gate) DO UPDATE SET running = excluded.running, window_start = excluded.window_start, window_count = excluded.window_count`;
 const HELD_SQL = 'SELECT held_gates, queue FROM spool_jobs WHERE id = ?';
+const PAUSE_SQL = `INSERT INTO spool_gates (gate, paused_until) VALUES (?, ?)
+  ON CONFLICT (gate) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)`;
 const RELEASE_SQL = 'UPDATE spool_gates SET running = max(running - 1, 0) WHERE gate IN (SELECT value FROM json_each(?))';
 
 interface LimitRow {
@@ -68,8 +71,23 @@ const EMPTY: LimitsInForce = new Map();
 
 /** What the given gates hold (a gate without a row holds nothing and is left out). */
 export function readGates(conn: SqliteConnection, gates: readonly string[]): Map<string, GateState> {
-  const rows = conn.stmt(GATES_SQL).all(JSON.stringify(gates)) as Array<{ gate: string; running: number; window_start: number; window_count: number }>;
-  return new Map(rows.map((r) => [r.gate, { running: r.running, windowStart: r.window_start, windowCount: r.window_count }]));
+  const rows = conn.stmt(GATES_SQL).all(JSON.stringify(gates)) as Array<{ gate: string; running: number; window_start: number; window_count: number; paused_until: number }>;
+  return new Map(rows.map((r) => [r.gate, { running: r.running, windowStart: r.window_start, windowCount: r.window_count, pausedUntil: r.paused_until }]));
+}
+
+/**
+ * The gates of the keys of `scopes` that hold something (a range of the gates' primary key per
+ * scope): read before a claim reads jobs key by key, so that it never reads a full key's jobs.
+ */
+export function readKeyGates(conn: SqliteConnection, scopes: readonly string[]): Map<string, GateState> {
+  const read = conn.stmt('SELECT gate, running, window_start, window_count, paused_until FROM spool_gates WHERE gate > ? AND gate < ? AND (running > 0 OR window_count > 0 OR paused_until > 0)');
+  const gates = new Map<string, GateState>();
+  for (const scope of scopes) {
+    // Keys of a scope are `scope#key`: the range after `scope#` and before `scope` + the next character.
+    const rows = read.all(`${scope}${KEY_SEPARATOR}`, `${scope}${String.fromCharCode(KEY_SEPARATOR.charCodeAt(0) + 1)}`) as Array<{ gate: string; running: number; window_start: number; window_count: number; paused_until: number }>;
+    for (const r of rows) gates.set(r.gate, { running: r.running, windowStart: r.window_start, windowCount: r.window_count, pausedUntil: r.paused_until });
+  }
+  return gates;
 }
 
 /** Writes the new states of gates an admission decided. */
@@ -80,13 +98,16 @@ export function writeGates(conn: SqliteConnection, gates: ReadonlyMap<string, Ga
 
 /**
  * Gives back the gates job `id` took when it started (its change out of processing was just
- * written), and wakes its queue's servers: the freed place may let a held-back job start. Nothing
- * to do, and no read, while no job holds a gate.
+ * written), and wakes its queue's servers: the freed place may let a held-back job start. A
+ * rate-limited job's change (`pause`) pauses the gate core picks among those. Nothing to do, and no
+ * read, while no job holds a gate.
  */
-export function releaseGates(ctx: WriteContext, id: string, events: EventBatch): void {
+export function releaseGates(ctx: WriteContext, id: string, events: EventBatch, pause: StateChange['pause']): void {
   if (!ctx.gatesHeld()) return;
   const row = ctx.conn.stmt(HELD_SQL).get(id) as { held_gates: string | null; queue: string } | undefined;
   if (!row || row.held_gates === null) return;
+  const paused = pause === null ? null : gateToPause(pause.candidates, JSON.parse(row.held_gates) as string[]);
+  if (paused !== null) ctx.conn.stmt(PAUSE_SQL).run(paused, pause!.until);
   ctx.conn.stmt(RELEASE_SQL).run(row.held_gates);
   events.enqueued(row.queue);
 }

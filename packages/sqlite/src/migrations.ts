@@ -264,4 +264,62 @@ CREATE INDEX spool_jobs_keyed ON spool_jobs (queue, name, iif(json_valid(paramet
   WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'flow control: the enqueued jobs without a key',
+    // A claim reads the jobs of names whose limits go per key apart from their keyed jobs: through
+    // this index, jobs of such a name that carry no key, in queue order, without passing over the
+    // backlog of the name's full keys row by row (decision 34). The same key expression as
+    // spool_jobs_keyed, so that the claim's query matches the index's condition.
+    sql: `
+CREATE INDEX spool_jobs_unkeyed ON spool_jobs (queue, name, priority DESC, enqueue_seq)
+  WHERE state = 'enqueued' AND iif(json_valid(parameters), json_extract(parameters, '$."spool.limitKey"'), NULL) IS NULL;
+`,
+  },
+  {
+    version: 8,
+    name: 'flow control: paused gates',
+    // A gate's pause (decision 31): until when no job of it starts, set when a job of it threw
+    // rateLimited(delay). 0: not paused. Claims read it with the gate; admission never writes it.
+    sql: `ALTER TABLE spool_gates ADD COLUMN paused_until INTEGER NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 9,
+    name: 'job metrics: counts per period, job name, queue, series and bin',
+    // Servers add their counts (outcomes, and the bins of the wait and run time histograms) with an
+    // upsert that adds, so the counts of several servers add up. The key leads with the period and
+    // its start: a read of a window and the removal of old periods are ranges of the key.
+    sql: `
+CREATE TABLE spool_metrics (
+  period TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  series TEXT NOT NULL,
+  bin INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (period, at, name, queue, series, bin)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 10,
+    name: 'the audit log of operator actions',
+    // One row per action, numbered in order (AUTOINCREMENT: a number is never given twice, even
+    // after the newest rows were removed); each append removes the rows older than the latest kept,
+    // a range of the key.
+    sql: `
+CREATE TABLE spool_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+`,
+  },
 ];

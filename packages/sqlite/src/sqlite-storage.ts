@@ -1,7 +1,15 @@
 import type Database from 'better-sqlite3';
 import type {
+  GateReading,
   LimitRecord,
   LimitsSetParams,
+  AuditAppendParams,
+  AuditEntry,
+  AuditListParams,
+  MetricsCount,
+  MetricsExpireParams,
+  MetricsReadParams,
+  MetricsRecordParams,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -31,7 +39,9 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { listLimits, setLimits } from './limits-store.js';
+import { listLimits, readGates, setLimits } from './limits-store.js';
+import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
+import { appendAudit, listAudit } from './audit-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
 import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
@@ -223,6 +233,34 @@ export class SqliteStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     const conn = await this.connection();
     return conn.attempt('listing limits', () => listLimits(conn));
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading gates', () => [...readGates(conn, params.gates)].map(([gate, state]) => ({ gate, state })));
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    return this.write('appending to the audit log', (ctx) => appendAudit(ctx.conn, ctx.now, params));
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading the audit log', () => listAudit(conn, params));
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    if (params.counts.length === 0) return this.guard();
+    return this.write('recording job metrics', (ctx) => recordMetrics(ctx.conn, params));
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    const conn = await this.connection();
+    return conn.attempt('reading job metrics', () => readMetrics(conn, params));
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    return this.write('expiring job metrics', (ctx) => expireMetrics(ctx.conn, params));
   }
 
   async recurringUpsert(params: { recurring: RecurringUpsert }): Promise<void> {

@@ -1,7 +1,9 @@
 import { CapabilityMissingError } from '../errors.js';
 import type { JobDefinition } from '../job/definition.js';
 import type { Limits, LimitScope, LimitsOption } from '../limits/limits.js';
-import { checkScope, resolveLimits, sameLimits, scopeId } from '../limits/limits.js';
+import { LIMIT_KEY_PARAMETER, checkScope, resolveLimits, sameLimits, scopeId } from '../limits/limits.js';
+import { gateRulesOf, limitsInForce } from '../limits/admission.js';
+import { waitReasonOf } from '../limits/wait-reason.js';
 import type { LimitRecord, Storage } from '../storage/contract.js';
 
 /** A scope's limits as an operator sees them: both layers, and which one is in force. */
@@ -56,6 +58,25 @@ export class LimitsManager {
       const inForce = r.operator?.limits ?? r.code;
       return inForce ? [{ ...r, inForce, source: r.operator ? ('operator' as const) : ('code' as const) }] : [];
     });
+  }
+
+  /**
+   * Why job `id` waits, read from storage: the first limit that holds it now ("waiting for a slot of
+   * key 42 of job documents.export: 1 of 1 running", "job payments.charge is paused by a rate limit
+   * until …", "rate limit of queue mail (50 per 1s) is used up; next window at …"). Null when the
+   * job is not enqueued, does not exist, or no limit holds it.
+   */
+  async waitReason(id: string): Promise<string | null> {
+    await this.#init();
+    if (!this.#storage.capabilities.flowControl) return null;
+    const job = await this.#storage.jobGet({ id });
+    if (!job || job.state !== 'enqueued') return null;
+    const limits = limitsInForce(await this.#storage.limitsList());
+    const key = job.parameters[LIMIT_KEY_PARAMETER];
+    const limited = { id: job.id, queue: job.queue, name: job.name, limitKey: typeof key === 'string' ? key : null };
+    const gates = gateRulesOf(limits, limited).map((r) => r.gate);
+    const readings = await this.#storage.limitsGates({ gates });
+    return waitReasonOf(limited, limits, new Map(readings.map((r) => [r.gate, r.state])), await this.#storage.now());
   }
 
   /** One scope's limits, or null when it has none. */

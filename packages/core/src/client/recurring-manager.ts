@@ -140,11 +140,16 @@ export class RecurringManager {
     if (settings.startAt !== null && settings.endAt !== null && settings.endAt.getTime() < settings.startAt.getTime()) {
       throw new ConfigError([{ path: `recurring "${id}".endAt`, message: `expected a time at or after startAt (${settings.startAt.toISOString()}), got ${settings.endAt.toISOString()}` }]);
     }
-    const schedule = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
+    const coded = CronSchedule.parse(o.cron as string, o.timezone as string, `recurring "${id}"`, settings.dayMatch);
     const { name, base } = this.#spool.jobs.resolveTarget(job, options, `recurring "${id}"`);
     const jsonArgs = this.#spool.jobs.jsonArgs(args);
     await this.#spool.init();
     const existing = await this.#spool.storage.recurringGet({ id });
+    // The code sets the default; an operator's schedule stays in force over it (and survives every
+    // redeploy) until cleared, remembering the code's latest to go back to.
+    const override = existing?.settings.override ?? null;
+    if (override) settings.override = { ...override, code: { cron: coded.expression, timezone: coded.timezone } };
+    const schedule = override ? this.#scheduleOf({ ...existing!, settings }) : coded;
     // The storage's clock, as the scheduler's: a host whose clock runs behind must not set a next
     // run that the storage's time has already passed.
     const now = new Date(await this.#spool.storage.now());
@@ -187,6 +192,40 @@ export class RecurringManager {
     const { jobIds } = await this.#spool.storage.recurringFire({ id, jobs: [{ job, occurrence: null }], history });
     if (jobIds.length === 0) throw new RecurringNotFoundError(id);
     return jobIds[0]!;
+  }
+
+  /**
+   * Sets an operator's schedule (cron expression and time zone) over the code's: in force at once
+   * (the next run is the schedule's first after now) and kept by every later `addOrUpdate` until
+   * {@link resetSchedule}. `paused` pauses or resumes it in the same call. See docs/recurring.md.
+   */
+  async setSchedule(id: string, schedule: { cron: string; timezone?: string; paused?: boolean }, options: { setBy?: string | null } = {}): Promise<RecurringRecord> {
+    const record = await this.#require(id);
+    const parsed = CronSchedule.parse(schedule.cron, schedule.timezone ?? record.timezone, `recurring "${id}"`, record.settings.dayMatch);
+    const code = record.settings.override?.code ?? { cron: record.cron, timezone: record.timezone };
+    const now = new Date(await this.#spool.storage.now());
+    const settings: RecurringSettings = { ...record.settings, override: { code, setBy: options.setBy ?? null, setAt: now } };
+    const paused = schedule.paused ?? record.paused;
+    await this.#write(record, { cron: parsed.expression, timezone: parsed.timezone, settings, paused, nextRunAt: paused ? null : firstRun(parsed, settings, id, record.runs, now) });
+    return (await this.#spool.storage.recurringGet({ id }))!;
+  }
+
+  /** Clears an operator's schedule: the code's latest is in force again. False when none was set. */
+  async resetSchedule(id: string): Promise<boolean> {
+    const record = await this.#require(id);
+    const override = record.settings.override;
+    if (!override) return false;
+    const parsed = CronSchedule.parse(override.code.cron, override.code.timezone, `recurring "${id}"`, record.settings.dayMatch);
+    const settings: RecurringSettings = { ...record.settings, override: null };
+    const now = new Date(await this.#spool.storage.now());
+    await this.#write(record, { cron: parsed.expression, timezone: parsed.timezone, settings, paused: record.paused, nextRunAt: record.paused ? null : firstRun(parsed, settings, id, record.runs, now) });
+    return true;
+  }
+
+  /** Writes a recurring job again with a new schedule, keeping its template. */
+  async #write(record: RecurringRecord, change: Pick<RecurringRecord, 'cron' | 'timezone' | 'settings' | 'paused' | 'nextRunAt'>): Promise<void> {
+    const { createdAt: _c, updatedAt: _u, lastRunAt: _l, lastJobId: _j, runs: _r, ...template } = record;
+    await this.#spool.storage.recurringUpsert({ recurring: { ...template, ...change } });
   }
 
   /** Pauses a recurring job: no occurrence fires until it is resumed. */

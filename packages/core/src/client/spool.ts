@@ -1,3 +1,5 @@
+import type { JobMetricsReport, JobMetricsWindow } from '../metrics/job-metrics.js';
+import { readJobMetrics } from '../metrics/job-metrics.js';
 import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { isFileStore } from '../files/file-store.js';
@@ -326,6 +328,16 @@ export class Spool {
   async stats(): Promise<StatsRecord> {
     await this.init();
     return this.storage.monitoring.stats();
+  }
+
+  /**
+   * Throughput, failure rate and wait and run time percentiles per job name and queue over the last
+   * hour (by minute) or the last day (by hour), from the aggregates servers keep in storage. See
+   * docs/metrics.md.
+   */
+  async jobMetrics(window: JobMetricsWindow = 'hour'): Promise<JobMetricsReport> {
+    await this.init();
+    return readJobMetrics(this.storage, window);
   }
 
   /** Starts a server that runs this instance's jobs; resolves once it is running. */

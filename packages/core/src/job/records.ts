@@ -151,6 +151,21 @@ export interface RecurringSettings {
   endAt: Date | null;
   /** The schedule ends after this many occurrence jobs; null for no limit. */
   maxRuns: number | null;
+  /**
+   * An operator's schedule, in force (the record's `cron` and `timezone`) instead of the code's until
+   * cleared: set by `recurring.setSchedule`, kept by `addOrUpdate`, cleared by `resetSchedule`.
+   * Null when the code's schedule is in force.
+   */
+  override?: RecurringOverride | null;
+}
+
+/** An operator's schedule of a recurring job, with the code's to go back to. */
+export interface RecurringOverride {
+  /** The schedule the code gives (its latest `addOrUpdate`), in force again when the override is cleared. */
+  code: { cron: string; timezone: string };
+  /** Who set it (a user name, `cli`), shown beside it. */
+  setBy: string | null;
+  setAt: Date;
 }
 
 /** The settings of a recurring job that sets none. */

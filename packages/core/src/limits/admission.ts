@@ -13,16 +13,21 @@ import { scopeId } from './limits.js';
  * rescue, operator), so a lease that expires frees its place.
  */
 
-/** What a gate holds: the jobs running under it, and the starts of its current rate window. */
+/** What a gate holds: the jobs running under it, the starts of its current rate window, and its pause. */
 export interface GateState {
   running: number;
   /** Start of the rate window `windowCount` counts, in storage-clock milliseconds. */
   windowStart: number;
   windowCount: number;
+  /**
+   * Until when no job of the gate starts (storage-clock milliseconds; 0: not paused): set when a job
+   * of it threw `rateLimited(delay)`. Admission never writes it; the pausing change does.
+   */
+  pausedUntil: number;
 }
 
 /** A gate that holds nothing. */
-export const EMPTY_GATE: Readonly<GateState> = Object.freeze({ running: 0, windowStart: 0, windowCount: 0 });
+export const EMPTY_GATE: Readonly<GateState> = Object.freeze({ running: 0, windowStart: 0, windowCount: 0, pausedUntil: 0 });
 
 /** A job a claim considers, with what limits are decided by. */
 export interface LimitedJob {
@@ -116,7 +121,8 @@ export function windowStartOf(now: number, perMs: number): number {
 
 /**
  * Decides which candidates start. A job starts when every gate of it has room: fewer running than
- * its concurrency, fewer starts in the current window than its rate. It then counts in every gate
+ * its concurrency, fewer starts in the current window than its rate, and not paused by a
+ * `rateLimited` until later than now. It then counts in every gate
  * it takes. A job held back keeps its place; later candidates may still start (a key at its limit
  * does not block other keys), which is what keeps keys fair.
  */
@@ -126,7 +132,7 @@ export function admitJobs(input: AdmissionInput): Admission {
     let s = states.get(rule.gate);
     if (!s) {
       const stored = input.gates.get(rule.gate) ?? EMPTY_GATE;
-      s = { running: stored.running, windowStart: stored.windowStart, windowCount: stored.windowCount };
+      s = { running: stored.running, windowStart: stored.windowStart, windowCount: stored.windowCount, pausedUntil: stored.pausedUntil };
       if (rule.rate) {
         const start = windowStartOf(input.now, rule.rate.perMs);
         if (s.windowStart !== start) s = { ...s, windowStart: start, windowCount: 0 };
@@ -144,7 +150,7 @@ export function admitJobs(input: AdmissionInput): Admission {
     for (const rule of rules) {
       const s = stateOf(rule);
       const concurrencyFull = rule.concurrency !== null && s.running >= rule.concurrency;
-      const rateFull = rule.rate !== null && s.windowCount >= rule.rate.limit;
+      const rateFull = (rule.rate !== null && s.windowCount >= rule.rate.limit) || s.pausedUntil > input.now;
       if (concurrencyFull || rateFull) {
         blocked = rule;
         full = concurrencyFull;
@@ -193,8 +199,8 @@ export function claimMayMeetLimits(limits: LimitsInForce, queue: string, names: 
 }
 
 /**
- * The gates among `gates` that are full now (concurrency reached, or the current rate window's
- * starts used up): what a claim's candidate read passes over, so that a key at its limit never
+ * The gates among `gates` that are full now (concurrency reached, the current rate window's
+ * starts used up, or paused by a `rateLimited` until later): what a claim's candidate read passes over, so that a key at its limit never
  * hides the jobs of another key. A key at its concurrency under `onLocked: 'skip'` is not passed
  * over: its jobs must be reached to be skipped.
  */
@@ -206,33 +212,11 @@ export function fullGates(limits: LimitsInForce, gates: ReadonlyMap<string, Gate
     const rule = at < 0 ? l : l?.perKey;
     if (!rule) continue;
     const concurrencyFull = rule.concurrency !== null && state.running >= rule.concurrency;
-    const rateFull = rule.rate !== null && windowStartOf(now, rule.rate.perMs) === state.windowStart && state.windowCount >= rule.rate.limit;
+    const rateFull = (rule.rate !== null && windowStartOf(now, rule.rate.perMs) === state.windowStart && state.windowCount >= rule.rate.limit) || state.pausedUntil > now;
     const skips = at >= 0 && (rule as { onLocked?: string }).onLocked === 'skip';
     if (rateFull || (concurrencyFull && !skips)) full.add(gate);
   }
   return full;
-}
-
-/**
- * Every scope with limits that a claim of `queue` (for the job names `names`, or any name when null)
- * may meet, sorted: its queue's, and each limited name's, whether or not the scope has a gate rule of
- * its own. A storage that serialises the claimers of a scope on its row (MySQL) locks these first.
- */
-export function scopesOfClaim(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  if (limits.size === 0) return [];
-  return [...limits.keys()].filter((scope) => scope === `queue:${queue}` || (scope.startsWith('job:') && (names === null || names.includes(scope.slice(4))))).sort();
-}
-
-/**
- * The gates a claim of this queue reads (and locks) first: the queue's own, and those of the job
- * names it may claim, where the scope itself has a concurrency or a rate (a scope with per-key
- * limits only has no gate of its own).
- */
-export function scopeGatesOf(limits: LimitsInForce, queue: string, names: readonly string[] | null): string[] {
-  return [...limits.entries()]
-    .filter(([g, l]) => (l.concurrency !== null || l.rate !== null) && (g === `queue:${queue}` || (g.startsWith('job:') && (names === null || names.includes(g.slice(4))))))
-    .map(([g]) => g)
-    .sort();
 }
 
 /** The reason a job skipped under `onLocked: 'skip'` is deleted with. */

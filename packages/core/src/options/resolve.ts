@@ -37,7 +37,7 @@ export function resolveOptions<T>(schema: OptionsSchema, input: unknown, where: 
       const suggestion = closest(key, known);
       problems.push({
         path: `${prefix}${key}`,
-        message: `unknown option${suggestion ? `; did you mean "${suggestion}"?` : ''} Known options: ${known.join(', ')}.`,
+        message: `unknown option${suggestion ? `; did you mean "${suggestion}"?` : '.'} Known options: ${known.join(', ')}.`,
       });
     }
   }

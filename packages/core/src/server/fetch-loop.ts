@@ -1,6 +1,8 @@
 import type { FetchedJob } from '../job/records.js';
 import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
+import type { LimitsInForce } from '../limits/admission.js';
+import { limitsInForce, nextWindowOpening } from '../limits/admission.js';
 
 /** What the fetch loop needs from its server. */
 export interface FetchLoopHost {
@@ -34,9 +36,16 @@ const RATE_WINDOWS_REFRESH_MS = 10_000;
  * correctness path.
  */
 export class FetchLoop extends BackgroundProcess {
-  /** The windows of the rate limits in force (ms), read every RATE_WINDOWS_REFRESH_MS. */
-  private rateWindows: number[] = [];
-  private rateWindowsReadAt = Number.NEGATIVE_INFINITY;
+  /** The limits in force, read every RATE_WINDOWS_REFRESH_MS: when their next rate window opens. */
+  private rateLimits: LimitsInForce = new Map();
+  private rateLimitsReadAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The last claim returned fewer jobs than asked: the storage had no more to give then (the queues
+   * were empty, or the rest is held back by limits). A slot of this server freeing changes neither,
+   * so it does not start a claim; a recorded outcome (a place of a limit freed), an enqueue or the
+   * poll does.
+   */
+  private cameShort = false;
 
   constructor(
     context: ProcessContext,
@@ -54,17 +63,23 @@ export class FetchLoop extends BackgroundProcess {
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
+      // Jobs with limits are claimed ahead like any others (decision 34): a buffered job holds its
+      // gates' places, which is exact because a claim admits per key no more than the key's free
+      // places, and the buffer holds only what the server starts within its short horizon.
       limit: free,
-      // Jobs with limits: what starts now, and one more round of the slots, so that claims stay
-      // few without holding places in a limit for long in the buffer.
-      gatedLimit: Math.max(0, Math.min(free, this.host.freeSlots() + this.host.concurrency)),
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
     });
     this.host.accept(jobs);
+    this.cameShort = jobs.length < free;
     // A full batch suggests more are waiting: fetch again at once.
     if (jobs.length === free) return 0;
     return Math.min(this.host.pollMs, await this.untilNextRateWindow());
+  }
+
+  /** A slot of this server freed: claim again, unless the last claim found no more jobs to give. */
+  slotFreed(): void {
+    if (!this.cameShort) this.wake();
   }
 
   /**
@@ -74,18 +89,12 @@ export class FetchLoop extends BackgroundProcess {
   private async untilNextRateWindow(): Promise<number> {
     if (!this.storage.capabilities.flowControl) return Number.POSITIVE_INFINITY;
     const now = this.runtime.clock.now();
-    if (now - this.rateWindowsReadAt >= RATE_WINDOWS_REFRESH_MS) {
-      this.rateWindowsReadAt = now;
-      const windows = new Set<number>();
-      for (const record of await this.storage.limitsList()) {
-        const limits = record.operator?.limits ?? record.code;
-        for (const rate of [limits?.rate, limits?.perKey?.rate]) if (rate) windows.add(rate.perMs);
-      }
-      this.rateWindows = [...windows];
+    if (now - this.rateLimitsReadAt >= RATE_WINDOWS_REFRESH_MS) {
+      this.rateLimitsReadAt = now;
+      this.rateLimits = limitsInForce(await this.storage.limitsList());
     }
-    let wait = Number.POSITIVE_INFINITY;
+    const next = nextWindowOpening(this.rateLimits, now);
     // A few milliseconds past the boundary, so that the storage's clock has crossed it too.
-    for (const perMs of this.rateWindows) wait = Math.min(wait, perMs - (now % perMs) + 5);
-    return wait;
+    return next === null ? Number.POSITIVE_INFINITY : next - now + 5;
   }
 }

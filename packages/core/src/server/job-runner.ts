@@ -1,4 +1,6 @@
-import { JobTimeoutError, MalformedJobError, PayloadCorruptError, PayloadMissingError, ShutdownError, UnknownJobError, hasErrorCode, snoozeDelayOf, unrecoverable } from '../errors.js';
+import { JobTimeoutError, MalformedJobError, PayloadCorruptError, PayloadMissingError, ShutdownError, UnknownJobError, hasErrorCode, rateLimitedDelayOf, snoozeDelayOf, unrecoverable } from '../errors.js';
+import { LIMIT_KEY_PARAMETER } from '../limits/limits.js';
+import { pauseCandidatesOf, rateLimitedReason } from '../limits/rate-limited.js';
 import { payloadReference } from '../files/payloads.js';
 import { toJsonText } from '../job/json-args.js';
 import { electFailure } from '../filters/state-election.js';
@@ -181,6 +183,13 @@ export class JobRunner {
       if (snoozeMs !== null) {
         const runAt = new Date(clock.now() + snoozeMs);
         return { state: 'scheduled', runAt, reason: `Snoozed until ${runAt.toISOString()} (the attempt does not count)`, snoozed: true };
+      }
+      const rateLimitedMs = rateLimitedDelayOf(outcome.error);
+      if (rateLimitedMs !== null) {
+        const runAt = new Date(clock.now() + rateLimitedMs);
+        const key = job.parameters[LIMIT_KEY_PARAMETER];
+        const pauseGates = pauseCandidatesOf({ queue: job.queue, name: job.name, limitKey: typeof key === 'string' ? key : null });
+        return { state: 'scheduled', runAt, reason: rateLimitedReason(runAt), snoozed: true, pauseGates };
       }
       return electFailure(job, outcome.error, definition, clock.now(), draw);
     } finally {

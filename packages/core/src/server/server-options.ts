@@ -52,6 +52,12 @@ export interface ServerOptions {
    * a file store; see docs/file-store.md). Default `'10m'`.
    */
   payloadSweepInterval?: Duration;
+  /**
+   * How often the job metrics this server gathered (counts and wait and run times per job name,
+   * queue and minute) are added to storage; a crash loses at most this long of them. Default `'5s'`.
+   * See docs/metrics.md.
+   */
+  metricsFlushInterval?: Duration;
   /** Worker threads for `execution: 'thread'` jobs. Default: the number of CPU cores. */
   threads?: number;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
@@ -83,6 +89,7 @@ export interface ResolvedServerOptions {
   expirationInterval: number;
   expirationBatchSize: number;
   payloadSweepInterval: number;
+  metricsFlushInterval: number;
   threads: number;
   handleSignals: boolean;
   name: string | undefined;
@@ -109,6 +116,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       expirationInterval: { kind: 'duration', default: 60_000, min: 100 },
       expirationBatchSize: { kind: 'integer', default: 1000, min: 1, max: 100_000 },
       payloadSweepInterval: { kind: 'duration', default: 600_000, min: 100 },
+      metricsFlushInterval: { kind: 'duration', default: 5000, min: 100 },
       threads: { kind: 'integer', default: Math.max(1, availableParallelism()), min: 1, max: 256 },
       handleSignals: { kind: 'boolean', default: true },
       name: { kind: 'string', optional: true },

@@ -17,6 +17,7 @@ import { Heartbeat } from './heartbeat.js';
 import { ABORT_GRACE_MS, JobRunner, RunningJob } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogBuffer } from './log-buffer.js';
+import { MetricsFlusher } from './metrics-flusher.js';
 import { PrefetchBuffer } from './prefetch-buffer.js';
 import { RecurringScheduler } from './recurring-scheduler.js';
 import type { ResolvedServerOptions, ServerOptions } from './server-options.js';
@@ -48,6 +49,8 @@ export class Server {
   readonly #runner: JobRunner;
   readonly #fetchLoop: FetchLoop;
   readonly #delayedScheduler: DelayedScheduler;
+  /** Stopped last, after the last outcomes are recorded, so that its final flush counts them. */
+  readonly #metrics: MetricsFlusher;
   /** Every background process, the fetch loop and the delayed scheduler among them. */
   readonly #processes: BackgroundProcess[];
   #threadPool: ThreadPool | null = null;
@@ -105,6 +108,7 @@ export class Server {
     const context: ProcessContext = { storage: host.storage, runtime: this.#runtime, report };
     this.#fetchLoop = new FetchLoop(context, fetchHost);
     this.#delayedScheduler = new DelayedScheduler(context, o.pollInterval);
+    this.#metrics = new MetricsFlusher(context, this.events, o.metricsFlushInterval);
     this.#processes = [
       this.#fetchLoop,
       new LeaseKeeper(context, () => this.#heldLeases(), (id) => this.#onLeaseLost(id), o.leaseTime, o.leaseRenewInterval),
@@ -123,6 +127,7 @@ export class Server {
     await this.#host.storage.serverHeartbeat({ server: this.#describe() });
     this.#unsubscribe = this.#host.storage.subscribe((event) => this.#onStorageEvent(event));
     for (const process of this.#processes) process.start();
+    this.#metrics.start();
     if (this.options.handleSignals) this.#installSignalHandlers();
     this.events.emit('started', { serverId: this.id });
     return this;
@@ -166,6 +171,7 @@ export class Server {
     const unrecorded = await this.#completer.close(Math.max(0, deadline - now()));
     if (unrecorded > 0) this.events.emit('error', { process: 'shutdown', error: new OutcomesUnrecordedError(unrecorded) });
     await within(this.#logs.flush(), deadline);
+    await within(this.#metrics.stop(), Math.max(deadline, now() + 1000));
     await within(this.#threadPool?.close() ?? Promise.resolve(), deadline);
     this.#unsubscribe?.();
     try {
@@ -259,7 +265,7 @@ export class Server {
   #slotFreed(): void {
     if (this.#stopping) return;
     this.#startBuffered();
-    this.#fetchLoop.wake();
+    this.#fetchLoop.slotFreed();
   }
 
   #emitReport(job: JobRecord, report: CompletionReport, durationMs: number): void {
@@ -287,11 +293,12 @@ export class Server {
         this.events.emit('job:succeeded', { job, result: outcome.result, durationMs });
         break;
       case 'scheduled':
-        if (outcome.snoozed) this.events.emit('job:snoozed', { job, runAt: outcome.runAt });
-        else this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt });
+        if (outcome.snoozed && outcome.pauseGates !== undefined) this.events.emit('job:rate-limited', { job, until: outcome.runAt });
+        else if (outcome.snoozed) this.events.emit('job:snoozed', { job, runAt: outcome.runAt });
+        else this.events.emit('job:retry-scheduled', { job, error: outcome.error, runAt: outcome.runAt, durationMs });
         break;
       case 'failed':
-        this.events.emit('job:failed', { job, error: outcome.error });
+        this.events.emit('job:failed', { job, error: outcome.error, durationMs });
         break;
       case 'enqueued':
         this.events.emit('job:requeued', { job, reason: outcome.reason });

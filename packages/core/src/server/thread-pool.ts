@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 
-import { JobSnoozedSignal, ThreadCrashedError, unrecoverable } from '../errors.js';
+import { JobRateLimitedSignal, JobSnoozedSignal, ThreadCrashedError, unrecoverable } from '../errors.js';
 import type { JobDefinition } from '../job/definition.js';
 import { fromErrorRecord, toErrorRecord } from '../job/error-record.js';
 import type { JobContext } from '../job/job-context.js';
@@ -55,7 +55,9 @@ export class ThreadPool {
             if (message.ok) resolve(message.value);
             else {
               const error = fromErrorRecord(message.error);
-              reject(message.snoozeMs !== undefined ? new JobSnoozedSignal(message.snoozeMs) : message.unrecoverable ? unrecoverable(error) : error);
+              if (message.snoozeMs !== undefined) reject(new JobSnoozedSignal(message.snoozeMs));
+              else if (message.rateLimitedMs !== undefined) reject(new JobRateLimitedSignal(message.rateLimitedMs));
+              else reject(message.unrecoverable ? unrecoverable(error) : error);
             }
             break;
         }

@@ -23,4 +23,4 @@ export type FromThread =
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'call'; callId: number; method: ThreadCallMethod; args: unknown[] }
   | { type: 'done'; ok: true; value: unknown }
-  | { type: 'done'; ok: false; error: ErrorRecord; unrecoverable: boolean; snoozeMs?: number };
+  | { type: 'done'; ok: false; error: ErrorRecord; unrecoverable: boolean; snoozeMs?: number; rateLimitedMs?: number };

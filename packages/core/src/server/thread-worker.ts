@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
-import { isUnrecoverable, snoozeDelayOf } from '../errors.js';
+import { isUnrecoverable, rateLimitedDelayOf, snoozeDelayOf } from '../errors.js';
 import { snoozeJob } from './job-context-factory.js';
 import type { JobDefinition } from '../job/definition.js';
 import { isJobDefinition } from '../job/definition.js';
@@ -75,7 +75,15 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
     send({ type: 'done', ok: true, value });
   } catch (error) {
     const snoozeMs = snoozeDelayOf(error);
-    send({ type: 'done', ok: false, error: toErrorRecord(error), unrecoverable: isUnrecoverable(error), ...(snoozeMs !== null ? { snoozeMs } : {}) });
+    const rateLimitedMs = rateLimitedDelayOf(error);
+    send({
+      type: 'done',
+      ok: false,
+      error: toErrorRecord(error),
+      unrecoverable: isUnrecoverable(error),
+      ...(snoozeMs !== null ? { snoozeMs } : {}),
+      ...(rateLimitedMs !== null ? { rateLimitedMs } : {}),
+    });
   } finally {
     controller = null;
   }

@@ -36,7 +36,16 @@ export function completionIntent(outcome: CompletionOutcome): ChangeIntent {
       return { to: 'failed', cause: { kind: 'failed', error: outcome.error }, reason: outcome.reason, data: { error: errorData(outcome.error) } };
     case 'scheduled':
       if (outcome.snoozed) {
-        return { to: 'scheduled', cause: { kind: 'snooze', runAt: outcome.runAt.getTime() }, reason: outcome.reason, data: { runAt: outcome.runAt.toISOString(), snoozed: true } };
+        const runAt = outcome.runAt.getTime();
+        if (outcome.pauseGates !== undefined) {
+          return {
+            to: 'scheduled',
+            cause: { kind: 'snooze', runAt, pauseGates: outcome.pauseGates },
+            reason: outcome.reason,
+            data: { runAt: outcome.runAt.toISOString(), snoozed: true, rateLimited: true },
+          };
+        }
+        return { to: 'scheduled', cause: { kind: 'snooze', runAt }, reason: outcome.reason, data: { runAt: outcome.runAt.toISOString(), snoozed: true } };
       }
       return {
         to: 'scheduled',

@@ -15,8 +15,11 @@ export type ChangeCause =
   | { kind: 'failed'; error: ErrorRecord }
   /** The lease holder schedules a retry. */
   | { kind: 'retry'; error: ErrorRecord; runAt: number }
-  /** The lease holder defers its job (`ctx.snooze`): it runs again at `runAt`, the attempt not counted. */
-  | { kind: 'snooze'; runAt: number }
+  /**
+   * The lease holder defers its job (`ctx.snooze`, or `rateLimited` with `pauseGates`): it runs again
+   * at `runAt`, the attempt not counted.
+   */
+  | { kind: 'snooze'; runAt: number; pauseGates?: readonly string[] }
   /** The lease holder hands its job back (shutdown); `refundAttempt`: the interrupted attempt does not count. */
   | { kind: 'returned'; refundAttempt: boolean }
   /** The watchdog returns a job whose lease expired (`poisoned`: rescued too often, so failed instead). */
@@ -93,6 +96,12 @@ export interface StateChange {
    * started (whatever the way out: outcome, rescue, operator). A storage frees them in the same write.
    */
   limits: 'release' | 'keep';
+  /**
+   * A rate-limited job (`rateLimited(delay)`): the storage pauses the first of `candidates` that the
+   * job took when it started (`gateToPause`) until `until`, keeping a later pause already stored, in
+   * the same write that releases the job's gates. Null: no gate is paused.
+   */
+  pause: { candidates: readonly string[]; until: number } | null;
   /** What the storage emits once the write commits. */
   events: { state: JobState; enqueued: boolean; scheduledAt: number | null };
 }
@@ -140,6 +149,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     uniqueKey: facts.active && !STATE_FACTS[from].active ? 'check-holder' : 'keep',
     settleContinuations: finished,
     limits: from === 'processing' && to !== 'processing' ? 'release' : 'keep',
+    pause: cause.kind === 'snooze' && cause.pauseGates !== undefined ? { candidates: cause.pauseGates, until: cause.runAt } : null,
     events: { state: to, enqueued: to === 'enqueued', scheduledAt: to === 'scheduled' ? (cause.kind === 'retry' || cause.kind === 'snooze' ? cause.runAt : now) : null },
   };
   return change;

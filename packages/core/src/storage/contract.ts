@@ -14,10 +14,13 @@ import type {
   RecurringRecord,
   ServerRecord,
 } from '../job/records.js';
+import type { GateState } from '../limits/admission.js';
 import type { Limits, LimitScope } from '../limits/limits.js';
 import type { JobChange } from '../states/job-change.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from './metrics-contract.js';
 
 /**
  * The storage contract: every operation a Spool storage performs, in the domain's words.
@@ -106,6 +109,12 @@ export interface Storage {
   limitsSet(params: LimitsSetParams): Promise<void>;
   /** Every scope with stored limits, by scope id: both layers and how many run under the scope's own gate. */
   limitsList(): Promise<LimitRecord[]>;
+  /**
+   * What the given flow-control gates hold now (running, rate window, pause), for an operator's
+   * "why does this job wait". Reads only; a gate that holds nothing is left out. Empty without
+   * `flowControl`.
+   */
+  limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]>;
 
   /** Pauses or resumes a queue: fetches skip paused queues. */
   queuePauseSet(params: { queue: string; paused: boolean }): Promise<void>;
@@ -152,6 +161,25 @@ export interface Storage {
   serverRemove(params: { id: string }): Promise<void>;
   /** Removes servers whose heartbeat is older than `timeoutMs`; returns their ids. */
   serversRemoveDead(params: { timeoutMs: number }): Promise<string[]>;
+
+  /**
+   * Adds counts to the stored job metrics, in one commit: a count for a key (period, start, name,
+   * queue, series, bin) already stored grows by the given count, so that the counts of several
+   * servers add up. Counts of one key given twice add up too.
+   */
+  metricsRecord(params: MetricsRecordParams): Promise<void>;
+  /** The stored counts of one period width whose periods start in `[from, to)`, in any order. Reads only. */
+  metricsRead(params: MetricsReadParams): Promise<MetricsCount[]>;
+  /** Removes the counts of one period width whose periods start before `before`. */
+  metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }>;
+
+  /**
+   * Appends an entry to the audit log in one commit, numbered after every earlier one and stamped
+   * with the storage's time, and removes the entries older than the latest `keep`.
+   */
+  auditAppend(params: AuditAppendParams): Promise<AuditEntry>;
+  /** The latest audit entries, newest first, at most `limit`; with `before`, those numbered below it. Reads only. */
+  auditList(params: AuditListParams): Promise<AuditEntry[]>;
 }
 
 /** Input of {@link Storage.limitsSet}. */
@@ -161,6 +189,12 @@ export interface LimitsSetParams {
   limits: Limits | null;
   /** Who set an operator's limits (a user name, `cli`), shown beside them. */
   setBy: string | null;
+}
+
+/** One gate as {@link Storage.limitsGates} reads it. */
+export interface GateReading {
+  gate: string;
+  state: GateState;
 }
 
 /** A scope's stored limits. */
@@ -200,9 +234,9 @@ export interface JobsFetchParams {
   names: readonly string[] | null;
   limit: number;
   /**
-   * At most this many of the claimed jobs may be jobs with limits (default: `limit`). A server
-   * passes its free slots: a job it would only keep in its buffer would hold a place in a limit that
-   * another server could use now.
+   * At most this many of the claimed jobs may be jobs with limits (default: `limit`), for a caller
+   * that wants its buffer to hold few places of a limit. A server passes none: it claims jobs with
+   * limits ahead like any others (decision 34).
    */
   gatedLimit?: number;
   serverId: string;
@@ -215,7 +249,18 @@ export type CompletionOutcome =
   | { state: 'failed'; error: ErrorRecord; reason: string }
   | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string; snoozed?: false }
   /** `ctx.snooze(delay)`: runs again at `runAt`; the attempt does not count and no error is recorded. */
-  | { state: 'scheduled'; runAt: Date; reason: string; snoozed: true; error?: undefined }
+  | {
+      state: 'scheduled';
+      runAt: Date;
+      reason: string;
+      snoozed: true;
+      error?: undefined;
+      /**
+       * `rateLimited(delay)`: the first of these gates that the job took is paused until `runAt`
+       * (see `pauseCandidatesOf`); absent for a plain snooze.
+       */
+      pauseGates?: readonly string[];
+    }
   | { state: 'enqueued'; reason: string; refundAttempt: boolean };
 
 /** One job's completion. */

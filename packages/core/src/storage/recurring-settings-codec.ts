@@ -13,6 +13,7 @@ export function encodeRecurringSettings(settings: RecurringSettings): string {
     startAt: settings.startAt === null ? null : settings.startAt.getTime(),
     endAt: settings.endAt === null ? null : settings.endAt.getTime(),
     maxRuns: settings.maxRuns,
+    ...(settings.override ? { override: { code: settings.override.code, setBy: settings.override.setBy, setAt: settings.override.setAt.getTime() } } : {}),
   });
 }
 
@@ -29,5 +30,20 @@ export function decodeRecurringSettings(text: string | null | undefined): Recurr
     startAt: date(raw.startAt),
     endAt: date(raw.endAt),
     maxRuns: typeof raw.maxRuns === 'number' ? raw.maxRuns : d.maxRuns,
+    ...(isOverride(raw.override) ? { override: { code: { cron: raw.override.code.cron, timezone: raw.override.code.timezone }, setBy: raw.override.setBy, setAt: new Date(raw.override.setAt) } } : {}),
   };
+}
+
+interface StoredOverride {
+  code: { cron: string; timezone: string };
+  setBy: string | null;
+  setAt: number;
+}
+
+function isOverride(value: unknown): value is StoredOverride {
+  const v = value as Partial<StoredOverride> | null | undefined;
+  return (
+    typeof v === 'object' && v !== null && typeof v.code === 'object' && v.code !== null && typeof v.code.cron === 'string' && typeof v.code.timezone === 'string' &&
+    (typeof v.setBy === 'string' || v.setBy === null) && typeof v.setAt === 'number'
+  );
 }

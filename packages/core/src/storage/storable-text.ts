@@ -1,3 +1,5 @@
+import type { NewAuditEntry } from './audit-contract.js';
+import { AUDIT_TARGETS_LIMIT } from './audit-contract.js';
 import type { ErrorRecord, Json, NewJob } from '../job/records.js';
 import type { Completion, CompletionOutcome, JobChangeParams, JobSetStateParams, NewLogRecord } from './contract.js';
 
@@ -166,4 +168,17 @@ function storableFailure<T extends { reason: string; error: ErrorRecord }>(outco
 export function storableJobChange(params: JobChangeParams): JobChangeParams {
   const { args } = params.change;
   return args === undefined ? params : { ...params, change: { ...params.change, args: storableJson(args) } };
+}
+
+/** An audit entry as storage keeps it: its texts storable, at most `AUDIT_TARGETS_LIMIT` targets. */
+export function storableAuditEntry(entry: NewAuditEntry): NewAuditEntry {
+  return {
+    actor: storableText(entry.actor),
+    action: storableText(entry.action),
+    subject: entry.subject,
+    targets: entry.targets.slice(0, AUDIT_TARGETS_LIMIT).map(storableText),
+    count: entry.count,
+    outcome: entry.outcome,
+    message: storableText(entry.message),
+  };
 }

@@ -12,6 +12,8 @@ import { stackTrace } from './stack-trace.js';
 export interface JobPageData {
   details: JobDetails;
   continuations: JobRecord[];
+  /** Why the job waits (the first limit that holds it), or null. */
+  waitReason?: string | null;
 }
 
 function errorBlock(error: ErrorRecord, depth = 0): SafeHtml {
@@ -79,6 +81,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
       ? html`<section class="panel"><div class="panel-head"><h2>Progress</h2><span class="small" data-progress-text>${job.progress === null ? 'not reported' : `${job.progress}%`}</span></div>
         <progress class="progress-lg" max="100" value="${String(job.progress ?? 0)}" data-progress>${String(job.progress ?? 0)}%</progress></section>`
       : ''}
+    ${data.waitReason ? html`<section class="panel" data-wait-reason><div class="panel-head"><h2>Waiting</h2><span class="muted small">flow control, read from storage</span></div><p>${data.waitReason}</p></section>` : ''}
     ${job.error ? html`<section class="panel danger"><div class="panel-head"><h2>Error</h2></div>${errorBlock(job.error)}</section>` : ''}
     <section class="panel"><div class="panel-head"><h2>Arguments</h2></div>${valueBlock(ctx, job, 'args', job.args)}</section>
     ${job.state === 'succeeded' || job.result !== null ? html`<section class="panel"><div class="panel-head"><h2>Result</h2></div>${valueBlock(ctx, job, 'result', job.result)}</section>` : ''}

@@ -72,7 +72,7 @@ ${rows.length === 0
     const upcoming = upcomingRuns(r, 3);
     return html`<tr id="r-${r.id}">
       <td><div class="job-name recurring-id"><a href="${recurringHref(ctx, r.id)}">${r.id}</a></div><div class="muted small">${r.name} → ${r.queue}</div><div class="small"><a href="${recurringHref(ctx, r.id)}${ctx.readOnly ? '' : '#backfill'}" data-detail>${ctx.readOnly ? 'History' : 'History and backfill'}</a></div></td>
-      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
+      <td><div>${plain ?? r.cron}</div><div class="muted small"><code>${r.cron}</code> · ${r.timezone}</div>${r.settings.override ? html`<div class="small" data-override>set by ${r.settings.override.setBy ?? 'an operator'}, over the code's <code>${r.settings.override.code.cron}</code></div>` : ''}${rule ? html`<div class="muted small">${rule}</div>` : ''}${extras.length > 0 ? html`<div class="muted small">${extras.join(' · ')}</div>` : ''}</td>
       <td>${r.paused ? html`<span class="badge paused">paused</span>` : time(r.nextRunAt)}${upcoming.length > 0 ? html`<div class="muted small">then ${upcoming.map((d, i) => html`${i > 0 ? ', ' : ''}${time(d)}`)}</div>` : ''}</td>
       <td>${time(r.lastRunAt, 'never')}${r.lastJobId ? html`<div class="small"><a class="mono" href="${ctx.base}/job/${r.lastJobId}">${shortId(r.lastJobId)}</a> ${lastJob ? stateBadge(lastJob.state) : html`<span class="muted">expired</span>`}</div>` : ''}
         <div class="previous" data-previous>${previous.length === 0
@@ -85,6 +85,31 @@ ${rows.length === 0
       </td></tr>`;
   })}</tbody></table></div>
   ${truncated ? html`<p class="muted small">Showing the first ${count(rows.length)} recurring jobs by id.</p>` : ''}`}`;
+}
+
+/**
+ * Who set the schedule in force: the code (each server's `addOrUpdate`) or an operator, whose
+ * schedule wins until reset; and, unless read-only, the form that edits it.
+ */
+function scheduleSection(ctx: PageContext, r: RecurringRecord): SafeHtml {
+  const o = r.settings.override ?? null;
+  const origin = o
+    ? html`<p data-schedule-origin="operator">Set by <strong>${o.setBy ?? 'an operator'}</strong> ${time(o.setAt)}, over the code's <code>${o.code.cron}</code> · ${o.code.timezone}. It stays in force across deploys until reset.</p>`
+    : html`<p class="muted" data-schedule-origin="code">The code's schedule (set by <code>addOrUpdate</code> at each server start). A schedule saved here wins over it, across deploys, until reset.</p>`;
+  return html`<section class="panel" id="schedule">
+  <div class="panel-head"><h2>Schedule</h2></div>
+  ${origin}
+  ${ctx.readOnly
+    ? ''
+    : html`<form method="post" action="${ctx.base}/actions/recurring" class="search-form" data-schedule-form>
+    ${csrfField(ctx)}<input type="hidden" name="id" value="${r.id}"><input type="hidden" name="action" value="schedule"><input type="hidden" name="back" value="${ctx.self}">
+    <label>Cron<input name="cron" required value="${r.cron}" spellcheck="false" autocomplete="off"></label>
+    <label>Time zone<input name="timezone" required value="${r.timezone}" spellcheck="false" autocomplete="off"></label>
+    <label class="check"><input type="checkbox" name="paused" value="1"${r.paused ? html` checked` : ''}> Paused</label>
+    <button type="submit" class="btn">Save schedule</button>
+  </form>
+  ${o ? actionButton(ctx, 'recurring', { id: r.id, action: 'reset-schedule' }, 'Reset to code', { quiet: true, confirm: `Go back to the code's schedule ${o.code.cron} (${o.code.timezone}) for ${r.id}?` }) : ''}`}
+</section>`;
 }
 
 /** What one recurring job's page shows. */
@@ -129,6 +154,7 @@ export function recurringDetailPage(ctx: PageContext, d: RecurringDetail): SafeH
     ${r.paused ? actionButton(ctx, 'recurring', { id: r.id, action: 'resume' }, 'Resume', { quiet: true }) : actionButton(ctx, 'recurring', { id: r.id, action: 'pause' }, 'Pause', { quiet: true })}
   </div>
 </section>
+${scheduleSection(ctx, r)}
 ${ctx.readOnly ? '' : html`<section class="panel" id="backfill">
   <div class="panel-head"><h2>Backfill</h2></div>
   <p class="muted small">Runs each occurrence of the range once, now. An occurrence that already has a job, from the schedule or an earlier backfill, is not run again. The range ends at now at the latest and holds at most ${count(BACKFILL_LIMIT)} occurrences. Times are UTC.</p>
@@ -196,7 +222,7 @@ ${servers.length === 0
 }
 
 /** Queues: length, the oldest job's wait, pause and resume; and the flow-control limits in force. */
-export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number): SafeHtml {
+export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number, waiting: ReadonlyMap<string, number> = new Map()): SafeHtml {
   return html`
 <div class="page-head"><h1>Queues</h1><p class="sub">Every queue that holds jobs or is paused. Servers skip paused queues.</p></div>
 ${queues.length === 0
@@ -211,16 +237,16 @@ ${queues.length === 0
       <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge running">active</span>`}</td>
       <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}</td></tr>`,
   )}</tbody></table></div>`}
-${limitsTable(limits, now)}`;
+${limitsTable(limits, now, waiting)}`;
 }
 
-/** The limits of queues and job names: what is in force, which layer, who set it, how many run. */
-function limitsTable(limits: LimitView[], now: number): SafeHtml {
+/** The limits of queues and job names: what is in force, which layer, who set it, how many run and wait. */
+function limitsTable(limits: LimitView[], now: number, waiting: ReadonlyMap<string, number>): SafeHtml {
   if (limits.length === 0) return html``;
   return html`<section class="panel limits"><div class="panel-head"><h2>Limits</h2></div>
 <p class="muted small">Flow control across every server: a job held back by a limit waits in its queue without taking a server's slot. An operator's limits (<code>spool limits set</code>) win over the code's until cleared.</p>
 <div class="table-wrap"><table class="table">
-  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th></tr></thead>
+  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th><th class="num" title="enqueued jobs of the scope, held back or not yet claimed">Waiting</th></tr></thead>
   <tbody>${limits.map(
     (l) => html`<tr>
       <td><span class="chip static">${'queue' in l.scope ? 'queue' : 'job'}</span> ${'queue' in l.scope ? l.scope.queue : l.scope.job}</td>
@@ -228,8 +254,17 @@ function limitsTable(limits: LimitView[], now: number): SafeHtml {
       <td>${l.source === 'operator' && l.operator
         ? html`operator${l.operator.setBy ? html` <strong>${l.operator.setBy}</strong>` : ''} <span class="muted small">${duration(now - l.operator.setAt.getTime())} ago</span>`
         : html`<span class="muted">code</span>`}</td>
-      <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td></tr>`,
+      <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td>
+      <td class="num" data-waiting="${scopeId(l.scope)}">${waitingCount(waiting.get(scopeId(l.scope)) ?? 0)}</td></tr>`,
   )}</tbody></table></div></section>`;
+}
+
+/** Most enqueued jobs of a job name counted for the queues page's limits: beyond, it says "1,000+". */
+export const LIMIT_WAITING_SCAN = 1000;
+
+/** A waiting count, "1,000+" past what the page reads of a job name's jobs. */
+function waitingCount(n: number): string {
+  return n > LIMIT_WAITING_SCAN ? `${count(LIMIT_WAITING_SCAN)}+` : count(n);
 }
 
 /** A page that says something went wrong or is not there. */

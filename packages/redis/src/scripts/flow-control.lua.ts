@@ -70,6 +70,19 @@ end
 return out
 `;
 
+/** Reads what some gates hold. */
+export const LIMITS_GATES_LUA = `
+--[[ limits_gates: what the given gates hold, for an operator's view
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, then the gate ids
+Returns: per gate its stored value ('' when it holds nothing), in the order given
+Events:  none
+]]
+local out = {}
+for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', K_GATES, ARGV[i]) or '' end
+return out
+`;
+
 /** Reads the candidates of a claim under flow control, and what admission needs to decide on them. */
 export const JOBS_FETCH_CANDIDATES_LUA = `
 --[[ jobs_fetch_candidates: reads, writing nothing, the enqueued jobs of one queue that a claim under

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 
 import { JOB_CLAIM_LUA, JOB_LEASE_EXTEND_LUA, JOB_PROGRESS_SET_LUA, JOBS_COMPLETE_LUA, JOBS_CREATE_LUA, JOBS_FETCH_LUA } from './jobs-write.lua.js';
-import { JOBS_FETCH_CANDIDATES_LUA, JOBS_FETCH_GATED_LUA, LIMITS_LIST_LUA, LIMITS_SET_LUA } from './flow-control.lua.js';
+import { JOBS_FETCH_CANDIDATES_LUA, JOBS_FETCH_GATED_LUA, LIMITS_GATES_LUA, LIMITS_LIST_LUA, LIMITS_SET_LUA } from './flow-control.lua.js';
 import { JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
+import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
+import { METRICS_EXPIRE_LUA, METRICS_READ_LUA, METRICS_RECORD_LUA } from './metrics.lua.js';
 import { JOB_DETAILS_LUA, JOBS_LIST_LUA, LAYOUT_INDEX_OCCURRENCES_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
 import {
   RECURRING_DUE_LUA,
@@ -98,6 +100,12 @@ export const SCRIPTS = {
   queuePauseSet: script('queue_pause_set', QUEUE_PAUSE_SET_LUA),
   limitsSet: script('limits_set', LIMITS_SET_LUA),
   limitsList: script('limits_list', LIMITS_LIST_LUA),
+  limitsGates: script('limits_gates', LIMITS_GATES_LUA),
+  metricsRecord: script('metrics_record', METRICS_RECORD_LUA),
+  auditAppend: script('audit_append', AUDIT_APPEND_LUA),
+  auditList: script('audit_list', AUDIT_LIST_LUA),
+  metricsRead: script('metrics_read', METRICS_READ_LUA),
+  metricsExpire: script('metrics_expire', METRICS_EXPIRE_LUA),
   recurringUpsert: script('recurring_upsert', RECURRING_UPSERT_LUA),
   recurringList: script('recurring_list', RECURRING_LIST_LUA),
   recurringRemove: script('recurring_remove', RECURRING_REMOVE_LUA),

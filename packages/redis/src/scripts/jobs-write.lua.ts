@@ -140,8 +140,8 @@ export const JOBS_COMPLETE_LUA = `
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] the completions as JSON, one array of strings
          each: id, lease token, new state, reason, the cause's variant (a key of SHAPES), value
-         (result JSON for succeeded, error JSON for failed and scheduled), run at (scheduled),
-         history data JSON ('' for none)
+         (result JSON for succeeded, error JSON for failed and scheduled, for a rate-limited
+         snooze the gates it may pause as JSON), run at (scheduled), history data JSON ('' for none)
 Checks:  each job is processing under that lease token; others are left alone and reported '0',
          except a repeat of the completion that was the job's last change: '1', nothing written
 Returns: '1' or '0' per completion, then the events payload
@@ -160,6 +160,8 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
       values = { result = value }
     elseif to == 'failed' then
       values = { error = value }
+    elseif to == 'scheduled' and c[5] == 'snooze' then
+      values = { pause = value, runAt = tonumber(c[7]) }
     elseif to == 'scheduled' then
       values = { error = value, runAt = tonumber(c[7]) }
     end

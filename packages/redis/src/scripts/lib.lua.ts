@@ -280,20 +280,35 @@ end
 
 --[[
 Gives back the flow-control gates a job took when it started (its 'gates' field, a JSON array of gate
-ids): one fewer running in each. A gate left holding nothing (none running, and no starts counted or
-its rate window over) is forgotten. Adds the cleared field to f, the job's pending HSET, and wakes
-the servers of the job's queue: the freed place may let a held-back job start.
+ids): one fewer running in each. A gate's value is '<running> <window start> <window count> <window
+end> <paused until>' (older values lack the last). pause: a rate-limited job's candidates (a JSON
+array, core's pauseCandidatesOf) and until when: the first candidate the job took is paused until
+then (core's gateToPause), a later pause kept. A gate left holding nothing (none running, no starts
+counted or its rate window over, no pause to come) is forgotten. Adds the cleared field to f, the
+job's pending HSET, and wakes the servers of the job's queue: the freed place may let a held-back
+job start.
 ]]
-local function release_gates(job, f)
-  for _, gate in ipairs(cjson.decode(job.gates)) do
-    local v = redis.call('HGET', K_GATES, gate)
+local function release_gates(job, f, pause, pause_until)
+  local held = cjson.decode(job.gates)
+  local paused = nil
+  if pause ~= nil and pause ~= '' then
+    local took = {}
+    for _, gate in ipairs(held) do took[gate] = true end
+    for _, gate in ipairs(cjson.decode(pause)) do
+      if took[gate] then paused = gate; break end
+    end
+  end
+  for _, gate in ipairs(held) do
+    local v = redis.call('HGET', K_GATES, gate) or (gate == paused and '1 0 0 0 0') or nil
     if v then
-      local running, ws, wc, we = string.match(v, '^(%d+) (%d+) (%d+) (%d+)$')
+      local running, ws, wc, we, pu = string.match(v, '^(%d+) (%d+) (%d+) (%d+) ?(%d*)$')
       running = math.max((tonumber(running) or 1) - 1, 0)
-      if running == 0 and (wc == '0' or (tonumber(we) or 0) <= NOW) then
+      pu = tonumber(pu) or 0
+      if gate == paused then pu = math.max(pu, pause_until) end
+      if running == 0 and (wc == '0' or (tonumber(we) or 0) <= NOW) and pu <= NOW then
         redis.call('HDEL', K_GATES, gate)
       else
-        redis.call('HSET', K_GATES, gate, INT_S[running] .. ' ' .. ws .. ' ' .. wc .. ' ' .. we)
+        redis.call('HSET', K_GATES, gate, INT_S[running] .. ' ' .. ws .. ' ' .. wc .. ' ' .. we .. ' ' .. string.format('%d', pu))
       end
     end
   end
@@ -387,7 +402,7 @@ local function move(job, to, reason, data, server, variant, values)
   if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
   if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
   if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
-  if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f) end
+  if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f, values.pause, values.runAt) end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
   f[#f + 1] = 'h' .. hn

@@ -13,8 +13,8 @@ export const jobsGetCommand: Command = {
   positionals: '<id>',
   description:
     'Shows a job with its arguments, result or error, progress, parameters, state history (with the\n' +
-    'reason of every change) and its persisted logs. For a waiting job, it also says when no running\n' +
-    'server can take it.',
+    'reason of every change) and its persisted logs. For a waiting job, it also says which flow-control\n' +
+    'limit holds it, and when no running server can take it.',
   options: [],
   examples: ['# Everything about one job', 'spool jobs get 01936a2e-7b1c-7d4e-9f00-5a1b2c3d4e5f', '# As JSON, e.g. for jq', 'spool jobs get <id> --json | jq .job.state'],
   async run(args, io) {
@@ -24,7 +24,8 @@ export const jobsGetCommand: Command = {
     return withSpool(flags, io, async (spool) => {
       const job = await spool.getJob(id);
       if (!job) throw new JobNotFoundError(id);
-      const notes = job.state === 'enqueued' ? serverNotes(job, await spool.storage.monitoring.servers()) : [];
+      const held = job.state === 'enqueued' ? await spool.limits.waitReason(id) : null;
+      const notes = job.state === 'enqueued' ? [...(held === null ? [] : [held]), ...serverNotes(job, await spool.storage.monitoring.servers())] : [];
       if (flags.json) {
         io.out(jsonDocument({ job, notes }));
         return 0;

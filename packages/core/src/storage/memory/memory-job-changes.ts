@@ -1,3 +1,4 @@
+import { gateToPause } from '../../limits/rate-limited.js';
 import { randomUUID } from 'node:crypto';
 
 import type { NewJob } from '../../job/records.js';
@@ -109,6 +110,7 @@ export class MemoryJobChanges {
     this.unindex(job);
     this.apply(job, change);
     if (change.limits === 'release' && job.heldGates !== null) {
+      if (change.pause !== null) this.limits.pause(gateToPause(change.pause.candidates, job.heldGates), change.pause.until);
       this.limits.release(job.heldGates);
       job.heldGates = null;
       // A freed place may let a held-back job start: wake the servers of its queue.

@@ -43,13 +43,20 @@ export class MemoryLimits {
     };
   }
 
+  /** Pauses a gate until `until` (a rate-limited job's), keeping a later pause. */
+  pause(gate: string | null, until: number): void {
+    if (gate === null) return;
+    const s = this.state.gates.get(gate) ?? { running: 0, windowStart: 0, windowCount: 0, pausedUntil: 0 };
+    this.state.gates.set(gate, { ...s, pausedUntil: Math.max(s.pausedUntil, until) });
+  }
+
   /** Gives back the gates a job took when it started. */
   release(gates: readonly string[]): void {
     for (const gate of gates) {
       const s = this.state.gates.get(gate);
       if (!s) continue;
       const next: GateState = { ...s, running: Math.max(0, s.running - 1) };
-      if (next.running === 0 && next.windowCount === 0) this.state.gates.delete(gate);
+      if (next.running === 0 && next.windowCount === 0 && next.pausedUntil === 0) this.state.gates.delete(gate);
       else this.state.gates.set(gate, next);
     }
   }

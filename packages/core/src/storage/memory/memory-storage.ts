@@ -17,6 +17,7 @@ import type {
   JobsCreateParams,
   JobsCreateResult,
   JobsFetchParams,
+  GateReading,
   LimitRecord,
   LimitsSetParams,
   MonitoringApi,
@@ -30,13 +31,16 @@ import type {
 } from '../contract.js';
 import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
-import { storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '../storable-text.js';
+import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
 import { decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
+import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '../metrics-contract.js';
 import { MemoryLimits } from './memory-limits.js';
+import { MemoryMetrics } from './memory-metrics.js';
 import { MemoryMonitoring } from './memory-monitoring.js';
 import type { MemoryJob } from './memory-state.js';
 import { MemoryState, occurrenceKey, toFetched, toRecord } from './memory-state.js';
@@ -63,6 +67,9 @@ export class MemoryStorage implements Storage {
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
   private readonly flow = new MemoryLimits(this.state);
+  private readonly metrics = new MemoryMetrics();
+  private readonly audit: AuditEntry[] = [];
+  private auditSeq = 0;
   private readonly changes = new MemoryJobChanges(this.state, this.flow);
   private readonly clock: Clock;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
@@ -181,6 +188,47 @@ export class MemoryStorage implements Storage {
   async limitsList(): Promise<LimitRecord[]> {
     this.guard();
     return this.flow.list();
+  }
+
+  async limitsGates(params: { gates: readonly string[] }): Promise<GateReading[]> {
+    this.guard();
+    return params.gates.flatMap((gate) => {
+      const state = this.state.gates.get(gate);
+      return state ? [{ gate, state: { ...state } }] : [];
+    });
+  }
+
+  async auditAppend(params: AuditAppendParams): Promise<AuditEntry> {
+    this.guard();
+    const entry: AuditEntry = { ...structuredClone(storableAuditEntry(params.entry)), seq: ++this.auditSeq, at: new Date(this.clock.now()) };
+    this.audit.push(entry);
+    if (this.audit.length > params.keep) this.audit.splice(0, this.audit.length - params.keep);
+    return structuredClone(entry);
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditEntry[]> {
+    this.guard();
+    const found: AuditEntry[] = [];
+    for (let i = this.audit.length - 1; i >= 0 && found.length < params.limit; i--) {
+      const entry = this.audit[i]!;
+      if (params.before === undefined || entry.seq < params.before) found.push(structuredClone(entry));
+    }
+    return found;
+  }
+
+  async metricsRecord(params: MetricsRecordParams): Promise<void> {
+    this.guard();
+    this.metrics.record(params);
+  }
+
+  async metricsRead(params: MetricsReadParams): Promise<MetricsCount[]> {
+    this.guard();
+    return this.metrics.read(params);
+  }
+
+  async metricsExpire(params: MetricsExpireParams): Promise<{ deleted: number }> {
+    this.guard();
+    return this.metrics.expire(params);
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
