@@ -18,7 +18,9 @@ const CONTRACT = new URL('../../docs/storage-contract.md', import.meta.url);
 /** The capability table: capability -> storage column -> cell. */
 function capabilityTable(): Map<string, Map<string, string>> {
   const text = readFileSync(CONTRACT, 'utf8');
-  const section = text.slice(text.indexOf('## Capabilities'));
+  const start = text.indexOf('## Capabilities');
+  const end = text.indexOf('\n## ', start + 1);
+  const section = text.slice(start, end < 0 ? undefined : end);
   const rows = section.split('\n').filter((line) => line.startsWith('|'));
   const header = rows[0]!.split('|').slice(2, -1).map((cell) => cell.trim());
   const table = new Map<string, Map<string, string>>();

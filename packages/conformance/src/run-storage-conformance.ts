@@ -25,6 +25,7 @@ import { scheduledTests } from './scheduled.js';
 import { serversTests } from './servers.js';
 import { stateChangesTests } from './state-changes.js';
 import { transitionsTests } from './transitions.js';
+import { waitingChangesTests } from './waiting-changes.js';
 
 /**
  * Registers the whole storage conformance suite (vitest `describe`/`it` blocks) for one storage.
@@ -40,6 +41,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     fastAndGeneralTests(target);
     leasesAndRescueTests(target);
     stateChangesTests(target);
+    waitingChangesTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 
-import { CREATED, JOB_STATES, TRANSITIONS, canTransition } from '@spool/core';
+import { CREATED, JOB_STATES, TRANSITIONS, WAITING_CHANGES, canTransition } from '@spool/core';
 import type { HistoryRecord, JobRecord, JobState, Storage } from '@spool/core';
 
 import { listAllJobs } from './list-all-jobs.js';
@@ -27,7 +27,7 @@ export function historyViolations(job: Pick<JobRecord, 'id' | 'state'>, history:
   let previousAt = -Infinity;
   for (const [index, record] of history.entries()) {
     if (record.jobId !== job.id) problems.push(`job ${job.id} history[${index}] belongs to job ${record.jobId}`);
-    if (!canTransition(from, record.state)) problems.push(`job ${job.id} history[${index}]: ${from} -> ${record.state} is not in TRANSITIONS`);
+    if (!canTransition(from, record.state) && !isWaitingChange(from, record.state)) problems.push(`job ${job.id} history[${index}]: ${from} -> ${record.state} is not in TRANSITIONS`);
     const at = record.at.getTime();
     if (at < previousAt) problems.push(`job ${job.id} history[${index}] is older than the record before it`);
     previousAt = at;
@@ -40,11 +40,17 @@ export function historyViolations(job: Pick<JobRecord, 'id' | 'state'>, history:
 /** The transitions a history contains, as `from->to` strings (the first from `created`). */
 export function historyEdges(history: readonly HistoryRecord[]): TransitionEdge[] {
   let from: JobState | typeof CREATED = CREATED;
-  return history.map((record) => {
+  return history.flatMap((record) => {
+    if (isWaitingChange(from, record.state)) return [];
     const edge: TransitionEdge = `${from}->${record.state}`;
     from = record.state;
-    return edge;
+    return [edge];
   });
+}
+
+/** A record in the state before it is a change of a waiting job (`jobChange`), in a state that allows one. */
+function isWaitingChange(from: JobState | typeof CREATED, to: JobState): boolean {
+  return from === to && WAITING_CHANGES[to].length > 0;
 }
 
 /**

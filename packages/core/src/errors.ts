@@ -13,6 +13,7 @@ export type SpoolErrorCode =
   | 'ERR_ARGS_TOO_LARGE'
   | 'ERR_UNKNOWN_JOB'
   | 'ERR_JOB_NOT_FOUND'
+  | 'ERR_JOB_NOT_WAITING'
   | 'ERR_STATE_CONFLICT'
   | 'ERR_RECURRING_NOT_FOUND'
   | 'ERR_UNSUPPORTED_STORAGE'
@@ -117,6 +118,29 @@ export class UnknownJobError extends SpoolError {
 export class JobNotFoundError extends SpoolError {
   constructor(readonly jobId: string) {
     super('ERR_JOB_NOT_FOUND', `No job with id ${jobId} exists; it may have expired or never been created.`);
+  }
+}
+
+/**
+ * A change of a waiting job refused: the job has started or finished (`fields` empty), or its state
+ * does not allow the fields asked for (a due time for a job that is not scheduled).
+ */
+export class JobNotWaitingError extends SpoolError {
+  constructor(
+    readonly jobId: string,
+    /** The state the job was found in. */
+    readonly state: string,
+    /** The fields its state does not allow; empty when it allows none (it has started or finished). */
+    readonly fields: readonly string[],
+    allowed: readonly string[],
+  ) {
+    super(
+      'ERR_JOB_NOT_WAITING',
+      fields.length === 0
+        ? `Job ${jobId} is ${state}, so it can no longer be changed: only a scheduled, enqueued or awaiting job can. Enqueue a new job instead.`
+        : `Job ${jobId} is ${state}, which allows changing ${allowed.join(', ')}, not ${fields.join(', ')}. ` +
+            (fields.includes('runAt') ? 'Only a scheduled job has a due time to change.' : ''),
+    );
   }
 }
 

@@ -6,6 +6,7 @@ export * from './errors.js';
 export { Spool } from './client/spool.js';
 export type { SpoolOptions, SpoolRuntime, JobView, ScheduleOptions, ContinuationOptions, JobTarget } from './client/spool.js';
 export type { EnqueueOptions } from './client/enqueue-options.js';
+export type { ChangeJobOptions } from './client/job-changer.js';
 export type { GetJobOptions } from './client/job-payloads.js';
 export type { JobPayloads, PayloadSummary } from './job/job-view.js';
 export { FolderFileStore } from './files/folder-file-store.js';
@@ -56,6 +57,8 @@ export {
   CLAIM_TEXTS,
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
+export { decideJobChange, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
+export type { JobChange, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision } from './states/job-change.js';
 export { shapeOf, assertWritesShape, assertFixedWrite, FIXED_WRITES, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
 export type { ChangeShape } from './states/change-shape.js';
 export type * from './storage/contract.js';

@@ -17,6 +17,7 @@ export {
   storableLogs,
   storableParameter,
   storableStateChange,
+  storableJobChange,
   storableNewJobs,
   storableAuditEntry,
 } from './storage/storable-text.js';

@@ -1,5 +1,7 @@
-import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
-import { StorageError, canTransition, operatorIntent } from '@spool/core';
+import type { JobChangeParams, JobChangeResult, JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
+import { StorageError, canTransition, decideJobChange, operatorIntent } from '@spool/core';
+
+import { jsonOrNull } from './job-row.js';
 
 import { transition } from './job-transition.js';
 import { EXPIRING_STATES_SQL } from './state-sql.js';
@@ -13,6 +15,48 @@ export async function setJobState(ctx: WriteContext, params: JobSetStateParams):
   if (!params.expected.includes(previous) || !canTransition(previous, params.state)) return { ok: false, previous };
   await transition(ctx, { id: params.id, from: previous, intent: operatorIntent(params), serverId: null }, ctx.events);
   return { ok: true, previous };
+}
+
+/**
+ * Changes a job that has not started (due time, priority, queue, arguments), as core decides. The
+ * row is locked (FOR UPDATE) when its facts are read, so no claim takes it before this write; the
+ * state guard stays as a second line.
+ */
+export async function changeJob(ctx: WriteContext, params: JobChangeParams): Promise<JobChangeResult> {
+  const [row] = await ctx.db.rows(`SELECT state, run_at, priority, queue FROM ${ctx.t.jobs} WHERE id = ? FOR UPDATE`, [params.id]);
+  if (row === undefined) return { ok: false, previous: null };
+  const state = row.state as JobState;
+  const facts = { state, runAt: row.run_at === null ? null : Number(row.run_at), priority: Number(row.priority), queue: row.queue as string };
+  const decision = decideJobChange({ job: facts, change: params.change, now: ctx.now });
+  if (!decision.ok) return { ok: false, previous: state, refused: decision.refused };
+  const { write } = decision;
+  const seq = write.queuePosition === 'back' ? await ctx.drawPositions(1) : null;
+  await ctx.db.exec(
+    `UPDATE ${ctx.t.jobs} SET updated_at = ?,
+       run_at = IF(?, ?, run_at), priority = IF(?, ?, priority), queue = IF(?, ?, queue), args = IF(?, ?, args),
+       enqueue_seq = COALESCE(?, enqueue_seq)
+     WHERE id = ? AND state = ?`,
+    [
+      write.updatedAt,
+      write.runAt !== 'keep',
+      write.runAt === 'keep' ? null : write.runAt.set,
+      write.priority !== 'keep',
+      write.priority === 'keep' ? null : write.priority.set,
+      write.queue !== 'keep',
+      write.queue === 'keep' ? null : write.queue.set,
+      write.args !== 'keep',
+      write.args === 'keep' ? null : jsonOrNull(write.args.set),
+      seq,
+      params.id,
+      write.state,
+    ],
+  );
+  if (write.queueCounts !== null) ctx.queueMoved(write.queueCounts);
+  const { history } = write;
+  ctx.history(params.id, history.state, history.reason, history.data, history.serverId);
+  if (write.state === 'enqueued') ctx.events.enqueued(write.queue === 'keep' ? facts.queue : write.queue.set);
+  if (write.state === 'scheduled' && write.runAt !== 'keep') ctx.events.scheduled(write.runAt.set);
+  return { ok: true, previous: state };
 }
 
 /** Appends log lines of jobs that exist, in order; lines of unknown jobs are dropped (the job expired meanwhile). */

@@ -50,6 +50,12 @@ export class WriteContext {
     if (counters.series !== null) this.add(`${counters.series.state}:${counters.series.bucket}`, count);
   }
 
+  /** Moves one waiting job's count from one queue to another (a change of an enqueued job's queue). */
+  queueMoved(moved: { down: string; up: string }): void {
+    this.add(`queue:${moved.down}`, -1);
+    this.enteredQueue(moved.up, 1);
+  }
+
   /**
    * Counts jobs that entered a queue: its count of waiting jobs (`queue:`), and `entered:`, which
    * only grows, so that another process's change watcher sees an enqueue even when a claim took a

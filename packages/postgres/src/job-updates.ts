@@ -1,7 +1,10 @@
-import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
-import { StorageError, canTransition, operatorIntent } from '@spool/core';
+import type { JobChangeParams, JobChangeResult, JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
+import { StorageError, canTransition, decideJobChange, operatorIntent } from '@spool/core';
 
+import { spillSql } from './history-tail.js';
+import { jsonOrNull } from './job-row.js';
 import { transition } from './job-transition.js';
+import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
 /** Compare-and-set of one job's state for operator actions (delete, requeue, retry). */
@@ -12,6 +15,58 @@ export async function setJobState(ctx: WriteContext, params: JobSetStateParams):
   if (!params.expected.includes(previous) || !canTransition(previous, params.state)) return { ok: false, previous };
   await transition(ctx, { id: params.id, from: previous, intent: operatorIntent(params), serverId: null }, ctx.events);
   return { ok: true, previous };
+}
+
+// A change of a waiting job, as core decides it. The row is locked (FOR UPDATE) when its facts are
+// read, so no claim can take it between the decision and this write; the state guard stays as a
+// second line. Row-held history entries are spilled first, so this change's entry comes after them.
+const changeSql = (s: string): string => `WITH spilled AS (
+  ${spillSql(s, 'ANY(ARRAY(SELECT id FROM ' + s + '.jobs WHERE id = $1 AND tail <> 0))')}
+)
+UPDATE ${s}.jobs SET
+  updated_at = $3,
+  run_at = CASE WHEN $4::boolean THEN $5::bigint ELSE run_at END,
+  priority = CASE WHEN $6::boolean THEN $7::int ELSE priority END,
+  queue = CASE WHEN $8::boolean THEN $9::text ELSE queue END,
+  args = CASE WHEN $10::boolean THEN $11::text ELSE args END,
+  enqueue_seq = CASE WHEN $12::boolean THEN nextval('${s}.enqueue_seq') ELSE enqueue_seq END,
+  tail = 0,
+  tail_reason = NULL,
+  tail_server = NULL
+WHERE id = $1 AND ${inState('state', '$2')}`;
+
+/** Changes a job that has not started (due time, priority, queue, arguments), as core decides. */
+export async function changeJob(ctx: WriteContext, params: JobChangeParams): Promise<JobChangeResult> {
+  const [row] = await ctx.db.run(`SELECT state, run_at, priority, queue FROM ${ctx.s}.jobs WHERE id = $1 FOR UPDATE`, [params.id]);
+  if (row === undefined) return { ok: false, previous: null };
+  const state = row.state as JobState;
+  const facts = { state, runAt: row.run_at === null ? null : Number(row.run_at), priority: Number(row.priority), queue: row.queue as string };
+  const decision = decideJobChange({ job: facts, change: params.change, now: ctx.now });
+  if (!decision.ok) return { ok: false, previous: state, refused: decision.refused };
+  const { write } = decision;
+  await ctx.db.run(changeSql(ctx.s), [
+    params.id,
+    write.state,
+    write.updatedAt,
+    write.runAt !== 'keep',
+    write.runAt === 'keep' ? null : write.runAt.set,
+    write.priority !== 'keep',
+    write.priority === 'keep' ? null : write.priority.set,
+    write.queue !== 'keep',
+    write.queue === 'keep' ? null : write.queue.set,
+    write.args !== 'keep',
+    write.args === 'keep' ? null : jsonOrNull(write.args.set),
+    write.queuePosition === 'back',
+  ]);
+  if (write.queueCounts !== null) {
+    ctx.add(`queue:${write.queueCounts.down}`, -1);
+    ctx.add(`queue:${write.queueCounts.up}`, 1);
+  }
+  const { history } = write;
+  ctx.history(params.id, history.state, history.reason, history.data, history.serverId);
+  if (write.state === 'enqueued') ctx.events.enqueued(write.queue === 'keep' ? facts.queue : write.queue.set);
+  if (write.state === 'scheduled' && write.runAt !== 'keep') ctx.events.scheduled(write.runAt.set);
+  return { ok: true, previous: state };
 }
 
 /** Appends log lines of jobs that exist in one statement; lines of unknown jobs are dropped (the job expired meanwhile). */

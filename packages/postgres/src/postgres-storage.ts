@@ -20,6 +20,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobsCompleteParams,
@@ -43,13 +45,13 @@ import type {
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce } from '@spool/core/storage-kit';
-import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
@@ -96,6 +98,7 @@ export class PostgresStorage implements Storage {
     externalTransactions: true,
     durable: true,
     flowControl: true,
+    waitingChanges: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -312,6 +315,10 @@ export class PostgresStorage implements Storage {
     this.guard();
     if (params.leases.length === 0) return { lost: [] };
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

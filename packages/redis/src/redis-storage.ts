@@ -21,6 +21,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobState,
@@ -46,7 +48,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
+import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
 import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
@@ -87,6 +89,7 @@ export class RedisStorage implements Storage {
     durable: true,
     // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
     flowControl: true,
+    waitingChanges: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -270,6 +273,11 @@ export class RedisStorage implements Storage {
     const args: Array<string | number> = [params.leaseMs];
     for (const lease of params.leases) args.push(lease.id, lease.leaseToken);
     return { lost: (await this.run('jobLeaseExtend', 'extending leases', args)) as string[] };
+  }
+
+  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
+    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
+    throw new CapabilityMissingError('waitingChanges', 'Redis storage', 'Changing a waiting job');
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -1,7 +1,8 @@
-import type { JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
-import { StorageError, canTransition, operatorIntent } from '@spool/core';
+import type { JobChangeParams, JobChangeResult, JobSetStateParams, JobSetStateResult, JobState, Json, NewLogRecord } from '@spool/core';
+import { StorageError, canTransition, decideJobChange, operatorIntent } from '@spool/core';
 
-import { transition } from './job-transition.js';
+import { jsonOrNull } from './job-row.js';
+import { historyRef, transition } from './job-transition.js';
 import { EXPIRING_SQL } from './state-sql.js';
 import type { WriteContext } from './write-context.js';
 
@@ -13,6 +14,53 @@ export function setJobState(ctx: WriteContext, params: JobSetStateParams): JobSe
   if (!params.expected.includes(previous) || !canTransition(previous, params.state)) return { ok: false, previous };
   transition(ctx, { id: params.id, from: previous, intent: operatorIntent(params), serverId: null }, ctx.events);
   return { ok: true, previous };
+}
+
+// A change of a waiting job, as core decides it; the guard on the state read makes the write fail
+// (not apply to a running job) if a claim got there first. Inside BEGIN IMMEDIATE no claim can.
+const CHANGE_SQL = `UPDATE spool_jobs SET
+  updated_at = @now,
+  run_at = CASE WHEN @setRunAt THEN @runAt ELSE run_at END,
+  priority = CASE WHEN @setPriority THEN @priority ELSE priority END,
+  queue = CASE WHEN @setQueue THEN @queue ELSE queue END,
+  args = CASE WHEN @setArgs THEN @args ELSE args END,
+  enqueue_seq = coalesce(@seq, enqueue_seq),
+  history_ids = history_ids || @historyRef
+WHERE id = @id AND state = @state`;
+
+/** Changes a job that has not started (due time, priority, queue, arguments), as core decides. */
+export function changeJob(ctx: WriteContext, params: JobChangeParams): JobChangeResult {
+  const row = ctx.conn.stmt('SELECT state, run_at, priority, queue FROM spool_jobs WHERE id = ?').get(params.id) as
+    | { state: JobState; run_at: number | null; priority: number; queue: string }
+    | undefined;
+  if (row === undefined) return { ok: false, previous: null };
+  const decision = decideJobChange({ job: { state: row.state, runAt: row.run_at, priority: row.priority, queue: row.queue }, change: params.change, now: ctx.now });
+  if (!decision.ok) return { ok: false, previous: row.state, refused: decision.refused };
+  const { write } = decision;
+  const historyId = ctx.nextHistoryId();
+  const { changes } = ctx.conn.stmt(CHANGE_SQL).run({
+    now: write.updatedAt,
+    setRunAt: write.runAt === 'keep' ? 0 : 1,
+    runAt: write.runAt === 'keep' ? null : write.runAt.set,
+    setPriority: write.priority === 'keep' ? 0 : 1,
+    priority: write.priority === 'keep' ? null : write.priority.set,
+    setQueue: write.queue === 'keep' ? 0 : 1,
+    queue: write.queue === 'keep' ? null : write.queue.set,
+    setArgs: write.args === 'keep' ? 0 : 1,
+    args: write.args === 'keep' ? null : jsonOrNull(write.args.set),
+    seq: write.queuePosition === 'back' ? ctx.nextSeq() : null,
+    historyRef: historyRef(historyId),
+    id: params.id,
+    state: write.state,
+  });
+  if (changes === 0) return { ok: false, previous: row.state, refused: 'not-waiting' };
+  if (write.queueCounts !== null) ctx.queueMoved(write.queueCounts);
+  const { history } = write;
+  ctx.history(historyId, params.id, history.state, history.reason, history.data, history.serverId);
+  const queue = write.queue === 'keep' ? row.queue : write.queue.set;
+  if (write.state === 'enqueued') ctx.events.enqueued(queue);
+  if (write.state === 'scheduled' && write.runAt !== 'keep') ctx.events.scheduled(write.runAt.set);
+  return { ok: true, previous: row.state };
 }
 
 /** Appends log lines of jobs that exist; lines of unknown jobs are dropped (the job expired meanwhile). */

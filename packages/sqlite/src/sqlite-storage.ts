@@ -16,6 +16,8 @@ import type {
   JobLeaseExtendParams,
   JobLeaseExtendResult,
   JobRecord,
+  JobChangeParams,
+  JobChangeResult,
   JobSetStateParams,
   JobSetStateResult,
   JobsCompleteParams,
@@ -41,13 +43,13 @@ import { listLimits, readGates, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { appendAudit, listAudit } from './audit-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import { applicationDatabase, createInApplicationTransaction } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import { appendLogs, setExpiration, setJobState, setParameter } from './job-updates.js';
+import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimJob, fetchJobs } from './jobs-fetch.js';
@@ -98,6 +100,7 @@ export class SqliteStorage implements Storage {
       externalTransactions: this.options.path !== ':memory:',
       durable: this.options.path !== ':memory:',
       flowControl: true,
+      waitingChanges: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
   }
@@ -171,6 +174,10 @@ export class SqliteStorage implements Storage {
       return { lost: [] };
     }
     return { lost: await this.write('extending leases', (ctx) => extendLeases(ctx, params)) };
+  }
+
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

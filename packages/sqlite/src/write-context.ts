@@ -54,6 +54,12 @@ export class WriteContext {
     }
   }
 
+  /** Moves one waiting job's count from one queue to another (a change of an enqueued job's queue). */
+  queueMoved(moved: { down: string; up: string }): void {
+    this.addQueue(moved.down, -1);
+    this.addQueue(moved.up, 1);
+  }
+
   /** Counts removed jobs. */
   removed(state: JobState, count = 1): void {
     this.addState(state, -count);

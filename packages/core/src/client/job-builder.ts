@@ -134,6 +134,11 @@ export class JobBuilder {
     return toJsonArgs(args, this.maxJobArgsBytes);
   }
 
+  /** The client clock's time, for options given relative to now (a delay). */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** A new job id (UUIDv7, ordered by creation time). */
   newId(): string {
     return this.ids.next();

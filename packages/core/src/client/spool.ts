@@ -1,6 +1,6 @@
 import type { JobMetricsReport, JobMetricsWindow } from '../metrics/job-metrics.js';
 import { readJobMetrics } from '../metrics/job-metrics.js';
-import { CapabilityMissingError, ConfigError, JobNotFoundError } from '../errors.js';
+import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { isFileStore } from '../files/file-store.js';
 import type { PayloadOptions } from '../files/payloads.js';
@@ -28,6 +28,8 @@ import type { ServerHost } from '../server/server-host.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import type { EnqueueOptions } from './enqueue-options.js';
+import type { ChangeJobOptions } from './job-changer.js';
+import { changeWaitingJob } from './job-changer.js';
 import { JobBuilder } from './job-builder.js';
 import { LimitsManager } from './limits-manager.js';
 import { RecurringManager } from './recurring-manager.js';
@@ -232,6 +234,29 @@ export class Spool {
   /** Puts a job back in its queue to run again from its first attempt (a running one is aborted). */
   async requeue(id: string, reason = 'Requeued by request'): Promise<boolean> {
     return this.#setState(id, sourcesOf('enqueued'), 'enqueued', reason, true);
+  }
+
+  /**
+   * Changes a job that has not started: its due time (scheduled only), priority, queue or
+   * arguments (see docs/changing-jobs.md). One guarded write in storage: the change lands before
+   * a server claims the job, or it is refused with ERR_JOB_NOT_WAITING naming the state found.
+   */
+  async changeJob(id: string, changes: ChangeJobOptions): Promise<void> {
+    await this.init();
+    await changeWaitingJob({ storage: this.storage, now: () => this.#jobs.now(), jsonArgs: (args) => this.#jobs.jsonArgs(args) }, id, changes);
+  }
+
+  /**
+   * Runs a scheduled job now: it goes to its queue, keeping its attempts. False when it is already
+   * enqueued; ERR_JOB_NOT_WAITING when it is awaiting its parent, running or finished.
+   */
+  async runNow(id: string, reason = 'Run now by request'): Promise<boolean> {
+    await this.init();
+    const result = await this.storage.jobSetState({ id, expected: ['scheduled'], state: 'enqueued', reason });
+    if (result.ok) return true;
+    if (result.previous === null) throw new JobNotFoundError(id);
+    if (result.previous === 'enqueued') return false;
+    throw new JobNotWaitingError(id, result.previous, [], ['scheduled']);
   }
 
   /** Retries a failed job from its first attempt. False when the job is not failed. */

@@ -17,4 +17,9 @@ export interface StorageCapabilities {
    * definitions set limits.
    */
   flowControl: boolean;
+  /**
+   * A job that has not started can be changed (`jobChange`: due time, priority, queue, arguments).
+   * Without it `jobChange` fails with ERR_CAPABILITY_MISSING.
+   */
+  waitingChanges: boolean;
 }

@@ -16,6 +16,7 @@ import type {
 } from '../job/records.js';
 import type { GateState } from '../limits/admission.js';
 import type { Limits, LimitScope } from '../limits/limits.js';
+import type { JobChange } from '../states/job-change.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
@@ -75,6 +76,13 @@ export interface Storage {
   jobLeaseExtend(params: JobLeaseExtendParams): Promise<JobLeaseExtendResult>;
   /** Compare-and-set of one job's state, for operator actions (delete, requeue, retry). */
   jobSetState(params: JobSetStateParams): Promise<JobSetStateResult>;
+  /**
+   * Changes a job that has not started (due time, priority, queue, arguments) as core's
+   * `decideJobChange` decides, in one atomic step guarded on the state it read: the change lands
+   * before a claim or is refused, never applied to a running job. A storage without the
+   * `waitingChanges` capability refuses with ERR_CAPABILITY_MISSING.
+   */
+  jobChange(params: JobChangeParams): Promise<JobChangeResult>;
   /** Reads one job. */
   jobGet(params: { id: string }): Promise<JobRecord | null>;
   /** Sets the progress of a running job (guarded by its lease). */
@@ -290,6 +298,23 @@ export interface JobLeaseExtendParams {
 /** Output of {@link Storage.jobLeaseExtend}: ids whose lease is gone (deleted, requeued, rescued). */
 export interface JobLeaseExtendResult {
   lost: string[];
+}
+
+/** Input of {@link Storage.jobChange}. */
+export interface JobChangeParams {
+  id: string;
+  /** What to change; the client has checked the values (arguments as enqueue checks them). */
+  change: JobChange;
+}
+
+/** Output of {@link Storage.jobChange}. */
+export interface JobChangeResult {
+  /** Whether the change was written. */
+  ok: boolean;
+  /** The state found; null when the job does not exist. */
+  previous: JobState | null;
+  /** Why it was refused: the job has started or finished, or its state does not allow these fields. */
+  refused?: 'not-waiting' | 'not-allowed';
 }
 
 /** Input of {@link Storage.jobSetState}. */

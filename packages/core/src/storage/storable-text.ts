@@ -1,7 +1,7 @@
 import type { NewAuditEntry } from './audit-contract.js';
 import { AUDIT_TARGETS_LIMIT } from './audit-contract.js';
 import type { ErrorRecord, Json, NewJob } from '../job/records.js';
-import type { Completion, CompletionOutcome, JobSetStateParams, NewLogRecord } from './contract.js';
+import type { Completion, CompletionOutcome, JobChangeParams, JobSetStateParams, NewLogRecord } from './contract.js';
 
 /**
  * The one rule for values a storage cannot hold: every string a handler produces is kept exactly,
@@ -162,6 +162,12 @@ export function storableNewJobs(jobs: NewJob[]): NewJob[] {
 function storableFailure<T extends { reason: string; error: ErrorRecord }>(outcome: T, reason: string): T {
   const error = storableError(outcome.error);
   return reason === outcome.reason && error === outcome.error ? outcome : { ...outcome, reason, error };
+}
+
+/** A change of a waiting job with its new arguments as every storage keeps them. */
+export function storableJobChange(params: JobChangeParams): JobChangeParams {
+  const { args } = params.change;
+  return args === undefined ? params : { ...params, change: { ...params.change, args: storableJson(args) } };
 }
 
 /** An audit entry as storage keeps it: its texts storable, at most `AUDIT_TARGETS_LIMIT` targets. */

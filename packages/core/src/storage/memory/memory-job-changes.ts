@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { NewJob } from '../../job/records.js';
 import type { ChangeIntent } from '../../states/change-intents.js';
 import { claimIntent, completionIntent, continuationIntent } from '../../states/change-intents.js';
+import type { JobChangeWrite } from '../../states/job-change.js';
 import type { StateChange } from '../../states/state-change.js';
 import { decideStateChange, uniqueKeyReleasedReason } from '../../states/state-change.js';
 import type { JobState } from '../../states/states.js';
@@ -118,6 +119,20 @@ export class MemoryJobChanges {
     this.index(job, events);
     if (change.settleContinuations) this.settleContinuations(job, now, events);
     events.state(job.id, change.events.state);
+  }
+
+  /** Writes a decided change of a waiting job (its state stays), keeping its indexes in step. */
+  changeWaiting(job: MemoryJob, write: JobChangeWrite, events: MemoryEvents): void {
+    this.unindex(job);
+    job.updatedAt = new Date(write.updatedAt);
+    if (write.runAt !== 'keep') job.runAt = new Date(write.runAt.set);
+    if (write.priority !== 'keep') job.priority = write.priority.set;
+    if (write.queue !== 'keep') job.queue = write.queue.set;
+    if (write.args !== 'keep') job.args = structuredClone(write.args.set);
+    const { history } = write;
+    job.history.push({ jobId: job.id, state: history.state, reason: history.reason, data: history.data, at: new Date(history.at), serverId: history.serverId });
+    // index() puts an enqueued job at the back of its (new) queue and priority, as the write says.
+    this.index(job, events);
   }
 
   /** Writes a decided change into the job and the counters. */

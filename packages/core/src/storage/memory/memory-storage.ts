@@ -5,6 +5,8 @@ import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import type { StorageCapabilities } from '../capabilities.js';
 import type {
+  JobChangeParams,
+  JobChangeResult,
   JobClaimParams,
   JobLeaseExtendParams,
   JobLeaseExtendResult,
@@ -29,8 +31,9 @@ import type {
 } from '../contract.js';
 import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
-import { storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
+import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
+import { decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
@@ -59,6 +62,7 @@ export class MemoryStorage implements Storage {
     externalTransactions: false,
     durable: false,
     flowControl: true,
+    waitingChanges: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -264,6 +268,20 @@ export class MemoryStorage implements Storage {
       job.leaseExpiresAt = new Date(now + params.leaseMs);
     }
     return { lost };
+  }
+
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    this.guard();
+    params = storableJobChange(params);
+    const job = this.state.jobs.get(params.id);
+    if (!job) return { ok: false, previous: null };
+    const facts = { state: job.state, runAt: job.runAt?.getTime() ?? null, priority: job.priority, queue: job.queue };
+    const decision = decideJobChange({ job: facts, change: params.change, now: this.clock.now() });
+    if (!decision.ok) return { ok: false, previous: job.state, refused: decision.refused };
+    const events = new MemoryEvents();
+    this.changes.changeWaiting(job, decision.write, events);
+    this.emit(events);
+    return { ok: true, previous: job.state };
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
