@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewJob, StorageEvent } from '@spool/core';
 import { MySqlStorage } from '@spool/mysql';
 
-import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable } from './helpers.js';
+import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, newJob } from './helpers.js';
 
 // MySQL has no LISTEN/NOTIFY: a storage with subscribers checks the maintained counters every
 // watchInterval and wakes its servers when jobs entered a queue. A job claimed and another enqueued
@@ -30,27 +30,7 @@ afterAll(async () => {
   await dropPrefixes([prefix]);
 });
 
-function job(id: string): NewJob {
-  return {
-    id,
-    name: 'mail.send',
-    args: {},
-    queue: 'mail',
-    priority: 0,
-    state: 'enqueued',
-    reason: 'Enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: null,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-  };
-}
+const job = (id: string): NewJob => newJob({ id, name: 'mail.send', queue: 'mail' });
 
 /** The next jobs-enqueued event the watching storage reports, or a rejection after `ms`. */
 function nextEnqueued(events: StorageEvent[], seen: number, ms: number): Promise<StorageEvent> {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LIMIT_KEY_PARAMETER, ManualClock, resolveLimits } from '@spool/core';
-import type { FetchedJob, LimitsOption, NewJob, StorageEvent } from '@spool/core';
+import type { FetchedJob, LimitsOption, StorageEvent } from '@spool/core';
 import { MySqlStorage } from '@spool/mysql';
 
-import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, sql } from './helpers.js';
+import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, newJob, sql } from './helpers.js';
 
 // What the conformance suite cannot see of flow control on MySQL: the migration that adds it to
 // tables in use, the held-gates column every claim writes, and wake-ups across processes.
@@ -30,30 +30,7 @@ function fresh(): string {
   return prefix;
 }
 
-let seq = 0;
-function job(overrides: Partial<NewJob> = {}): NewJob {
-  seq++;
-  return {
-    id: `00000000-0000-7000-8000-${seq.toString(16).padStart(12, '0')}`,
-    name: 'report.build',
-    args: {},
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    reason: 'Enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: null,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    ...overrides,
-  };
-}
+const job = newJob;
 
 const setLimits = (storage: MySqlStorage, option: LimitsOption | null, scope: { queue: string } | { job: string } = { queue: 'default' }) =>
   storage.limitsSet({ scope, layer: 'operator', limits: option === null ? null : resolveLimits(option, 'limits'), setBy: 'ops' });

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 
+import type { NewJob } from '@spool/core';
+
 /** The database the tests use: SPOOL_TEST_MYSQL_URL, or the local server's `test` database. */
 export const MYSQL_URL = process.env.SPOOL_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
@@ -57,4 +59,31 @@ export async function dropPrefixes(prefixes: readonly string[]): Promise<void> {
   } finally {
     await connection.end();
   }
+}
+
+let seq = 0;
+
+/** A new enqueued job of the default queue, with a fresh id; `overrides` set any field. */
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  seq++;
+  return {
+    id: `00000000-0000-7000-8000-${seq.toString(16).padStart(12, '0')}`,
+    name: 'report.build',
+    args: {},
+    queue: 'default',
+    priority: 0,
+    state: 'enqueued',
+    reason: 'Enqueued',
+    runAt: null,
+    maxAttempts: 3,
+    timeoutMs: null,
+    retentionMs: null,
+    backoff: null,
+    uniqueKey: null,
+    parentId: null,
+    continueOn: null,
+    recurringId: null,
+    parameters: {},
+    ...overrides,
+  };
 }

@@ -4,7 +4,7 @@ import { ManualClock } from '@spool/core';
 import type { FetchedJob, NewJob } from '@spool/core';
 import { MySqlStorage } from '@spool/mysql';
 
-import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, sql } from './helpers.js';
+import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, newJob, sql } from './helpers.js';
 
 // What the conformance suite cannot see of the history entries a job row holds (migration 4,
 // history-tail.ts): that a job which runs once appends no history row, and that tables migrated
@@ -31,29 +31,7 @@ function fresh(): string {
   return prefix;
 }
 
-let seq = 0;
-function job(): NewJob {
-  seq++;
-  return {
-    id: `00000000-0000-7000-8000-${seq.toString(16).padStart(12, '0')}`,
-    name: 'report.build',
-    args: {},
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    reason: 'Enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: null,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-  };
-}
+const job = (): NewJob => newJob();
 
 const fetch = (storage: MySqlStorage) => storage.jobsFetch({ queues: ['default'], names: null, limit: 10, serverId: 'server-1', leaseMs: 60_000 });
 const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
