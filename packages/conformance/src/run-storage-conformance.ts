@@ -18,6 +18,7 @@ import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
 import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
+import { listOrderTests } from './list-order.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
 import { queuesTests } from './queues.js';
 import { recurringTests } from './recurring.js';
@@ -51,6 +52,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     serversTests(target);
     queuesTests(target);
     monitoringTests(target);
+    listOrderTests(target);
     metricsTests(target);
     auditTests(target);
     eventsTests(target);

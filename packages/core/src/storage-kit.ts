@@ -5,6 +5,8 @@
  * codec, the start-once helper, and option resolution with "did you mean" suggestions.
  */
 export { encodeCursor, decodeCursor, matchesSearch, bucketStarts, MAX_TIME_SERIES_BUCKETS, lowerIdAt, idRange } from './storage/monitoring-helpers.js';
+export type { NameCursor, NameOrderRead } from './storage/name-order.js';
+export { pageInNameOrder, encodeNameCursor, decodeNameCursor, compareInNameOrder } from './storage/name-order.js';
 export {
   REPLACEMENT_CHARACTER,
   isStorableText,

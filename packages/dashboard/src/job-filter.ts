@@ -29,6 +29,7 @@ export function parseFilter(get: (name: string) => string | null | undefined): J
   if (to) filter.to = to;
   const server = get('server')?.trim();
   if (server) filter.serverId = server.slice(0, MAX_SEARCH);
+  if (get('sort') === 'name') filter.order = 'name';
   return filter;
 }
 
@@ -42,5 +43,7 @@ export function listParams(filter: JobFilter, limit: number, cursor?: string | n
   if (filter.from) params.from = filter.from;
   if (filter.to) params.to = filter.to;
   if (filter.serverId) params.serverId = filter.serverId;
+  // A text search reads creation-time windows newest first (bounded-search.ts): it keeps that order.
+  if (filter.order === 'name' && !filter.search) params.order = 'name';
   return params;
 }

@@ -48,6 +48,24 @@ describe.skipIf(!available)('finding jobs by name and creating jobs, in a real b
     expect(new Set(await names())).toEqual(new Set(['emails.send', 'reports.build']));
   });
 
+  it('sorts a list by job name and pages through it in that order', async () => {
+    await page.goto(`${url}/jobs/scheduled`);
+    const newest = await names();
+    await Promise.all([page.waitForURL(/sort=name/), page.click('[data-sort="name"]')]);
+    expect(await page.getAttribute('[data-sort="name"]', 'aria-current')).toBe('true');
+    const sorted = await names();
+    expect(sorted).toEqual([...newest].sort());
+    expect(new Set(sorted).size).toBeGreaterThan(1);
+    expect(await page.textContent('.pager')).toContain('by job name');
+    // The name filter keeps the order, and the bulk actions act on the same jobs.
+    await page.fill('[data-name-filter]', 'reports.build');
+    await Promise.all([page.waitForURL(/name=reports\.build/), page.click('.name-filter button')]);
+    expect(page.url()).toContain('sort=name');
+    expect(await names()).toEqual(sorted.filter((n) => n === 'reports.build'));
+    await Promise.all([page.waitForURL((u) => !u.search.includes('sort=')), page.click('[data-sort="newest"]')]);
+    expect(await names()).toEqual(newest.filter((n) => n === 'reports.build'));
+  });
+
   it('enqueues a job by name with arguments checked as JSON', async () => {
     await page.goto(`${url}/enqueue`);
     await page.fill('input[name="name"]', 'exports.csv');

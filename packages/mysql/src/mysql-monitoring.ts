@@ -14,7 +14,7 @@ import type {
   TimeSeriesPoint,
 } from '@spool/core';
 import { JOB_STATES, isJobState } from '@spool/core';
-import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
+import { bucketStarts, decodeCursor, encodeCursor, idRange, pageInNameOrder } from '@spool/core/storage-kit';
 
 import type { Executor, Row } from './executor.js';
 import { tailEntries } from './history-tail.js';
@@ -79,6 +79,7 @@ export class MySqlMonitoring implements MonitoringApi {
     const range = idRange(params.from, params.to);
     if (range.min !== null) term('id >= ?', range.min);
     if (range.max !== null) term('id < ?', range.max);
+    if (params.order === 'name') return this.listInNameOrder(params, where, values);
     const after = decodeCursor(params.cursor);
     if (after !== null) term('id < ?', after);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
@@ -86,6 +87,31 @@ export class MySqlMonitoring implements MonitoringApi {
     const page = rows.slice(0, params.limit);
     const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)!.id as string) : null;
     return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  /** A page by job name, newest first within a name, in two reads (core's `pageInNameOrder`) through the `(name, id)` index. */
+  private async listInNameOrder(params: JobsListParams, where: readonly string[], values: readonly unknown[]): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const { rows, nextCursor } = await pageInNameOrder(
+      params.cursor,
+      params.limit,
+      (read) => {
+        const terms = [...where];
+        const bound = [...values];
+        let order = 'name, id DESC';
+        if (read.part === 'same-name') {
+          terms.push('name = ?', 'id < ?');
+          bound.push(read.name, read.beforeId);
+          order = 'id DESC';
+        } else if (read.afterName !== null) {
+          terms.push('name > ?');
+          bound.push(read.afterName);
+        }
+        const filter = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
+        return this.read('listing jobs by name', (db) => db.rows(`SELECT ${JOB_SELECT} FROM ${this.t.jobs} ${filter} ORDER BY ${order} LIMIT ?`, [...bound, read.limit]));
+      },
+      (row) => ({ name: row.name as string, id: row.id as string }),
+    );
+    return { jobs: rows.map(decodeJob), nextCursor };
   }
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {

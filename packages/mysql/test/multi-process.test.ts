@@ -74,16 +74,25 @@ describe.skipIf(!available)('four server processes on one MariaDB', () => {
     const workers = await Promise.all([0, 1, 2, 3].map(() => startWorker(env)));
     // Mid-run, one server dies without a word: its leased jobs must complete elsewhere.
     await until(() => runs.size >= JOBS / 50, 'the first jobs to run', 60_000);
-    const victim = workers[0]!;
-    await until(
-      async () => Number((await one<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${prefix}jobs\` WHERE state = 'processing' AND server_id = ?`, [serverIds.get(victim)])).n) > 0,
-      'the server to be killed to hold leases',
-      60_000,
-    );
-    victim.kill('SIGKILL');
-    await exited(victim);
+    // Kill one while it holds leases. A server can be between claims for a moment (all it held
+    // recorded, the next claim not yet committed), so what it held is read again once it is dead,
+    // before any lease can expire; if it held nothing then, the next server is killed.
+    const held = async (worker: ChildProcess) =>
+      Number((await one<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${prefix}jobs\` WHERE state = 'processing' AND server_id = ?`, [serverIds.get(worker)])).n);
+    let heldAtDeath = 0;
+    const killed: ChildProcess[] = [];
+    for (const victim of workers.slice(0, 3)) {
+      killed.push(victim);
+      await until(async () => (await held(victim)) > 0, 'the server to be killed to hold leases', 60_000);
+      victim.kill('SIGKILL');
+      await exited(victim);
+      heldAtDeath = await held(victim);
+      if (heldAtDeath > 0) break;
+    }
+    expect(heldAtDeath).toBeGreaterThan(0);
     await until(async () => (await spool.stats()).states.succeeded >= JOBS, 'every job to succeed', 240_000);
-    for (const worker of workers.slice(1)) worker.send('stop');
+    const survivors = workers.filter((w) => !killed.includes(w));
+    for (const worker of survivors) worker.send('stop');
     await Promise.all(workers.map(exited));
 
     // Completed exactly once, counted per id: one 'succeeded' history entry per job (a history row, or
@@ -94,11 +103,11 @@ describe.skipIf(!available)('four server processes on one MariaDB', () => {
          FROM \`${prefix}jobs\` j WHERE j.name = 'mp.count') x`,
     );
     expect({ jobs: Number(completions.jobs), wrong: Number(completions.wrong) }).toEqual({ jobs: JOBS, wrong: 0 });
-    // The jobs the killed server held were rescued by the others and completed there.
+    // The jobs the killed server held when it died were rescued by the others and completed there.
     const rescued = await one<{ n: number; done: number }>(
       `SELECT COUNT(*) AS n, COALESCE(SUM(state = 'succeeded'), 0) AS done FROM \`${prefix}jobs\` WHERE name = 'mp.count' AND rescues > 0`,
     );
-    expect(Number(rescued.n)).toBeGreaterThan(0);
+    expect(Number(rescued.n)).toBeGreaterThanOrEqual(heldAtDeath);
     expect(Number(rescued.done)).toBe(Number(rescued.n));
     // Only rescued jobs may have run twice (at-least-once).
     const twice = [...runs.values()].filter((n) => n > 1).length;
@@ -113,10 +122,10 @@ describe.skipIf(!available)('four server processes on one MariaDB', () => {
 
     // Lost conflicts (deadlocks, lock waits) are retried inside the storage and stay rare: no storm,
     // and none reached a server as an error.
-    expect(reports).toHaveLength(3);
+    expect(reports).toHaveLength(survivors.length);
     const conflicts = reports.reduce((sum, r) => sum + r.conflicts, 0);
     expect(conflicts).toBeLessThan(JOBS / 100);
-    expect(reports.map((r) => r.errors)).toEqual([0, 0, 0]);
+    expect(reports.map((r) => r.errors)).toEqual(survivors.map(() => 0));
 
     const stats = await spool.stats();
     expect(stats.states).toMatchObject({ enqueued: 0, processing: 0, failed: 0 });

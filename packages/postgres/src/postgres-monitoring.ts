@@ -14,7 +14,7 @@ import type {
   TimeSeriesPoint,
 } from '@spool/core';
 import { JOB_STATES, isJobState } from '@spool/core';
-import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
+import { bucketStarts, decodeCursor, encodeCursor, idRange, pageInNameOrder } from '@spool/core/storage-kit';
 
 import type { Executor, Row } from './executor.js';
 import { JOB_SELECT, decodeJob, toDate } from './job-row.js';
@@ -100,6 +100,7 @@ export class PostgresMonitoring implements MonitoringApi {
     const range = idRange(params.from, params.to);
     if (range.min !== null) where.push(`id >= ${bind(range.min)}`);
     if (range.max !== null) where.push(`id < ${bind(range.max)}`);
+    if (params.order === 'name') return this.listInNameOrder(params, where, values);
     const after = decodeCursor(params.cursor);
     if (after !== null) where.push(`id < ${bind(after)}`);
     const limit = bind(params.limit + 1);
@@ -118,6 +119,38 @@ export class PostgresMonitoring implements MonitoringApi {
     const page = rows.slice(0, params.limit);
     const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)!.id as string) : null;
     return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  /**
+   * A page by job name, newest first within a name, in two reads (core's `pageInNameOrder`): through
+   * the `(name, id)` index, or through a state's partial index and sorted when the planner finds
+   * that state small.
+   */
+  private async listInNameOrder(params: JobsListParams, where: readonly string[], values: readonly unknown[]): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const { rows, nextCursor } = await pageInNameOrder(
+      params.cursor,
+      params.limit,
+      (read) =>
+        this.read('listing jobs by name', (db) => {
+          const terms = [...where];
+          const bound = [...values];
+          const bind = (value: unknown): string => {
+            bound.push(value);
+            return `$${bound.length}`;
+          };
+          let order = 'name, id DESC';
+          if (read.part === 'same-name') {
+            terms.push(`name = ${bind(read.name)}`, `id < ${bind(read.beforeId)}`);
+            order = 'id DESC';
+          } else if (read.afterName !== null) {
+            terms.push(`name > ${bind(read.afterName)}`);
+          }
+          const filter = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
+          return db.run(`SELECT ${JOB_SELECT} FROM ${this.s}.jobs ${filter} ORDER BY ${order} LIMIT ${bind(read.limit)}`, bound);
+        }),
+      (row) => ({ name: row.name as string, id: row.id as string }),
+    );
+    return { jobs: rows.map(decodeJob), nextCursor };
   }
 
   /** The enqueued jobs of one queue, from the maintained counters. */

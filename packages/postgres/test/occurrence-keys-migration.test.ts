@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ManualClock, Spool } from '@spool/core';
-import { PostgresStorage } from '@spool/postgres';
+import { MIGRATIONS, PostgresStorage } from '@spool/postgres';
 
 import { POSTGRES_URL, dropSchemas, freshSchema, postgresAvailable, sql } from './helpers.js';
 
@@ -56,12 +56,12 @@ describe.skipIf(!available)('PostgreSQL migration 11: the occurrence keys of job
     expect(rerun.jobIds).toHaveLength(1);
     await spool.close();
     // Back to the schema as it was before migration 11: the later migrations undone too.
-    await sql(`DROP INDEX ${s}.jobs_keyed; DROP TABLE ${s}.limits, ${s}.gates, ${s}.metrics, ${s}.audit; ALTER TABLE ${s}.jobs DROP COLUMN held_gates`);
+    await sql(`DROP INDEX ${s}.jobs_by_name; DROP INDEX ${s}.jobs_keyed; DROP TABLE ${s}.limits, ${s}.gates, ${s}.metrics, ${s}.audit; ALTER TABLE ${s}.jobs DROP COLUMN held_gates`);
     await sql(`DELETE FROM ${s}.migrations WHERE version >= 11`);
 
     const storage = new PostgresStorage({ connectionString: POSTGRES_URL, schema }, { clock });
     open.push(storage);
-    expect(await storage.migrate()).toEqual({ applied: [11, 12, 13, 14, 15, 16] });
+    expect(await storage.migrate()).toEqual({ applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 10) });
     const { rows } = await sql(`SELECT id, (parameters::jsonb)->>'recurringOccurrence' AS iso, occurrence_at FROM ${s}.jobs ORDER BY iso, id`);
     const keyOf = (id: string) => {
       const v = rows.find((r) => r.id === id)!.occurrence_at as string | null;

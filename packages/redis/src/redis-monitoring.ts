@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 import type { JobDetails, JobRecord, JobState, JobsListParams, MonitoringApi, QueueRecord, ServerRecord, StatsRecord, TimeSeriesPoint } from '@spool/core';
 import { JOB_STATES, isJobState } from '@spool/core';
-import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
+import { bucketStarts, decodeCursor, decodeNameCursor, encodeCursor, encodeNameCursor, idRange } from '@spool/core/storage-kit';
 
 import type { RawHash } from './job-decode.js';
 import { decodeHistory, decodeJob, decodeLogs, decodeServers } from './job-decode.js';
@@ -16,6 +16,12 @@ const DEFAULT_LOG_LIMIT = 500;
  * Bounds the time one call holds Redis (a few milliseconds); the cursor carries on from there.
  */
 export const LIST_SCAN_BUDGET = 5_000;
+
+/**
+ * Most job names one `jobsList` call in name order passes through. Each is one read of its own
+ * index; when names without a matching job use them up, the page is short and the cursor goes on.
+ */
+export const LIST_NAMES_BUDGET = 20;
 
 type Run = (name: ScriptName, doing: string, args: ReadonlyArray<string | number>) => Promise<unknown>;
 type Read = <T>(doing: string, read: (client: Redis) => Promise<T>) => Promise<T>;
@@ -46,6 +52,7 @@ export class RedisMonitoring implements MonitoringApi {
       await this.run('stats', 'listing jobs', []);
       return { jobs: [], nextCursor: null };
     }
+    if (params.order === 'name') return this.listInNameOrder(params);
     const range = idRange(params.from, params.to);
     const reply = (await this.run('jobsList', 'listing jobs', [
       params.state ?? '',
@@ -63,6 +70,41 @@ export class RedisMonitoring implements MonitoringApi {
     const jobs: JobRecord[] = [];
     for (let i = 0; i < reply.length - 1; i += 2) jobs.push(decodeJob(reply[i] as string, reply[i + 1] as RawHash));
     return { jobs, nextCursor: cursor === '' ? null : encodeCursor(cursor) };
+  }
+
+  /**
+   * A page by job name, newest first within a name: the names of `names` in order, each read
+   * newest first through its own index (the newest-first list with a name), until the page holds
+   * one job more than asked (so the cursor is exact), a name's read runs out of its scan budget, or
+   * {@link LIST_NAMES_BUDGET} names were read. The cursor is the last job's name and id; an empty id
+   * goes on after that name.
+   */
+  private async listInNameOrder(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const after = decodeNameCursor(params.cursor);
+    const known = await this.read('listing job names', (client) => client.smembers(`${this.keyBase}names`));
+    const names = known.filter((name) => (params.name === undefined || name === params.name) && (after === null || name >= after.name)).sort();
+    const limit = Math.max(0, Math.floor(params.limit));
+    const jobs: JobRecord[] = [];
+    let read = 0;
+    let lastRead: string | null = null;
+    for (const name of names) {
+      // Every name read so far was read to its end: go on after the last.
+      if (read === LIST_NAMES_BUDGET && lastRead !== null) return { jobs, nextCursor: encodeNameCursor({ name: lastRead, id: '' }) };
+      const sameName = after !== null && name === after.name;
+      if (sameName && after.id === '') continue;
+      read++;
+      lastRead = name;
+      const wanted = limit + 1 - jobs.length;
+      const page = await this.jobsList({ ...params, order: 'newest', name, limit: wanted, cursor: sameName ? encodeCursor(after.id) : null });
+      jobs.push(...page.jobs);
+      if (jobs.length > limit) {
+        const kept = jobs.slice(0, limit);
+        return { jobs: kept, nextCursor: kept.length > 0 ? encodeNameCursor(kept.at(-1)!) : null };
+      }
+      // The name's read ran out of its scan budget: go on from where it stopped.
+      if (page.nextCursor !== null) return { jobs, nextCursor: encodeNameCursor({ name, id: decodeCursor(page.nextCursor)! }) };
+    }
+    return { jobs, nextCursor: null };
   }
 
   async jobDetails(params: { id: string; logLimit?: number }): Promise<JobDetails | null> {

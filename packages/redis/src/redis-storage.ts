@@ -65,7 +65,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 9;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -568,11 +568,32 @@ export class RedisStorage implements Storage {
     const stored = await this.client.hget(`${this.keyBase}meta`, 'version').catch((error: unknown) => {
       throw translateError(error, 'migrating');
     });
-    if (stored === null || Number(stored) >= 2) return;
-    let cursor = '';
+    if (stored === null) return;
+    if (Number(stored) < 2) {
+      let cursor = '';
+      do {
+        [cursor] = (await this.call('layoutIndexOccurrences', 'migrating', [cursor, 1000])) as [string, number];
+      } while (cursor !== '');
+    }
+    if (Number(stored) < 9) await this.indexJobNames();
+  }
+
+  /**
+   * The upgrade to layout 9: every name that has a per-name index of jobs (`in:<name>`) joins
+   * `names`. A scan of the keys in steps of 1,000, so other clients are not held for long.
+   */
+  private async indexJobNames(): Promise<void> {
+    const byName = `${this.keyBase}in:`;
+    const pattern = `${byName.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+    let cursor = '0';
     do {
-      [cursor] = (await this.call('layoutIndexOccurrences', 'migrating', [cursor, 1000])) as [string, number];
-    } while (cursor !== '');
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000).catch((error: unknown) => {
+        throw translateError(error, 'migrating');
+      });
+      cursor = next;
+      const names = keys.filter((key) => key.startsWith(byName)).map((key) => key.slice(byName.length));
+      if (names.length > 0) await this.client.sadd(`${this.keyBase}names`, ...names);
+    } while (cursor !== '0');
   }
 
   /** Runs one script once the storage is ready. */

@@ -53,6 +53,11 @@ function open(prefix: string, clock: ManualClock): RedisStorage {
   return storage;
 }
 
+/** The layout versions an upgrade from `stored` applies, up to this package's. */
+function layoutsAfter(stored: number): number[] {
+  return Array.from({ length: LAYOUT_VERSION - stored }, (_, i) => stored + 1 + i);
+}
+
 describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
   it('moves the data up to the current layout and reads every record of it', async () => {
     await admin.connect().catch(() => undefined);
@@ -60,9 +65,8 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
     expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe('1');
     const clock = new ManualClock(FIXTURE.at + 60_000);
     const storage = open(prefix, clock);
-    expect(await storage.migrate()).toEqual({ applied: [2, 3, 4] });
-    expect(LAYOUT_VERSION).toBe(4);
-    expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe('4');
+    expect(await storage.migrate()).toEqual({ applied: layoutsAfter(1) });
+    expect(await admin.hget(`{${prefix}}:meta`, 'version')).toBe(String(LAYOUT_VERSION));
     expect(await storage.migrate()).toEqual({ applied: [] });
 
     // The recurring records: the fields layout 1 did not have read as their defaults.
@@ -96,6 +100,11 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
       [String(Date.parse('2026-01-05T12:00:00Z'))]: jobs[1]!.id,
     });
     expect(await admin.hget(`{${prefix}}:job:${jobs[0]!.id}`, 'occ')).toBeNull();
+
+    // The job names the upgrade to layout 9 collected: lists in name order find every job.
+    expect((await admin.smembers(`{${prefix}}:names`)).sort()).toEqual([...new Set(jobs.map((j) => j.name))].sort());
+    const byName = await storage.monitoring.jobsList({ limit: 10, order: 'name' });
+    expect(byName.jobs.map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
   });
 
   it('keeps one job per occurrence across the upgrade: backfill, the scheduler and expiry', async () => {
@@ -157,7 +166,7 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
       await pipeline.exec();
     });
     const storage = open(prefix, new ManualClock(FIXTURE.at));
-    expect(await storage.migrate()).toEqual({ applied: [2, 3, 4] });
+    expect(await storage.migrate()).toEqual({ applied: layoutsAfter(1) });
     const held = await admin.hgetall(`{${prefix}}:rcocc:minutely`);
     expect(Object.keys(held)).toHaveLength(2_500);
     expect(held[String(start + 7 * 60_000)]).toBe(idOf(7));

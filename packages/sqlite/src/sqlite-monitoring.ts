@@ -14,7 +14,7 @@ import type {
   TimeSeriesPoint,
 } from '@spool/core';
 import { JOB_STATES, isJobState } from '@spool/core';
-import { bucketStarts, decodeCursor, encodeCursor, idRange } from '@spool/core/storage-kit';
+import { bucketStarts, decodeCursor, encodeCursor, idRange, pageInNameOrder } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_COLUMNS, JOB_SELECT, decodeJob } from './job-row.js';
@@ -111,6 +111,7 @@ export class SqliteMonitoring implements MonitoringApi {
       where.push('id < @max');
       values.max = range.max;
     }
+    if (params.order === 'name') return this.listInNameOrder(conn, params, source.includes('INDEXED BY') ? source : 'spool_jobs', where, values);
     const after = decodeCursor(params.cursor);
     if (after !== null) {
       where.push('id < @after');
@@ -121,6 +122,41 @@ export class SqliteMonitoring implements MonitoringApi {
     const page = rows.slice(0, params.limit);
     const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)![COL.id] as string) : null;
     return { jobs: page.map(decodeJob), nextCursor };
+  }
+
+  /**
+   * A page by job name, newest first within a name, in two reads (core's `pageInNameOrder`) through
+   * the `(name, id)` index, or through a small state's own index and sorted (processing jobs, few
+   * enqueued ones): the planner weighs the two with the table's statistics.
+   */
+  private async listInNameOrder(
+    conn: SqliteConnection,
+    params: JobsListParams,
+    source: string,
+    where: readonly string[],
+    values: Record<string, unknown>,
+  ): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const { rows, nextCursor } = await pageInNameOrder(
+      params.cursor,
+      params.limit,
+      (read) => {
+        const terms = [...where];
+        const bound: Record<string, unknown> = { ...values, limit: read.limit };
+        let order = 'name, id DESC';
+        if (read.part === 'same-name') {
+          terms.push('name = @cursorName', 'id < @cursorId');
+          Object.assign(bound, { cursorName: read.name, cursorId: read.beforeId });
+          order = 'id DESC';
+        } else if (read.afterName !== null) {
+          terms.push('name > @cursorName');
+          bound.cursorName = read.afterName;
+        }
+        const sql = `SELECT ${JOB_SELECT} FROM ${source} ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limit`;
+        return conn.attempt('listing jobs by name', () => conn.raw(sql).all(bound)) as Promise<JobValues[]>;
+      },
+      (row) => ({ name: row[COL.name] as string, id: row[COL.id] as string }),
+    );
+    return { jobs: rows.map(decodeJob), nextCursor };
   }
 
   /**

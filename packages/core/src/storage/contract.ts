@@ -424,9 +424,19 @@ export interface JobsListParams {
   to?: Date;
   /** Only jobs whose lease this server holds (or held last). */
   serverId?: string;
+  /**
+   * `newest` (the default): newest first. `name`: by job name, newest first within a name. Names
+   * are in the storage's order: by character code on memory, SQLite, MySQL and Redis, by the
+   * database's collation on PostgreSQL (the same under `C`). Like every list, a page may come back
+   * short with a cursor when the storage bounds the work of one call (Redis).
+   */
+  order?: JobsListOrder;
   limit: number;
   cursor?: string | null;
 }
+
+/** The orders {@link MonitoringApi.jobsList} can return jobs in. */
+export type JobsListOrder = 'newest' | 'name';
 
 /** A job with what the dashboard shows beside it. */
 export interface JobDetails {

@@ -33,6 +33,8 @@ export interface JobFilter {
   to?: Date;
   /** Jobs whose lease this server holds (or held last). */
   serverId?: string;
+  /** `name`: by job name, newest first within a name; absent: newest first. Text searches stay newest first. */
+  order?: 'name';
 }
 
 /** The query string of a filter (plus extra fields). */
@@ -45,6 +47,7 @@ export function filterQuery(filter: JobFilter, extra: Record<string, string> = {
   if (filter.from) q.set('from', filter.from.toISOString());
   if (filter.to) q.set('to', filter.to.toISOString());
   if (filter.serverId) q.set('server', filter.serverId);
+  if (filter.order) q.set('sort', filter.order);
   for (const [k, v] of Object.entries(extra)) q.set(k, v);
   const s = q.toString();
   return s ? `?${s}` : '';
@@ -140,9 +143,9 @@ ${actions.length === 0 ? table : html`<form method="post" action="${ctx.base}/ac
   ${table}
 </form>`}
 <nav class="pager" aria-label="Pages">
-  ${data.first ? html`<span></span>` : html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery(filter)}">← Newest</a>`}
-  <span class="muted small">${count(data.jobs.length)} shown, newest first</span>
-  ${data.nextCursor ? html`<a class="btn btn-small btn-ghost" rel="next" href="${ctx.base}${path}${filterQuery(filter, { cursor: data.nextCursor })}">Older →</a>` : html`<span></span>`}
+  ${data.first ? html`<span></span>` : html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery(filter)}">← ${sortedByName(filter) ? 'First' : 'Newest'}</a>`}
+  <span class="muted small">${count(data.jobs.length)} shown, ${sortedByName(filter) ? 'by job name' : 'newest first'}</span>
+  ${data.nextCursor ? html`<a class="btn btn-small btn-ghost" rel="next" href="${ctx.base}${path}${filterQuery(filter, { cursor: data.nextCursor })}">${sortedByName(filter) ? 'Next' : 'Older'} →</a>` : html`<span></span>`}
 </nav>`;
 }
 
@@ -164,17 +167,25 @@ ${nameFilter(ctx, data.filter, `/jobs/${state}`)}
 ${jobsTable(ctx, data, `/jobs/${state}`)}`;
 }
 
-/**
- * The job name filter of a list: an exact name, offered from the names this process knows. (Lists
- * stay newest first: the storage pages them by id and cannot sort them by name.)
- */
+/** Whether a list is shown by job name (a text search is always newest first). */
+export function sortedByName(filter: JobFilter): boolean {
+  return filter.order === 'name' && !filter.search;
+}
+
+/** The job name filter of a list (an exact name, offered from the names this process knows) and its order. */
 function nameFilter(ctx: PageContext, filter: JobFilter, path: string): SafeHtml {
   const listId = 'job-names';
+  const byName = sortedByName(filter);
   return html`<form class="name-filter" method="get" action="${ctx.base}${path}" role="search" aria-label="Filter by job name">
   ${filter.queue ? html`<input type="hidden" name="queue" value="${filter.queue}">` : ''}
+  ${byName ? html`<input type="hidden" name="sort" value="name">` : ''}
   <label>Job name <input type="search" name="name" value="${filter.name ?? ''}" list="${listId}" placeholder="any name" autocomplete="off" data-name-filter></label>
   <datalist id="${listId}">${ctx.jobNames.map((n) => html`<option value="${n}"></option>`)}</datalist>
   <button class="btn btn-small" type="submit">Filter</button>
   ${filter.name ? html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery({ ...filter, name: undefined, state: undefined })}">Any name</a>` : ''}
+  <span class="chips sort-order" role="group" aria-label="Order">
+    <a class="chip${byName ? '' : ' active'}" href="${ctx.base}${path}${filterQuery({ ...filter, order: undefined, state: undefined })}"${byName ? '' : html` aria-current="true"`} data-sort="newest">Newest first</a>
+    <a class="chip${byName ? ' active' : ''}" href="${ctx.base}${path}${filterQuery({ ...filter, order: 'name', state: undefined })}"${byName ? html` aria-current="true"` : ''} data-sort="name">By job name</a>
+  </span>
 </form>`;
 }

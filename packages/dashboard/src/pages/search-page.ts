@@ -21,6 +21,7 @@ export function searchPage(ctx: PageContext, data: JobListData | null, filter: J
   <datalist id="search-names">${ctx.jobNames.map((n) => html`<option value="${n}"></option>`)}</datalist>
   <label>Created from<input type="datetime-local" data-local-for="from" value=""><input type="hidden" name="from" value="${iso(filter.from)}"></label>
   <label>to<input type="datetime-local" data-local-for="to" value=""><input type="hidden" name="to" value="${iso(filter.to)}"></label>
+  <label>Order<select name="sort" title="A text search is always newest first"><option value="">newest first</option><option value="name"${filter.order === 'name' ? html` selected` : ''}>by job name</option></select></label>
   ${filter.serverId ? html`<input type="hidden" name="server" value="${filter.serverId}">` : ''}
   <button class="btn" type="submit">Search</button>
 </form>

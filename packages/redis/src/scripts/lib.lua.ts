@@ -64,6 +64,8 @@ local K_SCHEDULED = P .. 'scheduled'
 local K_LEASES = P .. 'leases'
 local K_EXPIRY = P .. 'expiry'
 local K_ALL = P .. 'all'
+-- Every job name that has jobs (layout 9): the name order of job lists walks it.
+local K_NAMES = P .. 'names'
 local K_QUEUES = P .. 'queues'
 local K_PAUSED = P .. 'paused'
 local K_SEQ = P .. 'seq'
@@ -606,6 +608,7 @@ local function create_jobs(jobs)
         zset(K_ALL, all_member(id, job.name, job.args), '0')
         zset(k_by_queue(job.queue), id, '0')
         zset(k_by_name(job.name), id, '0')
+        sadd(K_NAMES, job.name)
         count(state, 1)
         batch_states[id] = state
         results[#results + 1] = id; results[#results + 1] = '1'; results[#results + 1] = state

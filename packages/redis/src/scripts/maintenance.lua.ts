@@ -68,6 +68,8 @@ Returns: the number of jobs removed
 ]]
 local ids = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))
 local deleted = 0
+-- Names whose last job may have gone: checked once the removals are written.
+local emptied = {}
 for _, id in ipairs(ids) do
   local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ')
   zrem(K_EXPIRY, id)
@@ -78,12 +80,16 @@ for _, id in ipairs(ids) do
     zrem(k_state(v[1]), id)
     zrem(k_by_queue(v[2]), id)
     zrem(k_by_name(v[3]), id)
+    emptied[v[3]] = true
     for _, member in ipairs(redis.call('ZRANGEBYLEX', K_ALL, '[' .. id .. '\\t', '(' .. id .. '\\t2')) do zrem(K_ALL, member) end
     count(v[1], -1)
     deleted = deleted + 1
   end
 end
 flush()
+for name in pairs(emptied) do
+  if redis.call('EXISTS', k_by_name(name)) == 0 then redis.call('SREM', K_NAMES, name) end
+end
 return deleted
 `;
 

@@ -1,6 +1,7 @@
 import type { JobRecord, QueueRecord, ServerRecord } from '../../job/records.js';
 import type { JobDetails, JobsListParams, MonitoringApi, StatsRecord, TimeSeriesPoint } from '../contract.js';
 import { bucketStarts, decodeCursor, encodeCursor, idRange, matchesSearch } from '../monitoring-helpers.js';
+import { compareInNameOrder, decodeNameCursor, encodeNameCursor } from '../name-order.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
 import { enqueuedIn, toRecord } from './memory-state.js';
 
@@ -18,23 +19,30 @@ export class MemoryMonitoring implements MonitoringApi {
 
   async jobsList(params: JobsListParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
     this.guard();
-    const after = decodeCursor(params.cursor);
     const range = idRange(params.from, params.to);
-    const matching = [...this.state.jobs.values()]
-      .filter(
-        (job) =>
-          (params.state === undefined || job.state === params.state) &&
-          (params.queue === undefined || job.queue === params.queue) &&
-          (params.name === undefined || job.name === params.name) &&
-          (params.search === undefined || matchesSearch(job, params.search)) &&
-          (params.serverId === undefined || job.serverId === params.serverId) &&
-          (range.min === null || job.id >= range.min) &&
-          (range.max === null || job.id < range.max),
-      )
-      .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      .filter((job) => after === null || job.id < after);
+    const filtered = [...this.state.jobs.values()].filter(
+      (job) =>
+        (params.state === undefined || job.state === params.state) &&
+        (params.queue === undefined || job.queue === params.queue) &&
+        (params.name === undefined || job.name === params.name) &&
+        (params.search === undefined || matchesSearch(job, params.search)) &&
+        (params.serverId === undefined || job.serverId === params.serverId) &&
+        (range.min === null || job.id >= range.min) &&
+        (range.max === null || job.id < range.max),
+    );
+    let matching: MemoryJob[];
+    let cursorOf: (job: MemoryJob) => string;
+    if (params.order === 'name') {
+      const after = decodeNameCursor(params.cursor);
+      matching = filtered.sort(compareInNameOrder).filter((job) => after === null || compareInNameOrder(job, after) > 0);
+      cursorOf = (job) => encodeNameCursor(job);
+    } else {
+      const after = decodeCursor(params.cursor);
+      matching = filtered.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).filter((job) => after === null || job.id < after);
+      cursorOf = (job) => encodeCursor(job.id);
+    }
     const page = matching.slice(0, params.limit);
-    const nextCursor = matching.length > params.limit ? encodeCursor(page.at(-1)!.id) : null;
+    const nextCursor = matching.length > params.limit ? cursorOf(page.at(-1)!) : null;
     return { jobs: page.map((job) => toRecord(job)), nextCursor };
   }
 
