@@ -69,6 +69,12 @@ export interface DashboardOptions {
    * ones. Default 80 ms.
    */
   searchTimeBudget?: number | string;
+  /**
+   * Longest list that "By job name" sorts. No storage keeps jobs in name order (an index for it
+   * would slow every enqueue), so a sort reads the whole list; a longer list stays newest first and
+   * says to filter by name. Default 20,000.
+   */
+  sortByNameUpTo?: number;
 }
 
 /** Options after defaults. */
@@ -84,6 +90,7 @@ export interface ResolvedDashboardOptions {
   pageSize: number;
   bulkLimit: number;
   searchTimeBudget: number;
+  sortByNameUpTo: number;
 }
 
 /** Resolves and validates dashboard options. */
@@ -101,6 +108,7 @@ export function resolveDashboardOptions(options: DashboardOptions | undefined): 
       pageSize: { kind: 'integer', default: 50, min: 1, max: 500 },
       bulkLimit: { kind: 'integer', default: 10_000, min: 1 },
       searchTimeBudget: { kind: 'duration', default: 80, min: 1 },
+      sortByNameUpTo: { kind: 'integer', default: 20_000, min: 0 },
     },
     options,
     'dashboard options',

@@ -44,12 +44,22 @@ async function listJobs(
   filter: JobFilter,
   query: URLSearchParams,
   now: number,
-): Promise<{ jobs: JobRecord[]; nextCursor: string | null; searchedBack: Date | null }> {
+): Promise<{ jobs: JobRecord[]; nextCursor: string | null; searchedBack: Date | null; sortRefused: number | null }> {
   const { monitoring } = state.spool.storage;
   const cursor = query.get('cursor');
-  if (filter.search) return boundedSearch(monitoring, filter, state.options.pageSize, cursor, state.options.searchTimeBudget, now);
+  if (filter.search) return { ...(await boundedSearch(monitoring, filter, state.options.pageSize, cursor, state.options.searchTimeBudget, now)), sortRefused: null };
+  // A sort by name reads the whole list (no storage keeps jobs in name order): only a list of up to
+  // `sortByNameUpTo` jobs, by its count. Jobs of one name are in name order already.
+  if (filter.order === 'name' && !filter.name) {
+    const states = (await monitoring.stats()).states;
+    const size = filter.state ? states[filter.state] : Object.values(states).reduce((a, b) => a + b, 0);
+    if (size > state.options.sortByNameUpTo) {
+      const page = await monitoring.jobsList(listParams({ ...filter, order: undefined }, state.options.pageSize, cursor));
+      return { ...page, searchedBack: null, sortRefused: size };
+    }
+  }
   const page = await monitoring.jobsList(listParams(filter, state.options.pageSize, cursor));
-  return { ...page, searchedBack: null };
+  return { ...page, searchedBack: null, sortRefused: null };
 }
 
 /** The state now of each job that history entries name (expired jobs are absent). */

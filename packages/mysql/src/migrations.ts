@@ -326,13 +326,4 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
-  {
-    version: 13,
-    name: 'job lists by job name',
-    // Lists in name order (the dashboard's "sort by job name") and the name filter read this index
-    // in order instead of sorting or scanning a state's jobs. A job's name and id never change, so
-    // only creation and removal write it. (Descending key parts are kept from MariaDB 10.8 and
-    // MySQL 8; older servers read the same index and sort within a name.)
-    statements: (t) => [`ALTER TABLE \`${t.prefix}jobs\` ADD KEY jobs_by_name (name, id DESC)`],
-  },
 ];

@@ -26,7 +26,7 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
     await before.close();
     // As a database migrated by version 1 only: no history table (nor what later migrations add).
     await sql(`DROP TABLE \`${prefix}recurring_history\`, \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
-    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key, DROP KEY jobs_by_name`);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 2`);
 
     const refusing = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });

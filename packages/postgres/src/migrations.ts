@@ -393,12 +393,4 @@ CREATE TABLE ${s}.audit (
 );
 `,
   },
-  {
-    version: 21,
-    name: 'job lists by job name',
-    // Lists in name order (the dashboard's "sort by job name") and the name filter read this index
-    // in order instead of sorting or scanning a state's jobs. A job's name and id never change, so
-    // only creation writes it and state changes stay heap-only updates.
-    sql: (s) => `CREATE INDEX jobs_by_name ON ${s}.jobs (name, id DESC);`,
-  },
 ];

@@ -322,12 +322,4 @@ CREATE TABLE spool_audit (
 );
 `,
   },
-  {
-    version: 15,
-    name: 'job lists by job name',
-    // Lists in name order (the dashboard's "sort by job name") and the name filter read this index
-    // in order instead of sorting or scanning a state's jobs. A job's name and id never change, so
-    // only creation and removal write it.
-    sql: `CREATE INDEX spool_jobs_by_name ON spool_jobs (name, id DESC);`,
-  },
 ];

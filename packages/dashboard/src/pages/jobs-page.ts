@@ -19,6 +19,8 @@ export interface JobListData {
   now: number;
   /** When a text search ran out of time: jobs created before this were not searched. */
   searchedBack?: Date | null;
+  /** When the list was too long to sort by name: its size (the page is newest first). */
+  sortRefused?: number | null;
 
 }
 
@@ -113,6 +115,9 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
     ? html`<p class="search-note" data-search-note>Searched jobs created since ${time(data.searchedBack)}, newest first, to answer quickly.
         <a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery({ ...filter, to: new Date(data.searchedBack.getTime() - 1) })}">Search older jobs →</a></p>`
     : '';
+  const refused = data.sortRefused
+    ? html`<p class="search-note" data-sort-note>${count(data.sortRefused)} jobs are too many to sort by name, so they are shown newest first. Filter by a job name to see one name's jobs.</p>`
+    : '';
   const bulkFilter = data.searchedBack ? { ...filter, from: data.searchedBack } : filter;
   if (data.jobs.length === 0) {
     if (cut) return html`${cut}${emptyState('No matches yet', 'Nothing matched among the jobs searched so far.')}`;
@@ -129,7 +134,7 @@ export function jobsTable(ctx: PageContext, data: JobListData, path: string): Sa
     </tbody>
   </table>
   </div>`;
-  return html`${cut}
+  return html`${cut}${refused}
 ${actions.length === 0 ? table : html`<form method="post" action="${ctx.base}/actions/jobs" class="bulk" data-bulk>
   ${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.self}">
   <div class="bulkbar" data-bulkbar>
@@ -143,9 +148,9 @@ ${actions.length === 0 ? table : html`<form method="post" action="${ctx.base}/ac
   ${table}
 </form>`}
 <nav class="pager" aria-label="Pages">
-  ${data.first ? html`<span></span>` : html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery(filter)}">← ${sortedByName(filter) ? 'First' : 'Newest'}</a>`}
-  <span class="muted small">${count(data.jobs.length)} shown, ${sortedByName(filter) ? 'by job name' : 'newest first'}</span>
-  ${data.nextCursor ? html`<a class="btn btn-small btn-ghost" rel="next" href="${ctx.base}${path}${filterQuery(filter, { cursor: data.nextCursor })}">${sortedByName(filter) ? 'Next' : 'Older'} →</a>` : html`<span></span>`}
+  ${data.first ? html`<span></span>` : html`<a class="btn btn-small btn-ghost" href="${ctx.base}${path}${filterQuery(filter)}">← ${sortedByName(filter, data) ? 'First' : 'Newest'}</a>`}
+  <span class="muted small">${count(data.jobs.length)} shown, ${sortedByName(filter, data) ? 'by job name' : 'newest first'}</span>
+  ${data.nextCursor ? html`<a class="btn btn-small btn-ghost" rel="next" href="${ctx.base}${path}${filterQuery(filter, { cursor: data.nextCursor })}">${sortedByName(filter, data) ? 'Next' : 'Older'} →</a>` : html`<span></span>`}
 </nav>`;
 }
 
@@ -168,8 +173,8 @@ ${jobsTable(ctx, data, `/jobs/${state}`)}`;
 }
 
 /** Whether a list is shown by job name (a text search is always newest first). */
-export function sortedByName(filter: JobFilter): boolean {
-  return filter.order === 'name' && !filter.search;
+export function sortedByName(filter: JobFilter, data?: { sortRefused?: number | null }): boolean {
+  return filter.order === 'name' && !filter.search && !data?.sortRefused;
 }
 
 /** The job name filter of a list (an exact name, offered from the names this process knows) and its order. */
