@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach } from 'vitest';
 
 import { ManualClock, UuidV7Generator } from '@spool/core';
-import type { NewJob } from '@spool/core';
+import { newJobRecord } from '@spool/conformance';
 import { RedisStorage } from '@spool/redis';
 
 import { SCRIPTS } from '../src/scripts/index.js';
@@ -69,26 +69,5 @@ export function useScriptHooks(label: string) {
   return { open, fresh };
 }
 
-/** A new enqueued job of the name `test.job`, with `overrides`. */
-export function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id,
-    name: 'test.job',
-    args: {},
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: 86_400_000,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    reason: 'Created by a test',
-    ...overrides,
-  };
-}
+/** A new enqueued job of the name `test.job`, with `overrides` (the conformance suite's defaults). */
+export const job = newJobRecord;

@@ -6,7 +6,7 @@ import { UsageError } from './command.js';
 import { jsonDocument } from './format.js';
 import { withSpool } from './open-spool.js';
 import type { Flags } from './parse.js';
-import { durationFlag, expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { durationFlag, expectPositionals, integerFlag, jsonFlag, parseCommandLine, stringFlag, timeFlag } from './parse.js';
 
 const CHANGE = 'jobs change';
 const RUN_NOW = 'jobs run-now';
@@ -77,27 +77,17 @@ export const jobsRunNowCommand: Command = {
 
 function changeOptions(flags: Flags): ChangeJobOptions {
   const changes: ChangeJobOptions = {};
-  const at = stringFlag(flags, 'at');
+  const at = timeFlag(flags, 'at', CHANGE);
   const delay = durationFlag(flags, 'delay', CHANGE);
   if (at !== undefined && delay !== undefined) throw new UsageError('give either --delay or --at, not both', CHANGE);
-  if (at !== undefined) {
-    if (Number.isNaN(Date.parse(at))) throw new UsageError(`--at expects a time such as 2030-01-01T09:00:00Z, got ${JSON.stringify(at)}`, CHANGE);
-    changes.at = new Date(at);
-  }
+  if (at !== undefined) changes.at = at;
   if (delay !== undefined) changes.delay = delay;
   const priority = integerFlag(flags, 'priority', CHANGE, { min: -1_000_000, max: 1_000_000 });
   if (priority !== undefined) changes.priority = priority;
   const queue = stringFlag(flags, 'queue');
   if (queue !== undefined) changes.queue = queue;
-  const json = stringFlag(flags, 'args');
-  if (json !== undefined) {
-    try {
-      changes.args = JSON.parse(json) as unknown;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new UsageError(`--args is not valid JSON (${reason}). Quote it for the shell: --args '{"key":"value"}'`, CHANGE);
-    }
-  }
+  const args = jsonFlag(flags, 'args', CHANGE);
+  if (args !== undefined) changes.args = args;
   if (Object.keys(changes).length === 0) throw new UsageError('give at least one of --at, --delay, --priority, --queue, --args', CHANGE);
   return changes;
 }
