@@ -6,3 +6,4 @@ export { runStorageConformance } from './run-storage-conformance.js';
 export type { ConformanceTarget } from './conformance-target.js';
 export { historyViolations, historyEdges, allTransitionEdges, expectValidHistories } from './transitions-check.js';
 export type { TransitionEdge } from './transitions-check.js';
+export { newJobRecord } from './harness.js';

@@ -24,6 +24,7 @@ import { queuesTests } from './queues.js';
 import { recurringTests } from './recurring.js';
 import { scheduledTests } from './scheduled.js';
 import { serversTests } from './servers.js';
+import { startDeadlinesTests } from './start-deadlines.js';
 import { stateChangesTests } from './state-changes.js';
 import { transitionsTests } from './transitions.js';
 import { waitingChangesTests } from './waiting-changes.js';
@@ -43,6 +44,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     leasesAndRescueTests(target);
     stateChangesTests(target);
     waitingChangesTests(target);
+    startDeadlinesTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);

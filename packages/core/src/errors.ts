@@ -14,6 +14,7 @@ export type SpoolErrorCode =
   | 'ERR_UNKNOWN_JOB'
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_JOB_NOT_WAITING'
+  | 'ERR_JOB_EXPIRED'
   | 'ERR_STATE_CONFLICT'
   | 'ERR_RECURRING_NOT_FOUND'
   | 'ERR_UNSUPPORTED_STORAGE'
@@ -527,4 +528,25 @@ export class PayloadCorruptError extends SpoolError {
 /** Whether a value is a Spool error with the given code. */
 export function hasErrorCode(error: unknown, code: SpoolErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/**
+ * A job that was not started within its time-to-live after it became due: it was failed (or
+ * deleted) when a server claimed it, without running its handler. Stored as the failed job's error.
+ */
+export class JobExpiredError extends SpoolError {
+  constructor(
+    readonly jobId: string,
+    /** When the job became due (ms since epoch). */
+    readonly dueAt: number,
+    readonly ttlMs: number,
+    /** When a server claimed it (the storage's time). */
+    readonly claimedAt: number,
+  ) {
+    super(
+      'ERR_JOB_EXPIRED',
+      `Job ${jobId} was not started within its time-to-live of ${ttlMs} ms: due at ${new Date(dueAt).toISOString()}, ` +
+        `claimed at ${new Date(claimedAt).toISOString()} (${claimedAt - dueAt - ttlMs} ms late), so it was not run. Enqueue it again if it is still wanted.`,
+    );
+  }
 }

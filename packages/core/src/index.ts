@@ -58,6 +58,8 @@ export {
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
 export { decideJobChange, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
+export { START_DEADLINE_PARAMETER, startDeadlineParameter, withStartDeadline, readStartDeadline, decideLateStart, lateStartFailure, lateStartDeletion } from './job/start-deadline.js';
+export type { OnExpire, StartDeadline, LateStart } from './job/start-deadline.js';
 export type { JobChange, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision } from './states/job-change.js';
 export { shapeOf, assertWritesShape, assertFixedWrite, FIXED_WRITES, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
 export type { ChangeShape } from './states/change-shape.js';

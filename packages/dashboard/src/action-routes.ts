@@ -12,6 +12,7 @@ import { isJobAction } from './job-actions.js';
 import { parseFilter } from './job-filter.js';
 import { layout } from './pages/layout.js';
 import { confirmPage } from './pages/search-page.js';
+import { changeFromForm } from './change-action.js';
 import { checkEnqueueForm, enqueueFromForm } from './enqueue-action.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
 import { enqueuePage } from './pages/enqueue-page.js';
@@ -112,6 +113,14 @@ async function act(state: DashboardState, req: DashboardRequest, res: ServerResp
     const skipped = ids.length - changed;
     const notice = `${action[0]!.toUpperCase()}${action.slice(1)}: ${plural(changed, 'job')} changed${skipped ? `, ${skipped} skipped (not in a state this applies to)` : ''}.`;
     await audit({ action: `jobs.${action}`, subject: 'jobs', targets: ids, count: ids.length, outcome: changed > 0 ? 'done' : 'refused', message: notice });
+    return redirect(res, backTo(base, form, notice));
+  }
+
+  if (path === '/actions/change') {
+    if (action !== 'change' && action !== 'run-now') return text(400, 'Unknown action.');
+    const id = field(form, 'id') ?? '';
+    const { notice, outcome } = await changeFromForm(spool, form);
+    await audit({ action: `jobs.${action}`, subject: 'jobs', targets: [id], count: 1, outcome, message: notice });
     return redirect(res, backTo(base, form, notice));
   }
 

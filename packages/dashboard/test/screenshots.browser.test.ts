@@ -60,6 +60,7 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['job-processing', `/job/${seeded.ids.processing}`, '[data-logs]'],
       ['job-failed', `/job/${seeded.ids.failed}`, '.stack'],
       ['job-waiting', `/job/${seeded.ids.waiting}`, '[data-wait-reason]'],
+      ['job-scheduled', `/job/${seeded.ids.scheduled}`, '[data-change-form] [data-run-now]'],
       ['metrics', '/metrics?sort=runP95&dir=desc', '[data-chart="outcomes"] svg .bar'],
       ['audit', '/audit', '[data-audit] tbody tr'],
       ['recurring', '/recurring', 'tbody tr'],

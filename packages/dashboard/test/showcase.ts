@@ -20,7 +20,7 @@ export interface Showcase {
   spool: Spool;
   server: Server;
   /** `waiting`: a catalog import held back by its job's limit (1 at once) while another runs. */
-  ids: { failed: string; processing: string; succeeded: string; waiting: string };
+  ids: { failed: string; processing: string; succeeded: string; waiting: string; scheduled: string };
   close(): Promise<void>;
 }
 
@@ -117,7 +117,7 @@ export async function showcase(): Promise<Showcase> {
   const waiting = await spool.enqueue(catalog, { feed: 'https://supplier.example/feed-eu.xml' });
   await spool.continueWith(processing, receipt, { to: 'ops@shop.example', order: 'catalog import done' });
   await spool.schedule(receipt, { to: 'margaret@example.com', order: 'A-1045' }, { delay: '2h' });
-  await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { ...BY_NAME, delay: '1d' });
+  const scheduled = await spool.schedule('reports.weekly-sales', { week: '2026-W49' }, { ...BY_NAME, delay: '1d' });
   await spool.enqueueMany('search.reindex', [{ index: 'products' }, { index: 'categories' }], { ...BY_NAME, queue: 'search' });
   const cancelled = await spool.enqueue('search.reindex', { index: 'obsolete' }, { ...BY_NAME, queue: 'search' });
   await spool.delete(cancelled);
@@ -139,7 +139,7 @@ export async function showcase(): Promise<Showcase> {
   return {
     spool,
     server,
-    ids: { failed, processing, succeeded: sent[0]!, waiting },
+    ids: { failed, processing, succeeded: sent[0]!, waiting, scheduled },
     async close() {
       hold.release();
       await spool.close();

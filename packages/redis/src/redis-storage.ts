@@ -48,12 +48,13 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
+import { changeRedisJob } from './job-change.js';
 import { claimGated, decodeGate, decodeLimitRecord } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
@@ -89,7 +90,8 @@ export class RedisStorage implements Storage {
     durable: true,
     // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
     flowControl: true,
-    waitingChanges: false,
+    // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
+    waitingChanges: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -275,9 +277,19 @@ export class RedisStorage implements Storage {
     return { lost: (await this.run('jobLeaseExtend', 'extending leases', args)) as string[] };
   }
 
-  async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
-    // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
-    throw new CapabilityMissingError('waitingChanges', 'Redis storage', 'Changing a waiting job');
+  async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
+    return changeRedisJob(
+      {
+        readFacts: async (id) => {
+          const v = await this.read('changing a waiting job', (c) => c.hmget(`${this.keyBase}job:${id}`, 'state', 'runAt', 'prio', 'queue'));
+          return v[0] === null || v[0] === undefined ? null : [v[0], v[1] ?? '', v[2] ?? '0', v[3] ?? ''];
+        },
+        runScript: (args) => this.run('jobChange', 'changing a waiting job', args),
+        now: () => this.clock?.now() ?? Date.now(),
+        emitPayload: (payload) => this.emitPayload(payload),
+      },
+      storableJobChange(params),
+    );
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -1,89 +1,16 @@
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { LIMIT_KEY_PARAMETER, ManualClock, UuidV7Generator, resolveLimits } from '@spool/core';
-import type { FetchedJob, LimitScope, LimitsOption, NewJob } from '@spool/core';
-import { RedisStorage } from '@spool/redis';
+import { LIMIT_KEY_PARAMETER, resolveLimits } from '@spool/core';
+import type { FetchedJob, LimitScope, LimitsOption } from '@spool/core';
+import type { RedisStorage } from '@spool/redis';
 
-import { SCRIPTS } from '../src/scripts/index.js';
-import type { ScriptName } from '../src/scripts/index.js';
-import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
+import { redisAvailable } from './redis-test-env.js';
+import { START, job, useScriptHooks } from './script-hooks.js';
 
 // What the conformance suite cannot see of Redis's flow control: the scripts a claim runs, a write
 // that meets a gate changed since its read, and the keys left once every job has finished.
 const available = await redisAvailable();
-const cleanups: Array<() => Promise<void>> = [];
-const START = Date.UTC(2030, 0, 1, 12, 30);
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-const SCRIPT_BY_SHA = new Map(Object.entries(SCRIPTS).map(([name, s]) => [s.sha, name as ScriptName]));
-
-/** A storage on a client that records the scripts it runs, and may run a step before a given script. */
-async function open(prefix: string, clock: ManualClock) {
-  const client = new Redis(REDIS_URL);
-  const ran: ScriptName[] = [];
-  const replies: Array<[ScriptName, unknown]> = [];
-  const before = new Map<ScriptName, () => Promise<void>>();
-  const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
-    const argv = args[1] as unknown[] | undefined;
-    const name = args[0] === 'EVALSHA' && Array.isArray(argv) ? SCRIPT_BY_SHA.get(argv[0] as string) : undefined;
-    if (name === undefined) return call(...args);
-    ran.push(name);
-    const step = before.get(name);
-    if (step) {
-      before.delete(name);
-      await step();
-    }
-    const reply = await call(...args);
-    replies.push([name, reply]);
-    return reply;
-  };
-  const storage = new RedisStorage({ client, prefix }, { clock });
-  await storage.init();
-  cleanups.push(async () => {
-    await storage.close();
-    client.disconnect();
-  });
-  return { storage, ran, replies, before };
-}
-
-async function fresh() {
-  const prefix = freshPrefix('flow');
-  const admin = new Redis(REDIS_URL);
-  cleanups.push(async () => {
-    await dropPrefix(admin, prefix);
-    admin.disconnect();
-  });
-  const clock = new ManualClock(START);
-  return { prefix, admin, clock, ids: new UuidV7Generator(clock), ...(await open(prefix, clock)) };
-}
-
-function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id,
-    name: 'test.job',
-    args: {},
-    queue: 'default',
-    priority: 0,
-    state: 'enqueued',
-    runAt: null,
-    maxAttempts: 3,
-    timeoutMs: null,
-    retentionMs: 86_400_000,
-    backoff: null,
-    uniqueKey: null,
-    parentId: null,
-    continueOn: null,
-    recurringId: null,
-    parameters: {},
-    reason: 'Created by a test',
-    ...overrides,
-  };
-}
+const { open, fresh } = useScriptHooks('flow');
 
 async function setLimits(storage: RedisStorage, scope: LimitScope, option: LimitsOption): Promise<void> {
   await storage.limitsSet({ scope, layer: 'code', limits: resolveLimits(option, 'limits'), setBy: null });

@@ -1,6 +1,7 @@
 import type { BackoffOption, ResolvedJobOptions } from '../job/definition.js';
 import { JOB_OPTION_RULES, toNullableMs } from '../job/definition.js';
 import type { BackoffSpec, Json } from '../job/records.js';
+import type { OnExpire } from '../job/start-deadline.js';
 import type { Duration } from '../options/duration.js';
 import { parseDuration } from '../options/duration.js';
 import type { OptionsSchema } from '../options/resolve.js';
@@ -27,6 +28,13 @@ export interface EnqueueOptions {
   timeout?: Duration | null;
   /** How long the job is kept after it succeeds or is deleted; `null` keeps it forever. */
   retention?: Duration | null;
+  /**
+   * Deletes or fails the job (`onExpire`) when no server has started it this long after it became
+   * due (enqueued: now; scheduled: its run time), instead of running it late. `null`: no limit.
+   */
+  ttl?: Duration | null;
+  /** What happens to the job past its `ttl`: `'delete'` (the default) or `'fail'`. */
+  onExpire?: OnExpire;
   /**
    * At most one active (scheduled, enqueued, awaiting or processing) job holds this key: a second
    * enqueue with the same key returns the first job's id instead of creating a job.
@@ -55,6 +63,8 @@ export interface ResolvedEnqueue {
   backoff: BackoffSpec | null;
   timeoutMs: number | null;
   retentionMs: number | null;
+  ttlMs: number | null;
+  onExpire: OnExpire;
   uniqueKey: string | null;
   parameters: Record<string, Json>;
   /** The key given by the caller; undefined: the definition's `limits.key` decides. */
@@ -101,6 +111,8 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     backoff: backoffOption !== undefined ? (toBackoffSpec(backoffOption) as BackoffSpec) : null,
     timeoutMs: o.timeout !== undefined ? toNullableMs(o.timeout, null) : base.timeoutMs,
     retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
+    ttlMs: o.ttl !== undefined ? toNullableMs(o.ttl, null) : base.ttlMs,
+    onExpire: (o.onExpire as OnExpire | undefined) ?? base.onExpire,
     uniqueKey: (o.uniqueKey as string | undefined) ?? null,
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
     limitKey: o.limitKey === undefined ? undefined : (checkLimitKey(o.limitKey, 'enqueue options.limitKey') ?? undefined),

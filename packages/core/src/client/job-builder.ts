@@ -8,6 +8,7 @@ import type { CapturedCall, JobClass } from '../job/method-call.js';
 import { captureMethodCall } from '../job/method-call.js';
 import type { Json, NewJob } from '../job/records.js';
 import type { JobRegistry } from '../job/registry.js';
+import { withStartDeadline } from '../job/start-deadline.js';
 import type { ContinuationOn } from '../states/states.js';
 import type { Clock } from '../util/clock.js';
 import { UuidV7Generator } from '../util/uuid.js';
@@ -117,6 +118,15 @@ export class JobBuilder {
     return toJsonArgs(args, this.maxArgsBytes);
   }
 
+  /**
+   * A job's parameters with the start deadline of its definition's time-to-live (when this process
+   * has the definition and it sets one), counted from `dueAt`: a recurring occurrence's time.
+   */
+  withDefinitionDeadline(name: string, parameters: Record<string, Json>, dueAt: number): Record<string, Json> {
+    const options = this.registry.find(name)?.options;
+    return options === undefined ? parameters : withStartDeadline(parameters, options, dueAt);
+  }
+
   /** A job's parameters with its key for per-key limits, as its definition (when this process has it) gives it. */
   keyed(name: string, parameters: Record<string, Json>, args: Json): Record<string, Json> {
     return withLimitKey(name, parameters, undefined, this.registry.find(name)?.options.limitKey ?? null, args);
@@ -175,7 +185,7 @@ export class JobBuilder {
       parentId: continuation?.parentId ?? null,
       continueOn: continuation?.on ?? null,
       recurringId: null,
-      parameters: withLimitKey(name, o.parameters, o.limitKey, keyOf, args),
+      parameters: withStartDeadline(withLimitKey(name, o.parameters, o.limitKey, keyOf, args), o, continuation === null ? (scheduled ? o.runAtMs! : now) : null),
       reason,
     };
   }

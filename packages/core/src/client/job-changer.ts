@@ -2,6 +2,7 @@ import { CapabilityMissingError, ConfigError, InvalidArgsError, JobNotFoundError
 import { looksLikePayloadReference } from '../files/payloads.js';
 import { JOB_OPTION_RULES } from '../job/definition.js';
 import type { Json } from '../job/records.js';
+import { START_DEADLINE_PARAMETER, readStartDeadline, startDeadlineParameter } from '../job/start-deadline.js';
 import type { Duration } from '../options/duration.js';
 import type { OptionsSchema } from '../options/resolve.js';
 import { resolveOptions } from '../options/resolve.js';
@@ -71,8 +72,23 @@ export async function changeWaitingJob(host: JobChangerHost, id: string, options
     }
   }
   const result = await host.storage.jobChange({ id, change });
-  if (result.ok) return;
+  if (result.ok) {
+    if (change.runAt !== undefined) await moveStartDeadline(host.storage, id, change.runAt);
+    return;
+  }
   if (result.previous === null) throw new JobNotFoundError(id);
   const fields = result.refused === 'not-allowed' ? Object.keys(change).filter((f) => !WAITING_CHANGES[result.previous!].includes(f as keyof JobChange)) : [];
   throw new JobNotWaitingError(id, result.previous, fields, WAITING_CHANGES[result.previous]);
+}
+
+/**
+ * A scheduled job's start deadline follows its new due time. Written after the change: a job moved
+ * later cannot be claimed before its new time, by which the deadline has moved; one moved earlier
+ * keeps the later deadline for that moment.
+ */
+async function moveStartDeadline(storage: Storage, id: string, dueAt: number): Promise<void> {
+  const job = await storage.jobGet({ id });
+  const deadline = job === null ? null : readStartDeadline(job.parameters);
+  if (deadline === null) return;
+  await storage.jobParameterSet({ id, key: START_DEADLINE_PARAMETER, value: startDeadlineParameter({ ...deadline, dueAt }) });
 }

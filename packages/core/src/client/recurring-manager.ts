@@ -448,7 +448,8 @@ export class RecurringManager {
       parentId: null,
       continueOn: null,
       recurringId: record.id,
-      parameters: this.#spool.jobs.keyed(record.name, { recurringOccurrence: at.toISOString() }, record.args),
+      // An occurrence is due at its time: a time-to-live counts from it, also for one fired late.
+      parameters: this.#spool.jobs.withDefinitionDeadline(record.name, this.#spool.jobs.keyed(record.name, { recurringOccurrence: at.toISOString() }, record.args), at.getTime()),
       reason,
     };
   }

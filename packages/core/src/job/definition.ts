@@ -6,6 +6,7 @@ import type { JobLimitsOption, Limits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { JobContext } from './job-context.js';
 import type { ErrorRecord } from './records.js';
+import type { OnExpire } from './start-deadline.js';
 
 /** A function that runs a job. */
 export type JobHandler<Args, Result> = (args: Args, ctx: JobContext) => Promise<Result> | Result;
@@ -37,6 +38,14 @@ export interface JobOptions {
   timeout?: Duration | null;
   /** How long a succeeded or deleted job is kept. Default `'1d'`; `null` keeps it forever. */
   retention?: Duration | null;
+  /**
+   * Time-to-live of a job that has not started: one not claimed within this long after it became
+   * due is deleted or failed (`onExpire`) instead of run late. Due: when it was enqueued, or its run
+   * time for a scheduled job. Not for continuations. Default: none (`null`).
+   */
+  ttl?: Duration | null;
+  /** What happens to a job past its `ttl`: `'delete'` (the default) or `'fail'` (with ERR_JOB_EXPIRED). */
+  onExpire?: OnExpire;
   /** `'thread'` runs the handler in a worker thread so that CPU work never blocks the event loop. Default `'inline'`. */
   execution?: ExecutionMode;
   /** With `execution: 'thread'`: the module that exports this definition, usually `import.meta.url`. */
@@ -62,6 +71,9 @@ export interface ResolvedJobOptions {
   backoff: BackoffOption;
   timeoutMs: number | null;
   retentionMs: number | null;
+  /** Time-to-live of a job that has not started, or null. */
+  ttlMs: number | null;
+  onExpire: OnExpire;
   execution: ExecutionMode;
   module: string | null;
   /** The definition's limits as stored, or null. */
@@ -101,6 +113,8 @@ export const JOB_OPTION_RULES = {
   backoff: { kind: 'any', optional: true, check: checkBackoff },
   timeout: { kind: 'any', optional: true, check: checkNullableDuration },
   retention: { kind: 'any', optional: true, check: checkNullableDuration },
+  ttl: { kind: 'any', optional: true, check: checkNullableDuration },
+  onExpire: { kind: 'oneOf', values: ['delete', 'fail'], optional: true },
 } as const;
 
 /**
@@ -160,6 +174,8 @@ export const DEFAULT_JOB_OPTIONS: ResolvedJobOptions = Object.freeze({
   backoff: 'default',
   timeoutMs: null,
   retentionMs: DEFAULT_RETENTION_MS,
+  ttlMs: null,
+  onExpire: 'delete',
   execution: 'inline',
   module: null,
   limits: null,
@@ -175,6 +191,8 @@ function resolveJobOptions(options: Record<string, unknown>): Omit<ResolvedJobOp
     backoff: (options.backoff as BackoffOption | undefined) ?? 'default',
     timeoutMs: toNullableMs(options.timeout, null),
     retentionMs: toNullableMs(options.retention, DEFAULT_RETENTION_MS),
+    ttlMs: toNullableMs(options.ttl, null),
+    onExpire: (options.onExpire as OnExpire | undefined) ?? 'delete',
     execution: (options.execution as ExecutionMode | undefined) ?? 'inline',
     module: (options.module as string | undefined) ?? null,
   };

@@ -1,5 +1,6 @@
 import { JobTimeoutError, MalformedJobError, PayloadCorruptError, PayloadMissingError, ShutdownError, UnknownJobError, hasErrorCode, rateLimitedDelayOf, snoozeDelayOf, unrecoverable } from '../errors.js';
 import { LIMIT_KEY_PARAMETER } from '../limits/limits.js';
+import { decideLateStart, lateStartDeletion, lateStartFailure } from '../job/start-deadline.js';
 import { pauseCandidatesOf, rateLimitedReason } from '../limits/rate-limited.js';
 import { payloadReference } from '../files/payloads.js';
 import { toJsonText } from '../job/json-args.js';
@@ -111,6 +112,16 @@ export class JobRunner {
     if (job.decodeError !== undefined) {
       const error = new MalformedJobError(`The stored job cannot be decoded: ${job.decodeError}`);
       return { state: 'failed', error: toErrorRecord(error), reason: error.message };
+    }
+    // A job claimed past its start deadline is recorded as expired, never run late (one parameter
+    // lookup for a job without one).
+    const late = decideLateStart(job);
+    if (late !== null) {
+      if (late.onExpire === 'fail') return lateStartFailure(late);
+      await this.host.storage.jobSetState(lateStartDeletion(job.id, late));
+      // Deleted before its handler started: the server reports it as a cancelled run.
+      running.abort('cancelled', late.error);
+      return null;
     }
     const definition = this.host.definition(job.name);
     if (!definition) {

@@ -4,6 +4,7 @@ import { payloadKey, payloadReference } from '@spool/core';
 import type { SafeHtml } from '../html.js';
 import { html } from '../html.js';
 import { actionsFor } from '../job-actions.js';
+import { changePanel } from './change-panel.js';
 import { actionButton, bytes, duration, elapsed, emptyState, jsonBlock, shortId, stateBadge, time } from './components.js';
 import type { PageContext } from './page-context.js';
 import { stackTrace } from './stack-trace.js';
@@ -84,6 +85,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
     ${data.waitReason ? html`<section class="panel" data-wait-reason><div class="panel-head"><h2>Waiting</h2><span class="muted small">flow control, read from storage</span></div><p>${data.waitReason}</p></section>` : ''}
     ${job.error ? html`<section class="panel danger"><div class="panel-head"><h2>Error</h2></div>${errorBlock(job.error)}</section>` : ''}
     <section class="panel"><div class="panel-head"><h2>Arguments</h2></div>${valueBlock(ctx, job, 'args', job.args)}</section>
+    ${changePanel(ctx, job)}
     ${job.state === 'succeeded' || job.result !== null ? html`<section class="panel"><div class="panel-head"><h2>Result</h2></div>${valueBlock(ctx, job, 'result', job.result)}</section>` : ''}
     <section class="panel"><div class="panel-head"><h2>Logs</h2><span class="muted small">persisted by the job's <span class="mono">ctx.log</span></span></div>
       <ol class="logs" data-logs>

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { JOB_CLAIM_LUA, JOB_LEASE_EXTEND_LUA, JOB_PROGRESS_SET_LUA, JOBS_COMPLETE_LUA, JOBS_CREATE_LUA, JOBS_FETCH_LUA } from './jobs-write.lua.js';
 import { JOBS_FETCH_CANDIDATES_LUA, JOBS_FETCH_GATED_LUA, LIMITS_GATES_LUA, LIMITS_LIST_LUA, LIMITS_SET_LUA } from './flow-control.lua.js';
-import { JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
+import { JOB_CHANGE_LUA, JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
 import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
@@ -91,6 +91,7 @@ export const SCRIPTS = {
   jobLeaseExtend: script('job_lease_extend', JOB_LEASE_EXTEND_LUA),
   jobProgressSet: script('job_progress_set', JOB_PROGRESS_SET_LUA),
   jobSetState: script('job_set_state', JOB_SET_STATE_LUA),
+  jobChange: script('job_change', JOB_CHANGE_LUA),
   jobParameterSet: script('job_parameter_set', JOB_PARAMETER_SET_LUA),
   jobExpirationSet: script('job_expiration_set', JOB_EXPIRATION_SET_LUA),
   jobLogsAppend: script('job_logs_append', JOB_LOGS_APPEND_LUA),

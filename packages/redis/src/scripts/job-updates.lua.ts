@@ -83,3 +83,62 @@ while i <= #ARGV do
 end
 return appended
 `;
+
+/** Writes a change of a waiting job that core decided (decideJobChange), guarded on the facts it was decided on. */
+export const JOB_CHANGE_LUA = `
+--[[ job_change: writes core's decision for a change of a waiting job (due time, priority, queue, arguments)
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] job id,
+         [4..7] the facts the decision read: state, runAt, prio, queue (as stored; '' for none),
+         [8] new runAt ('' keeps), [9] new priority ('' keeps), [10] new queue ('' keeps),
+         [11] '1' when the arguments change, [12] the new arguments (JSON), [13] '1' to put an
+         enqueued job at the back of its (new) queue, [14] history reason, [15] history data JSON
+Checks:  the job exists and its state, runAt, prio and queue are still the ones read: a claim or any
+         other write since the read changed them, and the decision no longer holds
+Returns: { 1, state, events payload } when written; { 0, '' } for a job that does not exist;
+         { 0, state, runAt, prio, queue } with the facts found when they changed (decide again)
+Events:  jobs-enqueued (an enqueued job's queue), scheduled (a new due time)
+]]
+local id = ARGV[3]
+local key = k_job(id)
+local v = redis.call('HMGET', key, 'state', 'runAt', 'prio', 'queue')
+if not v[1] then return { 0, '' } end
+local found = { v[1], v[2] or '', v[3] or '0', v[4] or '' }
+if found[1] ~= ARGV[4] or found[2] ~= ARGV[5] or found[3] ~= ARGV[6] or found[4] ~= ARGV[7] then
+  return { 0, found[1], found[2], found[3], found[4] }
+end
+local job = load(id)
+local f = { 'updated', NOW_S }
+local back = ARGV[13] == '1'
+if back then unindex_enqueued(job) end
+if ARGV[8] ~= '' then
+  f[#f + 1] = 'runAt'; f[#f + 1] = ARGV[8]
+  zset(K_SCHEDULED, id, ARGV[8])
+  ev_scheduled(tonumber(ARGV[8]))
+end
+if ARGV[9] ~= '' then
+  f[#f + 1] = 'prio'; f[#f + 1] = ARGV[9]
+  job.prio = tonumber(ARGV[9])
+end
+if ARGV[10] ~= '' then
+  f[#f + 1] = 'queue'; f[#f + 1] = ARGV[10]
+  zrem(k_by_queue(job.queue), id)
+  zset(k_by_queue(ARGV[10]), id, '0')
+  job.queue = ARGV[10]
+end
+if ARGV[11] == '1' then
+  -- The list of all jobs is searched by name and arguments: its member follows the new arguments.
+  local old = redis.call('HGET', key, 'args') or ''
+  zrem(K_ALL, all_member(id, job.name, old))
+  zset(K_ALL, all_member(id, job.name, ARGV[12]), '0')
+  f[#f + 1] = 'args'; f[#f + 1] = ARGV[12]
+end
+if back then index_enqueued(job, f) end
+job.hn = job.hn + 1
+local hn = INT_S[job.hn]
+f[#f + 1] = 'h' .. hn; f[#f + 1] = history_entry(job.state, ARGV[14], ARGV[15], nil)
+f[#f + 1] = 'hn'; f[#f + 1] = hn
+redis.call('HSET', key, unpack(f))
+flush()
+return { 1, job.state, publish() }
+`;

@@ -12,7 +12,7 @@ import { serverNotes } from './jobs-get.js';
 import { loadJobs } from './load-jobs.js';
 import { withSpool } from './open-spool.js';
 import type { Flags } from './parse.js';
-import { durationFlag, expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { durationFlag, expectPositionals, integerFlag, jsonFlag, parseCommandLine, stringFlag, timeFlag } from './parse.js';
 import { ProgressBar } from './progress-bar.js';
 
 const WHERE = 'enqueue';
@@ -73,7 +73,7 @@ export const enqueueCommand: Command = {
       const jobs = await definitions(flags);
       return withSpool(flags, io, (spool) => enqueueFile(spool, name, file, options, batchSize, flags, io), { jobs });
     }
-    const jobArgs = parseJsonFlag(stringFlag(flags, 'args'));
+    const jobArgs = jsonFlag(flags, 'args', WHERE);
     const jobs = await definitions(flags);
     return withSpool(flags, io, async (spool) => {
       const id = await spool.enqueue(name, jobArgs, options);
@@ -112,26 +112,13 @@ function enqueueOptions(flags: Flags): EnqueueOptions {
   const timeout = stringFlag(flags, 'timeout');
   if (timeout !== undefined) options.timeout = timeout === 'none' ? null : (durationFlag(flags, 'timeout', WHERE) as string);
   const delay = durationFlag(flags, 'delay', WHERE);
-  const at = stringFlag(flags, 'at');
+  const at = timeFlag(flags, 'at', WHERE);
   if (delay !== undefined && at !== undefined) throw new UsageError('give either --delay or --at, not both', WHERE);
   if (delay !== undefined) options.delay = delay;
-  if (at !== undefined) {
-    if (Number.isNaN(Date.parse(at))) throw new UsageError(`--at expects a time such as 2030-01-01T09:00:00Z, got ${JSON.stringify(at)}`, WHERE);
-    options.at = new Date(at);
-  }
+  if (at !== undefined) options.at = at;
   const uniqueKey = stringFlag(flags, 'unique-key');
   if (uniqueKey !== undefined) options.uniqueKey = uniqueKey;
   return options;
-}
-
-function parseJsonFlag(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`--args is not valid JSON (${reason}). Quote it for the shell: --args '{"key":"value"}'`, WHERE);
-  }
 }
 
 async function enqueueFile(

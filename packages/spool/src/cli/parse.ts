@@ -85,6 +85,26 @@ export function durationFlag(flags: Flags, name: string, where: string): string 
   return text;
 }
 
+/** A time flag's value (ISO 8601), or undefined; a UsageError for text that is not a time. */
+export function timeFlag(flags: Flags, name: string, where: string): Date | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  if (Number.isNaN(Date.parse(text))) throw new UsageError(`--${name} expects a time such as 2030-01-01T09:00:00Z, got ${JSON.stringify(text)}`, where);
+  return new Date(text);
+}
+
+/** A JSON flag's parsed value, or undefined; a UsageError that says how to quote it otherwise. */
+export function jsonFlag(flags: Flags, name: string, where: string): unknown {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--${name} is not valid JSON (${reason}). Quote it for the shell: --${name} '{"key":"value"}'`, where);
+  }
+}
+
 /** A comma-separated list flag (also repeatable), or undefined. */
 export function listFlag(flags: Flags, name: string): string[] | undefined {
   const value = flags[name];

@@ -8,6 +8,7 @@ import { dashboardCommand } from './dashboard.js';
 import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
 import { jobsActionCommand } from './jobs-action.js';
+import { jobsChangeCommand, jobsRunNowCommand } from './jobs-change.js';
 import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
 import { metricsCommand } from './metrics.js';
@@ -32,6 +33,8 @@ export const COMMANDS: readonly Command[] = [
   jobsActionCommand('retry'),
   jobsActionCommand('requeue'),
   jobsActionCommand('delete'),
+  jobsChangeCommand,
+  jobsRunNowCommand,
   statsCommand,
   queuesListCommand,
   queuePauseCommand(true),
