@@ -19,6 +19,7 @@ import { lifecycleTests } from './lifecycle.js';
 import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
+import { queueBoundsTests } from './queue-bounds.js';
 import { queuesTests } from './queues.js';
 import { recurringTests } from './recurring.js';
 import { scheduledTests } from './scheduled.js';
@@ -58,6 +59,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     concurrencyTests(target);
     flowControlTests(target);
     flowControlPauseTests(target);
+    queueBoundsTests(target);
     transitionsTests(target);
   });
 }

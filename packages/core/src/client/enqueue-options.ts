@@ -44,6 +44,15 @@ export interface EnqueueOptions {
    * storages with the `externalTransactions` capability; elsewhere it is an ERR_CAPABILITY_MISSING error.
    */
   transaction?: unknown;
+  /**
+   * What happens when the job's queue is bounded (`maxSize`) and full: `'reject'` throws
+   * `QueueFullError` (`ERR_QUEUE_FULL`) at once; `'wait'` tries again as room frees, for up to
+   * `fullTimeout`, then throws it. Default: the queue's `onFull` in Spool's `queues` option, else
+   * `'reject'`. Not with `transaction`: a wait would hold the transaction's locks meanwhile.
+   */
+  onFull?: 'reject' | 'wait';
+  /** How long `onFull: 'wait'` waits for room (`'30s'`, or milliseconds). Default: the queue's, else 30 s. */
+  fullTimeout?: Duration;
 }
 
 /** Enqueue options after validation, merged over a definition's. */
@@ -60,6 +69,10 @@ export interface ResolvedEnqueue {
   /** The key given by the caller; undefined: the definition's `limits.key` decides. */
   limitKey: string | undefined;
   transaction: unknown;
+  /** The caller's `onFull`; undefined: the queue's default decides. */
+  onFull: 'reject' | 'wait' | undefined;
+  /** The caller's `fullTimeout` in ms; undefined: the queue's default decides. */
+  fullTimeoutMs: number | undefined;
 }
 
 // 1 to 500 code units, none of them NUL or half of a surrogate pair: a unique key is matched exactly,
@@ -79,6 +92,8 @@ const ENQUEUE_SCHEMA: OptionsSchema = {
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
   limitKey: { kind: 'any', optional: true, check: (v) => (typeof v === 'string' || typeof v === 'number' ? null : 'expected a string or a number') },
   transaction: { kind: 'any', optional: true },
+  onFull: { kind: 'oneOf', values: ['reject', 'wait'], optional: true },
+  fullTimeout: { kind: 'duration', optional: true },
 };
 
 /** Validates enqueue options and merges them over the definition's (or the defaults for a bare name). */
@@ -86,6 +101,11 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
   const o = resolveOptions<Record<string, unknown>>(ENQUEUE_SCHEMA, options ?? {}, 'enqueue options');
   if (o.delay !== undefined && o.at !== undefined) {
     throw new ConfigError([{ path: 'enqueue options.delay', message: 'give either delay or at, not both' }]);
+  }
+  if (o.onFull === 'wait' && o.transaction !== undefined) {
+    throw new ConfigError([
+      { path: 'enqueue options.onFull', message: "'wait' cannot be used with transaction: the wait would hold your transaction's locks while it waits; use 'reject' and retry the transaction" },
+    ]);
   }
   if (typeof o.backoff === 'function') {
     throw new ConfigError([{ path: 'enqueue options.backoff', message: 'a backoff function cannot be stored with a job; set it on the job definition' }]);
@@ -105,6 +125,8 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
     limitKey: o.limitKey === undefined ? undefined : (checkLimitKey(o.limitKey, 'enqueue options.limitKey') ?? undefined),
     transaction: o.transaction,
+    onFull: o.onFull as 'reject' | 'wait' | undefined,
+    fullTimeoutMs: o.fullTimeout as number | undefined,
   };
 }
 

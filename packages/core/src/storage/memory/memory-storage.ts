@@ -1,6 +1,8 @@
 import { JobNotFoundError, StorageClosedError } from '../../errors.js';
-import type { FetchedJob, JobRecord, Json, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
-import { STATE_FACTS, canTransition } from '../../states/states.js';
+import type { FetchedJob, JobRecord, Json, NewJob, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { JobState } from '../../states/states.js';
+import { STATE_FACTS, canTransition, initialState } from '../../states/states.js';
+import { boundedAdditions, checkQueueRoom, queueBoundsInForce } from '../../limits/queue-bound.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import type { StorageCapabilities } from '../capabilities.js';
@@ -108,8 +110,11 @@ export class MemoryStorage implements Storage {
     return this.createJobs(params);
   }
 
-  /** Creates jobs without yielding, so that callers can make it part of a larger atomic step. */
-  private createJobs(params: JobsCreateParams): JobsCreateResult {
+  /**
+   * Creates jobs without yielding, so that callers can make it part of a larger atomic step.
+   * `bounded`: refuse a batch that does not fit its bounded queues (recurring firings are not refused).
+   */
+  private createJobs(params: JobsCreateParams, bounded = true): JobsCreateResult {
     params = { ...params, jobs: storableNewJobs(params.jobs) };
     const now = this.clock.now();
     // Validate every parent first, so that a missing parent writes nothing.
@@ -118,6 +123,7 @@ export class MemoryStorage implements Storage {
         throw new JobNotFoundError(job.parentId);
       }
     }
+    if (bounded) this.checkRoom(params.jobs);
     const results: JobsCreateResult['jobs'] = [];
     const events = new MemoryEvents();
     for (const input of params.jobs) {
@@ -130,6 +136,28 @@ export class MemoryStorage implements Storage {
     }
     this.emit(events);
     return { jobs: results };
+  }
+
+  /** Refuses a create that does not fit its bounded queues (before anything is written: all or none). */
+  private checkRoom(jobs: readonly NewJob[]): void {
+    const bounds = queueBoundsInForce([...this.state.limits.values()]);
+    if (bounds.size === 0) return;
+    const planned = new Map<string, JobState>();
+    const keys = new Set<string>();
+    const created: Array<{ queue: string; state: JobState }> = [];
+    for (const input of jobs) {
+      if (input.uniqueKey !== null && (this.state.unique.has(input.uniqueKey) || keys.has(input.uniqueKey))) continue;
+      const parentState = input.parentId === null ? undefined : (planned.get(input.parentId) ?? this.state.jobs.get(input.parentId)?.state);
+      const { state } = initialState(input, parentState);
+      if (input.uniqueKey !== null && STATE_FACTS[state].active) keys.add(input.uniqueKey);
+      planned.set(input.id, state);
+      created.push({ queue: input.queue, state });
+    }
+    checkQueueRoom(bounds, boundedAdditions(bounds, created), (queue) => {
+      let size = 0;
+      for (const byId of this.state.enqueued.get(queue)?.values() ?? []) size += byId.size;
+      return size;
+    });
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -492,7 +520,7 @@ export class MemoryStorage implements Storage {
       taken.add(key);
       return true;
     });
-    const { jobs } = this.createJobs({ jobs: creating.map((j) => ({ ...j.job, recurringId: params.id })) });
+    const { jobs } = this.createJobs({ jobs: creating.map((j) => ({ ...j.job, recurringId: params.id })) }, false);
     creating.forEach(({ occurrence }, i) => {
       if (occurrence === null) return;
       const key = occurrenceKey(params.id, occurrence);
