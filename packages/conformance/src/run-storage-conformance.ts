@@ -6,6 +6,7 @@ import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { continuationsTests } from './continuations.js';
 import { decodeErrorTests } from './decode-error.js';
+import { duplicatesTests } from './duplicates.js';
 import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
@@ -43,6 +44,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     leasesAndRescueTests(target);
     stateChangesTests(target);
     waitingChangesTests(target);
+    duplicatesTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);

@@ -60,8 +60,8 @@ export {
   CLAIM_TEXTS,
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
-export { decideJobChange, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
-export type { JobChange, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision } from './states/job-change.js';
+export { decideJobChange, decideDuplicate, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
+export type { JobChange, JobChangeCause, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision, DuplicateDecision } from './states/job-change.js';
 export { shapeOf, assertWritesShape, assertFixedWrite, FIXED_WRITES, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
 export type { ChangeShape } from './states/change-shape.js';
 export type * from './storage/contract.js';

@@ -5,6 +5,7 @@ import { jsonOrNull, parametersJson } from './job-row.js';
 import { isDuplicateIn } from './translate-error.js';
 import type { WriteContext } from './write-context.js';
 import { checkRoom } from './queue-room.js';
+import { settleDuplicates } from './duplicates.js';
 
 const COLUMNS = `id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at, finished_at, expires_at,
   timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason`;
@@ -39,6 +40,25 @@ export async function createJobs(
   occurrences?: ReadonlyMap<string, number>,
   bounded = false,
 ): Promise<JobsCreateResult['jobs']> {
+  // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
+  const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
+  if (!guarded) return createSettled(ctx, jobs, occurrences, bounded);
+  await ctx.db.exec('SAVEPOINT spool_create_replacing');
+  try {
+    return await createSettled(ctx, jobs, occurrences, bounded);
+  } catch (error) {
+    await ctx.db.exec('ROLLBACK TO SAVEPOINT spool_create_replacing');
+    throw error;
+  }
+}
+
+async function createSettled(
+  ctx: WriteContext,
+  jobs: readonly NewJob[],
+  occurrences: ReadonlyMap<string, number> | undefined,
+  bounded: boolean,
+): Promise<JobsCreateResult['jobs']> {
+  await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
   const keyed = jobs.some((j) => j.uniqueKey !== null);
   if (keyed) await ctx.db.exec(`SAVEPOINT ${SAVEPOINT}`);

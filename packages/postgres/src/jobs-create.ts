@@ -6,6 +6,7 @@ import { nowSql } from './jobs-fetch.js';
 import { ACTIVE_STATES_SQL } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 import { checkRoom } from './queue-room.js';
+import { settleDuplicates } from './duplicates.js';
 
 
 // One statement creates the whole batch: rows from arrays (one bind per column, not per value), each
@@ -49,6 +50,22 @@ SELECT id, state${notify ? ', (SELECT count(*) FROM n) AS notified' : ''} FROM i
  * in `ctx` for its flush.
  */
 export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded = false): Promise<JobsCreateResult['jobs']> {
+  // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
+  const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
+  if (!guarded) return createChecked(ctx, jobs, notify, bounded);
+  await ctx.db.run('SAVEPOINT spool_create');
+  try {
+    const created = await createChecked(ctx, jobs, notify, bounded);
+    await ctx.db.run('RELEASE SAVEPOINT spool_create');
+    return created;
+  } catch (error) {
+    await ctx.db.run('ROLLBACK TO SAVEPOINT spool_create');
+    throw error;
+  }
+}
+
+async function createChecked(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded: boolean): Promise<JobsCreateResult['jobs']> {
+  await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
   const batchStates = parentStates === null ? null : new Map<string, JobState>();
   const cols: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(jobs.length));

@@ -219,7 +219,7 @@ export class PostgresStorage implements Storage {
     params = { ...params, jobs: storableNewJobs(params.jobs) };
     const bounded = await this.mayBeBounded(params.jobs);
     if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params, bounded);
-    if (bounded || params.jobs.some((j) => j.parentId !== null)) {
+    if (bounded || params.jobs.some((j) => j.parentId !== null || j.onDuplicate === 'replace')) {
       return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs, false, bounded)) };
     }
     // No parents to lock: one statement, committed on its own, with its NOTIFY.

@@ -1,5 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
-import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
+import { JobNotFoundError, STATE_FACTS, decideDuplicate, initialState } from '@spool/core';
 import { boundedAdditions, checkQueueRoom } from '@spool/core/storage-kit';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
@@ -7,6 +7,7 @@ import { ACTIVE_SQL } from './state-sql.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { WriteContext } from './write-context.js';
 import { readQueueBounds } from './limits-store.js';
+import { changeJob } from './job-updates.js';
 
 // The creation entry of a job's history is kept in its row (initial state and reason, at created_at)
 // rather than in spool_history: enqueueing writes one row per job, not two.
@@ -61,11 +62,16 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], bounded =
   const created: Array<{ queue: string; state: JobState }> = [];
   for (const input of jobs) {
     if (input.uniqueKey !== null) {
-      const holder = batchHolders.get(input.uniqueKey) ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
-      if (holder !== undefined) {
+      const inBatch = batchHolders.get(input.uniqueKey);
+      const holder = inBatch ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
+      // A holder of this batch is kept; a stored one is replaced or gives its key up as core decides.
+      const duplicate = holder === undefined || inBatch !== undefined ? ({ action: 'keep' } as const) : decideDuplicate(holder, input);
+      if (duplicate.action === 'replace') changeJob(ctx, { id: holder!.id, change: duplicate.change, cause: 'duplicate' });
+      if (holder !== undefined && duplicate.action !== 'take-over') {
         results.push({ id: holder.id, created: false, state: holder.state });
         continue;
       }
+      if (duplicate.action === 'take-over') conn.stmt('UPDATE spool_jobs SET unique_key = NULL WHERE id = ?').run(holder!.id);
     }
     // A parent earlier in this batch counts with the state it was created in.
     const parentState = input.parentId === null ? undefined : (batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId));

@@ -32,6 +32,14 @@ export interface EnqueueOptions {
    * enqueue with the same key returns the first job's id instead of creating a job.
    */
   uniqueKey?: string;
+  /**
+   * What an enqueue whose `uniqueKey` an active job holds does: `'keep'` (default) returns that
+   * job's id and changes nothing (a throttle); `'replace'` gives that job this enqueue's arguments,
+   * and its due time when it is scheduled and this enqueue has `delay` or `at` (a debounce), and
+   * returns its id; when that job has already started, a new job is created and takes the key.
+   * Needs `uniqueKey`, and a storage with the `waitingChanges` capability.
+   */
+  onDuplicate?: 'keep' | 'replace';
   /** Job parameters stored with the job from the start. */
   parameters?: Record<string, Json>;
   /**
@@ -65,6 +73,7 @@ export interface ResolvedEnqueue {
   timeoutMs: number | null;
   retentionMs: number | null;
   uniqueKey: string | null;
+  onDuplicate: 'keep' | 'replace';
   parameters: Record<string, Json>;
   /** The key given by the caller; undefined: the definition's `limits.key` decides. */
   limitKey: string | undefined;
@@ -89,6 +98,7 @@ const ENQUEUE_SCHEMA: OptionsSchema = {
     pattern: UNIQUE_KEY_PATTERN,
     patternHint: 'a string of 1 to 500 characters without NUL or lone surrogates (no storage can keep those)',
   },
+  onDuplicate: { kind: 'oneOf', values: ['keep', 'replace'], optional: true },
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
   limitKey: { kind: 'any', optional: true, check: (v) => (typeof v === 'string' || typeof v === 'number' ? null : 'expected a string or a number') },
   transaction: { kind: 'any', optional: true },
@@ -107,6 +117,9 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
       { path: 'enqueue options.onFull', message: "'wait' cannot be used with transaction: the wait would hold your transaction's locks while it waits; use 'reject' and retry the transaction" },
     ]);
   }
+  if (o.onDuplicate === 'replace' && o.uniqueKey === undefined) {
+    throw new ConfigError([{ path: 'enqueue options.onDuplicate', message: "'replace' replaces the job that holds the same uniqueKey; give uniqueKey too" }]);
+  }
   if (typeof o.backoff === 'function') {
     throw new ConfigError([{ path: 'enqueue options.backoff', message: 'a backoff function cannot be stored with a job; set it on the job definition' }]);
   }
@@ -122,6 +135,7 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     timeoutMs: o.timeout !== undefined ? toNullableMs(o.timeout, null) : base.timeoutMs,
     retentionMs: o.retention !== undefined ? toNullableMs(o.retention, null) : base.retentionMs,
     uniqueKey: (o.uniqueKey as string | undefined) ?? null,
+    onDuplicate: (o.onDuplicate as 'keep' | 'replace' | undefined) ?? 'keep',
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
     limitKey: o.limitKey === undefined ? undefined : (checkLimitKey(o.limitKey, 'enqueue options.limitKey') ?? undefined),
     transaction: o.transaction,

@@ -177,6 +177,7 @@ export class JobBuilder {
       recurringId: null,
       parameters: withLimitKey(name, o.parameters, o.limitKey, keyOf, args),
       reason,
+      ...(o.onDuplicate === 'replace' ? { onDuplicate: 'replace' as const } : {}),
     };
   }
 }

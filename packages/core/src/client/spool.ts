@@ -394,10 +394,21 @@ export class Spool {
     if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
+    const replacing = jobs.some((job) => job.onDuplicate === 'replace');
+    if (replacing && !this.storage.capabilities.waitingChanges) {
+      throw new CapabilityMissingError('waitingChanges', `the ${this.storage.kind} storage`, "Enqueueing with onDuplicate: 'replace'");
+    }
     await this.init();
     const payloads = this.#payloads;
     // Large arguments go to the file store before the jobs are written; a job keeps the reference.
     const stored = payloads === null ? jobs : await offloadArgs(payloads, jobs);
+    if (replacing && stored !== jobs && stored.some((job, i) => job.onDuplicate === 'replace' && job.args !== jobs[i]!.args)) {
+      // Files are named after the new job, which a replace does not create: the holder would point at removed files.
+      await discardArgs(payloads!, stored.filter((job, i) => job.args !== jobs[i]!.args));
+      throw new ConfigError([
+        { path: 'enqueue options.onDuplicate', message: `'replace' cannot hand arguments stored by reference (above ${payloads!.offloadAboveBytes} bytes) to another job; keep them smaller or use 'keep'` },
+      ]);
+    }
     // When the write fails, the files stay: a write whose answer was lost may have committed, and
     // the server's payload sweep removes the files of jobs that do not exist an hour later.
     // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.

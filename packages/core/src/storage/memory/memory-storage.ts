@@ -35,7 +35,7 @@ import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
 import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
-import { decideJobChange } from '../../states/job-change.js';
+import { decideDuplicate, decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
@@ -127,10 +127,17 @@ export class MemoryStorage implements Storage {
     const results: JobsCreateResult['jobs'] = [];
     const events = new MemoryEvents();
     for (const input of params.jobs) {
-      const holder = input.uniqueKey !== null ? this.state.unique.get(input.uniqueKey) : undefined;
+      const holder = input.uniqueKey !== null ? this.state.jobs.get(this.state.unique.get(input.uniqueKey) ?? '') : undefined;
       if (holder !== undefined) {
-        results.push({ id: holder, created: false, state: this.state.jobs.get(holder)!.state });
-        continue;
+        const duplicate = decideDuplicate(holder, input);
+        if (duplicate.action === 'replace') this.changeJob({ id: holder.id, change: duplicate.change, cause: 'duplicate' }, events);
+        if (duplicate.action !== 'take-over') {
+          results.push({ id: holder.id, created: false, state: holder.state });
+          continue;
+        }
+        // The holder has started: it gives its key up to the new job.
+        holder.uniqueKey = null;
+        this.state.unique.delete(input.uniqueKey!);
       }
       results.push({ id: input.id, created: true, state: this.changes.insert(input, now, events) });
     }
@@ -146,7 +153,9 @@ export class MemoryStorage implements Storage {
     const keys = new Set<string>();
     const created: Array<{ queue: string; state: JobState }> = [];
     for (const input of jobs) {
-      if (input.uniqueKey !== null && (this.state.unique.has(input.uniqueKey) || keys.has(input.uniqueKey))) continue;
+      const holder = input.uniqueKey === null ? undefined : this.state.jobs.get(this.state.unique.get(input.uniqueKey) ?? '');
+      if (holder !== undefined && decideDuplicate(holder, input).action !== 'take-over') continue;
+      if (input.uniqueKey !== null && keys.has(input.uniqueKey)) continue;
       const parentState = input.parentId === null ? undefined : (planned.get(input.parentId) ?? this.state.jobs.get(input.parentId)?.state);
       const { state } = initialState(input, parentState);
       if (input.uniqueKey !== null && STATE_FACTS[state].active) keys.add(input.uniqueKey);
@@ -300,15 +309,20 @@ export class MemoryStorage implements Storage {
 
   async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
     this.guard();
-    params = storableJobChange(params);
+    const events = new MemoryEvents();
+    const result = this.changeJob(storableJobChange(params), events);
+    this.emit(events);
+    return result;
+  }
+
+  /** Changes a waiting job as core decides, without yielding (a create's replace is part of its step). */
+  private changeJob(params: JobChangeParams, events: MemoryEvents): JobChangeResult {
     const job = this.state.jobs.get(params.id);
     if (!job) return { ok: false, previous: null };
     const facts = { state: job.state, runAt: job.runAt?.getTime() ?? null, priority: job.priority, queue: job.queue };
-    const decision = decideJobChange({ job: facts, change: params.change, now: this.clock.now() });
+    const decision = decideJobChange({ job: facts, change: params.change, now: this.clock.now(), ...(params.cause ? { cause: params.cause } : {}) });
     if (!decision.ok) return { ok: false, previous: job.state, refused: decision.refused };
-    const events = new MemoryEvents();
     this.changes.changeWaiting(job, decision.write, events);
-    this.emit(events);
     return { ok: true, previous: job.state };
   }
 
