@@ -87,6 +87,20 @@ export function queueBoundsTests(target: ConformanceTarget): void {
       expect(await enqueuedIn('exports')).toBe(4);
     });
 
+    it("counts a replace of a waiting holder as nothing, and refuses a take-over into a full queue whole, the running job keeping its key", async () => {
+      if (!h.storage.capabilities.flowControl || !h.storage.capabilities.waitingChanges) return;
+      await bound('exports', { maxSize: 1 });
+      const [holder] = await h.create({ queue: 'exports', uniqueKey: 'sync:1', args: { v: 1 } });
+      const replace = (v: number): Partial<NewJob> => ({ queue: 'exports', uniqueKey: 'sync:1', onDuplicate: 'replace', args: { v } });
+      expect((await tryCreate([replace(2)])).jobs).toEqual([{ id: holder, created: false, state: 'enqueued' }]);
+      expect((await h.get(holder!)).args).toEqual({ v: 2 });
+      const [running] = await h.fetch({ queues: ['exports'], limit: 1 });
+      await h.create({ queue: 'exports' });
+      await expect(tryCreate([replace(3)])).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', size: 1, adding: 1 });
+      expect((await h.get(running!.id)).uniqueKey).toBe('sync:1');
+      await h.expectCounts({ enqueued: 1, processing: 1 });
+    });
+
     it('claims the jobs of a queue whose only limit is its bound as jobs without limits', async () => {
       if (!h.storage.capabilities.flowControl) return;
       await bound('exports', { maxSize: 10 });

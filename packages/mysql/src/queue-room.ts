@@ -1,6 +1,5 @@
 import type { JobState, NewJob } from '@spool/core';
-import { scopeOf } from '@spool/core';
-import { boundScopesOf, boundedAdditions, checkQueueRoom, limitsFromJson, queueBoundsInForce } from '@spool/core/storage-kit';
+import { boundScopesOf, boundedAdditions, checkQueueRoom, queueBoundsOfRows } from '@spool/core/storage-kit';
 
 import type { WriteContext } from './write-context.js';
 
@@ -16,13 +15,7 @@ export async function checkRoom(ctx: WriteContext, creating: ReadonlyArray<{ job
   if (creating.length === 0) return;
   const scopes = boundScopesOf(creating.map((c) => c.job.queue));
   const locked = await ctx.db.rows(`SELECT scope, code, operator FROM ${ctx.t.limits} WHERE scope IN (?) ORDER BY scope FOR UPDATE`, [scopes]);
-  const bounds = queueBoundsInForce(
-    locked.map((row) => ({
-      scope: scopeOf(row.scope as string),
-      code: row.code === null ? null : limitsFromJson(JSON.parse(row.code as string)),
-      operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator as string)) },
-    })),
-  );
+  const bounds = queueBoundsOfRows(locked);
   if (bounds.size === 0) return;
   const adding = boundedAdditions(bounds, creating.map((c) => ({ queue: c.job.queue, state: c.state })));
   if (adding.size === 0) return;

@@ -1,6 +1,5 @@
 import type { JobState, NewJob } from '@spool/core';
-import { scopeOf } from '@spool/core';
-import { boundScopesOf, boundedAdditions, checkQueueRoom, limitsFromJson, queueBoundsInForce } from '@spool/core/storage-kit';
+import { boundScopesOf, boundedAdditions, checkQueueRoom, queueBoundsOfRows } from '@spool/core/storage-kit';
 
 import { ACTIVE_STATES_SQL } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
@@ -17,13 +16,7 @@ export async function checkRoom(ctx: WriteContext, jobs: readonly NewJob[], plan
   const locked = await ctx.db.run(`SELECT scope, code, operator FROM ${ctx.s}.limits WHERE scope = ANY($1::text[]) ORDER BY scope FOR UPDATE`, [
     boundScopesOf(jobs.map((j) => j.queue)),
   ]);
-  const bounds = queueBoundsInForce(
-    locked.map((row) => ({
-      scope: scopeOf(row.scope as string),
-      code: row.code === null ? null : limitsFromJson(JSON.parse(row.code as string)),
-      operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator as string)) },
-    })),
-  );
+  const bounds = queueBoundsOfRows(locked);
   if (bounds.size === 0) return;
   const held = await heldKeys(ctx, jobs);
   const created = jobs.flatMap((job, i) => (job.uniqueKey !== null && held.has(job.uniqueKey) ? [] : [{ queue: job.queue, state: planned[i]! }]));

@@ -2,7 +2,7 @@ import type { LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import type { StateChange } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce, queueBoundsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce, queueBoundsOfRows } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { EventBatch } from './event-batch.js';
@@ -79,14 +79,7 @@ export function readQueueBounds(conn: SqliteConnection, queues: ReadonlySet<stri
     const row = conn.stmt('SELECT scope, code, operator FROM spool_limits WHERE scope = ?').get(scopeId({ queue })) as Pick<LimitRow, 'scope' | 'code' | 'operator'> | undefined;
     if (row !== undefined) rows.push(row);
   }
-  if (rows.length === 0) return new Map();
-  return queueBoundsInForce(
-    rows.map((row) => ({
-      scope: scopeOf(row.scope),
-      code: row.code === null ? null : limitsFromJson(JSON.parse(row.code)),
-      operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator)) },
-    })),
-  );
+  return rows.length === 0 ? new Map() : queueBoundsOfRows(rows);
 }
 
 /** What the given gates hold (a gate without a row holds nothing and is left out). */

@@ -1,6 +1,6 @@
 import type { JobMetricsReport, JobMetricsWindow } from '../metrics/job-metrics.js';
 import { readJobMetrics } from '../metrics/job-metrics.js';
-import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError } from '../errors.js';
+import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError, QueueFullError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { isFileStore } from '../files/file-store.js';
 import type { PayloadOptions } from '../files/payloads.js';
@@ -412,9 +412,15 @@ export class Spool {
     // When the write fails, the files stay: a write whose answer was lost may have committed, and
     // the server's payload sweep removes the files of jobs that do not exist an hour later.
     // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.
-    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, (traced) =>
-      createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
-    );
+    const { jobs: created } = await this.#telemetry.jobs
+      .enqueue(stored, (traced) =>
+        createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
+      )
+      .catch(async (error: unknown) => {
+        // A full queue's refusal is certain to have written nothing: the files have no job.
+        if (error instanceof QueueFullError && payloads !== null && stored !== jobs) await discardArgs(payloads, stored.filter((job, i) => job.args !== jobs[i]!.args));
+        throw error;
+      });
     if (payloads !== null && stored !== jobs) {
       // A unique key held by another job answers that job's id: this one's files have no job.
       const orphans = stored.filter((job, i) => created[i]?.id !== job.id);

@@ -1,6 +1,7 @@
 import { QueueFullError } from '../errors.js';
 import type { JobState } from '../states/states.js';
 import type { Limits, LimitScope } from './limits.js';
+import { limitsFromJson, scopeOf } from './limits.js';
 
 /** The bounds in force, by queue name: only bounded queues. */
 export type QueueBounds = ReadonlyMap<string, number>;
@@ -17,6 +18,20 @@ export function queueBoundsInForce(records: ReadonlyArray<{ scope: LimitScope; c
     if (limits?.maxSize !== null && limits?.maxSize !== undefined) bounds.set(r.scope.queue, limits.maxSize);
   }
   return bounds;
+}
+
+/**
+ * The queue bounds in force from limit rows as SQL storages keep them (the scope id, and each layer
+ * as core's stored JSON text or null).
+ */
+export function queueBoundsOfRows(rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Map<string, number> {
+  const layer = (text: unknown): Limits | null => (text === null || text === undefined ? null : limitsFromJson(JSON.parse(text as string)));
+  return queueBoundsInForce(
+    rows.map((row) => {
+      const operator = layer(row['operator']);
+      return { scope: scopeOf(row['scope'] as string), code: layer(row['code']), operator: operator === null ? null : { limits: operator } };
+    }),
+  );
 }
 
 /**
