@@ -6,6 +6,7 @@ import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { continuationsTests } from './continuations.js';
 import { decodeErrorTests } from './decode-error.js';
+import { duplicatesTests } from './duplicates.js';
 import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
@@ -20,6 +21,7 @@ import { metricsTests } from './metrics.js';
 import { monitoringTests } from './monitoring.js';
 import { listOrderTests } from './list-order.js';
 import { parametersProgressLogsTests } from './parameters-progress-logs.js';
+import { queueBoundsTests } from './queue-bounds.js';
 import { queuesTests } from './queues.js';
 import { recurringTests } from './recurring.js';
 import { scheduledTests } from './scheduled.js';
@@ -45,6 +47,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     stateChangesTests(target);
     waitingChangesTests(target);
     startDeadlinesTests(target);
+    duplicatesTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);
@@ -62,6 +65,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     concurrencyTests(target);
     flowControlTests(target);
     flowControlPauseTests(target);
+    queueBoundsTests(target);
     transitionsTests(target);
   });
 }

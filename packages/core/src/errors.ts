@@ -34,6 +34,7 @@ export type SpoolErrorCode =
   | 'ERR_OUTCOMES_UNRECORDED'
   | 'ERR_HANDLER_OVERDUE'
   | 'ERR_ENQUEUE_INCOMPLETE'
+  | 'ERR_QUEUE_FULL'
   | 'ERR_SCHEMA_TOO_NEW'
   | 'ERR_STATUS_TOKEN_INVALID'
   | 'ERR_STATUS_TOKEN_EXPIRED'
@@ -279,6 +280,33 @@ export class EnqueueIncompleteError extends SpoolError {
     );
     this.created = created;
     this.retryable = retryable;
+  }
+}
+
+/**
+ * An enqueue refused because its queue is full: the queue's enqueued jobs and the jobs it would add
+ * exceed the queue's bound (`maxSize`). Nothing of the enqueue was written: an `enqueueMany` is
+ * created whole or not at all. With `onFull: 'wait'` this is thrown when the wait's deadline passes.
+ */
+export class QueueFullError extends SpoolError {
+  constructor(
+    /** The full queue. */
+    readonly queue: string,
+    /** How many jobs the queue held (enqueued) when the enqueue was refused. */
+    readonly size: number,
+    /** The queue's bound (`maxSize`). */
+    readonly bound: number,
+    /** How many jobs the enqueue would have added to the queue. */
+    readonly adding: number,
+    /** How long the enqueue waited for room before giving up (0: it did not wait). */
+    readonly waitedMs = 0,
+  ) {
+    super(
+      'ERR_QUEUE_FULL',
+      `Queue "${queue}" is full: it holds ${size} of at most ${bound} enqueued jobs, so ${adding} more do not fit` +
+        (waitedMs > 0 ? ` (waited ${waitedMs} ms for room)` : '') +
+        '. Nothing was enqueued. Try again later, enqueue with { onFull: \'wait\' }, or raise the bound (spool.limits.set({ queue }, { maxSize })).',
+    );
   }
 }
 

@@ -29,6 +29,9 @@ export type { ClientEvents, EnqueuedJob } from './client/client-events.js';
 export { RecurringManager, MISFIRE_GRACE_MS, BACKFILL_LIMIT } from './client/recurring-manager.js';
 export { LimitsManager } from './client/limits-manager.js';
 export type { LimitView, SetLimitsOptions } from './client/limits-manager.js';
+export type { QueueOptions } from './client/queue-options.js';
+export type { FullPolicy } from './client/queue-room-waiter.js';
+export { FULL_QUEUE_POLL_MS } from './client/queue-room-waiter.js';
 export type { RecurringOptions, BackfillResult, OccurrencesResult, PreviousOccurrence } from './client/recurring-manager.js';
 export { defineJob, isJobDefinition, DEFAULT_ATTEMPTS, DEFAULT_RETENTION_MS, DEFAULT_JOB_OPTIONS } from './job/definition.js';
 export type { JobDefinition, JobDefinitionOptions, JobHandler, JobOptions, ResolvedJobOptions, BackoffOption, ExecutionMode } from './job/definition.js';
@@ -57,10 +60,10 @@ export {
   CLAIM_TEXTS,
 } from './states/change-intents.js';
 export type { ChangeIntent } from './states/change-intents.js';
-export { decideJobChange, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
+export { decideJobChange, decideDuplicate, WAITING_CHANGES, JOB_CHANGE_TEXTS } from './states/job-change.js';
 export { START_DEADLINE_PARAMETER, startDeadlineParameter, withStartDeadline, readStartDeadline, decideLateStart, lateStartFailure, lateStartDeletion } from './job/start-deadline.js';
 export type { OnExpire, StartDeadline, LateStart } from './job/start-deadline.js';
-export type { JobChange, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision } from './states/job-change.js';
+export type { JobChange, JobChangeCause, JobChangeField, JobChangeFacts, JobChangeWrite, JobChangeDecision, DuplicateDecision } from './states/job-change.js';
 export { shapeOf, assertWritesShape, assertFixedWrite, FIXED_WRITES, allChangeShapes, causeVariant, CAUSE_VARIANTS } from './states/change-shape.js';
 export type { ChangeShape } from './states/change-shape.js';
 export type * from './storage/contract.js';

@@ -190,4 +190,17 @@ describe('large payloads by reference', () => {
     expect(second).toBe(first);
     expect(payloadFiles(dir).map((f) => f.split('/')[0])).toEqual([first]);
   });
+
+  it('removes the files of jobs a full bounded queue refused, and refuses a replace by reference', async () => {
+    const { spool, echo, dir } = setup();
+    await spool.limits.set({ queue: 'default' }, { maxSize: 1 });
+    const first = await spool.enqueue(echo, { text: 'u'.repeat(4000) }, { uniqueKey: 'one' });
+    await expect(spool.enqueue(echo, { text: 'v'.repeat(4000) })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    await expect(spool.enqueue(echo, { text: 'w'.repeat(4000) }, { uniqueKey: 'one', onDuplicate: 'replace' })).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+      problems: [{ path: 'enqueue options.onDuplicate' }],
+    });
+    expect(payloadFiles(dir).map((f) => f.split('/')[0])).toEqual([first]);
+    expect(((await spool.getJob(first))!.args as { text: string }).text).toBe('u'.repeat(4000));
+  });
 });

@@ -66,6 +66,21 @@ describe('the limits on the queues page', () => {
     expect(await (await fetch(`${dashboard.url}/job/${first}`)).text()).not.toContain('data-wait-reason');
   });
 
+  it("shows a bounded queue's bound beside its length, and the bound among its limits", async () => {
+    const spool = new Spool({ storage: new MemoryStorage(), queues: { exports: { maxSize: 10 } } });
+    await spool.enqueueMany('documents.export', [{}, {}, {}], { queue: 'exports', attempts: 1, timeout: null });
+    await spool.enqueue('mail.send', {}, { queue: 'mail', attempts: 1, timeout: null });
+    const dashboard = await listen(createDashboard(spool));
+    cleanups.push(async () => {
+      await dashboard.close();
+      await spool.close();
+    });
+    const page = await (await fetch(`${dashboard.url}/queues`)).text();
+    expect(page).toMatch(/>3 <span class="muted small" data-bound="exports">of 10<\/span>/);
+    expect(page).not.toContain('data-bound="mail"');
+    expect(page).toContain('at most 10 enqueued');
+  });
+
   it('shows no limits section while none is set', async () => {
     const spool = new Spool({ storage: new MemoryStorage() });
     const dashboard = await listen(createDashboard(spool));

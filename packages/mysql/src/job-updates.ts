@@ -27,7 +27,7 @@ export async function changeJob(ctx: WriteContext, params: JobChangeParams): Pro
   if (row === undefined) return { ok: false, previous: null };
   const state = row.state as JobState;
   const facts = { state, runAt: row.run_at === null ? null : Number(row.run_at), priority: Number(row.priority), queue: row.queue as string };
-  const decision = decideJobChange({ job: facts, change: params.change, now: ctx.now });
+  const decision = decideJobChange({ job: facts, change: params.change, now: ctx.now, ...(params.cause ? { cause: params.cause } : {}) });
   if (!decision.ok) return { ok: false, previous: state, refused: decision.refused };
   const { write } = decision;
   const seq = write.queuePosition === 'back' ? await ctx.drawPositions(1) : null;

@@ -4,6 +4,8 @@ import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
 import { jsonOrNull, parametersJson } from './job-row.js';
 import { isDuplicateIn } from './translate-error.js';
 import type { WriteContext } from './write-context.js';
+import { checkRoom } from './queue-room.js';
+import { settleDuplicates } from './duplicates.js';
 
 const COLUMNS = `id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at, finished_at, expires_at,
   timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason`;
@@ -24,20 +26,46 @@ type Holder = { id: string; state: JobState };
  * a unique key instead of creating a duplicate, decides continuations against their parent's
  * current state, and writes rows (each with its creation history entry in its own columns) and
  * counters. `occurrences` gives the recurring occurrence (ms) of jobs a recurring firing creates.
+ * With `bounded` (a queue of the batch may be bounded), a batch that does not fit its bounded queues
+ * is refused with QueueFullError before anything is written ({@link checkRoom}).
  *
  * Two transactions enqueueing the same key at once: the unique index of held keys makes the later
  * insert wait for the earlier commit and then refuses it; the batch goes back to a savepoint and is
  * planned again, now seeing the holder (read with a locking read, which sees the newest commit even
  * in an application's REPEATABLE READ transaction).
  */
-export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], occurrences?: ReadonlyMap<string, number>): Promise<JobsCreateResult['jobs']> {
+export async function createJobs(
+  ctx: WriteContext,
+  jobs: readonly NewJob[],
+  occurrences?: ReadonlyMap<string, number>,
+  bounded = false,
+): Promise<JobsCreateResult['jobs']> {
+  // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
+  const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
+  if (!guarded) return createSettled(ctx, jobs, occurrences, bounded);
+  await ctx.db.exec('SAVEPOINT spool_create_replacing');
+  try {
+    return await createSettled(ctx, jobs, occurrences, bounded);
+  } catch (error) {
+    await ctx.db.exec('ROLLBACK TO SAVEPOINT spool_create_replacing');
+    throw error;
+  }
+}
+
+async function createSettled(
+  ctx: WriteContext,
+  jobs: readonly NewJob[],
+  occurrences: ReadonlyMap<string, number> | undefined,
+  bounded: boolean,
+): Promise<JobsCreateResult['jobs']> {
+  await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
   const keyed = jobs.some((j) => j.uniqueKey !== null);
   if (keyed) await ctx.db.exec(`SAVEPOINT ${SAVEPOINT}`);
   for (let attempt = 1; ; attempt++) {
     const holders = keyed ? await readHolders(ctx, jobs, attempt > 1) : new Map<string, Holder>();
     try {
-      return await insertJobs(ctx, jobs, parentStates, holders, occurrences);
+      return await insertJobs(ctx, jobs, parentStates, holders, occurrences, bounded);
     } catch (error) {
       if (!(keyed && attempt < KEY_RACE_RETRIES && isDuplicateIn(error, 'jobs_unique_hold'))) throw error;
       await ctx.db.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
@@ -51,6 +79,7 @@ async function insertJobs(
   parentStates: ReadonlyMap<string, JobState> | null,
   holders: Map<string, Holder>,
   occurrences: ReadonlyMap<string, number> | undefined,
+  bounded: boolean,
 ): Promise<JobsCreateResult['jobs']> {
   const { now } = ctx;
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
@@ -71,6 +100,8 @@ async function insertJobs(
     creating.push({ job: input, state, reason });
     results.push({ id: input.id, created: true, state });
   }
+  // A queue that may be bounded: refused before anything is written when the batch does not fit.
+  if (bounded) await checkRoom(ctx, creating);
   const enqueued = creating.filter((c) => c.state === 'enqueued').length;
   let seq = enqueued > 0 ? await ctx.drawPositions(enqueued) : 0;
   let rows: unknown[][] = [];

@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 import type {
+  NewJob,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -42,7 +43,8 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import type { QueueBounds } from '@spool/core/storage-kit';
+import { StartOnce, queueBoundsInForce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';
@@ -79,6 +81,9 @@ interface CallbackConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
 }
 
+/** How long the queue bounds a storage knows of decide whether a create checks them, before they are read again (a cache, not the storage's clock). */
+const BOUNDS_REFRESH_MS = 2_000;
+
 /** How often a transaction that lost a deadlock or a lock wait runs again before failing. */
 const CONFLICT_RETRIES = 8;
 
@@ -113,6 +118,7 @@ export class MySqlStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    duplicateReplace: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -126,6 +132,8 @@ export class MySqlStorage implements Storage {
   private readonly readying = new StartOnce(() => this.prepare());
   private closed = false;
   private conflicts = 0;
+  private knownBounds: QueueBounds = new Map();
+  private boundsKnownAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MySqlStorageOptions, runtime: MySqlStorageRuntime = {}) {
     this.options = resolveMySqlOptions(options);
@@ -213,8 +221,24 @@ export class MySqlStorage implements Storage {
     this.guard();
     if (params.jobs.length === 0) return { jobs: [] };
     const jobs = storableNewJobs(params.jobs);
-    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params.transaction, jobs);
-    return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, jobs)) };
+    const bounded = await this.mayBeBounded(jobs);
+    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params.transaction, jobs, bounded);
+    return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, jobs, undefined, bounded)) };
+  }
+
+  /**
+   * Whether a queue of these jobs may be bounded, by the bounds this storage knows of (read at most
+   * BOUNDS_REFRESH_MS ago, and after its own limitsSet): only then does a create lock the queue's
+   * limits row and read its count, so jobs of unbounded queues are created as before. A bound set
+   * in another process applies to creates from here within that time.
+   */
+  private async mayBeBounded(jobs: readonly NewJob[]): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.boundsKnownAt >= BOUNDS_REFRESH_MS) {
+      this.boundsKnownAt = now;
+      this.knownBounds = queueBoundsInForce(await this.limitsList());
+    }
+    return this.knownBounds.size > 0 && jobs.some((job) => this.knownBounds.has(job.queue));
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -285,7 +309,8 @@ export class MySqlStorage implements Storage {
   }
 
   async limitsSet(params: LimitsSetParams): Promise<void> {
-    return this.write('setting limits', (ctx) => setLimits(ctx, params));
+    await this.write('setting limits', (ctx) => setLimits(ctx, params));
+    this.boundsKnownAt = Number.NEGATIVE_INFINITY;
   }
 
   async limitsList(): Promise<LimitRecord[]> {
@@ -457,7 +482,7 @@ export class MySqlStorage implements Storage {
    * START TRANSACTION or COMMIT of ours. Servers of every process find the jobs once the caller
    * commits (the change watcher wakes them; their polling finds them in any case).
    */
-  private async createInTransaction(transaction: unknown, jobs: JobsCreateParams['jobs']): Promise<JobsCreateResult> {
+  private async createInTransaction(transaction: unknown, jobs: JobsCreateParams['jobs'], bounded: boolean): Promise<JobsCreateResult> {
     const db = externalExecutor(transaction);
     if (db === null) {
       throw new ConfigError([
@@ -468,7 +493,7 @@ export class MySqlStorage implements Storage {
     const now = await this.now();
     const ctx = new WriteContext(db, this.t, now);
     try {
-      const created = await createJobs(ctx, jobs);
+      const created = await createJobs(ctx, jobs, undefined, bounded);
       await ctx.flush();
       return { jobs: created };
     } catch (error) {

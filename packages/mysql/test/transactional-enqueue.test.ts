@@ -121,6 +121,30 @@ describe.skipIf(!available)('enqueue inside the caller’s MySQL transaction', (
     }
   });
 
+  it("respects a queue's bound: counts the transaction's own jobs, refuses what does not fit and leaves the transaction open", async () => {
+    await spool.limits.set({ queue: 'bounded-tx' }, { maxSize: 2 });
+    const connection = await pool.getConnection();
+    try {
+      await connection.beginTransaction();
+      await connection.query(`INSERT INTO ${orders} (id) VALUES (40)`);
+      await spool.enqueue(send, { order: 40 }, { transaction: connection, queue: 'bounded-tx' });
+      await expect(spool.enqueueMany(send, [{ order: 41 }, { order: 42 }], { transaction: connection, queue: 'bounded-tx' })).rejects.toMatchObject({
+        code: 'ERR_QUEUE_FULL',
+        queue: 'bounded-tx',
+        size: 1,
+        bound: 2,
+      });
+      await spool.enqueue(send, { order: 43 }, { transaction: connection, queue: 'bounded-tx' });
+      await expect(spool.enqueue(send, { order: 44 }, { transaction: connection, queue: 'bounded-tx' })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', size: 2 });
+      await connection.commit();
+    } finally {
+      connection.release();
+    }
+    expect(await orderCount(40)).toBe(1);
+    expect((await storage.monitoring.queues()).find((q) => q.name === 'bounded-tx')?.enqueued).toBe(2);
+    await spool.limits.clear({ queue: 'bounded-tx' });
+  });
+
   it('refuses a transaction that is not a mysql2 connection with ERR_CONFIG', async () => {
     await expect(spool.enqueue(send, { order: 4 }, { transaction: { begin: true } })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
   });

@@ -5,6 +5,8 @@ import { jsonOrNull, parametersJson } from './job-row.js';
 import { nowSql } from './jobs-fetch.js';
 import { ACTIVE_STATES_SQL } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
+import { checkRoom } from './queue-room.js';
+import { settleDuplicates } from './duplicates.js';
 
 
 // One statement creates the whole batch: rows from arrays (one bind per column, not per value), each
@@ -42,10 +44,28 @@ SELECT id, state${notify ? ', (SELECT count(*) FROM n) AS notified' : ''} FROM i
  * Creates jobs in the caller's write: checks parents first (a missing parent throws before anything
  * is written), decides continuations against their parent's current state, and writes rows, history
  * and counters in one statement. A job whose unique key is held by an active job is not created: its
- * entry names the holder. With `notify`, the statement also sends the write's NOTIFY (for a write
- * that is this one statement); otherwise the events are left in `ctx` for its flush.
+ * entry names the holder. With `bounded` (a queue of the batch may be bounded), it first checks, in
+ * the same transaction, that the batch fits ({@link checkRoom}). With `notify`, the statement also
+ * sends the write's NOTIFY (for a write that is this one statement); otherwise the events are left
+ * in `ctx` for its flush.
  */
-export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean): Promise<JobsCreateResult['jobs']> {
+export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded = false): Promise<JobsCreateResult['jobs']> {
+  // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
+  const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
+  if (!guarded) return createChecked(ctx, jobs, notify, bounded);
+  await ctx.db.run('SAVEPOINT spool_create');
+  try {
+    const created = await createChecked(ctx, jobs, notify, bounded);
+    await ctx.db.run('RELEASE SAVEPOINT spool_create');
+    return created;
+  } catch (error) {
+    await ctx.db.run('ROLLBACK TO SAVEPOINT spool_create');
+    throw error;
+  }
+}
+
+async function createChecked(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded: boolean): Promise<JobsCreateResult['jobs']> {
+  await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
   const batchStates = parentStates === null ? null : new Map<string, JobState>();
   const cols: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(jobs.length));
@@ -77,6 +97,8 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
     ];
     for (let c = 0; c < 17; c++) cols[c]![i] = values[c];
   });
+  // A queue that may be bounded: refused before anything is written when the batch does not fit.
+  if (bounded) await checkRoom(ctx, jobs, planned);
   // The events this write would cause; a job skipped for its unique key makes at worst a spurious wake-up.
   jobs.forEach((input, i) => {
     if (planned[i] === 'enqueued') ctx.events.enqueued(input.queue);

@@ -40,6 +40,14 @@ export const nowSql = (n: number): string => `coalesce($${n}::bigint, (extract(e
 // if the database crashes before the claim reaches disk, the job is simply enqueued again, and any
 // later durable commit (the job's completion) flushes the claim's WAL first. At-least-once is
 // unchanged.
+/**
+ * Whether a limits row's layer in force gates a claim (concurrency, rate or per-key limits): a row
+ * whose only limit is a queue's bound (maxSize, checked at enqueue) does not, as in core's
+ * `limitsInForce`.
+ */
+export const GATING_SQL = (l: string): string =>
+  `(SELECT g->>'concurrency' IS NOT NULL OR g->>'rate' IS NOT NULL OR g->>'perKey' IS NOT NULL FROM (SELECT coalesce(${l}.operator, ${l}.code)::jsonb AS g) x)`;
+
 const claimSql = (s: string, named: boolean): string => `WITH${named ? '' : ' RECURSIVE'} t AS (
   SELECT ${nowSql(1)} AS now, set_config('synchronous_commit', 'off', true) AS async
 ),${named ? '' : `
@@ -56,7 +64,7 @@ candidates AS (
     ORDER BY j.priority DESC, j.enqueue_seq LIMIT $4 * 2
   ) p
   WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues WHERE name = $2)
-    AND NOT EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.scope = 'queue:' || $2::text OR l.scope = 'job:' || n.name)
+    AND NOT EXISTS (SELECT 1 FROM ${s}.limits l WHERE (l.scope = 'queue:' || $2::text OR l.scope = 'job:' || n.name) AND ${GATING_SQL('l')})
   ORDER BY p.priority DESC, p.enqueue_seq LIMIT $4 * 2
 ), picked AS (
   SELECT j.ctid, j.id, j.tail FROM ${s}.jobs j

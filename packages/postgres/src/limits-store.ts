@@ -1,8 +1,8 @@
 import type { GateReading, LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
-import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
+import type { GateState, LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
 import type { StateChange } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce, queueBoundsInForce } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -50,16 +50,15 @@ export async function listLimits(db: Executor, s: string): Promise<LimitRecord[]
   }));
 }
 
-/** The limits in force, read in the claim's transaction (a tiny table). */
-export async function readLimitsInForce(db: Executor, s: string): Promise<LimitsInForce> {
+/** The limits in force and the queues' bounds, read from the (tiny) limits table. */
+export async function readLimitsInForce(db: Executor, s: string): Promise<{ limits: LimitsInForce; bounds: QueueBounds }> {
   const rows = (await db.run(`SELECT scope, code, operator FROM ${s}.limits`)) as unknown as LimitRow[];
-  return limitsInForce(
-    rows.map((row) => ({
-      scope: scopeOf(row.scope),
-      code: row.code === null ? null : limitsFromJson(JSON.parse(row.code)),
-      operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator)) },
-    })),
-  );
+  const records = rows.map((row) => ({
+    scope: scopeOf(row.scope),
+    code: row.code === null ? null : limitsFromJson(JSON.parse(row.code)),
+    operator: row.operator === null ? null : { limits: limitsFromJson(JSON.parse(row.operator)) },
+  }));
+  return { limits: limitsInForce(records), bounds: queueBoundsInForce(records) };
 }
 
 /**

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 
 import type {
+  NewJob,
   GateReading,
   LimitRecord,
   LimitsSetParams,
@@ -44,7 +45,7 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
-import type { LimitsInForce } from '@spool/core/storage-kit';
+import type { LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
 import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
@@ -99,6 +100,7 @@ export class PostgresStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    duplicateReplace: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -118,6 +120,7 @@ export class PostgresStorage implements Storage {
   private readonly readying = new StartOnce(() => this.prepareSchema());
   private closed = false;
   private knownLimits: LimitsInForce = new Map();
+  private knownBounds: QueueBounds = new Map();
   private limitsKnownAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PostgresStorageOptions, runtime: PostgresStorageRuntime = {}) {
@@ -215,9 +218,10 @@ export class PostgresStorage implements Storage {
     this.guard();
     if (params.jobs.length === 0) return { jobs: [] };
     params = { ...params, jobs: storableNewJobs(params.jobs) };
-    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params);
-    if (params.jobs.some((j) => j.parentId !== null)) {
-      return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs, false)) };
+    const bounded = await this.mayBeBounded(params.jobs);
+    if (params.transaction !== undefined && params.transaction !== null) return this.createInTransaction(params, bounded);
+    if (bounded || params.jobs.some((j) => j.parentId !== null || j.onDuplicate === 'replace')) {
+      return { jobs: await this.write('creating jobs', (ctx) => createJobs(ctx, params.jobs, false, bounded)) };
     }
     // No parents to lock: one statement, committed on its own, with its NOTIFY.
     await this.whenReady();
@@ -276,11 +280,22 @@ export class PostgresStorage implements Storage {
    * limitsSet). They only choose the claim's path: the claim without limits refuses every job that
    * has some, so limits set elsewhere take effect within that time and are never exceeded meanwhile.
    */
+  /**
+   * Whether a queue of these jobs may be bounded, by the bounds this storage knows of (read with
+   * the limits, at most LIMITS_REFRESH_MS old): only then does a create take the queue's lock and
+   * read its count, so jobs of unbounded queues are created as before. A bound set in another
+   * process applies to creates from here within that time.
+   */
+  private async mayBeBounded(jobs: readonly NewJob[]): Promise<boolean> {
+    await this.limitsKnown();
+    return this.knownBounds.size > 0 && jobs.some((job) => this.knownBounds.has(job.queue));
+  }
+
   private async limitsKnown(): Promise<LimitsInForce> {
     const now = performance.now();
     if (now - this.limitsKnownAt >= LIMITS_REFRESH_MS) {
       this.limitsKnownAt = now;
-      this.knownLimits = await this.read('reading limits', (db) => readLimitsInForce(db, this.s));
+      ({ limits: this.knownLimits, bounds: this.knownBounds } = await this.read('reading limits', (db) => readLimitsInForce(db, this.s)));
     }
     return this.knownLimits;
   }
@@ -543,7 +558,7 @@ export class PostgresStorage implements Storage {
   }
 
   /** Creates jobs in the caller's open transaction: no BEGIN or COMMIT of ours; events go out by NOTIFY at their commit. */
-  private async createInTransaction(params: JobsCreateParams): Promise<JobsCreateResult> {
+  private async createInTransaction(params: JobsCreateParams, bounded: boolean): Promise<JobsCreateResult> {
     const db = externalExecutor(params.transaction);
     if (db === null) {
       throw new ConfigError([
@@ -557,7 +572,7 @@ export class PostgresStorage implements Storage {
     // Sender '' : this storage's own listener emits these events too, once the caller commits.
     const ctx = new WriteContext(db, this.s, this.clock?.now() ?? null, this.channel, '');
     try {
-      const jobs = await createJobs(ctx, params.jobs, true);
+      const jobs = await createJobs(ctx, params.jobs, true, bounded);
       return { jobs };
     } catch (error) {
       throw translateError(error, "creating jobs in the caller's transaction");

@@ -130,6 +130,31 @@ describe.skipIf(!available)('enqueue inside the caller’s transaction', () => {
     }
   });
 
+  it("respects a queue's bound: counts the transaction's own jobs, refuses what does not fit and leaves the transaction open", async () => {
+    await spool.limits.set({ queue: 'bounded-tx' }, { maxSize: 2 });
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO "${schema}".orders (id) VALUES (40)`);
+      await spool.enqueue(send, { order: 40 }, { transaction: client, queue: 'bounded-tx' });
+      await expect(spool.enqueueMany(send, [{ order: 41 }, { order: 42 }], { transaction: client, queue: 'bounded-tx' })).rejects.toMatchObject({
+        code: 'ERR_QUEUE_FULL',
+        queue: 'bounded-tx',
+        size: 1,
+        bound: 2,
+      });
+      await spool.enqueue(send, { order: 43 }, { transaction: client, queue: 'bounded-tx' });
+      await expect(spool.enqueue(send, { order: 44 }, { transaction: client, queue: 'bounded-tx' })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', size: 2 });
+      // The transaction is still usable: the refusal wrote nothing and raised no SQL error.
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".orders WHERE id = 40`)).rows[0].n).toBe(1);
+    expect((await storage.monitoring.queues()).find((q) => q.name === 'bounded-tx')?.enqueued).toBe(2);
+    await spool.limits.clear({ queue: 'bounded-tx' });
+  });
+
   it('refuses a transaction that is neither a node-postgres client nor a postgres.js sql', async () => {
     await expect(spool.enqueue(send, { order: 6 }, { transaction: { begin: true } })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
   });

@@ -92,6 +92,7 @@ export class RedisStorage implements Storage {
     flowControl: true,
     // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
     waitingChanges: true,
+    duplicateReplace: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -175,11 +176,13 @@ export class RedisStorage implements Storage {
     const created: JobsCreateResult['jobs'] = [];
     // A script blocks every other client of Redis while it runs (about 25 µs a job here), so a large
     // batch goes in parts of a bounded size, in order: each part is atomic, the whole call is not.
+    // A bounded queue's room is checked by the first part for the whole call (the later parts'
+    // enqueued jobs counted ahead), so a call that does not fit writes nothing.
     for (let from = 0; from < jobs.length; from += MAX_JOBS_PER_SCRIPT) {
       const part = jobs.slice(from, from + MAX_JOBS_PER_SCRIPT);
       let reply: string[];
       try {
-        reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(part)])) as string[];
+        reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(part), from === 0 ? laterEnqueued(jobs, MAX_JOBS_PER_SCRIPT) : '{}'])) as string[];
       } catch (error) {
         if (from === 0) throw error;
         throw new EnqueueIncompleteError(
@@ -750,6 +753,14 @@ function completionEntry(completion: Completion): string[] {
  * held every other client of Redis for half a second, and one of 100,000 would near the 5 s limit.
  */
 export const MAX_JOBS_PER_SCRIPT = 1000;
+
+/** The jobs created enqueued per queue after the first `first` of a call, as the create script's JSON argument. */
+function laterEnqueued(jobs: readonly NewJob[], first: number): string {
+  if (jobs.length <= first) return '{}';
+  const later: Record<string, number> = {};
+  for (const job of jobs.slice(first)) if (job.state === 'enqueued') later[job.queue] = (later[job.queue] ?? 0) + 1;
+  return JSON.stringify(later);
+}
 
 function createResults(reply: string[], from: number, count: number): JobsCreateResult['jobs'] {
   const jobs: JobsCreateResult['jobs'] = [];

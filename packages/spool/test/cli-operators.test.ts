@@ -149,6 +149,20 @@ describe('spool limits list|set|clear', () => {
     expect(cleared.limits).toMatchObject({ source: 'code', inForce: { concurrency: 2 } });
   });
 
+  it("bounds a queue with --max-size, lists the bound, and refuses one on a job name", async () => {
+    await runCli(['migrate', '--storage', storage]);
+    const set = await runJson<{ limits: { source: string; inForce: { maxSize: number } } }>(['limits', 'set', 'queue:exports', '--max-size', '2', '--storage', storage]);
+    expect(set.limits).toMatchObject({ source: 'operator', inForce: { maxSize: 2 } });
+    expect((await runCli(['limits', 'list', '--storage', storage])).stdout).toMatch(/queue:exports\s+at most 2 enqueued\s+operator \(cli\)/);
+    const spool = new Spool({ storage });
+    await spool.enqueueMany('documents.export', [{}, {}], { queue: 'exports', attempts: 1, timeout: null });
+    await expect(spool.enqueue('documents.export', {}, { queue: 'exports', attempts: 1, timeout: null })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', bound: 2 });
+    await spool.close();
+    const job = await runCli(['limits', 'set', 'job:documents.export', '--max-size', '2', '--storage', storage]);
+    expect([job.code, job.stderr]).toEqual([1, expect.stringContaining('bounds a queue, not a job name')]);
+    await runCli(['limits', 'clear', 'queue:exports', '--storage', storage]);
+  });
+
   it('refuses a scope or a rate it cannot read, naming what it expected', async () => {
     const scope = await runCli(['limits', 'set', 'mail', '--concurrency', '1', '--storage', storage]);
     expect([scope.code, scope.stderr]).toEqual([1, expect.stringContaining('queue:<name> or job:<name>')]);

@@ -34,7 +34,12 @@ export function changeJob(ctx: WriteContext, params: JobChangeParams): JobChange
     | { state: JobState; run_at: number | null; priority: number; queue: string }
     | undefined;
   if (row === undefined) return { ok: false, previous: null };
-  const decision = decideJobChange({ job: { state: row.state, runAt: row.run_at, priority: row.priority, queue: row.queue }, change: params.change, now: ctx.now });
+  const decision = decideJobChange({
+    job: { state: row.state, runAt: row.run_at, priority: row.priority, queue: row.queue },
+    change: params.change,
+    now: ctx.now,
+    ...(params.cause ? { cause: params.cause } : {}),
+  });
   if (!decision.ok) return { ok: false, previous: row.state, refused: decision.refused };
   const { write } = decision;
   const historyId = ctx.nextHistoryId();

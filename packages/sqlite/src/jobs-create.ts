@@ -1,10 +1,13 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
-import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
+import { JobNotFoundError, STATE_FACTS, decideDuplicate, initialState } from '@spool/core';
+import { boundedAdditions, checkQueueRoom } from '@spool/core/storage-kit';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
 import { ACTIVE_SQL } from './state-sql.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { WriteContext } from './write-context.js';
+import { readQueueBounds } from './limits-store.js';
+import { changeJob } from './job-updates.js';
 
 // The creation entry of a job's history is kept in its row (initial state and reason, at created_at)
 // rather than in spool_history: enqueueing writes one row per job, not two.
@@ -41,9 +44,10 @@ const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ?
  * Creates jobs in the caller's transaction: checks parents first (a missing parent throws before
  * anything is written), returns the active holder of a unique key instead of creating a duplicate,
  * decides continuations against their parent's current state, and writes rows (each with its
- * creation history entry) and counters in bulk.
+ * creation history entry) and counters in bulk. With `bounded` (not for recurring firings), a batch
+ * that does not fit its bounded queues is refused with QueueFullError.
  */
-export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCreateResult['jobs'] {
+export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], bounded = true): JobsCreateResult['jobs'] {
   const { conn, now, events } = ctx;
   const parentStates = readParents(ctx, jobs);
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
@@ -51,13 +55,23 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
   const batchHolders = new Map<string, { id: string; state: JobState }>();
   const rows = new RowInserter(conn, JOBS);
   const results: JobsCreateResult['jobs'] = [];
+  // Bounded queues: sizes read before this batch counts itself; a batch that does not fit throws
+  // before the write commits, so the whole batch is rolled back (all or none).
+  const bounds = bounded ? readQueueBounds(conn, new Set(jobs.map((j) => j.queue))) : new Map<string, number>();
+  const sizes = bounds.size === 0 ? null : new Map([...bounds.keys()].map((queue) => [queue, ctx.queueSize(queue)]));
+  const created: Array<{ queue: string; state: JobState }> = [];
   for (const input of jobs) {
     if (input.uniqueKey !== null) {
-      const holder = batchHolders.get(input.uniqueKey) ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
-      if (holder !== undefined) {
+      const inBatch = batchHolders.get(input.uniqueKey);
+      const holder = inBatch ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
+      // A holder of this batch is kept; a stored one is replaced or gives its key up as core decides.
+      const duplicate = holder === undefined || inBatch !== undefined ? ({ action: 'keep' } as const) : decideDuplicate(holder, input);
+      if (duplicate.action === 'replace') changeJob(ctx, { id: holder!.id, change: duplicate.change, cause: 'duplicate' });
+      if (holder !== undefined && duplicate.action !== 'take-over') {
         results.push({ id: holder.id, created: false, state: holder.state });
         continue;
       }
+      if (duplicate.action === 'take-over') conn.stmt('UPDATE spool_jobs SET unique_key = NULL WHERE id = ?').run(holder!.id);
     }
     // A parent earlier in this batch counts with the state it was created in.
     const parentState = input.parentId === null ? undefined : (batchStates?.get(input.parentId) ?? parentStates?.get(input.parentId));
@@ -94,7 +108,9 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
     batchStates?.set(input.id, state);
     if (input.uniqueKey !== null && STATE_FACTS[state].active) batchHolders.set(input.uniqueKey, { id: input.id, state });
     results.push({ id: input.id, created: true, state });
+    if (sizes !== null) created.push({ queue: input.queue, state });
   }
+  if (sizes !== null) checkQueueRoom(bounds, boundedAdditions(bounds, created), (queue) => sizes.get(queue) ?? 0);
   rows.flush();
   return results;
 }

@@ -2,7 +2,7 @@ import type { LimitRecord, LimitsSetParams } from '@spool/core';
 import { scopeId, scopeOf } from '@spool/core';
 import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import type { StateChange } from '@spool/core/storage-kit';
-import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce } from '@spool/core/storage-kit';
+import { KEY_SEPARATOR, gateToPause, limitsFromJson, limitsInForce, queueBoundsOfRows } from '@spool/core/storage-kit';
 
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { EventBatch } from './event-batch.js';
@@ -68,6 +68,19 @@ export function readLimitsInForce(conn: SqliteConnection): LimitsInForce {
 }
 
 const EMPTY: LimitsInForce = new Map();
+
+/**
+ * The bounds in force of the given queues (read in the create's write transaction, which no other
+ * writer shares: the count read after it is exact). One primary-key probe per queue.
+ */
+export function readQueueBounds(conn: SqliteConnection, queues: ReadonlySet<string>): Map<string, number> {
+  const rows: Array<Pick<LimitRow, 'scope' | 'code' | 'operator'>> = [];
+  for (const queue of queues) {
+    const row = conn.stmt('SELECT scope, code, operator FROM spool_limits WHERE scope = ?').get(scopeId({ queue })) as Pick<LimitRow, 'scope' | 'code' | 'operator'> | undefined;
+    if (row !== undefined) rows.push(row);
+  }
+  return rows.length === 0 ? new Map() : queueBoundsOfRows(rows);
+}
 
 /** What the given gates hold (a gate without a row holds nothing and is left out). */
 export function readGates(conn: SqliteConnection, gates: readonly string[]): Map<string, GateState> {

@@ -125,9 +125,11 @@ export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): R
     taken.add(at);
     return true;
   });
+  // A firing is not refused by a full bounded queue: a schedule cannot wait for room.
   const jobs = createJobs(
     ctx,
     creating.map(({ job }) => ({ ...job, recurringId: params.id })),
+    false,
   );
   creating.forEach(({ occurrence }, i) => {
     if (occurrence !== null) ctx.conn.stmt('UPDATE spool_jobs SET occurrence_at = ? WHERE id = ?').run(occurrence.getTime(), jobs[i]!.id);

@@ -65,6 +65,12 @@ export class WriteContext {
     this.addState(state, -count);
   }
 
+  /** How many jobs of `queue` are enqueued, counting this transaction's changes so far. */
+  queueSize(queue: string): number {
+    const stored = (this.conn.pluck('SELECT value FROM spool_counters WHERE key = ?').get(`queue:${queue}`) as number | undefined) ?? 0;
+    return stored + (this.queueDeltas.get(queue) ?? 0);
+  }
+
   /** Whether any job may be waiting for a parent (no continuation lookups otherwise). */
   hasAwaiting(): boolean {
     this.awaiting ??= this.conn.pluck("SELECT value FROM spool_counters WHERE key = 'state:awaiting'").get() as number;

@@ -110,6 +110,31 @@ describe('enqueue inside the application’s SQLite transaction', () => {
     }
   });
 
+  it("respects a queue's bound: counts the transaction's own jobs, refuses what does not fit and leaves the transaction open", async () => {
+    await spool.limits.set({ queue: 'bounded-tx' }, { maxSize: 2 });
+    app.exec('BEGIN IMMEDIATE');
+    app.prepare('INSERT INTO orders (id) VALUES (40)').run();
+    const kept = [await spool.enqueue(send, { order: 40 }, { transaction: app, queue: 'bounded-tx' })];
+    await expect(spool.enqueueMany(send, [{ order: 41 }, { order: 42 }], { transaction: app, queue: 'bounded-tx' })).rejects.toMatchObject({
+      code: 'ERR_QUEUE_FULL',
+      queue: 'bounded-tx',
+      size: 1,
+      bound: 2,
+    });
+    kept.push(await spool.enqueue(send, { order: 43 }, { transaction: app, queue: 'bounded-tx' }));
+    await expect(spool.enqueue(send, { order: 44 }, { transaction: app, queue: 'bounded-tx' })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', size: 2 });
+    expect(app.inTransaction).toBe(true);
+    app.exec('COMMIT');
+    expect(orderCount(40)).toBe(1);
+    expect((await storage.monitoring.queues()).find((q) => q.name === 'bounded-tx')?.enqueued).toBe(2);
+    expect((await Promise.all(kept.map((id) => spool.getJob(id)))).map((job) => job?.state)).toEqual(['enqueued', 'enqueued']);
+    await expect(spool.enqueue(send, { order: 45 }, { transaction: app, queue: 'bounded-tx', onFull: 'wait' })).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+      problems: [{ path: 'enqueue options.onFull' }],
+    });
+    await spool.limits.clear({ queue: 'bounded-tx' });
+  });
+
   it('returns the committed holder of a unique key instead of a second job', async () => {
     const first = await spool.enqueue(send, { order: 3 }, { uniqueKey: 'order-3' });
     app.exec('BEGIN IMMEDIATE');

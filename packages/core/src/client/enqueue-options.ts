@@ -40,6 +40,14 @@ export interface EnqueueOptions {
    * enqueue with the same key returns the first job's id instead of creating a job.
    */
   uniqueKey?: string;
+  /**
+   * What an enqueue whose `uniqueKey` an active job holds does: `'keep'` (default) returns that
+   * job's id and changes nothing (a throttle); `'replace'` gives that job this enqueue's arguments,
+   * and its due time when it is scheduled and this enqueue has `delay` or `at` (a debounce), and
+   * returns its id; when that job has already started, a new job is created and takes the key.
+   * Needs `uniqueKey`, and a storage with the `duplicateReplace` capability.
+   */
+  onDuplicate?: 'keep' | 'replace';
   /** Job parameters stored with the job from the start. */
   parameters?: Record<string, Json>;
   /**
@@ -52,6 +60,15 @@ export interface EnqueueOptions {
    * storages with the `externalTransactions` capability; elsewhere it is an ERR_CAPABILITY_MISSING error.
    */
   transaction?: unknown;
+  /**
+   * What happens when the job's queue is bounded (`maxSize`) and full: `'reject'` throws
+   * `QueueFullError` (`ERR_QUEUE_FULL`) at once; `'wait'` tries again as room frees, for up to
+   * `fullTimeout`, then throws it. Default: the queue's `onFull` in Spool's `queues` option, else
+   * `'reject'`. Not with `transaction`: a wait would hold the transaction's locks meanwhile.
+   */
+  onFull?: 'reject' | 'wait';
+  /** How long `onFull: 'wait'` waits for room (`'30s'`, or milliseconds). Default: the queue's, else 30 s. */
+  fullTimeout?: Duration;
 }
 
 /** Enqueue options after validation, merged over a definition's. */
@@ -66,10 +83,15 @@ export interface ResolvedEnqueue {
   ttlMs: number | null;
   onExpire: OnExpire;
   uniqueKey: string | null;
+  onDuplicate: 'keep' | 'replace';
   parameters: Record<string, Json>;
   /** The key given by the caller; undefined: the definition's `limits.key` decides. */
   limitKey: string | undefined;
   transaction: unknown;
+  /** The caller's `onFull`; undefined: the queue's default decides. */
+  onFull: 'reject' | 'wait' | undefined;
+  /** The caller's `fullTimeout` in ms; undefined: the queue's default decides. */
+  fullTimeoutMs: number | undefined;
 }
 
 // 1 to 500 code units, none of them NUL or half of a surrogate pair: a unique key is matched exactly,
@@ -86,9 +108,12 @@ const ENQUEUE_SCHEMA: OptionsSchema = {
     pattern: UNIQUE_KEY_PATTERN,
     patternHint: 'a string of 1 to 500 characters without NUL or lone surrogates (no storage can keep those)',
   },
+  onDuplicate: { kind: 'oneOf', values: ['keep', 'replace'], optional: true },
   parameters: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected an object of JSON values') },
   limitKey: { kind: 'any', optional: true, check: (v) => (typeof v === 'string' || typeof v === 'number' ? null : 'expected a string or a number') },
   transaction: { kind: 'any', optional: true },
+  onFull: { kind: 'oneOf', values: ['reject', 'wait'], optional: true },
+  fullTimeout: { kind: 'duration', optional: true },
 };
 
 /** Validates enqueue options and merges them over the definition's (or the defaults for a bare name). */
@@ -96,6 +121,14 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
   const o = resolveOptions<Record<string, unknown>>(ENQUEUE_SCHEMA, options ?? {}, 'enqueue options');
   if (o.delay !== undefined && o.at !== undefined) {
     throw new ConfigError([{ path: 'enqueue options.delay', message: 'give either delay or at, not both' }]);
+  }
+  if (o.onFull === 'wait' && o.transaction !== undefined) {
+    throw new ConfigError([
+      { path: 'enqueue options.onFull', message: "'wait' cannot be used with transaction: the wait would hold your transaction's locks while it waits; use 'reject' and retry the transaction" },
+    ]);
+  }
+  if (o.onDuplicate === 'replace' && o.uniqueKey === undefined) {
+    throw new ConfigError([{ path: 'enqueue options.onDuplicate', message: "'replace' replaces the job that holds the same uniqueKey; give uniqueKey too" }]);
   }
   if (typeof o.backoff === 'function') {
     throw new ConfigError([{ path: 'enqueue options.backoff', message: 'a backoff function cannot be stored with a job; set it on the job definition' }]);
@@ -114,9 +147,12 @@ export function resolveEnqueue(options: EnqueueOptions | undefined, base: Resolv
     ttlMs: o.ttl !== undefined ? toNullableMs(o.ttl, null) : base.ttlMs,
     onExpire: (o.onExpire as OnExpire | undefined) ?? base.onExpire,
     uniqueKey: (o.uniqueKey as string | undefined) ?? null,
+    onDuplicate: (o.onDuplicate as 'keep' | 'replace' | undefined) ?? 'keep',
     parameters: (o.parameters as Record<string, Json> | undefined) ?? {},
     limitKey: o.limitKey === undefined ? undefined : (checkLimitKey(o.limitKey, 'enqueue options.limitKey') ?? undefined),
     transaction: o.transaction,
+    onFull: o.onFull as 'reject' | 'wait' | undefined,
+    fullTimeoutMs: o.fullTimeout as number | undefined,
   };
 }
 

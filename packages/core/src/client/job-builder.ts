@@ -187,6 +187,7 @@ export class JobBuilder {
       recurringId: null,
       parameters: withStartDeadline(withLimitKey(name, o.parameters, o.limitKey, keyOf, args), o, continuation === null ? (scheduled ? o.runAtMs! : now) : null),
       reason,
+      ...(o.onDuplicate === 'replace' ? { onDuplicate: 'replace' as const } : {}),
     };
   }
 }

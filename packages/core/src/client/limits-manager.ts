@@ -37,7 +37,7 @@ export class LimitsManager {
   /** Sets an operator's limits of a queue (`{ queue: 'mail' }`) or a job name (`{ job: 'documents.export' }`). */
   async set(scope: LimitScope, limits: LimitsOption, options: SetLimitsOptions = {}): Promise<void> {
     const checked = checkScope(scope, 'limits scope');
-    const resolved = resolveLimits(limits, `limits of ${scopeId(checked)}`);
+    const resolved = resolveLimits(limits, `limits of ${scopeId(checked)}`, false, 'queue' in checked);
     await this.#ready('Setting limits');
     await this.#storage.limitsSet({ scope: checked, layer: 'operator', limits: resolved, setBy: options.setBy ?? null });
   }
@@ -102,6 +102,25 @@ export class LimitsManager {
       const current = stored.get(scopeId(scope)) ?? null;
       if (sameLimits(current, definition.options.limits)) continue;
       await this.#storage.limitsSet({ scope, layer: 'code', limits: definition.options.limits, setBy: null });
+    }
+  }
+
+  /**
+   * Stores the code's layer of queues' limits (Spool's `queues` option: their bounds), for the
+   * queues given. Writes only what changed; a queue whose options set no bound clears the code's layer.
+   */
+  async syncQueues(queues: ReadonlyMap<string, Limits | null>): Promise<void> {
+    if (queues.size === 0) return;
+    const bounded = [...queues.entries()].find(([, limits]) => limits !== null);
+    if (!this.#storage.capabilities.flowControl) {
+      if (!bounded) return;
+      throw new CapabilityMissingError('flowControl', `the ${this.#storage.kind} storage`, `The bound of queue "${bounded[0]}"`);
+    }
+    const stored = new Map((await this.#storage.limitsList()).map((r) => [scopeId(r.scope), r.code]));
+    for (const [queue, limits] of queues) {
+      const scope = { queue };
+      if (sameLimits(stored.get(scopeId(scope)) ?? null, limits)) continue;
+      await this.#storage.limitsSet({ scope, layer: 'code', limits, setBy: null });
     }
   }
 

@@ -1,6 +1,6 @@
 import type { JobMetricsReport, JobMetricsWindow } from '../metrics/job-metrics.js';
 import { readJobMetrics } from '../metrics/job-metrics.js';
-import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError } from '../errors.js';
+import { CapabilityMissingError, ConfigError, JobNotFoundError, JobNotWaitingError, QueueFullError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { isFileStore } from '../files/file-store.js';
 import type { PayloadOptions } from '../files/payloads.js';
@@ -19,7 +19,7 @@ import { resolveOptions } from '../options/resolve.js';
 import type { ContinuationOn, JobState } from '../states/states.js';
 import { JOB_STATES, sourcesOf } from '../states/states.js';
 import type { StatsRecord, Storage } from '../storage/contract.js';
-import type { RuntimeOptions } from '../util/runtime.js';
+import type { Runtime, RuntimeOptions } from '../util/runtime.js';
 import { resolveRuntime } from '../util/runtime.js';
 import { StartOnce } from '../util/start-once.js';
 import type { PerformResult } from '../server/perform.js';
@@ -28,6 +28,11 @@ import type { ServerHost } from '../server/server-host.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { Server } from '../server/server.js';
 import type { EnqueueOptions } from './enqueue-options.js';
+import { durationMs } from './enqueue-options.js';
+import type { QueueOptions, ResolvedQueueOptions } from './queue-options.js';
+import { DEFAULT_FULL_TIMEOUT_MS, resolveQueues } from './queue-options.js';
+import type { FullPolicy } from './queue-room-waiter.js';
+import { createWithRoom } from './queue-room-waiter.js';
 import type { ChangeJobOptions } from './job-changer.js';
 import { changeWaitingJob } from './job-changer.js';
 import { JobBuilder } from './job-builder.js';
@@ -76,6 +81,11 @@ export interface SpoolOptions {
    * Default: on when the API is installed.
    */
   telemetry?: false | TelemetryOptions;
+  /**
+   * Options per queue: a queue's bound (`maxSize`) and what an enqueue does when it is full
+   * (`onFull`, `fullTimeout`). See docs/flow-control.md#bounded-queues. Default: none.
+   */
+  queues?: Record<string, QueueOptions>;
 }
 
 /**
@@ -122,7 +132,12 @@ export class Spool {
   /** What this instance's servers and `perform` run on. */
   readonly #host: ServerHost;
   readonly #servers = new Set<Server>();
-  readonly #ready = new StartOnce(() => this.storage.init());
+  readonly #ready = new StartOnce(async () => {
+    await this.storage.init();
+    await this.limits.syncQueues(new Map([...this.#queues].map(([queue, o]) => [queue, o.limits])));
+  });
+  readonly #queues: Map<string, ResolvedQueueOptions>;
+  readonly #runtime: Runtime;
   readonly #telemetry: Telemetry;
 
   constructor(options: SpoolOptions, runtime: SpoolRuntime = {}) {
@@ -135,6 +150,7 @@ export class Spool {
         telemetry: { kind: 'any', optional: true, check: checkTelemetry },
         files: { kind: 'any', optional: true, check: (v) => (isFileStore(v) ? null : 'expected a file store (FolderFileStore, S3FileStore, or from the spool package a URL)') },
         payloads: { kind: 'any', optional: true, check: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'expected { offloadAboveBytes?, maxBytes? }') },
+        queues: { kind: 'any', optional: true },
       },
       options,
       'Spool options',
@@ -144,7 +160,9 @@ export class Spool {
     this.logger = resolved.logger;
     this.files = resolved.files ?? null;
     this.#payloads = this.files === null ? null : resolvePayloads(this.files, resolved.payloads, this.maxArgsBytes);
+    this.#queues = resolveQueues(resolved.queues);
     const resolvedRuntime = resolveRuntime(runtime);
+    this.#runtime = resolvedRuntime;
     this.#telemetry = resolveTelemetry(resolved.telemetry, () => resolvedRuntime.clock.now());
     this.#telemetry.observeClient(this.events);
     this.#jobs = new JobBuilder(this.#registry, resolvedRuntime.clock, this.maxArgsBytes, this.#payloads?.maxBytes ?? this.maxArgsBytes);
@@ -196,13 +214,13 @@ export class Spool {
   enqueue(name: string, args?: unknown, options?: EnqueueOptions): Promise<string>;
   async enqueue(target: unknown, argsOrCall?: unknown, options?: EnqueueOptions): Promise<string> {
     const job = this.#jobs.build(target, argsOrCall, options, null);
-    return this.#create([job], options?.transaction).then((ids) => ids[0]!);
+    return this.#create([job], options?.transaction, this.#fullPolicy(job.queue, options)).then((ids) => ids[0]!);
   }
 
   /** Enqueues many jobs of one kind in one storage call; returns their ids in order. */
   async enqueueMany<Args>(job: JobTarget<Args>, argsList: readonly Args[], options?: EnqueueOptions): Promise<string[]> {
     const { jobs, resolved } = this.#jobs.buildMany(job, argsList, options);
-    return this.#create(jobs, resolved.transaction);
+    return this.#create(jobs, resolved.transaction, this.#fullPolicy(resolved.queue, options));
   }
 
   /** Schedules a job to run after a delay or at a time. */
@@ -223,7 +241,7 @@ export class Spool {
       throw new ConfigError([{ path: 'continueWith options.on', message: `expected 'succeeded', 'failed' or 'finished', got ${JSON.stringify(on)}` }]);
     }
     const built = this.#jobs.build(job, args, rest, { parentId, on });
-    return this.#create([built], rest.transaction).then((ids) => ids[0]!);
+    return this.#create([built], rest.transaction, this.#fullPolicy(built.queue, rest)).then((ids) => ids[0]!);
   }
 
   /** Deletes a job (a running one is aborted). False when it was already deleted. */
@@ -363,19 +381,46 @@ export class Spool {
     await this.files?.close();
   }
 
-  async #create(jobs: NewJob[], transaction: unknown): Promise<string[]> {
+  /** What an enqueue into `queue` does when it is full: the enqueue's options, else the queue's, else reject. */
+  #fullPolicy(queue: string, options: EnqueueOptions | undefined): FullPolicy {
+    const own = this.#queues.get(queue)?.full;
+    return {
+      onFull: options?.onFull ?? own?.onFull ?? 'reject',
+      timeoutMs: options?.fullTimeout !== undefined ? durationMs(options.fullTimeout) : (own?.timeoutMs ?? DEFAULT_FULL_TIMEOUT_MS),
+    };
+  }
+
+  async #create(jobs: NewJob[], transaction: unknown, full: FullPolicy): Promise<string[]> {
     if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
+    }
+    const replacing = jobs.some((job) => job.onDuplicate === 'replace');
+    if (replacing && !this.storage.capabilities.duplicateReplace) {
+      throw new CapabilityMissingError('duplicateReplace', `the ${this.storage.kind} storage`, "Enqueueing with onDuplicate: 'replace'");
     }
     await this.init();
     const payloads = this.#payloads;
     // Large arguments go to the file store before the jobs are written; a job keeps the reference.
     const stored = payloads === null ? jobs : await offloadArgs(payloads, jobs);
+    if (replacing && stored !== jobs && stored.some((job, i) => job.onDuplicate === 'replace' && job.args !== jobs[i]!.args)) {
+      // Files are named after the new job, which a replace does not create: the holder would point at removed files.
+      await discardArgs(payloads!, stored.filter((job, i) => job.args !== jobs[i]!.args));
+      throw new ConfigError([
+        { path: 'enqueue options.onDuplicate', message: `'replace' cannot hand arguments stored by reference (above ${payloads!.offloadAboveBytes} bytes) to another job; keep them smaller or use 'keep'` },
+      ]);
+    }
     // When the write fails, the files stay: a write whose answer was lost may have committed, and
     // the server's payload sweep removes the files of jobs that do not exist an hour later.
-    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, (traced) =>
-      this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }),
-    );
+    // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.
+    const { jobs: created } = await this.#telemetry.jobs
+      .enqueue(stored, (traced) =>
+        createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
+      )
+      .catch(async (error: unknown) => {
+        // A full queue's refusal is certain to have written nothing: the files have no job.
+        if (error instanceof QueueFullError && payloads !== null && stored !== jobs) await discardArgs(payloads, stored.filter((job, i) => job.args !== jobs[i]!.args));
+        throw error;
+      });
     if (payloads !== null && stored !== jobs) {
       // A unique key held by another job answers that job's id: this one's files have no job.
       const orphans = stored.filter((job, i) => created[i]?.id !== job.id);

@@ -88,6 +88,11 @@ export interface NewJob {
   parameters: Record<string, Json>;
   /** Why it was created, for the first history record. */
   reason: string;
+  /**
+   * With a unique key an active job holds: `keep` (default) answers with that job; `replace`
+   * changes it while it waits, or takes its key over when it has started (`decideDuplicate`).
+   */
+  onDuplicate?: 'keep' | 'replace';
 }
 
 /** One entry of a job's state history. */

@@ -50,12 +50,16 @@ export interface GateRule {
 /** The limits in force, by scope id (`queue:<q>`, `job:<name>`): only scopes that have limits. */
 export type LimitsInForce = ReadonlyMap<string, Limits>;
 
-/** The limits in force from stored records: the operator's layer where set, else the code's. */
+/**
+ * The limits in force from stored records: the operator's layer where set, else the code's. Only
+ * limits that gate a claim count: a queue whose only limit is its bound (`maxSize`, checked at
+ * enqueue) is claimed as a queue without limits.
+ */
 export function limitsInForce(records: ReadonlyArray<{ scope: LimitScope; code: Limits | null; operator: { limits: Limits } | null }>): Map<string, Limits> {
   const inForce = new Map<string, Limits>();
   for (const r of records) {
     const limits = r.operator?.limits ?? r.code;
-    if (limits) inForce.set(scopeId(r.scope), limits);
+    if (limits && (limits.concurrency !== null || limits.rate !== null || limits.perKey !== null)) inForce.set(scopeId(r.scope), limits);
   }
   return inForce;
 }

@@ -36,6 +36,12 @@ export interface LimitsOption {
   rate?: RateLimitOption;
   /** Limits per key: each job's key comes from its definition's `key` function or its enqueue's `limitKey`. */
   perKey?: PerKeyLimitOption;
+  /**
+   * A queue's bound: at most this many of its jobs wait enqueued; an enqueue that would go past it
+   * is refused (`ERR_QUEUE_FULL`) or waits for room (`onFull: 'wait'`). Queues only. See
+   * docs/flow-control.md#bounded-queues.
+   */
+  maxSize?: number;
 }
 
 /** The limits of a job definition: {@link LimitsOption} with the function that gives a job its key. */
@@ -55,6 +61,8 @@ export interface Limits {
   concurrency: number | null;
   rate: RateLimit | null;
   perKey: { concurrency: number | null; rate: RateLimit | null; onLocked: 'wait' | 'skip' } | null;
+  /** A queue's bound on its enqueued jobs (null: unbounded). */
+  maxSize: number | null;
 }
 
 /** What a limit applies to: every job of a queue, or every job of a name. */
@@ -93,19 +101,29 @@ export function checkScope(value: unknown, where: string): LimitScope {
 
 /**
  * Validates limits given by code or an operator and returns their stored form; every problem is
- * reported at once. `{}` (no limit at all) is refused: clear the limits instead.
+ * reported at once. `{}` (no limit at all) is refused: clear the limits instead. `maxSize` is
+ * accepted only where `allowMaxSize` says (a queue's limits), `key` only where `allowKey` says (a
+ * job definition's).
  */
-export function resolveLimits(value: unknown, where: string, allowKey = false): Limits {
+export function resolveLimits(value: unknown, where: string, allowKey = false, allowMaxSize = !allowKey): Limits {
   const problems: ConfigProblem[] = [];
   const v = asObject(value, where, problems);
   if (!v) throw new ConfigError(problems);
-  const known = allowKey ? ['concurrency', 'rate', 'perKey', 'key'] : ['concurrency', 'rate', 'perKey'];
-  unknownKeys(v, known, where, problems);
+  const known = ['concurrency', 'rate', 'perKey', ...(allowKey ? ['key'] : []), ...(allowMaxSize ? ['maxSize'] : [])];
+  if (!allowMaxSize && v.maxSize !== undefined) {
+    problems.push({
+      path: `${where}.maxSize`,
+      message: "bounds a queue, not a job name; set it on the queue (Spool's queues option, or spool.limits.set({ queue }, { maxSize }))",
+    });
+  }
+  // maxSize where it is not allowed has its own problem above, not "unknown option".
+  unknownKeys(v, [...new Set([...known, 'maxSize'])], where, problems);
   if (allowKey && v.key !== undefined && typeof v.key !== 'function') {
     problems.push({ path: `${where}.key`, message: `expected a function (args) => key, got ${describe(v.key)}` });
   }
   const concurrency = count(v.concurrency, `${where}.concurrency`, problems);
   const rate = rateOf(v.rate, `${where}.rate`, problems);
+  const maxSize = allowMaxSize ? count(v.maxSize, `${where}.maxSize`, problems) : null;
   let perKey: Limits['perKey'] = null;
   if (v.perKey !== undefined) {
     const p = asObject(v.perKey, `${where}.perKey`, problems);
@@ -128,11 +146,11 @@ export function resolveLimits(value: unknown, where: string, allowKey = false): 
       }
     }
   }
-  if (problems.length === 0 && concurrency === null && rate === null && perKey === null) {
-    problems.push({ path: where, message: 'sets no limit; give concurrency, rate or perKey (or clear the limits)' });
+  if (problems.length === 0 && concurrency === null && rate === null && perKey === null && maxSize === null) {
+    problems.push({ path: where, message: `sets no limit; give concurrency, rate${allowMaxSize ? ', perKey or maxSize' : ' or perKey'} (or clear the limits)` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { concurrency, rate, perKey };
+  return { concurrency, rate, perKey, maxSize };
 }
 
 /** Whether two stored limits say the same. */
@@ -175,7 +193,9 @@ function resolveStored(value: unknown): Limits {
   const perKey = v.perKey
     ? { concurrency: v.perKey.concurrency ?? null, rate: rate(v.perKey.rate), onLocked: v.perKey.onLocked === 'skip' ? ('skip' as const) : ('wait' as const) }
     : null;
-  return { concurrency: v.concurrency ?? null, rate: rate(v.rate), perKey };
+  const maxSize = v.maxSize ?? null;
+  if (maxSize !== null && (!Number.isInteger(maxSize) || maxSize < 1)) throw new Error(`Stored queue bound is malformed: ${JSON.stringify(v.maxSize)}`);
+  return { concurrency: v.concurrency ?? null, rate: rate(v.rate), perKey, maxSize };
 }
 
 function asObject(value: unknown, where: string, problems: ConfigProblem[]): Record<string, unknown> | null {
@@ -222,6 +242,7 @@ export function describeLimits(limits: Limits): string {
   const words = [];
   if (scope.length > 0) words.push(`at most ${scope.join(', ')}`);
   if (limits.perKey) words.push(`per key: ${perKey.join(', ')}${limits.perKey.onLocked === 'skip' ? ' (skip when held)' : ''}`);
+  if (limits.maxSize !== null) words.push(`at most ${limits.maxSize} enqueued`);
   return words.join('; ');
 }
 

@@ -70,15 +70,20 @@ export type JobChangeDecision =
 /** The text of the history entry of a change. */
 export const JOB_CHANGE_TEXTS = {
   changed: (parts: readonly string[]) => `Changed by request: ${parts.join(', ')}`,
+  replaced: (parts: readonly string[]) => `Replaced by a duplicate enqueue (onDuplicate: 'replace'): ${parts.join(', ')}`,
 } as const;
+
+/** Why a waiting job changes: an operator's or application's request, or a duplicate enqueue that replaces it (debounce). */
+export type JobChangeCause = 'request' | 'duplicate';
 
 /**
  * Decides what changing a waiting job writes. Pure: a storage reads the job's facts and writes the
  * answer in the same atomic step, guarded on the state it read, so a change either lands before a
  * claim or is refused; it is never applied to a job that has started.
  */
-export function decideJobChange(request: { job: JobChangeFacts; change: JobChange; now: number }): JobChangeDecision {
+export function decideJobChange(request: { job: JobChangeFacts; change: JobChange; now: number; cause?: JobChangeCause }): JobChangeDecision {
   const { job, change, now } = request;
+  const text = request.cause === 'duplicate' ? JOB_CHANGE_TEXTS.replaced : JOB_CHANGE_TEXTS.changed;
   const fields = (Object.keys(change) as JobChangeField[]).filter((f) => change[f] !== undefined);
   const allowed = WAITING_CHANGES[job.state];
   if (allowed.length === 0) return { ok: false, refused: 'not-waiting', state: job.state, fields };
@@ -117,7 +122,26 @@ export function decideJobChange(request: { job: JobChangeFacts; change: JobChang
       args: change.args !== undefined ? { set: change.args } : 'keep',
       queuePosition: job.state === 'enqueued' && moves ? 'back' : 'keep',
       queueCounts: job.state === 'enqueued' && change.queue !== undefined && change.queue !== job.queue ? { down: job.queue, up: change.queue } : null,
-      history: { state: job.state, reason: JOB_CHANGE_TEXTS.changed(parts), data: { changed }, at: now, serverId: null },
+      history: { state: job.state, reason: text(parts), data: { changed }, at: now, serverId: null },
     },
   };
+}
+
+/**
+ * What a create does with a job whose unique key an active job (the holder) holds, decided once in
+ * core: `keep` answers with the holder (the default, `onDuplicate: 'keep'`); `replace` changes the
+ * waiting holder (its arguments, and its due time when both it is scheduled and the new job has
+ * one: a debounce) and answers with it; `take-over`: the holder has started, so it gives its key up
+ * and the new job is created holding it (a replace is never lost, and never leaves two jobs waiting).
+ */
+export type DuplicateDecision = { action: 'keep' } | { action: 'replace'; change: JobChange } | { action: 'take-over' };
+
+/** Decides what a create does with a duplicate of an active holder's unique key (see {@link DuplicateDecision}). */
+export function decideDuplicate(holder: { state: JobState }, incoming: { onDuplicate?: 'keep' | 'replace' | undefined; args: Json; runAt: Date | null }): DuplicateDecision {
+  if (incoming.onDuplicate !== 'replace') return { action: 'keep' };
+  const allowed = WAITING_CHANGES[holder.state];
+  if (allowed.length === 0) return holder.state === 'processing' ? { action: 'take-over' } : { action: 'keep' };
+  const change: JobChange = { args: incoming.args };
+  if (incoming.runAt !== null && allowed.includes('runAt')) change.runAt = incoming.runAt.getTime();
+  return { action: 'replace', change };
 }

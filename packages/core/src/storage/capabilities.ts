@@ -22,4 +22,10 @@ export interface StorageCapabilities {
    * Without it `jobChange` fails with ERR_CAPABILITY_MISSING.
    */
   waitingChanges: boolean;
+  /**
+   * A create with `onDuplicate: 'replace'` changes the waiting job that holds the unique key
+   * (debounce) in the same atomic step. Without it the client refuses 'replace' with
+   * ERR_CAPABILITY_MISSING.
+   */
+  duplicateReplace: boolean;
 }

@@ -16,7 +16,7 @@ import type {
 } from '../job/records.js';
 import type { GateState } from '../limits/admission.js';
 import type { Limits, LimitScope } from '../limits/limits.js';
-import type { JobChange } from '../states/job-change.js';
+import type { JobChange, JobChangeCause } from '../states/job-change.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
@@ -305,6 +305,8 @@ export interface JobChangeParams {
   id: string;
   /** What to change; the client has checked the values (arguments as enqueue checks them). */
   change: JobChange;
+  /** Why: a request (default) or a duplicate enqueue that replaces the job (the history's text says which). */
+  cause?: JobChangeCause;
 }
 
 /** Output of {@link Storage.jobChange}. */

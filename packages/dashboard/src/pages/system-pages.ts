@@ -223,6 +223,12 @@ ${servers.length === 0
 
 /** Queues: length, the oldest job's wait, pause and resume; and the flow-control limits in force. */
 export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number, waiting: ReadonlyMap<string, number> = new Map()): SafeHtml {
+  // A bounded queue's row says how full it is: "3 of 10" (its maxSize in force).
+  const bounds = new Map(limits.flatMap((l) => ('queue' in l.scope && l.inForce.maxSize !== null ? [[l.scope.queue, l.inForce.maxSize] as const] : [])));
+  const bound = (queue: string) => {
+    const max = bounds.get(queue);
+    return max === undefined ? '' : html` <span class="muted small" data-bound="${queue}">of ${count(max)}</span>`;
+  };
   return html`
 <div class="page-head"><h1>Queues</h1><p class="sub">Every queue that holds jobs or is paused. Servers skip paused queues.</p></div>
 ${queues.length === 0
@@ -232,7 +238,7 @@ ${queues.length === 0
   <tbody>${queues.map(
     (q) => html`<tr>
       <td><a href="${ctx.base}/jobs/enqueued?queue=${encodeURIComponent(q.name)}">${q.name}</a></td>
-      <td class="num">${count(q.enqueued)}</td>
+      <td class="num">${count(q.enqueued)}${bound(q.name)}</td>
       <td>${q.oldestEnqueuedAt ? html`${duration(now - q.oldestEnqueuedAt.getTime())} <span class="muted small">(since ${time(q.oldestEnqueuedAt)})</span>` : html`<span class="muted">empty</span>`}</td>
       <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge running">active</span>`}</td>
       <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}</td></tr>`,

@@ -7,14 +7,20 @@
 export const JOBS_CREATE_LUA = `
 --[[ jobs_create: creates jobs in one commit
 KEYS:    [1] key base
-ARGV:    [1] now or '', [2] origin, [3] the jobs as JSON (see read_jobs)
-Checks:  every parent exists or is in the batch; an active holder of a unique key wins over a new job
+ARGV:    [1] now or '', [2] origin, [3] the jobs as JSON (see read_jobs), [4] JSON of the enqueued
+         jobs per queue that later parts of the same call add ('{}' for none)
+Checks:  every parent exists or is in the batch; an active holder of a unique key wins over a new
+         job; a bounded queue (maxSize in force in its limits) has room for the enqueued jobs the
+         batch creates and the later parts add: its enqueued jobs (ZCARD qa:<queue>) plus those
+         never exceed the bound (core's checkQueueRoom)
 Returns: id, created ('1' or '0'), state per job (the holder's id and state when not created), then
          the events payload
-Errors:  SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
+Errors:  SPOOL_JOB_NOT_FOUND <parent id>, SPOOL_QUEUE_FULL <size> <bound> <adding> <queue> (nothing written)
 Events:  jobs-enqueued, jobs-scheduled
 ]]
 local jobs = read_jobs(ARGV[3])
+local full = check_room(jobs, cjson.decode(ARGV[4]))
+if full then return full end
 local results, err = create_jobs(jobs)
 if err then return err end
 flush()
@@ -29,8 +35,9 @@ KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] server id, [4] lease ms, [5] limit, [6] lease token base,
          [7] number of job names (-1: any name), then the names, then the queues in priority order
 Checks:  paused queues are skipped; within a queue higher priority first, then enqueue order; a
-         queue where flow control may apply (limits stored for the queue, or for a job name among
-         its runnable jobs) is not claimed here: the script stops before it
+         queue where flow control may apply (limits that gate a claim stored for the queue, not a
+         bound alone, or limits for a job name among its runnable jobs) is not claimed here: the
+         script stops before it
 Returns: now, the position (1-based, among the queues given) of the queue it stopped before for flow
          control (0 when it did not stop), then per job its id, its lease token and its hash before
          the lease (as lease() returns it)
@@ -65,7 +72,7 @@ for q = i, #ARGV do
       if wanted == nil or wanted[name] then candidates[#candidates + 1] = name end
     end
     if limits_stored and #candidates > 0 then
-      local limited = redis.call('HEXISTS', K_LIMITS, 'queue:' .. queue) == 1
+      local limited = queue_gated(queue)
       for _, name in ipairs(candidates) do
         if limited then break end
         limited = redis.call('HEXISTS', K_LIMITS, 'job:' .. name) == 1

@@ -527,6 +527,86 @@ local function fail(code, detail)
   return redis.error_reply('SPOOL_' .. code .. ' ' .. detail)
 end
 
+-- The limits in force of a queue (the operator's layer where set, else the code's), decoded, or nil.
+local function queue_limits(queue)
+  local stored = redis.call('HGET', K_LIMITS, 'queue:' .. queue)
+  if not stored then return nil end
+  local record = cjson.decode(stored)
+  local layer = record.o or record.c
+  if type(layer) ~= 'string' then return nil end
+  return cjson.decode(layer)
+end
+
+-- The bound (maxSize) in force of a queue, or nil.
+local function queue_bound(queue)
+  local limits = queue_limits(queue)
+  if limits == nil or type(limits.maxSize) ~= 'number' then return nil end
+  return limits.maxSize
+end
+
+-- Whether a queue's limits in force gate a claim (concurrency, rate or per key; JSON null decodes
+-- to cjson.null): a queue whose only limit is its bound is claimed as one without limits (core's limitsInForce).
+local function queue_gated(queue)
+  local limits = queue_limits(queue)
+  if limits == nil then return false end
+  for _, field in ipairs({ 'concurrency', 'rate', 'perKey' }) do
+    if limits[field] ~= nil and limits[field] ~= cjson.null then return true end
+  end
+  return false
+end
+
+--[[
+Refuses a batch that does not fit its bounded queues, before anything is written: core's
+checkQueueRoom, mirrored. Counts the jobs the batch creates enqueued (not a resent id, not a job
+whose unique key an active job holds, a continuation whose parent has finished as released) and
+\`later\` (per queue, what the call's later parts add); a queue whose enqueued jobs (ZCARD
+qa:<queue>) and these exceed its bound refuses the whole batch. One EXISTS while no limits are stored.
+Returns nil, or the error reply.
+]]
+local function check_room(jobs, later)
+  if redis.call('EXISTS', K_LIMITS) == 0 then return nil end
+  local bounds = {}
+  local adding = {}
+  local queues = {}
+  local keys = {}
+  local planned = {}
+  for _, job in ipairs(jobs) do
+    local b = bounds[job.queue]
+    if b == nil then
+      b = queue_bound(job.queue) or false
+      bounds[job.queue] = b
+    end
+    if b and redis.call('EXISTS', k_job(job.id)) == 0 and not (job.ukey ~= '' and (keys[job.ukey] or redis.call('HEXISTS', K_UNIQUE, job.ukey) == 1)) then
+      local state = job.state
+      if state == 'awaiting' and job.parent ~= '' and job.on ~= '' then
+        local parent_state = planned[job.parent] or redis.call('HGET', k_job(job.parent), 'state')
+        if parent_state then
+          local outcome = CONTINUATIONS[parent_state][job.on]
+          if outcome == 'release' then state = 'enqueued' elseif outcome == 'cancel' then state = 'deleted' end
+        end
+      end
+      planned[job.id] = state
+      if job.ukey ~= '' and ACTIVE[state] then keys[job.ukey] = true end
+      if state == 'enqueued' then
+        if adding[job.queue] == nil then
+          adding[job.queue] = 0
+          queues[#queues + 1] = job.queue
+        end
+        adding[job.queue] = adding[job.queue] + 1
+      end
+    end
+  end
+  table.sort(queues)
+  for _, queue in ipairs(queues) do
+    local count = adding[queue] + (tonumber(later[queue]) or 0)
+    local size = redis.call('ZCARD', k_queue_age(queue))
+    if size + count > bounds[queue] then
+      return fail('QUEUE_FULL', string.format('%d %d %d %s', size, bounds[queue], count, queue))
+    end
+  end
+  return nil
+end
+
 --[[
 Creates jobs (as read by read_jobs). Checks every parent first and returns an error reply, writing
 nothing, when one is missing. A job whose id already exists is not written again (a resent command

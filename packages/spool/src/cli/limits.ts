@@ -57,9 +57,17 @@ export const limitsSetCommand: Command = {
     { name: 'per-key-concurrency', type: 'string', value: 'n', description: 'At most this many jobs of one key run at once' },
     { name: 'per-key-rate', type: 'string', value: 'n/window', description: 'At most this many starts of one key per window' },
     { name: 'on-locked', type: 'string', value: 'wait|skip', description: "With per-key concurrency: a job whose key is at its limit waits (default) or is skipped (deleted)" },
+    { name: 'max-size', type: 'string', value: 'n', description: 'A queue only: at most this many of its jobs wait enqueued; an enqueue past it is refused (ERR_QUEUE_FULL) or waits' },
     { name: 'by', type: 'string', value: 'name', description: 'Who sets them, shown beside them (default: cli)' },
   ],
-  examples: ['# At most 5 mails at once and 50 a second', 'spool limits set queue:mail --concurrency 5 --rate 50/1s', '# One export per customer at a time', 'spool limits set job:documents.export --per-key-concurrency 1'],
+  examples: [
+    '# At most 5 mails at once and 50 a second',
+    'spool limits set queue:mail --concurrency 5 --rate 50/1s',
+    '# One export per customer at a time',
+    'spool limits set job:documents.export --per-key-concurrency 1',
+    '# At most 100 exports waiting: further enqueues are refused or wait',
+    'spool limits set queue:exports --max-size 100',
+  ],
   async run(args, io) {
     const { flags, positionals } = parseCommandLine(this, args);
     expectPositionals(positionals, ['scope'], 'limits set');
@@ -69,8 +77,10 @@ export const limitsSetCommand: Command = {
     const rate = rateFlag(stringFlag(flags, 'rate'), '--rate');
     const perKeyRate = rateFlag(stringFlag(flags, 'per-key-rate'), '--per-key-rate');
     const onLocked = stringFlag(flags, 'on-locked');
+    const maxSize = integerFlag(flags, 'max-size', 'limits set', { min: 1 });
     const limits: LimitsOption = {
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(maxSize !== undefined ? { maxSize } : {}),
       ...(rate ? { rate } : {}),
       ...(perKeyConcurrency !== undefined || perKeyRate || onLocked !== undefined
         ? { perKey: { ...(perKeyConcurrency !== undefined ? { concurrency: perKeyConcurrency } : {}), ...(perKeyRate ? { rate: perKeyRate } : {}), ...(onLocked !== undefined ? { onLocked: onLocked as 'wait' | 'skip' } : {}) } }

@@ -123,7 +123,9 @@ export class MemoryJobChanges {
 
   /** Writes a decided change of a waiting job (its state stays), keeping its indexes in step. */
   changeWaiting(job: MemoryJob, write: JobChangeWrite, events: MemoryEvents): void {
-    this.unindex(job);
+    // An enqueued job that keeps its place (new arguments only) stays where it is in its queue.
+    const moves = !(job.state === 'enqueued' && write.queuePosition === 'keep' && write.queue === 'keep' && write.priority === 'keep');
+    if (moves) this.unindex(job);
     job.updatedAt = new Date(write.updatedAt);
     if (write.runAt !== 'keep') job.runAt = new Date(write.runAt.set);
     if (write.priority !== 'keep') job.priority = write.priority.set;
@@ -132,7 +134,7 @@ export class MemoryJobChanges {
     const { history } = write;
     job.history.push({ jobId: job.id, state: history.state, reason: history.reason, data: history.data, at: new Date(history.at), serverId: history.serverId });
     // index() puts an enqueued job at the back of its (new) queue and priority, as the write says.
-    this.index(job, events);
+    if (moves) this.index(job, events);
   }
 
   /** Writes a decided change into the job and the counters. */

@@ -1,6 +1,8 @@
 import { JobNotFoundError, StorageClosedError } from '../../errors.js';
-import type { FetchedJob, JobRecord, Json, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
-import { STATE_FACTS, canTransition } from '../../states/states.js';
+import type { FetchedJob, JobRecord, Json, NewJob, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
+import type { JobState } from '../../states/states.js';
+import { STATE_FACTS, canTransition, initialState } from '../../states/states.js';
+import { boundedAdditions, checkQueueRoom, queueBoundsInForce } from '../../limits/queue-bound.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import type { StorageCapabilities } from '../capabilities.js';
@@ -33,7 +35,7 @@ import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
 import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
-import { decideJobChange } from '../../states/job-change.js';
+import { decideDuplicate, decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
@@ -63,6 +65,7 @@ export class MemoryStorage implements Storage {
     durable: false,
     flowControl: true,
     waitingChanges: true,
+    duplicateReplace: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -108,8 +111,11 @@ export class MemoryStorage implements Storage {
     return this.createJobs(params);
   }
 
-  /** Creates jobs without yielding, so that callers can make it part of a larger atomic step. */
-  private createJobs(params: JobsCreateParams): JobsCreateResult {
+  /**
+   * Creates jobs without yielding, so that callers can make it part of a larger atomic step.
+   * `bounded`: refuse a batch that does not fit its bounded queues (recurring firings are not refused).
+   */
+  private createJobs(params: JobsCreateParams, bounded = true): JobsCreateResult {
     params = { ...params, jobs: storableNewJobs(params.jobs) };
     const now = this.clock.now();
     // Validate every parent first, so that a missing parent writes nothing.
@@ -118,18 +124,50 @@ export class MemoryStorage implements Storage {
         throw new JobNotFoundError(job.parentId);
       }
     }
+    if (bounded) this.checkRoom(params.jobs);
     const results: JobsCreateResult['jobs'] = [];
     const events = new MemoryEvents();
     for (const input of params.jobs) {
-      const holder = input.uniqueKey !== null ? this.state.unique.get(input.uniqueKey) : undefined;
+      const holder = input.uniqueKey !== null ? this.state.jobs.get(this.state.unique.get(input.uniqueKey) ?? '') : undefined;
       if (holder !== undefined) {
-        results.push({ id: holder, created: false, state: this.state.jobs.get(holder)!.state });
-        continue;
+        const duplicate = decideDuplicate(holder, input);
+        if (duplicate.action === 'replace') this.changeJob({ id: holder.id, change: duplicate.change, cause: 'duplicate' }, events);
+        if (duplicate.action !== 'take-over') {
+          results.push({ id: holder.id, created: false, state: holder.state });
+          continue;
+        }
+        // The holder has started: it gives its key up to the new job.
+        holder.uniqueKey = null;
+        this.state.unique.delete(input.uniqueKey!);
       }
       results.push({ id: input.id, created: true, state: this.changes.insert(input, now, events) });
     }
     this.emit(events);
     return { jobs: results };
+  }
+
+  /** Refuses a create that does not fit its bounded queues (before anything is written: all or none). */
+  private checkRoom(jobs: readonly NewJob[]): void {
+    const bounds = queueBoundsInForce([...this.state.limits.values()]);
+    if (bounds.size === 0) return;
+    const planned = new Map<string, JobState>();
+    const keys = new Set<string>();
+    const created: Array<{ queue: string; state: JobState }> = [];
+    for (const input of jobs) {
+      const holder = input.uniqueKey === null ? undefined : this.state.jobs.get(this.state.unique.get(input.uniqueKey) ?? '');
+      if (holder !== undefined && decideDuplicate(holder, input).action !== 'take-over') continue;
+      if (input.uniqueKey !== null && keys.has(input.uniqueKey)) continue;
+      const parentState = input.parentId === null ? undefined : (planned.get(input.parentId) ?? this.state.jobs.get(input.parentId)?.state);
+      const { state } = initialState(input, parentState);
+      if (input.uniqueKey !== null && STATE_FACTS[state].active) keys.add(input.uniqueKey);
+      planned.set(input.id, state);
+      created.push({ queue: input.queue, state });
+    }
+    checkQueueRoom(bounds, boundedAdditions(bounds, created), (queue) => {
+      let size = 0;
+      for (const byId of this.state.enqueued.get(queue)?.values() ?? []) size += byId.size;
+      return size;
+    });
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -272,15 +310,20 @@ export class MemoryStorage implements Storage {
 
   async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
     this.guard();
-    params = storableJobChange(params);
+    const events = new MemoryEvents();
+    const result = this.changeJob(storableJobChange(params), events);
+    this.emit(events);
+    return result;
+  }
+
+  /** Changes a waiting job as core decides, without yielding (a create's replace is part of its step). */
+  private changeJob(params: JobChangeParams, events: MemoryEvents): JobChangeResult {
     const job = this.state.jobs.get(params.id);
     if (!job) return { ok: false, previous: null };
     const facts = { state: job.state, runAt: job.runAt?.getTime() ?? null, priority: job.priority, queue: job.queue };
-    const decision = decideJobChange({ job: facts, change: params.change, now: this.clock.now() });
+    const decision = decideJobChange({ job: facts, change: params.change, now: this.clock.now(), ...(params.cause ? { cause: params.cause } : {}) });
     if (!decision.ok) return { ok: false, previous: job.state, refused: decision.refused };
-    const events = new MemoryEvents();
     this.changes.changeWaiting(job, decision.write, events);
-    this.emit(events);
     return { ok: true, previous: job.state };
   }
 
@@ -492,7 +535,7 @@ export class MemoryStorage implements Storage {
       taken.add(key);
       return true;
     });
-    const { jobs } = this.createJobs({ jobs: creating.map((j) => ({ ...j.job, recurringId: params.id })) });
+    const { jobs } = this.createJobs({ jobs: creating.map((j) => ({ ...j.job, recurringId: params.id })) }, false);
     creating.forEach(({ occurrence }, i) => {
       if (occurrence === null) return;
       const key = occurrenceKey(params.id, occurrence);
