@@ -5,6 +5,7 @@ import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { continuationsTests } from './continuations.js';
+import { deadLettersTests } from './dead-letters.js';
 import { decodeErrorTests } from './decode-error.js';
 import { eventsTests } from './events.js';
 import { expirationTests } from './expiration.js';
@@ -42,6 +43,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     leasesAndRescueTests(target);
     stateChangesTests(target);
     waitingChangesTests(target);
+    deadLettersTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);

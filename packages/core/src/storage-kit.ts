@@ -20,7 +20,9 @@ export {
   storableJobChange,
   storableNewJobs,
   storableAuditEntry,
+  storableRedrive,
 } from './storage/storable-text.js';
+export { byCountThenName } from './storage/dead-letters-contract.js';
 export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';

@@ -2,6 +2,12 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   Clock,
   FetchedJob,
   JobClaimParams,
@@ -42,12 +48,13 @@ import type {
   StorageEvent,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';
 import { connectionExecutor, externalExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
+import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
@@ -113,6 +120,7 @@ export class MySqlStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    deadLetters: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -242,6 +250,19 @@ export class MySqlStorage implements Storage {
 
   async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
     return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
+  }
+
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    return this.read('listing dead letters', (db) => listDeadLetters(db, this.t, params));
+  }
+
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    return this.read('counting dead letters', (db) => deadLetterGroups(db, this.t, params));
+  }
+
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    if (params.redrives.length === 0) return { results: [] };
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -57,6 +57,8 @@ UPDATE ${s}.jobs SET
   result = CASE WHEN $18::boolean THEN $19::text ELSE result END,
   error = CASE WHEN $20::boolean THEN $21::text ELSE error END,
   unique_key = CASE WHEN $22::boolean THEN NULL ELSE unique_key END,
+  dead_lettered_at = CASE WHEN $23::boolean THEN $24::bigint ELSE dead_lettered_at END,
+  dead_letter_error = CASE WHEN $23::boolean THEN $25::text ELSE dead_letter_error END,
   tail = 0,
   tail_reason = NULL,
   tail_server = NULL
@@ -80,7 +82,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
       releaseKey = true;
     }
   }
-  const { lease, finishedAt, runAt, result, error } = change;
+  const { lease, finishedAt, runAt, result, error, deadLetter } = change;
   const rows = await ctx.db.run(transitionSql(ctx.s), [
     spec.id,
     change.to,
@@ -104,6 +106,9 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
     error !== 'keep',
     error === 'keep' ? null : jsonOrNull(error.set),
     releaseKey,
+    deadLetter !== 'keep',
+    deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.at,
+    deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.errorName,
   ]);
   if (rows.length === 0) return false;
   const queue = rows[0]!.queue as string;

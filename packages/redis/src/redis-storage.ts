@@ -3,6 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   GateReading,
   LimitRecord,
   LimitsSetParams,
@@ -90,6 +96,8 @@ export class RedisStorage implements Storage {
     // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
     flowControl: true,
     waitingChanges: false,
+    // The dead letters' mark, index and redrive script are not built here yet (decision 42).
+    deadLetters: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -278,6 +286,18 @@ export class RedisStorage implements Storage {
   async jobChange(_params: JobChangeParams): Promise<JobChangeResult> {
     // Declared in the capabilities (waitingChanges: false): the guarded write is not built here yet.
     throw new CapabilityMissingError('waitingChanges', 'Redis storage', 'Changing a waiting job');
+  }
+
+  async deadLettersList(_params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Listing dead letters');
+  }
+
+  async deadLettersGroups(_params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Counting dead letters');
+  }
+
+  async deadLettersRedrive(_params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Redriving dead letters');
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

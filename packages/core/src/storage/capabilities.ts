@@ -22,4 +22,10 @@ export interface StorageCapabilities {
    * Without it `jobChange` fails with ERR_CAPABILITY_MISSING.
    */
   waitingChanges: boolean;
+  /**
+   * Exhausted jobs can be routed to the dead letters (`onExhausted: 'dead-letter'`), listed and
+   * redriven (`deadLettersList`, `deadLettersGroups`, `deadLettersRedrive`). Without it those fail
+   * with ERR_CAPABILITY_MISSING, and so does a server whose definitions route to the dead letters.
+   */
+  deadLetters: boolean;
 }
