@@ -7,6 +7,7 @@ import { UsageError } from './command.js';
 import { dashboardCommand } from './dashboard.js';
 import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
+import { deadLettersGroupsCommand, deadLettersListCommand, deadLettersRedriveCommand } from './dead-letters.js';
 import { jobsActionCommand } from './jobs-action.js';
 import { jobsGetCommand } from './jobs-get.js';
 import { jobsListCommand } from './jobs-list.js';
@@ -32,6 +33,9 @@ export const COMMANDS: readonly Command[] = [
   jobsActionCommand('retry'),
   jobsActionCommand('requeue'),
   jobsActionCommand('delete'),
+  deadLettersListCommand,
+  deadLettersGroupsCommand,
+  deadLettersRedriveCommand,
   statsCommand,
   queuesListCommand,
   queuePauseCommand(true),
