@@ -112,4 +112,13 @@ describe.skipIf(!available)('the dead letters page, in a real browser', () => {
     expect(await groups()).toEqual([['payments.charge|TypeError', '1']]);
     expect(await lastAudit()).toMatchObject({ action: 'dead-letters.redrive-matching', targets: ['name=orders.ship', 'errorName=RangeError'], count: 2 });
   });
+
+  it("marks a dead letter on its job page and redrives it from there", async () => {
+    await page.goto(`${url}/job/${charges[2]}`);
+    expect(await page.textContent('[data-dead-letter]')).toBe('dead letter');
+    await Promise.all([page.waitForURL(/notice=/), page.click('form[action$="/actions/dead-letters"] button:has-text("Redrive")')]);
+    expect((await spool.getJob(charges[2]!))?.state).toBe('enqueued');
+    expect(await page.locator('[data-dead-letter]').count()).toBe(0);
+    expect(await lastAudit()).toMatchObject({ action: 'dead-letters.redrive', targets: [charges[2]], outcome: 'done' });
+  });
 });
