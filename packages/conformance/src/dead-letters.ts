@@ -159,6 +159,18 @@ export function deadLettersTests(target: ConformanceTarget): void {
       await h.verify();
     });
 
+    it('gives up the unique key of a redriven job that another active job holds now, and keeps it otherwise', async () => {
+      if (!h.storage.capabilities.deadLetters) return;
+      const taken = await exhaust({ uniqueKey: 'invoice-7' });
+      const holder = await h.createOne({ uniqueKey: 'invoice-7', queue: 'other' });
+      const kept = await exhaust({ uniqueKey: 'invoice-8' });
+      expect((await redrive([taken.id, kept.id])).results.map((r) => r.ok)).toEqual([true, true]);
+      expect((await h.get(taken.id)).uniqueKey).toBeNull();
+      expect((await h.history(taken.id)).at(-1)!.reason).toContain(`held by job ${holder}`);
+      expect((await h.get(kept.id)).uniqueKey).toBe('invoice-8');
+      await h.verify();
+    });
+
     it('clears the mark when a dead letter leaves failed another way (retried, deleted)', async () => {
       if (!h.storage.capabilities.deadLetters) return;
       const retried = await exhaust();

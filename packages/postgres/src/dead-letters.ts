@@ -72,7 +72,7 @@ export async function deadLetterGroups(db: Executor, s: string, params: DeadLett
  */
 export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
   const ids = params.redrives.map((r) => r.id);
-  const rows = await ctx.db.run(`SELECT id, state, dead_lettered_at, args, error FROM ${ctx.s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);
+  const rows = await ctx.db.run(`SELECT id, state, dead_lettered_at, args, error, unique_key FROM ${ctx.s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);
   const byId = new Map(rows.map((row) => [row.id as string, row]));
   const results: DeadLettersRedriveResult['results'] = [];
   for (const redrive of params.redrives) {
@@ -89,7 +89,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
       error: parseOr<ErrorRecord | null>(row.error, null),
     };
     const decision = decideRedrive({ job: facts, ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
-    if (!decision.ok || !(await transition(ctx, { id: redrive.id, from: state, intent: decision.intent, serverId: null }, ctx.events))) {
+    if (!decision.ok || !(await transition(ctx, { id: redrive.id, from: state, intent: decision.intent, serverId: null, uniqueKey: row.unique_key as string | null }, ctx.events))) {
       results.push({ id: redrive.id, ok: false, previous: state });
       continue;
     }

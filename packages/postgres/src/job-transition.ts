@@ -22,6 +22,11 @@ export interface TransitionSpec {
   leaseToken?: string;
   /** Whether other processes hear of this change (operator actions and rescues; not a server's own completions). */
   share?: boolean;
+  /**
+   * The job's unique key as the caller read it with the row locked; null: it has none, so no other
+   * holder is looked for. Absent: the change looks it up when core asks for the check.
+   */
+  uniqueKey?: string | null;
 }
 
 const ATTEMPTS: Record<StateChange['attempts'], number> = { keep: 0, count: 1, refund: 2, reset: 3 };
@@ -74,7 +79,7 @@ RETURNING queue, held_gates, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE 
 export async function transition(ctx: WriteContext, spec: TransitionSpec, events: EventBatch): Promise<boolean> {
   const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   let releaseKey = false;
-  if (change.uniqueKey === 'check-holder') {
+  if (change.uniqueKey === 'check-holder' && spec.uniqueKey !== null) {
     const holder = await keyHolder(ctx, spec.id, spec.from);
     if (holder !== null) {
       // Another active job took the key while this one was finished: run again without it.
