@@ -6,11 +6,10 @@ import type {
   DeadLettersListResult,
   DeadLettersRedriveParams,
   DeadLettersRedriveResult,
-  ErrorRecord,
   JobState,
-  Json,
 } from '@spool/core';
 import { decideRedrive } from '@spool/core';
+import { redriveFactsOfRow } from '@spool/core/storage-kit';
 import { decodeCursor, encodeCursor } from '@spool/core/storage-kit';
 
 import type { Executor } from './executor.js';
@@ -82,13 +81,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
       continue;
     }
     const state = row.state as JobState;
-    const facts = {
-      state,
-      deadLetteredAt: row.dead_lettered_at === null ? null : Number(row.dead_lettered_at),
-      args: parseOr<Json>(row.args, null),
-      error: parseOr<ErrorRecord | null>(row.error, null),
-    };
-    const decision = decideRedrive({ job: facts, ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
+    const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
     if (!decision.ok || !(await transition(ctx, { id: redrive.id, from: state, intent: decision.intent, serverId: null, uniqueKey: row.unique_key as string | null }, ctx.events))) {
       results.push({ id: redrive.id, ok: false, previous: state });
       continue;
@@ -100,13 +93,4 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     results.push({ id: redrive.id, ok: true, previous: state });
   }
   return { results };
-}
-
-function parseOr<T>(text: unknown, fallback: T): T {
-  if (text === null || text === undefined) return fallback;
-  try {
-    return JSON.parse(text as string) as T;
-  } catch {
-    return fallback;
-  }
 }

@@ -6,11 +6,10 @@ import type {
   DeadLettersListResult,
   DeadLettersRedriveParams,
   DeadLettersRedriveResult,
-  ErrorRecord,
   JobState,
-  Json,
 } from '@spool/core';
 import { decideRedrive } from '@spool/core';
+import { redriveFactsOfRow } from '@spool/core/storage-kit';
 import { decodeCursor, encodeCursor } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
@@ -85,8 +84,7 @@ export function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedrive
   const results = params.redrives.map((redrive) => {
     const row = read.get(redrive.id) as { state: JobState; dead_lettered_at: number | null; args: string; error: string | null } | undefined;
     if (row === undefined) return { id: redrive.id, ok: false, previous: null };
-    const facts = { state: row.state, deadLetteredAt: row.dead_lettered_at, args: parseOr<Json>(row.args, null), error: parseOr<ErrorRecord | null>(row.error, null) };
-    const decision = decideRedrive({ job: facts, ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
+    const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
     if (!decision.ok) return { id: redrive.id, ok: false, previous: row.state };
     if (!transition(ctx, { id: redrive.id, from: row.state, intent: decision.intent, serverId: null }, ctx.events)) {
       return { id: redrive.id, ok: false, previous: row.state };
@@ -95,13 +93,4 @@ export function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedrive
     return { id: redrive.id, ok: true, previous: row.state };
   });
   return { results };
-}
-
-function parseOr<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
 }

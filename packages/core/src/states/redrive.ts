@@ -48,3 +48,27 @@ export function decideRedrive(request: { job: RedriveFacts; args?: Json; reason:
     args: edited ? { set: args } : 'keep',
   };
 }
+
+/**
+ * The facts of a redrive from a stored row as SQL storages read it: the state, the dead-letter time
+ * (a number or a numeric string), and the arguments and error as JSON text. Text that cannot be
+ * parsed reads as null: the redrive still decides by the state and the mark, and the history
+ * entry then holds null for what could not be read.
+ */
+export function redriveFactsOfRow(row: Readonly<Record<string, unknown>>): RedriveFacts {
+  return {
+    state: row.state as JobState,
+    deadLetteredAt: row.dead_lettered_at === null || row.dead_lettered_at === undefined ? null : Number(row.dead_lettered_at),
+    args: parseOrNull(row.args) as Json,
+    error: parseOrNull(row.error) as ErrorRecord | null,
+  };
+}
+
+function parseOrNull(text: unknown): unknown {
+  if (typeof text !== 'string') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
