@@ -21,7 +21,7 @@ function examples(file: string): Array<{ name: string; code: string }> {
  * type metadata (constructor injection reads it).
  */
 const groups = [
-  { examples: [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md'), ...examples('docs/changing-jobs.md')], options: {} },
+  { examples: [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md'), ...examples('docs/changing-jobs.md'), ...examples('docs/dead-letters.md')], options: {} },
   { examples: examples('docs/integrations.md'), options: { experimentalDecorators: true, emitDecoratorMetadata: true } },
 ];
 const all = groups.flatMap((group) => group.examples.map((example) => ({ ...example, options: group.options })));

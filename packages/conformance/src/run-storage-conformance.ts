@@ -5,6 +5,7 @@ import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { continuationsTests } from './continuations.js';
+import { deadLettersTests } from './dead-letters.js';
 import { decodeErrorTests } from './decode-error.js';
 import { duplicatesTests } from './duplicates.js';
 import { eventsTests } from './events.js';
@@ -48,6 +49,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     waitingChangesTests(target);
     startDeadlinesTests(target);
     duplicatesTests(target);
+    deadLettersTests(target);
     continuationsTests(target);
     scheduledTests(target);
     expirationTests(target);

@@ -22,7 +22,10 @@ export {
   storableJobChange,
   storableNewJobs,
   storableAuditEntry,
+  storableRedrive,
 } from './storage/storable-text.js';
+export { byCountThenName } from './storage/dead-letters-contract.js';
+export { redriveFactsOfRow } from './states/redrive.js';
 export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';

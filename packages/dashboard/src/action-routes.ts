@@ -9,6 +9,7 @@ import type { DashboardState } from './dashboard-state.js';
 import type { Form } from './http-io.js';
 import { field, readForm, redirect, send, sendHtml } from './http-io.js';
 import { isJobAction } from './job-actions.js';
+import { deadLetterAction } from './dead-letter-actions.js';
 import { parseFilter } from './job-filter.js';
 import { layout } from './pages/layout.js';
 import { confirmPage } from './pages/search-page.js';
@@ -226,6 +227,14 @@ async function act(state: DashboardState, req: DashboardRequest, res: ServerResp
     await audit({ action: enqueueAction, subject: 'jobs', targets: source ? [source.id] : [], count: 1, outcome: 'refused', message: outcome.error });
     const ctx = await state.pageContext(base, '/enqueue', new URLSearchParams());
     return sendHtml(res, 400, layout(ctx, { title: 'Enqueue', section: 'enqueue', live: 'static', content: enqueuePage(ctx, { ...entered, error: outcome.error }) }));
+  }
+
+  if (path === '/actions/dead-letters') {
+    const outcome = await deadLetterAction(state, form, () => state.pageContext(base, '/dead-letters', new URLSearchParams()), MAX_SELECTION);
+    if (outcome === null) return text(400, 'Unknown action.');
+    await audit(outcome.audit);
+    if ('page' in outcome) return sendHtml(res, outcome.status, layout(await state.pageContext(base, '/dead-letters/edit', new URLSearchParams()), { title: 'Redrive with edited arguments', section: 'dead-letters', live: 'static', content: outcome.page }));
+    return redirect(res, backTo(base, form, outcome.notice));
   }
 
   if (path === '/actions/queues') {

@@ -18,6 +18,8 @@ import { jobsPage } from './pages/jobs-page.js';
 import type { Section } from './pages/layout.js';
 import { layout } from './pages/layout.js';
 import { AUDIT_PAGE, auditPage } from './pages/audit-page.js';
+import { deadLetterEditPage, deadLettersPage } from './pages/dead-letters-page.js';
+import { deadLetterFilterOf } from './dead-letter-actions.js';
 import { metricsPage, metricsView } from './pages/metrics-page.js';
 import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
@@ -25,6 +27,8 @@ import type { EnqueueFormData } from './pages/enqueue-page.js';
 import { enqueuePage } from './pages/enqueue-page.js';
 import { LIMIT_WAITING_SCAN, OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
+/** Most (job name, error) groups the dead letters page shows. */
+const DEAD_LETTER_GROUPS = 100;
 /** Most recurring jobs one page lists. */
 const RECURRING_PAGE = 500;
 /** Previous occurrences the recurring list shows per job, and history entries read to find them. */
@@ -173,6 +177,23 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     const shown = entries.slice(0, AUDIT_PAGE);
     const older = entries.length > AUDIT_PAGE ? `${ctx.base}/audit?before=${shown.at(-1)!.seq}` : null;
     return respond(200, 'Audit log', 'audit', auditPage(ctx, shown, older));
+  }
+  if (path === '/dead-letters') {
+    const filter = deadLetterFilterOf((k) => query.get(k));
+    if (!spool.storage.capabilities.deadLetters) return respond(200, 'Dead letters', 'dead-letters', deadLettersPage(ctx, { groups: null, filter, jobs: [], nextCursor: null, first: true }));
+    const cursor = query.get('cursor');
+    const [groups, page] = await Promise.all([spool.deadLetters.groups({ limit: DEAD_LETTER_GROUPS }), spool.deadLetters.list({ ...filter, limit: options.pageSize, cursor })]);
+    return respond(200, 'Dead letters', 'dead-letters', deadLettersPage(ctx, { groups, filter, ...page, first: !cursor }));
+  }
+  if (path === '/dead-letters/edit') {
+    if (ctx.readOnly) return false;
+    const id = query.get('id') ?? '';
+    const job = /^[0-9a-fA-F-]{1,64}$/.test(id) ? await spool.storage.jobGet({ id }) : null;
+    if (!job || job.deadLetteredAt === null) {
+      return respond(404, 'Not a dead letter', 'dead-letters', messagePage('Not a dead letter', 'No dead letter has this id: it may have been redriven, retried or deleted already.'), { live: 'static' });
+    }
+    // Not refreshed live: it would lose what the operator typed.
+    return respond(200, 'Redrive with edited arguments', 'dead-letters', deadLetterEditPage(ctx, job, JSON.stringify(job.args, null, 2), null), { live: 'static' });
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {

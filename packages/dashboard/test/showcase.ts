@@ -85,7 +85,7 @@ export async function showcase(): Promise<Showcase> {
       error.stack = DEPLOYED_STACK;
       throw unrecoverable(error);
     },
-    { queue: 'billing', attempts: 1 },
+    { queue: 'billing', attempts: 1, onExhausted: 'dead-letter' },
   );
   const catalog = defineJob(
     'catalog.import',

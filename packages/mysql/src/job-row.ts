@@ -5,7 +5,7 @@ import type { Row } from './executor.js';
 /** The columns of a full job read. */
 export const JOB_SELECT = `id, state, queue, name, priority, attempt, max_attempts, rescues, lease_token, lease_expires_at,
   server_id, run_at, created_at, updated_at, started_at, finished_at, expires_at, timeout_ms, retention_ms, unique_key,
-  parent_id, continue_on, recurring_id, progress, backoff, error, result, parameters, args`;
+  parent_id, continue_on, recurring_id, progress, backoff, error, result, parameters, args, dead_lettered_at`;
 
 /**
  * Decodes a row into a job record. Never throws: a JSON column that cannot be parsed is left empty
@@ -50,6 +50,7 @@ export function decodeJob(r: Row): JobRecord {
     progress: toNumber(r.progress),
     result: parse<Json>('result', r.result, null),
     error: parse<ErrorRecord | null>('error', r.error, null),
+    deadLetteredAt: toDate(r.dead_lettered_at),
     // Most jobs have no parameters: skip the parser for the common empty object.
     parameters: r.parameters === '{}' ? {} : parse<Record<string, Json>>('parameters', r.parameters, {}),
   };

@@ -47,6 +47,8 @@ const transitionSql = (jobs: string): string => `UPDATE ${jobs} SET
   result = CASE WHEN ? THEN ? ELSE result END,
   error = CASE WHEN ? THEN ? ELSE error END,
   unique_key = CASE WHEN ? THEN NULL ELSE unique_key END,
+  dead_lettered_at = CASE WHEN ? THEN ? ELSE dead_lettered_at END,
+  dead_letter_error = CASE WHEN ? THEN ? ELSE dead_letter_error END,
   ${CLEAR_TAIL_SQL}
 WHERE id = ?`;
 
@@ -114,7 +116,8 @@ export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, eve
 }
 
 function transitionValues(id: string, change: StateChange, seq: number | null, releaseKey: boolean): unknown[] {
-  const { lease, finishedAt, runAt, result, error } = change;
+  const { lease, finishedAt, runAt, result, error, deadLetter } = change;
+  const dead = deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set;
   return [
     change.to,
     change.updatedAt,
@@ -136,6 +139,10 @@ function transitionValues(id: string, change: StateChange, seq: number | null, r
     error !== 'keep',
     error === 'keep' ? null : jsonOrNull(error.set),
     releaseKey,
+    deadLetter !== 'keep',
+    dead?.at ?? null,
+    deadLetter !== 'keep',
+    dead?.errorName ?? null,
     id,
   ];
 }

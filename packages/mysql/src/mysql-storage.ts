@@ -2,6 +2,12 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   NewJob,
   Clock,
   FetchedJob,
@@ -44,12 +50,13 @@ import type {
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { QueueBounds } from '@spool/core/storage-kit';
-import { StartOnce, queueBoundsInForce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, queueBoundsInForce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';
 import { connectionExecutor, externalExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
+import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
@@ -119,6 +126,7 @@ export class MySqlStorage implements Storage {
     flowControl: true,
     waitingChanges: true,
     duplicateReplace: true,
+    deadLetters: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */
@@ -266,6 +274,19 @@ export class MySqlStorage implements Storage {
 
   async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
     return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
+  }
+
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    return this.read('listing dead letters', (db) => listDeadLetters(db, this.t, params));
+  }
+
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    return this.read('counting dead letters', (db) => deadLetterGroups(db, this.t, params));
+  }
+
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    if (params.redrives.length === 0) return { results: [] };
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -5,7 +5,7 @@ import type { Row } from './executor.js';
 /** The columns of a full job read (every column of `jobs` but the queue position). */
 export const JOB_SELECT = `id, state, queue, name, priority, attempt, max_attempts, rescues, lease_token, lease_expires_at,
   server_id, run_at, created_at, updated_at, started_at, finished_at, expires_at, timeout_ms, retention_ms, unique_key,
-  parent_id, continue_on, recurring_id, progress, backoff, error, result, parameters, args`;
+  parent_id, continue_on, recurring_id, progress, backoff, error, result, parameters, args, dead_lettered_at`;
 
 /** Problems met by {@link parseJson} during the current (synchronous) decode. */
 let problems: string[] | null = null;
@@ -66,6 +66,7 @@ export function decodeJob(r: Row): JobRecord {
     progress: toNumber(r.progress),
     result: parseJson<Json>('result', r.result, null),
     error: parseJson<ErrorRecord | null>('error', r.error, null),
+    deadLetteredAt: toDate(r.dead_lettered_at),
     parameters: parseParameters(r.parameters),
   };
   noteProblems(job);
@@ -126,6 +127,8 @@ export function decodeClaimed(r: unknown[], lease: ClaimLease): FetchedJob {
     progress: toNumber(r[20]),
     result: parseJson<Json>('result', r[21], null),
     error: parseJson<ErrorRecord | null>('error', r[22], null),
+    // A claimed job was enqueued: it is no dead letter.
+    deadLetteredAt: null,
     parameters: parseParameters(r[23]),
     leaseToken: lease.leaseToken,
   };

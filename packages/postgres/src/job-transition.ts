@@ -22,6 +22,11 @@ export interface TransitionSpec {
   leaseToken?: string;
   /** Whether other processes hear of this change (operator actions and rescues; not a server's own completions). */
   share?: boolean;
+  /**
+   * The job's unique key as the caller read it with the row locked; null: it has none, so no other
+   * holder is looked for. Absent: the change looks it up when core asks for the check.
+   */
+  uniqueKey?: string | null;
 }
 
 const ATTEMPTS: Record<StateChange['attempts'], number> = { keep: 0, count: 1, refund: 2, reset: 3 };
@@ -57,6 +62,8 @@ UPDATE ${s}.jobs SET
   result = CASE WHEN $18::boolean THEN $19::text ELSE result END,
   error = CASE WHEN $20::boolean THEN $21::text ELSE error END,
   unique_key = CASE WHEN $22::boolean THEN NULL ELSE unique_key END,
+  dead_lettered_at = CASE WHEN $23::boolean THEN $24::bigint ELSE dead_lettered_at END,
+  dead_letter_error = CASE WHEN $23::boolean THEN $25::text ELSE dead_letter_error END,
   tail = 0,
   tail_reason = NULL,
   tail_server = NULL
@@ -72,7 +79,7 @@ RETURNING queue, held_gates, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE 
 export async function transition(ctx: WriteContext, spec: TransitionSpec, events: EventBatch): Promise<boolean> {
   const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   let releaseKey = false;
-  if (change.uniqueKey === 'check-holder') {
+  if (change.uniqueKey === 'check-holder' && spec.uniqueKey !== null) {
     const holder = await keyHolder(ctx, spec.id, spec.from);
     if (holder !== null) {
       // Another active job took the key while this one was finished: run again without it.
@@ -80,7 +87,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
       releaseKey = true;
     }
   }
-  const { lease, finishedAt, runAt, result, error } = change;
+  const { lease, finishedAt, runAt, result, error, deadLetter } = change;
   const rows = await ctx.db.run(transitionSql(ctx.s), [
     spec.id,
     change.to,
@@ -104,6 +111,9 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
     error !== 'keep',
     error === 'keep' ? null : jsonOrNull(error.set),
     releaseKey,
+    deadLetter !== 'keep',
+    deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.at,
+    deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.errorName,
   ]);
   if (rows.length === 0) return false;
   const queue = rows[0]!.queue as string;

@@ -393,4 +393,16 @@ CREATE TABLE ${s}.audit (
 );
 `,
   },
+  {
+    version: 18,
+    name: 'dead letters: the mark and the error name they are grouped by',
+    // A dead letter is a failed job with a mark (decision 42). Adding nullable columns without a
+    // default rewrites no row; both partial indexes hold dead letters only, so listing and counting
+    // them never reads the other jobs.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN dead_lettered_at bigint, ADD COLUMN dead_letter_error text;
+CREATE INDEX jobs_dead_letters ON ${s}.jobs (id) WHERE dead_lettered_at IS NOT NULL;
+CREATE INDEX jobs_dead_letter_groups ON ${s}.jobs (name, dead_letter_error, dead_lettered_at) WHERE dead_lettered_at IS NOT NULL;
+`,
+  },
 ];

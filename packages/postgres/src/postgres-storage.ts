@@ -4,6 +4,12 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   NewJob,
   GateReading,
   LimitRecord,
@@ -46,12 +52,13 @@ import type {
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
-import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
+import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
@@ -101,6 +108,7 @@ export class PostgresStorage implements Storage {
     flowControl: true,
     waitingChanges: true,
     duplicateReplace: true,
+    deadLetters: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */
@@ -334,6 +342,22 @@ export class PostgresStorage implements Storage {
 
   async jobChange(params: JobChangeParams): Promise<JobChangeResult> {
     return this.write('changing a waiting job', (ctx) => changeJob(ctx, storableJobChange(params)));
+  }
+
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    this.guard();
+    return this.read('listing dead letters', (db) => listDeadLetters(db, this.s, params));
+  }
+
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    this.guard();
+    return this.read('counting dead letters', (db) => deadLetterGroups(db, this.s, params));
+  }
+
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    this.guard();
+    if (params.redrives.length === 0) return { results: [] };
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

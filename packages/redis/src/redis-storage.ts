@@ -3,6 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   GateReading,
   LimitRecord,
   LimitsSetParams,
@@ -48,7 +54,7 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
+import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
 import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
@@ -93,6 +99,8 @@ export class RedisStorage implements Storage {
     // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
     waitingChanges: true,
     duplicateReplace: false,
+    // The dead letters' mark, index and redrive script are not built here yet (decision 42).
+    deadLetters: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */
@@ -293,6 +301,18 @@ export class RedisStorage implements Storage {
       },
       storableJobChange(params),
     );
+  }
+
+  async deadLettersList(_params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Listing dead letters');
+  }
+
+  async deadLettersGroups(_params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Counting dead letters');
+  }
+
+  async deadLettersRedrive(_params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Redriving dead letters');
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

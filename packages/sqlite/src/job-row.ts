@@ -32,6 +32,7 @@ export const JOB_COLUMNS = [
   'result',
   'parameters',
   'args',
+  'dead_lettered_at',
 ] as const;
 
 /** The column list of a full job read: `SELECT ${JOB_SELECT} FROM spool_jobs ...`. */
@@ -92,6 +93,7 @@ export function decodeJob(v: JobValues): JobRecord {
     progress: v[COL.progress] as number | null,
     result: parse<Json>('result', v[COL.result], null),
     error: parse<ErrorRecord | null>('error', v[COL.error], null),
+    deadLetteredAt: toDate(v[COL.dead_lettered_at]),
     // Most jobs have no parameters: skip the parser for the common empty object.
     parameters: parameters === '{}' ? {} : parse<Record<string, Json>>('parameters', parameters, {}),
   };

@@ -42,6 +42,8 @@ const TRANSITION_SQL = `UPDATE spool_jobs SET
   progress = CASE WHEN @completeProgress AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN @setResult THEN @result ELSE result END,
   error = CASE WHEN @setError THEN @error ELSE error END,
+  dead_lettered_at = CASE WHEN @setDeadLetter THEN @deadLetteredAt ELSE dead_lettered_at END,
+  dead_letter_error = CASE WHEN @setDeadLetter THEN @deadLetterError ELSE dead_letter_error END,
   unique_key = CASE WHEN @releaseKey THEN NULL ELSE unique_key END,
   history_ids = history_ids || @historyRef
 WHERE id = @id AND state = @from AND (@leaseToken IS NULL OR lease_token = @leaseToken)
@@ -90,7 +92,7 @@ export function transition(ctx: WriteContext, spec: TransitionSpec, events: Even
     recordTransition(ctx, spec.id, change, historyId, '', events);
     return true;
   }
-  const { lease, finishedAt, runAt, result, error } = change;
+  const { lease, finishedAt, runAt, result, error, deadLetter } = change;
   const row = ctx.conn.stmt(TRANSITION_SQL).get({
     releaseKey,
     historyRef: historyRef(historyId),
@@ -116,6 +118,9 @@ export function transition(ctx: WriteContext, spec: TransitionSpec, events: Even
     result: result === 'keep' ? null : jsonOrNull(result.set),
     setError: error === 'keep' ? 0 : 1,
     error: error === 'keep' ? null : jsonOrNull(error.set),
+    setDeadLetter: deadLetter === 'keep' ? 0 : 1,
+    deadLetteredAt: deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.at,
+    deadLetterError: deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.errorName,
   }) as { queue: string } | undefined;
   if (row === undefined) return false;
   recordTransition(ctx, spec.id, change, historyId, row.queue, events);

@@ -322,4 +322,18 @@ CREATE TABLE spool_audit (
 );
 `,
   },
+  {
+    version: 12,
+    name: 'dead letters: the mark and the error name they are grouped by',
+    // A dead letter is a failed job with a mark (decision 42): when it was dead-lettered and the
+    // name of the error it died of. Both partial indexes hold dead letters only, so listing and
+    // counting them never reads the other jobs: the list walks ids newest first, the counts group
+    // (job name, error name) straight from the index.
+    sql: `
+ALTER TABLE spool_jobs ADD COLUMN dead_lettered_at INTEGER;
+ALTER TABLE spool_jobs ADD COLUMN dead_letter_error TEXT;
+CREATE INDEX spool_jobs_dead_letters ON spool_jobs (id) WHERE dead_lettered_at IS NOT NULL;
+CREATE INDEX spool_jobs_dead_letter_groups ON spool_jobs (name, dead_letter_error, dead_lettered_at) WHERE dead_lettered_at IS NOT NULL;
+`,
+  },
 ];

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
 import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
   GateReading,
   LimitRecord,
   LimitsSetParams,
@@ -43,12 +49,13 @@ import { listLimits, readGates, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { appendAudit, listAudit } from './audit-store.js';
 import { StorageClosedError, systemClock } from '@spool/core';
-import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import { applicationDatabase, createInApplicationTransaction } from './external-transaction.js';
 import type { JobValues } from './job-row.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
+import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { completeJobs, extendLeases, setProgress } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
@@ -102,6 +109,7 @@ export class SqliteStorage implements Storage {
       flowControl: true,
       waitingChanges: true,
       duplicateReplace: true,
+      deadLetters: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
   }
@@ -183,6 +191,20 @@ export class SqliteStorage implements Storage {
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
     return this.write('changing a job state', (ctx) => setJobState(ctx, storableStateChange(params)));
+  }
+
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    this.guard();
+    return listDeadLetters(await this.connection(), params);
+  }
+
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    this.guard();
+    return deadLetterGroups(await this.connection(), params);
+  }
+
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
   }
 
   async jobGet(params: { id: string }): Promise<JobRecord | null> {

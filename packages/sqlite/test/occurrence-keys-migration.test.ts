@@ -46,7 +46,7 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
     expect(rerun.jobIds).toHaveLength(1);
     await spool.close();
     // Back to the schema as it was before migration 5: the later migrations undone too.
-    db.exec('DROP INDEX spool_jobs_keyed; DROP INDEX spool_jobs_unkeyed; DROP TABLE spool_limits; DROP TABLE spool_gates; ALTER TABLE spool_jobs DROP COLUMN held_gates; DROP TABLE spool_metrics; DROP TABLE spool_audit');
+    db.exec('DROP INDEX spool_jobs_keyed; DROP INDEX spool_jobs_unkeyed; DROP TABLE spool_limits; DROP TABLE spool_gates; ALTER TABLE spool_jobs DROP COLUMN held_gates; DROP TABLE spool_metrics; DROP TABLE spool_audit; DROP INDEX spool_jobs_dead_letters; DROP INDEX spool_jobs_dead_letter_groups; ALTER TABLE spool_jobs DROP COLUMN dead_lettered_at; ALTER TABLE spool_jobs DROP COLUMN dead_letter_error');
     db.prepare('DELETE FROM spool_migrations WHERE version >= 5').run();
 
     const storage = new SqliteStorage({ path }, { clock });

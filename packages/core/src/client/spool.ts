@@ -37,6 +37,7 @@ import type { ChangeJobOptions } from './job-changer.js';
 import { changeWaitingJob } from './job-changer.js';
 import { JobBuilder } from './job-builder.js';
 import { LimitsManager } from './limits-manager.js';
+import { DeadLettersManager } from './dead-letters-manager.js';
 import { RecurringManager } from './recurring-manager.js';
 
 export type { JobView } from '../job/job-view.js';
@@ -117,6 +118,8 @@ export class Spool {
   readonly recurring: RecurringManager;
   /** Flow control at run time: limits of queues and job names, stored. See docs/flow-control.md. */
   readonly limits: LimitsManager;
+  /** The dead letters: exhausted jobs routed there, listed by job name and error, redriven. See docs/dead-letters.md. */
+  readonly deadLetters: DeadLettersManager;
   /** Largest job arguments accepted, as JSON bytes. */
   readonly maxArgsBytes: number;
   /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
@@ -169,6 +172,7 @@ export class Spool {
     this.#registry.add(...(resolved.jobs ?? []));
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
     this.limits = new LimitsManager({ storage: this.storage, init: () => this.init() });
+    this.deadLetters = new DeadLettersManager({ storage: this.storage, init: () => this.init(), jsonArgs: (args) => this.#jobs.jsonArgs(args) });
     const registry = this.#registry;
     this.#host = {
       storage: this.storage,
@@ -362,6 +366,7 @@ export class Spool {
   async startServer(options: ServerOptions = {}): Promise<Server> {
     await this.init();
     const server = new Server(this.#host, options);
+    this.deadLetters.assertSupported(this.#registry.fetchableNames().flatMap((name) => this.#registry.find(name) ?? []));
     // The code's limits of what this server runs are stored before it claims anything.
     await this.limits.syncCode(this.#registry.fetchableNames().flatMap((name) => this.#registry.find(name) ?? []));
     const logger = server.options.logger ?? this.logger;

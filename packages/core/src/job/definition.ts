@@ -61,7 +61,17 @@ export interface JobDefinitionOptions<Args = unknown> extends JobOptions {
    * docs/flow-control.md. Default: none.
    */
   limits?: JobLimitsOption<Args>;
+  /**
+   * What becomes of a job whose attempts ran out (or whose error is `unrecoverable`): `'fail'` keeps
+   * it `failed` until an operator acts; `'dead-letter'` also routes it to the dead letters, where it
+   * is listed by job name and error and redriven (docs/dead-letters.md). Decided by the definition
+   * of the server that runs the job. Default `'fail'`.
+   */
+  onExhausted?: ExhaustedRoute;
 }
+
+/** What becomes of a job whose attempts ran out: see {@link JobDefinitionOptions.onExhausted}. */
+export type ExhaustedRoute = 'fail' | 'dead-letter';
 
 /** Job options after defaults and validation. Durations are milliseconds. */
 export interface ResolvedJobOptions {
@@ -80,6 +90,8 @@ export interface ResolvedJobOptions {
   limits: Limits | null;
   /** Gives a job its key for per-key limits from its arguments, or null. */
   limitKey: ((args: unknown) => unknown) | null;
+  /** What becomes of a job whose attempts ran out. */
+  onExhausted: ExhaustedRoute;
 }
 
 /** A named job type: its handler and its options. Made by {@link defineJob}. */
@@ -140,6 +152,7 @@ export function defineJob<Args = unknown, Result = unknown>(
       execution: { kind: 'oneOf', values: ['inline', 'thread'], optional: true },
       module: { kind: 'string', optional: true },
       limits: { kind: 'any', optional: true },
+      onExhausted: { kind: 'oneOf', values: ['fail', 'dead-letter'], optional: true },
     },
     options,
     `job "${name}" options`,
@@ -162,7 +175,7 @@ export function defineJob<Args = unknown, Result = unknown>(
     kind: 'spool.job',
     name,
     handler,
-    options: Object.freeze({ ...resolveJobOptions(resolved), limits, limitKey }),
+    options: Object.freeze({ ...resolveJobOptions(resolved), limits, limitKey, onExhausted: (resolved.onExhausted as ExhaustedRoute | undefined) ?? 'fail' }),
   });
 }
 
@@ -180,10 +193,11 @@ export const DEFAULT_JOB_OPTIONS: ResolvedJobOptions = Object.freeze({
   module: null,
   limits: null,
   limitKey: null,
+  onExhausted: 'fail',
 });
 
 /** Applies defaults to validated job options. */
-function resolveJobOptions(options: Record<string, unknown>): Omit<ResolvedJobOptions, 'limits' | 'limitKey'> {
+function resolveJobOptions(options: Record<string, unknown>): Omit<ResolvedJobOptions, 'limits' | 'limitKey' | 'onExhausted'> {
   return {
     queue: (options.queue as string | undefined) ?? 'default',
     priority: (options.priority as number | undefined) ?? 0,

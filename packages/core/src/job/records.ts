@@ -57,6 +57,11 @@ export interface JobRecord {
   progress: number | null;
   result: Json;
   error: ErrorRecord | null;
+  /**
+   * When the job's attempts ran out and its definition routed it to the dead letters
+   * (`onExhausted: 'dead-letter'`); null for any other job. Only a failed job has it.
+   */
+  deadLetteredAt: Date | null;
   parameters: Record<string, Json>;
   /** Set when the stored row could not be decoded; the server fails such a job with this message. */
   decodeError?: string;

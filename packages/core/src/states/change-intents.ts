@@ -33,6 +33,14 @@ export function completionIntent(outcome: CompletionOutcome): ChangeIntent {
     case 'succeeded':
       return { to: 'succeeded', cause: { kind: 'succeeded', result: outcome.result }, reason: outcome.reason, data: null };
     case 'failed':
+      if (outcome.deadLetter === true) {
+        return {
+          to: 'failed',
+          cause: { kind: 'failed', error: outcome.error, deadLetter: true },
+          reason: outcome.reason,
+          data: { error: errorData(outcome.error), deadLetter: true },
+        };
+      }
       return { to: 'failed', cause: { kind: 'failed', error: outcome.error }, reason: outcome.reason, data: { error: errorData(outcome.error) } };
     case 'scheduled':
       if (outcome.snoozed) {

@@ -22,6 +22,8 @@ export interface ChangeShape {
   progress: StateChange['progress'];
   result: 'set' | 'keep';
   error: 'set' | 'clear' | 'keep';
+  /** `now`: the job is marked dead-lettered; `clear`: the mark is removed. */
+  deadLetter: 'now' | 'clear' | 'keep';
   lease: 'take' | 'end' | 'clear';
   queuePosition: StateChange['queuePosition'];
   uniqueKey: StateChange['uniqueKey'];
@@ -45,6 +47,7 @@ export function shapeOf(change: StateChange): ChangeShape {
     progress: change.progress,
     result: change.result === 'keep' ? 'keep' : 'set',
     error: error === 'keep' ? 'keep' : error.set === null ? 'clear' : 'set',
+    deadLetter: change.deadLetter === 'keep' ? 'keep' : change.deadLetter.set === null ? 'clear' : 'now',
     lease: typeof change.lease === 'object' ? 'take' : change.lease,
     queuePosition: change.queuePosition,
     uniqueKey: change.uniqueKey,
@@ -91,6 +94,7 @@ export const FIXED_WRITES = {
       progress: 'complete',
       result: 'set',
       error: 'keep',
+      deadLetter: 'keep',
       lease: 'end',
       queuePosition: 'keep',
       uniqueKey: 'keep',
@@ -119,6 +123,7 @@ export const FIXED_WRITES = {
       progress: 'keep',
       result: 'keep',
       error: 'keep',
+      deadLetter: 'keep',
       lease: 'take',
       queuePosition: 'keep',
       uniqueKey: 'keep',
@@ -144,6 +149,7 @@ export const FIXED_WRITES = {
       progress: 'keep',
       result: 'keep',
       error: 'keep',
+      deadLetter: 'keep',
       lease: 'clear',
       queuePosition: 'back',
       uniqueKey: 'keep',
@@ -174,6 +180,7 @@ const SAMPLE_ERROR: ErrorRecord = { name: 'Error', message: '' };
 const VARIANTS: Record<string, (to: JobState) => ChangeCause> = {
   succeeded: () => ({ kind: 'succeeded', result: null }),
   failed: () => ({ kind: 'failed', error: SAMPLE_ERROR }),
+  'failed:dead-letter': () => ({ kind: 'failed', error: SAMPLE_ERROR, deadLetter: true }),
   retry: () => ({ kind: 'retry', error: SAMPLE_ERROR, runAt: SAMPLE_RUN_AT }),
   snooze: () => ({ kind: 'snooze', runAt: SAMPLE_RUN_AT }),
   returned: () => ({ kind: 'returned', refundAttempt: false }),
@@ -197,9 +204,10 @@ export function causeVariant(cause: ChangeCause): string {
       return cause.poisoned ? 'rescue:poisoned' : 'rescue';
     case 'operator':
       return cause.resetAttempts ? 'operator:reset' : 'operator';
+    case 'failed':
+      return cause.deadLetter === true ? 'failed:dead-letter' : 'failed';
     case 'claim':
     case 'succeeded':
-    case 'failed':
     case 'retry':
     case 'snooze':
     case 'promotion':

@@ -11,8 +11,11 @@ export type ChangeCause =
   | { kind: 'claim'; leaseToken: string; leaseExpiresAt: number }
   /** The lease holder records a success. */
   | { kind: 'succeeded'; result: Json }
-  /** The lease holder records a final failure, or an operator fails a job with an error. */
-  | { kind: 'failed'; error: ErrorRecord }
+  /**
+   * The lease holder records a final failure, or an operator fails a job with an error;
+   * `deadLetter`: its attempts ran out and its definition routes it to the dead letters.
+   */
+  | { kind: 'failed'; error: ErrorRecord; deadLetter?: boolean }
   /** The lease holder schedules a retry. */
   | { kind: 'retry'; error: ErrorRecord; runAt: number }
   /**
@@ -73,6 +76,12 @@ export interface StateChange {
   progress: 'keep' | 'complete';
   result: Assign<Json>;
   error: Assign<ErrorRecord | null>;
+  /**
+   * The dead-letter mark: set (when, and the error's name the dead letters are grouped by) when a
+   * job's exhausted failure is routed to the dead letters; cleared whenever a job enters `failed`
+   * otherwise or leaves it (a retry, a redrive, a delete), so only a failed job carries it.
+   */
+  deadLetter: Assign<{ at: number; errorName: string } | null>;
   /**
    * The lease after the change: `take` a new one (claim); `end` it but keep the token, so that a repeat
    * of the holder's completion is recognised (decision 8); `clear` it and its token (anyone else's change).
@@ -137,6 +146,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     progress: to === 'succeeded' ? 'complete' : 'keep',
     result: cause.kind === 'succeeded' ? { set: cause.result } : 'keep',
     error: errorOf(cause),
+    deadLetter: deadLetterOf(from, to, cause, now),
     lease: leaseOf(cause),
     queuePosition: to === 'enqueued' ? 'back' : 'keep',
     counters: {
@@ -199,6 +209,11 @@ function errorOf(cause: ChangeCause): StateChange['error'] {
       return never;
     }
   }
+}
+
+function deadLetterOf(from: JobState, to: JobState, cause: ChangeCause, now: number): StateChange['deadLetter'] {
+  if (cause.kind === 'failed' && cause.deadLetter === true) return { set: { at: now, errorName: cause.error.name } };
+  return to === 'failed' || from === 'failed' ? { set: null } : 'keep';
 }
 
 function leaseOf(cause: ChangeCause): StateChange['lease'] {

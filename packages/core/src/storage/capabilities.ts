@@ -28,4 +28,10 @@ export interface StorageCapabilities {
    * ERR_CAPABILITY_MISSING.
    */
   duplicateReplace: boolean;
+  /**
+   * Exhausted jobs can be routed to the dead letters (`onExhausted: 'dead-letter'`), listed and
+   * redriven (`deadLettersList`, `deadLettersGroups`, `deadLettersRedrive`). Without it those fail
+   * with ERR_CAPABILITY_MISSING, and so does a server whose definitions route to the dead letters.
+   */
+  deadLetters: boolean;
 }

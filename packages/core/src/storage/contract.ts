@@ -20,6 +20,14 @@ import type { JobChange, JobChangeCause } from '../states/job-change.js';
 import type { JobState } from '../states/states.js';
 import type { StorageCapabilities } from './capabilities.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from './audit-contract.js';
+import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
+} from './dead-letters-contract.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from './metrics-contract.js';
 
 /**
@@ -83,6 +91,20 @@ export interface Storage {
    * `waitingChanges` capability refuses with ERR_CAPABILITY_MISSING.
    */
   jobChange(params: JobChangeParams): Promise<JobChangeResult>;
+  /**
+   * Dead letters matching the filter (dead-lettered failed jobs), newest first by id, paged by
+   * cursor; reads through an index of dead letters only, never every job. Only with `deadLetters`.
+   */
+  deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult>;
+  /** The dead letters counted by job name and error name, the largest groups first. Reads only. */
+  deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]>;
+  /**
+   * Redrives a batch of dead letters in one commit, each as core's `decideRedrive` decides, guarded
+   * on the state it read: a job that is no longer a dead letter is left as it is and reported
+   * (`ok: false`), so a job redriven twice at once runs once. Edited arguments replace the job's,
+   * the originals kept in its history.
+   */
+  deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult>;
   /** Reads one job. */
   jobGet(params: { id: string }): Promise<JobRecord | null>;
   /** Sets the progress of a running job (guarded by its lease). */
@@ -246,7 +268,8 @@ export interface JobsFetchParams {
 /** The outcome a server reports for a job it ran. */
 export type CompletionOutcome =
   | { state: 'succeeded'; result: Json; reason: string }
-  | { state: 'failed'; error: ErrorRecord; reason: string }
+  /** `deadLetter`: the attempts ran out and the job's definition routes it to the dead letters. */
+  | { state: 'failed'; error: ErrorRecord; reason: string; deadLetter?: boolean }
   | { state: 'scheduled'; runAt: Date; error: ErrorRecord; reason: string; snoozed?: false }
   /** `ctx.snooze(delay)`: runs again at `runAt`; the attempt does not count and no error is recorded. */
   | {

@@ -1,3 +1,4 @@
+import type { DeadLettersRedriveParams } from './dead-letters-contract.js';
 import type { NewAuditEntry } from './audit-contract.js';
 import { AUDIT_TARGETS_LIMIT } from './audit-contract.js';
 import type { ErrorRecord, Json, NewJob } from '../job/records.js';
@@ -181,4 +182,9 @@ export function storableAuditEntry(entry: NewAuditEntry): NewAuditEntry {
     outcome: entry.outcome,
     message: storableText(entry.message),
   };
+}
+
+/** A redrive with its reason made storable (the arguments are kept exactly, as every job's are). */
+export function storableRedrive(params: DeadLettersRedriveParams): DeadLettersRedriveParams {
+  return isStorableText(params.reason) ? params : { ...params, reason: storableText(params.reason) };
 }

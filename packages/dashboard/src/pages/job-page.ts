@@ -68,11 +68,12 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
 <div class="page-head job-head">
   <div>
     <p class="crumbs"><a href="${ctx.base}/jobs/${job.state}">${job.state} jobs</a> / <span class="mono">${shortId(job.id)}</span></p>
-    <h1><span class="job-title">${job.name}</span> <span data-job-state>${stateBadge(job.state)}</span></h1>
+    <h1><span class="job-title">${job.name}</span> <span data-job-state>${stateBadge(job.state)}</span>${job.deadLetteredAt ? html` <a class="badge" href="${ctx.base}/dead-letters?name=${encodeURIComponent(job.name)}" title="Dead-lettered ${job.deadLetteredAt.toISOString()}" data-dead-letter>dead letter</a>` : ''}</h1>
     <p class="sub mono small">${job.id}</p>
   </div>
   <div class="actions">
     ${actions.map((a) => actionButton(ctx, 'jobs', { id: job.id, action: a.action }, a.label, { danger: a.danger, confirm: a.danger ? `${a.label} job ${job.name}?` : undefined }))}
+    ${job.deadLetteredAt && !ctx.readOnly ? html`${actionButton(ctx, 'dead-letters', { id: job.id, action: 'redrive' }, 'Redrive')}<a class="btn btn-ghost btn-small" href="${ctx.base}/dead-letters/edit?id=${job.id}" data-edit-args>Edit and redrive…</a>` : ''}
     ${ctx.readOnly ? '' : html`<a class="btn btn-ghost btn-small" href="${ctx.base}/enqueue?from=${job.id}" data-clone>Clone…</a>`}
   </div>
 </div>

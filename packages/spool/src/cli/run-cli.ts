@@ -7,6 +7,7 @@ import { UsageError } from './command.js';
 import { dashboardCommand } from './dashboard.js';
 import { enqueueCommand } from './enqueue.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
+import { deadLettersGroupsCommand, deadLettersListCommand, deadLettersRedriveCommand } from './dead-letters.js';
 import { jobsActionCommand } from './jobs-action.js';
 import { jobsChangeCommand, jobsRunNowCommand } from './jobs-change.js';
 import { jobsGetCommand } from './jobs-get.js';
@@ -35,6 +36,9 @@ export const COMMANDS: readonly Command[] = [
   jobsActionCommand('delete'),
   jobsChangeCommand,
   jobsRunNowCommand,
+  deadLettersListCommand,
+  deadLettersGroupsCommand,
+  deadLettersRedriveCommand,
   statsCommand,
   queuesListCommand,
   queuePauseCommand(true),

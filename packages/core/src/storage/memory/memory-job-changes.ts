@@ -1,7 +1,7 @@
 import { gateToPause } from '../../limits/rate-limited.js';
 import { randomUUID } from 'node:crypto';
 
-import type { NewJob } from '../../job/records.js';
+import type { Json, NewJob } from '../../job/records.js';
 import type { ChangeIntent } from '../../states/change-intents.js';
 import { claimIntent, completionIntent, continuationIntent } from '../../states/change-intents.js';
 import type { JobChangeWrite } from '../../states/job-change.js';
@@ -56,6 +56,8 @@ export class MemoryJobChanges {
       progress: null,
       result: null,
       error: null,
+      deadLetteredAt: null,
+      deadLetterError: null,
       parameters: structuredClone(input.parameters),
       leaseToken: null,
       history: [],
@@ -121,6 +123,11 @@ export class MemoryJobChanges {
     events.state(job.id, change.events.state);
   }
 
+  /** Replaces a job's arguments (a redrive with edited arguments, in the redrive's step). */
+  replaceArgs(job: MemoryJob, args: Json): void {
+    job.args = structuredClone(args);
+  }
+
   /** Writes a decided change of a waiting job (its state stays), keeping its indexes in step. */
   changeWaiting(job: MemoryJob, write: JobChangeWrite, events: MemoryEvents): void {
     // An enqueued job that keeps its place (new arguments only) stays where it is in its queue.
@@ -170,6 +177,10 @@ export class MemoryJobChanges {
     if (change.progress === 'complete' && job.progress !== null) job.progress = 100;
     if (change.result !== 'keep') job.result = structuredClone(change.result.set);
     if (change.error !== 'keep') job.error = structuredClone(change.error.set);
+    if (change.deadLetter !== 'keep') {
+      job.deadLetteredAt = change.deadLetter.set === null ? null : new Date(change.deadLetter.set.at);
+      job.deadLetterError = change.deadLetter.set?.errorName ?? null;
+    }
     if (change.lease === 'clear') {
       job.leaseToken = null;
       job.leaseExpiresAt = null;
@@ -222,6 +233,7 @@ export class MemoryJobChanges {
       default:
         break;
     }
+    if (job.deadLetteredAt !== null) this.state.deadLetters.set(job.id, job);
     if (job.uniqueKey !== null) {
       if (STATE_FACTS[job.state].active) this.state.unique.set(job.uniqueKey, job.id);
       else if (this.state.unique.get(job.uniqueKey) === job.id) this.state.unique.delete(job.uniqueKey);
@@ -237,6 +249,7 @@ export class MemoryJobChanges {
     }
     this.state.scheduled.delete(job.id);
     this.state.processing.delete(job.id);
+    this.state.deadLetters.delete(job.id);
   }
 }
 

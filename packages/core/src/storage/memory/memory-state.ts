@@ -12,6 +12,8 @@ export interface MemoryJob extends JobRecord {
   logs: LogRecord[];
   /** The flow-control gates a processing job took when it started (given back when it leaves processing). */
   heldGates: string[] | null;
+  /** The error name a dead letter is grouped by (decided with its mark), else null. */
+  deadLetterError: string | null;
 }
 
 /** All data of one memory storage. Plain maps: the memory storage is single-process by nature. */
@@ -24,6 +26,8 @@ export class MemoryState {
   readonly enqueued = new Map<string, Map<number, Map<string, MemoryJob>>>();
   readonly scheduled = new Map<string, MemoryJob>();
   readonly processing = new Map<string, MemoryJob>();
+  /** Dead letters by id: what the dead-letter lists and counts read, never every job. */
+  readonly deadLetters = new Map<string, MemoryJob>();
   /** Active jobs by unique key. */
   readonly unique = new Map<string, string>();
   /** Awaiting continuations by parent id. */
@@ -48,7 +52,7 @@ export class MemoryState {
 
 /** A copy of a job as a record, safe to hand out (no shared mutable state). */
 export function toRecord(job: MemoryJob): JobRecord {
-  const { leaseToken: _lease, history: _history, logs: _logs, heldGates: _gates, ...record } = job;
+  const { leaseToken: _lease, history: _history, logs: _logs, heldGates: _gates, deadLetterError: _deadLetterError, ...record } = job;
   return structuredClone(record);
 }
 

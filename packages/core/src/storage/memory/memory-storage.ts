@@ -33,13 +33,22 @@ import type {
 } from '../contract.js';
 import { RECURRING_HISTORY_LIMIT } from '../contract.js';
 import { recurringHistoryToWrite } from '../recurring-history.js';
-import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '../storable-text.js';
+import { storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableRedrive, storableStateChange } from '../storable-text.js';
 import { MemoryEvents } from './memory-events.js';
 import { decideDuplicate, decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
+import type {
+  DeadLetterGroup,
+  DeadLettersGroupsParams,
+  DeadLettersListParams,
+  DeadLettersListResult,
+  DeadLettersRedriveParams,
+  DeadLettersRedriveResult,
+} from '../dead-letters-contract.js';
+import { MemoryDeadLetters } from './memory-dead-letters.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '../metrics-contract.js';
 import { MemoryLimits } from './memory-limits.js';
 import { MemoryMetrics } from './memory-metrics.js';
@@ -66,6 +75,7 @@ export class MemoryStorage implements Storage {
     flowControl: true,
     waitingChanges: true,
     duplicateReplace: true,
+    deadLetters: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -75,12 +85,14 @@ export class MemoryStorage implements Storage {
   private auditSeq = 0;
   private readonly changes = new MemoryJobChanges(this.state, this.flow);
   private readonly clock: Clock;
+  private readonly deadLetters: MemoryDeadLetters;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private closed = false;
 
   constructor(runtime: MemoryStorageRuntime = {}) {
     this.clock = runtime.clock ?? systemClock;
     this.monitoring = new MemoryMonitoring(this.state, () => this.guard());
+    this.deadLetters = new MemoryDeadLetters(this.state, this.changes, this.clock, (events) => this.emit(events));
   }
 
   async init(): Promise<void> {
@@ -343,6 +355,21 @@ export class MemoryStorage implements Storage {
     return { ok: true, previous };
   }
 
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    this.guard();
+    return this.deadLetters.list(params);
+  }
+
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    this.guard();
+    return this.deadLetters.groups(params);
+  }
+
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    this.guard();
+    return this.deadLetters.redrive(storableRedrive(params));
+  }
+
   async jobGet(params: { id: string }): Promise<JobRecord | null> {
     this.guard();
     const job = this.state.jobs.get(params.id);
@@ -396,6 +423,7 @@ export class MemoryStorage implements Storage {
       if (deleted >= params.limit) break;
       if (job.expiresAt !== null && job.expiresAt.getTime() <= now && STATE_FACTS[job.state].expires) {
         this.state.jobs.delete(job.id);
+        this.state.deadLetters.delete(job.id);
         this.state.counts[job.state]--;
         const key = this.state.occurrenceOf.get(job.id);
         if (key !== undefined) {
