@@ -65,8 +65,11 @@ describe.skipIf(!available)("changing a waiting job from its page, in a real bro
   });
 
   it('runs a scheduled job now', async () => {
-    const id = await seeded.spool.schedule('exports.csv', { table: 'later' }, { ...BY_NAME, delay: '1d' });
+    const id = await seeded.spool.schedule('exports.csv', { table: 'later' }, { ...BY_NAME, delay: '1d', ttl: '10m', onExpire: 'fail' });
     await page.goto(`${url}/job/${id}`);
+    // A job with a time-to-live shows by when it must start.
+    const job = await seeded.spool.getJob(id);
+    expect(await page.getAttribute('[data-start-by] time', 'datetime')).toBe(new Date(job!.runAt!.getTime() + 600_000).toISOString());
     await submit('[data-run-now]');
     expect(await page.textContent('[data-notice]')).toBe(`Job ${id} enqueued to run now.`);
     expect((await seeded.spool.getJob(id))?.state).toBe('enqueued');

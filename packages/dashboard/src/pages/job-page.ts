@@ -1,5 +1,5 @@
 import type { ErrorRecord, HistoryRecord, JobDetails, JobRecord, Json, PayloadSlot } from '@spool/core';
-import { payloadKey, payloadReference } from '@spool/core';
+import { payloadKey, payloadReference, readStartDeadline } from '@spool/core';
 
 import type { SafeHtml } from '../html.js';
 import { html } from '../html.js';
@@ -64,6 +64,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
   const { job, history, logs } = data.details;
   const fact = (label: string, value: SafeHtml | string | number): SafeHtml => html`<div class="fact"><dt>${label}</dt><dd>${typeof value === 'number' ? String(value) : value}</dd></div>`;
   const actions = actionsFor(job.state);
+  const deadline = readStartDeadline(job.parameters);
   return html`
 <div class="page-head job-head">
   <div>
@@ -106,6 +107,7 @@ export function jobPage(ctx: PageContext, data: JobPageData): SafeHtml {
       ${job.rescues > 0 ? fact('Rescued', job.rescues) : ''}
       ${fact('Created', time(job.createdAt))}
       ${job.runAt ? fact('Due', time(job.runAt)) : ''}
+      ${deadline && job.attempt === 0 ? fact('Start by', html`<span data-start-by>${time(new Date(deadline.dueAt + deadline.ttlMs))}</span> <span class="muted small">then ${deadline.onExpire === 'delete' ? 'deleted' : 'failed'}</span>`) : ''}
       ${fact('Started', time(job.startedAt))}
       ${job.state === 'processing' ? fact('Running for', elapsed(job.startedAt)) : fact('Finished', time(job.finishedAt))}
       ${job.serverId ? fact('Server', html`<span class="mono small">${job.serverId}</span>`) : ''}
