@@ -20,7 +20,8 @@ import type { WriteContext } from './write-context.js';
 
 /** The WHERE terms of a dead-letter filter; `values` receives their values in order. */
 function filterTerms(filter: DeadLetterFilter, values: unknown[]): string[] {
-  const where = ['dead_lettered_at IS NOT NULL'];
+  // dead_letter_id is the id of a dead letter and NULL otherwise: its index lists dead letters only.
+  const where = ['dead_letter_id IS NOT NULL'];
   if (filter.name !== undefined) {
     where.push('name = ?');
     values.push(filter.name);
@@ -51,11 +52,11 @@ export async function listDeadLetters(db: Executor, t: Tables, params: DeadLette
   const where = filterTerms(params, values);
   const after = decodeCursor(params.cursor);
   if (after !== null) {
-    where.push('id < ?');
+    where.push('dead_letter_id < ?');
     values.push(after);
   }
   values.push(params.limit + 1);
-  const rows = await db.rows(`SELECT ${JOB_SELECT} FROM ${t.jobs} WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, values);
+  const rows = await db.rows(`SELECT ${JOB_SELECT} FROM ${t.jobs} FORCE INDEX (jobs_dead_letters) WHERE ${where.join(' AND ')} ORDER BY dead_letter_id DESC LIMIT ?`, values);
   const page = rows.slice(0, params.limit);
   const nextCursor = rows.length > params.limit && page.length > 0 ? encodeCursor(page.at(-1)!.id as string) : null;
   return { jobs: page.map(decodeJob), nextCursor };
