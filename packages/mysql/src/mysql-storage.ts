@@ -125,7 +125,7 @@ export class MySqlStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
-    duplicateReplace: true,
+    replaceDuplicates: true,
     deadLetters: true,
   });
   readonly monitoring: MonitoringApi;

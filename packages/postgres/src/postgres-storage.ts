@@ -107,7 +107,7 @@ export class PostgresStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
-    duplicateReplace: true,
+    replaceDuplicates: true,
     deadLetters: true,
   });
   readonly monitoring: MonitoringApi;

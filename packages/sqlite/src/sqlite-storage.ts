@@ -108,7 +108,7 @@ export class SqliteStorage implements Storage {
       durable: this.options.path !== ':memory:',
       flowControl: true,
       waitingChanges: true,
-      duplicateReplace: true,
+      replaceDuplicates: true,
       deadLetters: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());

@@ -23,11 +23,11 @@ export interface StorageCapabilities {
    */
   waitingChanges: boolean;
   /**
-   * A create with `onDuplicate: 'replace'` changes the waiting job that holds the unique key
-   * (debounce) in the same atomic step. Without it the client refuses 'replace' with
-   * ERR_CAPABILITY_MISSING.
+   * A create settles a job enqueued with `onDuplicate: 'replace'` against the active holder of its
+   * unique key (`decideDuplicate`): the waiting holder is changed, a running one gives its key up.
+   * Without it the client refuses `'replace'` with ERR_CAPABILITY_MISSING.
    */
-  duplicateReplace: boolean;
+  replaceDuplicates: boolean;
   /**
    * Exhausted jobs can be routed to the dead letters (`onExhausted: 'dead-letter'`), listed and
    * redriven (`deadLettersList`, `deadLettersGroups`, `deadLettersRedrive`). Without it those fail

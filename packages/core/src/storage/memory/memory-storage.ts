@@ -74,7 +74,7 @@ export class MemoryStorage implements Storage {
     durable: false,
     flowControl: true,
     waitingChanges: true,
-    duplicateReplace: true,
+    replaceDuplicates: true,
     deadLetters: true,
   });
   readonly monitoring: MonitoringApi;
