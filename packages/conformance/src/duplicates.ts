@@ -10,8 +10,8 @@ const FETCHERS = 8;
 /**
  * Tests of a create's answer to a unique key an active job holds: `onDuplicate: 'keep'` answers
  * with the holder; `'replace'` changes the waiting holder (a debounce) or, once it has started,
- * creates a new job that takes the key over. Only on storages with the `waitingChanges` capability
- * (the client refuses `'replace'` elsewhere); the others skip these tests.
+ * creates a new job that takes the key over. Only on storages with the `replaceDuplicates`
+ * capability (the client refuses `'replace'` elsewhere); the others skip these tests.
  */
 export function duplicatesTests(target: ConformanceTarget): void {
   describe("duplicates of a unique key (onDuplicate: 'keep' | 'replace')", () => {
@@ -27,7 +27,7 @@ export function duplicatesTests(target: ConformanceTarget): void {
     });
 
     it("gives a scheduled holder the duplicate's arguments and due time (debounce), and answers with it", async () => {
-      if (!h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.replaceDuplicates) return;
       const holder = h.scheduledJob(10_000, { uniqueKey: 'sync:42', args: { v: 1 } });
       await h.storage.jobsCreate({ jobs: [holder] });
       const later = new Date(h.now() + 60_000);
@@ -46,7 +46,7 @@ export function duplicatesTests(target: ConformanceTarget): void {
     });
 
     it('gives an enqueued holder the new arguments and keeps its place in the queue', async () => {
-      if (!h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.replaceDuplicates) return;
       const [holder, other] = await h.create({ uniqueKey: 'sync:42', args: { v: 1 } }, { args: { other: true } });
       expect(await create(replace({ v: 2 }))).toEqual({ id: holder, created: false, state: 'enqueued' });
       const fetched = await h.fetch({ limit: 10 });
@@ -58,7 +58,7 @@ export function duplicatesTests(target: ConformanceTarget): void {
     });
 
     it('creates a new job that takes the key over when the holder has started, never two waiting', async () => {
-      if (!h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.replaceDuplicates) return;
       const running = await h.running({ uniqueKey: 'sync:42', args: { v: 1 } });
       const taken = await create(replace({ v: 2 }));
       expect(taken.created).toBe(true);
@@ -74,14 +74,14 @@ export function duplicatesTests(target: ConformanceTarget): void {
     });
 
     it('creates the job as any other when no active job holds the key', async () => {
-      if (!h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.replaceDuplicates) return;
       const first = await create(replace({ v: 1 }));
       expect(first.created).toBe(true);
       expect((await h.get(first.id)).uniqueKey).toBe('sync:42');
     });
 
     it(`never loses a replace nor leaves two jobs waiting while ${FETCHERS} fetchers on separate handles claim`, async () => {
-      if (!h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.replaceDuplicates) return;
       const REPLACES = 24;
       const fetchers: Storage[] = [];
       for (let i = 0; i < FETCHERS; i++) fetchers.push(await h.connect());

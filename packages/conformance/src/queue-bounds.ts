@@ -88,7 +88,7 @@ export function queueBoundsTests(target: ConformanceTarget): void {
     });
 
     it("counts a replace of a waiting holder as nothing, and refuses a take-over into a full queue whole, the running job keeping its key", async () => {
-      if (!h.storage.capabilities.flowControl || !h.storage.capabilities.waitingChanges) return;
+      if (!h.storage.capabilities.flowControl || !h.storage.capabilities.replaceDuplicates) return;
       await bound('exports', { maxSize: 1 });
       const [holder] = await h.create({ queue: 'exports', uniqueKey: 'sync:1', args: { v: 1 } });
       const replace = (v: number): Partial<NewJob> => ({ queue: 'exports', uniqueKey: 'sync:1', onDuplicate: 'replace', args: { v } });

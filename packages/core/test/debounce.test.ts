@@ -22,14 +22,14 @@ describe("onDuplicate: 'replace' through the client (debounce)", () => {
     await spool.close();
   });
 
-  it("refuses 'replace' without a unique key, and on a storage without waitingChanges, before anything is written", async () => {
+  it("refuses 'replace' without a unique key, and on a storage without replaceDuplicates, before anything is written", async () => {
     const memory = new MemoryStorage();
     const spool = new Spool({ storage: memory, jobs: [sync] });
     await expect(spool.enqueue(sync, { account: 'a1', changes: 1 }, { onDuplicate: 'replace' })).rejects.toMatchObject({
       code: 'ERR_CONFIG',
       problems: [{ path: 'enqueue options.onDuplicate' }],
     });
-    const withoutChanges = Object.create(memory, { capabilities: { value: { ...memory.capabilities, waitingChanges: false } } }) as Storage;
+    const withoutChanges = Object.create(memory, { capabilities: { value: { ...memory.capabilities, replaceDuplicates: false } } }) as Storage;
     const limited = new Spool({ storage: withoutChanges, jobs: [sync] });
     await expect(limited.enqueue(sync, { account: 'a1', changes: 1 }, { uniqueKey: 'sync:a1', onDuplicate: 'replace' })).rejects.toMatchObject({
       code: 'ERR_CAPABILITY_MISSING',

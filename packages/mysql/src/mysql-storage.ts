@@ -118,6 +118,7 @@ export class MySqlStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    replaceDuplicates: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */

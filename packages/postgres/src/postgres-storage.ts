@@ -100,6 +100,7 @@ export class PostgresStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    replaceDuplicates: true,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */

@@ -90,6 +90,8 @@ export class RedisStorage implements Storage {
     // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
     flowControl: true,
     waitingChanges: false,
+    // The create script answers every duplicate with its holder: onDuplicate 'replace' is not built here yet.
+    replaceDuplicates: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */

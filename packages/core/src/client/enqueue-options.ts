@@ -37,7 +37,7 @@ export interface EnqueueOptions {
    * job's id and changes nothing (a throttle); `'replace'` gives that job this enqueue's arguments,
    * and its due time when it is scheduled and this enqueue has `delay` or `at` (a debounce), and
    * returns its id; when that job has already started, a new job is created and takes the key.
-   * Needs `uniqueKey`, and a storage with the `waitingChanges` capability.
+   * Needs `uniqueKey`, and a storage with the `replaceDuplicates` capability.
    */
   onDuplicate?: 'keep' | 'replace';
   /** Job parameters stored with the job from the start. */

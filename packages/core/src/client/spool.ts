@@ -395,8 +395,8 @@ export class Spool {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
     const replacing = jobs.some((job) => job.onDuplicate === 'replace');
-    if (replacing && !this.storage.capabilities.waitingChanges) {
-      throw new CapabilityMissingError('waitingChanges', `the ${this.storage.kind} storage`, "Enqueueing with onDuplicate: 'replace'");
+    if (replacing && !this.storage.capabilities.replaceDuplicates) {
+      throw new CapabilityMissingError('replaceDuplicates', `the ${this.storage.kind} storage`, "Enqueueing with onDuplicate: 'replace'");
     }
     await this.init();
     const payloads = this.#payloads;

@@ -22,4 +22,10 @@ export interface StorageCapabilities {
    * Without it `jobChange` fails with ERR_CAPABILITY_MISSING.
    */
   waitingChanges: boolean;
+  /**
+   * A create settles a job enqueued with `onDuplicate: 'replace'` against the active holder of its
+   * unique key (`decideDuplicate`): the waiting holder is changed, a running one gives its key up.
+   * Without it the client refuses `'replace'` with ERR_CAPABILITY_MISSING.
+   */
+  replaceDuplicates: boolean;
 }

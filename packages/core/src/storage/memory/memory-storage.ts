@@ -65,6 +65,7 @@ export class MemoryStorage implements Storage {
     durable: false,
     flowControl: true,
     waitingChanges: true,
+    replaceDuplicates: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
