@@ -10,8 +10,8 @@ const FETCHERS = 8;
 /**
  * Tests of a create's answer to a unique key an active job holds: `onDuplicate: 'keep'` answers
  * with the holder; `'replace'` changes the waiting holder (a debounce) or, once it has started,
- * creates a new job that takes the key over. Only on storages with the `replaceDuplicates` capability
- * (the client refuses `'replace'` elsewhere); the others skip these tests.
+ * creates a new job that takes the key over. Only on storages with the `replaceDuplicates`
+ * capability (the client refuses `'replace'` elsewhere); the others skip these tests.
  */
 export function duplicatesTests(target: ConformanceTarget): void {
   describe("duplicates of a unique key (onDuplicate: 'keep' | 'replace')", () => {

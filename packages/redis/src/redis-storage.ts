@@ -98,6 +98,7 @@ export class RedisStorage implements Storage {
     flowControl: true,
     // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
     waitingChanges: true,
+    // The create script answers every duplicate with its holder: onDuplicate 'replace' is not built here yet.
     replaceDuplicates: false,
     // The dead letters' mark, index and redrive script are not built here yet (decision 42).
     deadLetters: false,
