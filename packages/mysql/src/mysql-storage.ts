@@ -113,6 +113,8 @@ export class MySqlStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    // Batches and flows are written on memory and SQLite so far (decision 46).
+    batches: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (durations in milliseconds). */

@@ -99,6 +99,8 @@ export class PostgresStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
+    // Batches and flows are written on memory and SQLite so far (decision 46).
+    batches: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults (`connectTimeout` in milliseconds). */

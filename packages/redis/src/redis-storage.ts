@@ -90,6 +90,8 @@ export class RedisStorage implements Storage {
     // Limits are admitted by core in an optimistic two-step claim (see gated-claim.ts).
     flowControl: true,
     waitingChanges: false,
+    // Batches and flows are written on memory and SQLite so far (decision 46).
+    batches: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */

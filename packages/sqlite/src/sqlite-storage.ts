@@ -101,6 +101,7 @@ export class SqliteStorage implements Storage {
       durable: this.options.path !== ':memory:',
       flowControl: true,
       waitingChanges: true,
+      batches: false,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
   }

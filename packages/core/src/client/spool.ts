@@ -18,7 +18,7 @@ import { JobRegistry } from '../job/registry.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { ContinuationOn, JobState } from '../states/states.js';
 import { JOB_STATES, sourcesOf } from '../states/states.js';
-import type { StatsRecord, Storage } from '../storage/contract.js';
+import type { JobsCreateResult, StatsRecord, Storage } from '../storage/contract.js';
 import type { RuntimeOptions } from '../util/runtime.js';
 import { resolveRuntime } from '../util/runtime.js';
 import { StartOnce } from '../util/start-once.js';
@@ -33,6 +33,10 @@ import { changeWaitingJob } from './job-changer.js';
 import { JobBuilder } from './job-builder.js';
 import { LimitsManager } from './limits-manager.js';
 import { RecurringManager } from './recurring-manager.js';
+import type { BatchBuilder } from './batch-builder.js';
+import type { CreateBatchOptions } from './batches-manager.js';
+import { BatchesManager } from './batches-manager.js';
+import type { CreatedFlow, FlowOptions, FlowStep } from './flow-planner.js';
 
 export type { JobView } from '../job/job-view.js';
 import type { Logger } from '../server/logger.js';
@@ -107,6 +111,8 @@ export class Spool {
   readonly recurring: RecurringManager;
   /** Flow control at run time: limits of queues and job names, stored. See docs/flow-control.md. */
   readonly limits: LimitsManager;
+  /** Batches and flows: progress, jobs, attaching and cancelling. See docs/batches-and-flows.md. */
+  readonly batches: BatchesManager;
   /** Largest job arguments accepted, as JSON bytes. */
   readonly maxArgsBytes: number;
   /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
@@ -151,6 +157,13 @@ export class Spool {
     this.#registry.add(...(resolved.jobs ?? []));
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
     this.limits = new LimitsManager({ storage: this.storage, init: () => this.init() });
+    const jobs = this.#jobs;
+    this.batches = new BatchesManager({
+      storage: this.storage,
+      init: () => this.init(),
+      jobs: { build: (target, args, options) => jobs.build(target, args, options, null), newId: () => jobs.newId() },
+      write: (newJobs, send) => this.#write(newJobs, send),
+    });
     const registry = this.#registry;
     this.#host = {
       storage: this.storage,
@@ -224,6 +237,24 @@ export class Spool {
     }
     const built = this.#jobs.build(job, args, rest, { parentId, on });
     return this.#create([built], rest.transaction).then((ids) => ids[0]!);
+  }
+
+  /**
+   * Creates a batch (Hangfire Pro's model): the callback adds jobs, nested batches and
+   * continuations (`b.then`); when it returns, all of them are written in one commit. Returns the
+   * batch id; `spool.batches.get(id)` tells its progress. Needs the `batches` capability.
+   */
+  async batch(build: (b: BatchBuilder) => void | Promise<void>, options?: CreateBatchOptions): Promise<string> {
+    return this.batches.create(build, options);
+  }
+
+  /**
+   * Creates a flow: named steps with `dependsOn` (fan-out and fan-in), written in one commit. A
+   * step reads its parents' results with `ctx.parents()`. A circle of dependencies is a
+   * FlowCycleError. Needs the `batches` capability.
+   */
+  async flow(steps: readonly FlowStep[], options?: FlowOptions): Promise<CreatedFlow> {
+    return this.batches.flow(steps, options);
   }
 
   /** Deletes a job (a running one is aborted). False when it was already deleted. */
@@ -367,15 +398,18 @@ export class Spool {
     if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
+    return this.#write(jobs, (traced) => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }));
+  }
+
+  /** Writes new jobs with `send` (one storage call): arguments offloaded first, traced, announced once written. */
+  async #write(jobs: NewJob[], send: (jobs: NewJob[]) => Promise<JobsCreateResult>): Promise<string[]> {
     await this.init();
     const payloads = this.#payloads;
     // Large arguments go to the file store before the jobs are written; a job keeps the reference.
     const stored = payloads === null ? jobs : await offloadArgs(payloads, jobs);
     // When the write fails, the files stay: a write whose answer was lost may have committed, and
     // the server's payload sweep removes the files of jobs that do not exist an hour later.
-    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, (traced) =>
-      this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }),
-    );
+    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, send);
     if (payloads !== null && stored !== jobs) {
       // A unique key held by another job answers that job's id: this one's files have no job.
       const orphans = stored.filter((job, i) => created[i]?.id !== job.id);

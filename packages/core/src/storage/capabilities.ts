@@ -22,4 +22,10 @@ export interface StorageCapabilities {
    * Without it `jobChange` fails with ERR_CAPABILITY_MISSING.
    */
   waitingChanges: boolean;
+  /**
+   * Batches and flows (`storage.flows`): groups and graphs of jobs created atomically, batch
+   * counters kept in each member's write, dependencies settled in each parent's write. Without it
+   * `spool.batch` and `spool.flow` fail with ERR_CAPABILITY_MISSING.
+   */
+  batches: boolean;
 }

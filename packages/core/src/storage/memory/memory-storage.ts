@@ -37,6 +37,7 @@ import { decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import { MemoryFlows } from './memory-flows.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from '../metrics-contract.js';
 import { MemoryLimits } from './memory-limits.js';
@@ -63,6 +64,7 @@ export class MemoryStorage implements Storage {
     durable: false,
     flowControl: true,
     waitingChanges: true,
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -75,9 +77,13 @@ export class MemoryStorage implements Storage {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private closed = false;
 
+  readonly flows: MemoryFlows;
+
   constructor(runtime: MemoryStorageRuntime = {}) {
     this.clock = runtime.clock ?? systemClock;
     this.monitoring = new MemoryMonitoring(this.state, () => this.guard());
+    this.flows = new MemoryFlows(this.state, this.changes, { now: () => this.clock.now(), guard: () => this.guard(), emit: (events) => this.emit(events) });
+    this.changes.flowSettler = (job, change, now, move) => this.flows.settle(job, change, now, move);
   }
 
   async init(): Promise<void> {
@@ -359,6 +365,7 @@ export class MemoryStorage implements Storage {
           this.state.occurrences.delete(key);
           this.state.occurrenceOf.delete(job.id);
         }
+        if (job.flow?.batchId) this.state.batches.get(job.flow.batchId)?.jobs.delete(job.id);
         deleted++;
       }
     }
