@@ -35,6 +35,9 @@ const JOBS = new InsertShape('spool_jobs', [
   'created_state',
   'created_reason',
 ]);
+// Jobs of a batch or a flow also write what their changes settle (decision 46); other jobs leave
+// these columns to their defaults, and their rows are the same as before.
+const FLOW_JOBS = new InsertShape('spool_jobs', [...JOBS.columns, 'flow', 'batch_id', 'pending_parents']);
 const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND ${ACTIVE_SQL} LIMIT 1`;
 
 /**
@@ -43,15 +46,15 @@ const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ?
  * decides continuations against their parent's current state, and writes rows (each with its
  * creation history entry) and counters in bulk.
  */
-export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCreateResult['jobs'] {
+export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], flows: readonly FlowColumns[] | null = null): JobsCreateResult['jobs'] {
   const { conn, now, events } = ctx;
   const parentStates = readParents(ctx, jobs);
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
   const batchStates = parentStates === null ? null : new Map<string, JobState>();
   const batchHolders = new Map<string, { id: string; state: JobState }>();
-  const rows = new RowInserter(conn, JOBS);
+  const rows = new RowInserter(conn, flows === null ? JOBS : FLOW_JOBS);
   const results: JobsCreateResult['jobs'] = [];
-  for (const input of jobs) {
+  for (const [index, input] of jobs.entries()) {
     if (input.uniqueKey !== null) {
       const holder = batchHolders.get(input.uniqueKey) ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
       if (holder !== undefined) {
@@ -87,6 +90,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
       JSON.stringify(input.args),
       state,
       reason,
+      ...(flows === null ? [] : flowValues(flows[index]!)),
     );
     ctx.created(state, input.queue);
     if (state === 'enqueued') events.enqueued(input.queue);
@@ -97,6 +101,23 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[]): JobsCrea
   }
   rows.flush();
   return results;
+}
+
+/** What a job of a batch or a flow stores for its changes to settle: `flow` bits, its batch, its pending dependencies. */
+export interface FlowColumns {
+  /** {@link FLOW_MEMBER} when it is a member of a batch, plus {@link FLOW_PARENT} when jobs depend on it; 0 for other jobs. */
+  flow: number;
+  batchId: string | null;
+  pending: number;
+}
+
+/** The `flow` bit of a batch member: its changes count in its batch. */
+export const FLOW_MEMBER = 1;
+/** The `flow` bit of a job others depend on: its final change settles them. */
+export const FLOW_PARENT = 2;
+
+function flowValues(columns: FlowColumns): unknown[] {
+  return [columns.flow, columns.batchId, columns.pending];
 }
 
 /**

@@ -59,6 +59,7 @@ import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurrin
 import { heartbeat, removeDeadServers, removeServer, setQueuePaused } from './server-store.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteMonitoring } from './sqlite-monitoring.js';
+import { SqliteFlows } from './flows-store.js';
 import type { ResolvedSqliteStorageOptions, SqliteStorageOptions } from './sqlite-options.js';
 import { resolveSqliteOptions } from './sqlite-options.js';
 import { WriteContext } from './write-context.js';
@@ -78,6 +79,8 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly capabilities: StorageCapabilities;
   readonly monitoring: MonitoringApi;
+  /** Batches and flows (decision 46). */
+  readonly flows: SqliteFlows;
   /** The options after defaults (`busyTimeout` in milliseconds). */
   readonly options: ResolvedSqliteStorageOptions;
   private readonly clock: Clock;
@@ -101,9 +104,10 @@ export class SqliteStorage implements Storage {
       durable: this.options.path !== ':memory:',
       flowControl: true,
       waitingChanges: true,
-      batches: false,
+      batches: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
+    this.flows = new SqliteFlows({ write: (doing, work) => this.write(doing, work), connection: () => this.connection() });
   }
 
   async init(): Promise<void> {

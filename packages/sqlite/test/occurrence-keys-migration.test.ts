@@ -47,11 +47,12 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
     await spool.close();
     // Back to the schema as it was before migration 5: the later migrations undone too.
     db.exec('DROP INDEX spool_jobs_keyed; DROP INDEX spool_jobs_unkeyed; DROP TABLE spool_limits; DROP TABLE spool_gates; ALTER TABLE spool_jobs DROP COLUMN held_gates; DROP TABLE spool_metrics; DROP TABLE spool_audit');
+    db.exec('DROP INDEX spool_jobs_batch; ALTER TABLE spool_jobs DROP COLUMN flow; ALTER TABLE spool_jobs DROP COLUMN batch_id; ALTER TABLE spool_jobs DROP COLUMN pending_parents; DROP TABLE spool_batches; DROP TABLE spool_dependencies');
     db.prepare('DELETE FROM spool_migrations WHERE version >= 5').run();
 
     const storage = new SqliteStorage({ path }, { clock });
     open.push(storage);
-    expect(await storage.migrate()).toEqual({ applied: [5, 6, 7, 8, 9, 10] });
+    expect(await storage.migrate()).toEqual({ applied: [5, 6, 7, 8, 9, 10, 14] });
     const keys = db.prepare("SELECT id, json_extract(parameters, '$.recurringOccurrence') AS iso, occurrence_at FROM spool_jobs ORDER BY iso, id").all() as Array<{ id: string; iso: string; occurrence_at: number | null }>;
     db.close();
     const byIso = (iso: string) => keys.filter((k) => k.iso === iso);

@@ -124,21 +124,16 @@ export class BatchesManager {
     const unfinished = JOB_STATES.filter((s) => !STATE_FACTS[s].finished);
     let deleted = 0;
     for (const batchId of batches) {
-      for (const state of unfinished) {
-        // Deleting moves jobs out of the state listed, so the first page is read again until empty.
-        for (;;) {
-          const { jobs } = await flows.batchJobs({ batchId, state, limit: CANCEL_PAGE });
-          if (jobs.length === 0) break;
-          let changed = 0;
-          for (const job of jobs) {
-            const result = await this.host.storage.jobSetState({ id: job.id, expected: unfinished, state: 'deleted', reason, data: { batchId: id } });
-            if (result.ok) changed++;
-          }
-          deleted += changed;
-          // A page where nothing could be deleted has left the state already (finished meanwhile): read on.
-          if (changed === 0) break;
+      let cursor: string | null = null;
+      do {
+        const page: { jobs: JobRecord[]; nextCursor: string | null } = await flows.batchJobs({ batchId, limit: CANCEL_PAGE, cursor });
+        for (const job of page.jobs) {
+          if (STATE_FACTS[job.state].finished) continue;
+          const result = await this.host.storage.jobSetState({ id: job.id, expected: unfinished, state: 'deleted', reason, data: { batchId: id } });
+          if (result.ok) deleted++;
         }
-      }
+        cursor = page.nextCursor;
+      } while (cursor !== null);
     }
     return { deleted };
   }
