@@ -19,7 +19,8 @@ import type { WriteContext } from './write-context.js';
 // share a lease token, and most reasons are alike, so a record is usually empty.)
 // A job that holds flow-control gates gives them back in the same statement (held_gates is not
 // written by the update: RETURNING gives the gates it took), and its queue's servers are woken.
-// A job a continuation waits for is left alone: its continuations must be settled in the commit that
+// A job of a batch or a flow (flow <> 0, decision 46) is left to the general write, which settles
+// its batch and its dependents. A job a continuation waits for is left alone: its continuations must be settled in the commit that
 // finishes it, which takes a transaction of several statements. The statement's snapshot shows the
 // continuations committed before it started; one created while the update waited for its creator's
 // lock on the parent is not in it, but its creator marked the parent (`awaited`, migration 6), and
@@ -47,6 +48,7 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   FROM t
   WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(batch) FROM t)) AND ${inState('j.state', 'processing')}
     AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2)
+    AND j.flow = 0
     AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
   RETURNING j.id, j.queue, j.held_gates
 ), freed AS (

@@ -63,6 +63,7 @@ import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintena
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
 import { PostgresMonitoring } from './postgres-monitoring.js';
+import { PostgresFlows } from './flows-store.js';
 import type { PostgresStorageOptions, ResolvedPostgresStorageOptions } from './postgres-options.js';
 import { resolvePostgresOptions } from './postgres-options.js';
 import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, recurringHistory, removeRecurring, upsertRecurring } from './recurring-store.js';
@@ -99,10 +100,11 @@ export class PostgresStorage implements Storage {
     durable: true,
     flowControl: true,
     waitingChanges: true,
-    // Batches and flows are written on memory and SQLite so far (decision 46).
-    batches: false,
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
+  /** Batches and flows (decision 46). */
+  readonly flows: PostgresFlows;
   /** The options after defaults (`connectTimeout` in milliseconds). */
   readonly options: ResolvedPostgresStorageOptions;
   /** The pool the storage runs its statements on. */
@@ -168,6 +170,7 @@ export class PostgresStorage implements Storage {
         : { pool: this.pool };
     this.listener = new NotificationListener(source, this.channel, this.sender, (events) => this.emit(events));
     this.monitoring = new PostgresMonitoring((doing, work) => this.read(doing, work), this.s);
+    this.flows = new PostgresFlows({ s: this.s, write: (doing, work) => this.write(doing, work), read: (doing, work) => this.read(doing, work) });
   }
 
   async init(): Promise<void> {

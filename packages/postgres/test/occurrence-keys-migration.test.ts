@@ -57,11 +57,12 @@ describe.skipIf(!available)('PostgreSQL migration 11: the occurrence keys of job
     await spool.close();
     // Back to the schema as it was before migration 11: the later migrations undone too.
     await sql(`DROP INDEX ${s}.jobs_keyed; DROP TABLE ${s}.limits, ${s}.gates, ${s}.metrics, ${s}.audit; ALTER TABLE ${s}.jobs DROP COLUMN held_gates`);
+    await sql(`DROP TABLE ${s}.batches, ${s}.dependencies; ALTER TABLE ${s}.jobs DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM ${s}.migrations WHERE version >= 11`);
 
     const storage = new PostgresStorage({ connectionString: POSTGRES_URL, schema }, { clock });
     open.push(storage);
-    expect(await storage.migrate()).toEqual({ applied: [11, 12, 13, 14, 15, 16] });
+    expect(await storage.migrate()).toEqual({ applied: [11, 12, 13, 14, 15, 16, 20] });
     const { rows } = await sql(`SELECT id, (parameters::jsonb)->>'recurringOccurrence' AS iso, occurrence_at FROM ${s}.jobs ORDER BY iso, id`);
     const keyOf = (id: string) => {
       const v = rows.find((r) => r.id === id)!.occurrence_at as string | null;
