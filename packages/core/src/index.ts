@@ -44,7 +44,7 @@ export { dependencyIntent, dependencyOutcome, dependencyError, DEPENDENCY_TEXTS,
 export type { Dependency, DependencyPolicy, DependencyParentKind } from './flows/dependency.js';
 export { orderFlowSteps } from './flows/flow-graph.js';
 export type { FlowGraphStep } from './flows/flow-graph.js';
-export { BATCH_PARAMETER, STEP_PARAMETER, PARENTS_PARAMETER } from './flows/flow-parameters.js';
+export { BATCH_PARAMETER, STEP_PARAMETER, PARENTS_PARAMETER, AFTER_BATCH_PARAMETER } from './flows/flow-parameters.js';
 export type * from './job/records.js';
 export { DEFAULT_RECURRING_SETTINGS } from './job/records.js';
 export { toJsonArgs, DEFAULT_MAX_ARGS_BYTES } from './job/json-args.js';

@@ -2,6 +2,7 @@ import type { BatchCounts, DependencyParentKind, DependencyPolicy, JobState, Sta
 import { batchFinishes, dependencyIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
+import type { Row } from './executor.js';
 import { FLOW_PARENT } from './jobs-create.js';
 import type { TransitionSpec } from './job-transition.js';
 import { inState } from './state-guard.js';
@@ -30,9 +31,18 @@ async function countInBatch(ctx: WriteContext, batchId: string, delta: BatchCoun
     [delta.finished, delta.succeeded, delta.failed, batchId],
   );
   if (row === undefined) return;
+  await finishIfDone(ctx, { ...row, id: batchId }, events, move);
+}
+
+/**
+ * Finishes a batch whose counters (as just written, `row`) say every member finished, as
+ * `batchFinishes` decides: records when, settles its dependents, and counts it in its parent.
+ */
+export async function finishIfDone(ctx: WriteContext, row: Row, events: EventBatch, move: MoveJob): Promise<void> {
   const finishedAt = row.finished_at === null ? null : Number(row.finished_at);
   const finish = batchFinishes({ total: row.total as number, finished: row.finished as number, succeeded: row.succeeded as number, failed: row.failed as number, finishedAt });
   if (finish === null) return;
+  const batchId = row.id as string;
   await ctx.db.run(`UPDATE ${ctx.s}.batches SET finished_at = $1 WHERE id = $2`, [ctx.now, batchId]);
   await settleDependents(ctx, 'batch', batchId, finish.state, events, move);
   if (row.parent_batch_id !== null) await countInBatch(ctx, row.parent_batch_id as string, finish.parentDelta, events, move);

@@ -52,7 +52,7 @@ import type { Executor } from './executor.js';
 import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
-import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
+import { answers, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
@@ -308,7 +308,8 @@ export class PostgresStorage implements Storage {
     const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch, events));
     this.emit(events.list);
     const rest = params.completions.filter((c) => skipped.has(c.id));
-    const decided = rest.length === 0 ? [] : await this.write('completing jobs', (ctx) => completeEach(ctx, rest, params.serverId));
+    // Members of batches among them are recorded by one statement again, in the transaction that settles their batches.
+    const decided = rest.length === 0 ? [] : (await this.write('completing jobs', (ctx) => completeJobs(ctx, { completions: rest, serverId: params.serverId }))).results;
     return answers(params.completions, decided);
   }
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { Dependency } from '../flows/dependency.js';
-import { BATCH_PARAMETER } from '../flows/flow-parameters.js';
+import { AFTER_BATCH_PARAMETER, BATCH_PARAMETER } from '../flows/flow-parameters.js';
 import type { NewJob } from '../job/records.js';
 import type { NewBatch, NewFlowJob } from '../storage/flows-contract.js';
 import type { EnqueueOptions } from './enqueue-options.js';
@@ -80,7 +80,7 @@ export class BatchBuilder {
     }
     checkMemberOptions(rest, 'b.then options');
     const built = this.jobs.build(job, args, rest);
-    const parameters = this.parentBatchId === null ? built.parameters : { ...built.parameters, [BATCH_PARAMETER]: this.parentBatchId };
+    const parameters = { ...built.parameters, [AFTER_BATCH_PARAMETER]: this.id, ...(this.parentBatchId === null ? {} : { [BATCH_PARAMETER]: this.parentBatchId }) };
     const waiting: NewJob = { ...built, state: 'awaiting', runAt: null, parameters, reason: `Awaiting batch ${this.id} (${on})` };
     this.draft.jobs.push({ job: waiting, batchId: this.parentBatchId, hasDependents: false });
     this.draft.dependencies.push({ childId: waiting.id, parentId: this.id, parentKind: 'batch', policy: on === 'succeeded' ? 'skip' : 'run' });
