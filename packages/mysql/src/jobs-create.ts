@@ -1,4 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import type { FlowColumns } from '@spool/core/storage-kit';
 import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
@@ -6,7 +7,8 @@ import { isDuplicateIn } from './translate-error.js';
 import type { WriteContext } from './write-context.js';
 
 const COLUMNS = `id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at, finished_at, expires_at,
-  timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason`;
+  timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason,
+  flow, batch_id, pending_parents`;
 
 /** Rows per INSERT, and characters of JSON per INSERT: well below the default `max_allowed_packet` (16 MB on MariaDB, 64 MB on MySQL 8). */
 const MAX_ROWS = 500;
@@ -30,14 +32,19 @@ type Holder = { id: string; state: JobState };
  * planned again, now seeing the holder (read with a locking read, which sees the newest commit even
  * in an application's REPEATABLE READ transaction).
  */
-export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], occurrences?: ReadonlyMap<string, number>): Promise<JobsCreateResult['jobs']> {
+export async function createJobs(
+  ctx: WriteContext,
+  jobs: readonly NewJob[],
+  occurrences?: ReadonlyMap<string, number>,
+  flows?: ReadonlyMap<string, FlowColumns>,
+): Promise<JobsCreateResult['jobs']> {
   const parentStates = await readParents(ctx, jobs);
   const keyed = jobs.some((j) => j.uniqueKey !== null);
   if (keyed) await ctx.db.exec(`SAVEPOINT ${SAVEPOINT}`);
   for (let attempt = 1; ; attempt++) {
     const holders = keyed ? await readHolders(ctx, jobs, attempt > 1) : new Map<string, Holder>();
     try {
-      return await insertJobs(ctx, jobs, parentStates, holders, occurrences);
+      return await insertJobs(ctx, jobs, parentStates, holders, occurrences, flows);
     } catch (error) {
       if (!(keyed && attempt < KEY_RACE_RETRIES && isDuplicateIn(error, 'jobs_unique_hold'))) throw error;
       await ctx.db.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
@@ -51,6 +58,7 @@ async function insertJobs(
   parentStates: ReadonlyMap<string, JobState> | null,
   holders: Map<string, Holder>,
   occurrences: ReadonlyMap<string, number> | undefined,
+  flows: ReadonlyMap<string, FlowColumns> | undefined,
 ): Promise<JobsCreateResult['jobs']> {
   const { now } = ctx;
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
@@ -109,6 +117,9 @@ async function insertJobs(
       args,
       state,
       reason,
+      flows?.get(job.id)?.flow ?? 0,
+      flows?.get(job.id)?.batchId ?? null,
+      flows?.get(job.id)?.pending ?? 0,
     ]);
     chars += args.length + parameters.length + reason.length;
     if (rows.length >= MAX_ROWS || chars >= MAX_CHARS) await flush();

@@ -3,7 +3,7 @@ import { batchFinishes, dependencyIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
 import type { Row } from './executor.js';
-import { FLOW_PARENT } from './jobs-create.js';
+import { FLOW_PARENT } from '@spool/core/storage-kit';
 import type { TransitionSpec } from './job-transition.js';
 import { inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';

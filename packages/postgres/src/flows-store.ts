@@ -1,11 +1,10 @@
 import type { BatchJobsParams, BatchRecord, FlowStorage, FlowsCreateParams, JobRecord, JobsCreateResult, NewJob } from '@spool/core';
-import { BatchFinishedError, BatchNotFoundError, CapabilityMissingError, FlowInvalidError } from '@spool/core';
-import { decodeCursor, encodeCursor, storableNewJobs } from '@spool/core/storage-kit';
+import { CapabilityMissingError } from '@spool/core';
+import { batchRecordFromRow, checkExistingBatches, decodeCursor, encodeCursor, planFlowCreation, storableNewJobs } from '@spool/core/storage-kit';
 
-import type { Executor, Row } from './executor.js';
+import type { Executor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
-import type { FlowColumns } from './jobs-create.js';
-import { FLOW_MEMBER, FLOW_PARENT, createJobs } from './jobs-create.js';
+import { createJobs } from './jobs-create.js';
 import type { WriteContext } from './write-context.js';
 
 const BATCH_SELECT = 'id, description, parent_batch_id, total, finished, succeeded, failed, created_at, finished_at, cancelled_at';
@@ -31,7 +30,7 @@ export class PostgresFlows implements FlowStorage {
 
   async batchGet(params: { id: string }): Promise<BatchRecord | null> {
     const [row] = await this.host.read('reading a batch', (db) => db.run(`SELECT ${BATCH_SELECT} FROM ${this.host.s}.batches WHERE id = $1`, [params.id]));
-    return row === undefined ? null : toBatchRecord(row);
+    return row === undefined ? null : batchRecordFromRow(row);
   }
 
   async batchList(params: { limit: number; cursor?: string | null }): Promise<{ batches: BatchRecord[]; nextCursor: string | null }> {
@@ -40,7 +39,7 @@ export class PostgresFlows implements FlowStorage {
       db.run(`SELECT ${BATCH_SELECT} FROM ${this.host.s}.batches WHERE ($1::text IS NULL OR id < $1::text) ORDER BY id DESC LIMIT $2`, [after, params.limit + 1]),
     );
     const page = rows.slice(0, params.limit);
-    return { batches: page.map(toBatchRecord), nextCursor: rows.length > params.limit ? encodeCursor(page.at(-1)!.id as string) : null };
+    return { batches: page.map(batchRecordFromRow), nextCursor: rows.length > params.limit ? encodeCursor(page.at(-1)!.id as string) : null };
   }
 
   async batchJobs(params: BatchJobsParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
@@ -82,25 +81,11 @@ export class PostgresFlows implements FlowStorage {
  * totals grow, so a batch cannot finish between the check and the commit.
  */
 async function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: NewJob[]): Promise<JobsCreateResult['jobs']> {
-  const created = new Set(params.batches.map((b) => b.id));
-  const added = new Map<string, number>();
-  for (const batch of params.batches) if (batch.parentBatchId !== null) added.set(batch.parentBatchId, (added.get(batch.parentBatchId) ?? 0) + 1);
-  for (const entry of params.jobs) if (entry.batchId !== null) added.set(entry.batchId, (added.get(entry.batchId) ?? 0) + 1);
-  const existing = [...added.keys()].filter((id) => !created.has(id)).sort();
+  const { added, existing, columns } = planFlowCreation(params);
   if (existing.length > 0) {
     const rows = await ctx.db.run(`SELECT id, finished_at FROM ${ctx.s}.batches WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [existing]);
-    const found = new Map(rows.map((r) => [r.id as string, r.finished_at]));
-    for (const id of existing) {
-      if (!found.has(id)) throw new BatchNotFoundError(id);
-      if (found.get(id) !== null) throw new BatchFinishedError(id);
-    }
+    checkExistingBatches(existing, new Map(rows.map((r) => [r.id as string, r.finished_at])));
   }
-  const jobIds = new Set(params.jobs.map((entry) => entry.job.id));
-  const problems = params.dependencies.flatMap((d) =>
-    !jobIds.has(d.childId) || !(d.parentKind === 'job' ? jobIds.has(d.parentId) : created.has(d.parentId)) ? [`dependency ${d.childId} on ${d.parentKind} ${d.parentId} is not within this creation`] : [],
-  );
-  if (problems.length > 0) throw new FlowInvalidError(problems);
-
   if (params.batches.length > 0) {
     const b = params.batches;
     await ctx.db.run(
@@ -112,8 +97,6 @@ async function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: Ne
   if (existing.length > 0) {
     await ctx.db.run(`UPDATE ${ctx.s}.batches b SET total = b.total + g.n FROM unnest($1::text[], $2::int[]) AS g(id, n) WHERE b.id = g.id`, [existing, existing.map((id) => added.get(id)!)]);
   }
-  const pending = new Map<string, number>();
-  for (const d of params.dependencies) pending.set(d.childId, (pending.get(d.childId) ?? 0) + 1);
   if (params.dependencies.length > 0) {
     const d = params.dependencies;
     await ctx.db.run(`INSERT INTO ${ctx.s}.dependencies (parent_id, child_id, parent_kind, policy) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`, [
@@ -123,26 +106,5 @@ async function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: Ne
       d.map((x) => x.policy),
     ]);
   }
-  const columns: FlowColumns[] = params.jobs.map((entry) => ({
-    flow: (entry.batchId !== null ? FLOW_MEMBER : 0) | (entry.hasDependents ? FLOW_PARENT : 0),
-    batchId: entry.batchId,
-    pending: pending.get(entry.job.id) ?? 0,
-  }));
-  return createJobs(ctx, jobs, false, columns);
-}
-
-function toBatchRecord(row: Row): BatchRecord {
-  const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
-  return {
-    id: row.id as string,
-    description: row.description as string | null,
-    parentBatchId: row.parent_batch_id as string | null,
-    total: row.total as number,
-    finished: row.finished as number,
-    succeeded: row.succeeded as number,
-    failed: row.failed as number,
-    createdAt: time(row.created_at)!,
-    finishedAt: time(row.finished_at),
-    cancelledAt: time(row.cancelled_at),
-  };
+  return createJobs(ctx, jobs, false, params.jobs.map((entry) => columns.get(entry.job.id)!));
 }

@@ -4,7 +4,7 @@ import { assertFixedWrite, batchCountsDelta, completionIntent } from '@spool/cor
 import type { EventBatch } from './event-batch.js';
 import type { Executor, Row } from './executor.js';
 import { finishIfDone } from './flow-settle.js';
-import { FLOW_PARENT } from './jobs-create.js';
+import { FLOW_PARENT } from '@spool/core/storage-kit';
 import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';

@@ -1,4 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import type { FlowColumns } from '@spool/core/storage-kit';
 import { JobNotFoundError, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
@@ -108,19 +109,6 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   }
   return results;
 }
-
-/** What a job of a batch or a flow stores for its changes to settle: `flow` bits, its batch, its pending dependencies. */
-export interface FlowColumns {
-  /** {@link FLOW_MEMBER} when it is a member of a batch, plus {@link FLOW_PARENT} when jobs depend on it; 0 for other jobs. */
-  flow: number;
-  batchId: string | null;
-  pending: number;
-}
-
-/** The `flow` bit of a batch member: its changes count in its batch. */
-export const FLOW_MEMBER = 1;
-/** The `flow` bit of a job others depend on: its final change settles them. */
-export const FLOW_PARENT = 2;
 
 /**
  * Marks the parents that a created continuation waits for (`awaited`, migration 6), in the

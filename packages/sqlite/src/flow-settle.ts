@@ -2,7 +2,7 @@ import type { BatchCounts, DependencyParentKind, DependencyPolicy, JobState, Sta
 import { batchFinishes, dependencyIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
-import { FLOW_PARENT } from './jobs-create.js';
+import { FLOW_PARENT } from '@spool/core/storage-kit';
 import type { TransitionSpec } from './job-transition.js';
 import type { WriteContext } from './write-context.js';
 

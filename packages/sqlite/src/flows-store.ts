@@ -1,31 +1,19 @@
 import type { BatchJobsParams, BatchRecord, FlowStorage, FlowsCreateParams, JobRecord, JobsCreateResult } from '@spool/core';
-import { BatchFinishedError, BatchNotFoundError, CapabilityMissingError, FlowInvalidError } from '@spool/core';
-import { decodeCursor, encodeCursor, storableNewJobs } from '@spool/core/storage-kit';
+import { CapabilityMissingError } from '@spool/core';
+import { batchRecordFromRow, checkExistingBatches, decodeCursor, encodeCursor, planFlowCreation, storableNewJobs } from '@spool/core/storage-kit';
 
 import type { JobValues } from './job-row.js';
 import { COL, JOB_SELECT, decodeJob } from './job-row.js';
-import type { FlowColumns } from './jobs-create.js';
-import { FLOW_MEMBER, FLOW_PARENT, createJobs } from './jobs-create.js';
+import { createJobs } from './jobs-create.js';
 import { InsertShape, RowInserter } from './row-inserter.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteContext } from './write-context.js';
 
 const BATCHES = new InsertShape('spool_batches', ['id', 'description', 'parent_batch_id', 'total', 'created_at']);
 const DEPENDENCIES = new InsertShape('spool_dependencies', ['parent_id', 'child_id', 'parent_kind', 'policy']);
-const BATCH_SELECT = `id, description, parent_batch_id AS parentBatchId, total, finished, succeeded, failed, created_at AS createdAt, finished_at AS finishedAt, cancelled_at AS cancelledAt`;
+const BATCH_SELECT = 'id, description, parent_batch_id, total, finished, succeeded, failed, created_at, finished_at, cancelled_at';
 
-interface BatchRow {
-  id: string;
-  description: string | null;
-  parentBatchId: string | null;
-  total: number;
-  finished: number;
-  succeeded: number;
-  failed: number;
-  createdAt: number;
-  finishedAt: number | null;
-  cancelledAt: number | null;
-}
+type BatchRow = Record<string, unknown>;
 
 /** How {@link SqliteFlows} reaches the database: the storage's write transaction and its connection. */
 export interface SqliteFlowsHost {
@@ -48,7 +36,7 @@ export class SqliteFlows implements FlowStorage {
   async batchGet(params: { id: string }): Promise<BatchRecord | null> {
     const conn = await this.host.connection();
     const row = await conn.attempt('reading a batch', () => conn.stmt(`SELECT ${BATCH_SELECT} FROM spool_batches WHERE id = ?`).get(params.id) as BatchRow | undefined);
-    return row === undefined ? null : toBatchRecord(row);
+    return row === undefined ? null : batchRecordFromRow(row);
   }
 
   async batchList(params: { limit: number; cursor?: string | null }): Promise<{ batches: BatchRecord[]; nextCursor: string | null }> {
@@ -58,7 +46,7 @@ export class SqliteFlows implements FlowStorage {
       conn.stmt(`SELECT ${BATCH_SELECT} FROM spool_batches WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`).all(after, after, params.limit + 1),
     )) as BatchRow[];
     const page = rows.slice(0, params.limit);
-    return { batches: page.map(toBatchRecord), nextCursor: rows.length > params.limit ? encodeCursor(page.at(-1)!.id) : null };
+    return { batches: page.map(batchRecordFromRow), nextCursor: rows.length > params.limit ? encodeCursor(page.at(-1)!.id as string) : null };
   }
 
   async batchJobs(params: BatchJobsParams): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
@@ -97,55 +85,17 @@ export class SqliteFlows implements FlowStorage {
 /** Writes a batch or a flow in the caller's transaction; checks first, so that a refusal writes nothing. */
 function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: FlowsCreateParams['jobs'][number]['job'][]): JobsCreateResult['jobs'] {
   const { conn, now } = ctx;
-  const created = new Set(params.batches.map((b) => b.id));
-  const added = new Map<string, number>();
-  const member = (batchId: string): void => {
-    if (!created.has(batchId) && !added.has(batchId)) {
-      const row = conn.stmt('SELECT finished_at AS finishedAt FROM spool_batches WHERE id = ?').get(batchId) as { finishedAt: number | null } | undefined;
-      if (row === undefined) throw new BatchNotFoundError(batchId);
-      if (row.finishedAt !== null) throw new BatchFinishedError(batchId);
-    }
-    added.set(batchId, (added.get(batchId) ?? 0) + 1);
-  };
-  for (const batch of params.batches) if (batch.parentBatchId !== null) member(batch.parentBatchId);
-  for (const entry of params.jobs) if (entry.batchId !== null) member(entry.batchId);
-  const jobIds = new Set(params.jobs.map((entry) => entry.job.id));
-  const problems = params.dependencies.flatMap((d) =>
-    !jobIds.has(d.childId) || !(d.parentKind === 'job' ? jobIds.has(d.parentId) : created.has(d.parentId)) ? [`dependency ${d.childId} on ${d.parentKind} ${d.parentId} is not within this creation`] : [],
-  );
-  if (problems.length > 0) throw new FlowInvalidError(problems);
-
+  const { added, existing, columns } = planFlowCreation(params);
+  const read = conn.stmt('SELECT id, finished_at FROM spool_batches WHERE id = ?');
+  const found = existing.flatMap((id) => (read.all(id) as Array<{ id: string; finished_at: number | null }>).map((r) => [r.id, r.finished_at] as const));
+  checkExistingBatches(existing, new Map(found));
   const batches = new RowInserter(conn, BATCHES);
   for (const batch of params.batches) batches.add(batch.id, batch.description, batch.parentBatchId, added.get(batch.id) ?? 0, now);
   batches.flush();
   const grow = conn.stmt('UPDATE spool_batches SET total = total + ? WHERE id = ?');
-  for (const [batchId, count] of added) if (!created.has(batchId)) grow.run(count, batchId);
-  const pending = new Map<string, number>();
+  for (const batchId of existing) grow.run(added.get(batchId)!, batchId);
   const dependencies = new RowInserter(conn, DEPENDENCIES);
-  for (const d of params.dependencies) {
-    pending.set(d.childId, (pending.get(d.childId) ?? 0) + 1);
-    dependencies.add(d.parentId, d.childId, d.parentKind, d.policy);
-  }
+  for (const d of params.dependencies) dependencies.add(d.parentId, d.childId, d.parentKind, d.policy);
   dependencies.flush();
-  const columns: FlowColumns[] = params.jobs.map((entry) => ({
-    flow: (entry.batchId !== null ? FLOW_MEMBER : 0) | (entry.hasDependents ? FLOW_PARENT : 0),
-    batchId: entry.batchId,
-    pending: pending.get(entry.job.id) ?? 0,
-  }));
-  return createJobs(ctx, jobs, columns);
-}
-
-function toBatchRecord(row: BatchRow): BatchRecord {
-  return {
-    id: row.id,
-    description: row.description,
-    parentBatchId: row.parentBatchId,
-    total: row.total,
-    finished: row.finished,
-    succeeded: row.succeeded,
-    failed: row.failed,
-    createdAt: new Date(row.createdAt),
-    finishedAt: row.finishedAt === null ? null : new Date(row.finishedAt),
-    cancelledAt: row.cancelledAt === null ? null : new Date(row.cancelledAt),
-  };
+  return createJobs(ctx, jobs, params.jobs.map((entry) => columns.get(entry.job.id)!));
 }

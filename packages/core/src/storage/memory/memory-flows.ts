@@ -1,4 +1,4 @@
-import { BatchFinishedError, BatchNotFoundError, FlowInvalidError } from '../../errors.js';
+import { checkExistingBatches, planFlowCreation } from '../flow-creation.js';
 import type { BatchCounts } from '../../flows/batch-counts.js';
 import { addBatchCounts, batchFinishes } from '../../flows/batch-counts.js';
 import type { DependencyParentKind } from '../../flows/dependency.js';
@@ -38,7 +38,11 @@ export class MemoryFlows implements FlowStorage {
     this.host.guard();
     const now = this.host.now();
     const jobs = storableNewJobs(params.jobs.map((entry) => entry.job));
-    const added = this.checkCreate(params);
+    const { added, existing, columns } = planFlowCreation(params);
+    checkExistingBatches(existing, new Map(existing.flatMap((id) => {
+      const batch = this.state.batches.get(id);
+      return batch === undefined ? [] : [[id, batch.finishedAt] as const];
+    })));
     for (const batch of params.batches) {
       this.state.batches.set(batch.id, {
         ...batch,
@@ -55,9 +59,7 @@ export class MemoryFlows implements FlowStorage {
     }
     for (const [id, count] of added) this.state.batches.get(id)!.total += count;
     for (const batch of params.batches) if (batch.parentBatchId !== null) this.state.batches.get(batch.parentBatchId)!.children.add(batch.id);
-    const pending = new Map<string, number>();
     for (const dependency of params.dependencies) {
-      pending.set(dependency.childId, (pending.get(dependency.childId) ?? 0) + 1);
       const list = this.state.dependents.get(dependency.parentId) ?? [];
       list.push({ ...dependency });
       this.state.dependents.set(dependency.parentId, list);
@@ -66,7 +68,7 @@ export class MemoryFlows implements FlowStorage {
     const results: JobsCreateResult['jobs'] = params.jobs.map((entry, i) => {
       const state = this.changes.insert(jobs[i]!, now, events);
       const job = this.state.jobs.get(entry.job.id)!;
-      job.flow = { batchId: entry.batchId, pending: pending.get(job.id) ?? 0, hasDependents: entry.hasDependents };
+      job.flow = { batchId: entry.batchId, pending: columns.get(job.id)!.pending, hasDependents: entry.hasDependents };
       if (entry.batchId !== null) this.state.batches.get(entry.batchId)!.jobs.add(job.id);
       return { id: job.id, created: true, state };
     });
@@ -154,27 +156,6 @@ export class MemoryFlows implements FlowStorage {
     }
   }
 
-  /** Checks a creation before anything is written; answers how many members each batch gains. */
-  private checkCreate(params: FlowsCreateParams): Map<string, number> {
-    const created = new Set(params.batches.map((b) => b.id));
-    const added = new Map<string, number>();
-    const member = (batchId: string): void => {
-      if (!created.has(batchId)) {
-        const existing = this.state.batches.get(batchId);
-        if (existing === undefined) throw new BatchNotFoundError(batchId);
-        if (existing.finishedAt !== null) throw new BatchFinishedError(batchId);
-      }
-      added.set(batchId, (added.get(batchId) ?? 0) + 1);
-    };
-    for (const batch of params.batches) if (batch.parentBatchId !== null) member(batch.parentBatchId);
-    for (const entry of params.jobs) if (entry.batchId !== null) member(entry.batchId);
-    const jobIds = new Set(params.jobs.map((entry) => entry.job.id));
-    const problems = params.dependencies.flatMap((d) =>
-      !jobIds.has(d.childId) || !(d.parentKind === 'job' ? jobIds.has(d.parentId) : created.has(d.parentId)) ? [`dependency ${d.childId} on ${d.parentKind} ${d.parentId} is not within this creation`] : [],
-    );
-    if (problems.length > 0) throw new FlowInvalidError(problems);
-    return added;
-  }
 }
 
 function toBatchRecord(batch: MemoryBatch): BatchRecord {
