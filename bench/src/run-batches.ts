@@ -8,19 +8,14 @@
  *
  * `node bench/dist/run-batches.js [--runs 3] [--jobs 10000] [--concurrency 10] [--storages sqlite,postgres]`
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { Spool, defineJob } from '@spool/core';
-import type { Storage } from '@spool/core';
-import { PostgresStorage } from '@spool/postgres';
-import { SqliteStorage } from '@spool/sqlite';
-import Database from 'better-sqlite3';
 
+import type { FreshPlace } from './fresh-places.js';
+import { freshPostgresPlace, freshSqlitePlace } from './fresh-places.js';
 import { pollUntilFinished } from './poll-until-finished.js';
-import { BENCH_POSTGRES_URL, analyzeSchema, dropSchema, freshSchema } from './postgres/database.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -35,36 +30,11 @@ const runs = Math.max(1, Number(values.runs));
 const jobs = Math.max(100, Number(values.jobs));
 const concurrency = Math.max(1, Number(values.concurrency));
 
-interface Place {
-  open: () => Storage;
-  prepare: () => Promise<void>;
-  dispose: () => Promise<void>;
-}
+type Place = FreshPlace;
 
 const TARGETS: Record<string, { name: string; fresh(): Place }> = {
-  sqlite: {
-    name: 'SQLite',
-    fresh() {
-      const dir = mkdtempSync(join(tmpdir(), 'spool-batches-'));
-      const path = join(dir, 'bench.db');
-      return {
-        open: () => new SqliteStorage({ path }),
-        prepare: async () => {
-          const db = new Database(path);
-          db.exec('ANALYZE');
-          db.close();
-        },
-        dispose: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  postgres: {
-    name: 'PostgreSQL',
-    fresh() {
-      const schema = freshSchema('spool_batches');
-      return { open: () => new PostgresStorage({ connectionString: BENCH_POSTGRES_URL, schema }), prepare: () => analyzeSchema(schema), dispose: () => dropSchema(schema) };
-    },
-  },
+  sqlite: { name: 'SQLite', fresh: () => freshSqlitePlace('batches') },
+  postgres: { name: 'PostgreSQL', fresh: () => freshPostgresPlace('batches') },
 };
 
 const work = defineJob('bench.page', () => undefined);
