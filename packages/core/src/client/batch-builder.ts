@@ -16,6 +16,8 @@ export interface FlowDraft {
 /** How a {@link BatchBuilder} makes jobs: the client's job builder. */
 export interface DraftJobs {
   build(target: unknown, args: unknown, options: EnqueueOptions | undefined): NewJob;
+  /** Many jobs of one kind, their options resolved once (as `enqueueMany` does). */
+  buildMany(target: unknown, argsList: readonly unknown[], options: EnqueueOptions | undefined): NewJob[];
   newId(): string;
 }
 
@@ -57,8 +59,8 @@ export class BatchBuilder {
 
   /** Adds many jobs of one kind to the batch; returns their ids in order. */
   enqueueMany<Args>(job: JobTarget<Args>, argsList: readonly Args[], options?: BatchJobOptions): string[] {
-    if (!Array.isArray(argsList)) throw new ConfigError([{ path: 'b.enqueueMany args', message: 'expected an array of job arguments' }]);
-    return argsList.map((args) => this.member(job, args, options, 'b.enqueueMany'));
+    checkMemberOptions(options, 'b.enqueueMany options');
+    return this.jobs.buildMany(job, argsList, options).map((built) => this.add(built));
   }
 
   /** Adds a nested batch: one member of this one, which finishes when the nested batch finishes. Returns its id. */
@@ -89,8 +91,12 @@ export class BatchBuilder {
 
   private member(job: unknown, args: unknown, options: BatchJobOptions | undefined, where: string): string {
     checkMemberOptions(options, `${where} options`);
-    const built = this.jobs.build(job, args, options);
-    this.draft.jobs.push({ job: { ...built, parameters: { ...built.parameters, [BATCH_PARAMETER]: this.id } }, batchId: this.id, hasDependents: false });
+    return this.add(this.jobs.build(job, args, options));
+  }
+
+  private add(built: NewJob): string {
+    built.parameters = { ...built.parameters, [BATCH_PARAMETER]: this.id };
+    this.draft.jobs.push({ job: built, batchId: this.id, hasDependents: false });
     return built.id;
   }
 }

@@ -161,7 +161,11 @@ export class Spool {
     this.batches = new BatchesManager({
       storage: this.storage,
       init: () => this.init(),
-      jobs: { build: (target, args, options) => jobs.build(target, args, options, null), newId: () => jobs.newId() },
+      jobs: {
+        build: (target, args, options) => jobs.build(target, args, options, null),
+        buildMany: (target, argsList, options) => jobs.buildMany(target, argsList, options).jobs,
+        newId: () => jobs.newId(),
+      },
       write: (newJobs, send) => this.#write(newJobs, send),
     });
     const registry = this.#registry;
