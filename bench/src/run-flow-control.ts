@@ -9,23 +9,18 @@
  * `node bench/dist/run-flow-control.js [--runs 3] [--jobs 20000] [--keys 100] [--per-key 2]
  *   [--concurrency 10] [--storages sqlite,postgres,redis,mysql]`
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { Spool, defineJob } from '@spool/core';
 import type { Storage } from '@spool/core';
 import { MySqlStorage } from '@spool/mysql';
-import { PostgresStorage } from '@spool/postgres';
 import { RedisStorage } from '@spool/redis';
-import { SqliteStorage } from '@spool/sqlite';
-import Database from 'better-sqlite3';
 
 import { BENCH_MYSQL_URL, analyzeTables, dropTables, freshPrefix } from './mysql/spool-mysql-scenarios.js';
 import { BENCH_REDIS_URL } from './redis/redis-bench-env.js';
 import { pollUntilFinished } from './poll-until-finished.js';
-import { BENCH_POSTGRES_URL, analyzeSchema, dropSchema, freshSchema } from './postgres/database.js';
+import { freshPostgresPlace, freshSqlitePlace } from './fresh-places.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -51,29 +46,8 @@ interface Target {
 }
 
 const TARGETS: Record<string, Target> = {
-  sqlite: {
-    name: 'SQLite',
-    async fresh() {
-      const dir = mkdtempSync(join(tmpdir(), 'spool-flow-'));
-      const path = join(dir, 'bench.db');
-      return {
-        open: () => new SqliteStorage({ path }),
-        prepare: async () => {
-          const db = new Database(path);
-          db.exec('ANALYZE');
-          db.close();
-        },
-        dispose: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  postgres: {
-    name: 'PostgreSQL',
-    async fresh() {
-      const schema = freshSchema('spool_flow');
-      return { open: () => new PostgresStorage({ connectionString: BENCH_POSTGRES_URL, schema }), prepare: () => analyzeSchema(schema), dispose: () => dropSchema(schema) };
-    },
-  },
+  sqlite: { name: 'SQLite', fresh: async () => freshSqlitePlace('flow') },
+  postgres: { name: 'PostgreSQL', fresh: async () => freshPostgresPlace('flow') },
   redis: {
     name: 'Redis',
     async fresh() {

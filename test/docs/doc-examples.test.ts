@@ -21,7 +21,7 @@ function examples(file: string): Array<{ name: string; code: string }> {
  * type metadata (constructor injection reads it).
  */
 const groups = [
-  { examples: [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md'), ...examples('docs/changing-jobs.md'), ...examples('docs/dead-letters.md')], options: {} },
+  { examples: [...examples('README.md'), ...examples('docs/getting-started.md'), ...examples('docs/flow-control.md'), ...examples('docs/changing-jobs.md'), ...examples('docs/dead-letters.md'), ...examples('docs/batches-and-flows.md')], options: {} },
   { examples: examples('docs/integrations.md'), options: { experimentalDecorators: true, emitDecoratorMetadata: true } },
 ];
 const all = groups.flatMap((group) => group.examples.map((example) => ({ ...example, options: group.options })));
@@ -50,7 +50,7 @@ function expectedOutput(line: string): string | null {
 
 describe('the examples in the docs', () => {
   it('are found', () => {
-    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key', 'flow-payments', 'fastify', 'express', 'hono', 'nestjs']));
+    expect(all.map((e) => e.name)).toEqual(expect.arrayContaining(['readme', 'define', 'kinds', 'classes', 'flow-per-key', 'flow-payments', 'batch-export', 'flow-order', 'fastify', 'express', 'hono', 'nestjs']));
   });
 
   it('type-check', () => {

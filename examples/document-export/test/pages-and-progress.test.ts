@@ -99,6 +99,7 @@ describe('progress', () => {
       getParameter: async () => undefined,
       setParameter: async () => undefined,
       parent: async () => null,
+      parents: async () => ({}),
       jobs: { enqueue: async () => 'unused' },
     };
     const before = filesUnder(storeDir);

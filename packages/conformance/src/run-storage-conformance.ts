@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 
 import { auditTests } from './audit.js';
+import { batchesAndFlowsTests } from './batches-and-flows.js';
 import { completeTests } from './complete.js';
 import { concurrencyTests } from './concurrency.js';
 import type { ConformanceTarget } from './conformance-target.js';
@@ -51,6 +52,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     duplicatesTests(target);
     deadLettersTests(target);
     continuationsTests(target);
+    batchesAndFlowsTests(target);
     scheduledTests(target);
     expirationTests(target);
     parametersProgressLogsTests(target);

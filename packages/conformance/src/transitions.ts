@@ -56,9 +56,10 @@ export function transitionsTests(target: ConformanceTarget): void {
       h.clock.advance(LEASE_MS);
       expect((await h.storage.leasesRescueExpired({ limit: 10, maxRescues: 3 })).requeued).toEqual([rescued.id]);
 
-      // awaiting -> enqueued | deleted; created -> deleted (continuation of a finished parent)
+      // awaiting -> enqueued | deleted | failed (operator; a flow's dependency too); created -> deleted (continuation of a finished parent)
       const parent = await h.running({ queue: 'parent' });
       await h.createOne(h.continuation(parent.id, 'succeeded'));
+      await setState(await h.createOne(h.continuation(parent.id, 'succeeded')), ['awaiting'], 'failed');
       await h.createOne(h.continuation(parent.id, 'failed'));
       expect(await h.succeed(parent)).toBe(true);
       await h.createOne(h.continuation(parent.id, 'failed'));

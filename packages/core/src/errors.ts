@@ -43,7 +43,12 @@ export type SpoolErrorCode =
   | 'ERR_FILE_STORE_DRIVER_MISSING'
   | 'ERR_FILE_STORE_MISSING'
   | 'ERR_PAYLOAD_MISSING'
-  | 'ERR_PAYLOAD_CORRUPT';
+  | 'ERR_PAYLOAD_CORRUPT'
+  | 'ERR_FLOW_CYCLE'
+  | 'ERR_FLOW_INVALID'
+  | 'ERR_BATCH_NOT_FOUND'
+  | 'ERR_BATCH_FINISHED'
+  | 'ERR_DEPENDENCY_FAILED';
 
 /** The base of every error Spool throws. */
 export class SpoolError extends Error {
@@ -143,6 +148,37 @@ export class JobNotWaitingError extends SpoolError {
         : `Job ${jobId} is ${state}, which allows changing ${allowed.join(', ')}, not ${fields.join(', ')}. ` +
             (fields.includes('runAt') ? 'Only a scheduled job has a due time to change.' : ''),
     );
+  }
+}
+
+/** The steps of a flow depend on each other in a circle, so none of them could ever start. */
+export class FlowCycleError extends SpoolError {
+  constructor(
+    /** The step names of the circle, the first repeated at the end: `['a', 'b', 'a']`. */
+    readonly cycle: readonly string[],
+  ) {
+    super('ERR_FLOW_CYCLE', `The flow's steps depend on each other in a circle (${cycle.join(' -> ')}), so none of them could start. Remove one of these dependencies.`);
+  }
+}
+
+/** A flow or a batch is not well formed: a step without a name, a name given twice, a dependency on an unknown step. Nothing was created. */
+export class FlowInvalidError extends SpoolError {
+  constructor(readonly problems: readonly string[]) {
+    super('ERR_FLOW_INVALID', `The flow cannot be created, nothing was written: ${problems.join('; ')}.`);
+  }
+}
+
+/** No batch with this id exists. */
+export class BatchNotFoundError extends SpoolError {
+  constructor(readonly batchId: string) {
+    super('ERR_BATCH_NOT_FOUND', `No batch with id "${batchId}" exists (it may have expired).`);
+  }
+}
+
+/** Jobs cannot be attached to a batch that has finished: its continuations have been settled already. */
+export class BatchFinishedError extends SpoolError {
+  constructor(readonly batchId: string) {
+    super('ERR_BATCH_FINISHED', `Batch ${batchId} has finished and settled its continuations, so no job can be attached to it. Create a new batch instead.`);
   }
 }
 

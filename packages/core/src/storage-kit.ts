@@ -27,6 +27,8 @@ export {
 export { byCountThenName } from './storage/dead-letters-contract.js';
 export { redriveFactsOfRow } from './states/redrive.js';
 export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
+export { FLOW_MEMBER, FLOW_PARENT, planFlowCreation, checkExistingBatches, batchRecordFromRow } from './storage/flow-creation.js';
+export type { FlowColumns, FlowCreationPlan } from './storage/flow-creation.js';
 export { decodeRecurringSettings, encodeRecurringSettings } from './storage/recurring-settings-codec.js';
 export { electFailure, formatDelay } from './filters/state-election.js';
 export { resolveOptions, closest } from './options/resolve.js';

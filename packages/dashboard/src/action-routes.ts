@@ -137,6 +137,35 @@ async function act(state: DashboardState, req: DashboardRequest, res: ServerResp
     return redirect(res, backTo(base, form, notice));
   }
 
+  if (path === '/actions/batches') {
+    const id = field(form, 'id') ?? '';
+    const told = async (notice: string, outcome: AuditOutcome = 'done', changed = 1): Promise<void> => {
+      await audit({ action: `batches.${action ?? ''}`, subject: 'jobs', targets: [id], count: changed, outcome, message: notice });
+      redirect(res, backTo(base, form, notice));
+    };
+    if (!spool.storage.capabilities.batches || (await spool.batches.get(id)) === null) return told(`No batch ${id}.`, 'refused', 0);
+    switch (action) {
+      case 'cancel': {
+        const { deleted } = await spool.batches.cancel(id, 'Batch cancelled from the dashboard');
+        return told(`Cancelled batch ${id}: ${plural(deleted, 'job')} deleted.`, 'done', deleted);
+      }
+      case 'retry-failed': {
+        let retried = 0;
+        for (const batchId of [id, ...(await spool.batches.nested(id))]) {
+          let cursor: string | null = null;
+          do {
+            const page: Awaited<ReturnType<typeof spool.batches.jobs>> = await spool.batches.jobs(batchId, { state: 'failed', limit: 500, cursor });
+            for (const job of page.jobs) if (await spool.retry(job.id)) retried++;
+            cursor = page.nextCursor;
+          } while (cursor !== null && retried < state.options.bulkLimit);
+        }
+        return told(`Retried ${plural(retried, 'failed job')} of batch ${id}.`, retried > 0 ? 'done' : 'refused', retried);
+      }
+      default:
+        return text(400, 'Unknown action.');
+    }
+  }
+
   if (path === '/actions/recurring') {
     const id = field(form, 'id') ?? '';
     const told = async (notice: string, outcome: AuditOutcome = 'done'): Promise<void> => {

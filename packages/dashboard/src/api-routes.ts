@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
+import { isJobState } from '@spool/core';
+
 import { boundedSearch } from './bounded-search.js';
 import type { DashboardState } from './dashboard-state.js';
 import { sendJson } from './http-io.js';
@@ -20,6 +22,7 @@ const LOG_LIMIT = 500;
  * - `GET api/metrics?window=hour|day`: throughput, failure rate and wait and run time percentiles per job name and queue.
  * - `GET api/audit?before=`: the audit log, newest first, 50 entries a page (`before`: the last `seq` seen).
  * - `GET api/queues`, `GET api/servers`, `GET api/limits` (flow-control limits with both layers).
+ * - `GET api/batches?cursor=`, `GET api/batch/<id>?state=&cursor=`: batches and flows with their progress, and one with a page of its jobs.
  */
 export async function handleApi(state: DashboardState, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
   const { spool, options } = state;
@@ -54,6 +57,15 @@ export async function handleApi(state: DashboardState, path: string, query: URLS
       return sendJson(res, 200, { servers: await monitoring.servers() });
     case '/api/limits':
       return sendJson(res, 200, { limits: await spool.limits.list() });
+  }
+  if (path === '/api/batches' && spool.storage.capabilities.batches) return sendJson(res, 200, await spool.batches.list({ limit: 50, cursor: query.get('cursor') }));
+  const batch = /^\/api\/batch\/([0-9a-fA-F-]{1,64})$/.exec(path);
+  if (batch && spool.storage.capabilities.batches) {
+    const view = await spool.batches.get(batch[1]!);
+    if (!view) return sendJson(res, 404, { error: { code: 'ERR_BATCH_NOT_FOUND', message: `No batch ${batch[1]}` } });
+    const wanted = query.get('state');
+    const jobs = await spool.batches.jobs(view.id, { limit: options.pageSize, cursor: query.get('cursor'), ...(isJobState(wanted) ? { state: wanted } : {}) });
+    return sendJson(res, 200, { batch: view, ...jobs });
   }
   const job = /^\/api\/job\/([0-9a-fA-F-]{1,64})$/.exec(path);
   if (job) {

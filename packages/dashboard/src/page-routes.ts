@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 
-import type { JobRecord, JobState, LimitView, PayloadSlot, QueueRecord, RecurringHistoryRecord, Storage } from '@spool/core';
-import { isJobState, payloadKey, payloadReference, scopeId } from '@spool/core';
+import type { BatchView, JobRecord, JobState, LimitView, PayloadSlot, QueueRecord, RecurringHistoryRecord, Storage } from '@spool/core';
+import { AFTER_BATCH_PARAMETER, isJobState, payloadKey, payloadReference, scopeId } from '@spool/core';
+import { batchPage, batchesPage } from './pages/batch-page.js';
 
 import type { DashboardRequest } from './dashboard-options.js';
 import type { DashboardState } from './dashboard-state.js';
@@ -36,6 +37,9 @@ const RECURRING_PREVIOUS = 3;
 const RECURRING_PREVIOUS_SCAN = 10;
 /** History entries one recurring job's page shows. */
 const RECURRING_HISTORY = 50;
+/** Batches one page lists, and jobs one batch page lists. */
+const BATCH_PAGE = 50;
+const BATCH_JOBS_PAGE = 100;
 /** How many waiting jobs are scanned for a job's continuations (the read model has no parent index). */
 const CONTINUATION_SCAN = 500;
 
@@ -194,6 +198,27 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
     }
     // Not refreshed live: it would lose what the operator typed.
     return respond(200, 'Redrive with edited arguments', 'dead-letters', deadLetterEditPage(ctx, job, JSON.stringify(job.args, null, 2), null), { live: 'static' });
+  }
+  if (path === '/batches') {
+    if (!spool.storage.capabilities.batches) return respond(200, 'Batches', 'batches', messagePage('No batches on this storage', `The ${spool.storage.kind} storage does not have the batches capability yet.`));
+    const page = await spool.batches.list({ limit: BATCH_PAGE, cursor: query.get('cursor') });
+    const older = page.nextCursor ? `${ctx.base}/batches?cursor=${encodeURIComponent(page.nextCursor)}` : null;
+    return respond(200, 'Batches', 'batches', batchesPage(ctx, page.batches, older));
+  }
+  const batchMatch = /^\/batch\/([0-9a-fA-F-]{1,64})$/.exec(path);
+  if (batchMatch && spool.storage.capabilities.batches) {
+    const batch = await spool.batches.get(batchMatch[1]!);
+    if (!batch) return respond(404, 'Batch not found', 'batches', messagePage('Batch not found', 'No batch or flow has this id.'), { live: 'static' });
+    const wanted = query.get('state');
+    const jobState = isJobState(wanted) ? wanted : null;
+    const [jobs, nestedIds, waiting] = await Promise.all([
+      spool.batches.jobs(batch.id, { limit: BATCH_JOBS_PAGE, cursor: query.get('cursor'), ...(jobState ? { state: jobState } : {}) }),
+      spool.batches.nested(batch.id),
+      monitoring.jobsList({ state: 'awaiting', limit: CONTINUATION_SCAN }),
+    ]);
+    const nested = (await Promise.all(nestedIds.slice(0, BATCH_PAGE).map((id) => spool.batches.get(id)))).filter((b) => b !== null && b.parentBatchId === batch.id);
+    const continuations = waiting.jobs.filter((j) => j.parameters[AFTER_BATCH_PARAMETER] === batch.id);
+    return respond(200, batch.description ?? 'Batch', 'batches', batchPage(ctx, { batch, jobs: jobs.jobs, nextCursor: jobs.nextCursor, state: jobState, nested: nested as BatchView[], continuations }));
   }
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {

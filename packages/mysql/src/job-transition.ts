@@ -6,6 +6,7 @@ import type { EventBatch } from './event-batch.js';
 import { CLEAR_TAIL_SQL, TAIL_COLUMNS } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { heldGates } from './limits-store.js';
+import { settleFlow } from './flow-settle.js';
 import { isDuplicateIn } from './translate-error.js';
 import type { WriteContext } from './write-context.js';
 
@@ -62,7 +63,7 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
   // The guard locks the row: a stale writer finds nothing, a concurrent one waits for this commit.
   const [row] = await ctx.db.rows(
-    `SELECT queue, unique_key, held_gates, ${TAIL_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
+    `SELECT queue, unique_key, held_gates, flow, batch_id, ${TAIL_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ? AND state = ?${spec.leaseToken === undefined ? '' : ' AND lease_token = ?'} FOR UPDATE`,
     spec.leaseToken === undefined ? [spec.id, spec.from] : [spec.id, spec.from, spec.leaseToken],
   );
   if (row === undefined) return false;
@@ -96,6 +97,8 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   ctx.spill(spec.id, row);
   ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
   if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events, change.pause);
+  const flow = Number(row.flow);
+  if (flow !== 0) await settleFlow(ctx, spec.id, change, flow, row.batch_id as string | null, events, transition);
   if (change.settleContinuations) await settleContinuations(ctx, spec.id, change.to, events);
   events.state(spec.id, change.events.state);
   return true;

@@ -28,11 +28,12 @@ assertFixedWrite('MySQL succeedSql', 'success');
  * the general path.
  */
 async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string): Promise<Set<string>> {
-  const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
+  const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates, flow FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
     successes.map((c) => c.id),
   ]);
   const held = new Map(rows.map((r) => [r.id as string, r]));
-  let fast = successes.filter((c) => held.get(c.id)?.lease_token === c.leaseToken);
+  // A job of a batch or a flow (flow <> 0, decision 46) is left to the general path, which settles its batch and dependents.
+  let fast = successes.filter((c) => held.get(c.id)?.lease_token === c.leaseToken && Number(held.get(c.id)!.flow) === 0);
   if (fast.length === 0) return new Set();
   const awaited = await ctx.db.rows(`SELECT DISTINCT parent_id FROM ${ctx.t.jobs} WHERE parent_id IN (?) AND state = 'awaiting'`, [fast.map((c) => c.id)]);
   const waitedFor = new Set(awaited.map((r) => r.parent_id as string));

@@ -1,4 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import type { FlowColumns } from '@spool/core/storage-kit';
 import { JobNotFoundError, STATE_FACTS, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
@@ -8,7 +9,8 @@ import { checkRoom } from './queue-room.js';
 import { settleDuplicates } from './duplicates.js';
 
 const COLUMNS = `id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at, finished_at, expires_at,
-  timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason`;
+  timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, occurrence_at, backoff, parameters, args, created_state, created_reason,
+  flow, batch_id, pending_parents`;
 
 /** Rows per INSERT, and characters of JSON per INSERT: well below the default `max_allowed_packet` (16 MB on MariaDB, 64 MB on MySQL 8). */
 const MAX_ROWS = 500;
@@ -39,13 +41,14 @@ export async function createJobs(
   jobs: readonly NewJob[],
   occurrences?: ReadonlyMap<string, number>,
   bounded = false,
+  flows?: ReadonlyMap<string, FlowColumns>,
 ): Promise<JobsCreateResult['jobs']> {
   // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
   const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
-  if (!guarded) return createSettled(ctx, jobs, occurrences, bounded);
+  if (!guarded) return createSettled(ctx, jobs, occurrences, bounded, flows);
   await ctx.db.exec('SAVEPOINT spool_create_replacing');
   try {
-    return await createSettled(ctx, jobs, occurrences, bounded);
+    return await createSettled(ctx, jobs, occurrences, bounded, flows);
   } catch (error) {
     await ctx.db.exec('ROLLBACK TO SAVEPOINT spool_create_replacing');
     throw error;
@@ -57,6 +60,7 @@ async function createSettled(
   jobs: readonly NewJob[],
   occurrences: ReadonlyMap<string, number> | undefined,
   bounded: boolean,
+  flows: ReadonlyMap<string, FlowColumns> | undefined,
 ): Promise<JobsCreateResult['jobs']> {
   await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
@@ -65,7 +69,7 @@ async function createSettled(
   for (let attempt = 1; ; attempt++) {
     const holders = keyed ? await readHolders(ctx, jobs, attempt > 1) : new Map<string, Holder>();
     try {
-      return await insertJobs(ctx, jobs, parentStates, holders, occurrences, bounded);
+      return await insertJobs(ctx, jobs, parentStates, holders, occurrences, bounded, flows);
     } catch (error) {
       if (!(keyed && attempt < KEY_RACE_RETRIES && isDuplicateIn(error, 'jobs_unique_hold'))) throw error;
       await ctx.db.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
@@ -80,6 +84,7 @@ async function insertJobs(
   holders: Map<string, Holder>,
   occurrences: ReadonlyMap<string, number> | undefined,
   bounded: boolean,
+  flows: ReadonlyMap<string, FlowColumns> | undefined,
 ): Promise<JobsCreateResult['jobs']> {
   const { now } = ctx;
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
@@ -140,6 +145,9 @@ async function insertJobs(
       args,
       state,
       reason,
+      flows?.get(job.id)?.flow ?? 0,
+      flows?.get(job.id)?.batchId ?? null,
+      flows?.get(job.id)?.pending ?? 0,
     ]);
     chars += args.length + parameters.length + reason.length;
     if (rows.length >= MAX_ROWS || chars >= MAX_CHARS) await flush();

@@ -345,4 +345,44 @@ export const MIGRATIONS: readonly Migration[] = [
   ADD KEY jobs_dead_letter_groups (name, dead_letter_error, dead_lettered_at)`,
     ],
   },
+  {
+    version: 12,
+    name: 'batches and flows',
+    // Decision 46. A job's row says whether its changes settle anything (flow: 1 a batch member,
+    // 2 a parent of other jobs), so that every other job's write skips the settling and the batch of
+    // successes stays one statement (it leaves flow jobs to the general write); a waiting job counts
+    // the dependencies it still waits for. Columns with constant defaults at the end are instant on
+    // MariaDB 10.3+ and MySQL 8.0.12+; the batch index holds NULL for jobs of no batch.
+    statements: (t) => [
+      `ALTER TABLE \`${t.prefix}jobs\`
+  ADD COLUMN flow SMALLINT NOT NULL DEFAULT 0,
+  ADD COLUMN batch_id VARCHAR(255) NULL,
+  ADD COLUMN pending_parents INT NOT NULL DEFAULT 0,
+  ADD KEY jobs_batch (batch_id, id)`,
+      table(
+        t,
+        'batches',
+        `  id VARCHAR(255) NOT NULL PRIMARY KEY,
+  description LONGTEXT NULL,
+  parent_batch_id VARCHAR(255) NULL,
+  total INT NOT NULL DEFAULT 0,
+  finished INT NOT NULL DEFAULT 0,
+  succeeded INT NOT NULL DEFAULT 0,
+  failed INT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT NULL,
+  cancelled_at BIGINT NULL,
+  KEY batches_nested (parent_batch_id)`,
+      ),
+      table(
+        t,
+        'dependencies',
+        `  parent_id VARCHAR(255) NOT NULL,
+  child_id VARCHAR(255) NOT NULL,
+  parent_kind VARCHAR(8) NOT NULL,
+  policy VARCHAR(8) NOT NULL,
+  PRIMARY KEY (parent_id, child_id)`,
+      ),
+    ],
+  },
 ];

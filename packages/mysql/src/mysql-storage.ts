@@ -67,6 +67,7 @@ import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
 import { appendAudit, listAudit } from './audit-store.js';
 import { applyMigrations, requireCurrentSchema } from './migrator.js';
 import { MySqlMonitoring } from './mysql-monitoring.js';
+import { MySqlFlows } from './flows-store.js';
 import type { MySqlStorageOptions, ResolvedMySqlStorageOptions } from './mysql-options.js';
 import { resolveMySqlOptions } from './mysql-options.js';
 import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, recurringHistory, removeRecurring, upsertRecurring } from './recurring-store.js';
@@ -127,8 +128,11 @@ export class MySqlStorage implements Storage {
     waitingChanges: true,
     replaceDuplicates: true,
     deadLetters: true,
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
+  /** Batches and flows (decision 46). */
+  readonly flows: MySqlFlows;
   /** The options after defaults (durations in milliseconds). */
   readonly options: ResolvedMySqlStorageOptions;
   /** The pool the storage runs its statements on. */
@@ -172,6 +176,7 @@ export class MySqlStorage implements Storage {
     });
     this.watcher = new ChangeWatcher((work) => this.read('watching for changes', work), this.t, this.options.watchInterval, (events) => this.emit(events));
     this.monitoring = new MySqlMonitoring((doing, work) => this.read(doing, work), this.t);
+    this.flows = new MySqlFlows({ t: this.t, write: (doing, work) => this.write(doing, work), read: (doing, work) => this.read(doing, work) });
   }
 
   async init(): Promise<void> {

@@ -13,6 +13,8 @@ export interface Tables {
   gates: string;
   metrics: string;
   audit: string;
+  batches: string;
+  dependencies: string;
 }
 
 /** The tables under `prefix` (already checked to be letters, digits and underscores). */
@@ -32,5 +34,7 @@ export function tablesOf(prefix: string): Tables {
     gates: name('gates'),
     metrics: name('metrics'),
     audit: name('audit'),
+    batches: name('batches'),
+    dependencies: name('dependencies'),
   };
 }

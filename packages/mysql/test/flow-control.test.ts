@@ -56,10 +56,12 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     // column (nor what later migrations add).
     await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
     await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, ${DROP_TAIL}`);
+    await sql(`DROP TABLE \`${prefix}batches\`, \`${prefix}dependencies\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP KEY jobs_batch, DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6, 7, 8/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6, 7, 8, 12/);
     const upgraded = open(prefix, { migrate: false });
     expect(await upgraded.migrate()).toEqual({ applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 2) });
     await setLimits(upgraded, { concurrency: 1 });
@@ -77,6 +79,8 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await first.init();
     await sql(`DROP TABLE \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
     await sql(`ALTER TABLE \`${prefix}jobs\` ${DROP_TAIL}`);
+    await sql(`DROP TABLE \`${prefix}batches\`, \`${prefix}dependencies\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP KEY jobs_batch, DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
     const again = open(prefix, { migrate: false });
     expect(await again.migrate()).toEqual({ applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 2) });

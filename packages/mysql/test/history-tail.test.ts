@@ -77,6 +77,8 @@ describe.skipIf(!available)('the latest attempt kept in the job row on MySQL', (
     await before.close();
     // As a database at version 3 whose server started the job: its start is a history row.
     await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key`);
+    await sql(`DROP TABLE \`${prefix}batches\`, \`${prefix}dependencies\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP KEY jobs_batch, DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 4`);
     await sql(`UPDATE \`${prefix}jobs\` SET state = 'processing', attempt = 1, lease_token = 'old', server_id = 'server-0', started_at = created_at, lease_expires_at = created_at + 60000 WHERE id = ?`, [created.id]);
     await sql(`INSERT INTO \`${prefix}history\` (job_id, state, reason, data, at, server_id) SELECT id, 'processing', 'Started by server server-0', NULL, created_at, 'server-0' FROM \`${prefix}jobs\` WHERE id = ?`, [created.id]);

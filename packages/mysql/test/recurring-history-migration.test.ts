@@ -27,10 +27,12 @@ describe.skipIf(!available)('MySQL migration 2: the recurring history', () => {
     // As a database migrated by version 1 only: no history table (nor what later migrations add).
     await sql(`DROP TABLE \`${prefix}recurring_history\`, \`${prefix}limits\`, \`${prefix}gates\`, \`${prefix}metrics\`, \`${prefix}audit\``);
     await sql(`ALTER TABLE \`${prefix}jobs\` DROP COLUMN held_gates, DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key`);
+    await sql(`DROP TABLE \`${prefix}batches\`, \`${prefix}dependencies\``);
+    await sql(`ALTER TABLE \`${prefix}jobs\` DROP KEY jobs_batch, DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 2`);
 
     const refusing = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3, 4, 5, 6, 7, 8/);
+    await expect(refusing.init()).rejects.toThrow(/need migrations 2, 3, 4, 5, 6, 7, 8, 12/);
     await refusing.close();
 
     const upgraded = new MySqlStorage({ url: MYSQL_URL, prefix, poolSize: 2, migrate: false }, { clock });

@@ -5,6 +5,7 @@ import type { EventBatch } from './event-batch.js';
 import { spillSql } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseGates } from './limits-store.js';
+import { settleFlow } from './flow-settle.js';
 import { ACTIVE_STATES_SQL, inState } from './state-guard.js';
 import type { WriteContext } from './write-context.js';
 
@@ -68,7 +69,7 @@ UPDATE ${s}.jobs SET
   tail_reason = NULL,
   tail_server = NULL
 FROM o WHERE id = o.job_id
-RETURNING queue, held_gates, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
+RETURNING queue, held_gates, flow, batch_id, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
 
 /**
  * Moves one job to a new state with everything core decides the move implies
@@ -128,6 +129,8 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
   // Continuations may wait: committed before this statement (it saw them), or created while it
   // waited for the creator's lock (the creator marked the row, read as updated). The lookup below,
   // a later statement, sees both.
+  const flow = rows[0]!.flow as number;
+  if (flow !== 0) await settleFlow(ctx, spec.id, change, flow, rows[0]!.batch_id as string | null, events, transition);
   if (change.settleContinuations && rows[0]!.awaited === true) await settleContinuations(ctx, [spec.id], events);
   events.state(spec.id, change.events.state, spec.share ?? true);
   return true;

@@ -1,8 +1,10 @@
 import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
-import { assertFixedWrite, completionIntent } from '@spool/core';
+import { assertFixedWrite, batchCountsDelta, completionIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
-import type { Executor } from './executor.js';
+import type { Executor, Row } from './executor.js';
+import { finishIfDone } from './flow-settle.js';
+import { FLOW_PARENT } from '@spool/core/storage-kit';
 import { jsonOrNull } from './job-row.js';
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';
@@ -19,7 +21,8 @@ import type { WriteContext } from './write-context.js';
 // share a lease token, and most reasons are alike, so a record is usually empty.)
 // A job that holds flow-control gates gives them back in the same statement (held_gates is not
 // written by the update: RETURNING gives the gates it took), and its queue's servers are woken.
-// A job a continuation waits for is left alone: its continuations must be settled in the commit that
+// A job of a batch or a flow (flow <> 0, decision 46) is left to the general write, which settles
+// its batch and its dependents. A job a continuation waits for is left alone: its continuations must be settled in the commit that
 // finishes it, which takes a transaction of several statements. The statement's snapshot shows the
 // continuations committed before it started; one created while the update waited for its creator's
 // lock on the parent is not in it, but its creator marked the parent (`awaited`, migration 6), and
@@ -39,7 +42,7 @@ import type { WriteContext } from './write-context.js';
 //   as an anti-join, the planner read all of jobs_parent again for every job of the batch when the
 //   statistics said the index was empty.
 // The object is parsed once, in `t`.
-const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now, $1::jsonb AS batch
+const succeedSql = (s: string, members: boolean): string => `WITH t AS (SELECT ${nowSql(4)} AS now, $1::jsonb AS batch
 ), done AS (
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_expires_at = NULL, finished_at = t.now,
     expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = t.batch -> j.id ->> 'r',
@@ -47,9 +50,15 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   FROM t
   WHERE j.id = ANY(ARRAY(SELECT jsonb_object_keys(batch) FROM t)) AND ${inState('j.state', 'processing')}
     AND j.lease_token = coalesce(t.batch -> j.id ->> 't', $2)
+    AND ${members ? `(j.flow & ${FLOW_PARENT}) = 0` : 'j.flow = 0'}
     AND CASE WHEN j.awaited THEN false ELSE NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = j.id AND ${inState('w.state', 'awaiting')}) END
-  RETURNING j.id, j.queue, j.held_gates
-), freed AS (
+  RETURNING j.id, j.queue, j.held_gates, j.batch_id
+)${members ? `, counted AS (
+  UPDATE ${s}.batches b SET finished = b.finished + m.n * $7, succeeded = b.succeeded + m.n * $8, failed = b.failed + m.n * $9
+  FROM (SELECT batch_id, count(*)::int AS n FROM done WHERE batch_id IS NOT NULL GROUP BY batch_id) m
+  WHERE b.id = m.batch_id
+  RETURNING b.id, b.total, b.finished, b.succeeded, b.failed, b.finished_at, b.parent_batch_id
+)` : ''}, freed AS (
   SELECT gate, count(*)::int AS n FROM done, unnest(done.held_gates) AS gate GROUP BY gate
 ), released AS (
   UPDATE ${s}.gates g SET running = greatest(g.running - f.n, 0)
@@ -63,7 +72,7 @@ const succeedSql = (s: string): string => `WITH t AS (SELECT ${nowSql(4)} AS now
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
 SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped,
-  ARRAY(SELECT DISTINCT queue FROM done WHERE held_gates IS NOT NULL) AS released`;
+  ARRAY(SELECT DISTINCT queue FROM done WHERE held_gates IS NOT NULL) AS released${members ? ', (SELECT coalesce(json_agg(counted), \'[]\') FROM counted) AS batches' : ''}`;
 
 // Jobs a continuation waits for are left to `transition`, which settles them.
 assertFixedWrite('PostgreSQL succeedSql', 'success');
@@ -82,7 +91,16 @@ export interface SuccessBatch {
   /** The clock's time, or null for the database's. */
   now: number | null;
   shard: number;
+  /**
+   * Members of batches too (jobs no other job depends on), whose batches' counters the statement
+   * adds to (as core decides for a success): only inside a transaction, whose caller settles the
+   * batches it reports in `counted` before the commit.
+   */
+  counted?: Row[];
 }
+
+// What a success adds to its batch, as core decides (decision 46); the statement multiplies it.
+const SUCCESS_COUNTS = batchCountsDelta('processing', 'succeeded')!;
 
 /**
  * Records a batch of successes in one statement, atomic on its own (or part of the caller's
@@ -103,7 +121,11 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
     return [c.id, record];
   });
   // fromEntries, not assignment: an id such as "__proto__" stays a key.
-  const [row] = await db.run(succeedSql(s), [JSON.stringify(Object.fromEntries(records)), token, reason, batch.now, batch.serverId, batch.shard], true);
+  const members = batch.counted !== undefined;
+  const values: unknown[] = [JSON.stringify(Object.fromEntries(records)), token, reason, batch.now, batch.serverId, batch.shard];
+  if (members) values.push(SUCCESS_COUNTS.finished, SUCCESS_COUNTS.succeeded, SUCCESS_COUNTS.failed);
+  const [row] = await db.run(succeedSql(s, members), values, true);
+  if (members) batch.counted!.push(...(row!.batches as Row[]));
   const skipped = new Set(row!.skipped as string[]);
   for (const success of successes) if (!skipped.has(success.id)) events.state(success.id, 'succeeded', false);
   for (const queue of row!.released as string[]) events.enqueued(queue);
@@ -116,8 +138,11 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
  */
 export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams, fastPaths = true): Promise<JobsCompleteResult> {
   const successes = fastPaths ? params.completions.filter((c) => c.outcome.state === 'succeeded') : [];
-  const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard };
+  const counted: Row[] = [];
+  const batch = { successes, serverId: params.serverId, now: ctx.nowParam, shard: ctx.shard, counted };
   const skipped = successes.length > 0 ? await succeedJobs(ctx.db, ctx.s, batch, ctx.events) : new Set<string>();
+  // Batches the statement counted in: the ones that finished settle their dependents in this commit.
+  for (const row of counted) await finishIfDone(ctx, row, ctx.events, transition);
   const rest = fastPaths ? params.completions.filter((c) => c.outcome.state !== 'succeeded' || skipped.has(c.id)) : params.completions;
   return answers(params.completions, await completeEach(ctx, rest, params.serverId));
 }

@@ -1,4 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import type { FlowColumns } from '@spool/core/storage-kit';
 import { JobNotFoundError, initialState } from '@spool/core';
 
 import { jsonOrNull, parametersJson } from './job-row.js';
@@ -14,20 +15,23 @@ import { settleDuplicates } from './duplicates.js';
 // and (for a write on its own) the NOTIFY.
 // A job whose unique key an active job holds is skipped by the unique index (ON CONFLICT), so two
 // servers enqueueing the same key at once still create one job.
-const createSql = (s: string, notify: boolean): string => `WITH input AS (
+// Jobs of a batch or a flow (decision 46) bring three more arrays: flow bits, batch, pending dependencies.
+const createSql = (s: string, notify: boolean, flows: boolean): string => {
+  const f = notify ? 22 : 20;
+  return `WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::bigint[],
-    $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+    $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]${flows ? `, $${f}::smallint[], $${f + 1}::text[], $${f + 2}::int[]` : ''})
     AS u(id, state, queue, name, priority, max_attempts, run_at, timeout_ms, retention_ms, unique_key, parent_id,
-         continue_on, recurring_id, backoff, parameters, args, reason)
+         continue_on, recurring_id, backoff, parameters, args, reason${flows ? ', flow, batch_id, pending_parents' : ''})
 ), t AS (SELECT ${nowSql(18)} AS now
 ), ins AS (
   INSERT INTO ${s}.jobs (id, state, queue, name, priority, enqueue_seq, max_attempts, run_at, created_at, updated_at,
     finished_at, expires_at, timeout_ms, retention_ms, unique_key, parent_id, continue_on, recurring_id, backoff, parameters, args,
-    created_state, created_reason)
+    created_state, created_reason${flows ? ', flow, batch_id, pending_parents' : ''})
   SELECT id, state, queue, name, priority, CASE WHEN state = 'enqueued' THEN nextval('${s}.enqueue_seq') ELSE 0 END,
     max_attempts, run_at, t.now, t.now, CASE WHEN state = 'deleted' THEN t.now END,
     CASE WHEN state = 'deleted' THEN t.now + retention_ms END, timeout_ms, retention_ms, unique_key, parent_id,
-    continue_on, recurring_id, backoff, parameters, args, state, reason
+    continue_on, recurring_id, backoff, parameters, args, state, reason${flows ? ', flow, batch_id, pending_parents' : ''}
   FROM input, t
   ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${ACTIVE_STATES_SQL} DO NOTHING
   RETURNING id, state, queue, created_at
@@ -39,6 +43,7 @@ const createSql = (s: string, notify: boolean): string => `WITH input AS (
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )${notify ? `, n AS (SELECT pg_notify($20, $21) AS n WHERE $21::text IS NOT NULL)` : ''}
 SELECT id, state${notify ? ', (SELECT count(*) FROM n) AS notified' : ''} FROM ins`;
+};
 
 /**
  * Creates jobs in the caller's write: checks parents first (a missing parent throws before anything
@@ -49,13 +54,19 @@ SELECT id, state${notify ? ', (SELECT count(*) FROM n) AS notified' : ''} FROM i
  * sends the write's NOTIFY (for a write that is this one statement); otherwise the events are left
  * in `ctx` for its flush.
  */
-export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded = false): Promise<JobsCreateResult['jobs']> {
+export async function createJobs(
+  ctx: WriteContext,
+  jobs: readonly NewJob[],
+  notify: boolean,
+  bounded = false,
+  flows: readonly FlowColumns[] | null = null,
+): Promise<JobsCreateResult['jobs']> {
   // A replace writes before the bound is checked: a refusal must undo it, in a caller's transaction too.
   const guarded = bounded && jobs.some((j) => j.onDuplicate === 'replace');
-  if (!guarded) return createChecked(ctx, jobs, notify, bounded);
+  if (!guarded) return createChecked(ctx, jobs, notify, bounded, flows);
   await ctx.db.run('SAVEPOINT spool_create');
   try {
-    const created = await createChecked(ctx, jobs, notify, bounded);
+    const created = await createChecked(ctx, jobs, notify, bounded, flows);
     await ctx.db.run('RELEASE SAVEPOINT spool_create');
     return created;
   } catch (error) {
@@ -64,7 +75,7 @@ export async function createJobs(ctx: WriteContext, jobs: readonly NewJob[], not
   }
 }
 
-async function createChecked(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded: boolean): Promise<JobsCreateResult['jobs']> {
+async function createChecked(ctx: WriteContext, jobs: readonly NewJob[], notify: boolean, bounded: boolean, flows: readonly FlowColumns[] | null): Promise<JobsCreateResult['jobs']> {
   await settleDuplicates(ctx, jobs);
   const parentStates = await readParents(ctx, jobs);
   const batchStates = parentStates === null ? null : new Map<string, JobState>();
@@ -106,7 +117,8 @@ async function createChecked(ctx: WriteContext, jobs: readonly NewJob[], notify:
   });
   const values: unknown[] = [...cols, ctx.nowParam, ctx.shard];
   if (notify) values.push(ctx.channel, ctx.events.payload(ctx.sender));
-  const rows = await ctx.db.run(createSql(ctx.s, notify), values, true);
+  if (flows !== null) values.push(flows.map((f) => f.flow), flows.map((f) => f.batchId), flows.map((f) => f.pending));
+  const rows = await ctx.db.run(createSql(ctx.s, notify, flows !== null), values, true);
   const created = new Map<string, JobState>();
   for (const row of rows) created.set(row.id as string, row.state as JobState);
   await markAwaitedParents(ctx, jobs, created);

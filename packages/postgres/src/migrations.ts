@@ -405,4 +405,39 @@ CREATE INDEX jobs_dead_letters ON ${s}.jobs (id) WHERE dead_lettered_at IS NOT N
 CREATE INDEX jobs_dead_letter_groups ON ${s}.jobs (name, dead_letter_error, dead_lettered_at) WHERE dead_lettered_at IS NOT NULL;
 `,
   },
+  {
+    version: 20,
+    name: 'batches and flows',
+    // Decision 46. A job's row says whether its changes settle anything (flow: 1 a batch member,
+    // 2 a parent of other jobs), so that every other job's write skips the settling and a batch of
+    // successes stays one statement (it leaves flow jobs to the general write); a waiting job
+    // counts the dependencies it still waits for. Columns with constant defaults rewrite no row;
+    // the index is partial, so jobs of no batch do not enter it.
+    sql: (s) => `
+ALTER TABLE ${s}.jobs ADD COLUMN flow smallint NOT NULL DEFAULT 0;
+ALTER TABLE ${s}.jobs ADD COLUMN batch_id text;
+ALTER TABLE ${s}.jobs ADD COLUMN pending_parents integer NOT NULL DEFAULT 0;
+CREATE INDEX jobs_batch ON ${s}.jobs (batch_id, id) WHERE batch_id IS NOT NULL;
+CREATE TABLE ${s}.batches (
+  id text PRIMARY KEY,
+  description text,
+  parent_batch_id text,
+  total integer NOT NULL DEFAULT 0,
+  finished integer NOT NULL DEFAULT 0,
+  succeeded integer NOT NULL DEFAULT 0,
+  failed integer NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  finished_at bigint,
+  cancelled_at bigint
+);
+CREATE INDEX batches_nested ON ${s}.batches (parent_batch_id) WHERE parent_batch_id IS NOT NULL;
+CREATE TABLE ${s}.dependencies (
+  parent_id text NOT NULL,
+  child_id text NOT NULL,
+  parent_kind text NOT NULL,
+  policy text NOT NULL,
+  PRIMARY KEY (parent_id, child_id)
+);
+`,
+  },
 ];

@@ -60,7 +60,7 @@ import { externalExecutor, pgExecutor } from './executor.js';
 import { JOB_SELECT, decodeJob } from './job-row.js';
 import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
-import { answers, completeEach, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
+import { answers, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
@@ -71,6 +71,7 @@ import { expireJobs, promoteDueJobs, rescueExpiredLeases } from './jobs-maintena
 import { applyMigrations, quoteIdent, requireCurrentSchema } from './migrator.js';
 import { NotificationListener } from './notification-listener.js';
 import { PostgresMonitoring } from './postgres-monitoring.js';
+import { PostgresFlows } from './flows-store.js';
 import type { PostgresStorageOptions, ResolvedPostgresStorageOptions } from './postgres-options.js';
 import { resolvePostgresOptions } from './postgres-options.js';
 import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurring, recurringHistory, removeRecurring, upsertRecurring } from './recurring-store.js';
@@ -109,8 +110,11 @@ export class PostgresStorage implements Storage {
     waitingChanges: true,
     replaceDuplicates: true,
     deadLetters: true,
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
+  /** Batches and flows (decision 46). */
+  readonly flows: PostgresFlows;
   /** The options after defaults (`connectTimeout` in milliseconds). */
   readonly options: ResolvedPostgresStorageOptions;
   /** The pool the storage runs its statements on. */
@@ -177,6 +181,7 @@ export class PostgresStorage implements Storage {
         : { pool: this.pool };
     this.listener = new NotificationListener(source, this.channel, this.sender, (events) => this.emit(events));
     this.monitoring = new PostgresMonitoring((doing, work) => this.read(doing, work), this.s);
+    this.flows = new PostgresFlows({ s: this.s, write: (doing, work) => this.write(doing, work), read: (doing, work) => this.read(doing, work) });
   }
 
   async init(): Promise<void> {
@@ -326,7 +331,8 @@ export class PostgresStorage implements Storage {
     const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch, events));
     this.emit(events.list);
     const rest = params.completions.filter((c) => skipped.has(c.id));
-    const decided = rest.length === 0 ? [] : await this.write('completing jobs', (ctx) => completeEach(ctx, rest, params.serverId));
+    // Members of batches among them are recorded by one statement again, in the transaction that settles their batches.
+    const decided = rest.length === 0 ? [] : (await this.write('completing jobs', (ctx) => completeJobs(ctx, { completions: rest, serverId: params.serverId }))).results;
     return answers(params.completions, decided);
   }
 

@@ -57,6 +57,7 @@ describe.skipIf(!available)('PostgreSQL migration 11: the occurrence keys of job
     await spool.close();
     // Back to the schema as it was before migration 11: the later migrations undone too.
     await sql(`DROP INDEX ${s}.jobs_keyed; DROP TABLE ${s}.limits, ${s}.gates, ${s}.metrics, ${s}.audit; ALTER TABLE ${s}.jobs DROP COLUMN held_gates, DROP COLUMN dead_lettered_at, DROP COLUMN dead_letter_error`);
+    await sql(`DROP TABLE ${s}.batches, ${s}.dependencies; ALTER TABLE ${s}.jobs DROP COLUMN flow, DROP COLUMN batch_id, DROP COLUMN pending_parents`);
     await sql(`DELETE FROM ${s}.migrations WHERE version >= 11`);
 
     const storage = new PostgresStorage({ connectionString: POSTGRES_URL, schema }, { clock });

@@ -140,7 +140,9 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const { rows } = await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
       expect(rows.map((r) => r.table_name)).toEqual([
         'audit',
+        'batches',
         'counters',
+        'dependencies',
         'gates',
         'history',
         'job_history',

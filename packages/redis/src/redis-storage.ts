@@ -102,6 +102,8 @@ export class RedisStorage implements Storage {
     replaceDuplicates: false,
     // The dead letters' mark, index and redrive script are not built here yet (decision 42).
     deadLetters: false,
+    // Batches and flows are written on memory, SQLite, PostgreSQL and MySQL so far (decision 46).
+    batches: false,
   });
   readonly monitoring: MonitoringApi;
   /** The options after defaults. */

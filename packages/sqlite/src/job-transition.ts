@@ -4,6 +4,7 @@ import { assertFixedWrite, continuationIntent, decideStateChange, uniqueKeyRelea
 import type { EventBatch } from './event-batch.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseGates } from './limits-store.js';
+import { settleFlow } from './flow-settle.js';
 import { ACTIVE_SQL } from './state-sql.js';
 import type { WriteContext } from './write-context.js';
 
@@ -47,7 +48,7 @@ const TRANSITION_SQL = `UPDATE spool_jobs SET
   unique_key = CASE WHEN @releaseKey THEN NULL ELSE unique_key END,
   history_ids = history_ids || @historyRef
 WHERE id = @id AND state = @from AND (@leaseToken IS NULL OR lease_token = @leaseToken)
-RETURNING queue`;
+RETURNING queue, flow, batch_id AS batchId`;
 
 // The hottest change, a server reporting success, has its own positional statement: binding the
 // generic statement's named parameters and evaluating its CASEs costs more than the update itself.
@@ -57,7 +58,8 @@ const SUCCEED_SQL = `UPDATE spool_jobs SET
   state = 'succeeded', updated_at = ?, lease_expires_at = NULL, finished_at = ?,
   expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END, result = ?,
   history_ids = history_ids || ?
-WHERE id = ? AND state = 'processing' AND lease_token = ?`;
+WHERE id = ? AND state = 'processing' AND lease_token = ?
+RETURNING flow, batch_id AS batchId`;
 assertFixedWrite('SQLite SUCCEED_SQL', 'success');
 
 /** Whether the fast success statement may write this change (lease-guarded, and of its shape). */
@@ -87,9 +89,9 @@ export function transition(ctx: WriteContext, spec: TransitionSpec, events: Even
   if (fitsSucceedSql(change, spec, ctx.fastPaths)) {
     const result = change.result === 'keep' ? null : jsonOrNull(change.result.set);
     const now = change.updatedAt;
-    const { changes } = ctx.conn.stmt(SUCCEED_SQL).run(now, now, now, result, historyRef(historyId), spec.id, spec.leaseToken);
-    if (changes === 0) return false;
-    recordTransition(ctx, spec.id, change, historyId, '', events);
+    const done = ctx.conn.stmt(SUCCEED_SQL).get(now, now, now, result, historyRef(historyId), spec.id, spec.leaseToken) as FlowFacts | undefined;
+    if (done === undefined) return false;
+    recordTransition(ctx, spec.id, change, historyId, '', events, done);
     return true;
   }
   const { lease, finishedAt, runAt, result, error, deadLetter } = change;
@@ -121,20 +123,27 @@ export function transition(ctx: WriteContext, spec: TransitionSpec, events: Even
     setDeadLetter: deadLetter === 'keep' ? 0 : 1,
     deadLetteredAt: deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.at,
     deadLetterError: deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.errorName,
-  }) as { queue: string } | undefined;
+  }) as ({ queue: string } & FlowFacts) | undefined;
   if (row === undefined) return false;
-  recordTransition(ctx, spec.id, change, historyId, row.queue, events);
+  recordTransition(ctx, spec.id, change, historyId, row.queue, events, row);
   return true;
 }
 
+/** What a changed row says about batches and flows: 0 and null for a job of neither, which settles nothing more. */
+interface FlowFacts {
+  flow: number;
+  batchId: string | null;
+}
+
 /** What follows a state change that happened, as its record says: counters, history, continuations and events. */
-function recordTransition(ctx: WriteContext, id: string, change: StateChange, historyId: number, queue: string, events: EventBatch): void {
+function recordTransition(ctx: WriteContext, id: string, change: StateChange, historyId: number, queue: string, events: EventBatch, facts: FlowFacts): void {
   if (change.events.enqueued) events.enqueued(queue);
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);
   const { history } = change;
   ctx.history(historyId, id, history.state, history.reason, history.data, history.serverId);
   if (change.limits === 'release') releaseGates(ctx, id, events, change.pause);
+  if (facts.flow !== 0) settleFlow(ctx, id, change, facts.flow, facts.batchId, events, transition);
   if (change.settleContinuations && ctx.hasAwaiting()) settleContinuations(ctx, id, change.to, events);
   events.state(id, change.events.state);
 }

@@ -1,4 +1,5 @@
 import type { JobState, JobsCreateResult, NewJob } from '@spool/core';
+import type { FlowColumns } from '@spool/core/storage-kit';
 import { JobNotFoundError, STATE_FACTS, decideDuplicate, initialState } from '@spool/core';
 import { boundedAdditions, checkQueueRoom } from '@spool/core/storage-kit';
 
@@ -38,6 +39,9 @@ const JOBS = new InsertShape('spool_jobs', [
   'created_state',
   'created_reason',
 ]);
+// Jobs of a batch or a flow also write what their changes settle (decision 46); other jobs leave
+// these columns to their defaults, and their rows are the same as before.
+const FLOW_JOBS = new InsertShape('spool_jobs', [...JOBS.columns, 'flow', 'batch_id', 'pending_parents']);
 const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ? AND ${ACTIVE_SQL} LIMIT 1`;
 
 /**
@@ -47,20 +51,20 @@ const ACTIVE_HOLDER_SQL = `SELECT id, state FROM spool_jobs WHERE unique_key = ?
  * creation history entry) and counters in bulk. With `bounded` (not for recurring firings), a batch
  * that does not fit its bounded queues is refused with QueueFullError.
  */
-export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], bounded = true): JobsCreateResult['jobs'] {
+export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], flows: readonly FlowColumns[] | null = null, bounded = true): JobsCreateResult['jobs'] {
   const { conn, now, events } = ctx;
   const parentStates = readParents(ctx, jobs);
   // States of the jobs created so far, for continuations of parents in the same batch (if any).
   const batchStates = parentStates === null ? null : new Map<string, JobState>();
   const batchHolders = new Map<string, { id: string; state: JobState }>();
-  const rows = new RowInserter(conn, JOBS);
+  const rows = new RowInserter(conn, flows === null ? JOBS : FLOW_JOBS);
   const results: JobsCreateResult['jobs'] = [];
   // Bounded queues: sizes read before this batch counts itself; a batch that does not fit throws
   // before the write commits, so the whole batch is rolled back (all or none).
   const bounds = bounded ? readQueueBounds(conn, new Set(jobs.map((j) => j.queue))) : new Map<string, number>();
   const sizes = bounds.size === 0 ? null : new Map([...bounds.keys()].map((queue) => [queue, ctx.queueSize(queue)]));
   const created: Array<{ queue: string; state: JobState }> = [];
-  for (const input of jobs) {
+  for (const [index, input] of jobs.entries()) {
     if (input.uniqueKey !== null) {
       const inBatch = batchHolders.get(input.uniqueKey);
       const holder = inBatch ?? (conn.stmt(ACTIVE_HOLDER_SQL).get(input.uniqueKey) as { id: string; state: JobState } | undefined);
@@ -101,6 +105,7 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], bounded =
       JSON.stringify(input.args),
       state,
       reason,
+      ...(flows === null ? [] : flowValues(flows[index]!)),
     );
     ctx.created(state, input.queue);
     if (state === 'enqueued') events.enqueued(input.queue);
@@ -113,6 +118,10 @@ export function createJobs(ctx: WriteContext, jobs: readonly NewJob[], bounded =
   if (sizes !== null) checkQueueRoom(bounds, boundedAdditions(bounds, created), (queue) => sizes.get(queue) ?? 0);
   rows.flush();
   return results;
+}
+
+function flowValues(columns: FlowColumns): unknown[] {
+  return [columns.flow, columns.batchId, columns.pending];
 }
 
 /**

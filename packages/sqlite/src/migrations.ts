@@ -336,4 +336,39 @@ CREATE INDEX spool_jobs_dead_letters ON spool_jobs (id) WHERE dead_lettered_at I
 CREATE INDEX spool_jobs_dead_letter_groups ON spool_jobs (name, dead_letter_error, dead_lettered_at) WHERE dead_lettered_at IS NOT NULL;
 `,
   },
+  {
+    version: 14,
+    name: 'batches and flows',
+    // Decision 46. A job's row says whether its changes settle anything (flow: 1 a batch member,
+    // 2 a parent of other jobs), so that every other job's write skips the settling; a waiting
+    // job counts the dependencies it still waits for. A batch's counters are kept by its members'
+    // writes, never counted from rows. A dependency's row lives until its parent settles it.
+    sql: `
+ALTER TABLE spool_jobs ADD COLUMN flow INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE spool_jobs ADD COLUMN batch_id TEXT;
+ALTER TABLE spool_jobs ADD COLUMN pending_parents INTEGER NOT NULL DEFAULT 0;
+-- A batch's jobs, newest first, for its page and its cancellation.
+CREATE INDEX spool_jobs_batch ON spool_jobs (batch_id, id) WHERE batch_id IS NOT NULL;
+CREATE TABLE spool_batches (
+  id TEXT PRIMARY KEY,
+  description TEXT,
+  parent_batch_id TEXT,
+  total INTEGER NOT NULL DEFAULT 0,
+  finished INTEGER NOT NULL DEFAULT 0,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  cancelled_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX spool_batches_nested ON spool_batches (parent_batch_id) WHERE parent_batch_id IS NOT NULL;
+CREATE TABLE spool_dependencies (
+  parent_id TEXT NOT NULL,
+  child_id TEXT NOT NULL,
+  parent_kind TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  PRIMARY KEY (parent_id, child_id)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -129,6 +129,7 @@ export function fireRecurring(ctx: WriteContext, params: RecurringFireParams): R
   const jobs = createJobs(
     ctx,
     creating.map(({ job }) => ({ ...job, recurringId: params.id })),
+    null,
     false,
   );
   creating.forEach(({ occurrence }, i) => {

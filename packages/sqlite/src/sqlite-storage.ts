@@ -66,6 +66,7 @@ import { dueRecurring, fireRecurring, getRecurring, listRecurring, pauseRecurrin
 import { heartbeat, removeDeadServers, removeServer, setQueuePaused } from './server-store.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteMonitoring } from './sqlite-monitoring.js';
+import { SqliteFlows } from './flows-store.js';
 import type { ResolvedSqliteStorageOptions, SqliteStorageOptions } from './sqlite-options.js';
 import { resolveSqliteOptions } from './sqlite-options.js';
 import { WriteContext } from './write-context.js';
@@ -85,6 +86,8 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly capabilities: StorageCapabilities;
   readonly monitoring: MonitoringApi;
+  /** Batches and flows (decision 46). */
+  readonly flows: SqliteFlows;
   /** The options after defaults (`busyTimeout` in milliseconds). */
   readonly options: ResolvedSqliteStorageOptions;
   private readonly clock: Clock;
@@ -110,8 +113,10 @@ export class SqliteStorage implements Storage {
       waitingChanges: true,
       replaceDuplicates: true,
       deadLetters: true,
+      batches: true,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
+    this.flows = new SqliteFlows({ write: (doing, work) => this.write(doing, work), connection: () => this.connection() });
   }
 
   async init(): Promise<void> {

@@ -47,6 +47,7 @@ describe('SQLite migration 5: the occurrence keys of jobs fired before migration
     await spool.close();
     // Back to the schema as it was before migration 5: the later migrations undone too.
     db.exec('DROP INDEX spool_jobs_keyed; DROP INDEX spool_jobs_unkeyed; DROP TABLE spool_limits; DROP TABLE spool_gates; ALTER TABLE spool_jobs DROP COLUMN held_gates; DROP TABLE spool_metrics; DROP TABLE spool_audit; DROP INDEX spool_jobs_dead_letters; DROP INDEX spool_jobs_dead_letter_groups; ALTER TABLE spool_jobs DROP COLUMN dead_lettered_at; ALTER TABLE spool_jobs DROP COLUMN dead_letter_error');
+    db.exec('DROP INDEX spool_jobs_batch; ALTER TABLE spool_jobs DROP COLUMN flow; ALTER TABLE spool_jobs DROP COLUMN batch_id; ALTER TABLE spool_jobs DROP COLUMN pending_parents; DROP TABLE spool_batches; DROP TABLE spool_dependencies');
     db.prepare('DELETE FROM spool_migrations WHERE version >= 5').run();
 
     const storage = new SqliteStorage({ path }, { clock });

@@ -18,7 +18,7 @@ import { JobRegistry } from '../job/registry.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { ContinuationOn, JobState } from '../states/states.js';
 import { JOB_STATES, sourcesOf } from '../states/states.js';
-import type { StatsRecord, Storage } from '../storage/contract.js';
+import type { JobsCreateResult, StatsRecord, Storage } from '../storage/contract.js';
 import type { Runtime, RuntimeOptions } from '../util/runtime.js';
 import { resolveRuntime } from '../util/runtime.js';
 import { StartOnce } from '../util/start-once.js';
@@ -39,6 +39,10 @@ import { JobBuilder } from './job-builder.js';
 import { LimitsManager } from './limits-manager.js';
 import { DeadLettersManager } from './dead-letters-manager.js';
 import { RecurringManager } from './recurring-manager.js';
+import type { BatchBuilder } from './batch-builder.js';
+import type { CreateBatchOptions } from './batches-manager.js';
+import { BatchesManager } from './batches-manager.js';
+import type { CreatedFlow, FlowOptions, FlowStep } from './flow-planner.js';
 
 export type { JobView } from '../job/job-view.js';
 import type { Logger } from '../server/logger.js';
@@ -120,6 +124,8 @@ export class Spool {
   readonly limits: LimitsManager;
   /** The dead letters: exhausted jobs routed there, listed by job name and error, redriven. See docs/dead-letters.md. */
   readonly deadLetters: DeadLettersManager;
+  /** Batches and flows: progress, jobs, attaching and cancelling. See docs/batches-and-flows.md. */
+  readonly batches: BatchesManager;
   /** Largest job arguments accepted, as JSON bytes. */
   readonly maxArgsBytes: number;
   /** Typed events: jobs written by this client, servers it starts. See docs/events.md. */
@@ -173,6 +179,17 @@ export class Spool {
     this.recurring = new RecurringManager({ storage: this.storage, init: () => this.init(), jobs: this.#jobs });
     this.limits = new LimitsManager({ storage: this.storage, init: () => this.init() });
     this.deadLetters = new DeadLettersManager({ storage: this.storage, init: () => this.init(), jsonArgs: (args) => this.#jobs.jsonArgs(args) });
+    const jobs = this.#jobs;
+    this.batches = new BatchesManager({
+      storage: this.storage,
+      init: () => this.init(),
+      jobs: {
+        build: (target, args, options) => jobs.build(target, args, options, null),
+        buildMany: (target, argsList, options) => jobs.buildMany(target, argsList, options).jobs,
+        newId: () => jobs.newId(),
+      },
+      write: (newJobs, send) => this.#write(newJobs, send),
+    });
     const registry = this.#registry;
     this.#host = {
       storage: this.storage,
@@ -246,6 +263,24 @@ export class Spool {
     }
     const built = this.#jobs.build(job, args, rest, { parentId, on });
     return this.#create([built], rest.transaction, this.#fullPolicy(built.queue, rest)).then((ids) => ids[0]!);
+  }
+
+  /**
+   * Creates a batch (Hangfire Pro's model): the callback adds jobs, nested batches and
+   * continuations (`b.then`); when it returns, all of them are written in one commit. Returns the
+   * batch id; `spool.batches.get(id)` tells its progress. Needs the `batches` capability.
+   */
+  async batch(build: (b: BatchBuilder) => void | Promise<void>, options?: CreateBatchOptions): Promise<string> {
+    return this.batches.create(build, options);
+  }
+
+  /**
+   * Creates a flow: named steps with `dependsOn` (fan-out and fan-in), written in one commit. A
+   * step reads its parents' results with `ctx.parents()`. A circle of dependencies is a
+   * FlowCycleError. Needs the `batches` capability.
+   */
+  async flow(steps: readonly FlowStep[], options?: FlowOptions): Promise<CreatedFlow> {
+    return this.batches.flow(steps, options);
   }
 
   /** Deletes a job (a running one is aborted). False when it was already deleted. */
@@ -399,6 +434,14 @@ export class Spool {
     if (transaction !== undefined && !this.storage.capabilities.externalTransactions) {
       throw new CapabilityMissingError('externalTransactions', `the ${this.storage.kind} storage`, 'Enqueueing inside your transaction');
     }
+    return this.#write(jobs, (traced) =>
+      // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.
+      createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
+    );
+  }
+
+  /** Writes new jobs with `send` (one storage call): arguments offloaded first, traced, announced once written. */
+  async #write(jobs: NewJob[], send: (jobs: NewJob[]) => Promise<JobsCreateResult>): Promise<string[]> {
     const replacing = jobs.some((job) => job.onDuplicate === 'replace');
     if (replacing && !this.storage.capabilities.replaceDuplicates) {
       throw new CapabilityMissingError('replaceDuplicates', `the ${this.storage.kind} storage`, "Enqueueing with onDuplicate: 'replace'");
@@ -416,16 +459,11 @@ export class Spool {
     }
     // When the write fails, the files stay: a write whose answer was lost may have committed, and
     // the server's payload sweep removes the files of jobs that do not exist an hour later.
-    // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.
-    const { jobs: created } = await this.#telemetry.jobs
-      .enqueue(stored, (traced) =>
-        createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
-      )
-      .catch(async (error: unknown) => {
-        // A full queue's refusal is certain to have written nothing: the files have no job.
-        if (error instanceof QueueFullError && payloads !== null && stored !== jobs) await discardArgs(payloads, stored.filter((job, i) => job.args !== jobs[i]!.args));
-        throw error;
-      });
+    const { jobs: created } = await this.#telemetry.jobs.enqueue(stored, send).catch(async (error: unknown) => {
+      // A full queue's refusal is certain to have written nothing: the files have no job.
+      if (error instanceof QueueFullError && payloads !== null && stored !== jobs) await discardArgs(payloads, stored.filter((job, i) => job.args !== jobs[i]!.args));
+      throw error;
+    });
     if (payloads !== null && stored !== jobs) {
       // A unique key held by another job answers that job's id: this one's files have no job.
       const orphans = stored.filter((job, i) => created[i]?.id !== job.id);

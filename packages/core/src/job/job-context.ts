@@ -31,6 +31,13 @@ export interface ParentJob {
   on: ContinuationOn;
 }
 
+/** A parent step of a flow step, as its child sees it. */
+export interface StepParent {
+  id: string;
+  state: JobState;
+  result: Json;
+}
+
 /** The execution context handed to every handler. */
 export interface JobContext {
   /** The job's id (UUIDv7). Use it as an idempotency key towards other systems. */
@@ -55,6 +62,8 @@ export interface JobContext {
   setParameter(key: string, value: Json): Promise<void>;
   /** The parent job of a continuation, with its result; null for other jobs. */
   parent(): Promise<ParentJob | null>;
+  /** The parents of a flow step by step name, each with its state and result; empty for other jobs. */
+  parents(): Promise<Record<string, StepParent>>;
   /** Enqueues further jobs. */
   readonly jobs: JobEnqueuer;
   /**

@@ -1,7 +1,8 @@
 import { ConfigError, JobSnoozedSignal } from '../errors.js';
 import type { Duration } from '../options/duration.js';
 import { parseDuration } from '../options/duration.js';
-import type { JobContext, JobEnqueuer, JobLogger, ParentJob } from '../job/job-context.js';
+import type { JobContext, JobEnqueuer, JobLogger, ParentJob, StepParent } from '../job/job-context.js';
+import { PARENTS_PARAMETER } from '../flows/flow-parameters.js';
 import type { FetchedJob, Json, LogLevel } from '../job/records.js';
 import { toJsonArgs } from '../job/json-args.js';
 import type { PayloadSlot } from '../files/payloads.js';
@@ -33,6 +34,7 @@ class RunContext implements JobContext {
     getParameter?: JobContext['getParameter'];
     setParameter?: JobContext['setParameter'];
     parent?: JobContext['parent'];
+    parents?: JobContext['parents'];
     jobs?: JobEnqueuer;
   } = {};
 
@@ -83,6 +85,21 @@ class RunContext implements JobContext {
       if (!parent) return null;
       const result = await resolveStored(this.host, parent.id, 'result', parent.result);
       return { id: parent.id, state: parent.state, result, on: this.job.continueOn ?? 'succeeded' };
+    });
+  }
+
+  get parents(): JobContext['parents'] {
+    return (this.functions.parents ??= async (): Promise<Record<string, StepParent>> => {
+      const named = this.job.parameters[PARENTS_PARAMETER];
+      if (typeof named !== 'object' || named === null || Array.isArray(named)) return {};
+      const entries = await Promise.all(
+        Object.entries(named).map(async ([step, id]) => {
+          const parent = typeof id === 'string' ? await this.host.storage.jobGet({ id }) : null;
+          if (!parent) return [];
+          return [[step, { id: parent.id, state: parent.state, result: await resolveStored(this.host, parent.id, 'result', parent.result) }] as const];
+        }),
+      );
+      return Object.fromEntries(entries.flat());
     });
   }
 

@@ -116,6 +116,9 @@ export class ThreadPool {
         case 'parent':
           value = await ctx.parent();
           break;
+        case 'parents':
+          value = await ctx.parents();
+          break;
         case 'enqueue':
           value = await ctx.jobs.enqueue(a as string, b, c as never);
           break;

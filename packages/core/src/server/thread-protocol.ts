@@ -10,7 +10,7 @@ export interface ThreadJobInfo {
 }
 
 /** Calls a worker thread makes to the main thread on behalf of `ctx`. */
-export type ThreadCallMethod = 'progress' | 'getParameter' | 'setParameter' | 'parent' | 'enqueue';
+export type ThreadCallMethod = 'progress' | 'getParameter' | 'setParameter' | 'parent' | 'parents' | 'enqueue';
 
 /** Messages from the main thread to a worker thread. */
 export type ToThread =

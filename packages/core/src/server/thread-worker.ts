@@ -63,6 +63,7 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
       await call('setParameter', key, value);
     },
     parent: async () => (await call('parent')) as Awaited<ReturnType<JobContext['parent']>>,
+    parents: async () => (await call('parents')) as Awaited<ReturnType<JobContext['parents']>>,
     jobs: { enqueue: async (name, args, options) => (await call('enqueue', name, args, options)) as string },
     snooze: snoozeJob,
   };

@@ -1,6 +1,8 @@
 import type { ErrorRecord, Json } from '../job/records.js';
 import type { JobState } from './states.js';
 import { STATE_FACTS, canTransition } from './states.js';
+import type { BatchCounts } from '../flows/batch-counts.js';
+import { batchCountsDelta } from '../flows/batch-counts.js';
 
 /** How long one bucket of the succeeded/failed time series is. */
 export const SERIES_BUCKET_MS = 3_600_000;
@@ -29,8 +31,11 @@ export type ChangeCause =
   | { kind: 'rescue'; poisoned: boolean; error?: ErrorRecord }
   /** The scheduler enqueues a due job. */
   | { kind: 'promotion' }
-  /** A parent's final change releases (enqueued) or cancels (deleted) a waiting continuation. */
-  | { kind: 'parent'; parentId: string }
+  /**
+   * A parent's final change releases (enqueued) or cancels (deleted) a waiting continuation, or
+   * fails (failed, with `error`) a step whose dependency says so.
+   */
+  | { kind: 'parent'; parentId: string; error?: ErrorRecord }
   /** An operator (or the client) requeues, deletes or fails a job; `resetAttempts`: start over. */
   | { kind: 'operator'; resetAttempts: boolean; error?: ErrorRecord | null };
 
@@ -98,8 +103,16 @@ export interface StateChange {
   history: { state: JobState; reason: string; data: Json; at: number; serverId: string | null };
   /** A job that becomes active again must not take a unique key that another active job now holds. */
   uniqueKey: 'check-holder' | 'keep';
-  /** Whether the continuations waiting for this job are settled in the same write. */
+  /**
+   * Whether the continuations waiting for this job are settled in the same write. The same flag
+   * settles the job's dependents of batches and flows (decision 46), when the job has any.
+   */
   settleContinuations: boolean;
+  /**
+   * What the change adds to the counters of the job's batch, when it belongs to one; null when it
+   * adds nothing (see {@link batchCountsDelta}).
+   */
+  batch: BatchCounts | null;
   /**
    * `release`: the job leaves `processing`, so it gives back every flow-control gate it took when it
    * started (whatever the way out: outcome, rescue, operator). A storage frees them in the same write.
@@ -158,6 +171,7 @@ export function decideStateChange(request: StateChangeRequest): StateChange {
     history: { state: to, reason: request.reason, data: request.data, at: now, serverId: request.serverId },
     uniqueKey: facts.active && !STATE_FACTS[from].active ? 'check-holder' : 'keep',
     settleContinuations: finished,
+    batch: batchCountsDelta(from, to),
     limits: from === 'processing' && to !== 'processing' ? 'release' : 'keep',
     pause: cause.kind === 'snooze' && cause.pauseGates !== undefined ? { candidates: cause.pauseGates, until: cause.runAt } : null,
     events: { state: to, enqueued: to === 'enqueued', scheduledAt: to === 'scheduled' ? (cause.kind === 'retry' || cause.kind === 'snooze' ? cause.runAt : now) : null },
@@ -196,13 +210,13 @@ function errorOf(cause: ChangeCause): StateChange['error'] {
       return { set: cause.error };
     case 'rescue':
     case 'operator':
+    case 'parent':
       return cause.error !== undefined ? { set: cause.error } : 'keep';
     case 'claim':
     case 'succeeded':
     case 'returned':
     case 'snooze':
     case 'promotion':
-    case 'parent':
       return 'keep';
     default: {
       const never: never = cause;
@@ -258,6 +272,7 @@ const CAUSE_MOVES: Readonly<Record<ChangeCause['kind'], ReadonlyArray<readonly [
   parent: [
     ['awaiting', 'enqueued'],
     ['awaiting', 'deleted'],
+    ['awaiting', 'failed'],
   ],
   operator: [
     ['*', 'enqueued'],

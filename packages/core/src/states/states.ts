@@ -27,7 +27,7 @@ export interface StateFacts {
 export const STATE_FACTS: Readonly<Record<JobState, StateFacts>> = Object.freeze({
   scheduled: { final: false, expires: false, finished: false, active: true, description: 'Waits for its due time (a delay or a retry backoff).' },
   enqueued: { final: false, expires: false, finished: false, active: true, description: 'Waits in its queue for a free server slot.' },
-  awaiting: { final: false, expires: false, finished: false, active: true, description: 'A continuation that waits for its parent to finish.' },
+  awaiting: { final: false, expires: false, finished: false, active: true, description: 'A continuation or a step that waits for its parents (jobs or a batch) to finish.' },
   processing: { final: false, expires: false, finished: false, active: true, description: 'Runs on a server that holds its lease.' },
   succeeded: { final: true, expires: true, finished: true, active: false, description: 'Finished without error; expires after its retention.' },
   failed: { final: false, expires: false, finished: true, active: false, description: 'Ran out of attempts; kept until an operator retries or deletes it.' },
@@ -45,7 +45,7 @@ export const TRANSITIONS: Readonly<Record<JobState | typeof CREATED, readonly Jo
   created: ['enqueued', 'scheduled', 'awaiting', 'deleted'],
   scheduled: ['enqueued', 'deleted'],
   enqueued: ['processing', 'deleted'],
-  awaiting: ['enqueued', 'deleted'],
+  awaiting: ['enqueued', 'deleted', 'failed'],
   processing: ['succeeded', 'failed', 'scheduled', 'enqueued', 'deleted'],
   succeeded: ['enqueued', 'deleted'],
   failed: ['enqueued', 'deleted'],

@@ -34,4 +34,10 @@ export interface StorageCapabilities {
    * with ERR_CAPABILITY_MISSING, and so does a server whose definitions route to the dead letters.
    */
   deadLetters: boolean;
+  /**
+   * Batches and flows (`storage.flows`): groups and graphs of jobs created atomically, batch
+   * counters kept in each member's write, dependencies settled in each parent's write. Without it
+   * `spool.batch` and `spool.flow` fail with ERR_CAPABILITY_MISSING.
+   */
+  batches: boolean;
 }

@@ -29,6 +29,7 @@ import type {
   DeadLettersRedriveResult,
 } from './dead-letters-contract.js';
 import type { MetricsCount, MetricsExpireParams, MetricsReadParams, MetricsRecordParams } from './metrics-contract.js';
+import type { FlowStorage } from './flows-contract.js';
 
 /**
  * The storage contract: every operation a Spool storage performs, in the domain's words.
@@ -50,6 +51,8 @@ export interface Storage {
   readonly capabilities: StorageCapabilities;
   /** The read model for dashboards, the CLI and `getJob`. */
   readonly monitoring: MonitoringApi;
+  /** Batches and flows: present exactly when `capabilities.batches` is true. */
+  readonly flows?: FlowStorage;
 
   /** Opens connections and applies pending migrations (unless the storage is told not to). Idempotent. */
   init(): Promise<void>;

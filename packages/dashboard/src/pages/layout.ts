@@ -6,7 +6,7 @@ import { count } from './components.js';
 import type { PageContext } from './page-context.js';
 
 /** The navigation's sections; `active` marks the current one. */
-export type Section = 'overview' | 'jobs' | 'dead-letters' | 'metrics' | 'audit' | 'recurring' | 'servers' | 'queues' | 'search' | 'enqueue';
+export type Section = 'overview' | 'jobs' | 'dead-letters' | 'batches' | 'metrics' | 'audit' | 'recurring' | 'servers' | 'queues' | 'search' | 'enqueue';
 
 /** The frame of every page: header, navigation with live counts, and the page's content. */
 export function layout(ctx: PageContext, page: { title: string; section: Section; state?: string; live?: 'page' | 'job' | 'overview' | 'static'; content: SafeHtml }): SafeHtml {
@@ -46,6 +46,7 @@ export function layout(ctx: PageContext, page: { title: string; section: Section
   <div class="nav-group">Jobs</div>
   ${JOB_STATES.map((s) => link(`/jobs/${s}`, s[0]!.toUpperCase() + s.slice(1), page.section === 'jobs' && page.state === s, ctx.stats.states[s]))}
   ${link('/dead-letters', 'Dead letters', page.section === 'dead-letters')}
+  ${link('/batches', 'Batches', page.section === 'batches')}
   <div class="nav-group">System</div>
   ${link('/metrics', 'Metrics', page.section === 'metrics')}
   ${link('/recurring', 'Recurring', page.section === 'recurring', ctx.stats.recurring)}

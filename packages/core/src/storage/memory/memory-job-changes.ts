@@ -19,6 +19,9 @@ import type { MemoryJob, MemoryState } from './memory-state.js';
  * with its indexes, counters, history and continuations kept in step. Callers check guards first.
  */
 export class MemoryJobChanges {
+  /** Settles what a job of a batch or a flow adds to its change (set by the storage; see MemoryFlows). */
+  flowSettler: ((job: MemoryJob, change: StateChange, now: number, move: (job: MemoryJob, intent: ChangeIntent) => void) => void) | null = null;
+
   constructor(
     private readonly state: MemoryState,
     private readonly limits: MemoryLimits,
@@ -119,6 +122,7 @@ export class MemoryJobChanges {
       events.enqueued(job.queue);
     }
     this.index(job, events);
+    if (job.flow !== undefined) this.flowSettler?.(job, change, now, (child, childIntent) => this.transition(child, childIntent, now, null, events));
     if (change.settleContinuations) this.settleContinuations(job, now, events);
     events.state(job.id, change.events.state);
   }

@@ -1,5 +1,6 @@
 import type { FetchedJob, HistoryRecord, JobRecord, LogRecord, RecurringHistoryRecord, RecurringRecord, ServerRecord } from '../../job/records.js';
 import type { GateState } from '../../limits/admission.js';
+import type { Dependency } from '../../flows/dependency.js';
 import type { Limits, LimitScope } from '../../limits/limits.js';
 import type { JobState } from '../../states/states.js';
 import { JOB_STATES } from '../../states/states.js';
@@ -14,6 +15,34 @@ export interface MemoryJob extends JobRecord {
   heldGates: string[] | null;
   /** The error name a dead letter is grouped by (decided with its mark), else null. */
   deadLetterError: string | null;
+  /** A member of a batch or a job of a flow: its batch, pending dependencies and dependents. Absent for other jobs, which pay nothing. */
+  flow?: MemoryFlowFacts;
+}
+
+/** What the memory storage keeps of a job of a batch or a flow. */
+export interface MemoryFlowFacts {
+  batchId: string | null;
+  /** Dependencies not settled yet: released at 0. */
+  pending: number;
+  hasDependents: boolean;
+}
+
+/** A batch as the memory storage keeps it. */
+export interface MemoryBatch {
+  id: string;
+  description: string | null;
+  parentBatchId: string | null;
+  total: number;
+  finished: number;
+  succeeded: number;
+  failed: number;
+  createdAt: number;
+  finishedAt: number | null;
+  cancelledAt: number | null;
+  /** Member job ids. */
+  jobs: Set<string>;
+  /** Nested batch ids. */
+  children: Set<string>;
 }
 
 /** All data of one memory storage. Plain maps: the memory storage is single-process by nature. */
@@ -48,11 +77,15 @@ export class MemoryState {
   readonly limits = new Map<string, { scope: LimitScope; code: Limits | null; operator: { limits: Limits; setBy: string | null; setAt: Date } | null }>();
   /** What each flow-control gate holds; a gate holding nothing is absent. */
   readonly gates = new Map<string, GateState>();
+  /** Batches by id. */
+  readonly batches = new Map<string, MemoryBatch>();
+  /** Unsettled dependencies by parent id (a job's or a batch's). */
+  readonly dependents = new Map<string, Dependency[]>();
 }
 
 /** A copy of a job as a record, safe to hand out (no shared mutable state). */
 export function toRecord(job: MemoryJob): JobRecord {
-  const { leaseToken: _lease, history: _history, logs: _logs, heldGates: _gates, deadLetterError: _deadLetterError, ...record } = job;
+  const { leaseToken: _lease, history: _history, logs: _logs, heldGates: _gates, deadLetterError: _deadLetterError, flow: _flow, ...record } = job;
   return structuredClone(record);
 }
 

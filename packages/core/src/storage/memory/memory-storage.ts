@@ -39,6 +39,7 @@ import { decideDuplicate, decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import { MemoryFlows } from './memory-flows.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
 import type {
   DeadLetterGroup,
@@ -76,6 +77,7 @@ export class MemoryStorage implements Storage {
     waitingChanges: true,
     replaceDuplicates: true,
     deadLetters: true,
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -89,10 +91,14 @@ export class MemoryStorage implements Storage {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   private closed = false;
 
+  readonly flows: MemoryFlows;
+
   constructor(runtime: MemoryStorageRuntime = {}) {
     this.clock = runtime.clock ?? systemClock;
     this.monitoring = new MemoryMonitoring(this.state, () => this.guard());
     this.deadLetters = new MemoryDeadLetters(this.state, this.changes, this.clock, (events) => this.emit(events));
+    this.flows = new MemoryFlows(this.state, this.changes, { now: () => this.clock.now(), guard: () => this.guard(), emit: (events) => this.emit(events) });
+    this.changes.flowSettler = (job, change, now, move) => this.flows.settle(job, change, now, move);
   }
 
   async init(): Promise<void> {
@@ -430,6 +436,7 @@ export class MemoryStorage implements Storage {
           this.state.occurrences.delete(key);
           this.state.occurrenceOf.delete(job.id);
         }
+        if (job.flow?.batchId) this.state.batches.get(job.flow.batchId)?.jobs.delete(job.id);
         deleted++;
       }
     }

@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Storage } from '@spool/core';
+import { PostgresStorage } from '@spool/postgres';
+import { SqliteStorage } from '@spool/sqlite';
+import Database from 'better-sqlite3';
+
+import { BENCH_POSTGRES_URL, analyzeSchema, dropSchema, freshSchema } from './postgres/database.js';
+
+/** A fresh place for one benchmark run: handles on it, what to do before the clock starts (statistics), and its removal. */
+export interface FreshPlace {
+  open: () => Storage;
+  prepare: () => Promise<void>;
+  dispose: () => Promise<void>;
+}
+
+/** A new SQLite database file in a temporary folder, analysed before the clock starts. */
+export function freshSqlitePlace(label: string): FreshPlace {
+  const dir = mkdtempSync(join(tmpdir(), `spool-${label}-`));
+  const path = join(dir, 'bench.db');
+  return {
+    open: () => new SqliteStorage({ path }),
+    prepare: async () => {
+      const db = new Database(path);
+      db.exec('ANALYZE');
+      db.close();
+    },
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A new PostgreSQL schema, analysed before the clock starts, dropped afterwards. */
+export function freshPostgresPlace(label: string): FreshPlace {
+  const schema = freshSchema(`spool_${label}`);
+  return { open: () => new PostgresStorage({ connectionString: BENCH_POSTGRES_URL, schema }), prepare: () => analyzeSchema(schema), dispose: () => dropSchema(schema) };
+}
