@@ -61,7 +61,7 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     await sql(`DELETE FROM \`${prefix}migrations\` WHERE version >= 3`);
 
     const refusing = open(prefix, { migrate: false });
-    await expect(refusing.init()).rejects.toThrow(/need migrations 3, 4, 5, 6, 7, 8, 12/);
+    await expect(refusing.init()).rejects.toThrow(`need migrations ${MIGRATIONS.map((m) => m.version).filter((v) => v > 2).join(", ")}`);
     const upgraded = open(prefix, { migrate: false });
     expect(await upgraded.migrate()).toEqual({ applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 2) });
     await setLimits(upgraded, { concurrency: 1 });
