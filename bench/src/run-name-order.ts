@@ -1,5 +1,5 @@
 /**
- * What a list in name order costs (decision 49): no storage keeps jobs in name order, so a page by
+ * What a list in name order costs (decision 47): no storage keeps jobs in name order, so a page by
  * name reads and sorts the whole list. `node bench/dist/run-name-order.js --storage
  * sqlite|postgres|mysql [--jobs N] [--rounds N]` fills fresh tables with N enqueued jobs of
  * three names, analyses them, and times the first page (50 jobs) by name and newest first,

@@ -39,7 +39,7 @@ export async function dataset(storage: Storage, total: number, log: (line: strin
           const k = made + i;
           args.push({ orderId: k, customer: `customer-${k % 9973}`, email: `user${k}@example.com`, total: (k % 500) + 0.99 });
         }
-        await spool.enqueueMany(NAMES[q]!, args, { queue: QUEUES[q]! });
+        await spool.enqueueMany(NAMES[q]!, args, { ...DATASET_JOB_OPTIONS, queue: QUEUES[q]! });
       }
       // Run most of them: 96% of each batch finish (1 in 30 of those fail), the rest stay enqueued.
       let left = Math.floor(n * 0.96);

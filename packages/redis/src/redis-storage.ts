@@ -72,7 +72,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 9;
+export const LAYOUT_VERSION = 5;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -613,11 +613,11 @@ export class RedisStorage implements Storage {
         [cursor] = (await this.call('layoutIndexOccurrences', 'migrating', [cursor, 1000])) as [string, number];
       } while (cursor !== '');
     }
-    if (Number(stored) < 9) await this.indexJobNames();
+    if (Number(stored) < 5) await this.indexJobNames();
   }
 
   /**
-   * The upgrade to layout 9: every name that has a per-name index of jobs (`in:<name>`) joins
+   * The upgrade to layout 5: every name that has a per-name index of jobs (`in:<name>`) joins
    * `names`. A scan of the keys in steps of 1,000, so other clients are not held for long.
    */
   private async indexJobNames(): Promise<void> {

@@ -101,7 +101,7 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
     });
     expect(await admin.hget(`{${prefix}}:job:${jobs[0]!.id}`, 'occ')).toBeNull();
 
-    // The job names the upgrade to layout 9 collected: lists in name order find every job.
+    // The job names the upgrade to layout 5 collected: lists in name order find every job.
     expect((await admin.smembers(`{${prefix}}:names`)).sort()).toEqual([...new Set(jobs.map((j) => j.name))].sort());
     const byName = await storage.monitoring.jobsList({ limit: 10, order: 'name' });
     expect(byName.jobs.map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());

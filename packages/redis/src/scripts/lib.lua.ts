@@ -64,7 +64,7 @@ local K_SCHEDULED = P .. 'scheduled'
 local K_LEASES = P .. 'leases'
 local K_EXPIRY = P .. 'expiry'
 local K_ALL = P .. 'all'
--- Every job name that has jobs (layout 9): the name order of job lists walks it.
+-- Every job name that has jobs (layout 5): the name order of job lists walks it.
 local K_NAMES = P .. 'names'
 local K_QUEUES = P .. 'queues'
 local K_PAUSED = P .. 'paused'

@@ -248,10 +248,10 @@ Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), 
          field, and a recurring job's 'settings' and 'runs' fields; 3 adds rch:<recurring id> (its
          history); 4 adds flow control: limits, gates, limitsv and a job's 'gates' field (a server
          of an older layout would start limited jobs unchecked and never give their gates back, so
-         it must refuse this data); 9 adds 'names' (every job name that has jobs, which lists in
+         it must refuse this data); 5 adds 'names' (every job name that has jobs, which lists in
          name order walk: a server of an older layout would create jobs of a new name without it).
          Data of an earlier layout reads as the current one unchanged; from layout 1 the storage
-         first indexes the occurrences its jobs hold (layout_index_occurrences), and below layout 9
+         first indexes the occurrences its jobs hold (layout_index_occurrences), and below layout 5
          it fills 'names' from the per-name indexes, then this records the version.
 ]]
 local version = tonumber(ARGV[3])
