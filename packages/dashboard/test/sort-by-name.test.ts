@@ -1,26 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock, MemoryStorage, Spool } from '@spool/core';
+import { MemoryStorage, Spool } from '@spool/core';
 import { createDashboard } from '@spool/dashboard';
 
-import { listen } from './http-harness.js';
+import { useMemoryDashboard } from './http-harness.js';
 import { BY_NAME } from './fixtures.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function start(options: Parameters<typeof createDashboard>[1]) {
-  const clock = new ManualClock();
-  const spool = new Spool({ storage: new MemoryStorage({ clock }) }, { clock });
-  const server = await listen(createDashboard(spool, options));
-  cleanups.push(async () => {
-    await server.close();
-    await spool.close();
-  });
-  return { spool, clock, ...server };
-}
+const start = useMemoryDashboard();
 
 const namesOn = (page: string): string[] => [...page.matchAll(/<div class="job-name">([^<]+)<\/div>/g)].map((m) => m[1]!);
 
