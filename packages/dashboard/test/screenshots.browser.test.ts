@@ -60,6 +60,8 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['job-processing', `/job/${seeded.ids.processing}`, '[data-logs]'],
       ['job-failed', `/job/${seeded.ids.failed}`, '.stack'],
       ['dead-letters', '/dead-letters', '[data-dead-letter-groups] tbody tr'],
+      ['batches', '/batches', 'tbody tr'],
+      ['flow', `/batch/${seeded.ids.flow}`, '[data-flow-graph]'],
       ['job-waiting', `/job/${seeded.ids.waiting}`, '[data-wait-reason]'],
       ['job-scheduled', `/job/${seeded.ids.scheduled}`, '[data-change-form] [data-run-now]'],
       ['metrics', '/metrics?sort=runP95&dir=desc', '[data-chart="outcomes"] svg .bar'],

@@ -20,7 +20,7 @@ export interface Showcase {
   spool: Spool;
   server: Server;
   /** `waiting`: a catalog import held back by its job's limit (1 at once) while another runs. */
-  ids: { failed: string; processing: string; succeeded: string; waiting: string; scheduled: string };
+  ids: { failed: string; processing: string; succeeded: string; waiting: string; scheduled: string; flow: string };
   close(): Promise<void>;
 }
 
@@ -125,6 +125,16 @@ export async function showcase(): Promise<Showcase> {
   await spool.recurring.addOrUpdate('cache.warm-storefront', 'cache.warm', {}, { ...BY_NAME, cron: '*/5 * * * *' });
   await spool.recurring.addOrUpdate('billing.monthly-invoices', 'billing.invoices', { plan: 'pro' }, { ...BY_NAME, cron: '0 9 1 * *', timezone: 'America/New_York', jitter: '90s' });
   await spool.recurring.pause('billing.monthly-invoices');
+  // An order's flow in a queue no server of the showcase serves: the charge done, shipping and the
+  // notice waiting for a slot, the close waiting for both.
+  const chargeOrder = defineJob('orders.charge', () => ({ charged: 74.5 }), { queue: 'orders' });
+  spool.define(chargeOrder);
+  const step = (name: string) => ({ name, job: `orders.${name}`, options: { ...BY_NAME, queue: 'orders' } });
+  const flow = await spool.flow(
+    [{ name: 'charge', job: chargeOrder }, { ...step('ship'), dependsOn: ['charge'] }, { ...step('notify'), dependsOn: ['charge'] }, { ...step('close'), dependsOn: ['ship', 'notify'] }],
+    { description: 'Order A-1046' },
+  );
+  await spool.perform(flow.jobs['charge']!);
   await spool.limits.set({ queue: 'mail' }, { concurrency: 5, rate: { limit: 50, per: '1s' } }, { setBy: 'ada' });
   await seedMetricsHistory(spool);
   // What operators did today, as the dashboard's actions write it.
@@ -139,7 +149,7 @@ export async function showcase(): Promise<Showcase> {
   return {
     spool,
     server,
-    ids: { failed, processing, succeeded: sent[0]!, waiting, scheduled },
+    ids: { failed, processing, succeeded: sent[0]!, waiting, scheduled, flow: flow.id },
     async close() {
       hold.release();
       await spool.close();
