@@ -47,6 +47,7 @@ import type {
   Storage,
   StorageCapabilities,
   StorageEvent,
+  FlowStorage,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { QueueBounds } from '@spool/core/storage-kit';
@@ -132,7 +133,7 @@ export class MySqlStorage implements Storage {
   });
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */
-  readonly flows: MySqlFlows;
+  readonly flows: FlowStorage;
   /** The options after defaults (durations in milliseconds). */
   readonly options: ResolvedMySqlStorageOptions;
   /** The pool the storage runs its statements on. */

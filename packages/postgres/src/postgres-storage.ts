@@ -49,6 +49,7 @@ import type {
   Storage,
   StorageCapabilities,
   StorageEvent,
+  FlowStorage,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
@@ -114,7 +115,7 @@ export class PostgresStorage implements Storage {
   });
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */
-  readonly flows: PostgresFlows;
+  readonly flows: FlowStorage;
   /** The options after defaults (`connectTimeout` in milliseconds). */
   readonly options: ResolvedPostgresStorageOptions;
   /** The pool the storage runs its statements on. */

@@ -44,6 +44,7 @@ import type {
   Storage,
   StorageCapabilities,
   StorageEvent,
+  FlowStorage,
 } from '@spool/core';
 import { listLimits, readGates, setLimits } from './limits-store.js';
 import { expireMetrics, readMetrics, recordMetrics } from './metrics-store.js';
@@ -87,7 +88,7 @@ export class SqliteStorage implements Storage {
   readonly capabilities: StorageCapabilities;
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */
-  readonly flows: SqliteFlows;
+  readonly flows: FlowStorage;
   /** The options after defaults (`busyTimeout` in milliseconds). */
   readonly options: ResolvedSqliteStorageOptions;
   private readonly clock: Clock;
