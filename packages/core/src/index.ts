@@ -98,6 +98,8 @@ export { parseDuration } from './options/duration.js';
 export { rateLimited } from './limits/rate-limited.js';
 export { resolveLimits, describeLimits, scopeId, scopeOf, LIMIT_KEY_PARAMETER, MAX_LIMIT_KEY_LENGTH } from './limits/limits.js';
 export type { Limits, LimitScope, LimitsOption, JobLimitsOption, PerKeyLimitOption, RateLimitOption, RateLimit } from './limits/limits.js';
+export { limitsFromText, limitsAsText, scopeFromText } from './limits/limits-text.js';
+export type { LimitsText, LimitsTextLabels } from './limits/limits-text.js';
 export type { Duration } from './options/duration.js';
 export { Server } from './server/server.js';
 export type { ServerOptions, ResolvedServerOptions } from './server/server-options.js';

@@ -10,6 +10,7 @@ import type { Form } from './http-io.js';
 import { field, readForm, redirect, send, sendHtml } from './http-io.js';
 import { isJobAction } from './job-actions.js';
 import { deadLetterAction } from './dead-letter-actions.js';
+import { limitsAction } from './limits-action.js';
 import { parseFilter } from './job-filter.js';
 import { layout } from './pages/layout.js';
 import { confirmPage } from './pages/search-page.js';
@@ -80,7 +81,7 @@ export async function handleAction(state: DashboardState, req: DashboardRequest,
     await act(state, req, res, base, path, actor, audit);
   } catch (error) {
     if (!recorded) {
-      const subject: AuditSubject = path === '/actions/recurring' ? 'recurring' : path === '/actions/queues' ? 'queue' : 'jobs';
+      const subject: AuditSubject = path === '/actions/recurring' ? 'recurring' : path === '/actions/queues' ? 'queue' : path === '/actions/limits' ? 'limits' : 'jobs';
       await audit({ action: `${path.replace('/actions/', '')}.failed`, subject, targets: [], count: 0, outcome: 'failed', message: error instanceof Error ? error.message : String(error) });
     }
     throw error;
@@ -264,6 +265,14 @@ async function act(state: DashboardState, req: DashboardRequest, res: ServerResp
     await audit(outcome.audit);
     if ('page' in outcome) return sendHtml(res, outcome.status, layout(await state.pageContext(base, '/dead-letters/edit', new URLSearchParams()), { title: 'Redrive with edited arguments', section: 'dead-letters', live: 'static', content: outcome.page }));
     return redirect(res, backTo(base, form, outcome.notice));
+  }
+
+  if (path === '/actions/limits') {
+    const outcome = await limitsAction(spool, form, actor, () => state.pageContext(base, '/limits/edit', new URLSearchParams()));
+    if (outcome === null) return text(400, 'Unknown action.');
+    await audit(outcome.audit);
+    if ('page' in outcome) return sendHtml(res, outcome.status, layout(await state.pageContext(base, '/limits/edit', new URLSearchParams()), { title: 'Set limits', section: 'queues', live: 'static', content: outcome.page }));
+    return redirect(res, `${base}/queues?notice=${encodeURIComponent(outcome.notice)}`);
   }
 
   if (path === '/actions/queues') {

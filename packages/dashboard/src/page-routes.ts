@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
 import type { BatchView, JobRecord, JobState, LimitView, PayloadSlot, QueueRecord, RecurringHistoryRecord, Storage } from '@spool/core';
-import { AFTER_BATCH_PARAMETER, isJobState, payloadKey, payloadReference, scopeId } from '@spool/core';
+import { AFTER_BATCH_PARAMETER, ConfigError, isJobState, limitsAsText, payloadKey, payloadReference, scopeFromText, scopeId } from '@spool/core';
 import { batchPage, batchesPage } from './pages/batch-page.js';
 
 import type { DashboardRequest } from './dashboard-options.js';
@@ -26,6 +26,7 @@ import { overviewPage } from './pages/overview-page.js';
 import { confirmPage, searchPage } from './pages/search-page.js';
 import type { EnqueueFormData } from './pages/enqueue-page.js';
 import { enqueuePage } from './pages/enqueue-page.js';
+import { limitsEditPage } from './pages/limits-page.js';
 import { LIMIT_WAITING_SCAN, OCCURRENCE_EVENTS, messagePage, queuesPage, recurringDetailPage, recurringPage, serversPage } from './pages/system-pages.js';
 
 /** Most (job name, error) groups the dead letters page shows. */
@@ -223,7 +224,7 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
   if (path === '/servers') return respond(200, 'Servers', 'servers', serversPage(ctx, await monitoring.servers(), now));
   if (path === '/queues') {
     const [queues, limits] = await Promise.all([monitoring.queues(), spool.limits.list()]);
-    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now, await waitingUnder(monitoring, queues, limits)));
+    return respond(200, 'Queues', 'queues', queuesPage(ctx, queues, limits, now, await waitingUnder(monitoring, queues, limits), spool.storage.capabilities.flowControl));
   }
 
   if (path === '/search') {
@@ -258,6 +259,20 @@ export async function handlePage(state: DashboardState, req: DashboardRequest, r
         }
       : { name: query.get('name') ?? '', queue: '', args: '{}', priority: '', delay: '', attempts: '', timeout: '', from: null, error: null };
     return respond(200, form.from ? `Clone ${form.name}` : 'Enqueue', 'enqueue', enqueuePage(ctx, form), { live: 'static' });
+  }
+
+  if (path === '/limits/edit') {
+    if (ctx.readOnly || !spool.storage.capabilities.flowControl) return false;
+    const typed = query.get('scope') ?? '';
+    let view = null;
+    try {
+      view = typed ? await spool.limits.get(scopeFromText(typed, 'scope')) : null;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+    }
+    // The operator's layer when there is one (that is what a save replaces), else what the code sets.
+    const fields = limitsAsText(view ? (view.operator?.limits ?? view.inForce) : null);
+    return respond(200, view ? `Limits of ${typed}` : 'Set limits', 'queues', limitsEditPage(ctx, { scope: view ? scopeId(view.scope) : typed, fields, view, error: null }), { live: 'static' });
   }
 
   if (path === '/confirm') {

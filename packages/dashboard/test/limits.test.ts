@@ -81,13 +81,19 @@ describe('the limits on the queues page', () => {
     expect(page).toContain('at most 10 enqueued');
   });
 
-  it('shows no limits section while none is set', async () => {
+  it('offers to set limits while none is set, and shows nothing of them when read-only', async () => {
     const spool = new Spool({ storage: new MemoryStorage() });
-    const dashboard = await listen(createDashboard(spool));
+    const writable = await listen(createDashboard(spool));
+    const readOnly = await listen(createDashboard(spool, { readOnly: true }));
     cleanups.push(async () => {
-      await dashboard.close();
+      await writable.close();
+      await readOnly.close();
       await spool.close();
     });
-    expect(await (await fetch(`${dashboard.url}/queues`)).text()).not.toContain('<h2>Limits</h2>');
+    const page = await (await fetch(`${writable.url}/queues`)).text();
+    expect(page).toContain('<h2>Limits</h2>');
+    expect(page).toContain('No queue or job name has limits.');
+    expect(page).toContain('data-add-limits');
+    expect(await (await fetch(`${readOnly.url}/queues`)).text()).not.toContain('<h2>Limits</h2>');
   });
 });

@@ -68,6 +68,7 @@ describe.skipIf(!available)('screenshots of every page, light and dark, for the 
       ['audit', '/audit', '[data-audit] tbody tr'],
       ['recurring', '/recurring', 'tbody tr'],
       ['queues', '/queues', 'tbody tr'],
+      ['limits', '/limits/edit?scope=queue:mail', '[data-limits-form]'],
       ['servers', '/servers', 'tbody tr'],
       ['search', '/search?q=example.com', 'tbody tr'],
       ['enqueue', `/enqueue?from=${seeded.ids.succeeded}`, '[data-enqueue-form]'],

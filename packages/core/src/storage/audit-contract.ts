@@ -4,7 +4,7 @@
  */
 
 /** What an audited action was about. */
-export type AuditSubject = 'jobs' | 'recurring' | 'queue';
+export type AuditSubject = 'jobs' | 'recurring' | 'queue' | 'limits';
 
 /** How an audited action ended. */
 export type AuditOutcome = 'done' | 'refused' | 'failed';

@@ -13,6 +13,7 @@ export const AUDIT_PAGE = 50;
 function target(ctx: PageContext, entry: AuditEntry, name: string): SafeHtml {
   if (entry.subject === 'jobs' && /^[0-9a-fA-F-]{36}$/.test(name)) return html`<a class="mono" href="${ctx.base}/job/${name}" title="${name}">${shortId(name)}</a>`;
   if (entry.subject === 'recurring') return html`<a href="${ctx.base}/recurring/detail?id=${encodeURIComponent(name)}">${name}</a>`;
+  if (entry.subject === 'limits') return html`<a href="${ctx.base}/limits/edit?scope=${encodeURIComponent(name)}">${name}</a>`;
   if (entry.subject === 'queue') return html`<a href="${ctx.base}/jobs/enqueued?queue=${encodeURIComponent(name)}">${name}</a>`;
   return html`<span class="mono">${name}</span>`;
 }

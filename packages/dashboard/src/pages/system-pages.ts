@@ -222,7 +222,14 @@ ${servers.length === 0
 }
 
 /** Queues: length, the oldest job's wait, pause and resume; and the flow-control limits in force. */
-export function queuesPage(ctx: PageContext, queues: QueueRecord[], limits: LimitView[], now: number, waiting: ReadonlyMap<string, number> = new Map()): SafeHtml {
+export function queuesPage(
+  ctx: PageContext,
+  queues: QueueRecord[],
+  limits: LimitView[],
+  now: number,
+  waiting: ReadonlyMap<string, number> = new Map(),
+  flowControl = true,
+): SafeHtml {
   // A bounded queue's row says how full it is: "3 of 10" (its maxSize in force).
   const bounds = new Map(limits.flatMap((l) => ('queue' in l.scope && l.inForce.maxSize !== null ? [[l.scope.queue, l.inForce.maxSize] as const] : [])));
   const bound = (queue: string) => {
@@ -241,18 +248,18 @@ ${queues.length === 0
       <td class="num">${count(q.enqueued)}${bound(q.name)}</td>
       <td>${q.oldestEnqueuedAt ? html`${duration(now - q.oldestEnqueuedAt.getTime())} <span class="muted small">(since ${time(q.oldestEnqueuedAt)})</span>` : html`<span class="muted">empty</span>`}</td>
       <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge running">active</span>`}</td>
-      <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}</td></tr>`,
+      <td class="actions-col">${q.paused ? actionButton(ctx, 'queues', { queue: q.name, action: 'resume' }, 'Resume') : actionButton(ctx, 'queues', { queue: q.name, action: 'pause' }, 'Pause')}${flowControl && !bounds.has(q.name) && !limits.some((l) => 'queue' in l.scope && l.scope.queue === q.name) ? limitsLink(ctx, `queue:${q.name}`, 'Limits') : ''}</td></tr>`,
   )}</tbody></table></div>`}
-${limitsTable(limits, now, waiting)}`;
+${flowControl ? limitsTable(ctx, limits, now, waiting) : ''}`;
 }
 
 /** The limits of queues and job names: what is in force, which layer, who set it, how many run and wait. */
-function limitsTable(limits: LimitView[], now: number, waiting: ReadonlyMap<string, number>): SafeHtml {
-  if (limits.length === 0) return html``;
-  return html`<section class="panel limits"><div class="panel-head"><h2>Limits</h2></div>
-<p class="muted small">Flow control across every server: a job held back by a limit waits in its queue without taking a server's slot. An operator's limits (<code>spool limits set</code>) win over the code's until cleared.</p>
-<div class="table-wrap"><table class="table">
-  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th><th class="num" title="enqueued jobs of the scope, held back or not yet claimed">Waiting</th></tr></thead>
+function limitsTable(ctx: PageContext, limits: LimitView[], now: number, waiting: ReadonlyMap<string, number>): SafeHtml {
+  if (limits.length === 0 && ctx.readOnly) return html``;
+  return html`<section class="panel limits"><div class="panel-head"><h2>Limits</h2>${ctx.readOnly ? '' : html`<a class="btn btn-small" href="${ctx.base}/limits/edit" data-add-limits>Set limits</a>`}</div>
+<p class="muted small">Flow control across every server: a job held back by a limit waits in its queue without taking a server's slot. An operator's limits (set here or with <code>spool limits set</code>) win over the code's until cleared.</p>
+${limits.length === 0 ? html`<p class="muted">No queue or job name has limits.</p>` : html`<div class="table-wrap"><table class="table">
+  <thead><tr><th>Scope</th><th>In force</th><th>Set by</th><th class="num">Running</th><th class="num" title="enqueued jobs of the scope, held back or not yet claimed">Waiting</th>${ctx.readOnly ? '' : html`<th class="actions-col">Actions</th>`}</tr></thead>
   <tbody>${limits.map(
     (l) => html`<tr>
       <td><span class="chip static">${'queue' in l.scope ? 'queue' : 'job'}</span> ${'queue' in l.scope ? l.scope.queue : l.scope.job}</td>
@@ -261,8 +268,17 @@ function limitsTable(limits: LimitView[], now: number, waiting: ReadonlyMap<stri
         ? html`operator${l.operator.setBy ? html` <strong>${l.operator.setBy}</strong>` : ''} <span class="muted small">${duration(now - l.operator.setAt.getTime())} ago</span>`
         : html`<span class="muted">code</span>`}</td>
       <td class="num" data-scope="${scopeId(l.scope)}">${count(l.running)}</td>
-      <td class="num" data-waiting="${scopeId(l.scope)}">${waitingCount(waiting.get(scopeId(l.scope)) ?? 0)}</td></tr>`,
-  )}</tbody></table></div></section>`;
+      <td class="num" data-waiting="${scopeId(l.scope)}">${waitingCount(waiting.get(scopeId(l.scope)) ?? 0)}</td>${ctx.readOnly
+        ? ''
+        : html`<td class="actions-col">${limitsLink(ctx, scopeId(l.scope), 'Edit')}${l.operator
+            ? actionButton(ctx, 'limits', { scope: scopeId(l.scope), action: 'clear' }, 'Clear', { quiet: true, confirm: `Clear the operator's limits of ${scopeId(l.scope)}?` })
+            : ''}</td>`}</tr>`,
+  )}</tbody></table></div>`}</section>`;
+}
+
+/** A link to the limits form of a scope (none on a read-only dashboard). */
+function limitsLink(ctx: PageContext, scope: string, label: string): SafeHtml {
+  return ctx.readOnly ? html`` : html` <a class="btn btn-ghost btn-small" href="${ctx.base}/limits/edit?scope=${encodeURIComponent(scope)}" data-limits-link="${scope}">${label}</a>`;
 }
 
 /** Most enqueued jobs of a job name counted for the queues page's limits: beyond, it says "1,000+". */

@@ -1,11 +1,11 @@
-import { ConfigError, describeLimits, scopeId } from '@spool/core';
-import type { LimitScope, LimitsOption } from '@spool/core';
+import { describeLimits, limitsFromText, scopeFromText, scopeId } from '@spool/core';
+import type { LimitsTextLabels } from '@spool/core';
 
 import type { Command } from './command.js';
 import { colours } from './colours.js';
 import { count, jsonDocument, table } from './format.js';
 import { withSpool } from './open-spool.js';
-import { expectPositionals, integerFlag, parseCommandLine, stringFlag } from './parse.js';
+import { expectPositionals, parseCommandLine, stringFlag } from './parse.js';
 
 /** `spool limits list`: every queue and job name with limits, what is in force and who set it. */
 export const limitsListCommand: Command = {
@@ -42,7 +42,15 @@ export const limitsListCommand: Command = {
   },
 };
 
-const SCOPE_HINT = 'a scope: queue:<name> or job:<name>';
+/** The flags of `spool limits set`, for the problems of what was typed. */
+const FLAG_LABELS: LimitsTextLabels = {
+  concurrency: '--concurrency',
+  rate: '--rate',
+  perKeyConcurrency: '--per-key-concurrency',
+  perKeyRate: '--per-key-rate',
+  onLocked: '--on-locked',
+  maxSize: '--max-size',
+};
 
 /** `spool limits set <scope>`: an operator's limits, stored; they win over the code's until cleared. */
 export const limitsSetCommand: Command = {
@@ -71,21 +79,18 @@ export const limitsSetCommand: Command = {
   async run(args, io) {
     const { flags, positionals } = parseCommandLine(this, args);
     expectPositionals(positionals, ['scope'], 'limits set');
-    const scope = parseScope(positionals[0]!);
-    const concurrency = integerFlag(flags, 'concurrency', 'limits set', { min: 1 });
-    const perKeyConcurrency = integerFlag(flags, 'per-key-concurrency', 'limits set', { min: 1 });
-    const rate = rateFlag(stringFlag(flags, 'rate'), '--rate');
-    const perKeyRate = rateFlag(stringFlag(flags, 'per-key-rate'), '--per-key-rate');
-    const onLocked = stringFlag(flags, 'on-locked');
-    const maxSize = integerFlag(flags, 'max-size', 'limits set', { min: 1 });
-    const limits: LimitsOption = {
-      ...(concurrency !== undefined ? { concurrency } : {}),
-      ...(maxSize !== undefined ? { maxSize } : {}),
-      ...(rate ? { rate } : {}),
-      ...(perKeyConcurrency !== undefined || perKeyRate || onLocked !== undefined
-        ? { perKey: { ...(perKeyConcurrency !== undefined ? { concurrency: perKeyConcurrency } : {}), ...(perKeyRate ? { rate: perKeyRate } : {}), ...(onLocked !== undefined ? { onLocked: onLocked as 'wait' | 'skip' } : {}) } }
-        : {}),
-    };
+    const scope = scopeFromText(positionals[0]!, 'scope');
+    const limits = limitsFromText(
+      {
+        concurrency: stringFlag(flags, 'concurrency'),
+        rate: stringFlag(flags, 'rate'),
+        perKeyConcurrency: stringFlag(flags, 'per-key-concurrency'),
+        perKeyRate: stringFlag(flags, 'per-key-rate'),
+        onLocked: stringFlag(flags, 'on-locked'),
+        maxSize: stringFlag(flags, 'max-size'),
+      },
+      FLAG_LABELS,
+    );
     return withSpool(flags, io, async (spool) => {
       await spool.limits.set(scope, limits, { setBy: stringFlag(flags, 'by') ?? 'cli' });
       const view = await spool.limits.get(scope);
@@ -107,7 +112,7 @@ export const limitsClearCommand: Command = {
   async run(args, io) {
     const { flags, positionals } = parseCommandLine(this, args);
     expectPositionals(positionals, ['scope'], 'limits clear');
-    const scope = parseScope(positionals[0]!);
+    const scope = scopeFromText(positionals[0]!, 'scope');
     return withSpool(flags, io, async (spool) => {
       await spool.limits.clear(scope);
       const view = await spool.limits.get(scope);
@@ -117,19 +122,3 @@ export const limitsClearCommand: Command = {
     }, { mustExist: true });
   },
 };
-
-function parseScope(text: string): LimitScope {
-  const at = text.indexOf(':');
-  const kind = text.slice(0, at);
-  const name = text.slice(at + 1);
-  if (at > 0 && name.length > 0 && kind === 'queue') return { queue: name };
-  if (at > 0 && name.length > 0 && kind === 'job') return { job: name };
-  throw new ConfigError([{ path: 'scope', message: `expected ${SCOPE_HINT}, got ${JSON.stringify(text)}` }]);
-}
-
-function rateFlag(text: string | undefined, flag: string): { limit: number; per: string } | undefined {
-  if (text === undefined) return undefined;
-  const match = /^(\d+)\/(.+)$/.exec(text);
-  if (!match) throw new ConfigError([{ path: flag, message: `expected <count>/<window> such as 50/1s or 100/1m, got ${JSON.stringify(text)}` }]);
-  return { limit: Number(match[1]), per: match[2]! };
-}
