@@ -45,6 +45,35 @@ export function queueBoundsTests(target: ConformanceTarget): void {
       expect(await enqueuedIn('exports')).toBe(5);
     });
 
+    it('refuses a batch or a flow that does not fit whole, its batch record and edges with it; its waiting steps take no room', async () => {
+      if (!h.storage.capabilities.flowControl || !h.storage.flows) return;
+      const flows = h.storage.flows;
+      await bound('exports', { maxSize: 3 });
+      await h.create({ queue: 'exports' });
+      const batchId = h.ids.next();
+      const members = [h.job({ queue: 'exports' }), h.job({ queue: 'exports' }), h.job({ queue: 'exports' })];
+      const refused = flows.flowsCreate({ batches: [{ id: batchId, description: 'too big', parentBatchId: null }], jobs: members.map((job) => ({ job, batchId, hasDependents: false })), dependencies: [] });
+      await expect(refused).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', queue: 'exports', size: 1, bound: 3, adding: 3 });
+      expect(await flows.batchGet({ id: batchId })).toBeNull();
+      await h.expectCounts({ enqueued: 1 });
+
+      // Two roots enqueued and a step awaiting both: the step takes no room until it is released.
+      const [a, b] = [h.job({ queue: 'exports' }), h.job({ queue: 'exports' })];
+      const step = h.job({ queue: 'exports', state: 'awaiting', reason: 'Awaiting its parents' });
+      const second = h.ids.next();
+      await flows.flowsCreate({
+        batches: [{ id: second, description: 'fits', parentBatchId: null }],
+        jobs: [a, b, step].map((job) => ({ job, batchId: second, hasDependents: job !== step })),
+        dependencies: [a, b].map((parent) => ({ parentId: parent.id, childId: step.id, parentKind: 'job' as const, policy: 'fail' as const })),
+      });
+      expect(await flows.batchGet({ id: second })).toMatchObject({ total: 3 });
+      await h.expectCounts({ enqueued: 3, awaiting: 1 });
+      // Attaching to the batch is an enqueue too: refused when the queue is full.
+      const late = h.job({ queue: 'exports' });
+      await expect(flows.flowsCreate({ batches: [], jobs: [{ job: late, batchId: second, hasDependents: false }], dependencies: [] })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', size: 3 });
+      expect(await flows.batchGet({ id: second })).toMatchObject({ total: 3 });
+    });
+
     it('counts enqueued jobs only: scheduled jobs, continuations and a unique key answered by its holder take no room', async () => {
       if (!h.storage.capabilities.flowControl) return;
       await bound('exports', { maxSize: 1 });

@@ -96,5 +96,6 @@ async function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: Ne
       params.dependencies.slice(i, i + 1000).map((d) => [d.parentId, d.childId, d.parentKind, d.policy]),
     ]);
   }
-  return createJobs(ctx, jobs, undefined, false, columns);
+  // A batch is an enqueue like any other: refused whole when it does not fit its bounded queues.
+  return createJobs(ctx, jobs, undefined, true, columns);
 }

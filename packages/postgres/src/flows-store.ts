@@ -106,5 +106,6 @@ async function createFlow(ctx: WriteContext, params: FlowsCreateParams, jobs: Ne
       d.map((x) => x.policy),
     ]);
   }
-  return createJobs(ctx, jobs, false, false, params.jobs.map((entry) => columns.get(entry.job.id)!));
+  // A batch is an enqueue like any other: refused whole when it does not fit its bounded queues.
+  return createJobs(ctx, jobs, false, true, params.jobs.map((entry) => columns.get(entry.job.id)!));
 }

@@ -3,7 +3,7 @@ import type { BatchCounts } from '../../flows/batch-counts.js';
 import { addBatchCounts, batchFinishes } from '../../flows/batch-counts.js';
 import type { DependencyParentKind } from '../../flows/dependency.js';
 import { dependencyIntent } from '../../flows/dependency.js';
-import type { JobRecord } from '../../job/records.js';
+import type { JobRecord, NewJob } from '../../job/records.js';
 import type { ChangeIntent } from '../../states/change-intents.js';
 import type { StateChange } from '../../states/state-change.js';
 import type { JobState } from '../../states/states.js';
@@ -21,6 +21,8 @@ export interface MemoryFlowsHost {
   now(): number;
   guard(): void;
   emit(events: MemoryEvents): void;
+  /** Refuses jobs that do not fit their bounded queues, before anything is written. */
+  checkRoom(jobs: readonly NewJob[]): void;
 }
 
 /**
@@ -43,6 +45,8 @@ export class MemoryFlows implements FlowStorage {
       const batch = this.state.batches.get(id);
       return batch === undefined ? [] : [[id, batch.finishedAt] as const];
     })));
+    // A batch is an enqueue like any other: all of it fits its bounded queues, or none is written.
+    this.host.checkRoom(jobs);
     for (const batch of params.batches) {
       this.state.batches.set(batch.id, {
         ...batch,

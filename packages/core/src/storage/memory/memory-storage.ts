@@ -97,7 +97,12 @@ export class MemoryStorage implements Storage {
     this.clock = runtime.clock ?? systemClock;
     this.monitoring = new MemoryMonitoring(this.state, () => this.guard());
     this.deadLetters = new MemoryDeadLetters(this.state, this.changes, this.clock, (events) => this.emit(events));
-    this.flows = new MemoryFlows(this.state, this.changes, { now: () => this.clock.now(), guard: () => this.guard(), emit: (events) => this.emit(events) });
+    this.flows = new MemoryFlows(this.state, this.changes, {
+      now: () => this.clock.now(),
+      guard: () => this.guard(),
+      emit: (events) => this.emit(events),
+      checkRoom: (jobs) => this.checkRoom(jobs),
+    });
     this.changes.flowSettler = (job, change, now, move) => this.flows.settle(job, change, now, move);
   }
 
