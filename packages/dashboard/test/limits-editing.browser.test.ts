@@ -1,39 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { MemoryStorage, Spool } from '@spool/core';
-import { createDashboard } from '@spool/dashboard';
 
-import { browserAvailable, launchBrowser } from './browser.js';
-import { listen } from './http-harness.js';
+import { browserAvailable, useBrowserDashboard } from './browser.js';
 
 const available = browserAvailable();
 
 describe.skipIf(!available)("setting a queue's limits from the dashboard, in a real browser", () => {
   let spool: Spool;
-  let browser: Browser;
-  let page: Page;
-  let url: string;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
+  const b = useBrowserDashboard(async () => {
     spool = new Spool({ storage: new MemoryStorage() });
     await spool.enqueue('mail.send', {}, { queue: 'mail', attempts: 1, timeout: null });
-    const server = await listen(createDashboard(spool, { basePath: '/spool', authorize: () => ({ operator: 'ada' }) }));
-    url = `${server.url}/spool`;
-    close = server.close;
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await close?.();
-    await spool?.close();
+    return { spool, options: { authorize: () => ({ operator: 'ada' }) } };
   });
 
   it('goes from the queue row to the form, refuses a rate it cannot read, then stores what is fixed and clears it', async () => {
+    const { page, url } = b;
     await page.goto(`${url}/queues`);
     await Promise.all([page.waitForURL(/limits\/edit/), page.click('[data-limits-link="queue:mail"]')]);
     expect(await page.inputValue('[data-limits-form] input[name="scope"]')).toBe('queue:mail');

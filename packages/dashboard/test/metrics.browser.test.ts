@@ -1,12 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { MemoryStorage, MetricsRecorder, Spool } from '@spool/core';
-import { createDashboard } from '@spool/dashboard';
 
-import { browserAvailable, launchBrowser } from './browser.js';
+import { browserAvailable, useBrowserDashboard } from './browser.js';
 import { BY_NAME } from './fixtures.js';
-import { listen } from './http-harness.js';
 
 const available = browserAvailable();
 
@@ -23,59 +20,45 @@ async function ran(storage: MemoryStorage, name: string, queue: string, ok: numb
 describe.skipIf(!available)('the metrics page, in a real browser', () => {
   let storage: MemoryStorage;
   let spool: Spool;
-  let browser: Browser;
-  let page: Page;
-  let url: string;
-  let close: () => Promise<void>;
 
-  beforeAll(async () => {
+  const b = useBrowserDashboard(async () => {
     storage = new MemoryStorage();
     spool = new Spool({ storage });
     await ran(storage, 'emails.send', 'default', 90, 10, 40);
     await ran(storage, 'reports.build', 'reports', 12, 0, 3000);
-    const server = await listen(createDashboard(spool, { basePath: '/spool', pollInterval: 300 }));
-    url = `${server.url}/spool`;
-    close = server.close;
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 860 } })).newPage();
-  });
+    return { spool, options: { pollInterval: 300 } };
+  }, { width: 1366, height: 860 });
 
-  afterAll(async () => {
-    await browser?.close();
-    await close?.();
-    await spool?.close();
-  });
-
-  const rows = async (): Promise<string[]> => page.locator('[data-metrics] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-metrics-row') ?? ''));
-  const cell = (name: string, column: number) => page.locator(`[data-metrics] tbody tr[data-metrics-row="${name}"] td`).nth(column).textContent();
+  const rows = async (): Promise<string[]> => b.page.locator('[data-metrics] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-metrics-row') ?? ''));
+  const cell = (name: string, column: number) => b.page.locator(`[data-metrics] tbody tr[data-metrics-row="${name}"] td`).nth(column).textContent();
 
   it('shows throughput, failure rate and percentiles per job name, and draws the outcomes', async () => {
-    await page.goto(`${url}/metrics`);
+    await b.page.goto(`${b.url}/metrics`);
     expect(await rows()).toEqual(['emails.send', 'reports.build']);
     expect(await cell('emails.send', 4)).toBe('10.0 %');
     expect(await cell('emails.send', 2)).toBe('1.50');
     expect(await cell('reports.build', 8)).toMatch(/^[23]s$/);
-    expect(await page.locator('[data-chart="outcomes"] svg .bar').count()).toBe(60);
+    expect(await b.page.locator('[data-chart="outcomes"] svg .bar').count()).toBe(60);
   });
 
   it('sorts by a column, both ways, and keeps the sort when the window changes', async () => {
-    await page.goto(`${url}/metrics`);
-    await Promise.all([page.waitForURL(/sort=runP50/), page.click('[data-sort="runP50"]')]);
+    await b.page.goto(`${b.url}/metrics`);
+    await Promise.all([b.page.waitForURL(/sort=runP50/), b.page.click('[data-sort="runP50"]')]);
     expect(await rows()).toEqual(['reports.build', 'emails.send']);
-    await Promise.all([page.waitForURL(/sort=runP50(?!&dir=desc)/), page.click('[data-sort="runP50"]')]);
+    await Promise.all([b.page.waitForURL(/sort=runP50(?!&dir=desc)/), b.page.click('[data-sort="runP50"]')]);
     expect(await rows()).toEqual(['emails.send', 'reports.build']);
-    await Promise.all([page.waitForURL(/window=day/), page.click('[data-window="day"]')]);
-    expect(await page.getAttribute('[data-window="day"]', 'aria-selected')).toBe('true');
+    await Promise.all([b.page.waitForURL(/window=day/), b.page.click('[data-window="day"]')]);
+    expect(await b.page.getAttribute('[data-window="day"]', 'aria-selected')).toBe('true');
     expect(await rows()).toEqual(['emails.send', 'reports.build']);
-    expect(await page.locator('[data-chart="outcomes"] svg .bar').count()).toBe(24);
+    expect(await b.page.locator('[data-chart="outcomes"] svg .bar').count()).toBe(24);
   });
 
   it('updates by itself when jobs change', async () => {
-    await page.goto(`${url}/metrics`);
+    await b.page.goto(`${b.url}/metrics`);
     await ran(storage, 'exports.csv', 'exports', 5, 0, 100);
     // Any change of the counts pushes to the page, which reads its content again.
     await spool.enqueue('exports.csv', {}, BY_NAME);
-    await page.waitForSelector('[data-metrics-row="exports.csv"]');
+    await b.page.waitForSelector('[data-metrics-row="exports.csv"]');
     expect(await rows()).toEqual(['emails.send', 'exports.csv', 'reports.build']);
   });
 });
