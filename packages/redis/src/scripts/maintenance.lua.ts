@@ -71,7 +71,7 @@ local deleted = 0
 -- Names whose last job may have gone: checked once the removals are written.
 local emptied = {}
 for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ')
+  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ', 'batch')
   zrem(K_EXPIRY, id)
   if v[1] and EXPIRES[v[1]] then
     -- The occurrence this job held is free again only when the job is gone.
@@ -80,6 +80,8 @@ for _, id in ipairs(ids) do
     zrem(k_state(v[1]), id)
     zrem(k_by_queue(v[2]), id)
     zrem(k_by_name(v[3]), id)
+    -- A batch keeps its counters; its list of jobs loses the one that is gone.
+    if v[6] then zrem(P .. 'bj:' .. v[6], id) end
     emptied[v[3]] = true
     for _, member in ipairs(redis.call('ZRANGEBYLEX', K_ALL, '[' .. id .. '\\t', '(' .. id .. '\\t2')) do zrem(K_ALL, member) end
     count(v[1], -1)

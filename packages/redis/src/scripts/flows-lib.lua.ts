@@ -1,0 +1,85 @@
+import { flowsDecidedLua } from './flows-decided.lua.js';
+
+/**
+ * The part of the shared library that batches and flows add (decision 46), spliced into it after
+ * `settle`. Only a job whose hash has a `flow` field (its bits: 1 a batch member, 2 others depend
+ * on it) comes here from move(); every other job skips it on a field its load already read.
+ *
+ * Keys:
+ *   b:<id>    a batch: desc, parent, total, finished, succeeded, failed, created, finishedAt, cancelledAt
+ *   batches   every batch id (sorted set, score 0: newest first by id)
+ *   bj:<id>   the batch's own member jobs (sorted set, score 0)
+ *   bc:<id>   the batches nested in it (set)
+ *   dp:<id>   the dependencies on a parent job or batch: child id -> policy (hash)
+ * Job fields: flow (bits), batch (its batch id), pending (its dependencies not yet settled).
+ */
+export function flowsLibLua(): string {
+  return `
+${flowsDecidedLua()}
+
+local function k_batch(id) return P .. 'b:' .. id end
+local K_BATCHES = P .. 'batches'
+local function k_batch_jobs(id) return P .. 'bj:' .. id end
+local function k_batch_children(id) return P .. 'bc:' .. id end
+local function k_deps(id) return P .. 'dp:' .. id end
+
+-- An id as it goes inside a JSON string: escaped, without its quotes.
+local function json_inner(s)
+  local e = cjson.encode(s)
+  return string.sub(e, 2, -2)
+end
+
+-- Settles (and removes) every dependency on a parent that has just finished in parent_state, as
+-- core decides (DEPENDS). A child no longer awaiting (settled by another parent, deleted) is left alone.
+local function settle_dependents(kind, parent_id, parent_state)
+  local key = k_deps(parent_id)
+  local edges = redis.call('HGETALL', key)
+  if #edges == 0 then return end
+  redis.call('DEL', key)
+  local rules = DEPENDS[parent_state]
+  if rules == nil then error('spool: core settles no dependency on a parent ' .. parent_state) end
+  for i = 1, #edges, 2 do
+    local child = load(edges[i])
+    if child ~= nil and child.state == 'awaiting' then
+      local pending = redis.call('HINCRBY', k_job(child.id), 'pending', -1)
+      local d = rules[edges[i + 1]][pending <= 0]
+      if d then
+        local inner = json_inner(parent_id)
+        local values = NO_VALUES
+        if d.err then values = { error = DEP_ERROR_JSON(kind, inner, parent_state) } end
+        move(child, d.to, DEP_TEXT[d.text](kind, parent_id, parent_state), DEP_DATA_JSON(kind, inner), nil, d.variant, values)
+      end
+    end
+  end
+end
+
+-- Adds a member's move to its batch; a batch whose every member has finished finishes once
+-- (BATCH_FINISH), settles its dependents and counts as one member of its own parent.
+local function batch_count(batch_id, delta)
+  local key = k_batch(batch_id)
+  if redis.call('EXISTS', key) == 0 then return end
+  if delta.f ~= 0 then redis.call('HINCRBY', key, 'finished', delta.f) end
+  if delta.s ~= 0 then redis.call('HINCRBY', key, 'succeeded', delta.s) end
+  if delta.x ~= 0 then redis.call('HINCRBY', key, 'failed', delta.x) end
+  local v = redis.call('HMGET', key, 'total', 'finished', 'failed', 'finishedAt', 'parent')
+  local total, finished, failed = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  -- batchFinishes: once (no finish time yet), when every member of a batch that has members finished.
+  if (v[4] or '') ~= '' or total == 0 or finished < total then return end
+  local finish = BATCH_FINISH[failed > 0]
+  redis.call('HSET', key, 'finishedAt', NOW_S)
+  settle_dependents('batch', batch_id, finish.state)
+  if (v[5] or '') ~= '' then batch_count(v[5], finish) end
+end
+
+settle_flow = function(job, from, to, settles)
+  local bits = tonumber(job.flow) or 0
+  local delta = BATCH_DELTA[from]
+  if delta ~= nil then delta = delta[to] end
+  if delta ~= nil and bits % 2 == 1 then
+    local batch_id = redis.call('HGET', k_job(job.id), 'batch')
+    if batch_id and batch_id ~= '' then batch_count(batch_id, delta) end
+  end
+  if settles and math.floor(bits / 2) % 2 == 1 then settle_dependents('job', job.id, to) end
+end
+`;
+}
