@@ -1,4 +1,6 @@
-import type { BatchJobsParams, BatchRecord, FlowStorage, FlowsCreateParams, JobRecord, JobState, JobsCreateResult } from '@spool/core';
+import { randomBytes } from 'node:crypto';
+
+import type { BatchJobsParams, BatchRecord, FlowStorage, FlowsCreateParams, JobRecord, JobState, JobsCreateResult, NewJob } from '@spool/core';
 import { CapabilityMissingError } from '@spool/core';
 import { decodeCursor, encodeCursor, planFlowCreation, storableNewJobs } from '@spool/core/storage-kit';
 
@@ -12,6 +14,8 @@ export interface RedisFlowsHost {
   run(name: ScriptName, doing: string, args: ReadonlyArray<string | number>): Promise<unknown>;
   jobsJson(jobs: FlowsCreateParams['jobs'][number]['job'][]): string;
   emitPayload(payload: string | undefined): void;
+  /** Most jobs one creation script takes (the storage's `MAX_JOBS_PER_SCRIPT`): a script holds every other client of Redis. */
+  maxJobsPerScript: number;
 }
 
 /**
@@ -27,24 +31,54 @@ export class RedisFlows implements FlowStorage {
     }
     const { added, existing, columns } = planFlowCreation(params);
     const jobs = storableNewJobs(params.jobs.map((entry) => entry.job));
-    // One script for the whole creation, however large: parts would each be atomic, the creation
-    // not (decision 48 weighs this against the time a large batch holds Redis).
+    // Waiting jobs first: every child then exists before any job of the creation can run, so no
+    // parent settles an edge whose child is still to be created (decision 48).
+    const order = jobs.map((_, i) => i).sort((a, b) => Number(columns.get(jobs[b]!.id)!.pending > 0) - Number(columns.get(jobs[a]!.id)!.pending > 0) || a - b);
+    const parts: number[][] = [];
+    const size = this.host.maxJobsPerScript;
+    for (let from = 0; from < order.length; from += size) parts.push(order.slice(from, from + size));
+    const [first = [], ...later] = parts;
+    const part = (indices: number[]) => {
+      const partJobs = indices.map((i) => jobs[i]!);
+      const flowColumns = partJobs.map((job) => {
+        const c = columns.get(job.id)!;
+        return [String(c.flow), c.batchId ?? '', String(c.pending)];
+      });
+      return [this.host.jobsJson(partJobs), JSON.stringify(flowColumns)] as const;
+    };
+    // A creation larger than one script sends its later parts ahead, kept aside where nothing sees
+    // them, then commits in one script that creates the first part and takes the others in.
+    const creation = later.length === 0 ? '' : randomBytes(12).toString('hex');
+    for (const indices of later) await this.host.run('flowsStage', 'creating a batch', [creation, ...part(indices)]);
+    const [firstJobs, firstColumns] = part(first);
     const reply = (await this.host.run('flowsCreate', 'creating a batch', [
-      this.host.jobsJson(jobs),
+      firstJobs,
       JSON.stringify(params.batches.map((b) => [b.id, b.description === null ? '0' : '1', b.description ?? '', b.parentBatchId ?? '', String(added.get(b.id) ?? 0)])),
       JSON.stringify(existing.map((id) => [id, String(added.get(id)!)])),
       JSON.stringify(params.dependencies.map((d) => [d.childId, d.parentId, d.policy])),
-      JSON.stringify(
-        params.jobs.map((entry) => {
-          const c = columns.get(entry.job.id)!;
-          return [String(c.flow), c.batchId ?? '', String(c.pending)];
-        }),
-      ),
+      firstColumns,
+      creation,
+      later.length,
+      JSON.stringify(enqueuedPerQueue(later.flat().map((i) => jobs[i]!))),
     ])) as string[];
     this.host.emitPayload(reply[reply.length - 1]);
-    const results: JobsCreateResult['jobs'] = [];
-    for (let i = 0; i < jobs.length; i++) results.push({ id: reply[i * 3]!, created: reply[i * 3 + 1] === '1', state: reply[i * 3 + 2] as JobState });
-    return { jobs: results };
+    // Each job's state as created; a part that the storage's maintenance created first answers
+    // nothing here, and its jobs were created in the state they were given.
+    const states = new Map<string, JobState>(jobs.map((job) => [job.id, job.state]));
+    const note = (r: string[], from: number, count: number) => {
+      for (let i = 0; i < count; i++) states.set(r[from + i * 3]!, r[from + i * 3 + 2] as JobState);
+    };
+    note(reply, 0, first.length);
+    if (creation !== '') {
+      // Committed: the rest is created part by part; if this process stops, maintenance goes on.
+      for (;;) {
+        const next = (await this.host.run('flowsCreatePart', 'creating a batch', [creation])) as string[];
+        this.host.emitPayload(next[next.length - 1]);
+        if (next[0] !== '1') break;
+        note(next, 1, (next.length - 2) / 3);
+      }
+    }
+    return { jobs: jobs.map((job) => ({ id: job.id, created: true, state: states.get(job.id)! })) };
   }
 
   async batchGet(params: { id: string }): Promise<BatchRecord | null> {
@@ -103,4 +137,11 @@ function decodeBatch(id: string, raw: RawHash): BatchRecord {
     finishedAt: time(f.finishedAt),
     cancelledAt: time(f.cancelledAt),
   };
+}
+
+/** The jobs created enqueued, per queue: what a bounded queue's check counts ahead for the staged parts. */
+function enqueuedPerQueue(jobs: readonly NewJob[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const job of jobs) if (job.state === 'enqueued') counts[job.queue] = (counts[job.queue] ?? 0) + 1;
+  return counts;
 }

@@ -142,7 +142,7 @@ export class RedisStorage implements Storage {
     }
     this.scripts = new ScriptRunner(this.client, this.keyBase);
     this.monitoring = new RedisMonitoring(this.keyBase, (name, doing, args) => this.run(name, doing, args), (doing, read) => this.read(doing, read));
-    this.flows = new RedisFlows({ run: (name, doing, args) => this.run(name, doing, args), jobsJson, emitPayload: (payload) => this.emitPayload(payload) });
+    this.flows = new RedisFlows({ run: (name, doing, args) => this.run(name, doing, args), jobsJson, emitPayload: (payload) => this.emitPayload(payload), maxJobsPerScript: MAX_JOBS_PER_SCRIPT });
   }
 
   async init(): Promise<void> {

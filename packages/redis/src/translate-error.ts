@@ -39,6 +39,12 @@ export function translateError(error: unknown, doing: string): Error {
     const full = /SPOOL_QUEUE_FULL (\d+) (\d+) (\d+) (.*)$/s.exec(message)!;
     return new QueueFullError(full[4]!, Number(full[1]), Number(full[2]), Number(full[3]));
   }
+  if (own?.[1] === 'FLOW_STAGING_LOST') {
+    return new StorageError(`Redis storage: ${doing} failed: the parts of the batch sent ahead were gone (expired or evicted) when it was to commit; nothing was created. Try again.`, {
+      retryable: true,
+      cause: error,
+    });
+  }
   if (own?.[1] === 'LAYOUT_NEWER') {
     return new StorageError(
       `Redis storage: ${doing} failed: the data under this prefix was written by a newer Spool (layout version ${own[2]}). ` +

@@ -83,3 +83,51 @@ settle_flow = function(job, from, to, settles)
 end
 `;
 }
+
+/**
+ * The creation part of the library, spliced into it after `create_jobs`, which it calls: a flow's
+ * jobs with their flow fields, and the parts of a large creation (decision 48).
+ */
+export function flowsCreationLibLua(): string {
+  return `
+-- A creation too large for one script (decision 48): its later parts are staged in fs:<creation>
+-- (a list, two items a part: jobs JSON, flow columns JSON) until the creation commits, then moved
+-- to fc:<creation> and created part by part; fpending names the committed creations left to create.
+local function k_flow_staged(c) return P .. 'fs:' .. c end
+local function k_flow_committed(c) return P .. 'fc:' .. c end
+local K_FLOW_PENDING = P .. 'fpending'
+
+-- Creates jobs (as read_jobs reads them) with their flow columns (flow bits, batch id, pending
+-- dependencies). Returns create_jobs' results, or nil and its error reply (nothing written).
+local function create_flow_jobs(jobs, columns)
+  local results, err = create_jobs(jobs)
+  if err then return nil, err end
+  for i, c in ipairs(columns) do
+    local id = jobs[i].id
+    local f = {}
+    if c[1] ~= '0' then f[#f + 1] = 'flow'; f[#f + 1] = c[1] end
+    if c[2] ~= '' then
+      f[#f + 1] = 'batch'; f[#f + 1] = c[2]
+      zset(k_batch_jobs(c[2]), id, '0')
+    end
+    if c[3] ~= '0' then f[#f + 1] = 'pending'; f[#f + 1] = c[3] end
+    if #f > 0 then redis.call('HSET', k_job(id), unpack(f)) end
+  end
+  return results, nil
+end
+
+-- Creates the next part of a committed creation; returns its results, or nil when none was left.
+local function create_committed_part(creation)
+  local key = k_flow_committed(creation)
+  local jobs_json = redis.call('LPOP', key)
+  local results = nil
+  if jobs_json then
+    local columns = cjson.decode(redis.call('LPOP', key))
+    -- Flow jobs have no continuation parent: create_jobs has nothing to refuse here.
+    results = create_flow_jobs(read_jobs(jobs_json), columns)
+  end
+  if redis.call('EXISTS', key) == 0 then redis.call('SREM', K_FLOW_PENDING, creation) end
+  return results
+end
+`;
+}

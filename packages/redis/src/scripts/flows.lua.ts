@@ -11,13 +11,18 @@ ARGV:    [1] now or '', [2] origin, [3] the jobs as JSON (see read_jobs), [4] th
          (per batch: id, '1' when it has a description, the description, parent batch id or '', the
          members it gains), [5] the existing batches that gain members (id, how many), [6] the
          dependencies (child id, parent id, policy), [7] each job's flow columns, in the order of
-         the jobs (flow bits, batch id or '', pending dependencies)
-Checks:  every existing batch exists and has not finished; the bounded queues have room (check_room);
+         the jobs (flow bits, batch id or '', pending dependencies), [8] the id of a creation
+         whose later parts are staged ('' for none), [9] how many parts are staged, [10] JSON of
+         the enqueued jobs per queue that the staged parts add ('{}' for none)
+Checks:  every existing batch exists and has not finished; every staged part is still there; the
+         bounded queues have room for the whole creation (check_room);
          a continuation's parent exists (create_jobs). The storage kit's planFlowCreation has
          checked that every edge is within the creation, before the call
-Returns: id, created ('1' or '0'), state per job, then the events payload
-Errors:  SPOOL_BATCH_NOT_FOUND <id>, SPOOL_BATCH_FINISHED <id>, SPOOL_QUEUE_FULL ..., SPOOL_JOB_NOT_FOUND
-         <parent id> (nothing written)
+Writes:  the batches, the totals, every edge and the jobs given; a staged creation is committed
+         (fs:<creation> becomes fc:<creation>, named in fpending) for flows_create_part to create
+Returns: id, created ('1' or '0'), state per job given, then the events payload
+Errors:  SPOOL_BATCH_NOT_FOUND <id>, SPOOL_BATCH_FINISHED <id>, SPOOL_FLOW_STAGING_LOST <creation>,
+         SPOOL_QUEUE_FULL ..., SPOOL_JOB_NOT_FOUND <parent id> (nothing written)
 Events:  jobs-enqueued, jobs-scheduled
 ]]
 local jobs = read_jobs(ARGV[3])
@@ -30,10 +35,15 @@ for _, e in ipairs(existing) do
   if not v[1] then return fail('BATCH_NOT_FOUND', e[1]) end
   if v[2] and v[2] ~= '' then return fail('BATCH_FINISHED', e[1]) end
 end
-local full = check_room(jobs, {})
+local full = check_room(jobs, cjson.decode(ARGV[10]))
 if full then return full end
+local creation = ARGV[8]
+local staged_parts = tonumber(ARGV[9])
+if creation ~= '' and redis.call('LLEN', k_flow_staged(creation)) ~= staged_parts * 2 then
+  return fail('FLOW_STAGING_LOST', creation)
+end
 -- create_jobs checks the continuations' parents before it writes: nothing is written before it.
-local results, err = create_jobs(jobs)
+local results, err = create_flow_jobs(jobs, columns)
 if err then return err end
 for _, b in ipairs(batches) do
   local f = { 'total', b[5], 'finished', '0', 'succeeded', '0', 'failed', '0', 'created', NOW_S }
@@ -46,18 +56,12 @@ for _, b in ipairs(batches) do
   zset(K_BATCHES, b[1], '0')
 end
 for _, e in ipairs(existing) do redis.call('HINCRBY', k_batch(e[1]), 'total', e[2]) end
-for i, c in ipairs(columns) do
-  local id = jobs[i].id
-  local f = {}
-  if c[1] ~= '0' then f[#f + 1] = 'flow'; f[#f + 1] = c[1] end
-  if c[2] ~= '' then
-    f[#f + 1] = 'batch'; f[#f + 1] = c[2]
-    zset(k_batch_jobs(c[2]), id, '0')
-  end
-  if c[3] ~= '0' then f[#f + 1] = 'pending'; f[#f + 1] = c[3] end
-  if #f > 0 then redis.call('HSET', k_job(id), unpack(f)) end
-end
 for _, d in ipairs(dependencies) do redis.call('HSET', k_deps(d[2]), d[1], d[3]) end
+if creation ~= '' and staged_parts > 0 then
+  redis.call('RENAME', k_flow_staged(creation), k_flow_committed(creation))
+  redis.call('PERSIST', k_flow_committed(creation))
+  redis.call('SADD', K_FLOW_PENDING, creation)
+end
 flush()
 results[#results + 1] = publish()
 return results
@@ -71,6 +75,39 @@ ARGV:    [1] now or '', [2] origin, [3] batch id
 Returns: its hash (as HGETALL), empty when it does not exist
 ]]
 return redis.call('HGETALL', k_batch(ARGV[3]))
+`;
+
+/** Stages a later part of a creation too large for one script. */
+export const FLOWS_STAGE_LUA = `
+--[[ flows_stage: keeps one later part of a large creation aside until flows_create commits it
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] creation id, [4] the part's jobs JSON (see read_jobs),
+         [5] its flow columns JSON
+Writes:  nothing a reader or a change sees: fs:<creation>, which expires in an hour unless committed
+Returns: 1
+]]
+local key = k_flow_staged(ARGV[3])
+redis.call('RPUSH', key, ARGV[4], ARGV[5])
+redis.call('PEXPIRE', key, 3600000)
+return 1
+`;
+
+/** Creates the next part of a committed creation. */
+export const FLOWS_CREATE_PART_LUA = `
+--[[ flows_create_part: creates the next part of a committed creation
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] creation id
+Returns: '1' when a part was created, '0' when none was left, then id, created, state per job of
+         the part, then the events payload
+Events:  jobs-enqueued, jobs-scheduled
+]]
+local results = create_committed_part(ARGV[3])
+if results == nil then return { '0', '' } end
+flush()
+local out = { '1' }
+for _, v in ipairs(results) do out[#out + 1] = v end
+out[#out + 1] = publish()
+return out
 `;
 
 /** Batches newest first. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { JOB_CLAIM_LUA, JOB_LEASE_EXTEND_LUA, JOB_PROGRESS_SET_LUA, JOBS_COMPLETE_LUA, JOBS_CREATE_LUA, JOBS_FETCH_LUA } from './jobs-write.lua.js';
 import { JOBS_FETCH_CANDIDATES_LUA, JOBS_FETCH_GATED_LUA, LIMITS_GATES_LUA, LIMITS_LIST_LUA, LIMITS_SET_LUA } from './flow-control.lua.js';
 import { JOB_CHANGE_LUA, JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
-import { BATCH_CANCEL_MARK_LUA, BATCH_DESCENDANTS_LUA, BATCH_GET_LUA, BATCH_JOBS_LUA, BATCH_LIST_LUA, FLOWS_CREATE_LUA } from './flows.lua.js';
+import { BATCH_CANCEL_MARK_LUA, BATCH_DESCENDANTS_LUA, BATCH_GET_LUA, BATCH_JOBS_LUA, BATCH_LIST_LUA, FLOWS_CREATE_LUA, FLOWS_CREATE_PART_LUA, FLOWS_STAGE_LUA } from './flows.lua.js';
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
 import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
@@ -128,6 +128,8 @@ export const SCRIPTS = {
   metaMigrate: script('meta_migrate', META_MIGRATE_LUA),
   layoutIndexOccurrences: script('layout_index_occurrences', LAYOUT_INDEX_OCCURRENCES_LUA),
   flowsCreate: script('flows_create', FLOWS_CREATE_LUA),
+  flowsStage: script('flows_stage', FLOWS_STAGE_LUA),
+  flowsCreatePart: script('flows_create_part', FLOWS_CREATE_PART_LUA),
   batchGet: script('batch_get', BATCH_GET_LUA),
   batchList: script('batch_list', BATCH_LIST_LUA),
   batchJobs: script('batch_jobs', BATCH_JOBS_LUA),

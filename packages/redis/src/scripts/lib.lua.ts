@@ -2,7 +2,7 @@ import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
 import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
 import { decidedLua } from './decided.lua.js';
-import { flowsLibLua } from './flows-lib.lua.js';
+import { flowsCreationLibLua, flowsLibLua } from './flows-lib.lua.js';
 
 /** A Lua table literal of `state = true` for the states where `fact` holds. */
 function stateSet(fact: 'active' | 'expires'): string {
@@ -703,4 +703,5 @@ local function create_jobs(jobs)
   end
   return results, nil
 end
+${flowsCreationLibLua()}
 `;

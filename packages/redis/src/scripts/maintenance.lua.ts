@@ -5,6 +5,7 @@ export const SCHEDULED_PROMOTE_DUE_LUA = `
 --[[ scheduled_promote_due: enqueues due scheduled jobs, earliest first
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] limit
+Also:    creates the next part of a committed large creation left unfinished (fpending), if any
 Returns: promoted count, the earliest due time left ('' when none), the events payload
 Events:  job-state and jobs-enqueued per promoted job
 ]]
@@ -19,6 +20,10 @@ for _, id in ipairs(ids) do
     zrem(K_SCHEDULED, id)
   end
 end
+-- A large batch whose creator stopped after it committed is created on here, one part a call
+-- (decision 48): its members then exist, as its commit promised.
+local creation = redis.call('SRANDMEMBER', K_FLOW_PENDING)
+if creation then create_committed_part(creation) end
 flush()
 local next_due = redis.call('ZRANGE', K_SCHEDULED, 0, 0, 'WITHSCORES')
 return { promoted, next_due[2] or '', publish() }
