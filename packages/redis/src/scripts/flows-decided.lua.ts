@@ -7,7 +7,8 @@ import { luaFunction, luaString } from './decided.lua.js';
  * The rules of batches and flows (decision 46) as Lua tables, generated from core so that the
  * scripts decide nothing of their own:
  *   BATCH_DELTA[from][to]      what a member's move adds to its batch (`batchCountsDelta`), absent for nothing
- *   BATCH_FINISH[any_failed]   how a batch whose every member finished ends, and what it adds to its parent (`batchFinishes`)
+ *   BATCH_FINISH[any_failed]   how a batch whose every member finished ends, and what it adds to its parent (`batchFinishes`),
+ *                              read by batch_finish(total, finished, failed, finished_at)
  *   DEPENDS[parent_state][policy][last]  what a settled edge does to its child (`dependencyIntent`):
  *                              `last` is true when it was the child's last pending dependency; false means nothing
  *   DEP_TEXT, DEP_ERROR_JSON, DEP_DATA_JSON  the child's history reason, error and data, of (kind, parent id, parent state)
@@ -35,7 +36,13 @@ function batchFinishTable(): string {
     const d = finish.parentDelta;
     return `[${failed === 1}] = { state = '${finish.state}', f = ${d.finished}, s = ${d.succeeded}, x = ${d.failed} }`;
   };
-  return `local BATCH_FINISH = { ${row(0)}, ${row(1)} }`;
+  // When a batch finishes is the one comparison left to Lua; a test holds it to batchFinishes.
+  return `local BATCH_FINISH = { ${row(0)}, ${row(1)} }
+-- batchFinishes: nil, or how a batch with these counters ends (state) and what it adds to its parent (f, s, x).
+local function batch_finish(total, finished, failed, finished_at)
+  if finished_at ~= '' or total == 0 or finished < total then return nil end
+  return BATCH_FINISH[failed > 0]
+end`;
 }
 
 const TEXT_NAMES = Object.keys(DEPENDENCY_TEXTS) as Array<keyof typeof DEPENDENCY_TEXTS>;

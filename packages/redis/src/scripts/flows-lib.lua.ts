@@ -63,9 +63,8 @@ local function batch_count(batch_id, delta)
   if delta.x ~= 0 then redis.call('HINCRBY', key, 'failed', delta.x) end
   local v = redis.call('HMGET', key, 'total', 'finished', 'failed', 'finishedAt', 'parent')
   local total, finished, failed = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-  -- batchFinishes: once (no finish time yet), when every member of a batch that has members finished.
-  if (v[4] or '') ~= '' or total == 0 or finished < total then return end
-  local finish = BATCH_FINISH[failed > 0]
+  local finish = batch_finish(total, finished, failed, v[4] or '')
+  if finish == nil then return end
   redis.call('HSET', key, 'finishedAt', NOW_S)
   settle_dependents('batch', batch_id, finish.state)
   if (v[5] or '') ~= '' then batch_count(v[5], finish) end
