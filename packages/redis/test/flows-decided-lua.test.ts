@@ -19,11 +19,11 @@ describe.skipIf(!available)('the batch and flow Lua generated from core decides 
   afterAll(() => redis.disconnect());
 
   async function lua<T>(body: string, ...args: string[]): Promise<T> {
-    return (await redis.eval(`${flowsDecidedLua()}\n${body}`, 0, ...args)) as T;
+    return (await redis.eval(`${flowsDecidedLua()}\nlocal R = flow_rules()\n${body}`, 0, ...args)) as T;
   }
 
   it("adds to a batch what core's batchCountsDelta says for every move, and nothing for the others", async () => {
-    const table = JSON.parse(await lua<string>('return cjson.encode(BATCH_DELTA)')) as Record<string, Record<string, { f: number; s: number; x: number }>>;
+    const table = JSON.parse(await lua<string>('return cjson.encode(R.BATCH_DELTA)')) as Record<string, Record<string, { f: number; s: number; x: number }>>;
     for (const from of JOB_STATES) {
       for (const to of JOB_STATES) {
         const delta = batchCountsDelta(from, to);
@@ -40,7 +40,7 @@ describe.skipIf(!available)('the batch and flow Lua generated from core decides 
           for (const finishedAt of [null, 1_000]) {
             const expected = batchFinishes({ total, finished, failed, succeeded: finished - failed, finishedAt });
             const found = await lua<[string, number, number, number] | null>(
-              "local r = batch_finish(tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]) if r == nil then return nil end return { r.state, r.f, r.s, r.x }",
+              "local r = R.batch_finish(tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]) if r == nil then return nil end return { r.state, r.f, r.s, r.x }",
               String(total),
               String(finished),
               String(failed),
@@ -64,10 +64,10 @@ describe.skipIf(!available)('the batch and flow Lua generated from core decides 
             for (const pendingAfter of [0, 1]) {
               const intent = dependencyIntent(kind, id, state, policy, pendingAfter);
               const found = await lua<[string, string, string, string, string] | null>(
-                `local d = DEPENDS[ARGV[3]][ARGV[4]][ARGV[5] == '0']
+                `local d = R.DEPENDS[ARGV[3]][ARGV[4]][ARGV[5] == '0']
                  if not d then return nil end
                  local inner = string.sub(cjson.encode(ARGV[2]), 2, -2)
-                 return { d.to, d.variant, DEP_TEXT[d.text](ARGV[1], ARGV[2], ARGV[3]), d.err and DEP_ERROR_JSON(ARGV[1], inner, ARGV[3]) or '', DEP_DATA_JSON(ARGV[1], inner) }`,
+                 return { d.to, d.variant, R.DEP_TEXT[d.text](ARGV[1], ARGV[2], ARGV[3]), d.err and R.DEP_ERROR_JSON(ARGV[1], inner, ARGV[3]) or '', R.DEP_DATA_JSON(ARGV[1], inner) }`,
                 kind,
                 id,
                 state,
@@ -91,7 +91,7 @@ describe.skipIf(!available)('the batch and flow Lua generated from core decides 
   });
 
   it('names only final parent states: a parent settles its edges when it finishes', async () => {
-    const states = (await lua<string[]>('local out = {} for state in pairs(DEPENDS) do out[#out + 1] = state end table.sort(out) return out')) as JobState[];
+    const states = (await lua<string[]>('local out = {} for state in pairs(R.DEPENDS) do out[#out + 1] = state end table.sort(out) return out')) as JobState[];
     expect(states).toEqual(JOB_STATES.filter((s) => STATE_FACTS[s].finished).sort());
   });
 });

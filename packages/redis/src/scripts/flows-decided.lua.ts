@@ -5,7 +5,7 @@ import { luaFunction, luaString } from './decided.lua.js';
 
 /**
  * The rules of batches and flows (decision 46) as Lua tables, generated from core so that the
- * scripts decide nothing of their own:
+ * scripts decide nothing of their own; `flow_rules()` returns them (built once per script call):
  *   BATCH_DELTA[from][to]      what a member's move adds to its batch (`batchCountsDelta`), absent for nothing
  *   BATCH_FINISH[any_failed]   how a batch whose every member finished ends, and what it adds to its parent (`batchFinishes`),
  *                              read by batch_finish(total, finished, failed, finished_at)
@@ -14,7 +14,18 @@ import { luaFunction, luaString } from './decided.lua.js';
  *   DEP_TEXT, DEP_ERROR_JSON, DEP_DATA_JSON  the child's history reason, error and data, of (kind, parent id, parent state)
  */
 export function flowsDecidedLua(): string {
-  return [batchDeltaTable(), batchFinishTable(), dependsTable(), dependencyTexts()].join('\n');
+  const body = [batchDeltaTable(), batchFinishTable(), dependsTable(), dependencyTexts()].join('\n').replace(/^/gm, '    ');
+  const names = ['BATCH_DELTA', 'BATCH_FINISH', 'batch_finish', 'DEPENDS', 'DEP_TEXT', 'DEP_ERROR_JSON', 'DEP_DATA_JSON'];
+  return `local FLOW_RULES = nil
+-- The rules of batches and flows (flows-decided.lua.ts), built on first use: a script that moves
+-- no job of a batch or flow builds none.
+local function flow_rules()
+  if FLOW_RULES == nil then
+${body}
+    FLOW_RULES = { ${names.map((n) => `${n} = ${n}`).join(', ')} }
+  end
+  return FLOW_RULES
+end`;
 }
 
 function batchDeltaTable(): string {

@@ -30,13 +30,14 @@ local function json_inner(s)
 end
 
 -- Settles (and removes) every dependency on a parent that has just finished in parent_state, as
--- core decides (DEPENDS). A child no longer awaiting (settled by another parent, deleted) is left alone.
+-- core decides (DEPENDS of flow_rules()). A child no longer awaiting (settled by another parent, deleted) is left alone.
 local function settle_dependents(kind, parent_id, parent_state)
   local key = k_deps(parent_id)
   local edges = redis.call('HGETALL', key)
   if #edges == 0 then return end
   redis.call('DEL', key)
-  local rules = DEPENDS[parent_state]
+  local R = flow_rules()
+  local rules = R.DEPENDS[parent_state]
   if rules == nil then error('spool: core settles no dependency on a parent ' .. parent_state) end
   for i = 1, #edges, 2 do
     local child = load(edges[i])
@@ -46,15 +47,15 @@ local function settle_dependents(kind, parent_id, parent_state)
       if d then
         local inner = json_inner(parent_id)
         local values = NO_VALUES
-        if d.err then values = { error = DEP_ERROR_JSON(kind, inner, parent_state) } end
-        move(child, d.to, DEP_TEXT[d.text](kind, parent_id, parent_state), DEP_DATA_JSON(kind, inner), nil, d.variant, values)
+        if d.err then values = { error = R.DEP_ERROR_JSON(kind, inner, parent_state) } end
+        move(child, d.to, R.DEP_TEXT[d.text](kind, parent_id, parent_state), R.DEP_DATA_JSON(kind, inner), nil, d.variant, values)
       end
     end
   end
 end
 
 -- Adds a member's move to its batch; a batch whose every member has finished finishes once
--- (BATCH_FINISH), settles its dependents and counts as one member of its own parent.
+-- (batch_finish), settles its dependents and counts as one member of its own parent.
 local function batch_count(batch_id, delta)
   local key = k_batch(batch_id)
   if redis.call('EXISTS', key) == 0 then return end
@@ -63,7 +64,7 @@ local function batch_count(batch_id, delta)
   if delta.x ~= 0 then redis.call('HINCRBY', key, 'failed', delta.x) end
   local v = redis.call('HMGET', key, 'total', 'finished', 'failed', 'finishedAt', 'parent')
   local total, finished, failed = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-  local finish = batch_finish(total, finished, failed, v[4] or '')
+  local finish = flow_rules().batch_finish(total, finished, failed, v[4] or '')
   if finish == nil then return end
   redis.call('HSET', key, 'finishedAt', NOW_S)
   settle_dependents('batch', batch_id, finish.state)
@@ -72,7 +73,7 @@ end
 
 settle_flow = function(job, from, to, settles)
   local bits = tonumber(job.flow) or 0
-  local delta = BATCH_DELTA[from]
+  local delta = flow_rules().BATCH_DELTA[from]
   if delta ~= nil then delta = delta[to] end
   if delta ~= nil and bits % 2 == 1 then
     local batch_id = redis.call('HGET', k_job(job.id), 'batch')
