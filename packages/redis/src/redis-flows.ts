@@ -19,7 +19,7 @@ export interface RedisFlowsHost {
 }
 
 /**
- * Batches and flows on Redis (decisions 46 and 48): a creation is one script, all or nothing; the
+ * Batches and flows on Redis (decisions 46 and 48): a creation commits in one script, all or nothing; the
  * counters and edges are settled by the members' and parents' own change scripts (flows-lib.lua.ts).
  */
 export class RedisFlows implements FlowStorage {
