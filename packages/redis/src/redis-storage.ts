@@ -21,6 +21,7 @@ import type {
   MetricsRecordParams,
   MetricsSeries,
   Clock,
+  FlowStorage,
   Completion,
   FetchedJob,
   JobClaimParams,
@@ -66,6 +67,7 @@ import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
 import { keyBase, resolveRedisOptions } from './redis-options.js';
+import { RedisFlows } from './redis-flows.js';
 import { RedisMonitoring } from './redis-monitoring.js';
 import { ScriptRunner } from './script-runner.js';
 import type { ScriptName } from './scripts/index.js';
@@ -102,10 +104,11 @@ export class RedisStorage implements Storage {
     replaceDuplicates: false,
     // The dead letters' mark, index and redrive script are not built here yet (decision 42).
     deadLetters: false,
-    // Batches and flows are written on memory, SQLite, PostgreSQL and MySQL so far (decision 46).
-    batches: false,
+    // Batches and flows: created in one script, settled by the members' own change scripts (decision 48).
+    batches: true,
   });
   readonly monitoring: MonitoringApi;
+  readonly flows: FlowStorage;
   /** The options after defaults. */
   readonly options: ResolvedRedisStorageOptions;
   /** The key base of this storage, `{<prefix>}:`. */
@@ -139,6 +142,7 @@ export class RedisStorage implements Storage {
     }
     this.scripts = new ScriptRunner(this.client, this.keyBase);
     this.monitoring = new RedisMonitoring(this.keyBase, (name, doing, args) => this.run(name, doing, args), (doing, read) => this.read(doing, read));
+    this.flows = new RedisFlows({ run: (name, doing, args) => this.run(name, doing, args), jobsJson, emitPayload: (payload) => this.emitPayload(payload), maxJobsPerScript: MAX_JOBS_PER_SCRIPT });
   }
 
   async init(): Promise<void> {

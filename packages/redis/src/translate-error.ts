@@ -1,6 +1,6 @@
 import { ReplyError } from 'ioredis';
 
-import { JobNotFoundError, QueueFullError, SpoolError, StorageError } from '@spool/core';
+import { BatchFinishedError, BatchNotFoundError, JobNotFoundError, QueueFullError, SpoolError, StorageError } from '@spool/core';
 
 /** Error replies Redis gives while it cannot serve now but will soon (loading, failover, busy, full). */
 const RETRYABLE_REPLY = /^(LOADING|BUSY|TRYAGAIN|READONLY|MASTERDOWN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
@@ -32,10 +32,18 @@ export function translateError(error: unknown, doing: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   const own = /SPOOL_([A-Z_]+) (\S*)/.exec(message);
   if (own?.[1] === 'JOB_NOT_FOUND') return new JobNotFoundError(own[2]!);
+  if (own?.[1] === 'BATCH_NOT_FOUND') return new BatchNotFoundError(own[2]!);
+  if (own?.[1] === 'BATCH_FINISHED') return new BatchFinishedError(own[2]!);
   if (own?.[1] === 'QUEUE_FULL') {
     // SPOOL_QUEUE_FULL <size> <bound> <adding> <queue>: the queue name last, as it may hold spaces.
     const full = /SPOOL_QUEUE_FULL (\d+) (\d+) (\d+) (.*)$/s.exec(message)!;
     return new QueueFullError(full[4]!, Number(full[1]), Number(full[2]), Number(full[3]));
+  }
+  if (own?.[1] === 'FLOW_STAGING_LOST') {
+    return new StorageError(`Redis storage: ${doing} failed: the parts of the batch sent ahead were gone (expired or evicted) when it was to commit; nothing was created. Try again.`, {
+      retryable: true,
+      cause: error,
+    });
   }
   if (own?.[1] === 'LAYOUT_NEWER') {
     return new StorageError(

@@ -188,7 +188,8 @@ const VARIANTS: Record<string, (to: JobState) => ChangeCause> = {
   rescue: () => ({ kind: 'rescue', poisoned: false }),
   'rescue:poisoned': () => ({ kind: 'rescue', poisoned: true, error: SAMPLE_ERROR }),
   promotion: () => ({ kind: 'promotion' }),
-  parent: () => ({ kind: 'parent', parentId: '' }),
+  // As dependencyIntent builds them: a dependency that fails its child always gives the error.
+  parent: (to) => (to === 'failed' ? { kind: 'parent', parentId: '', error: SAMPLE_ERROR } : { kind: 'parent', parentId: '' }),
   // As operatorIntent builds them: a move to failed always sets the error (null clears it).
   operator: (to) => (to === 'failed' ? { kind: 'operator', resetAttempts: false, error: SAMPLE_ERROR } : { kind: 'operator', resetAttempts: false }),
   'operator:reset': (to) => (to === 'failed' ? { kind: 'operator', resetAttempts: true, error: SAMPLE_ERROR } : { kind: 'operator', resetAttempts: true }),

@@ -22,7 +22,7 @@ export function decidedLua(): string {
 }
 
 /** A Lua string literal of `text`. */
-function luaString(text: string): string {
+export function luaString(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 }
 
@@ -95,7 +95,7 @@ function textFunctions(): string {
  * parts is still generated right. The parts are inserted as they are: a text that escapes its parts
  * (JSON) is generated right only for parts that need no escaping.
  */
-function luaFunction(arity: number, text: (...parts: string[]) => string): string {
+export function luaFunction(arity: number, text: (...parts: string[]) => string): string {
   const params = Array.from({ length: arity }, (_, i) => `p${i + 1}`);
   const markers = params.map((p) => `@@${p}@@`);
   const pieces = text(...markers).split(/(@@p\d+@@)/);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { JOB_CLAIM_LUA, JOB_LEASE_EXTEND_LUA, JOB_PROGRESS_SET_LUA, JOBS_COMPLETE_LUA, JOBS_CREATE_LUA, JOBS_FETCH_LUA } from './jobs-write.lua.js';
 import { JOBS_FETCH_CANDIDATES_LUA, JOBS_FETCH_GATED_LUA, LIMITS_GATES_LUA, LIMITS_LIST_LUA, LIMITS_SET_LUA } from './flow-control.lua.js';
 import { JOB_CHANGE_LUA, JOB_EXPIRATION_SET_LUA, JOB_LOGS_APPEND_LUA, JOB_PARAMETER_SET_LUA, JOB_SET_STATE_LUA } from './job-updates.lua.js';
+import { BATCH_CANCEL_MARK_LUA, BATCH_DESCENDANTS_LUA, BATCH_GET_LUA, BATCH_JOBS_LUA, BATCH_LIST_LUA, FLOWS_CREATE_LUA, FLOWS_CREATE_PART_LUA, FLOWS_STAGE_LUA } from './flows.lua.js';
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
 import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
@@ -34,19 +35,22 @@ interface LibraryChunk {
   uses: Set<string>;
 }
 
-/** The library cut into its top-level definitions (`local ...` statements and `settle = function`). */
+/** A top-level assignment of a function declared `local` earlier (`settle = function`), so that definitions before it can call it. */
+const FORWARD_DEFINED = /^[A-Za-z_]\w* = function/;
+
+/** The library cut into its top-level definitions (`local ...` statements and forward-defined functions). */
 function libraryChunks(lib: string): LibraryChunk[] {
   const chunks: LibraryChunk[] = [];
   let current: string[] = [];
   const close = () => {
     const text = current.join('\n');
-    const head = /^local function ([A-Za-z_]\w*)|^local ([A-Za-z_][\w, ]*?)\s*(?:=|$)|^(settle) = function/m.exec(text);
+    const head = /^local function ([A-Za-z_]\w*)|^local ([A-Za-z_][\w, ]*?)\s*(?:=|$)|^([A-Za-z_]\w*) = function/m.exec(text);
     const defines = head === null ? [] : (head[1] ?? head[2] ?? head[3] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
     chunks.push({ text, defines, uses: new Set(text.match(IDENTIFIER) ?? []) });
     current = [];
   };
   for (const line of lib.split('\n')) {
-    if ((/^local /.test(line) || /^settle = function/.test(line)) && current.some((l) => /^(local |settle = )/.test(l))) close();
+    if ((/^local /.test(line) || FORWARD_DEFINED.test(line)) && current.some((l) => /^local /.test(l) || FORWARD_DEFINED.test(l))) close();
     current.push(line);
   }
   close();
@@ -123,6 +127,14 @@ export const SCRIPTS = {
   jobsList: script('jobs_list', JOBS_LIST_LUA),
   metaMigrate: script('meta_migrate', META_MIGRATE_LUA),
   layoutIndexOccurrences: script('layout_index_occurrences', LAYOUT_INDEX_OCCURRENCES_LUA),
+  flowsCreate: script('flows_create', FLOWS_CREATE_LUA),
+  flowsStage: script('flows_stage', FLOWS_STAGE_LUA),
+  flowsCreatePart: script('flows_create_part', FLOWS_CREATE_PART_LUA),
+  batchGet: script('batch_get', BATCH_GET_LUA),
+  batchList: script('batch_list', BATCH_LIST_LUA),
+  batchJobs: script('batch_jobs', BATCH_JOBS_LUA),
+  batchDescendants: script('batch_descendants', BATCH_DESCENDANTS_LUA),
+  batchCancelMark: script('batch_cancel_mark', BATCH_CANCEL_MARK_LUA),
 } as const;
 
 /** The name of a storage script. */

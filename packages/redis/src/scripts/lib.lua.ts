@@ -2,6 +2,7 @@ import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
 import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
 import { decidedLua } from './decided.lua.js';
+import { flowsCreationLibLua, flowsLibLua } from './flows-lib.lua.js';
 
 /** A Lua table literal of `state = true` for the states where `fact` holds. */
 function stateSet(fact: 'active' | 'expires'): string {
@@ -232,7 +233,7 @@ local function history_entry(state, reason, data, server)
   return '["' .. state .. '",' .. NOW_S .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
-local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn', 'gates' }
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn', 'gates', 'flow' }
 
 -- The fields a state change needs, or nil when the job does not exist.
 local function load(id)
@@ -242,15 +243,16 @@ local function load(id)
     id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
     retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
     rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
-    runAt = v[15] or '', hn = tonumber(v[16]) or 0, gates = v[17] or ''
+    runAt = v[15] or '', hn = tonumber(v[16]) or 0, gates = v[17] or '', flow = v[18] or ''
   }
 end
 
 -- The fields a finish from processing (succeeded, failed) needs: fewer than load() reads, on the hot path.
+-- 'flow' is absent for a job in no batch or flow: its finish then skips every batch and edge lookup.
 local function load_finish(id)
-  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'hn', 'server', 'gates')
+  local v = redis.call('HMGET', k_job(id), 'state', 'token', 'ukey', 'retention', 'progress', 'hn', 'server', 'gates', 'flow')
   if not v[1] then return nil end
-  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '', gates = v[8] or '' }
+  return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '', gates = v[8] or '', flow = v[9] or '' }
 end
 
 -- Puts a job at the back of its queue (within its priority).
@@ -320,6 +322,8 @@ local function release_gates(job, f, pause, pause_until)
 end
 
 local settle
+-- Batches and flows (flows-lib.lua.ts): a batch member's counters, the edges of a job others depend on.
+local settle_flow
 
 --[[
 Moves a job (as read by load) to 'to' as core decided for a cause of this variant (SHAPES, generated
@@ -424,6 +428,7 @@ local function move(job, to, reason, data, server, variant, values)
   job.state = to
   ev_state(id, to)
   if w.settle and awaiting_possible() then settle(id, to) end
+  if job.flow ~= nil and job.flow ~= '' then settle_flow(job, from, to, w.settle) end
 end
 
 -- Releases or cancels the continuations waiting for a parent that has just moved to parent_state.
@@ -450,6 +455,7 @@ settle = function(parent_id, parent_state)
     end
   end
 end
+${flowsLibLua()}
 
 -- Fields a lease reply leaves out: the lease rewrites them (the caller knows their new values), or
 -- only monitoring reads them (history, creation entry, queue position). Fewer strings to send and parse.
@@ -678,7 +684,7 @@ local function create_jobs(jobs)
             f[#f + 1] = 'expires'; f[#f + 1] = at
             zset(K_EXPIRY, id, at)
           end
-        elseif state == 'awaiting' then
+        elseif state == 'awaiting' and job.parent ~= '' then
           sadd(k_children(job.parent), id)
         end
         for _, v in ipairs(job.params) do f[#f + 1] = v end
@@ -697,4 +703,5 @@ local function create_jobs(jobs)
   end
   return results, nil
 end
+${flowsCreationLibLua()}
 `;

@@ -5,6 +5,7 @@ export const SCHEDULED_PROMOTE_DUE_LUA = `
 --[[ scheduled_promote_due: enqueues due scheduled jobs, earliest first
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] limit
+Also:    creates the next part of a committed large creation left unfinished (fpending), if any
 Returns: promoted count, the earliest due time left ('' when none), the events payload
 Events:  job-state and jobs-enqueued per promoted job
 ]]
@@ -19,6 +20,10 @@ for _, id in ipairs(ids) do
     zrem(K_SCHEDULED, id)
   end
 end
+-- A large batch whose creator stopped after it committed is created on here, one part a call
+-- (decision 48): its members then exist, as its commit promised.
+local creation = redis.call('SRANDMEMBER', K_FLOW_PENDING)
+if creation then create_committed_part(creation) end
 flush()
 local next_due = redis.call('ZRANGE', K_SCHEDULED, 0, 0, 'WITHSCORES')
 return { promoted, next_due[2] or '', publish() }
@@ -71,7 +76,7 @@ local deleted = 0
 -- Names whose last job may have gone: checked once the removals are written.
 local emptied = {}
 for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ')
+  local v = redis.call('HMGET', k_job(id), 'state', 'queue', 'name', 'recurring', 'occ', 'batch')
   zrem(K_EXPIRY, id)
   if v[1] and EXPIRES[v[1]] then
     -- The occurrence this job held is free again only when the job is gone.
@@ -80,6 +85,8 @@ for _, id in ipairs(ids) do
     zrem(k_state(v[1]), id)
     zrem(k_by_queue(v[2]), id)
     zrem(k_by_name(v[3]), id)
+    -- A batch keeps its counters; its list of jobs loses the one that is gone.
+    if v[6] then zrem(P .. 'bj:' .. v[6], id) end
     emptied[v[3]] = true
     for _, member in ipairs(redis.call('ZRANGEBYLEX', K_ALL, '[' .. id .. '\\t', '(' .. id .. '\\t2')) do zrem(K_ALL, member) end
     count(v[1], -1)
