@@ -54,10 +54,12 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
+import type { DeadLettersHost } from './dead-letters.js';
+import { listRedisDeadLetters, redisDeadLetterGroups, redriveRedisDeadLetters } from './dead-letters.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
 import { changeRedisJob } from './job-change.js';
@@ -100,8 +102,8 @@ export class RedisStorage implements Storage {
     waitingChanges: true,
     // The create script answers every duplicate with its holder: onDuplicate 'replace' is not built here yet.
     replaceDuplicates: false,
-    // The dead letters' mark, index and redrive script are not built here yet (decision 42).
-    deadLetters: false,
+    // The mark is written by every state change as its shape says; lists and redrives in dead-letters.ts.
+    deadLetters: true,
     // Batches and flows are written on memory, SQLite, PostgreSQL and MySQL so far (decision 46).
     batches: false,
   });
@@ -120,6 +122,7 @@ export class RedisStorage implements Storage {
   /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
   private readonly leasedAt = new Map<string, number>();
   private subscriber: EventSubscriber | null = null;
+  private readonly deadLetterHost: DeadLettersHost;
   private readonly readying = new StartOnce(() => this.open());
   private isReady = false;
   private closed = false;
@@ -138,6 +141,12 @@ export class RedisStorage implements Storage {
       this.client.on('error', () => undefined);
     }
     this.scripts = new ScriptRunner(this.client, this.keyBase);
+    this.deadLetterHost = {
+      keyBase: this.keyBase,
+      run: (name, doing, args) => this.run(name, doing, args),
+      read: (doing, read) => this.read(doing, read),
+      emitPayload: (payload) => this.emitPayload(payload),
+    };
     this.monitoring = new RedisMonitoring(this.keyBase, (name, doing, args) => this.run(name, doing, args), (doing, read) => this.read(doing, read));
   }
 
@@ -306,16 +315,20 @@ export class RedisStorage implements Storage {
     );
   }
 
-  async deadLettersList(_params: DeadLettersListParams): Promise<DeadLettersListResult> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Listing dead letters');
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    return listRedisDeadLetters(this.deadLetterHost, params);
   }
 
-  async deadLettersGroups(_params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Counting dead letters');
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    return redisDeadLetterGroups(this.deadLetterHost, params);
   }
 
-  async deadLettersRedrive(_params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Redriving dead letters');
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    if (params.redrives.length === 0) {
+      this.guard();
+      return { results: [] };
+    }
+    return redriveRedisDeadLetters(this.deadLetterHost, storableRedrive(params));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -43,6 +43,7 @@ function shapesTable(): string {
       `prog = '${shape.progress}'`,
       `result = '${shape.result}'`,
       `err = '${shape.error}'`,
+      `dl = '${shape.deadLetter}'`,
       `lease = '${shape.lease}'`,
       `back = ${shape.queuePosition === 'back'}`,
       `ukey = '${shape.uniqueKey}'`,

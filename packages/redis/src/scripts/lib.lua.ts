@@ -1,6 +1,7 @@
 import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
 import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
+import { DEAD_LETTER_MARK_LUA } from './dead-letter-mark.lua.js';
 import { decidedLua } from './decided.lua.js';
 
 /** A Lua table literal of `state = true` for the states where `fact` holds. */
@@ -319,6 +320,7 @@ local function release_gates(job, f, pause, pause_until)
   ev_enqueued(job.queue or redis.call('HGET', k_job(job.id), 'queue'))
 end
 
+${DEAD_LETTER_MARK_LUA}
 local settle
 
 --[[
@@ -404,6 +406,7 @@ local function move(job, to, reason, data, server, variant, values)
   if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
   if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
   if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
+  if w.dl ~= 'keep' then dead_letter_mark(job, f, w.dl, values.error) end
   if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f, values.pause, values.runAt) end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
