@@ -60,6 +60,7 @@ import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableComplet
 import { parseEvents } from './event-payload.js';
 import type { DeadLettersHost } from './dead-letters.js';
 import { listRedisDeadLetters, redisDeadLetterGroups, redriveRedisDeadLetters } from './dead-letters.js';
+import { createReplacing, replacesDuplicates } from './duplicate-replace.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
 import { changeRedisJob } from './job-change.js';
@@ -100,8 +101,8 @@ export class RedisStorage implements Storage {
     flowControl: true,
     // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
     waitingChanges: true,
-    // The create script answers every duplicate with its holder: onDuplicate 'replace' is not built here yet.
-    replaceDuplicates: false,
+    // Core decides on the holder's facts; the create writes it guarded on them (duplicate-replace.ts).
+    replaceDuplicates: true,
     // The mark is written by every state change as its shape says; lists and redrives in dead-letters.ts.
     deadLetters: true,
     // Batches and flows are written on memory, SQLite, PostgreSQL and MySQL so far (decision 46).
@@ -202,7 +203,7 @@ export class RedisStorage implements Storage {
       const part = jobs.slice(from, from + MAX_JOBS_PER_SCRIPT);
       let reply: string[];
       try {
-        reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(part), from === 0 ? laterEnqueued(jobs, MAX_JOBS_PER_SCRIPT) : '{}'])) as string[];
+        reply = await this.createPart(part, from === 0 ? laterEnqueued(jobs, MAX_JOBS_PER_SCRIPT) : '{}');
       } catch (error) {
         if (from === 0) throw error;
         throw new EnqueueIncompleteError(
@@ -215,6 +216,22 @@ export class RedisStorage implements Storage {
       created.push(...createResults(reply, 0, part.length));
     }
     return { jobs: created };
+  }
+
+  /** Creates one part of a create in one script: the plain create, or the one that replaces duplicates' holders. */
+  private async createPart(part: NewJob[], later: string): Promise<string[]> {
+    if (!replacesDuplicates(part)) return (await this.run('jobsCreate', 'creating jobs', [jobsJson(part), later])) as string[];
+    return createReplacing(
+      {
+        keyBase: this.keyBase,
+        runScript: (args) => this.run('jobsCreateReplacing', 'creating jobs', args),
+        read: (doing, read) => this.read(doing, read),
+        now: () => this.clock?.now() ?? Date.now(),
+      },
+      jobsJson(part),
+      part,
+      later,
+    );
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
