@@ -22,9 +22,11 @@ local from = type(filter.from) == 'number' and filter.from or nil
 local to = type(filter.to) == 'number' and filter.to or nil
 
 local function matches(id)
-  local v = redis.call('HMGET', k_job(id), 'dlAt', 'dlErr')
+  local v = redis.call('HMGET', k_job(id), 'dlAt', 'dlErr', 'state')
   local at = tonumber(v[1])
-  if at == nil then return false end
+  -- Only a failed job carries the mark; the state is read too so that an entry a server of an
+  -- earlier version left behind (it retried a dead letter without clearing it) is never listed.
+  if at == nil or v[3] ~= 'failed' then return false end
   if err_name ~= nil and v[2] ~= err_name then return false end
   if from ~= nil and at < from then return false end
   if to ~= nil and at > to then return false end

@@ -407,7 +407,7 @@ local function move(job, to, reason, data, server, variant, values)
   if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
   if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
   if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
-  if w.dl ~= 'keep' then dead_letter_mark(job, f, w.dl, values.error) end
+  if w.dl then dead_letter_mark(job, f, w.dl, values.error) end
   if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f, values.pause, values.runAt) end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
