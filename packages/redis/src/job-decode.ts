@@ -81,8 +81,7 @@ export function decodeJob(id: string, raw: RawHash): JobRecord {
     progress: num(f.progress),
     result: parse<Json>('result', f.result, null),
     error: parse<ErrorRecord | null>('error', f.error, null),
-    // Redis keeps no dead letters (capability deadLetters: false).
-    deadLetteredAt: null,
+    deadLetteredAt: date(f.dlAt),
     parameters,
   };
   if (problems !== null) job.decodeError = (problems as string[]).join('; ');

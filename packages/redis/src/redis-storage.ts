@@ -55,10 +55,13 @@ import type {
   StorageCapabilities,
   StorageEvent,
 } from '@spool/core';
-import { CapabilityMissingError, ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
-import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableStateChange } from '@spool/core/storage-kit';
+import { ConfigError, EnqueueIncompleteError, StorageClosedError, causeVariant, completionIntent, scopeId } from '@spool/core';
+import { StartOnce, encodeRecurringSettings, storableAuditEntry, storableCompletions, storableJobChange, storableLogs, storableNewJobs, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { parseEvents } from './event-payload.js';
+import type { DeadLettersHost } from './dead-letters.js';
+import { listRedisDeadLetters, redisDeadLetterGroups, redriveRedisDeadLetters } from './dead-letters.js';
+import { createReplacing, replacesDuplicates } from './duplicate-replace.js';
 import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
 import { changeRedisJob } from './job-change.js';
@@ -100,10 +103,10 @@ export class RedisStorage implements Storage {
     flowControl: true,
     // Core decides the change; the script writes it guarded on the facts it was decided on (job-change.ts).
     waitingChanges: true,
-    // The create script answers every duplicate with its holder: onDuplicate 'replace' is not built here yet.
-    replaceDuplicates: false,
-    // The dead letters' mark, index and redrive script are not built here yet (decision 42).
-    deadLetters: false,
+    // Core decides on the holder's facts; the create writes it guarded on them (duplicate-replace.ts).
+    replaceDuplicates: true,
+    // The mark is written by every state change as its shape says; lists and redrives in dead-letters.ts.
+    deadLetters: true,
     // Batches and flows: created in one script, settled by the members' own change scripts (decision 48).
     batches: true,
   });
@@ -123,6 +126,7 @@ export class RedisStorage implements Storage {
   /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
   private readonly leasedAt = new Map<string, number>();
   private subscriber: EventSubscriber | null = null;
+  private readonly deadLetterHost: DeadLettersHost;
   private readonly readying = new StartOnce(() => this.open());
   private isReady = false;
   private closed = false;
@@ -141,6 +145,12 @@ export class RedisStorage implements Storage {
       this.client.on('error', () => undefined);
     }
     this.scripts = new ScriptRunner(this.client, this.keyBase);
+    this.deadLetterHost = {
+      keyBase: this.keyBase,
+      run: (name, doing, args) => this.run(name, doing, args),
+      read: (doing, read) => this.read(doing, read),
+      emitPayload: (payload) => this.emitPayload(payload),
+    };
     this.monitoring = new RedisMonitoring(this.keyBase, (name, doing, args) => this.run(name, doing, args), (doing, read) => this.read(doing, read));
     this.flows = new RedisFlows({ run: (name, doing, args) => this.run(name, doing, args), jobsJson, emitPayload: (payload) => this.emitPayload(payload), maxJobsPerScript: MAX_JOBS_PER_SCRIPT });
   }
@@ -197,7 +207,7 @@ export class RedisStorage implements Storage {
       const part = jobs.slice(from, from + MAX_JOBS_PER_SCRIPT);
       let reply: string[];
       try {
-        reply = (await this.run('jobsCreate', 'creating jobs', [jobsJson(part), from === 0 ? laterEnqueued(jobs, MAX_JOBS_PER_SCRIPT) : '{}'])) as string[];
+        reply = await this.createPart(part, from === 0 ? laterEnqueued(jobs, MAX_JOBS_PER_SCRIPT) : '{}');
       } catch (error) {
         if (from === 0) throw error;
         throw new EnqueueIncompleteError(
@@ -210,6 +220,22 @@ export class RedisStorage implements Storage {
       created.push(...createResults(reply, 0, part.length));
     }
     return { jobs: created };
+  }
+
+  /** Creates one part of a create in one script: the plain create, or the one that replaces duplicates' holders. */
+  private async createPart(part: NewJob[], later: string): Promise<string[]> {
+    if (!replacesDuplicates(part)) return (await this.run('jobsCreate', 'creating jobs', [jobsJson(part), later])) as string[];
+    return createReplacing(
+      {
+        keyBase: this.keyBase,
+        runScript: (args) => this.run('jobsCreateReplacing', 'creating jobs', args),
+        read: (doing, read) => this.read(doing, read),
+        now: () => this.clock?.now() ?? Date.now(),
+      },
+      jobsJson(part),
+      part,
+      later,
+    );
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -310,16 +336,20 @@ export class RedisStorage implements Storage {
     );
   }
 
-  async deadLettersList(_params: DeadLettersListParams): Promise<DeadLettersListResult> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Listing dead letters');
+  async deadLettersList(params: DeadLettersListParams): Promise<DeadLettersListResult> {
+    return listRedisDeadLetters(this.deadLetterHost, params);
   }
 
-  async deadLettersGroups(_params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Counting dead letters');
+  async deadLettersGroups(params: DeadLettersGroupsParams): Promise<DeadLetterGroup[]> {
+    return redisDeadLetterGroups(this.deadLetterHost, params);
   }
 
-  async deadLettersRedrive(_params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
-    throw new CapabilityMissingError('deadLetters', 'Redis storage', 'Redriving dead letters');
+  async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+    if (params.redrives.length === 0) {
+      this.guard();
+      return { results: [] };
+    }
+    return redriveRedisDeadLetters(this.deadLetterHost, storableRedrive(params));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -60,7 +60,7 @@ describe.skipIf(!available)('the Lua generated from core decides as core does', 
           found.push(key);
           const shape = expected.get(key);
           expect(shape, key).toBeDefined();
-          expect({ ...w, series: w.series ?? null }, key).toEqual({
+          expect({ ...w, series: w.series ?? null, dl: w.dl ?? 'keep' }, key).toEqual({
             fin: shape!.finishedAt,
             run: shape!.runAt,
             exp: shape!.expires,
@@ -69,6 +69,7 @@ describe.skipIf(!available)('the Lua generated from core decides as core does', 
             prog: shape!.progress,
             result: shape!.result,
             err: shape!.error,
+            dl: shape!.deadLetter,
             lease: shape!.lease,
             back: shape!.queuePosition === 'back',
             ukey: shape!.uniqueKey,

@@ -43,6 +43,8 @@ function shapesTable(): string {
       `prog = '${shape.progress}'`,
       `result = '${shape.result}'`,
       `err = '${shape.error}'`,
+      // Absent when the change keeps the mark (nearly every shape): a smaller table to build per script.
+      ...(shape.deadLetter === 'keep' ? [] : [`dl = '${shape.deadLetter}'`]),
       `lease = '${shape.lease}'`,
       `back = ${shape.queuePosition === 'back'}`,
       `ukey = '${shape.uniqueKey}'`,

@@ -7,6 +7,8 @@ import { BATCH_CANCEL_MARK_LUA, BATCH_DESCENDANTS_LUA, BATCH_GET_LUA, BATCH_JOBS
 import { LIB_LUA } from './lib.lua.js';
 import { JOBS_EXPIRE_LUA, LEASES_RESCUE_EXPIRED_LUA, QUEUE_PAUSE_SET_LUA, SCHEDULED_PROMOTE_DUE_LUA } from './maintenance.lua.js';
 import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
+import { JOBS_CREATE_REPLACING_LUA } from './duplicates.lua.js';
+import { DEAD_LETTERS_GROUPS_LUA, DEAD_LETTERS_LIST_LUA, DEAD_LETTERS_REDRIVE_LUA } from './dead-letters.lua.js';
 import { METRICS_EXPIRE_LUA, METRICS_READ_LUA, METRICS_RECORD_LUA } from './metrics.lua.js';
 import { JOB_DETAILS_LUA, JOBS_LIST_LUA, LAYOUT_INDEX_OCCURRENCES_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
 import {
@@ -87,6 +89,7 @@ function script(name: string, body: string): LuaScript {
 /** Every script of the Redis storage, by operation. Each is the shared library followed by the operation. */
 export const SCRIPTS = {
   jobsCreate: script('jobs_create', JOBS_CREATE_LUA),
+  jobsCreateReplacing: script('jobs_create_replacing', JOBS_CREATE_REPLACING_LUA),
   jobsFetch: script('jobs_fetch', JOBS_FETCH_LUA),
   jobsFetchCandidates: script('jobs_fetch_candidates', JOBS_FETCH_CANDIDATES_LUA),
   jobsFetchGated: script('jobs_fetch_gated', JOBS_FETCH_GATED_LUA),
@@ -96,6 +99,9 @@ export const SCRIPTS = {
   jobProgressSet: script('job_progress_set', JOB_PROGRESS_SET_LUA),
   jobSetState: script('job_set_state', JOB_SET_STATE_LUA),
   jobChange: script('job_change', JOB_CHANGE_LUA),
+  deadLettersList: script('dead_letters_list', DEAD_LETTERS_LIST_LUA),
+  deadLettersGroups: script('dead_letters_groups', DEAD_LETTERS_GROUPS_LUA),
+  deadLettersRedrive: script('dead_letters_redrive', DEAD_LETTERS_REDRIVE_LUA),
   jobParameterSet: script('job_parameter_set', JOB_PARAMETER_SET_LUA),
   jobExpirationSet: script('job_expiration_set', JOB_EXPIRATION_SET_LUA),
   jobLogsAppend: script('job_logs_append', JOB_LOGS_APPEND_LUA),

@@ -107,38 +107,9 @@ local found = { v[1], v[2] or '', v[3] or '0', v[4] or '' }
 if found[1] ~= ARGV[4] or found[2] ~= ARGV[5] or found[3] ~= ARGV[6] or found[4] ~= ARGV[7] then
   return { 0, found[1], found[2], found[3], found[4] }
 end
-local job = load(id)
-local f = { 'updated', NOW_S }
-local back = ARGV[13] == '1'
-if back then unindex_enqueued(job) end
-if ARGV[8] ~= '' then
-  f[#f + 1] = 'runAt'; f[#f + 1] = ARGV[8]
-  zset(K_SCHEDULED, id, ARGV[8])
-  ev_scheduled(tonumber(ARGV[8]))
-end
-if ARGV[9] ~= '' then
-  f[#f + 1] = 'prio'; f[#f + 1] = ARGV[9]
-  job.prio = tonumber(ARGV[9])
-end
-if ARGV[10] ~= '' then
-  f[#f + 1] = 'queue'; f[#f + 1] = ARGV[10]
-  zrem(k_by_queue(job.queue), id)
-  zset(k_by_queue(ARGV[10]), id, '0')
-  job.queue = ARGV[10]
-end
-if ARGV[11] == '1' then
-  -- The list of all jobs is searched by name and arguments: its member follows the new arguments.
-  local old = redis.call('HGET', key, 'args') or ''
-  zrem(K_ALL, all_member(id, job.name, old))
-  zset(K_ALL, all_member(id, job.name, ARGV[12]), '0')
-  f[#f + 1] = 'args'; f[#f + 1] = ARGV[12]
-end
-if back then index_enqueued(job, f) end
-job.hn = job.hn + 1
-local hn = INT_S[job.hn]
-f[#f + 1] = 'h' .. hn; f[#f + 1] = history_entry(job.state, ARGV[14], ARGV[15], nil)
-f[#f + 1] = 'hn'; f[#f + 1] = hn
-redis.call('HSET', key, unpack(f))
+local args = nil
+if ARGV[11] == '1' then args = ARGV[12] end
+local state = write_job_change(id, ARGV[8], ARGV[9], ARGV[10], args, ARGV[13] == '1', ARGV[14], ARGV[15])
 flush()
-return { 1, job.state, publish() }
+return { 1, state, publish() }
 `;

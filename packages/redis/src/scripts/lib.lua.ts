@@ -1,8 +1,10 @@
 import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
 import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
+import { DEAD_LETTER_MARK_LUA } from './dead-letter-mark.lua.js';
 import { decidedLua } from './decided.lua.js';
 import { flowsCreationLibLua, flowsLibLua } from './flows-lib.lua.js';
+import { JOB_CHANGE_WRITE_LUA } from './job-change-write.lua.js';
 
 /** A Lua table literal of `state = true` for the states where `fact` holds. */
 function stateSet(fact: 'active' | 'expires'): string {
@@ -321,6 +323,7 @@ local function release_gates(job, f, pause, pause_until)
   ev_enqueued(job.queue or redis.call('HGET', k_job(job.id), 'queue'))
 end
 
+${DEAD_LETTER_MARK_LUA}
 local settle
 -- Batches and flows (flows-lib.lua.ts): a batch member's counters, the edges of a job others depend on.
 local settle_flow
@@ -408,6 +411,7 @@ local function move(job, to, reason, data, server, variant, values)
   if w.prog == 'complete' and job.progress ~= '' then f[#f + 1] = 'progress'; f[#f + 1] = '100' end
   if w.result == 'set' and values.result ~= nil then f[#f + 1] = 'result'; f[#f + 1] = values.result end
   if w.err ~= 'keep' and values.error ~= nil then f[#f + 1] = 'error'; f[#f + 1] = values.error end
+  if w.dl then dead_letter_mark(job, f, w.dl, values.error) end
   if w.lim == 'release' and job.gates ~= nil and job.gates ~= '' then release_gates(job, f, values.pause, values.runAt) end
   job.hn = job.hn + 1
   local hn = INT_S[job.hn]
@@ -564,13 +568,15 @@ end
 --[[
 Refuses a batch that does not fit its bounded queues, before anything is written: core's
 checkQueueRoom, mirrored. Counts the jobs the batch creates enqueued (not a resent id, not a job
-whose unique key an active job holds, a continuation whose parent has finished as released) and
+whose unique key an active job holds unless the key is in \`freed\`, the keys a create takes over
+from their holders; a continuation whose parent has finished as released) and
 \`later\` (per queue, what the call's later parts add); a queue whose enqueued jobs (ZCARD
 qa:<queue>) and these exceed its bound refuses the whole batch. One EXISTS while no limits are stored.
 Returns nil, or the error reply.
 ]]
-local function check_room(jobs, later)
+local function check_room(jobs, later, freed)
   if redis.call('EXISTS', K_LIMITS) == 0 then return nil end
+  freed = freed or {}
   local bounds = {}
   local adding = {}
   local queues = {}
@@ -582,7 +588,7 @@ local function check_room(jobs, later)
       b = queue_bound(job.queue) or false
       bounds[job.queue] = b
     end
-    if b and redis.call('EXISTS', k_job(job.id)) == 0 and not (job.ukey ~= '' and (keys[job.ukey] or redis.call('HEXISTS', K_UNIQUE, job.ukey) == 1)) then
+    if b and redis.call('EXISTS', k_job(job.id)) == 0 and not (job.ukey ~= '' and (keys[job.ukey] or (not freed[job.ukey] and redis.call('HEXISTS', K_UNIQUE, job.ukey) == 1))) then
       local state = job.state
       if state == 'awaiting' and job.parent ~= '' and job.on ~= '' then
         local parent_state = planned[job.parent] or redis.call('HGET', k_job(job.parent), 'state')
@@ -704,4 +710,5 @@ local function create_jobs(jobs)
   return results, nil
 end
 ${flowsCreationLibLua()}
+${JOB_CHANGE_WRITE_LUA}
 `;
