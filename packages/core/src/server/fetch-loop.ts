@@ -46,6 +46,8 @@ export class FetchLoop extends BackgroundProcess {
    * poll does.
    */
   private cameShort = false;
+  /** The last round found no room to claim into: a written outcome may make room (the completer's backlog shrinks). */
+  private waitingForRoom = false;
 
   constructor(
     context: ProcessContext,
@@ -58,7 +60,8 @@ export class FetchLoop extends BackgroundProcess {
     const capacity = this.host.capacity();
     const free = capacity - this.host.heldCount();
     // With jobs still buffered, wait until half the capacity is free: fewer, larger claims.
-    if (free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2))) return FULL_WAIT_MS;
+    this.waitingForRoom = free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2));
+    if (this.waitingForRoom) return FULL_WAIT_MS;
     if (this.host.names.length === 0) return this.host.pollMs;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
@@ -80,6 +83,17 @@ export class FetchLoop extends BackgroundProcess {
   /** A slot of this server freed: claim again, unless the last claim found no more jobs to give. */
   slotFreed(): void {
     if (!this.cameShort) this.wake();
+  }
+
+  /**
+   * The completer wrote a batch of outcomes. It wakes the loop when the loop waits for room, or
+   * when the storage announces nothing. Otherwise a place of a limit that the write freed is
+   * announced by the storage's own event (`jobs-enqueued` for the job's queue: the conformance
+   * suite's events hold every storage to it), and a second wake for the same write only started a
+   * claim that found nothing (decision 51).
+   */
+  outcomesWritten(): void {
+    if (this.waitingForRoom || this.storage.capabilities.notifications === 'none') this.wake();
   }
 
   /**

@@ -82,7 +82,7 @@ export class Server {
       this.#logs,
       (error) => report('completer', error),
       () => {
-        if (!this.#stopping) this.#fetchLoop.wake();
+        if (!this.#stopping) this.#fetchLoop.outcomesWritten();
       },
     );
     this.#runner = new JobRunner(host, this.#logs, () => (this.#threadPool ??= new ThreadPool(this.options.threads, this.#runtime)));
