@@ -48,6 +48,7 @@ export class FetchLoop extends BackgroundProcess {
   private cameShort = false;
   /** The last round found no room to claim into: a written outcome may make room (the completer's backlog shrinks). */
   private waitingForRoom = false;
+  private claims = 0;
 
   constructor(
     context: ProcessContext,
@@ -63,6 +64,7 @@ export class FetchLoop extends BackgroundProcess {
     this.waitingForRoom = free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2));
     if (this.waitingForRoom) return FULL_WAIT_MS;
     if (this.host.names.length === 0) return this.host.pollMs;
+    this.claims++;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
@@ -85,15 +87,22 @@ export class FetchLoop extends BackgroundProcess {
     if (!this.cameShort) this.wake();
   }
 
+  /** Claims started so far: the completer notes it as it sends a write. */
+  get claimsStarted(): number {
+    return this.claims;
+  }
+
   /**
-   * The completer wrote a batch of outcomes. It wakes the loop when the loop waits for room, or
-   * when the storage announces nothing. Otherwise a place of a limit that the write freed is
-   * announced by the storage's own event (`jobs-enqueued` for the job's queue: the conformance
-   * suite's events hold every storage to it), and a second wake for the same write only started a
-   * claim that found nothing (decision 51).
+   * The completer wrote a batch of outcomes; `sent` is {@link claimsStarted} when it sent the write.
+   * It wakes the loop unless a claim has started since: a place of a limit that the write freed is
+   * announced by the storage's own event (`jobs-enqueued` for the job's queue, which the conformance
+   * suite's events hold every storage to) and that event started the claim, or will start one if
+   * the claim began before the write committed; a second wake for the same write only started a
+   * claim that found nothing (decision 51). It always wakes the loop when the loop waits for room,
+   * or when the storage announces nothing.
    */
-  outcomesWritten(): void {
-    if (this.waitingForRoom || this.storage.capabilities.notifications === 'none') this.wake();
+  outcomesWritten(sent: number): void {
+    if (this.waitingForRoom || this.claims === sent || this.storage.capabilities.notifications === 'none') this.wake();
   }
 
   /**
