@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { LIMIT_KEY_PARAMETER, resolveLimits } from '@spool/core';
 import type { StorageEvent } from '@spool/core';
 
 import type { ConformanceTarget } from './conformance-target.js';
@@ -85,6 +86,19 @@ export function eventsTests(target: ConformanceTarget): void {
       await h.storage.leasesRescueExpired({ limit: 10, maxRescues: 3 });
       await arrives(events, isState(lost.id, 'enqueued'), 'job-state for the rescued job');
       await arrives(events, isEnqueued('lost'), 'jobs-enqueued for the rescued job');
+    });
+
+    // A server's fetch loop relies on this event, not on a wake of its own, to claim the next job of
+    // a limit after an outcome is written: one wake per written outcome (decision 51).
+    it('announces jobs-enqueued for the queue of a job whose outcome frees a place of a limit', async (ctx) => {
+      if (h.storage.capabilities.notifications === 'none' || !h.storage.capabilities.flowControl) return ctx.skip();
+      await h.storage.limitsSet({ scope: { job: 'keyed' }, layer: 'operator', limits: resolveLimits({ perKey: { concurrency: 1 } }, 'limits'), setBy: 'ops' });
+      const keyed = { name: 'keyed', queue: 'gated', parameters: { [LIMIT_KEY_PARAMETER]: 'k1' } };
+      await h.create(keyed, keyed);
+      const [job] = await h.fetch({ queues: ['gated'], limit: 2 });
+      const events = h.record();
+      expect(await h.succeed(job!)).toBe(true);
+      await arrives(events, isEnqueued('gated'), 'jobs-enqueued for the freed place');
     });
 
     it('announces promoted scheduled jobs as enqueued', async (ctx) => {

@@ -149,6 +149,10 @@ export async function claimGated(ctx: WriteContext, claim: GatedClaim): Promise<
       for (const row of leased) fetched.push(decodeClaimed(row, lease));
       ctx.counted(CLAIM_COUNTERS, claim.queue, leased.length);
     }
+    if (admission.skipped.length > 0) {
+      // A skipped job's change is a decision others act on: its commit waits for the disk again.
+      await ctx.db.run(`SELECT set_config('synchronous_commit', 'on', true)`);
+    }
     for (const { job, gate } of admission.skipped) {
       await transition(ctx, { id: job.id, from: 'enqueued', intent: limitSkipIntent(gate, skippedReason(gate)), serverId: null }, ctx.events);
     }

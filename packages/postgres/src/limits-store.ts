@@ -117,9 +117,18 @@ export function gateColumns(gates: ReadonlyMap<string, GateState>): [string[], n
 export async function lockGatesSkipping(ctx: WriteContext, gates: readonly string[]): Promise<Map<string, GateState>> {
   if (gates.length === 0) return new Map();
   const sorted = [...gates].sort();
-  await ctx.db.run(`INSERT INTO ${ctx.s}.gates (gate) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (gate) DO NOTHING`, [sorted]);
+  // One statement: the gates it inserts are its own (locked until the commit) and come back from
+  // the insert; the others are locked by the read, which sees the statement's snapshot and so not
+  // the rows just inserted. A gate another transaction inserted after that snapshot is in neither
+  // and counts as busy: its candidates wait for a later claim.
   const rows = await ctx.db.run(
-    `SELECT gate, running, window_start, window_count, paused_until FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE SKIP LOCKED`,
+    `WITH inserted AS (
+       INSERT INTO ${ctx.s}.gates (gate) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (gate) DO NOTHING
+       RETURNING gate, running, window_start, window_count, paused_until
+     ), locked AS (
+       SELECT gate, running, window_start, window_count, paused_until FROM ${ctx.s}.gates WHERE gate = ANY($1::text[]) ORDER BY gate FOR UPDATE SKIP LOCKED
+     )
+     SELECT * FROM inserted UNION ALL SELECT * FROM locked`,
     [sorted],
   );
   return new Map(rows.map((r) => [r.gate as string, gateStateOf(r)]));

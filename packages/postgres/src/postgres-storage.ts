@@ -625,7 +625,18 @@ export class PostgresStorage implements Storage {
   }
 }
 
-/** Whether a queue is paused, read in the claim's transaction (the claim without limits checks it in its statement). */
+/**
+ * Whether a queue is paused, read in the claim's transaction (the claim without limits checks it in
+ * its statement). The same statement lets the claim's commit skip waiting for the disk, as the
+ * claim without limits does (jobs-fetch.ts): the gates' counts are written in the same transaction
+ * as the leases, so a crash that loses the claim loses both, and the jobs are simply enqueued again
+ * (decision 51). A claim that also writes a skipped job's change asks for the wait again
+ * (`claimGated`).
+ */
 async function queuePaused(ctx: WriteContext, queue: string): Promise<boolean> {
-  return (await ctx.db.run(`SELECT 1 FROM ${ctx.s}.paused_queues WHERE name = $1`, [queue])).length > 0;
+  const [row] = await ctx.db.run(
+    `SELECT EXISTS (SELECT 1 FROM ${ctx.s}.paused_queues WHERE name = $1) AS paused, set_config('synchronous_commit', 'off', true) AS async`,
+    [queue],
+  );
+  return row!.paused === true;
 }

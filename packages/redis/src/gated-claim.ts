@@ -103,6 +103,8 @@ interface CandidateRead {
   candidates: LimitedJob[];
   /** The stored value of every gate a candidate may take that holds something. */
   values: Map<string, string>;
+  /** The read stopped at its most candidates: one passing over more gates reaches further. */
+  cut: boolean;
 }
 
 /** The outcome of one round: what it leased, the gates it found full, whether the queue has nothing more to give. */
@@ -140,14 +142,19 @@ export async function claimGated(call: ScriptCall, params: GatedClaimParams): Pr
 
 /** One read, decision and write; null when the write met a change (read again). */
 async function claimRound(call: ScriptCall, params: GatedClaimParams, want: number, pass: ReadonlySet<string>): Promise<Round | null> {
-  const batch = Math.min(1_000, Math.max(50, want * 4));
-  const read = await readCandidates(call, params, batch, pass);
+  // As many candidates as the read goes through: the read then ends at its entries' bound, not at
+  // its candidates', and a next round, which reads the same entries from the queue's head passing
+  // over the gates found full, could only find the jobs this round left behind (decision 51).
+  const read = await readCandidates(call, params, SCAN_BUDGET, pass);
   if (read.paused || read.candidates.length === 0) return { leased: [], payload: '', full: [], done: true };
   const gates = new Map<string, GateState>();
   for (const [gate, value] of read.values) gates.set(gate, decodeGate(value));
   const admission = admitJobs({ candidates: read.candidates, limits: read.limits, gates, now: read.now, want });
   const full = [...admission.held, ...admission.skipped].map((h) => h.gate);
-  const done = !read.more || full.includes(`queue:${params.queue}`);
+  // Another round reads further only if this read was cut short, or skipped jobs it deletes (their
+  // entries leave the head, so the same bound reaches new ones). Jobs leased leave it too, but the
+  // next claim reads from there: a second read per claim cost as much as the first.
+  const done = !read.more || full.includes(`queue:${params.queue}`) || (!read.cut && admission.skipped.length === 0);
   if (admission.admitted.length === 0 && admission.skipped.length === 0) return { leased: [], payload: '', full, done };
   const reply = (await call('jobsFetchGated', 'fetching jobs', writeArgs(params, read, admission))) as [number, number, string?, ...Array<string | RawHash>];
   if (Number(reply[1]) !== 1) return null;
@@ -161,7 +168,7 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
   const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass])];
   if (params.names === null) args.push(-1);
   else args.push(params.names.length, ...params.names);
-  const [now, paused, more, version, limits, candidates, values] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
+  const [now, paused, more, version, limits, candidates, values, cut] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
     number,
     number,
     number,
@@ -169,6 +176,7 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
     string[],
     string[],
     string[],
+    number,
   ];
   const jobs: LimitedJob[] = [];
   for (let i = 0; i < candidates.length; i += 3) {
@@ -176,7 +184,7 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
   }
   const held = new Map<string, string>();
   for (let i = 0; i < values.length; i += 2) held.set(values[i]!, values[i + 1]!);
-  return { now: Number(now), paused: Number(paused) === 1, more: Number(more) === 1, version: String(version), limits: decodeInForce(limits), candidates: jobs, values: held };
+  return { now: Number(now), paused: Number(paused) === 1, more: Number(more) === 1, version: String(version), limits: decodeInForce(limits), candidates: jobs, values: held, cut: Number(cut) === 1 };
 }
 
 /** The write script's arguments: the decision, and what it was decided on, to check unchanged. */

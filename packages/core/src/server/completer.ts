@@ -53,8 +53,13 @@ export class Completer {
     private readonly serverId: string,
     private readonly logs: LogBuffer,
     private readonly onError: (error: unknown) => void,
-    /** Called after each batch is written: claiming may go on if it waited for recording. */
-    private readonly onWritten: () => void,
+    /**
+     * Called after each batch is written, with what `markWrite` returned when its write was sent:
+     * claiming may go on if it waited for recording.
+     */
+    private readonly onWritten: (sent: number) => void,
+    /** Called as each batch's write is sent (the server passes the fetch loop's claim count). */
+    private readonly markWrite: () => number = () => 0,
   ) {}
 
   /** Queues an outcome; resolves with what became of it. */
@@ -130,10 +135,12 @@ export class Completer {
         this.inFlight = this.queue.splice(0, COMPLETION_BATCH);
         try {
           await this.logs.flush();
+          const sent = this.markWrite();
           await this.write(this.inFlight);
           this.failures = 0;
           this.inFlight = [];
-          this.onWritten();
+          // A turn later: the claim that the storage's own event of this write started has begun by then.
+          setImmediate(() => this.onWritten(sent));
         } catch (error) {
           // Only errors that may pass get here: retry what is unanswered after a pause.
           this.onError(error);

@@ -46,6 +46,9 @@ export class FetchLoop extends BackgroundProcess {
    * poll does.
    */
   private cameShort = false;
+  /** The last round found no room to claim into: a written outcome may make room (the completer's backlog shrinks). */
+  private waitingForRoom = false;
+  private claims = 0;
 
   constructor(
     context: ProcessContext,
@@ -58,8 +61,10 @@ export class FetchLoop extends BackgroundProcess {
     const capacity = this.host.capacity();
     const free = capacity - this.host.heldCount();
     // With jobs still buffered, wait until half the capacity is free: fewer, larger claims.
-    if (free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2))) return FULL_WAIT_MS;
+    this.waitingForRoom = free <= 0 || (this.host.bufferedCount() > 0 && free < Math.ceil(capacity / 2));
+    if (this.waitingForRoom) return FULL_WAIT_MS;
     if (this.host.names.length === 0) return this.host.pollMs;
+    this.claims++;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
@@ -80,6 +85,24 @@ export class FetchLoop extends BackgroundProcess {
   /** A slot of this server freed: claim again, unless the last claim found no more jobs to give. */
   slotFreed(): void {
     if (!this.cameShort) this.wake();
+  }
+
+  /** Claims started so far: the completer notes it as it sends a write. */
+  get claimsStarted(): number {
+    return this.claims;
+  }
+
+  /**
+   * The completer wrote a batch of outcomes; `sent` is {@link claimsStarted} when it sent the write.
+   * It wakes the loop unless a claim has started since: a place of a limit that the write freed is
+   * announced by the storage's own event (`jobs-enqueued` for the job's queue, which the conformance
+   * suite's events hold every storage to) and that event started the claim, or will start one if
+   * the claim began before the write committed; a second wake for the same write only started a
+   * claim that found nothing (decision 51). It always wakes the loop when the loop waits for room,
+   * or when the storage announces nothing.
+   */
+  outcomesWritten(sent: number): void {
+    if (this.waitingForRoom || this.claims === sent || this.storage.capabilities.notifications === 'none') this.wake();
   }
 
   /**

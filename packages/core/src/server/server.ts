@@ -81,9 +81,10 @@ export class Server {
       this.id,
       this.#logs,
       (error) => report('completer', error),
-      () => {
-        if (!this.#stopping) this.#fetchLoop.wake();
+      (sent) => {
+        if (!this.#stopping) this.#fetchLoop.outcomesWritten(sent);
       },
+      () => this.#fetchLoop.claimsStarted,
     );
     this.#runner = new JobRunner(host, this.#logs, () => (this.#threadPool ??= new ThreadPool(this.options.threads, this.#runtime)));
     const o = this.options;

@@ -96,8 +96,11 @@ ARGV:    [1] now or '', [2] origin, [3] queue, [4] most candidates returned, [5]
 Checks:  writes nothing; a paused queue has no candidates
 Returns: now, paused (1 or 0), more (1 when runnable jobs may follow those read), the limits version,
          the stored limits as (scope id, record) pairs, the candidates as (id, name, key) triples (key
-         '' for none: the job's '${LIMIT_KEY_PARAMETER}' parameter when it is a string), and what each
-         gate a candidate may take holds, as (gate, value) pairs (gates holding nothing left out)
+         '' for none: the job's '${LIMIT_KEY_PARAMETER}' parameter when it is a string), what each
+         gate a candidate may take holds, as (gate, value) pairs (gates holding nothing left out),
+         and cut (1 when the read stopped at [4] candidates before the end of its entries: a read
+         that passes over more gates reaches further; 0 when a read passing over more gates would
+         go through the same entries)
 Events:  none
 ]]
 local queue = ARGV[3]
@@ -113,7 +116,7 @@ if nn >= 0 then
 end
 local version = redis.call('GET', K_LIMITS_VERSION) or '0'
 local limits = redis.call('HGETALL', K_LIMITS)
-if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 1, 0, version, limits, {}, {} } end
+if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 1, 0, version, limits, {}, {}, 0 } end
 local names = {}
 for _, name in ipairs(redis.call('SMEMBERS', k_queue_names(queue))) do
   if (wanted == nil or wanted[name]) and not pass['job:' .. name] then names[#names + 1] = name end
@@ -135,6 +138,7 @@ end
 table.sort(heads, before)
 local more = 0
 if bound ~= nil then more = 1 end
+local cut = 0
 local candidates = {}
 local found = 0
 local gates, gate_list = {}, {}
@@ -147,6 +151,7 @@ end
 for _, h in ipairs(heads) do
   if found >= most then
     more = 1
+    cut = 1
     break
   end
   if bound ~= nil and before(bound, h) then break end
@@ -183,7 +188,7 @@ if #gate_list > 0 then
     end
   end
 end
-return { NOW, 0, more, version, limits, candidates, held }
+return { NOW, 0, more, version, limits, candidates, held, cut }
 `;
 
 /** Writes an admission decided on what jobs_fetch_candidates read, if it still holds. */
