@@ -96,9 +96,10 @@ type RedriveDecisionArgs = Extract<RedriveDecision, { ok: true }>['args'];
  * the jobs already moved. The jobs that belong to no batch or flow and hold no unique key are
  * written together (decision 50): one statement moves them, replacing edited arguments; history
  * entries and counters go with the commit as for every write. The others (a unique key whose
- * holder must be looked up, a batch's counters to move) take the one job's transition.
+ * holder must be looked up, a batch's counters to move) take the one job's transition, and so do
+ * all of them when `setBased` is false (the conformance suite compares the two).
  */
-export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedriveParams, setBased = true): Promise<DeadLettersRedriveResult> {
   const ids = params.redrives.map((r) => r.id);
   const rows = await ctx.db.rows(
     `SELECT id, state, dead_lettered_at, args, error, queue, unique_key, held_gates, flow, batch_id, ${TAIL_COLUMNS}
@@ -117,7 +118,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
     if (!decision.ok) continue;
     decided.add(redrive.id);
-    if (row.unique_key === null && Number(row.flow) === 0) {
+    if (setBased && row.unique_key === null && Number(row.flow) === 0) {
       const change = decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null });
       together.push({ id: redrive.id, row, change, ...(decision.args !== 'keep' ? { args: decision.args } : {}) });
     } else {

@@ -78,9 +78,10 @@ type RedriveDecisionArgs = Extract<RedriveDecision, { ok: true }>['args'];
  * belong to no batch or flow and hold no unique key are written together (decision 50): one
  * statement moves them, guarded on the state read, replacing edited arguments; the history entries
  * and counters go with the commit as for every write. The others (a unique key whose holder must be
- * looked up, a batch's counters to move) take the one job's transition.
+ * looked up, a batch's counters to move) take the one job's transition, and so do all of them when
+ * `setBased` is false (the conformance suite compares the two).
  */
-export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
+export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersRedriveParams, setBased = true): Promise<DeadLettersRedriveResult> {
   const ids = params.redrives.map((r) => r.id);
   const rows = await ctx.db.run(
     `SELECT id, state, dead_lettered_at, args, error, unique_key, flow FROM ${ctx.s}.jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
@@ -99,7 +100,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     if (!decision.ok) continue;
     decided.set(redrive.id, state);
     const uniqueKey = row.unique_key as string | null;
-    if (uniqueKey === null && (row.flow as number) === 0) {
+    if (setBased && uniqueKey === null && (row.flow as number) === 0) {
       const change = decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null });
       together.push({ id: redrive.id, change, ...(decision.args !== 'keep' ? { args: decision.args } : {}) });
     } else {
