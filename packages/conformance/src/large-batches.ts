@@ -13,10 +13,10 @@ const ROUND = 1_000;
 /** Every how many members one fails, so the counters have both outcomes to count. */
 const FAIL_EVERY = 1_000;
 /**
- * Bounds the test, not its speed: a storage that took longer would not be one that "works for
- * 100,000-job batches" on a busy 2-core machine. Nothing below asserts a time.
+ * Bounds the test, not its speed (nothing below asserts a time): on a shared two-core machine the
+ * slowest storage took 26 s; a storage far past this bound has something quadratic to find.
  */
-const LARGE_BATCH_TIMEOUT_MS = 300_000;
+const LARGE_BATCH_TIMEOUT_MS = 120_000;
 
 /**
  * A batch of 100,000 jobs made through `spool.batch`, burnt down through the storage, with its

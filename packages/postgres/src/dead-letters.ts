@@ -88,7 +88,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     [ids],
   );
   const byId = new Map(rows.map((row) => [row.id as string, row]));
-  const decided = new Map<string, JobState>();
+  const decided = new Set<string>();
   const together: ManyMove[] = [];
   const alone: { id: string; state: JobState; intent: ChangeIntent; args: RedriveDecisionArgs; uniqueKey: string | null }[] = [];
   for (const redrive of params.redrives) {
@@ -98,7 +98,7 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     const state = row.state as JobState;
     const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
     if (!decision.ok) continue;
-    decided.set(redrive.id, state);
+    decided.add(redrive.id);
     const uniqueKey = row.unique_key as string | null;
     if (setBased && uniqueKey === null && (row.flow as number) === 0) {
       const change = decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null });
