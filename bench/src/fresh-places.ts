@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Storage } from '@spool/core';
+import { MySqlStorage } from '@spool/mysql';
 import { PostgresStorage } from '@spool/postgres';
 import { SqliteStorage } from '@spool/sqlite';
 import Database from 'better-sqlite3';
 
+import { BENCH_MYSQL_URL, analyzeTables, dropTables, freshPrefix } from './mysql/mysql-tables.js';
 import { BENCH_POSTGRES_URL, analyzeSchema, dropSchema, freshSchema } from './postgres/database.js';
 
 /** A fresh place for one benchmark run: handles on it, what to do before the clock starts (statistics), and its removal. */
@@ -35,4 +37,10 @@ export function freshSqlitePlace(label: string): FreshPlace {
 export function freshPostgresPlace(label: string): FreshPlace {
   const schema = freshSchema(`spool_${label}`);
   return { open: () => new PostgresStorage({ connectionString: BENCH_POSTGRES_URL, schema }), prepare: () => analyzeSchema(schema), dispose: () => dropSchema(schema) };
+}
+
+/** New MySQL tables under a prefix of their own, analysed before the clock starts, dropped afterwards. */
+export function freshMySqlPlace(): FreshPlace {
+  const prefix = freshPrefix();
+  return { open: () => new MySqlStorage({ url: BENCH_MYSQL_URL, prefix }), prepare: () => analyzeTables(prefix), dispose: () => dropTables(prefix) };
 }

@@ -1,6 +1,6 @@
 /**
  * One measurement of one build of Spool, in a process of its own: `node build-probe.js --tree <dir>
- * --storage memory|sqlite|postgres|redis --scenario burn|bulk|latency --jobs N`. The Spool packages
+ * --storage memory|sqlite|postgres|mysql|redis --scenario burn|bulk|latency --jobs N`. The Spool packages
  * are loaded from `<dir>` (a checkout with its packages built), so two builds can be measured by
  * the same code, taking turns (run-builds.ts). Prints one JSON line: the rate (jobs/s) or the
  * latency (ms), and the CPU this process spent per job (µs) while it was measured.
@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 
 import { pollUntilFinished } from '../poll-until-finished.js';
+import { BENCH_MYSQL_URL, analyzeTables, dropTables, freshPrefix } from '../mysql/mysql-tables.js';
 import { BENCH_POSTGRES_URL as POSTGRES_URL } from '../postgres/database.js';
 import { BENCH_REDIS_URL, benchPrefix, dropKeys } from '../redis/redis-bench-env.js';
 import { quantile } from '../stats.js';
@@ -100,6 +101,11 @@ async function target(kind: string): Promise<Target> {
         },
       };
     }
+    case 'mysql': {
+      const { MySqlStorage } = await load<{ MySqlStorage: new (o: { url: string; prefix: string }) => StorageLike }>('mysql');
+      const prefix = freshPrefix();
+      return { open: async () => new MySqlStorage({ url: BENCH_MYSQL_URL, prefix }), analyze: () => analyzeTables(prefix), dispose: () => dropTables(prefix) };
+    }
     case 'redis': {
       const { RedisStorage } = await load<{ RedisStorage: new (o: { url: string; prefix: string }) => StorageLike }>('redis');
       const prefix = benchPrefix('builds');
@@ -111,7 +117,7 @@ async function target(kind: string): Promise<Target> {
       };
     }
     default:
-      throw new Error(`build-probe: unknown storage "${kind}" (memory, sqlite, postgres or redis)`);
+      throw new Error(`build-probe: unknown storage "${kind}" (memory, sqlite, postgres, mysql or redis)`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Two builds of Spool side by side, taking turns in one run: `node bench/dist/builds/run-builds.js
- * --before <checkout> [--after <checkout>] [--runs 3] [--storages memory,sqlite,postgres,redis]
+ * --before <checkout> [--after <checkout>] [--runs 3] [--storages memory,sqlite,postgres,mysql,redis]
  * [--scenarios burn,bulk,latency] [--jobs 20000] [--bulk 100000] [--samples 300]`. Each
  * measurement runs in a fresh process (build-probe.js) with the packages of one checkout; for each
  * run, storage and scenario, the builds alternate and swap who goes first. Prints a Markdown table of

@@ -5,6 +5,7 @@ import type { CompletionOutcome, FetchedJob, Json, NewJob, Storage, StorageEvent
 
 import type { ConformanceTarget } from './conformance-target.js';
 import { LEASE_MS, SERVER, START, newJobRecord, testError } from './harness.js';
+import { runRedriveScenario } from './redrive-scenario.js';
 
 const ids = Array.from({ length: 10 }, (_, i) => `00000000-0000-7000-8000-${String(i + 1).padStart(12, '0')}`);
 const [plain, withResult, parent, withProgress, failing, retried, returned, batchA, batchB, stale] = ids as [
@@ -115,6 +116,22 @@ export function fastAndGeneralTests(target: ConformanceTarget): void {
         const viaFast = await runScenario(fast, fastClock);
         const viaGeneral = await runScenario(general, generalClock);
         expect(viaFast).toEqual(viaGeneral);
+      } finally {
+        await general.close();
+        await fast.close();
+      }
+    });
+
+    it('redrive the same dead letters identically together and one by one', async () => {
+      const fastClock = new ManualClock(START);
+      const generalClock = new ManualClock(START);
+      const fast = await target.create({ clock: fastClock });
+      const general = await (target.createGeneralWritesOnly ?? target.create)({ clock: generalClock });
+      try {
+        if (!fast.capabilities.deadLetters) return;
+        const together = await runRedriveScenario(fast, fastClock);
+        const oneByOne = await runRedriveScenario(general, generalClock);
+        expect(together).toEqual(oneByOne);
       } finally {
         await general.close();
         await fast.close();

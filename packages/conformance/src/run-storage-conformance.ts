@@ -17,6 +17,7 @@ import { flowControlTests } from './flow-control.js';
 import { flowControlPauseTests } from './flow-control-pause.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
+import { largeBatchesTests } from './large-batches.js';
 import { leasesAndRescueTests } from './leases-and-rescue.js';
 import { lifecycleTests } from './lifecycle.js';
 import { metricsTests } from './metrics.js';
@@ -53,6 +54,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     deadLettersTests(target);
     continuationsTests(target);
     batchesAndFlowsTests(target);
+    largeBatchesTests(target);
     scheduledTests(target);
     expirationTests(target);
     parametersProgressLogsTests(target);

@@ -20,7 +20,11 @@ export async function settleFlow(ctx: WriteContext, id: string, change: StateCha
   if (change.settleContinuations && (flow & FLOW_PARENT) !== 0) await settleDependents(ctx, 'job', id, change.to, events, move);
 }
 
-async function countInBatch(ctx: WriteContext, batchId: string, delta: BatchCounts, events: EventBatch, move: MoveJob): Promise<void> {
+/**
+ * Adds `delta` to a batch's counters under its row's lock and, when core says the batch finishes
+ * (`batchFinishes`), finishes it: records when, settles its dependents, counts it in its parent.
+ */
+export async function countInBatch(ctx: WriteContext, batchId: string, delta: BatchCounts, events: EventBatch, move: MoveJob): Promise<void> {
   const [row] = await ctx.db.rows(`SELECT total, finished, succeeded, failed, finished_at, parent_batch_id FROM ${ctx.t.batches} WHERE id = ? FOR UPDATE`, [batchId]);
   if (row === undefined) return;
   await ctx.db.exec(`UPDATE ${ctx.t.batches} SET finished = finished + ?, succeeded = succeeded + ?, failed = failed + ? WHERE id = ?`, [delta.finished, delta.succeeded, delta.failed, batchId]);

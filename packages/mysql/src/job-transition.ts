@@ -3,6 +3,7 @@ import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '
 import { gateToPause } from '@spool/core/storage-kit';
 
 import type { EventBatch } from './event-batch.js';
+import type { Row } from './executor.js';
 import { CLEAR_TAIL_SQL, TAIL_COLUMNS } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { heldGates } from './limits-store.js';
@@ -34,7 +35,15 @@ const RESCUES: Record<StateChange['rescues'], number> = { keep: 0, count: 1, res
 // column assigned before it. The generated `unique_hold` follows the new state and key. The entries
 // the row held are appended to the history table first (history-tail.ts), so the change clears them.
 const transitionSql = (jobs: string): string => `UPDATE ${jobs} SET
-  state = ?,
+${changeSetSql('?')}
+WHERE id = ?`;
+
+/**
+ * The assignments of a decided change, bound as {@link changeValues} lays them out; shared by the
+ * change of one job and that of many (job-transition-many.ts). `position` is the SQL of the queue
+ * position a job moved to the back takes (NULL keeps its own).
+ */
+export const changeSetSql = (position: string): string => `  state = ?,
   updated_at = ?,
   attempt = CASE ? WHEN 1 THEN attempt + 1 WHEN 2 THEN GREATEST(attempt - 1, 0) WHEN 3 THEN 0 ELSE attempt END,
   rescues = CASE ? WHEN 1 THEN rescues + 1 WHEN 2 THEN 0 ELSE rescues END,
@@ -43,15 +52,14 @@ const transitionSql = (jobs: string): string => `UPDATE ${jobs} SET
   run_at = CASE WHEN ? THEN ? ELSE run_at END,
   finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
   expires_at = CASE WHEN ? AND retention_ms IS NOT NULL THEN ? + retention_ms ELSE NULL END,
-  enqueue_seq = COALESCE(?, enqueue_seq),
+  enqueue_seq = COALESCE(${position}, enqueue_seq),
   progress = CASE WHEN ? AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN ? THEN ? ELSE result END,
   error = CASE WHEN ? THEN ? ELSE error END,
   unique_key = CASE WHEN ? THEN NULL ELSE unique_key END,
   dead_lettered_at = CASE WHEN ? THEN ? ELSE dead_lettered_at END,
   dead_letter_error = CASE WHEN ? THEN ? ELSE dead_letter_error END,
-  ${CLEAR_TAIL_SQL}
-WHERE id = ?`;
+  ${CLEAR_TAIL_SQL}`;
 
 /**
  * Moves one job to a new state with everything core decides the move implies
@@ -89,19 +97,28 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
     if (!(change.uniqueKey === 'check-holder' && isDuplicateIn(error, 'jobs_unique_hold') && (await releaseIfHeld()))) throw error;
     await update();
   }
+  await afterChange(ctx, spec.id, row, change, events);
+  return true;
+}
+
+/**
+ * What follows a job's change in the same transaction, from its row as the guard read it: its
+ * events, counters and history entries (the row's own first), its gates given back, its batch and
+ * dependents, its continuations.
+ */
+export async function afterChange(ctx: WriteContext, id: string, row: Row, change: StateChange, events: EventBatch): Promise<void> {
   const queue = row.queue as string;
   if (change.events.enqueued) events.enqueued(queue);
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);
   const { history } = change;
-  ctx.spill(spec.id, row);
-  ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
+  ctx.spill(id, row);
+  ctx.history(id, history.state, history.reason, history.data, history.serverId);
   if (change.limits === 'release') releaseHeld(ctx, row.held_gates, queue, events, change.pause);
   const flow = Number(row.flow);
-  if (flow !== 0) await settleFlow(ctx, spec.id, change, flow, row.batch_id as string | null, events, transition);
-  if (change.settleContinuations) await settleContinuations(ctx, spec.id, change.to, events);
-  events.state(spec.id, change.events.state);
-  return true;
+  if (flow !== 0) await settleFlow(ctx, id, change, flow, row.batch_id as string | null, events, transition);
+  if (change.settleContinuations) await settleContinuations(ctx, id, change.to, events);
+  events.state(id, change.events.state);
 }
 
 /**
@@ -119,6 +136,19 @@ export function releaseHeld(ctx: WriteContext, held: unknown, queue: string, eve
 }
 
 function transitionValues(id: string, change: StateChange, seq: number | null, releaseKey: boolean): unknown[] {
+  const values = changeValues(change, releaseKey);
+  values.splice(CHANGE_POSITION_AT, 0, seq);
+  return [...values, id];
+}
+
+/** Where {@link changeSetSql} binds the queue position when it is a placeholder. */
+const CHANGE_POSITION_AT = 13;
+
+/**
+ * The values of {@link changeSetSql} for a decided change, in order, less the queue position (bound
+ * at index 13 when it is a placeholder). `releaseKey` says whether the job gives up its unique key.
+ */
+export function changeValues(change: StateChange, releaseKey: boolean): unknown[] {
   const { lease, finishedAt, runAt, result, error, deadLetter } = change;
   const dead = deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set;
   return [
@@ -135,7 +165,6 @@ function transitionValues(id: string, change: StateChange, seq: number | null, r
     finishedAt === 'keep' ? null : finishedAt.set,
     change.expires,
     change.updatedAt,
-    seq,
     change.progress === 'complete',
     result !== 'keep',
     result === 'keep' ? null : jsonOrNull(result.set),
@@ -146,7 +175,6 @@ function transitionValues(id: string, change: StateChange, seq: number | null, r
     dead?.at ?? null,
     deadLetter !== 'keep',
     dead?.errorName ?? null,
-    id,
   ];
 }
 

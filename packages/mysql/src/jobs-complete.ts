@@ -1,6 +1,8 @@
-import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
-import { assertFixedWrite, completionIntent, decideStateChange } from '@spool/core';
+import type { BatchCounts, Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult, StateChange } from '@spool/core';
+import { addBatchCounts, assertFixedWrite, completionIntent, decideStateChange } from '@spool/core';
+import { FLOW_PARENT } from '@spool/core/storage-kit';
 
+import { countInBatch } from './flow-settle.js';
 import { TAIL_SUCCEEDED } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseHeld, transition } from './job-transition.js';
@@ -13,6 +15,9 @@ import type { WriteContext } from './write-context.js';
 // history entry, which the row keeps (history-tail.ts) when all successes of the batch share their
 // reason and server, as they do unless a handler set its own reason.
 // Jobs a continuation waits for are left to `transition`, which settles them in the same commit.
+// Members of batches that no job depends on are recorded here too (decision 50): each batch's
+// counters take the sum of what its members' changes add, in one locked update per batch, in
+// batch id order, so a batch of 100,000 costs one statement per batch of completions, not five per job.
 // Gates the jobs took are given back as the decision says, from the column the locking read reads.
 const succeedSql = (jobs: string, results: number): string => `UPDATE ${jobs} SET state = 'succeeded', updated_at = ?, lease_expires_at = NULL,
   finished_at = ?, expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END,
@@ -28,12 +33,12 @@ assertFixedWrite('MySQL succeedSql', 'success');
  * the general path.
  */
 async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string): Promise<Set<string>> {
-  const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates, flow FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
+  const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates, flow, batch_id FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
     successes.map((c) => c.id),
   ]);
   const held = new Map(rows.map((r) => [r.id as string, r]));
-  // A job of a batch or a flow (flow <> 0, decision 46) is left to the general path, which settles its batch and dependents.
-  let fast = successes.filter((c) => held.get(c.id)?.lease_token === c.leaseToken && Number(held.get(c.id)!.flow) === 0);
+  // A job other jobs depend on (a flow's step) is left to the general path, which settles its dependents.
+  let fast = successes.filter((c) => held.get(c.id)?.lease_token === c.leaseToken && (Number(held.get(c.id)!.flow) & FLOW_PARENT) === 0);
   if (fast.length === 0) return new Set();
   const awaited = await ctx.db.rows(`SELECT DISTINCT parent_id FROM ${ctx.t.jobs} WHERE parent_id IN (?) AND state = 'awaiting'`, [fast.map((c) => c.id)]);
   const waitedFor = new Set(awaited.map((r) => r.parent_id as string));
@@ -53,7 +58,18 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
     if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
     ctx.events.state(completion.id, change.events.state);
   }
+  await countInBatches(ctx, changes.map(({ completion, change }) => ({ batchId: held.get(completion.id)!.batch_id as string | null, change })));
   return new Set(ids);
+}
+
+/** Adds what each change adds to its job's batch (as core decides it, `change.batch`), one update per batch, in batch id order. */
+async function countInBatches(ctx: WriteContext, changes: readonly { batchId: string | null; change: StateChange }[]): Promise<void> {
+  const deltas = new Map<string, BatchCounts>();
+  for (const { batchId, change } of changes) {
+    if (batchId === null || change.batch === null) continue;
+    deltas.set(batchId, addBatchCounts(deltas.get(batchId) ?? { finished: 0, succeeded: 0, failed: 0 }, change.batch));
+  }
+  for (const batchId of [...deltas.keys()].sort()) await countInBatch(ctx, batchId, deltas.get(batchId)!, ctx.events, transition);
 }
 
 /**

@@ -31,7 +31,7 @@ export interface MySqlStorageOptions {
   watchInterval?: number | string;
   /**
    * @internal Writes every state change through the general statement, never through the one fixed
-   * in advance for batches of successes: the conformance suite compares the two.
+   * in advance for batches of successes and redrives of plain jobs: the conformance suite compares the two.
    */
   generalWritesOnly?: boolean;
 }

@@ -292,7 +292,7 @@ export class MySqlStorage implements Storage {
 
   async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
     if (params.redrives.length === 0) return { results: [] };
-    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params), !this.options.generalWritesOnly));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {

@@ -2,6 +2,7 @@ import type { ChangeIntent, ContinuationOn, JobState, StateChange } from '@spool
 import { continuationIntent, decideStateChange, uniqueKeyReleasedReason } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
+import type { Row } from './executor.js';
 import { spillSql } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseGates } from './limits-store.js';
@@ -49,7 +50,16 @@ const transitionSql = (s: string): string => `WITH o AS (
   ${spillSql(s, 'ANY(ARRAY(SELECT job_id FROM o WHERE held <> 0))')}
 )
 UPDATE ${s}.jobs SET
-  state = $2,
+  ${changeSetSql(`nextval('${s}.enqueue_seq')`)}
+FROM o WHERE id = o.job_id
+RETURNING ${transitionReturningSql(s)}`;
+
+/**
+ * The assignments of a decided change, bound as {@link changeValues} lays them out from $2 on ($1
+ * and $5 are the caller's: the job and the lease): shared by the change of one job and that of many
+ * ({@link transitionMany}). `position` is the SQL of the queue position a job moved to the back takes.
+ */
+export const changeSetSql = (position: string): string => `state = $2,
   updated_at = $3,
   attempt = CASE $6::int WHEN 1 THEN attempt + 1 WHEN 2 THEN greatest(attempt - 1, 0) WHEN 3 THEN 0 ELSE attempt END,
   rescues = CASE $7::int WHEN 1 THEN rescues + 1 WHEN 2 THEN 0 ELSE rescues END,
@@ -58,7 +68,7 @@ UPDATE ${s}.jobs SET
   run_at = CASE WHEN $11::boolean THEN $12::bigint ELSE run_at END,
   finished_at = CASE WHEN $13::boolean THEN $14::bigint ELSE finished_at END,
   expires_at = CASE WHEN $15::boolean AND retention_ms IS NOT NULL THEN $3::bigint + retention_ms ELSE NULL END,
-  enqueue_seq = CASE WHEN $16::boolean THEN nextval('${s}.enqueue_seq') ELSE enqueue_seq END,
+  enqueue_seq = CASE WHEN $16::boolean THEN ${position} ELSE enqueue_seq END,
   progress = CASE WHEN $17::boolean AND progress IS NOT NULL THEN 100 ELSE progress END,
   result = CASE WHEN $18::boolean THEN $19::text ELSE result END,
   error = CASE WHEN $20::boolean THEN $21::text ELSE error END,
@@ -67,34 +77,24 @@ UPDATE ${s}.jobs SET
   dead_letter_error = CASE WHEN $23::boolean THEN $25::text ELSE dead_letter_error END,
   tail = 0,
   tail_reason = NULL,
-  tail_server = NULL
-FROM o WHERE id = o.job_id
-RETURNING queue, held_gates, flow, batch_id, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
+  tail_server = NULL`;
+
+/** What a change returns of each job it moved (the job locked as `o`): what its follow-ups need. */
+export const transitionReturningSql = (s: string): string =>
+  `o.job_id AS id, queue, held_gates, flow, batch_id, awaited OR EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.parent_id = o.job_id AND ${inState('w.state', 'awaiting')}) AS awaited`;
 
 /**
- * Moves one job to a new state with everything core decides the move implies
- * ({@link decideStateChange}), in the caller's transaction: counters, a history entry, the queue
- * position, and the release or cancellation of its continuations. Returns false (writing nothing)
- * when the job is no longer in `from` or no longer holds the given lease.
+ * The values of {@link changeSetSql} for a decided change, $1 to $25: `target` and `leaseToken` fill
+ * $1 and $5 (the job or jobs, the lease to hold), `releaseKey` says whether the job gives up its key.
  */
-export async function transition(ctx: WriteContext, spec: TransitionSpec, events: EventBatch): Promise<boolean> {
-  const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
-  let releaseKey = false;
-  if (change.uniqueKey === 'check-holder' && spec.uniqueKey !== null) {
-    const holder = await keyHolder(ctx, spec.id, spec.from);
-    if (holder !== null) {
-      // Another active job took the key while this one was finished: run again without it.
-      change.history.reason = uniqueKeyReleasedReason(change.history.reason, holder.key, holder.id);
-      releaseKey = true;
-    }
-  }
+export function changeValues(target: string | readonly string[], change: StateChange, leaseToken: string | null, releaseKey: boolean): unknown[] {
   const { lease, finishedAt, runAt, result, error, deadLetter } = change;
-  const rows = await ctx.db.run(transitionSql(ctx.s), [
-    spec.id,
+  return [
+    target,
     change.to,
     change.updatedAt,
     change.from,
-    spec.leaseToken ?? null,
+    leaseToken,
     ATTEMPTS[change.attempts],
     RESCUES[change.rescues],
     lease === 'end',
@@ -115,25 +115,54 @@ export async function transition(ctx: WriteContext, spec: TransitionSpec, events
     deadLetter !== 'keep',
     deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.at,
     deadLetter === 'keep' || deadLetter.set === null ? null : deadLetter.set.errorName,
-  ]);
+  ];
+}
+
+/**
+ * Moves one job to a new state with everything core decides the move implies
+ * ({@link decideStateChange}), in the caller's transaction: counters, a history entry, the queue
+ * position, and the release or cancellation of its continuations. Returns false (writing nothing)
+ * when the job is no longer in `from` or no longer holds the given lease.
+ */
+export async function transition(ctx: WriteContext, spec: TransitionSpec, events: EventBatch): Promise<boolean> {
+  const change = decideStateChange({ from: spec.from, ...spec.intent, now: ctx.now, serverId: spec.serverId });
+  let releaseKey = false;
+  if (change.uniqueKey === 'check-holder' && spec.uniqueKey !== null) {
+    const holder = await keyHolder(ctx, spec.id, spec.from);
+    if (holder !== null) {
+      // Another active job took the key while this one was finished: run again without it.
+      change.history.reason = uniqueKeyReleasedReason(change.history.reason, holder.key, holder.id);
+      releaseKey = true;
+    }
+  }
+  const rows = await ctx.db.run(transitionSql(ctx.s), changeValues(spec.id, change, spec.leaseToken ?? null, releaseKey));
   if (rows.length === 0) return false;
-  const queue = rows[0]!.queue as string;
+  await afterChange(ctx, rows[0]!, change, events, spec.share ?? true);
+  return true;
+}
+
+/**
+ * What follows a job's change in the same transaction, from the row the change returned: its gates
+ * given back, its events, counters and history entry, its batch and dependents, its continuations.
+ */
+export async function afterChange(ctx: WriteContext, row: Row, change: StateChange, events: EventBatch, share: boolean): Promise<void> {
+  const id = row.id as string;
+  const queue = row.queue as string;
   // held_gates is not written by the change: the row's value is the gates the job took when it started.
-  const held = rows[0]!.held_gates as string[] | null;
+  const held = row.held_gates as string[] | null;
   if (change.limits === 'release' && held !== null && held.length > 0) await releaseGates(ctx, held, queue, events, change.pause);
   if (change.events.enqueued) events.enqueued(queue);
   if (change.events.scheduledAt !== null) events.scheduled(change.events.scheduledAt);
   ctx.counted(change.counters, queue);
   const { history } = change;
-  ctx.history(spec.id, history.state, history.reason, history.data, history.serverId);
+  ctx.history(id, history.state, history.reason, history.data, history.serverId);
   // Continuations may wait: committed before this statement (it saw them), or created while it
   // waited for the creator's lock (the creator marked the row, read as updated). The lookup below,
   // a later statement, sees both.
-  const flow = rows[0]!.flow as number;
-  if (flow !== 0) await settleFlow(ctx, spec.id, change, flow, rows[0]!.batch_id as string | null, events, transition);
-  if (change.settleContinuations && rows[0]!.awaited === true) await settleContinuations(ctx, [spec.id], events);
-  events.state(spec.id, change.events.state, spec.share ?? true);
-  return true;
+  const flow = row.flow as number;
+  if (flow !== 0) await settleFlow(ctx, id, change, flow, row.batch_id as string | null, events, transition);
+  if (change.settleContinuations && row.awaited === true) await settleContinuations(ctx, [id], events);
+  events.state(id, change.events.state, share);
 }
 
 /** The other active job holding the unique key of job `id` (in state `from`), if any. */

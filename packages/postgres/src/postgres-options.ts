@@ -24,7 +24,7 @@ export interface PostgresStorageOptions {
   migrationLockTimeout?: number | string;
   /**
    * @internal Writes every state change through the general statement, never through the ones fixed
-   * in advance for the hot paths (batches of successes): the conformance suite compares the two.
+   * in advance for the hot paths (batches of successes, redrives of plain jobs): the conformance suite compares the two.
    */
   generalWritesOnly?: boolean;
 }

@@ -364,7 +364,7 @@ export class PostgresStorage implements Storage {
   async deadLettersRedrive(params: DeadLettersRedriveParams): Promise<DeadLettersRedriveResult> {
     this.guard();
     if (params.redrives.length === 0) return { results: [] };
-    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params)));
+    return this.write('redriving dead letters', (ctx) => redriveDeadLetters(ctx, storableRedrive(params), !this.options.generalWritesOnly));
   }
 
   async jobSetState(params: JobSetStateParams): Promise<JobSetStateResult> {
