@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import type { Storage } from '@spool/core';
 import { MySqlStorage } from '@spool/mysql';
 import { PostgresStorage } from '@spool/postgres';
+import { RedisStorage } from '@spool/redis';
 import { SqliteStorage } from '@spool/sqlite';
 import Database from 'better-sqlite3';
 
 import { BENCH_MYSQL_URL, analyzeTables, dropTables, freshPrefix } from './mysql/mysql-tables.js';
 import { BENCH_POSTGRES_URL, analyzeSchema, dropSchema, freshSchema } from './postgres/database.js';
+import { BENCH_REDIS_URL, benchPrefix, dropKeys } from './redis/redis-bench-env.js';
 
 /** A fresh place for one benchmark run: handles on it, what to do before the clock starts (statistics), and its removal. */
 export interface FreshPlace {
@@ -43,4 +45,10 @@ export function freshPostgresPlace(label: string): FreshPlace {
 export function freshMySqlPlace(): FreshPlace {
   const prefix = freshPrefix();
   return { open: () => new MySqlStorage({ url: BENCH_MYSQL_URL, prefix }), prepare: () => analyzeTables(prefix), dispose: () => dropTables(prefix) };
+}
+
+/** Redis keys under a prefix of their own (nothing to analyse), deleted afterwards. */
+export function freshRedisPlace(label: string): FreshPlace {
+  const prefix = benchPrefix(label);
+  return { open: () => new RedisStorage({ url: BENCH_REDIS_URL, prefix }), prepare: async () => undefined, dispose: () => dropKeys(`{${prefix}}`) };
 }

@@ -6,7 +6,7 @@
  * them succeeded (a second handle polls the counters), after ANALYZE. Prints a Markdown table of
  * medians.
  *
- * `node bench/dist/run-batches.js [--runs 3] [--jobs 10000] [--concurrency 10] [--storages sqlite,postgres,mysql]`
+ * `node bench/dist/run-batches.js [--runs 3] [--jobs 10000] [--concurrency 10] [--storages sqlite,postgres,mysql,redis]`
  */
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Spool, defineJob } from '@spool/core';
 
 import type { FreshPlace } from './fresh-places.js';
-import { freshMySqlPlace, freshPostgresPlace, freshSqlitePlace } from './fresh-places.js';
+import { freshMySqlPlace, freshPostgresPlace, freshRedisPlace, freshSqlitePlace } from './fresh-places.js';
 import { pollUntilFinished } from './poll-until-finished.js';
 import { median } from './stats.js';
 
@@ -36,6 +36,7 @@ const TARGETS: Record<string, { name: string; fresh(): Place }> = {
   sqlite: { name: 'SQLite', fresh: () => freshSqlitePlace('batches') },
   postgres: { name: 'PostgreSQL', fresh: () => freshPostgresPlace('batches') },
   mysql: { name: 'MySQL', fresh: () => freshMySqlPlace() },
+  redis: { name: 'Redis', fresh: () => freshRedisPlace('batches') },
 };
 
 const work = defineJob('bench.page', () => undefined);
