@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { JobState, NewJob } from '@spool/core';
 import { StorageError, decideDuplicate, decideJobChange } from '@spool/core';
 
+import { changeWriteArguments } from './job-change.js';
+
 /** What the replacing create needs of the storage: the script, plain reads, its key base, the clock. */
 export interface ReplacingCreateHost {
   readonly keyBase: string;
@@ -54,19 +56,7 @@ export async function createReplacing(host: ReplacingCreateHost, jobsJson: strin
       });
       // The holder allows what decideDuplicate asked of it (it read the same state): a refusal here is a bug.
       if (!change.ok) throw new StorageError(`Redis storage: core refused the replace of job ${holder.id} it decided (${change.refused}).`, { retryable: false });
-      const { write } = change;
-      return [
-        ...facts,
-        'replace',
-        write.runAt === 'keep' ? '' : String(write.runAt.set),
-        write.priority === 'keep' ? '' : String(write.priority.set),
-        write.queue === 'keep' ? '' : write.queue.set,
-        write.args === 'keep' ? '0' : '1',
-        write.args === 'keep' ? '' : JSON.stringify(write.args.set),
-        write.queuePosition === 'back' ? '1' : '0',
-        write.history.reason,
-        JSON.stringify(write.history.data),
-      ];
+      return [...facts, 'replace', ...changeWriteArguments(change.write)];
     });
     const reply = (await host.runScript([jobsJson, later, JSON.stringify(duplicates)])) as string[];
     if (reply[0] !== 'stale') return reply;

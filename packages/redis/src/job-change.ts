@@ -1,4 +1,4 @@
-import type { JobChangeParams, JobChangeResult, JobState } from '@spool/core';
+import type { JobChangeParams, JobChangeResult, JobChangeWrite, JobState } from '@spool/core';
 import { StorageError, decideJobChange } from '@spool/core';
 
 /** A job's facts as the hash stores them: state, runAt, prio, queue ('' for none). */
@@ -34,14 +34,7 @@ export async function changeRedisJob(host: JobChangeHost, params: JobChangeParam
     const reply = (await host.runScript([
       params.id,
       ...stored,
-      write.runAt === 'keep' ? '' : String(write.runAt.set),
-      write.priority === 'keep' ? '' : String(write.priority.set),
-      write.queue === 'keep' ? '' : write.queue.set,
-      write.args === 'keep' ? '0' : '1',
-      write.args === 'keep' ? '' : JSON.stringify(write.args.set),
-      write.queuePosition === 'back' ? '1' : '0',
-      write.history.reason,
-      JSON.stringify(write.history.data),
+      ...changeWriteArguments(write),
     ])) as [number, string, ...string[]];
     if (reply[0] === 1) {
       host.emitPayload(reply[2] ?? '');
@@ -52,4 +45,22 @@ export async function changeRedisJob(host: JobChangeHost, params: JobChangeParam
   throw new StorageError(`Redis storage: job ${params.id} changed ${MAX_DECISIONS} times while a change of it was decided; nothing was written. Try again.`, {
     retryable: true,
   });
+}
+
+/**
+ * A decided change as the arguments of the library's write of a waiting job's change
+ * (`job-change-write.lua.ts`): due time, priority, queue, whether and what arguments, the queue
+ * position, and the history entry. Shared by `job_change` and the replace of a duplicate's holder.
+ */
+export function changeWriteArguments(write: JobChangeWrite): string[] {
+  return [
+    write.runAt === 'keep' ? '' : String(write.runAt.set),
+    write.priority === 'keep' ? '' : String(write.priority.set),
+    write.queue === 'keep' ? '' : write.queue.set,
+    write.args === 'keep' ? '0' : '1',
+    write.args === 'keep' ? '' : JSON.stringify(write.args.set),
+    write.queuePosition === 'back' ? '1' : '0',
+    write.history.reason,
+    JSON.stringify(write.history.data),
+  ];
 }
