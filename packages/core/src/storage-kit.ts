@@ -26,6 +26,8 @@ export {
 } from './storage/storable-text.js';
 export { byCountThenName } from './storage/dead-letters-contract.js';
 export { redriveFactsOfRow } from './states/redrive.js';
+export { planRedrives, redriveResults } from './storage/redrive-batch.js';
+export type { PlannedRedrive } from './storage/redrive-batch.js';
 export { auditEntryFromRow, metricsCountFromRow } from './storage/stored-rows.js';
 export { FLOW_MEMBER, FLOW_PARENT, planFlowCreation, checkExistingBatches, batchRecordFromRow } from './storage/flow-creation.js';
 export type { FlowColumns, FlowCreationPlan } from './storage/flow-creation.js';

@@ -6,12 +6,9 @@ import type {
   DeadLettersListResult,
   DeadLettersRedriveParams,
   DeadLettersRedriveResult,
-  ChangeIntent,
-  JobState,
-  RedriveDecision,
 } from '@spool/core';
-import { decideRedrive, decideStateChange } from '@spool/core';
-import { redriveFactsOfRow } from '@spool/core/storage-kit';
+import { decideStateChange } from '@spool/core';
+import { planRedrives, redriveResults } from '@spool/core/storage-kit';
 import { decodeCursor, encodeCursor } from '@spool/core/storage-kit';
 
 import type { Executor } from './executor.js';
@@ -86,9 +83,6 @@ export async function deadLetterGroups(db: Executor, t: Tables, params: DeadLett
   return rows.map((row) => ({ name: row.name as string, errorName: row.error_name as string, count: Number(row.count), lastAt: new Date(Number(row.last_at)) }));
 }
 
-/** What a redrive does to the arguments: keeps them or sets new ones. */
-type RedriveDecisionArgs = Extract<RedriveDecision, { ok: true }>['args'];
-
 /**
  * Redrives a batch in the caller's transaction, each as core's `decideRedrive` says. The batch's rows
  * are locked in id order when their facts are read (with what the one job's guard reads), so two
@@ -107,41 +101,19 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     ids,
   );
   const byId = new Map(rows.map((row) => [row.id as string, row]));
-  const decided = new Set<string>();
-  const together: ManyMove[] = [];
-  const alone: { id: string; state: JobState; intent: ChangeIntent; args: RedriveDecisionArgs }[] = [];
-  for (const redrive of params.redrives) {
-    const row = byId.get(redrive.id);
-    // A job named twice in one batch is redriven once: the second finds it taken.
-    if (row === undefined || decided.has(redrive.id)) continue;
-    const state = row.state as JobState;
-    const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
-    if (!decision.ok) continue;
-    decided.add(redrive.id);
-    if (setBased && row.unique_key === null && Number(row.flow) === 0) {
-      const change = decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null });
-      together.push({ id: redrive.id, row, change, ...(decision.args !== 'keep' ? { args: decision.args } : {}) });
-    } else {
-      alone.push({ id: redrive.id, state, intent: decision.intent, args: decision.args });
-    }
-  }
+  const plan = planRedrives(params, byId, (row) => setBased && row.unique_key === null && Number(row.flow) === 0);
+  const together: ManyMove[] = plan.together.map(({ id, row, state, decision }) => ({
+    id,
+    row,
+    change: decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null }),
+    ...(decision.args !== 'keep' ? { args: decision.args } : {}),
+  }));
   await transitionMany(ctx, together, ctx.events);
   const moved = new Set(together.map((m) => m.id));
-  for (const job of alone) {
-    if (!(await transition(ctx, { id: job.id, from: job.state, intent: job.intent, serverId: null }, ctx.events))) continue;
-    if (job.args !== 'keep') await ctx.db.rows(`UPDATE ${ctx.t.jobs} SET args = ? WHERE id = ?`, [jsonOrNull(job.args.set), job.id]);
-    moved.add(job.id);
+  for (const { id, state, decision } of plan.alone) {
+    if (!(await transition(ctx, { id, from: state, intent: decision.intent, serverId: null }, ctx.events))) continue;
+    if (decision.args !== 'keep') await ctx.db.rows(`UPDATE ${ctx.t.jobs} SET args = ? WHERE id = ?`, [jsonOrNull(decision.args.set), id]);
+    moved.add(id);
   }
-  const reported = new Set<string>();
-  return {
-    results: params.redrives.map((redrive) => {
-      const row = byId.get(redrive.id);
-      // Only the first mention of a job can have moved it; a later one finds it enqueued.
-      const again = reported.has(redrive.id);
-      reported.add(redrive.id);
-      if (row === undefined) return { id: redrive.id, ok: false, previous: null };
-      if (again && moved.has(redrive.id)) return { id: redrive.id, ok: false, previous: 'enqueued' };
-      return { id: redrive.id, ok: moved.has(redrive.id) && !again, previous: row.state as JobState };
-    }),
-  };
+  return { results: redriveResults(params, byId, moved) };
 }

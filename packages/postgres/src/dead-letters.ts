@@ -6,18 +6,14 @@ import type {
   DeadLettersListResult,
   DeadLettersRedriveParams,
   DeadLettersRedriveResult,
-  ChangeIntent,
-  JobState,
-  RedriveDecision,
 } from '@spool/core';
-import { decideRedrive, decideStateChange } from '@spool/core';
-import { redriveFactsOfRow } from '@spool/core/storage-kit';
+import { decideStateChange } from '@spool/core';
+import { planRedrives, redriveResults } from '@spool/core/storage-kit';
 import { decodeCursor, encodeCursor } from '@spool/core/storage-kit';
 
 import type { Executor } from './executor.js';
 import { JOB_SELECT, decodeJob, jsonOrNull } from './job-row.js';
 import { transition } from './job-transition.js';
-import type { ManyMove } from './job-transition-many.js';
 import { transitionMany } from './job-transition-many.js';
 import type { WriteContext } from './write-context.js';
 
@@ -68,9 +64,6 @@ export async function deadLetterGroups(db: Executor, s: string, params: DeadLett
   return rows.map((row) => ({ name: row.name as string, errorName: row.error_name as string, count: Number(row.count), lastAt: new Date(Number(row.last_at)) }));
 }
 
-/** What a redrive does to the arguments: keeps them or sets new ones. */
-type RedriveDecisionArgs = Extract<RedriveDecision, { ok: true }>['args'];
-
 /**
  * Redrives a batch in the caller's transaction, each as core's `decideRedrive` says. The batch's rows
  * are locked in id order when their facts are read, so two redrives of overlapping batches wait for
@@ -88,41 +81,20 @@ export async function redriveDeadLetters(ctx: WriteContext, params: DeadLettersR
     [ids],
   );
   const byId = new Map(rows.map((row) => [row.id as string, row]));
-  const decided = new Set<string>();
-  const together: ManyMove[] = [];
-  const alone: { id: string; state: JobState; intent: ChangeIntent; args: RedriveDecisionArgs; uniqueKey: string | null }[] = [];
-  for (const redrive of params.redrives) {
-    const row = byId.get(redrive.id);
-    // A job named twice in one batch is redriven once: the second finds it taken.
-    if (row === undefined || decided.has(redrive.id)) continue;
-    const state = row.state as JobState;
-    const decision = decideRedrive({ job: redriveFactsOfRow(row), ...(redrive.args !== undefined ? { args: redrive.args } : {}), reason: params.reason });
-    if (!decision.ok) continue;
-    decided.add(redrive.id);
-    const uniqueKey = row.unique_key as string | null;
-    if (setBased && uniqueKey === null && (row.flow as number) === 0) {
-      const change = decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null });
-      together.push({ id: redrive.id, change, ...(decision.args !== 'keep' ? { args: decision.args } : {}) });
-    } else {
-      alone.push({ id: redrive.id, state, intent: decision.intent, args: decision.args, uniqueKey });
-    }
+  const plan = planRedrives(params, byId, (row) => setBased && row.unique_key === null && (row.flow as number) === 0);
+  const moved = await transitionMany(
+    ctx,
+    plan.together.map(({ id, state, decision }) => ({
+      id,
+      change: decideStateChange({ from: state, ...decision.intent, now: ctx.now, serverId: null }),
+      ...(decision.args !== 'keep' ? { args: decision.args } : {}),
+    })),
+    ctx.events,
+  );
+  for (const { id, row, state, decision } of plan.alone) {
+    if (!(await transition(ctx, { id, from: state, intent: decision.intent, serverId: null, uniqueKey: row.unique_key as string | null }, ctx.events))) continue;
+    if (decision.args !== 'keep') await ctx.db.run(`UPDATE ${ctx.s}.jobs SET args = $2 WHERE id = $1`, [id, jsonOrNull(decision.args.set)]);
+    moved.add(id);
   }
-  const moved = await transitionMany(ctx, together, ctx.events);
-  for (const job of alone) {
-    if (!(await transition(ctx, { id: job.id, from: job.state, intent: job.intent, serverId: null, uniqueKey: job.uniqueKey }, ctx.events))) continue;
-    if (job.args !== 'keep') await ctx.db.run(`UPDATE ${ctx.s}.jobs SET args = $2 WHERE id = $1`, [job.id, jsonOrNull(job.args.set)]);
-    moved.add(job.id);
-  }
-  const reported = new Set<string>();
-  return {
-    results: params.redrives.map((redrive) => {
-      const row = byId.get(redrive.id);
-      // Only the first mention of a job can have moved it; a later one finds it enqueued.
-      const again = reported.has(redrive.id);
-      reported.add(redrive.id);
-      if (row === undefined) return { id: redrive.id, ok: false, previous: null };
-      if (again && moved.has(redrive.id)) return { id: redrive.id, ok: false, previous: 'enqueued' };
-      return { id: redrive.id, ok: moved.has(redrive.id) && !again, previous: row.state as JobState };
-    }),
-  };
+  return { results: redriveResults(params, byId, moved) };
 }
