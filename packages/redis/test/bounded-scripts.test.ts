@@ -1,11 +1,12 @@
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spool, StorageError } from '@spool/core';
-import { MAX_JOBS_PER_SCRIPT, RedisStorage } from '@spool/redis';
+import { StorageError } from '@spool/core';
+import { MAX_JOBS_PER_SCRIPT } from '@spool/redis';
+
+import { redisAvailable } from './redis-test-env.js';
+import { hookedSpool } from './script-hooks.js';
 
 /** A job no process here defines: its options are stated. */
 const BULK_JOB = { queue: 'default', attempts: 10, timeout: null } as const;
-import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
 
 const available = await redisAvailable();
 const cleanups: Array<() => Promise<void>> = [];
@@ -19,27 +20,16 @@ afterEach(async () => {
  * n-th one (as a lost connection would).
  */
 async function open(failCall?: number) {
-  const prefix = freshPrefix('bounded');
-  const client = new Redis(REDIS_URL);
   const sizes: number[] = [];
-  const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
-    const argv = args[1] as unknown[] | undefined;
+  const { spool } = hookedSpool('bounded', async (_name, argv, run) => {
     // EVALSHA sha numkeys ...keys args: the creation script's one argument is the JSON list of jobs.
-    const json = Array.isArray(argv) ? argv.find((a) => typeof a === 'string' && a.startsWith('[[')) : undefined;
-    if (args[0] === 'EVALSHA' && typeof json === 'string') {
+    const json = argv.find((a) => typeof a === 'string' && a.startsWith('[['));
+    if (typeof json === 'string') {
       sizes.push((JSON.parse(json) as unknown[]).length);
       if (sizes.length === failCall) throw new StorageError('connection lost', { retryable: true });
     }
-    return call(...args);
-  };
-  const storage = new RedisStorage({ client, prefix });
-  const spool = new Spool({ storage });
-  cleanups.push(async () => {
-    await spool.close();
-    await dropPrefix(client, prefix);
-    client.disconnect();
-  });
+    return run();
+  }, cleanups);
   return { spool, sizes };
 }
 

@@ -1,11 +1,11 @@
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spool, StorageError } from '@spool/core';
-import { MAX_JOBS_PER_SCRIPT, RedisStorage } from '@spool/redis';
+import type { Spool } from '@spool/core';
+import { StorageError } from '@spool/core';
+import { MAX_JOBS_PER_SCRIPT } from '@spool/redis';
 
-import { SCRIPTS } from '../src/scripts/index.js';
 import type { ScriptName } from '../src/scripts/index.js';
-import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
+import { redisAvailable } from './redis-test-env.js';
+import { hookedSpool } from './script-hooks.js';
 
 /** A job no process here defines: its options are stated. */
 const BULK_JOB = { queue: 'default', attempts: 10, timeout: null } as const;
@@ -22,34 +22,20 @@ afterEach(async () => {
  * carries, and fails the first call of one script (as a lost connection would).
  */
 async function open(failFirst?: ScriptName) {
-  const prefix = freshPrefix('large-batch');
-  const client = new Redis(REDIS_URL);
-  const byHash = new Map(Object.entries(SCRIPTS).map(([name, s]) => [s.sha, name]));
   const calls: Array<{ script: string; jobs: number }> = [];
   let failed = false;
-  const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  (client as unknown as { call: (...args: unknown[]) => Promise<unknown> }).call = async (...args: unknown[]) => {
-    const argv = args[1] as unknown[] | undefined;
-    if (args[0] === 'EVALSHA' && Array.isArray(argv)) {
-      const script = byHash.get(argv[0] as string) ?? '?';
-      // The jobs travel as one JSON list of arrays: the first argument that opens with '[['.
-      const json = argv.slice(5).find((a) => typeof a === 'string' && a.startsWith('[[')) as string | undefined;
-      if (script === 'flowsCreate' || script === 'flowsStage') calls.push({ script, jobs: json === undefined ? 0 : (JSON.parse(json) as unknown[]).length });
-      else if (script === 'flowsCreatePart') calls.push({ script, jobs: 0 });
-      if (script === failFirst && !failed) {
-        failed = true;
-        throw new StorageError('connection lost', { retryable: true });
-      }
+  const { spool, storage } = hookedSpool('large-batch', async (name, argv, run) => {
+    const script = name ?? '?';
+    // The jobs travel as one JSON list of arrays: the first argument that opens with '[['.
+    const json = argv.slice(5).find((a) => typeof a === 'string' && a.startsWith('[[')) as string | undefined;
+    if (script === 'flowsCreate' || script === 'flowsStage') calls.push({ script, jobs: json === undefined ? 0 : (JSON.parse(json) as unknown[]).length });
+    else if (script === 'flowsCreatePart') calls.push({ script, jobs: 0 });
+    if (script === failFirst && !failed) {
+      failed = true;
+      throw new StorageError('connection lost', { retryable: true });
     }
-    return call(...args);
-  };
-  const storage = new RedisStorage({ client, prefix });
-  const spool = new Spool({ storage });
-  cleanups.push(async () => {
-    await spool.close();
-    await dropPrefix(client, prefix);
-    client.disconnect();
-  });
+    return run();
+  }, cleanups);
   return { spool, storage, calls };
 }
 
