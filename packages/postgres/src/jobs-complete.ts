@@ -86,6 +86,8 @@ SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SE
 // order, as every write that gives gates back locks them, before the count-down re-locks them): to the first waiting jobs of the same queue, name and key, read
 // through jobs_keyed and locked as the claim locks (SKIP LOCKED: a job another claim holds is left
 // to it). The jobs are leased as the claim leases them and hold the same gate, whose count stays.
+// (The clock is read again rather than joined from t: t carries the batch's object, and a join
+// copied it once per gate.)
 const handoverSql = (s: string, h: number): string => `, passing AS (
   SELECT d.queue, d.held_gates[1] AS gate, count(*)::int AS n FROM done d
   WHERE cardinality(d.held_gates) = 1 AND d.queue = ANY($${h + 1}::text[]) AND split_part(d.held_gates[1], '${KEY_SEPARATOR}', 1) = ANY($${h}::text[])
@@ -93,8 +95,8 @@ const handoverSql = (s: string, h: number): string => `, passing AS (
   GROUP BY 1, 2
 ), open AS (
   SELECT p.queue, p.gate, p.n FROM passing p
-  JOIN (SELECT gate, paused_until FROM ${s}.gates WHERE gate IN (SELECT unnest(held_gates) FROM done) ORDER BY gate FOR UPDATE) g ON g.gate = p.gate, t
-  WHERE g.paused_until <= t.now
+  JOIN (SELECT gate, paused_until FROM ${s}.gates WHERE gate IN (SELECT unnest(held_gates) FROM done) ORDER BY gate FOR UPDATE) g ON g.gate = p.gate
+  WHERE g.paused_until <= ${nowSql(4)}
 ), candidates AS (
   SELECT c.ctid, c.priority, c.enqueue_seq, o.gate FROM open o CROSS JOIN LATERAL (
     SELECT j.ctid, j.priority, j.enqueue_seq FROM ${s}.jobs j
