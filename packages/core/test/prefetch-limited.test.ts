@@ -72,3 +72,39 @@ describe('claiming jobs with limits ahead of free slots', () => {
     expect(storage.returned.reduce((sum, n) => sum + n, 0)).toBe(200 - handed);
   });
 });
+
+/** A memory storage whose completion writes with a hand-over wait until the test lets them go. */
+class HeldHandoverStorage extends MemoryStorage {
+  held: Array<() => void> = [];
+
+  override async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
+    if (params.handover) await new Promise<void>((resolve) => this.held.push(resolve));
+    return super.jobsComplete(params);
+  }
+}
+
+describe('a hand-over answered while the server stops', () => {
+  it('puts the jobs handed over back in the queue, as jobs claimed ahead are', async () => {
+    const job = defineJob('keyed', (_args: { k: string }) => undefined, { limits: { key: (a) => a.k, perKey: { concurrency: 1 } } });
+    runtime = new ManualRuntime();
+    const storage = new HeldHandoverStorage({ clock: runtime.clock });
+    spool = new Spool({ storage, jobs: [job] }, runtime);
+    await spool.enqueueMany(job, Array.from({ length: 6 }, () => ({ k: 'a' })));
+    const server = await spool.startServer({ ...drivenServer, concurrency: 2 });
+    await driveUntil(runtime, new Promise<void>((resolve) => {
+      const look = () => (storage.held.length > 0 ? resolve() : setImmediate(look));
+      look();
+    }));
+    // The first job ran and its write, with a hand-over, waits; the server is asked to stop, and
+    // hands back what it had claimed ahead before the write answers.
+    const stopping = server.stop();
+    await driveUntil(runtime, new Promise((resolve) => setTimeout(resolve, 20)));
+    for (const release of storage.held.splice(0)) release();
+    await driveUntil(runtime, stopping);
+    const stats = await spool.stats();
+    expect(stats.states.succeeded).toBe(1);
+    // The job handed over to the stopping server went back: five wait, none is left processing.
+    expect(stats.states.enqueued).toBe(5);
+    expect(stats.states.processing).toBe(0);
+  });
+});
