@@ -45,7 +45,11 @@ export function flowControlHandoverTests(target: ConformanceTarget): void {
       const handed = await complete(first.filter((j) => j.id === a1), handover());
       expect(ids(handed)).toEqual([a3]);
       expect(handed[0]).toMatchObject({ state: 'processing', attempt: 1, name: 'export', queue: 'default' });
-      expect(await h.get(a3!)).toMatchObject({ state: 'processing', serverId: SERVER });
+      const stored = await h.get(a3!);
+      expect(stored).toMatchObject({ state: 'processing', serverId: SERVER });
+      // The job comes back as a claim returns it: what is stored, under the lease it holds.
+      const { args, parameters, createdAt, startedAt, maxAttempts, priority, leaseExpiresAt } = stored!;
+      expect(handed[0]).toMatchObject({ id: a3, args, parameters, createdAt, startedAt, maxAttempts, priority, leaseExpiresAt });
       // The place passed: key a still runs two (a2, a3) and nothing more starts.
       expect(await fetch({ limit: 10 })).toEqual([]);
       expect(await h.stateOf(a4!)).toBe('enqueued');
