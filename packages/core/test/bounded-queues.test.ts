@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { MemoryStorage, QueueFullError, Spool, defineJob, describeLimits, resolveLimits } from '@spool/core';
+import type { StorageEvent } from '@spool/core';
 
 import { fastServer, waitFor } from './helpers.js';
 
@@ -37,6 +38,31 @@ describe('bounded queues through the client', () => {
     await spool.close();
   });
 
+  it('serves the producers of one process that wait for room in the order they began to wait', async () => {
+    // Wake-ups reach the newest listener first (as a poll, or another process's notice, may): the
+    // order of service must not follow the order of wake-ups.
+    const storage = new NewestFirstStorage();
+    const spool = new Spool({ storage, jobs: [exportPdf], queues: { exports: { maxSize: 1, onFull: 'wait', fullTimeout: '20s' } } });
+    // The job that holds the queue's one place, then each producer's as it is served.
+    const holders = [await spool.enqueue(exportPdf, { page: 0 })];
+    const served: number[] = [];
+    const waiting = [1, 2, 3].map(async (page) => {
+      await new Promise((resolve) => setTimeout(resolve, page * 20));
+      holders.push(await spool.enqueue(exportPdf, { page }));
+      served.push(page);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(served).toEqual([]);
+    // Room frees one place at a time: each goes to the producer first in line.
+    for (let freed = 0; freed < 3; freed++) {
+      await storage.jobSetState({ id: holders[freed]!, expected: ['enqueued'], state: 'deleted', reason: 'Made room' });
+      await waitFor(async () => served.length === freed + 1, `producer ${freed + 1} to be served`);
+    }
+    await Promise.all(waiting);
+    expect(served).toEqual([1, 2, 3]);
+    await spool.close();
+  });
+
   it('refuses a bound on a job name, onFull with a transaction, and a malformed queues option, with ERR_CONFIG', async () => {
     const spool = new Spool({ storage: new MemoryStorage(), jobs: [exportPdf] });
     await expect(spool.limits.set({ job: 'documents.export' }, { maxSize: 5 })).rejects.toMatchObject({
@@ -60,3 +86,20 @@ describe('bounded queues through the client', () => {
     expect(describeLimits(resolveLimits({ concurrency: 2, maxSize: 10 }, 'limits'))).toBe('at most 2 at once; at most 10 enqueued');
   });
 });
+
+/** A memory storage that hands each event to its newest subscriber first. */
+class NewestFirstStorage extends MemoryStorage {
+  private readonly newestFirst: Array<(event: StorageEvent) => void> = [];
+  private dispatching: (() => void) | null = null;
+
+  override subscribe(listener: (event: StorageEvent) => void): () => void {
+    this.newestFirst.unshift(listener);
+    this.dispatching ??= super.subscribe((event) => {
+      for (const each of [...this.newestFirst]) each(event);
+    });
+    return () => {
+      const index = this.newestFirst.indexOf(listener);
+      if (index >= 0) this.newestFirst.splice(index, 1);
+    };
+  }
+}

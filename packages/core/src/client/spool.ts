@@ -32,7 +32,7 @@ import { durationMs } from './enqueue-options.js';
 import type { QueueOptions, ResolvedQueueOptions } from './queue-options.js';
 import { DEFAULT_FULL_TIMEOUT_MS, resolveQueues } from './queue-options.js';
 import type { FullPolicy } from './queue-room-waiter.js';
-import { createWithRoom } from './queue-room-waiter.js';
+import { RoomLines, createWithRoom } from './queue-room-waiter.js';
 import type { ChangeJobOptions } from './job-changer.js';
 import { changeWaitingJob } from './job-changer.js';
 import { JobBuilder } from './job-builder.js';
@@ -146,6 +146,8 @@ export class Spool {
     await this.limits.syncQueues(new Map([...this.#queues].map(([queue, o]) => [queue, o.limits])));
   });
   readonly #queues: Map<string, ResolvedQueueOptions>;
+  /** This Spool's producers waiting for room in bounded queues, in the order they began to wait. */
+  readonly #roomLines = new RoomLines();
   readonly #runtime: Runtime;
   readonly #telemetry: Telemetry;
 
@@ -436,7 +438,14 @@ export class Spool {
     }
     return this.#write(jobs, (traced) =>
       // A full bounded queue refuses the whole create (QueueFullError); under onFull 'wait' it is tried again as room frees.
-      createWithRoom(this.storage, this.#runtime, full, () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction })),
+      createWithRoom(
+        this.storage,
+        this.#runtime,
+        full,
+        () => this.storage.jobsCreate(transaction === undefined ? { jobs: traced } : { jobs: traced, transaction }),
+        this.#roomLines,
+        onlyQueueOf(traced),
+      ),
     );
   }
 
@@ -538,4 +547,10 @@ function isStorage(value: unknown): value is Storage {
     typeof (value as Storage).jobsCreate === 'function' &&
     typeof (value as Storage).jobsFetch === 'function'
   );
+}
+
+/** The one queue every job of a create goes to, or null when they go to several. */
+function onlyQueueOf(jobs: readonly NewJob[]): string | null {
+  const queue = jobs[0]?.queue ?? null;
+  return jobs.every((job) => job.queue === queue) ? queue : null;
 }
