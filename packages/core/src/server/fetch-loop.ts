@@ -52,6 +52,9 @@ export class FetchLoop extends BackgroundProcess {
   private claims = 0;
   /** What the claim under way asked for (0 between claims): room a hand-over must not offer too. */
   private asking = 0;
+  /** Storage events of runnable jobs so far, and how many of them the last finished claim had seen. */
+  private arrivals = 0;
+  private arrivalsServed = 0;
   /** Whether this server's queues and names have limits whose places may be handed over (decision 53). */
   private handoverInReach = false;
 
@@ -71,6 +74,7 @@ export class FetchLoop extends BackgroundProcess {
     if (this.host.names.length === 0) return this.host.pollMs;
     this.claims++;
     this.asking = free;
+    const arrivals = this.arrivals;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
@@ -81,6 +85,7 @@ export class FetchLoop extends BackgroundProcess {
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
     }).finally(() => (this.asking = 0));
+    this.arrivalsServed = arrivals;
     this.host.accept(jobs);
     this.cameShort = jobs.length < free;
     // A full batch suggests more are waiting: fetch again at once.
@@ -126,7 +131,18 @@ export class FetchLoop extends BackgroundProcess {
    * by key instead, which a hand-over (a key's place to the same key) would not.
    */
   mayHandOver(): boolean {
-    return this.handoverInReach && this.cameShort && !this.stopped && this.storage.capabilities.handover;
+    return this.handoverInReach && this.cameShort && this.arrivalsServed === this.arrivals && !this.stopped && this.storage.capabilities.handover;
+  }
+
+  /**
+   * The storage says jobs became runnable in this server's queues (enqueued, or a place freed):
+   * claim. Until a claim that started after this has returned, writes hand nothing over, so that
+   * a key whose jobs just arrived gets its start from that claim while the keys already running
+   * wait for it too, instead of going on from write to write (fairness across keys).
+   */
+  jobsArrived(): void {
+    this.arrivals++;
+    this.wake();
   }
 
   /**

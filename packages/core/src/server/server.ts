@@ -357,7 +357,7 @@ export class Server {
   #onStorageEvent(event: StorageEvent): void {
     switch (event.type) {
       case 'jobs-enqueued':
-        if (event.queues.some((q) => this.options.queues.includes(q))) this.#fetchLoop.wake();
+        if (event.queues.some((q) => this.options.queues.includes(q))) this.#fetchLoop.jobsArrived();
         break;
       case 'jobs-scheduled':
         this.#delayedScheduler.wake();
