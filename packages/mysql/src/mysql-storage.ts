@@ -257,14 +257,22 @@ export class MySqlStorage implements Storage {
     return this.knownBounds.size > 0 && jobs.some((job) => this.knownBounds.has(job.queue));
   }
 
-  /** Reads the limits again when the ones this storage knows of are LIMITS_REFRESH_MS old. */
+  /**
+   * Reads the limits again when the ones this storage knows of are LIMITS_REFRESH_MS old. Calls
+   * meanwhile use the ones known; a read that fails is not remembered, so the next call reads again.
+   */
   private async limitsKnown(): Promise<void> {
     const now = Date.now();
     if (now - this.limitsKnownAt < LIMITS_REFRESH_MS) return;
     this.limitsKnownAt = now;
-    const records = await this.limitsList();
-    this.knownBounds = queueBoundsInForce(records);
-    this.knownLimits = limitsInForce(records);
+    try {
+      const records = await this.limitsList();
+      this.knownBounds = queueBoundsInForce(records);
+      this.knownLimits = limitsInForce(records);
+    } catch (error) {
+      this.limitsKnownAt = Number.NEGATIVE_INFINITY;
+      throw error;
+    }
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
