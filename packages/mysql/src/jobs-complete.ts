@@ -6,6 +6,7 @@ import { countInBatch } from './flow-settle.js';
 import { TAIL_SUCCEEDED } from './history-tail.js';
 import { jsonOrNull } from './job-row.js';
 import { releaseHeld, transition } from './job-transition.js';
+import { CompletionHandover } from './jobs-handover.js';
 import type { WriteContext } from './write-context.js';
 
 // Successes, the bulk of completions, in one UPDATE for the batch instead of one per job: a batch
@@ -18,7 +19,8 @@ import type { WriteContext } from './write-context.js';
 // Members of batches that no job depends on are recorded here too (decision 50): each batch's
 // counters take the sum of what its members' changes add, in one locked update per batch, in
 // batch id order, so a batch of 100,000 costs one statement per batch of completions, not five per job.
-// Gates the jobs took are given back as the decision says, from the column the locking read reads.
+// Gates the jobs took are given back as the decision says, from the column the locking read reads,
+// but for the places a hand-over keeps to pass on (jobs-handover.ts).
 const succeedSql = (jobs: string, results: number): string => `UPDATE ${jobs} SET state = 'succeeded', updated_at = ?, lease_expires_at = NULL,
   finished_at = ?, expires_at = ? + retention_ms, progress = CASE WHEN progress IS NOT NULL THEN 100 END,
   result = ${results === 0 ? 'NULL' : `CASE id ${'WHEN ? THEN ? '.repeat(results)}END`},
@@ -32,7 +34,7 @@ assertFixedWrite('MySQL succeedSql', 'success');
  * in one statement, after locking their rows; returns the ids it recorded. The others are left to
  * the general path.
  */
-async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string): Promise<Set<string>> {
+async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], serverId: string, handover: CompletionHandover | null): Promise<Set<string>> {
   const rows = await ctx.db.rows(`SELECT id, lease_token, queue, held_gates, flow, batch_id FROM ${ctx.t.jobs} WHERE id IN (?) AND state = 'processing' ORDER BY id FOR UPDATE`, [
     successes.map((c) => c.id),
   ]);
@@ -55,7 +57,9 @@ async function succeedJobs(ctx: WriteContext, successes: readonly Completion[], 
   for (const { completion, change } of changes) {
     const row = held.get(completion.id)!;
     ctx.counted(change.counters, row.queue as string);
-    if (change.limits === 'release') releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
+    if (change.limits === 'release' && handover?.offer(row.queue as string, row.held_gates) !== true) {
+      releaseHeld(ctx, row.held_gates, row.queue as string, ctx.events, change.pause);
+    }
     ctx.events.state(completion.id, change.events.state);
   }
   await countInBatches(ctx, changes.map(({ completion, change }) => ({ batchId: held.get(completion.id)!.batch_id as string | null, change })));
@@ -77,12 +81,15 @@ async function countInBatches(ctx: WriteContext, changes: readonly { batchId: st
  * lease token: a completion whose lease no longer holds writes nothing and reports `ok: false`,
  * unless it repeats the completion that was the job's last change (`ok: true`, nothing written).
  * Jobs are locked in id order, so two batches that share jobs never wait for each other in a cycle.
+ * With `handover`, the places the batch of successes frees may pass to their keys' next jobs
+ * (decision 53); a success the general path records frees its place as before.
  */
 export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams, fastPaths: boolean): Promise<JobsCompleteResult> {
   const ok = new Map<string, boolean>();
   const refused: Completion[] = [];
   const successes = fastPaths ? params.completions.filter((c) => c.outcome.state === 'succeeded') : [];
-  const succeeded = successes.length > 0 ? await succeedJobs(ctx, successes, params.serverId) : new Set<string>();
+  const handover = successes.length > 0 && params.handover !== undefined ? await CompletionHandover.prepare(ctx, params.handover) : null;
+  const succeeded = successes.length > 0 ? await succeedJobs(ctx, successes, params.serverId, handover) : new Set<string>();
   for (const id of succeeded) ok.set(id, true);
   const rest = params.completions.filter((c) => !succeeded.has(c.id));
   for (const completion of rest.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
@@ -92,7 +99,9 @@ export async function completeJobs(ctx: WriteContext, params: JobsCompleteParams
     if (!done) refused.push(completion);
   }
   if (refused.length > 0) for (const id of await recordedBefore(ctx, refused)) ok.set(id, true);
-  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? false })) };
+  // Last, once every gate the write gives back is known: the hand-over locks them all in gate order.
+  const handedOver = handover === null ? null : await handover.complete(ctx, params.serverId);
+  return { results: params.completions.map((c) => ({ id: c.id, ok: ok.get(c.id) ?? false })), ...(handedOver === null ? {} : { handedOver }) };
 }
 
 /**

@@ -158,7 +158,8 @@ function pickSql(jobs: string, claim: GatedClaim, full: readonly string[], batch
   };
 }
 
-function limitedJob(row: Row): LimitedJob {
+/** A job row as admission reads it: its queue, name and limit key (from the parameters' JSON text). */
+export function limitedJob(row: Row): LimitedJob {
   let key: string | null = null;
   if (row.parameters !== '{}') {
     try {

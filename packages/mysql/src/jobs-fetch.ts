@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FetchedJob, JobClaimParams, JobState, JobsFetchParams } from '@spool/core';
 import { CLAIM_NOW_INTENT, assertFixedWrite, claimIntent, decideStateChange } from '@spool/core';
 
-import type { GateState } from '@spool/core/storage-kit';
+import type { GateState, LimitsInForce } from '@spool/core/storage-kit';
 import { claimMayMeetLimits, scopesOfClaim } from '@spool/core/storage-kit';
 
 import type { Row } from './executor.js';
@@ -39,7 +39,8 @@ UNION ALL SELECT 'limits', scope, code, operator FROM ${t.limits}`;
 // leaseSql writes the shape of core's FIXED_WRITES.claim, checked against the decision when this
 // module loads.
 assertFixedWrite('MySQL claim', 'claim');
-const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
+/** What a claim of one job adds to the counters, as core decides it. */
+export const CLAIM_COUNTERS = decideStateChange({ from: 'enqueued', ...claimIntent('', 1, '', 0), now: 0, serverId: null }).counters;
 
 /** Whether a fetch can find nothing without asking the database. */
 export function fetchesNothing(params: JobsFetchParams): boolean {
@@ -52,9 +53,7 @@ export function fetchesNothing(params: JobsFetchParams): boolean {
  * their own claim for someone else's change.
  */
 export async function fetchJobs(ctx: WriteContext, params: JobsFetchParams): Promise<FetchedJob[]> {
-  const setup = await ctx.db.rows(fetchSetupSql(ctx.t), [params.queues]);
-  const paused = new Set(setup.filter((r) => r.kind === 'paused').map((r) => r.scope as string));
-  const limits = inForceOf(setup.filter((r) => r.kind === 'limits'));
+  const { paused, limits } = await readPausedAndLimits(ctx, params.queues);
   const named = params.names !== null;
   const token = randomUUID();
   const fetched: FetchedJob[] = [];
@@ -88,6 +87,13 @@ export async function fetchJobs(ctx: WriteContext, params: JobsFetchParams): Pro
   return fetched;
 }
 
+/** Which of `queues` are paused, and the limits in force, in one round trip of the caller's transaction. */
+export async function readPausedAndLimits(ctx: WriteContext, queues: readonly string[]): Promise<{ paused: Set<string>; limits: LimitsInForce }> {
+  const setup = await ctx.db.rows(fetchSetupSql(ctx.t), [queues]);
+  const paused = new Set(setup.filter((r) => r.kind === 'paused').map((r) => r.scope as string));
+  return { paused, limits: inForceOf(setup.filter((r) => r.kind === 'limits')) };
+}
+
 /**
  * Claims one job by id (for `perform`): null when it does not exist, is not in an expected state or
  * is already running. A job not yet enqueued is enqueued first, so its history tells the whole
@@ -109,7 +115,7 @@ export async function claimJob(ctx: WriteContext, params: JobClaimParams): Promi
  * Puts picked rows under one lease, records each start in its row (history-tail.ts), and brings the
  * rows up to date; `held`: the flow-control gates each job takes, by id (none when absent).
  */
-async function lease(ctx: WriteContext, rows: Row[], token: string, serverId: string, leaseMs: number, held?: ReadonlyMap<string, readonly string[]>): Promise<void> {
+export async function lease(ctx: WriteContext, rows: Row[], token: string, serverId: string, leaseMs: number, held?: ReadonlyMap<string, readonly string[]>): Promise<void> {
   const leaseExpiresAt = ctx.now + leaseMs;
   const cases = held === undefined ? [] : rows.flatMap((r) => [r.id, gatesJson(held.get(r.id as string))]);
   await ctx.db.exec(leaseSql(ctx.t.jobs, cases.length / 2), [token, serverId, leaseExpiresAt, ctx.now, ctx.now, ...cases, rows.map((r) => r.id)]);

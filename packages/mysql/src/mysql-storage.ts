@@ -26,6 +26,7 @@ import type {
   JobsFetchParams,
   Json,
   GateReading,
+  Handover,
   LimitRecord,
   LimitsSetParams,
   AuditAppendParams,
@@ -50,8 +51,8 @@ import type {
   FlowStorage,
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
-import type { QueueBounds } from '@spool/core/storage-kit';
-import { StartOnce, queueBoundsInForce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
+import type { LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
+import { StartOnce, handoverScopes, limitsInForce, queueBoundsInForce, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { ChangeWatcher } from './change-watcher.js';
 import type { Executor } from './executor.js';
@@ -90,8 +91,11 @@ interface CallbackConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
 }
 
-/** How long the queue bounds a storage knows of decide whether a create checks them, before they are read again (a cache, not the storage's clock). */
-const BOUNDS_REFRESH_MS = 2_000;
+/**
+ * How long the limits a storage knows of decide whether a create checks queue bounds and whether a
+ * completion may hand places over, before they are read again (a cache, not the storage's clock).
+ */
+const LIMITS_REFRESH_MS = 2_000;
 
 /** How often a transaction that lost a deadlock or a lock wait runs again before failing. */
 const CONFLICT_RETRIES = 8;
@@ -130,7 +134,7 @@ export class MySqlStorage implements Storage {
     replaceDuplicates: true,
     deadLetters: true,
     batches: true,
-    handover: false,
+    handover: true,
   });
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */
@@ -147,7 +151,8 @@ export class MySqlStorage implements Storage {
   private closed = false;
   private conflicts = 0;
   private knownBounds: QueueBounds = new Map();
-  private boundsKnownAt = Number.NEGATIVE_INFINITY;
+  private knownLimits: LimitsInForce = new Map();
+  private limitsKnownAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MySqlStorageOptions, runtime: MySqlStorageRuntime = {}) {
     this.options = resolveMySqlOptions(options);
@@ -243,17 +248,31 @@ export class MySqlStorage implements Storage {
 
   /**
    * Whether a queue of these jobs may be bounded, by the bounds this storage knows of (read at most
-   * BOUNDS_REFRESH_MS ago, and after its own limitsSet): only then does a create lock the queue's
+   * LIMITS_REFRESH_MS ago, and after its own limitsSet): only then does a create lock the queue's
    * limits row and read its count, so jobs of unbounded queues are created as before. A bound set
    * in another process applies to creates from here within that time.
    */
   private async mayBeBounded(jobs: readonly NewJob[]): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.boundsKnownAt >= BOUNDS_REFRESH_MS) {
-      this.boundsKnownAt = now;
-      this.knownBounds = queueBoundsInForce(await this.limitsList());
-    }
+    await this.limitsKnown();
     return this.knownBounds.size > 0 && jobs.some((job) => this.knownBounds.has(job.queue));
+  }
+
+  /**
+   * Reads the limits again when the ones this storage knows of are LIMITS_REFRESH_MS old. Calls
+   * meanwhile use the ones known; a read that fails is not remembered, so the next call reads again.
+   */
+  private async limitsKnown(): Promise<void> {
+    const now = Date.now();
+    if (now - this.limitsKnownAt < LIMITS_REFRESH_MS) return;
+    this.limitsKnownAt = now;
+    try {
+      const records = await this.limitsList();
+      this.knownBounds = queueBoundsInForce(records);
+      this.knownLimits = limitsInForce(records);
+    } catch (error) {
+      this.limitsKnownAt = Number.NEGATIVE_INFINITY;
+      throw error;
+    }
   }
 
   async jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]> {
@@ -265,8 +284,20 @@ export class MySqlStorage implements Storage {
   async jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult> {
     this.guard();
     if (params.completions.length === 0) return { results: [] };
-    const storable = { ...params, completions: storableCompletions(params.completions) };
-    return this.write('completing jobs', (ctx) => completeJobs(ctx, storable, !this.options.generalWritesOnly));
+    const fastPaths = !this.options.generalWritesOnly;
+    const { handover, ...rest } = params;
+    // A hand-over is asked of the write only when the limits this storage knows of may let a place
+    // pass (decision 53); the write reads them again in its transaction. Else the write is the plain one.
+    const asked = handover !== undefined && fastPaths && (await this.mayHandOver(handover)) ? { handover } : {};
+    const storable = { ...rest, completions: storableCompletions(params.completions), ...asked };
+    return this.write('completing jobs', (ctx) => completeJobs(ctx, storable, fastPaths));
+  }
+
+  /** Whether a completion's hand-over may pass a place, by the limits this storage knows of. */
+  private async mayHandOver(handover: Handover): Promise<boolean> {
+    if (handover.limit <= 0) return false;
+    await this.limitsKnown();
+    return handoverScopes(this.knownLimits, handover.queues, handover.names) !== null;
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {
@@ -338,7 +369,7 @@ export class MySqlStorage implements Storage {
 
   async limitsSet(params: LimitsSetParams): Promise<void> {
     await this.write('setting limits', (ctx) => setLimits(ctx, params));
-    this.boundsKnownAt = Number.NEGATIVE_INFINITY;
+    this.limitsKnownAt = Number.NEGATIVE_INFINITY;
   }
 
   async limitsList(): Promise<LimitRecord[]> {

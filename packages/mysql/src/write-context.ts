@@ -84,6 +84,11 @@ export class WriteContext {
     this.woke(queue);
   }
 
+  /** The gates this write gives back so far (each once), which its last statements lock and write. */
+  releasing(): string[] {
+    return [...this.released.keys()];
+  }
+
   /** Counts removed jobs. */
   removed(state: JobState, count = 1): void {
     this.add(`state:${state}`, -count);

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LIMIT_KEY_PARAMETER, ManualClock, resolveLimits } from '@spool/core';
-import type { FetchedJob, LimitsOption, StorageEvent } from '@spool/core';
+import type { FetchedJob, Handover, LimitsOption, StorageEvent } from '@spool/core';
 import { MIGRATIONS, MySqlStorage } from '@spool/mysql';
 
 import { MYSQL_URL, dropPrefixes, freshPrefix, mysqlAvailable, newJob, sql } from './helpers.js';
 
 // What the conformance suite cannot see of flow control on MySQL: the migration that adds it to
-// tables in use, the held-gates column every claim writes, and wake-ups across processes.
+// tables in use, the held-gates column every claim writes, wake-ups across processes, and the
+// hand-over's reading of limits and keys.
 
 const available = await mysqlAvailable();
 const prefixes: string[] = [];
@@ -35,11 +36,13 @@ const job = newJob;
 const setLimits = (storage: MySqlStorage, option: LimitsOption | null, scope: { queue: string } | { job: string } = { queue: 'default' }) =>
   storage.limitsSet({ scope, layer: 'operator', limits: option === null ? null : resolveLimits(option, 'limits'), setBy: 'ops' });
 const fetch = (storage: MySqlStorage, limit = 10) => storage.jobsFetch({ queues: ['default'], names: null, limit, serverId: 'server-1', leaseMs: 60_000 });
-const succeed = (storage: MySqlStorage, jobs: FetchedJob[]) =>
+const succeed = (storage: MySqlStorage, jobs: FetchedJob[], handover?: Handover) =>
   storage.jobsComplete({
     completions: jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, outcome: { state: 'succeeded', result: null, reason: 'Succeeded' } })),
     serverId: 'server-1',
+    ...(handover ? { handover } : {}),
   });
+const HANDOVER: Handover = { queues: ['default'], names: null, limit: 10, leaseMs: 60_000 };
 // What migrations 4 and 5 add, dropped to stand for a database migrated before it.
 const DROP_TAIL = 'DROP COLUMN tail, DROP COLUMN tail_reason, DROP COLUMN tail_server, DROP KEY jobs_keyed, DROP COLUMN limit_key';
 const running = async (storage: MySqlStorage) => (await storage.limitsList())[0]?.running;
@@ -147,5 +150,41 @@ describe.skipIf(!available)('flow control on MySQL', () => {
     } finally {
       unsubscribe();
     }
+  });
+
+  it('hands over by the limits in force when it writes: a rate set a moment ago in another process stops it', async () => {
+    const prefix = fresh();
+    const writer = open(prefix);
+    await writer.init();
+    const other = open(prefix);
+    await other.init();
+    await setLimits(writer, { perKey: { concurrency: 1 } }, { job: 'report.build' });
+    const keyed = () => job({ parameters: { [LIMIT_KEY_PARAMETER]: 'a' } });
+    await writer.jobsCreate({ jobs: [keyed(), keyed(), keyed()] });
+    const [first] = await fetch(writer);
+    const handed = (await succeed(writer, [first!], HANDOVER)).handedOver ?? [];
+    expect(handed).toHaveLength(1);
+    // The writer still knows the limits it read before: only a per-key concurrency.
+    await setLimits(other, { perKey: { concurrency: 1, rate: { limit: 100, per: '1m' } } }, { job: 'report.build' });
+    expect((await succeed(writer, handed, HANDOVER)).handedOver ?? []).toEqual([]);
+    expect(await fetch(writer)).toHaveLength(1);
+  });
+
+  it('hands a place over to its own key only, compared as bytes', async () => {
+    const prefix = fresh();
+    const storage = open(prefix);
+    await storage.init();
+    await setLimits(storage, { perKey: { concurrency: 1 } }, { job: 'report.build' });
+    const keyed = (key: string) => job({ parameters: { [LIMIT_KEY_PARAMETER]: key } });
+    // Keys that a collation would take for 'a' run, and wait ahead of a2 behind them.
+    const a1 = keyed('a');
+    const look = [keyed('A'), keyed('a '), keyed('á')];
+    const behind = [keyed('A'), keyed('a '), keyed('á')];
+    const a2 = keyed('a');
+    await storage.jobsCreate({ jobs: [a1, ...look, ...behind, a2] });
+    const running = await fetch(storage);
+    expect(running.map((j) => j.id)).toEqual([a1.id, ...look.map((j) => j.id)]);
+    const handed = (await succeed(storage, running.slice(0, 1), HANDOVER)).handedOver ?? [];
+    expect(handed.map((j) => j.id)).toEqual([a2.id]);
   });
 });
