@@ -18,6 +18,12 @@ export interface GatedClaimParams {
   leaseMs: number;
   /** A fresh lease token base for each write (jobs leased together share it, numbered). */
   tokenBase: () => string;
+  /**
+   * Per job name of the queue, the last key a read of its jobs key by key reached: the next read
+   * goes on from there, so that with more keys than one read takes, every key is read in turn.
+   * Updated by the claim.
+   */
+  keyCursors: Record<string, string>;
 }
 
 /** A job leased by a gated claim, as the write script returned it. */
@@ -45,7 +51,10 @@ const MAX_ROUNDS = 4;
  * finishing in between). After that the claim returns what it has; the next fetch tries again.
  */
 const MAX_ATTEMPTS = 5;
-/** Most runnable entries one candidate read goes through: the bound on that script's work. */
+/**
+ * Most runnable entries one candidate read goes through, a key of a name read key by key counting
+ * as one: the bound on that script's work.
+ */
 const SCAN_BUDGET = 2_000;
 
 /**
@@ -165,10 +174,10 @@ async function claimRound(call: ScriptCall, params: GatedClaimParams, want: numb
 }
 
 async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch: number, pass: ReadonlySet<string>): Promise<CandidateRead> {
-  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass])];
+  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass]), JSON.stringify(params.keyCursors), params.wanted];
   if (params.names === null) args.push(-1);
   else args.push(params.names.length, ...params.names);
-  const [now, paused, more, version, limits, candidates, values, cut] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
+  const [now, paused, more, version, limits, candidates, values, cut, reached] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
     number,
     number,
     number,
@@ -177,7 +186,9 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
     string[],
     string[],
     number,
+    string[],
   ];
+  for (let i = 0; i < reached.length; i += 2) params.keyCursors[reached[i]!] = reached[i + 1]!;
   const jobs: LimitedJob[] = [];
   for (let i = 0; i < candidates.length; i += 3) {
     jobs.push({ id: candidates[i]!, queue: params.queue, name: candidates[i + 1]!, limitKey: candidates[i + 2] === '' ? null : candidates[i + 2]! });
