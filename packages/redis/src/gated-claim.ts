@@ -18,12 +18,19 @@ export interface GatedClaimParams {
   leaseMs: number;
   /** A fresh lease token base for each write (jobs leased together share it, numbered). */
   tokenBase: () => string;
-  /**
-   * Per job name of the queue, the last key a read of its jobs key by key reached: the next read
-   * goes on from there, so that with more keys than one read takes, every key is read in turn.
-   * Updated by the claim.
-   */
-  keyCursors: Record<string, string>;
+  /** Where the reads key by key of this queue's job names go on from; updated by the claim. */
+  cursors: KeyedCursors;
+}
+
+/**
+ * Per job name whose limits go per key, where a read of its jobs went to: the last key it reached
+ * (`keys`), and the last of its runnable entries it reached looking for jobs without a key
+ * (`walks`). The next read goes on from there, so that with more keys, or more keyed jobs ahead of
+ * a job without a key, than one read takes, every one is read in turn.
+ */
+export interface KeyedCursors {
+  keys: Record<string, string>;
+  walks: Record<string, string>;
 }
 
 /** A job leased by a gated claim, as the write script returned it. */
@@ -174,7 +181,7 @@ async function claimRound(call: ScriptCall, params: GatedClaimParams, want: numb
 }
 
 async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch: number, pass: ReadonlySet<string>): Promise<CandidateRead> {
-  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass]), JSON.stringify(params.keyCursors), params.wanted];
+  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass]), JSON.stringify({ k: params.cursors.keys, w: params.cursors.walks }), params.wanted];
   if (params.names === null) args.push(-1);
   else args.push(params.names.length, ...params.names);
   const [now, paused, more, version, limits, candidates, values, cut, reached] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
@@ -188,7 +195,7 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
     number,
     string[],
   ];
-  for (let i = 0; i < reached.length; i += 2) params.keyCursors[reached[i]!] = reached[i + 1]!;
+  for (let i = 0; i < reached.length; i += 3) (reached[i] === 'k' ? params.cursors.keys : params.cursors.walks)[reached[i + 1]!] = reached[i + 2]!;
   const jobs: LimitedJob[] = [];
   for (let i = 0; i < candidates.length; i += 3) {
     jobs.push({ id: candidates[i]!, queue: params.queue, name: candidates[i + 1]!, limitKey: candidates[i + 2] === '' ? null : candidates[i + 2]! });

@@ -66,6 +66,7 @@ import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
 import { changeRedisJob } from './job-change.js';
 import { claimGated, decodeGate, decodeLimitRecord } from './gated-claim.js';
+import type { KeyedCursors } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
@@ -125,8 +126,8 @@ export class RedisStorage implements Storage {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
   private readonly leasedAt = new Map<string, number>();
-  /** Per queue, where this process's claims key by key go on reading each name's keys (see claimGated). */
-  private readonly keyCursors = new Map<string, Record<string, string>>();
+  /** Per queue, where this process's claims key by key go on reading (see claimGated). */
+  private readonly keyedCursors = new Map<string, KeyedCursors>();
   private subscriber: EventSubscriber | null = null;
   private readonly deadLetterHost: DeadLettersHost;
   private readonly readying = new StartOnce(() => this.open());
@@ -276,7 +277,7 @@ export class RedisStorage implements Storage {
         serverId: params.serverId,
         leaseMs: params.leaseMs,
         tokenBase,
-        keyCursors: this.keyCursorsOf(queues[stop - 1]!),
+        cursors: this.keyedCursorsOf(queues[stop - 1]!),
       });
       for (const job of gated.leased) leased(job.id, job.token, job.raw, job.now);
       gatedLeft -= gated.leased.length;
@@ -741,12 +742,12 @@ export class RedisStorage implements Storage {
     }
   }
 
-  /** The key cursors of one queue's claims. */
-  private keyCursorsOf(queue: string): Record<string, string> {
-    let cursors = this.keyCursors.get(queue);
+  /** The cursors of one queue's claims key by key. */
+  private keyedCursorsOf(queue: string): KeyedCursors {
+    let cursors = this.keyedCursors.get(queue);
     if (cursors === undefined) {
-      cursors = {};
-      this.keyCursors.set(queue, cursors);
+      cursors = { keys: {}, walks: {} };
+      this.keyedCursors.set(queue, cursors);
     }
     return cursors;
   }

@@ -123,4 +123,17 @@ describe.skipIf(!available)('the key index on Redis', () => {
     for (let round = 0; round < 5; round++) for (const j of await fetch(10)) await complete(j, { state: 'succeeded', result: null, reason: 'Succeeded' });
     await exact('every job succeeded');
   });
+
+  it('reads every key in turn when there are more keys than one read takes', async () => {
+    const { storage, keyed, fetch } = await setup();
+    await setLimits(storage, { job: 'sync' }, { perKey: { concurrency: 1 } });
+    // 2,500 keys of two jobs each: more keys than one read goes through (2,000).
+    const keys = Array.from({ length: 2_500 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 500) await storage.jobsCreate({ jobs: keys.slice(i, i + 500).flatMap((key) => [keyed(key), keyed(key)]) });
+    // Every job claimed keeps running: the keys read first are full from then on, and the keys
+    // after the first 2,000 are reached only by reads that go on from where the last one stopped.
+    const keysLeased = new Set<string>();
+    for (let claim = 0; claim < 5; claim++) for (const j of await fetch(500)) keysLeased.add(j.parameters[LIMIT_KEY_PARAMETER] as string);
+    expect(keysLeased.size).toBe(2_500);
+  });
 });

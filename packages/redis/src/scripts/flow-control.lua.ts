@@ -90,15 +90,16 @@ flow control may start, in queue order (higher priority first, then enqueue orde
 admission decides on: the stored limits, and what the gates of those jobs hold. Jobs of names whose
 limits go per key (their own or their queue's) are read key by key through the key index: the keys
 that have enqueued jobs, from a cursor, and the first jobs of each key not passed over, so a full
-key's backlog costs the read nothing; their jobs without a key are read in queue order, only when
-there are some.
+key's backlog costs the read nothing. Their jobs without a key, only when there are some, are read
+from the head of the name's runnable set and from a cursor that goes on from where an earlier
+read stopped, so that a job without a key behind a long keyed backlog is reached in turn.
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] queue, [4] most candidates returned, [5] most runnable
          entries read (the bound on the script's work; a key read costs one), [6] gates to pass
          over, as a JSON array: the gates admission found full in an earlier round (a job name's
-         own, or a key's in its name's or its queue's scope), [7] the key cursors, as a JSON object
-         of job name to the last key an earlier read reached (a name left out starts at the first
-         key), [8] how many jobs the claim wants, [9] number of job names (-1: any name), then the
+         own, or a key's in its name's or its queue's scope), [7] the cursors, as a JSON object { k = { name =
+         the last key an earlier read reached }, w = { name = the last runnable entry an earlier
+         read of its jobs without a key reached } } (a name left out starts at the first), [8] how many jobs the claim wants, [9] number of job names (-1: any name), then the
          names
 Checks:  writes nothing; a paused queue has no candidates
 Returns: now, paused (1 or 0), more (1 when runnable jobs may follow those read), the limits version,
@@ -107,7 +108,7 @@ Returns: now, paused (1 or 0), more (1 when runnable jobs may follow those read)
          gate a candidate may take holds, as (gate, value) pairs (gates holding nothing left out),
          cut (1 when the read stopped at [4] candidates before the end of its entries, or left keys
          unread: a next read reaches further; 0 when a read passing over more gates would go through
-         the same entries), and the key cursors reached, as (name, key) pairs
+         the same entries), and the cursors reached, as (k or w, name, key or entry) triples
 Events:  none
 ]]
 local queue = ARGV[3]
@@ -175,7 +176,7 @@ for _, name in ipairs(names) do
     -- in turn however many there are.
     local keys_key = k_keys(queue, name)
     local most_keys = math.max(math.floor(per / kh), 1)
-    local from = cursors[name]
+    local from = cursors.k and cursors.k[name]
     local keys
     if type(from) == 'string' then
       keys = redis.call('ZRANGEBYLEX', keys_key, '(' .. from, '+', 'LIMIT', 0, most_keys)
@@ -196,12 +197,34 @@ for _, name in ipairs(names) do
     end
     visited[name] = seen
     if #keys > 0 then
+      reached[#reached + 1] = 'k'
       reached[#reached + 1] = name
       reached[#reached + 1] = keys[#keys]
     end
-    -- Its jobs without a key, in queue order, only when it has some.
-    local keyed = tonumber(redis.call('HGET', K_KEYED_COUNTS, queue .. '|' .. name)) or 0
-    walk = redis.call('ZCARD', k_runnable(queue, name)) > keyed
+    -- Its jobs without a key, only when it has some: the first half of the share from the head,
+    -- the other from the cursor on (wrapping round to the end of the head). Both go past the bound.
+    local runnable = k_runnable(queue, name)
+    local total = redis.call('ZCARD', runnable)
+    walk = false
+    if total > (tonumber(redis.call('HGET', K_KEYED_COUNTS, queue .. '|' .. name)) or 0) then
+      local half = math.max(math.floor(per / 2), 1)
+      local r = redis.call('ZRANGE', runnable, 0, half - 1, 'WITHSCORES')
+      if total > half then
+        local at = nil
+        local from_entry = cursors.w and cursors.w[name]
+        if type(from_entry) == 'string' then at = redis.call('ZRANK', runnable, from_entry) end
+        if at == nil or at < half or at >= total - 1 then at = half - 1 end
+        local rest = redis.call('ZRANGE', runnable, at + 1, at + half, 'WITHSCORES')
+        for k = 1, #rest do r[#r + 1] = rest[k] end
+        if total > 2 * half then cut = 1 end
+        if #rest > 0 then
+          reached[#reached + 1] = 'w'
+          reached[#reached + 1] = name
+          reached[#reached + 1] = rest[#rest - 1]
+        end
+      end
+      for k = 1, #r, 2 do keyed_heads[#keyed_heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
+    end
   end
   if walk then
     local r = redis.call('ZRANGE', k_runnable(queue, name), 0, per - 1, 'WITHSCORES')
