@@ -34,7 +34,7 @@ export async function keyIndexAgainstJobs(client: Redis, prefix: string): Promis
   const counts: Record<string, string> = {};
   for (const id of await client.zrange(`${base}st:enqueued`, 0, -1)) {
     const [queue, name, seq, prio, raw] = await client.hmget(`${base}job:${id}`, 'queue', 'name', 'seq', 'prio', `p:${LIMIT_KEY_PARAMETER}`);
-    const key = raw === null ? null : (JSON.parse(raw) as unknown);
+    const key = raw === null || raw === undefined ? null : (JSON.parse(raw) as unknown);
     if (typeof key !== 'string') continue;
     const qn = `${queue}|${name}`;
     (sets[`${base}rqk:${qn}|${key}`] ??= []).push(`${seq}${id} ${-Number(prio ?? 0)}`);
