@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { LIMIT_KEY_PARAMETER, Spool, defineJob, resolveLimits } from '@spool/core';
 import type { FetchedJob, LimitScope, LimitsOption, NewJob } from '@spool/core';
+import { keyHeadRows, limitsInForce } from '@spool/core/storage-kit';
 import type { RedisStorage } from '@spool/redis';
 
 import { keyIndexAgainstJobs } from './key-index-check.js';
@@ -135,5 +136,31 @@ describe.skipIf(!available)('the key index on Redis', () => {
     const keysLeased = new Set<string>();
     for (let claim = 0; claim < 5; claim++) for (const j of await fetch(500)) keysLeased.add(j.parameters[LIMIT_KEY_PARAMETER] as string);
     expect(keysLeased.size).toBe(2_500);
+  });
+
+  it("reads as many first jobs of each key as core's keyHeadRows says, for each kind of per-key limit", async () => {
+    const cases: Array<{ name: LimitsOption; queue?: LimitsOption; want: number }> = [
+      { name: { perKey: { concurrency: 3 } }, want: 10 },
+      { name: { perKey: { concurrency: 3 } }, queue: { perKey: { concurrency: 5 } }, want: 10 },
+      { name: { perKey: { concurrency: 3 } }, want: 2 },
+      { name: { perKey: { rate: { limit: 4, per: '1m' } } }, want: 10 },
+      { name: { perKey: { concurrency: 1, onLocked: 'skip' } }, want: 6 },
+      { name: { concurrency: 5 }, queue: { perKey: { concurrency: 2 } }, want: 10 },
+    ];
+    for (const c of cases) {
+      const { storage, keyed, replies } = await setup();
+      await setLimits(storage, { job: 'sync' }, c.name);
+      if (c.queue) await setLimits(storage, { queue: 'default' }, c.queue);
+      await storage.jobsCreate({ jobs: ['a', 'b'].flatMap((key) => Array.from({ length: 8 }, () => keyed(key))) });
+      replies.length = 0;
+      await storage.jobsFetch({ queues: ['default'], names: null, limit: c.want, serverId: 'server-1', leaseMs: 30_000 });
+      const read = replies.find(([name]) => name === 'jobsFetchCandidates')![1] as unknown[];
+      const candidates = read[5] as string[];
+      const perKey = new Map<string, number>();
+      for (let i = 0; i < candidates.length; i += 3) perKey.set(candidates[i + 2]!, (perKey.get(candidates[i + 2]!) ?? 0) + 1);
+      const records = (await storage.limitsList()).map((r) => ({ scope: r.scope, code: r.code, operator: r.operator }));
+      const heads = keyHeadRows(limitsInForce(records), 'default', 'sync', c.want);
+      expect(Object.fromEntries(perKey), JSON.stringify(c)).toEqual({ a: heads, b: heads });
+    }
   });
 });
