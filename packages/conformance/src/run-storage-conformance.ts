@@ -14,6 +14,7 @@ import { expirationTests } from './expiration.js';
 import { fastAndGeneralTests } from './fast-and-general.js';
 import { fetchTests } from './fetch.js';
 import { flowControlTests } from './flow-control.js';
+import { flowControlHandoverTests } from './flow-control-handover.js';
 import { flowControlPauseTests } from './flow-control-pause.js';
 import { hostileStringsTests } from './hostile-strings.js';
 import { jobsCreateTests } from './jobs-create.js';
@@ -71,6 +72,7 @@ export function runStorageConformance(target: ConformanceTarget): void {
     concurrencyTests(target);
     flowControlTests(target);
     flowControlPauseTests(target);
+    flowControlHandoverTests(target);
     queueBoundsTests(target);
     transitionsTests(target);
   });

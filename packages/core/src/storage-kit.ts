@@ -44,6 +44,8 @@ export { scopesOfClaim, keyedNames, keyedScopes, keyHeadRows } from './limits/cl
 export type { ScopesOfClaimOptions } from './limits/claim-scopes.js';
 export type { Admission, AdmissionInput, GateRule, GateState, LimitedJob, LimitsInForce } from './limits/admission.js';
 export { gateToPause, pauseCandidatesOf } from './limits/rate-limited.js';
+export { handoverGate, handoverScopes } from './limits/handover.js';
+export type { HandoverScopes } from './limits/handover.js';
 export { boundedAdditions, boundScopesOf, checkQueueRoom, queueBoundsInForce, queueBoundsOfRows } from './limits/queue-bound.js';
 export type { QueueBounds } from './limits/queue-bound.js';
 export { waitReasonOf, gateInWords } from './limits/wait-reason.js';

@@ -130,6 +130,7 @@ export class MySqlStorage implements Storage {
     replaceDuplicates: true,
     deadLetters: true,
     batches: true,
+    handover: false,
   });
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */

@@ -1,11 +1,15 @@
-import type { Completion, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
+import { randomUUID } from 'node:crypto';
+
+import type { Completion, FetchedJob, JobLeaseExtendParams, JobsCompleteParams, JobsCompleteResult } from '@spool/core';
 import { assertFixedWrite, batchCountsDelta, completionIntent } from '@spool/core';
 
 import type { EventBatch } from './event-batch.js';
 import type { Executor, Row } from './executor.js';
 import { finishIfDone } from './flow-settle.js';
-import { FLOW_PARENT } from '@spool/core/storage-kit';
-import { jsonOrNull } from './job-row.js';
+import { FLOW_PARENT, KEY_SEPARATOR } from '@spool/core/storage-kit';
+import type { HandoverScopes } from '@spool/core/storage-kit';
+import { CLAIMED_SELECT, decodeClaimed, jsonOrNull } from './job-row.js';
+import { KEY_SQL } from './jobs-fetch-gated.js';
 import type { TransitionSpec } from './job-transition.js';
 import { transition } from './job-transition.js';
 import { nowSql } from './jobs-fetch.js';
@@ -42,7 +46,7 @@ import type { WriteContext } from './write-context.js';
 //   as an anti-join, the planner read all of jobs_parent again for every job of the batch when the
 //   statistics said the index was empty.
 // The object is parsed once, in `t`.
-const succeedSql = (s: string, members: boolean): string => `WITH t AS (SELECT ${nowSql(4)} AS now, $1::jsonb AS batch
+const succeedSql = (s: string, members: boolean, handover = false): string => `WITH t AS (SELECT ${nowSql(4)} AS now, $1::jsonb AS batch
 ), done AS (
   UPDATE ${s}.jobs j SET state = 'succeeded', updated_at = t.now, lease_expires_at = NULL, finished_at = t.now,
     expires_at = t.now + j.retention_ms, progress = CASE WHEN j.progress IS NOT NULL THEN 100 END, result = t.batch -> j.id ->> 'r',
@@ -58,21 +62,73 @@ const succeedSql = (s: string, members: boolean): string => `WITH t AS (SELECT $
   FROM (SELECT batch_id, count(*)::int AS n FROM done WHERE batch_id IS NOT NULL GROUP BY batch_id) m
   WHERE b.id = m.batch_id
   RETURNING b.id, b.total, b.finished, b.succeeded, b.failed, b.finished_at, b.parent_batch_id
-)` : ''}, freed AS (
-  SELECT gate, count(*)::int AS n FROM done, unnest(done.held_gates) AS gate GROUP BY gate
+)` : ''}${handover ? handoverSql(s, members ? 10 : 7) : ''}, freed AS (
+  ${handover ? FREED_LESS_PASSED : 'SELECT gate, count(*)::int AS n FROM done, unnest(done.held_gates) AS gate GROUP BY gate'}
 ), released AS (
   UPDATE ${s}.gates g SET running = greatest(g.running - f.n, 0)
   FROM (SELECT l.gate, f.n FROM (SELECT gate FROM ${s}.gates WHERE gate IN (SELECT gate FROM freed) ORDER BY gate FOR UPDATE) l JOIN freed f ON f.gate = l.gate) f
   WHERE g.gate = f.gate
 ), n AS (
   INSERT INTO ${s}.counters (key, shard, value)
-  SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x, t,
+  ${handover ? HANDOVER_COUNTERS : `SELECT k, $6, v FROM (SELECT count(*) AS n FROM done) x, t,
     LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || (t.now / 3600000 * 3600000), x.n)) AS u(k, v)
-  WHERE x.n > 0 ORDER BY k
+  WHERE x.n > 0 ORDER BY k`}
   ON CONFLICT (key, shard) DO UPDATE SET value = counters.value + excluded.value
 )
 SELECT ARRAY(SELECT k FROM t, jsonb_object_keys(t.batch) AS k WHERE k NOT IN (SELECT id FROM done)) AS skipped,
-  ARRAY(SELECT DISTINCT queue FROM done WHERE held_gates IS NOT NULL) AS released${members ? ', (SELECT coalesce(json_agg(counted), \'[]\') FROM counted) AS batches' : ''}`;
+  ${handover ? RELEASED_LESS_PASSED : 'ARRAY(SELECT DISTINCT queue FROM done WHERE held_gates IS NOT NULL)'} AS released${members ? ', (SELECT coalesce(json_agg(counted), \'[]\') FROM counted) AS batches' : ''}${handover ? `, (SELECT coalesce(json_agg(json_build_array(${CLAIMED_SELECT.replace(/(\w+)/g, 'l.$1')})), '[]') FROM leased l) AS handed` : ''}`;
+
+// The hand-over of a success's place (decision 53), as core's handoverScopes allows it: $h the
+// names' scopes ('job:<name>') whose key gates may pass, $h+1 the queues that may take a place,
+// $h+2 the most jobs to hand over, $h+3 the lease's length, $h+4 its token, $h+5 the names the
+// server runs (null: any). A job that held one gate, such a key gate, in such a queue not paused,
+// passes its place when the gate is not paused (every gate of the successes locked here, in gate
+// order, as every write that gives gates back locks them, before the count-down re-locks them): to the first waiting jobs of the same queue, name and key, read
+// through jobs_keyed and locked as the claim locks (SKIP LOCKED: a job another claim holds is left
+// to it). The jobs are leased as the claim leases them and hold the same gate, whose count stays.
+// (The clock is read again rather than joined from t: t carries the batch's object, and a join
+// copied it once per gate.)
+const handoverSql = (s: string, h: number): string => `, passing AS (
+  SELECT d.queue, d.held_gates[1] AS gate, count(*)::int AS n FROM done d
+  WHERE cardinality(d.held_gates) = 1 AND d.queue = ANY($${h + 1}::text[]) AND split_part(d.held_gates[1], '${KEY_SEPARATOR}', 1) = ANY($${h}::text[])
+    AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues pq WHERE pq.name = d.queue)
+  GROUP BY 1, 2
+), open AS (
+  SELECT p.queue, p.gate, p.n FROM passing p
+  JOIN (SELECT gate, paused_until FROM ${s}.gates WHERE gate IN (SELECT unnest(held_gates) FROM done) ORDER BY gate FOR UPDATE) g ON g.gate = p.gate
+  WHERE g.paused_until <= ${nowSql(4)}
+), candidates AS (
+  SELECT c.ctid, c.priority, c.enqueue_seq, o.gate FROM open o CROSS JOIN LATERAL (
+    SELECT j.ctid, j.priority, j.enqueue_seq FROM ${s}.jobs j
+    WHERE j.state = 'enqueued' AND j.queue = o.queue AND j.name = substr(split_part(o.gate, '${KEY_SEPARATOR}', 1), 5)
+      AND ${KEY_SQL} = substr(o.gate, position('${KEY_SEPARATOR}' in o.gate) + 1) AND j.tail = 0
+      AND ($${h + 5}::text[] IS NULL OR j.name = ANY($${h + 5}::text[]))
+    ORDER BY j.priority DESC, j.enqueue_seq LIMIT o.n
+  ) c
+), picked AS (
+  SELECT j.ctid, c.gate FROM ${s}.jobs j JOIN candidates c ON j.ctid = c.ctid
+  WHERE ${inState('j.state', 'enqueued')}
+  ORDER BY c.priority DESC, c.enqueue_seq LIMIT $${h + 2} FOR UPDATE OF j SKIP LOCKED
+), leased AS (
+  UPDATE ${s}.jobs j SET state = 'processing', attempt = j.attempt + 1, lease_token = $${h + 4}, server_id = $5,
+    lease_expires_at = t.now + $${h + 3}::bigint, started_at = t.now, updated_at = t.now, tail = 1, tail_reason = NULL, tail_server = NULL,
+    held_gates = ARRAY[p.gate]
+  FROM t, picked p WHERE j.ctid = p.ctid
+  RETURNING ${CLAIMED_SELECT.replace(/(\w+)/g, 'j.$1')}, p.gate
+)`;
+// What the successes free less what passed on, per gate.
+const FREED_LESS_PASSED = `SELECT f.gate, f.n - coalesce(h.n, 0) AS n FROM (SELECT gate, count(*)::int AS n FROM done, unnest(done.held_gates) AS gate GROUP BY gate) f
+    LEFT JOIN (SELECT gate, count(*)::int AS n FROM leased GROUP BY gate) h ON h.gate = f.gate WHERE f.n > coalesce(h.n, 0)`;
+// The queues of a freed place that did not pass: their servers are woken, as without a hand-over.
+const RELEASED_LESS_PASSED = `ARRAY(SELECT DISTINCT d.queue FROM done d CROSS JOIN LATERAL unnest(d.held_gates) AS x(gate) JOIN freed f ON f.gate = x.gate)`;
+// The successes' counters and the leases' (as the claim counts them), one row per counter.
+const HANDOVER_COUNTERS = `SELECT k, $6, sum(v)::bigint FROM (
+    SELECT u.k, u.v FROM (SELECT count(*) AS n FROM done) x, t,
+      LATERAL (VALUES ('state:processing', -x.n), ('state:succeeded', x.n), ('succeeded:' || (t.now / 3600000 * 3600000), x.n)) AS u(k, v) WHERE x.n > 0
+    UNION ALL SELECT u.k, u.v FROM (SELECT count(*) AS n FROM leased) x,
+      LATERAL (VALUES ('state:processing', x.n), ('state:enqueued', -x.n)) AS u(k, v) WHERE x.n > 0
+    UNION ALL SELECT 'queue:' || queue, -count(*) FROM leased GROUP BY queue
+  ) z GROUP BY k HAVING sum(v) <> 0 ORDER BY k`;
 
 // Jobs a continuation waits for are left to `transition`, which settles them.
 assertFixedWrite('PostgreSQL succeedSql', 'success');
@@ -97,6 +153,19 @@ export interface SuccessBatch {
    * batches it reports in `counted` before the commit.
    */
   counted?: Row[];
+  /** Places to pass on (decision 53), with the jobs the statement leased added to `jobs`. */
+  handover?: SuccessHandover;
+}
+
+/** A hand-over in {@link succeedJobs}: what core's handoverScopes allows, and the server's lease. */
+export interface SuccessHandover {
+  scopes: HandoverScopes;
+  /** The names the server runs (null: any). */
+  names: readonly string[] | null;
+  limit: number;
+  leaseMs: number;
+  /** The jobs handed over, as leased. */
+  jobs: FetchedJob[];
 }
 
 // What a success adds to its batch, as core decides (decision 46); the statement multiplies it.
@@ -124,8 +193,14 @@ export async function succeedJobs(db: Executor, s: string, batch: SuccessBatch, 
   const members = batch.counted !== undefined;
   const values: unknown[] = [JSON.stringify(Object.fromEntries(records)), token, reason, batch.now, batch.serverId, batch.shard];
   if (members) values.push(SUCCESS_COUNTS.finished, SUCCESS_COUNTS.succeeded, SUCCESS_COUNTS.failed);
-  const [row] = await db.run(succeedSql(s, members), values, true);
+  const handover = batch.handover;
+  const lease = handover ? { serverId: batch.serverId, leaseToken: randomUUID(), leaseMs: handover.leaseMs } : null;
+  if (handover) {
+    values.push(handover.scopes.names.map((name) => `job:${name}`), handover.scopes.queues, handover.limit, handover.leaseMs, lease!.leaseToken, handover.names);
+  }
+  const [row] = await db.run(succeedSql(s, members, handover !== undefined), values, true);
   if (members) batch.counted!.push(...(row!.batches as Row[]));
+  if (handover) for (const leased of row!.handed as unknown[][]) handover.jobs.push(decodeClaimed(leased, lease!));
   const skipped = new Set(row!.skipped as string[]);
   for (const success of successes) if (!skipped.has(success.id)) events.state(success.id, 'succeeded', false);
   for (const queue of row!.released as string[]) events.enqueued(queue);

@@ -20,7 +20,8 @@ import type { WriteContext } from './write-context.js';
 // over its jobs, so a large key never hides a small one. Claimers of the same gates wait for each
 // other on the gate rows; a deadlock between two (key gates locked in a later round) is retried by
 // the transaction. The key is read from the parameters only for rows that mention it.
-const KEY_SQL = `(CASE WHEN j.parameters LIKE '%"${LIMIT_KEY_PARAMETER}"%' THEN (j.parameters::jsonb) ->> '${LIMIT_KEY_PARAMETER}' END)`;
+/** A job's limit key, as jobs_keyed (migration 13) indexes it. */
+export const KEY_SQL = `(CASE WHEN j.parameters LIKE '%"${LIMIT_KEY_PARAMETER}"%' THEN (j.parameters::jsonb) ->> '${LIMIT_KEY_PARAMETER}' END)`;
 const candidatesSql = (s: string) => `SELECT p.id, p.name, p.tail, p.key, p.priority, p.enqueue_seq FROM unnest($2::text[]) AS n(name) CROSS JOIN LATERAL (
   SELECT j.id, j.name, j.tail, ${KEY_SQL} AS key, j.priority, j.enqueue_seq FROM ${s}.jobs j
   WHERE j.state = 'enqueued' AND j.queue = $1 AND j.name = n.name

@@ -53,7 +53,7 @@ import type {
 } from '@spool/core';
 import { ConfigError, StorageClosedError } from '@spool/core';
 import type { LimitsInForce, QueueBounds } from '@spool/core/storage-kit';
-import { StartOnce, claimMayMeetLimits, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
+import { StartOnce, claimMayMeetLimits, handoverScopes, storableCompletions, storableLogs, storableNewJobs, storableJobChange, storableParameter, storableRedrive, storableStateChange } from '@spool/core/storage-kit';
 
 import { EventBatch } from './event-batch.js';
 import type { Executor } from './executor.js';
@@ -62,6 +62,7 @@ import { JOB_SELECT, decodeJob } from './job-row.js';
 import { deadLetterGroups, listDeadLetters, redriveDeadLetters } from './dead-letters.js';
 import { appendLogs, changeJob, setExpiration, setJobState, setParameter } from './job-updates.js';
 import { answers, completeJobs, extendLeases, setProgress, succeedJobs } from './jobs-complete.js';
+import type { SuccessHandover } from './jobs-complete.js';
 import { createJobs } from './jobs-create.js';
 import { claimFromQueue, claimJob, fetchesNothing } from './jobs-fetch.js';
 import { claimGated } from './jobs-fetch-gated.js';
@@ -112,6 +113,7 @@ export class PostgresStorage implements Storage {
     replaceDuplicates: true,
     deadLetters: true,
     batches: true,
+    handover: true,
   });
   readonly monitoring: MonitoringApi;
   /** Batches and flows (decision 46). */
@@ -327,14 +329,26 @@ export class PostgresStorage implements Storage {
     // Only successes, the hot path: one statement of its own. The jobs it skips (lease gone, or a
     // continuation waits) are decided in a transaction after it; should that one fail, the server
     // sends the batch again, and the jobs the statement finished answer as done (decision 8).
-    const batch = { successes: params.completions, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS) };
+    const handover = await this.handoverOf(params);
+    const batch = { successes: params.completions, serverId: params.serverId, now: this.clock?.now() ?? null, shard: Math.floor(Math.random() * COUNTER_SHARDS), ...(handover ? { handover } : {}) };
     const events = new EventBatch();
     const skipped = await this.statement('completing jobs', (db) => succeedJobs(db, this.s, batch, events));
     this.emit(events.list);
     const rest = params.completions.filter((c) => skipped.has(c.id));
     // Members of batches among them are recorded by one statement again, in the transaction that settles their batches.
     const decided = rest.length === 0 ? [] : (await this.write('completing jobs', (ctx) => completeJobs(ctx, { completions: rest, serverId: params.serverId }))).results;
-    return answers(params.completions, decided);
+    return { ...answers(params.completions, decided), ...(handover ? { handedOver: handover.jobs } : {}) };
+  }
+
+  /**
+   * The hand-over a completion may make (decision 53): where core's handoverScopes allows it for
+   * the limits this storage knows of, else none, and the write is the plain one.
+   */
+  private async handoverOf(params: JobsCompleteParams): Promise<SuccessHandover | undefined> {
+    const asked = params.handover;
+    if (asked === undefined || asked.limit <= 0) return undefined;
+    const scopes = handoverScopes(await this.limitsKnown(), asked.queues, asked.names);
+    return scopes === null ? undefined : { scopes, names: asked.names, limit: asked.limit, leaseMs: asked.leaseMs, jobs: [] };
   }
 
   async jobClaim(params: JobClaimParams): Promise<FetchedJob | null> {

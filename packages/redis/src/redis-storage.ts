@@ -110,6 +110,7 @@ export class RedisStorage implements Storage {
     deadLetters: true,
     // Batches and flows: created in one script, settled by the members' own change scripts (decision 48).
     batches: true,
+    handover: false,
   });
   readonly monitoring: MonitoringApi;
   readonly flows: FlowStorage;

@@ -115,6 +115,7 @@ export class SqliteStorage implements Storage {
       replaceDuplicates: true,
       deadLetters: true,
       batches: true,
+      handover: false,
     });
     this.monitoring = new SqliteMonitoring(() => this.connection());
     this.flows = new SqliteFlows({ write: (doing, work) => this.write(doing, work), connection: () => this.connection() });

@@ -1,5 +1,6 @@
 import { OutcomeUnstorableError, hasErrorCode } from '../errors.js';
-import type { Completion, CompletionOutcome, Storage } from '../storage/contract.js';
+import type { FetchedJob } from '../job/records.js';
+import type { Completion, CompletionOutcome, Handover, Storage } from '../storage/contract.js';
 import type { Runtime, Timer } from '../util/runtime.js';
 import type { LogBuffer } from './log-buffer.js';
 
@@ -25,6 +26,16 @@ interface Pending {
   /** Answers the submitter; only the first answer counts. */
   resolve: (answer: CompletionAnswer, written?: CompletionOutcome) => void;
   answered: boolean;
+}
+
+/**
+ * What a server lends its completer for hand-overs (decision 53): `offer` is asked as each write is
+ * sent (the room the server sets aside, or nothing), `taken` gets the jobs the write handed over
+ * (none when it failed) and gives the rest of the room back.
+ */
+export interface HandoverHooks {
+  offer(): Handover | undefined;
+  taken(offer: Handover, jobs: FetchedJob[]): void;
 }
 
 /** Most outcomes in one storage call. Also the slack of the in-flight bound: see {@link Completer.backlog}. */
@@ -54,12 +65,13 @@ export class Completer {
     private readonly logs: LogBuffer,
     private readonly onError: (error: unknown) => void,
     /**
-     * Called after each batch is written, with what `markWrite` returned when its write was sent:
-     * claiming may go on if it waited for recording.
+     * Called after each batch is written, with what `markWrite` returned when its write was sent
+     * and whether the write handed jobs over: claiming may go on if it waited for recording.
      */
-    private readonly onWritten: (sent: number) => void,
+    private readonly onWritten: (sent: number, handedOver: boolean) => void,
     /** Called as each batch's write is sent (the server passes the fetch loop's claim count). */
     private readonly markWrite: () => number = () => 0,
+    private readonly handover: HandoverHooks | null = null,
   ) {}
 
   /** Queues an outcome; resolves with what became of it. */
@@ -136,11 +148,17 @@ export class Completer {
         try {
           await this.logs.flush();
           const sent = this.markWrite();
-          await this.write(this.inFlight);
+          const offer = this.handover?.offer();
+          let handed: FetchedJob[] = [];
+          try {
+            handed = await this.write(this.inFlight, offer);
+          } finally {
+            if (offer) this.handover!.taken(offer, handed);
+          }
           this.failures = 0;
           this.inFlight = [];
           // A turn later: the claim that the storage's own event of this write started has begun by then.
-          setImmediate(() => this.onWritten(sent));
+          setImmediate(() => this.onWritten(sent, handed.length > 0));
         } catch (error) {
           // Only errors that may pass get here: retry what is unanswered after a pause.
           this.onError(error);
@@ -165,20 +183,24 @@ export class Completer {
    * Writes a batch and answers each of its completions. Throws only an error that may pass; a
    * permanent refusal is narrowed down by halves to the completions it concerns.
    */
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(batch: Pending[], handover?: Handover): Promise<FetchedJob[]> {
     try {
-      const { results } = await this.storage.jobsComplete({ completions: batch.map((p) => p.completion), serverId: this.serverId });
+      const completions = batch.map((p) => p.completion);
+      const { results, handedOver = [] } = await this.storage.jobsComplete({ completions, serverId: this.serverId, ...(handover ? { handover } : {}) });
       const ok = new Map(results.map((r) => [r.id, r.ok]));
       for (const pending of batch) pending.resolve(ok.get(pending.completion.id) ? 'recorded' : 'refused');
+      return handedOver;
     } catch (error) {
       if (!isPermanent(error)) throw error;
+      // Narrowed down without hand-overs: each part frees its places as a plain write does.
       if (batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
         await this.write(batch.slice(0, half));
         await this.write(batch.slice(half));
-        return;
+        return [];
       }
       await this.replace(batch[0]!, error);
+      return [];
     }
   }
 

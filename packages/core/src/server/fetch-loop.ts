@@ -3,6 +3,7 @@ import type { ProcessContext } from './background-process.js';
 import { BackgroundProcess } from './background-process.js';
 import type { LimitsInForce } from '../limits/admission.js';
 import { limitsInForce, nextWindowOpening } from '../limits/admission.js';
+import { handoverScopes } from '../limits/handover.js';
 
 /** What the fetch loop needs from its server. */
 export interface FetchLoopHost {
@@ -49,6 +50,10 @@ export class FetchLoop extends BackgroundProcess {
   /** The last round found no room to claim into: a written outcome may make room (the completer's backlog shrinks). */
   private waitingForRoom = false;
   private claims = 0;
+  /** What the claim under way asked for (0 between claims): room a hand-over must not offer too. */
+  private asking = 0;
+  /** Whether this server's queues and names have limits whose places may be handed over (decision 53). */
+  private handoverInReach = false;
 
   constructor(
     context: ProcessContext,
@@ -65,6 +70,7 @@ export class FetchLoop extends BackgroundProcess {
     if (this.waitingForRoom) return FULL_WAIT_MS;
     if (this.host.names.length === 0) return this.host.pollMs;
     this.claims++;
+    this.asking = free;
     const jobs = await this.storage.jobsFetch({
       queues: this.host.queues,
       names: this.host.names,
@@ -74,7 +80,7 @@ export class FetchLoop extends BackgroundProcess {
       limit: free,
       serverId: this.host.serverId,
       leaseMs: this.host.leaseMs,
-    });
+    }).finally(() => (this.asking = 0));
     this.host.accept(jobs);
     this.cameShort = jobs.length < free;
     // A full batch suggests more are waiting: fetch again at once.
@@ -101,8 +107,26 @@ export class FetchLoop extends BackgroundProcess {
    * claim that found nothing (decision 51). It always wakes the loop when the loop waits for room,
    * or when the storage announces nothing.
    */
-  outcomesWritten(sent: number): void {
+  outcomesWritten(sent: number, handedOver = false): void {
+    // A write that handed jobs over passed the places it could; a place it freed is announced by
+    // the storage's event as ever. A wake of its own would start a claim that finds nothing.
+    if (handedOver && !this.waitingForRoom && this.storage.capabilities.notifications !== 'none') return;
     if (this.waitingForRoom || this.claims === sent || this.storage.capabilities.notifications === 'none') this.wake();
+  }
+
+  /** Room of a claim under way, which a hand-over must leave to it. */
+  get claimAsking(): number {
+    return this.asking;
+  }
+
+  /**
+   * Whether a completion write may ask for a hand-over now: the storage can, this server's scopes
+   * have per-key limits whose places may pass (as last read), and the last claim came short, so
+   * that the server's room is not what holds jobs back. When room is short, claims share it out key
+   * by key instead, which a hand-over (a key's place to the same key) would not.
+   */
+  mayHandOver(): boolean {
+    return this.handoverInReach && this.cameShort && !this.stopped && this.storage.capabilities.handover;
   }
 
   /**
@@ -115,6 +139,7 @@ export class FetchLoop extends BackgroundProcess {
     if (now - this.rateLimitsReadAt >= RATE_WINDOWS_REFRESH_MS) {
       this.rateLimitsReadAt = now;
       this.rateLimits = limitsInForce(await this.storage.limitsList());
+      this.handoverInReach = handoverScopes(this.rateLimits, this.host.queues, this.host.names) !== null;
     }
     const next = nextWindowOpening(this.rateLimits, now);
     // A few milliseconds past the boundary, so that the storage's clock has crossed it too.

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 
 import { HandlerOverdueError, JobCancelledError, LeaseLostError, OutcomesUnrecordedError, ShutdownError } from '../errors.js';
 import type { FetchedJob, JobRecord } from '../job/records.js';
-import type { CompletionOutcome, StorageEvent } from '../storage/contract.js';
+import type { CompletionOutcome, Handover, StorageEvent } from '../storage/contract.js';
 import type { Runtime, Timer } from '../util/runtime.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BackgroundProcess, ProcessContext } from './background-process.js';
@@ -26,6 +26,9 @@ import type { ServerEvents } from './server-events.js';
 import type { ServerHost } from './server-host.js';
 import { ThreadPool } from './thread-pool.js';
 import { Watchdog } from './watchdog.js';
+
+/** The outcome of a job claimed ahead that never started because its server stops. */
+const RETURNED_UNSTARTED: CompletionOutcome = { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true };
 
 /**
  * A server: runs jobs from its queues with the job definitions of its host (a Spool instance's, as
@@ -58,6 +61,8 @@ export class Server {
   readonly #startedAt: Date;
   #unsubscribe: (() => void) | null = null;
   #stopping: Promise<void> | null = null;
+  /** Room set aside for the hand-overs of writes under way (decision 53). */
+  #handoverRoom = 0;
   readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
   /** The job names this server runs (and fetches): every definition its host had when it was made. */
   readonly jobNames: readonly string[];
@@ -81,10 +86,11 @@ export class Server {
       this.id,
       this.#logs,
       (error) => report('completer', error),
-      (sent) => {
-        if (!this.#stopping) this.#fetchLoop.outcomesWritten(sent);
+      (sent, handedOver) => {
+        if (!this.#stopping) this.#fetchLoop.outcomesWritten(sent, handedOver);
       },
       () => this.#fetchLoop.claimsStarted,
+      { offer: () => this.#handoverOffer(), taken: (offer, jobs) => this.#handedOver(offer, jobs) },
     );
     this.#runner = new JobRunner(host, this.#logs, () => (this.#threadPool ??= new ThreadPool(this.options.threads, this.#runtime)));
     const o = this.options;
@@ -95,9 +101,8 @@ export class Server {
       names,
       leaseMs: o.leaseTime,
       pollMs: o.pollInterval,
-      capacity: () => o.concurrency + this.#buffer.target(),
-      // Outcomes waiting beyond one batch count as held: claiming waits while recording falls behind.
-      heldCount: () => this.#busySlots + this.#buffer.size + this.#completer.backlog,
+      capacity: () => this.#capacity(),
+      heldCount: () => this.#heldCount(),
       bufferedCount: () => this.#buffer.size,
       freeSlots: () => o.concurrency - this.#busySlots - this.#buffer.size,
       concurrency: o.concurrency,
@@ -162,7 +167,7 @@ export class Server {
     await within(this.#fetchLoop.stop(), deadline);
     // Jobs claimed ahead never started: hand them back at once so that other servers can run them.
     for (const job of this.#buffer.drain()) {
-      void this.#completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: { state: 'enqueued', reason: 'Returned unstarted: the server is shutting down', refundAttempt: true } });
+      void this.#completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: RETURNED_UNSTARTED });
     }
     await within(Promise.all(this.#settling), now() + o.shutdownTimeout);
     for (const running of this.#running.values()) running.abort('shutdown', new ShutdownError());
@@ -184,6 +189,44 @@ export class Server {
     }
     this.#removeSignalHandlers();
     this.events.emit('stopped', { serverId: this.id, unrecorded });
+  }
+
+  /**
+   * The room a completion write may fill with jobs handed over, set aside until it answers: the
+   * server's free room less what a claim under way asked for. None while the fetch loop says a
+   * hand-over is out of place, or while the server stops.
+   */
+  #handoverOffer(): Handover | undefined {
+    if (this.#stopping || !this.#fetchLoop.mayHandOver()) return undefined;
+    const room = this.#capacity() - this.#heldCount() - this.#fetchLoop.claimAsking;
+    if (room <= 0) return undefined;
+    this.#handoverRoom += room;
+    return { queues: this.options.queues, names: this.jobNames, limit: room, leaseMs: this.options.leaseTime };
+  }
+
+  /** A write's hand-over answered: its jobs join the buffer, the room set aside is free again. */
+  #handedOver(offer: Handover, jobs: FetchedJob[]): void {
+    this.#handoverRoom -= offer.limit;
+    if (this.#stopping) {
+      // The buffer was handed back already: these go back the same way.
+      for (const job of jobs) void this.#completer.submit({ id: job.id, leaseToken: job.leaseToken, outcome: RETURNED_UNSTARTED });
+      return;
+    }
+    for (const job of jobs) this.#buffer.add(job);
+    this.#startBuffered();
+  }
+
+  /** Jobs the server may hold now: its concurrency plus what it wants to claim ahead. */
+  #capacity(): number {
+    return this.options.concurrency + this.#buffer.target();
+  }
+
+  /**
+   * Jobs held now: running, claimed ahead, and the room set aside for hand-overs. Outcomes waiting
+   * beyond one batch count as held too: claiming waits while recording falls behind.
+   */
+  #heldCount(): number {
+    return this.#busySlots + this.#buffer.size + this.#completer.backlog + this.#handoverRoom;
   }
 
   /** Starts buffered jobs while slots are free. */

@@ -40,4 +40,10 @@ export interface StorageCapabilities {
    * `spool.batch` and `spool.flow` fail with ERR_CAPABILITY_MISSING.
    */
   batches: boolean;
+  /**
+   * `jobsComplete` can pass the places that successes free to the next jobs of their keys, leased
+   * to the same server in the same write (`JobsCompleteParams.handover`, decision 53), so that a
+   * server under per-key limits need not claim them back. Without it a server never asks.
+   */
+  handover: boolean;
 }

@@ -79,7 +79,10 @@ export interface Storage {
    * held back stays enqueued; a job skipped under `onLocked: 'skip'` is deleted.
    */
   jobsFetch(params: JobsFetchParams): Promise<FetchedJob[]>;
-  /** Records the outcome of many processing jobs; each guarded by its lease token. */
+  /**
+   * Records the outcome of many processing jobs; each guarded by its lease token. With `handover`,
+   * places freed by successes may pass to the next jobs of their keys, leased to the same server.
+   */
   jobsComplete(params: JobsCompleteParams): Promise<JobsCompleteResult>;
   /** Claims one job by id (for `perform`): like a fetch of that job only. Null when it does not exist or is not in an expected state. */
   jobClaim(params: JobClaimParams): Promise<FetchedJob | null>;
@@ -300,11 +303,31 @@ export interface Completion {
 export interface JobsCompleteParams {
   completions: Completion[];
   serverId: string;
+  /**
+   * Passes the places that successes free to the next waiting jobs of the same keys, leased to this
+   * server in the same atomic step (only with `capabilities.handover`, decision 53). Only where
+   * core's `handoverScopes` allows it, for the storage's limits in force: a job that held only its
+   * name's key gate, the name limited by a per-key concurrency alone, in a queue without limits.
+   * The next job is the key's first in queue order in the same queue, among `names` (null: any)
+   * and `queues`, not in a paused queue, nor under a paused gate. The gate's count is unchanged: the
+   * place passes. At most `limit` jobs in all; a place not passed is freed as without a hand-over.
+   */
+  handover?: Handover;
+}
+
+/** What a server can take from a completion write: see {@link JobsCompleteParams.handover}. */
+export interface Handover {
+  queues: readonly string[];
+  names: readonly string[] | null;
+  limit: number;
+  leaseMs: number;
 }
 
 /** Output of {@link Storage.jobsComplete}: `ok: false` when the lease no longer held. */
 export interface JobsCompleteResult {
   results: Array<{ id: string; ok: boolean }>;
+  /** The jobs a hand-over leased to the server (absent or empty when none), in no particular order. */
+  handedOver?: FetchedJob[];
 }
 
 /** Input of {@link Storage.jobClaim}. */

@@ -88,13 +88,14 @@ export class MemoryJobChanges {
     this.transition(job, intent, now, serverId, new MemoryEvents());
   }
 
-  complete(completion: Completion, now: number, serverId: string, events: MemoryEvents): boolean {
+  /** `announceFreed: false`: a place the job frees is not announced (a hand-over may pass it on). */
+  complete(completion: Completion, now: number, serverId: string, events: MemoryEvents, announceFreed = true): boolean {
     const job = this.state.jobs.get(completion.id);
     const outcome = completion.outcome;
     if (!job || job.leaseToken !== completion.leaseToken) return false;
     // Not processing under this lease: this lease's outcome was recorded already, or it is refused.
     if (job.state !== 'processing') return job.state === outcome.state;
-    this.transition(job, completionIntent(outcome), now, serverId, events);
+    this.transition(job, completionIntent(outcome), now, serverId, events, announceFreed);
     return true;
   }
 
@@ -102,7 +103,7 @@ export class MemoryJobChanges {
    * Moves a job to `to` as core decides ({@link decideStateChange}), and keeps indexes, the unique
    * key, counters and continuations in step. Callers have checked the transition's guard.
    */
-  transition(job: MemoryJob, intent: ChangeIntent, now: number, serverId: string | null, events: MemoryEvents): void {
+  transition(job: MemoryJob, intent: ChangeIntent, now: number, serverId: string | null, events: MemoryEvents, announceFreed = true): void {
     const change = decideStateChange({ from: job.state, ...intent, now, serverId });
     if (change.uniqueKey === 'check-holder' && job.uniqueKey !== null) {
       const holder = this.state.unique.get(job.uniqueKey);
@@ -119,7 +120,7 @@ export class MemoryJobChanges {
       this.limits.release(job.heldGates);
       job.heldGates = null;
       // A freed place may let a held-back job start: wake the servers of its queue.
-      events.enqueued(job.queue);
+      if (announceFreed) events.enqueued(job.queue);
     }
     this.index(job, events);
     if (job.flow !== undefined) this.flowSettler?.(job, change, now, (child, childIntent) => this.transition(child, childIntent, now, null, events));

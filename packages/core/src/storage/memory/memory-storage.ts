@@ -39,6 +39,7 @@ import { decideDuplicate, decideJobChange } from '../../states/job-change.js';
 import { CLAIM_NOW_INTENT, PROMOTION_INTENT, limitSkipIntent, operatorIntent, rescueIntent } from '../../states/change-intents.js';
 import { isLimited, skippedReason } from '../../limits/admission.js';
 import { MemoryJobChanges } from './memory-job-changes.js';
+import { MemoryHandover } from './memory-handover.js';
 import { MemoryFlows } from './memory-flows.js';
 import type { AuditAppendParams, AuditEntry, AuditListParams } from '../audit-contract.js';
 import type {
@@ -78,6 +79,7 @@ export class MemoryStorage implements Storage {
     replaceDuplicates: true,
     deadLetters: true,
     batches: true,
+    handover: true,
   });
   readonly monitoring: MonitoringApi;
   private readonly state = new MemoryState();
@@ -86,6 +88,7 @@ export class MemoryStorage implements Storage {
   private readonly audit: AuditEntry[] = [];
   private auditSeq = 0;
   private readonly changes = new MemoryJobChanges(this.state, this.flow);
+  private readonly handover = new MemoryHandover(this.state, this.changes, this.flow);
   private readonly clock: Clock;
   private readonly deadLetters: MemoryDeadLetters;
   private readonly listeners = new Set<(event: StorageEvent) => void>();
@@ -308,7 +311,13 @@ export class MemoryStorage implements Storage {
     this.guard();
     const now = this.clock.now();
     const events = new MemoryEvents();
-    const results = storableCompletions(params.completions).map((completion) => ({
+    const completions = storableCompletions(params.completions);
+    if (params.handover !== undefined) {
+      const result = this.handover.complete(params, completions, now, events);
+      this.emit(events);
+      return result;
+    }
+    const results = completions.map((completion) => ({
       id: completion.id,
       ok: this.changes.complete(completion, now, params.serverId, events),
     }));
