@@ -18,6 +18,19 @@ export interface GatedClaimParams {
   leaseMs: number;
   /** A fresh lease token base for each write (jobs leased together share it, numbered). */
   tokenBase: () => string;
+  /** Where the reads key by key of this queue's job names go on from; updated by the claim. */
+  cursors: KeyedCursors;
+}
+
+/**
+ * Per job name whose limits go per key, where a read of its jobs went to: the last key it reached
+ * (`keys`), and the last of its runnable entries it reached looking for jobs without a key
+ * (`walks`). The next read goes on from there, so that with more keys, or more keyed jobs ahead of
+ * a job without a key, than one read takes, every one is read in turn.
+ */
+export interface KeyedCursors {
+  keys: Record<string, string>;
+  walks: Record<string, string>;
 }
 
 /** A job leased by a gated claim, as the write script returned it. */
@@ -45,7 +58,10 @@ const MAX_ROUNDS = 4;
  * finishing in between). After that the claim returns what it has; the next fetch tries again.
  */
 const MAX_ATTEMPTS = 5;
-/** Most runnable entries one candidate read goes through: the bound on that script's work. */
+/**
+ * Most runnable entries one candidate read goes through, a key of a name read key by key counting
+ * as one: the bound on that script's work.
+ */
 const SCAN_BUDGET = 2_000;
 
 /**
@@ -165,10 +181,10 @@ async function claimRound(call: ScriptCall, params: GatedClaimParams, want: numb
 }
 
 async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch: number, pass: ReadonlySet<string>): Promise<CandidateRead> {
-  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass])];
+  const args: Array<string | number> = [params.queue, batch, SCAN_BUDGET, JSON.stringify([...pass]), JSON.stringify({ k: params.cursors.keys, w: params.cursors.walks }), params.wanted];
   if (params.names === null) args.push(-1);
   else args.push(params.names.length, ...params.names);
-  const [now, paused, more, version, limits, candidates, values, cut] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
+  const [now, paused, more, version, limits, candidates, values, cut, reached] = (await call('jobsFetchCandidates', 'fetching jobs', args)) as [
     number,
     number,
     number,
@@ -177,7 +193,9 @@ async function readCandidates(call: ScriptCall, params: GatedClaimParams, batch:
     string[],
     string[],
     number,
+    string[],
   ];
+  for (let i = 0; i < reached.length; i += 3) (reached[i] === 'k' ? params.cursors.keys : params.cursors.walks)[reached[i + 1]!] = reached[i + 2]!;
   const jobs: LimitedJob[] = [];
   for (let i = 0; i < candidates.length; i += 3) {
     jobs.push({ id: candidates[i]!, queue: params.queue, name: candidates[i + 1]!, limitKey: candidates[i + 2] === '' ? null : candidates[i + 2]! });

@@ -66,6 +66,7 @@ import { EventSubscriber } from './event-subscriber.js';
 import { checkEvictionPolicy } from './eviction-check.js';
 import { changeRedisJob } from './job-change.js';
 import { claimGated, decodeGate, decodeLimitRecord } from './gated-claim.js';
+import type { KeyedCursors } from './gated-claim.js';
 import type { RawHash } from './job-decode.js';
 import { decodeJob, decodeLeased, decodeRecurring, encodeLog } from './job-decode.js';
 import type { RedisStorageOptions, ResolvedRedisStorageOptions } from './redis-options.js';
@@ -77,7 +78,7 @@ import type { ScriptName } from './scripts/index.js';
 import { translateError } from './translate-error.js';
 
 /** The data layout version this package writes (kept in `{prefix}:meta`). */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 /** Test-only hooks of the Redis storage. */
 export interface RedisStorageRuntime {
@@ -126,6 +127,8 @@ export class RedisStorage implements Storage {
   private readonly listeners = new Set<(event: StorageEvent) => void>();
   /** When (storage time) this process last leased each job it may still run: filters stale remote events. */
   private readonly leasedAt = new Map<string, number>();
+  /** Per queue, where this process's claims key by key go on reading (see claimGated). */
+  private readonly keyedCursors = new Map<string, KeyedCursors>();
   private subscriber: EventSubscriber | null = null;
   private readonly deadLetterHost: DeadLettersHost;
   private readonly readying = new StartOnce(() => this.open());
@@ -275,6 +278,7 @@ export class RedisStorage implements Storage {
         serverId: params.serverId,
         leaseMs: params.leaseMs,
         tokenBase,
+        cursors: this.keyedCursorsOf(queues[stop - 1]!),
       });
       for (const job of gated.leased) leased(job.id, job.token, job.raw, job.now);
       gatedLeft -= gated.leased.length;
@@ -649,6 +653,37 @@ export class RedisStorage implements Storage {
       } while (cursor !== '');
     }
     if (Number(stored) < 5) await this.indexJobNames();
+    if (Number(stored) < 6) await this.indexLimitKeys();
+  }
+
+  /**
+   * The upgrade to layout 6: the enqueued jobs that carry a limit key join the key index, read from
+   * each queue's runnable sets (`rq:<queue>|<name>`, found by a scan of the keys in steps of 1,000),
+   * 1,000 jobs a script, so other clients are not held for long.
+   */
+  private async indexLimitKeys(): Promise<void> {
+    const runnable = `${this.keyBase}rq:`;
+    await this.scanKeys(runnable, async (keys) => {
+      for (const key of keys) {
+        const [queue, name] = key.slice(runnable.length).split('|') as [string, string];
+        let from = 0;
+        while (from >= 0) from = Number(await this.call('layoutIndexKeys', 'migrating', [queue, name, from, 1000]));
+      }
+    });
+  }
+
+  /** Calls `each` with the keys that start with `prefix`, a step of a scan of 1,000 at a time. */
+  private async scanKeys(prefix: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000).catch((error: unknown) => {
+        throw translateError(error, 'migrating');
+      });
+      cursor = next;
+      const found = keys.filter((key) => key.startsWith(prefix));
+      if (found.length > 0) await each(found);
+    } while (cursor !== '0');
   }
 
   /**
@@ -657,16 +692,11 @@ export class RedisStorage implements Storage {
    */
   private async indexJobNames(): Promise<void> {
     const byName = `${this.keyBase}in:`;
-    const pattern = `${byName.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000).catch((error: unknown) => {
+    await this.scanKeys(byName, async (keys) => {
+      await this.client.sadd(`${this.keyBase}names`, ...keys.map((key) => key.slice(byName.length))).catch((error: unknown) => {
         throw translateError(error, 'migrating');
       });
-      cursor = next;
-      const names = keys.filter((key) => key.startsWith(byName)).map((key) => key.slice(byName.length));
-      if (names.length > 0) await this.client.sadd(`${this.keyBase}names`, ...names);
-    } while (cursor !== '0');
+    });
   }
 
   /** Runs one script once the storage is ready. */
@@ -711,6 +741,16 @@ export class RedisStorage implements Storage {
         }
       }
     }
+  }
+
+  /** The cursors of one queue's claims key by key. */
+  private keyedCursorsOf(queue: string): KeyedCursors {
+    let cursors = this.keyedCursors.get(queue);
+    if (cursors === undefined) {
+      cursors = { keys: {}, walks: {} };
+      this.keyedCursors.set(queue, cursors);
+    }
+    return cursors;
   }
 
   /** Remembers when a job was leased here (bounded: the oldest entries go first). */

@@ -1,18 +1,28 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { runStorageConformance } from '@spool/conformance';
 import type { Storage } from '@spool/core';
 import { RedisStorage } from '@spool/redis';
 
+import { keyIndexAgainstJobs } from './key-index-check.js';
 import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
 
 const available = await redisAvailable();
 const admin = new Redis(REDIS_URL, { lazyConnect: true });
 const prefixes: string[] = [];
 
+// Whatever a test did to its jobs, the key index holds exactly the enqueued jobs with a limit key.
 afterEach(async () => {
-  for (const prefix of prefixes.splice(0)) await dropPrefix(admin, prefix);
+  const used = prefixes.splice(0);
+  try {
+    for (const prefix of used) {
+      const { stored, indexed } = await keyIndexAgainstJobs(admin, prefix);
+      expect(indexed, `the key index of ${prefix}`).toEqual(stored);
+    }
+  } finally {
+    for (const prefix of used) await dropPrefix(admin, prefix);
+  }
 });
 
 afterAll(() => {

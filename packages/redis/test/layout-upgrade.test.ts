@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { DEFAULT_RECURRING_SETTINGS, ManualClock, Spool } from '@spool/core';
+import { DEFAULT_RECURRING_SETTINGS, LIMIT_KEY_PARAMETER, ManualClock, Spool, UuidV7Generator, resolveLimits } from '@spool/core';
+import { newJobRecord } from '@spool/conformance';
 import { LAYOUT_VERSION, RedisStorage } from '@spool/redis';
 
+import { keyIndexAgainstJobs } from './key-index-check.js';
 import { REDIS_URL, dropPrefix, freshPrefix, redisAvailable } from './redis-test-env.js';
 
 // Data that Spool wrote in Redis layout 1 (before occurrence keys), captured from that version's own
@@ -173,5 +175,45 @@ describe.skipIf(!available)('Redis storage started on layout 1 data', () => {
     expect(await admin.hget(`{${prefix}}:job:${idOf(2_500)}`, 'occ')).toBeNull();
     expect(await admin.hget(`{${prefix}}:job:${idOf(2_499)}`, 'occ')).toBe(String(start + 2_499 * 60_000));
     expect(await admin.hlen(`{${prefix}}:rcocc:reports.hourly`)).toBe(3);
+  });
+});
+
+describe.skipIf(!available)('Redis storage started on layout 5 data', () => {
+  it('fills the key index from the enqueued jobs, so a claim under per-key limits reaches every key', async () => {
+    await admin.connect().catch(() => undefined);
+    const prefix = freshPrefix('layout5');
+    cleanups.push(() => dropPrefix(admin, prefix));
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const ids = new UuidV7Generator(clock);
+    const keyed = (key: string, queue = 'default') => newJobRecord(ids.next(), { name: 'sync', queue, parameters: { [LIMIT_KEY_PARAMETER]: key } });
+    // 2,500 jobs of key a ahead of 3 of key b (more than two batches of the upgrade), a job without
+    // a key, and keyed jobs of another queue.
+    const writer = open(prefix, clock);
+    for (let i = 0; i < 2_500; i += 500) await writer.jobsCreate({ jobs: Array.from({ length: 500 }, () => keyed('a')) });
+    await writer.jobsCreate({ jobs: [keyed('b'), keyed('b'), keyed('b'), newJobRecord(ids.next(), { name: 'sync' }), keyed('a', 'other'), keyed('c', 'other')] });
+    const before = await keyIndexAgainstJobs(admin, prefix);
+    // Layout 5 wrote the same jobs without the key index.
+    const base = `{${prefix}}:`;
+    for (const pattern of ['rk:*', 'rqk:*', 'rkn']) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${base}${pattern}`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await admin.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    await admin.hset(`${base}meta`, 'version', '5');
+    expect((await keyIndexAgainstJobs(admin, prefix)).indexed).toEqual({ sets: {}, keys: {}, counts: {} });
+
+    const storage = open(prefix, clock);
+    expect(await storage.migrate()).toEqual({ applied: layoutsAfter(5) });
+    const after = await keyIndexAgainstJobs(admin, prefix);
+    expect(after.indexed).toEqual(after.stored);
+    expect(after.stored).toEqual(before.stored);
+    expect(Object.keys((after.stored as { sets: object }).sets)).toHaveLength(4);
+
+    await storage.limitsSet({ scope: { job: 'sync' }, layer: 'code', limits: resolveLimits({ perKey: { concurrency: 1 } }, 'limits'), setBy: null });
+    const got = await storage.jobsFetch({ queues: ['default'], names: null, limit: 10, serverId: 'server-1', leaseMs: 30_000 });
+    expect(got.map((j) => j.parameters[LIMIT_KEY_PARAMETER] ?? null).sort()).toEqual(['a', 'b', null]);
   });
 });

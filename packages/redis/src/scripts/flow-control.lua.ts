@@ -87,20 +87,28 @@ return out
 export const JOBS_FETCH_CANDIDATES_LUA = `
 --[[ jobs_fetch_candidates: reads, writing nothing, the enqueued jobs of one queue that a claim under
 flow control may start, in queue order (higher priority first, then enqueue order), with what
-admission decides on: the stored limits, and what the gates of those jobs hold
+admission decides on: the stored limits, and what the gates of those jobs hold. Jobs of names whose
+limits go per key (their own or their queue's) are read key by key through the key index: the keys
+that have enqueued jobs, from a cursor, and the first jobs of each key not passed over, so a full
+key's backlog costs the read nothing. Their jobs without a key, only when there are some, are read
+from the head of the name's runnable set and from a cursor that goes on from where an earlier
+read stopped, so that a job without a key behind a long keyed backlog is reached in turn.
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] queue, [4] most candidates returned, [5] most runnable
-         entries read (the bound on the script's work), [6] gates to pass over, as a JSON array: the
-         gates admission found full in an earlier round (a job name's own, or a key's in its name's
-         or its queue's scope), [7] number of job names (-1: any name), then the names
+         entries read (the bound on the script's work; a key read costs one), [6] gates to pass
+         over, as a JSON array: the gates admission found full in an earlier round (a job name's
+         own, or a key's in its name's or its queue's scope), [7] the cursors, as a JSON object { k = { name =
+         the last key an earlier read reached }, w = { name = the last runnable entry an earlier
+         read of its jobs without a key reached } } (a name left out starts at the first), [8] how many jobs the claim wants, [9] number of job names (-1: any name), then the
+         names
 Checks:  writes nothing; a paused queue has no candidates
 Returns: now, paused (1 or 0), more (1 when runnable jobs may follow those read), the limits version,
          the stored limits as (scope id, record) pairs, the candidates as (id, name, key) triples (key
          '' for none: the job's '${LIMIT_KEY_PARAMETER}' parameter when it is a string), what each
          gate a candidate may take holds, as (gate, value) pairs (gates holding nothing left out),
-         and cut (1 when the read stopped at [4] candidates before the end of its entries: a read
-         that passes over more gates reaches further; 0 when a read passing over more gates would
-         go through the same entries)
+         cut (1 when the read stopped at [4] candidates before the end of its entries, or left keys
+         unread: a next read reaches further; 0 when a read passing over more gates would go through
+         the same entries), and the cursors reached, as (k or w, name, key or entry) triples
 Events:  none
 ]]
 local queue = ARGV[3]
@@ -108,15 +116,18 @@ local most = tonumber(ARGV[4])
 local budget = tonumber(ARGV[5])
 local pass = {}
 for _, gate in ipairs(cjson.decode(ARGV[6])) do pass[gate] = true end
-local nn = tonumber(ARGV[7])
+local cursors = cjson.decode(ARGV[7])
+local want = tonumber(ARGV[8])
+local nn = tonumber(ARGV[9])
 local wanted = nil
 if nn >= 0 then
   wanted = {}
-  for k = 8, 7 + nn do wanted[ARGV[k]] = true end
+  for k = 10, 9 + nn do wanted[ARGV[k]] = true end
 end
 local version = redis.call('GET', K_LIMITS_VERSION) or '0'
 local limits = redis.call('HGETALL', K_LIMITS)
-if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 1, 0, version, limits, {}, {}, 0 } end
+if redis.call('SISMEMBER', K_PAUSED, queue) == 1 then return { NOW, 1, 0, version, limits, {}, {}, 0, {} } end
+local scope_queue = 'queue:' .. queue
 local names = {}
 for _, name in ipairs(redis.call('SMEMBERS', k_queue_names(queue))) do
   if (wanted == nil or wanted[name]) and not pass['job:' .. name] then names[#names + 1] = name end
@@ -125,20 +136,111 @@ local function before(a, b)
   if a[3] ~= b[3] then return a[3] < b[3] end
   return a[2] < b[2]
 end
--- Each name's runnable jobs are read from their head, a share of the budget each. The merged order
--- is exact up to the last entry read of a name that has more (bound): the walk stops there.
+-- How many first jobs of one key a claim reads: core's keyHeadRows, mirrored (as many as the key may
+-- start at once, the most of its name's and its queue's per-key limits; under onLocked 'skip' what
+-- the claim wants). nil when no per-key limit applies to the name: its jobs are read in queue order.
+local function present(v) return v ~= nil and v ~= cjson.null end
+local function per_key_of(l)
+  if l == nil or not present(l.perKey) then return nil end
+  return l.perKey
+end
+local queue_per_key = per_key_of(queue_limits(queue))
+local function key_heads(name)
+  local heads = nil
+  for _, p in ipairs({ per_key_of(scope_limits('job:' .. name)) or {}, queue_per_key or {} }) do
+    if next(p) ~= nil then
+      local n = 1
+      if p.onLocked == 'skip' then n = want
+      elseif present(p.concurrency) then n = p.concurrency
+      elseif present(p.rate) and present(p.rate.limit) then n = p.rate.limit end
+      heads = math.max(heads or 1, n)
+    end
+  end
+  if heads == nil then return nil end
+  return math.max(1, math.min(want, heads))
+end
+-- Each name's share of the budget. A name read in queue order is read from its head; the merged
+-- order is exact up to the last entry read of a name that has more (bound): the walk stops there.
 local per = math.max(math.floor(budget / math.max(#names, 1)), 10)
 local heads = {}
+local keyed_heads = {}
+local visited = {}
+local reached = {}
 local bound = nil
-for _, name in ipairs(names) do
-  local r = redis.call('ZRANGE', k_runnable(queue, name), 0, per - 1, 'WITHSCORES')
-  for k = 1, #r, 2 do heads[#heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
-  if #r == per * 2 and (bound == nil or before(heads[#heads], bound)) then bound = heads[#heads] end
-end
-table.sort(heads, before)
-local more = 0
-if bound ~= nil then more = 1 end
 local cut = 0
+for _, name in ipairs(names) do
+  local kh = key_heads(name)
+  local walk = true
+  if kh ~= nil then
+    -- Keys from the cursor on, wrapping round once, as many as the share allows: every key is read
+    -- in turn however many there are.
+    local keys_key = k_keys(queue, name)
+    local most_keys = math.max(math.floor(per / kh), 1)
+    local from = cursors.k and cursors.k[name]
+    local keys
+    if type(from) == 'string' then
+      keys = redis.call('ZRANGEBYLEX', keys_key, '(' .. from, '+', 'LIMIT', 0, most_keys)
+      if #keys < most_keys then
+        for _, key in ipairs(redis.call('ZRANGEBYLEX', keys_key, '-', '[' .. from, 'LIMIT', 0, most_keys - #keys)) do keys[#keys + 1] = key end
+      end
+    else
+      keys = redis.call('ZRANGEBYLEX', keys_key, '-', '+', 'LIMIT', 0, most_keys)
+    end
+    if #keys == most_keys and redis.call('ZCARD', keys_key) > most_keys then cut = 1 end
+    local seen = {}
+    for _, key in ipairs(keys) do
+      seen[key] = true
+      if not (pass['job:' .. name .. GATE_KEY_SEP .. key] or pass[scope_queue .. GATE_KEY_SEP .. key]) then
+        local r = redis.call('ZRANGE', k_runnable_key(queue, name, key), 0, kh - 1, 'WITHSCORES')
+        for k = 1, #r, 2 do keyed_heads[#keyed_heads + 1] = { name, r[k], tonumber(r[k + 1]), key } end
+      end
+    end
+    visited[name] = seen
+    if #keys > 0 then
+      reached[#reached + 1] = 'k'
+      reached[#reached + 1] = name
+      reached[#reached + 1] = keys[#keys]
+    end
+    -- Its jobs without a key, only when it has some: the first half of the share from the head,
+    -- the other from the cursor on (wrapping round to the end of the head). Both go past the bound.
+    local runnable = k_runnable(queue, name)
+    local total = redis.call('ZCARD', runnable)
+    walk = false
+    if total > (tonumber(redis.call('HGET', K_KEYED_COUNTS, queue .. '|' .. name)) or 0) then
+      local half = math.max(math.floor(per / 2), 1)
+      local r = redis.call('ZRANGE', runnable, 0, half - 1, 'WITHSCORES')
+      if total > half then
+        local at = nil
+        local from_entry = cursors.w and cursors.w[name]
+        if type(from_entry) == 'string' then at = redis.call('ZRANK', runnable, from_entry) end
+        if at == nil or at < half or at >= total - 1 then at = half - 1 end
+        local rest = redis.call('ZRANGE', runnable, at + 1, at + half, 'WITHSCORES')
+        for k = 1, #rest do r[#r + 1] = rest[k] end
+        if total > 2 * half then cut = 1 end
+        if #rest > 0 then
+          reached[#reached + 1] = 'w'
+          reached[#reached + 1] = name
+          reached[#reached + 1] = rest[#rest - 1]
+        end
+      end
+      for k = 1, #r, 2 do keyed_heads[#keyed_heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
+    end
+  end
+  if walk then
+    local r = redis.call('ZRANGE', k_runnable(queue, name), 0, per - 1, 'WITHSCORES')
+    for k = 1, #r, 2 do heads[#heads + 1] = { name, r[k], tonumber(r[k + 1]) } end
+    if #r == per * 2 and (bound == nil or before(heads[#heads], bound)) then bound = heads[#heads] end
+  end
+end
+-- The entries read in queue order up to the bound, then the keys' first jobs, merged in queue order.
+local entries = {}
+for _, h in ipairs(heads) do
+  if bound == nil or not before(bound, h) then entries[#entries + 1] = h end
+end
+for _, h in ipairs(keyed_heads) do entries[#entries + 1] = h end
+table.sort(entries, before)
+local more = 0
+if bound ~= nil or cut == 1 then more = 1 end
 local candidates = {}
 local found = 0
 local gates, gate_list = {}, {}
@@ -148,24 +250,23 @@ local function take_gate(gate)
     gate_list[#gate_list + 1] = gate
   end
 end
-for _, h in ipairs(heads) do
+for _, h in ipairs(entries) do
   if found >= most then
     more = 1
     cut = 1
     break
   end
-  if bound ~= nil and before(bound, h) then break end
   local name = h[1]
   local id = string.sub(h[2], 13)
-  local key = ''
-  local raw = redis.call('HGET', k_job(id), 'p:${LIMIT_KEY_PARAMETER}')
-  if raw and string.byte(raw, 1) == 34 then
-    local ok, decoded = pcall(cjson.decode, raw)
-    if ok and type(decoded) == 'string' then key = decoded end
+  local key = h[4]
+  local keep = true
+  if key == nil then
+    key = limit_key_of(redis.call('HGET', k_job(id), LIMIT_KEY_FIELD))
+    -- A job with a key of a name read key by key was read there, or its key is for a later read.
+    if key ~= '' and visited[name] ~= nil then keep = false end
   end
   local scope_name = 'job:' .. name
-  local scope_queue = 'queue:' .. queue
-  if key == '' or not (pass[scope_name .. GATE_KEY_SEP .. key] or pass[scope_queue .. GATE_KEY_SEP .. key]) then
+  if keep and (key == '' or not (pass[scope_name .. GATE_KEY_SEP .. key] or pass[scope_queue .. GATE_KEY_SEP .. key])) then
     found = found + 1
     candidates[#candidates + 1] = id
     candidates[#candidates + 1] = name
@@ -188,7 +289,7 @@ if #gate_list > 0 then
     end
   end
 end
-return { NOW, 0, more, version, limits, candidates, held, cut }
+return { NOW, 0, more, version, limits, candidates, held, cut, reached }
 `;
 
 /** Writes an admission decided on what jobs_fetch_candidates read, if it still holds. */

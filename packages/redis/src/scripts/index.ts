@@ -10,7 +10,7 @@ import { AUDIT_APPEND_LUA, AUDIT_LIST_LUA } from './audit.lua.js';
 import { JOBS_CREATE_REPLACING_LUA } from './duplicates.lua.js';
 import { DEAD_LETTERS_GROUPS_LUA, DEAD_LETTERS_LIST_LUA, DEAD_LETTERS_REDRIVE_LUA } from './dead-letters.lua.js';
 import { METRICS_EXPIRE_LUA, METRICS_READ_LUA, METRICS_RECORD_LUA } from './metrics.lua.js';
-import { JOB_DETAILS_LUA, JOBS_LIST_LUA, LAYOUT_INDEX_OCCURRENCES_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
+import { JOB_DETAILS_LUA, JOBS_LIST_LUA, LAYOUT_INDEX_KEYS_LUA, LAYOUT_INDEX_OCCURRENCES_LUA, META_MIGRATE_LUA, QUEUES_LUA, STATS_LUA } from './monitoring.lua.js';
 import {
   RECURRING_DUE_LUA,
   RECURRING_FIRE_LUA,
@@ -133,6 +133,7 @@ export const SCRIPTS = {
   jobsList: script('jobs_list', JOBS_LIST_LUA),
   metaMigrate: script('meta_migrate', META_MIGRATE_LUA),
   layoutIndexOccurrences: script('layout_index_occurrences', LAYOUT_INDEX_OCCURRENCES_LUA),
+  layoutIndexKeys: script('layout_index_keys', LAYOUT_INDEX_KEYS_LUA),
   flowsCreate: script('flows_create', FLOWS_CREATE_LUA),
   flowsStage: script('flows_stage', FLOWS_STAGE_LUA),
   flowsCreatePart: script('flows_create_part', FLOWS_CREATE_PART_LUA),

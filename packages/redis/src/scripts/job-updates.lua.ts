@@ -33,9 +33,27 @@ export const JOB_PARAMETER_SET_LUA = `
 KEYS:    [1] key base
 ARGV:    [1] now or '', [2] origin, [3] job id, [4] key, [5] value JSON
 Returns: 1 when set, 0 when the job does not exist
+Keeps:   the key index: an enqueued job whose limit key changes moves to its new key's set, in its
+         place in the queue
 ]]
+local field = 'p:' .. ARGV[4]
+if field == LIMIT_KEY_FIELD then
+  local job = load(ARGV[3])
+  if job == nil then return 0 end
+  local key = limit_key_of(ARGV[5])
+  if job.state == 'enqueued' and key ~= job.lkey then
+    local member = job.seq .. job.id
+    local score = redis.call('ZSCORE', k_runnable(job.queue, job.name), member) or (job.prio == 0 and '0' or -job.prio)
+    if job.lkey ~= '' then unindex_key(job, member) end
+    job.lkey = key
+    if key ~= '' then index_key(job, member, score) end
+  end
+  redis.call('HSET', k_job(ARGV[3]), field, ARGV[5])
+  flush()
+  return 1
+end
 if redis.call('EXISTS', k_job(ARGV[3])) == 0 then return 0 end
-redis.call('HSET', k_job(ARGV[3]), 'p:' .. ARGV[4], ARGV[5])
+redis.call('HSET', k_job(ARGV[3]), field, ARGV[5])
 return 1
 `;
 

@@ -1,4 +1,4 @@
-import { JOB_STATES, STATE_FACTS, TRANSITIONS } from '@spool/core';
+import { JOB_STATES, LIMIT_KEY_PARAMETER, STATE_FACTS, TRANSITIONS } from '@spool/core';
 import { KEY_SEPARATOR } from '@spool/core/storage-kit';
 
 import { DEAD_LETTER_MARK_LUA } from './dead-letter-mark.lua.js';
@@ -85,6 +85,16 @@ local function k_logs(id) return P .. 'l:' .. id end
 local function k_children(id) return P .. 'ch:' .. id end
 local function k_state(state) return P .. 'st:' .. state end
 local function k_runnable(queue, name) return P .. 'rq:' .. queue .. '|' .. name end
+-- The key index (layout 6) of enqueued jobs that carry a limit key, so that a claim under per-key
+-- limits reads key by key instead of passing over a full key's backlog: per queue and name the keys
+-- that have enqueued jobs (rk, a sorted set of keys, all scored 0: read in key order from a cursor),
+-- per key its enqueued jobs (rqk, members and scores as in rq: queue order), and per queue and name
+-- how many enqueued jobs carry a key (rkn, so a claim knows whether the name has jobs without one).
+-- Queue and job names cannot hold '|', so the key, last, needs no escaping.
+local K_KEYED_COUNTS = P .. 'rkn'
+local function k_keys(queue, name) return P .. 'rk:' .. queue .. '|' .. name end
+local function k_runnable_key(queue, name, key) return P .. 'rqk:' .. queue .. '|' .. name .. '|' .. key end
+local LIMIT_KEY_FIELD = 'p:${LIMIT_KEY_PARAMETER}'
 local function k_queue_names(queue) return P .. 'qn:' .. queue end
 local function k_queue_age(queue) return P .. 'qa:' .. queue end
 local function k_by_queue(queue) return P .. 'iq:' .. queue end
@@ -96,6 +106,10 @@ local ZBUF = {}
 local ZKEYS = {}
 local SADDS = {}
 local RUNNABLE_LEFT = {}
+-- Per key set of the key index that lost a job: { queue, name, key }; per 'queue|name' the change of
+-- its count of keyed enqueued jobs.
+local KEY_LEFT = {}
+local KEYED_DELTA = {}
 
 local function zset(key, member, score)
   local b = ZBUF[key]
@@ -156,6 +170,13 @@ local function flush()
   -- A queue's set of names with runnable jobs loses a name whose runnable set has emptied.
   for key, qn in pairs(RUNNABLE_LEFT) do
     if redis.call('EXISTS', key) == 0 then redis.call('SREM', k_queue_names(qn[1]), qn[2]) end
+  end
+  -- The key index forgets a key whose set of enqueued jobs has emptied.
+  for set, qnk in pairs(KEY_LEFT) do
+    if redis.call('EXISTS', set) == 0 then redis.call('ZREM', k_keys(qnk[1], qnk[2]), qnk[3]) end
+  end
+  for field, delta in pairs(KEYED_DELTA) do
+    if delta ~= 0 and redis.call('HINCRBY', K_KEYED_COUNTS, field, delta) <= 0 then redis.call('HDEL', K_KEYED_COUNTS, field) end
   end
   for state, delta in pairs(CNT) do
     if delta ~= 0 then redis.call('HINCRBY', K_COUNTS, state, delta) end
@@ -235,7 +256,16 @@ local function history_entry(state, reason, data, server)
   return '["' .. state .. '",' .. NOW_S .. ',' .. json_str(server) .. ',' .. cjson.encode(reason) .. ',' .. data .. ']'
 end
 
-local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn', 'gates', 'flow' }
+-- A job's limit key from its stored parameter (JSON): the string, or '' for none (as core reads it,
+-- a key is always stored as a JSON string).
+local function limit_key_of(raw)
+  if not raw or string.byte(raw, 1) ~= 34 then return '' end
+  local ok, decoded = pcall(cjson.decode, raw)
+  if ok and type(decoded) == 'string' then return decoded end
+  return ''
+end
+
+local LOAD_FIELDS = { 'state', 'queue', 'name', 'prio', 'ukey', 'retention', 'progress', 'seq', 'attempt', 'rescues', 'server', 'token', 'on', 'parent', 'runAt', 'hn', 'gates', 'flow', LIMIT_KEY_FIELD }
 
 -- The fields a state change needs, or nil when the job does not exist.
 local function load(id)
@@ -245,7 +275,7 @@ local function load(id)
     id = id, state = v[1], queue = v[2] or '', name = v[3] or '', prio = tonumber(v[4]) or 0, ukey = v[5] or '',
     retention = v[6] or '', progress = v[7] or '', seq = v[8] or '', attempt = tonumber(v[9]) or 0,
     rescues = tonumber(v[10]) or 0, server = v[11] or '', token = v[12] or '', on = v[13] or '', parent = v[14] or '',
-    runAt = v[15] or '', hn = tonumber(v[16]) or 0, gates = v[17] or '', flow = v[18] or ''
+    runAt = v[15] or '', hn = tonumber(v[16]) or 0, gates = v[17] or '', flow = v[18] or '', lkey = limit_key_of(v[19])
   }
 end
 
@@ -257,13 +287,36 @@ local function load_finish(id)
   return { id = id, state = v[1], token = v[2] or '', ukey = v[3] or '', retention = v[4] or '', progress = v[5] or '', hn = tonumber(v[6]) or 0, server = v[7] or '', gates = v[8] or '', flow = v[9] or '' }
 end
 
+--[[
+The key index of an enqueued job that carries a limit key (job.lkey; '' or nil for none, which
+costs nothing more): index_key adds the job under its key, unindex_key takes it out, with the member
+and score of its entry in rq. Every write of rq goes through index_enqueued and unindex_enqueued,
+which call these, so the key index holds exactly the enqueued jobs with a key.
+]]
+local function index_key(job, member, score)
+  zset(k_runnable_key(job.queue, job.name, job.lkey), member, score)
+  zset(k_keys(job.queue, job.name), job.lkey, '0')
+  local field = job.queue .. '|' .. job.name
+  KEYED_DELTA[field] = (KEYED_DELTA[field] or 0) + 1
+end
+
+local function unindex_key(job, member)
+  local set = k_runnable_key(job.queue, job.name, job.lkey)
+  zrem(set, member)
+  if KEY_LEFT[set] == nil then KEY_LEFT[set] = { job.queue, job.name, job.lkey } end
+  local field = job.queue .. '|' .. job.name
+  KEYED_DELTA[field] = (KEYED_DELTA[field] or 0) - 1
+end
+
 -- Puts a job at the back of its queue (within its priority).
 local function index_enqueued(job, fields)
   local seq = next_seq()
   fields[#fields + 1] = 'seq'
   fields[#fields + 1] = seq
   job.seq = seq
-  zset(k_runnable(job.queue, job.name), seq .. job.id, job.prio == 0 and '0' or -job.prio)
+  local score = job.prio == 0 and '0' or -job.prio
+  zset(k_runnable(job.queue, job.name), seq .. job.id, score)
+  if job.lkey ~= nil and job.lkey ~= '' then index_key(job, seq .. job.id, score) end
   zset(k_queue_age(job.queue), job.id, NOW_S)
   sadd(k_queue_names(job.queue), job.name)
   sadd(K_QUEUES, job.queue)
@@ -275,6 +328,7 @@ local function unindex_enqueued(job)
   zrem(key, job.seq .. job.id)
   zrem(k_queue_age(job.queue), job.id)
   if RUNNABLE_LEFT[key] == nil then RUNNABLE_LEFT[key] = { job.queue, job.name } end
+  if job.lkey ~= nil and job.lkey ~= '' then unindex_key(job, job.seq .. job.id) end
 end
 
 local AWAITING = nil
@@ -477,7 +531,8 @@ local function lease(job, token, server, lease_ms, gates)
   local reply = {}
   for i = 1, #raw, 2 do
     local k = raw[i]
-    if k == 'attempt' then attempt = (tonumber(raw[i + 1]) or 0) + 1 elseif k == 'hn' then hn = (tonumber(raw[i + 1]) or 0) + 1 end
+    if k == 'attempt' then attempt = (tonumber(raw[i + 1]) or 0) + 1 elseif k == 'hn' then hn = (tonumber(raw[i + 1]) or 0) + 1
+    elseif k == LIMIT_KEY_FIELD and job.lkey == nil then job.lkey = limit_key_of(raw[i + 1]) end
     if not LEASE_REPLY_SKIPS[k] and string.byte(k, 1) ~= 104 then
       reply[#reply + 1] = k
       reply[#reply + 1] = raw[i + 1]
@@ -526,6 +581,7 @@ local function read_jobs(text)
     for k = 17, #e, 2 do
       job.params[#job.params + 1] = 'p:' .. e[k]
       job.params[#job.params + 1] = e[k + 1]
+      if e[k] == '${LIMIT_KEY_PARAMETER}' then job.lkey = limit_key_of(e[k + 1]) end
     end
     jobs[j] = job
   end
@@ -537,14 +593,19 @@ local function fail(code, detail)
   return redis.error_reply('SPOOL_' .. code .. ' ' .. detail)
 end
 
--- The limits in force of a queue (the operator's layer where set, else the code's), decoded, or nil.
-local function queue_limits(queue)
-  local stored = redis.call('HGET', K_LIMITS, 'queue:' .. queue)
+-- The limits in force of a scope id (the operator's layer where set, else the code's), decoded, or nil.
+local function scope_limits(scope)
+  local stored = redis.call('HGET', K_LIMITS, scope)
   if not stored then return nil end
   local record = cjson.decode(stored)
   local layer = record.o or record.c
   if type(layer) ~= 'string' then return nil end
   return cjson.decode(layer)
+end
+
+-- The limits in force of a queue, decoded, or nil.
+local function queue_limits(queue)
+  return scope_limits('queue:' .. queue)
 end
 
 -- The bound (maxSize) in force of a queue, or nil.

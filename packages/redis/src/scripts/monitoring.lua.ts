@@ -237,6 +237,32 @@ if #members == tonumber(ARGV[4]) then cursor = members[#members] end
 return { cursor, indexed }
 `;
 
+/** One batch of the upgrade to layout 6: enqueued jobs of one queue and name put in the key index. */
+export const LAYOUT_INDEX_KEYS_LUA = `
+--[[ layout_index_keys: puts the enqueued jobs of one queue and job name that carry a limit key into
+         the key index of layout 6 (rk, rqk, rkn: see index_key in lib.lua.ts), one batch of them
+         in queue order from a position. Idempotent: a job already indexed is not counted again.
+KEYS:    [1] key base
+ARGV:    [1] now or '', [2] origin, [3] queue, [4] job name, [5] position in rq to start at, [6] batch size
+Returns: the next position (-1 when the queue and name have no more jobs)
+]]
+local queue, name = ARGV[3], ARGV[4]
+local from = tonumber(ARGV[5])
+local size = tonumber(ARGV[6])
+local r = redis.call('ZRANGE', k_runnable(queue, name), from, from + size - 1, 'WITHSCORES')
+local added = 0
+for k = 1, #r, 2 do
+  local key = limit_key_of(redis.call('HGET', k_job(string.sub(r[k], 13)), LIMIT_KEY_FIELD))
+  if key ~= '' then
+    added = added + redis.call('ZADD', k_runnable_key(queue, name, key), r[k + 1], r[k])
+    redis.call('ZADD', k_keys(queue, name), 0, key)
+  end
+end
+if added > 0 then redis.call('HINCRBY', K_KEYED_COUNTS, queue .. '|' .. name, added) end
+if #r < size * 2 then return -1 end
+return from + size
+`;
+
 /** The storage's version marker. */
 export const META_MIGRATE_LUA = `
 --[[ meta_migrate: records the data layout version the first time; refuses a newer layout
@@ -249,10 +275,14 @@ Layouts: 1 the first; 2 adds rcocc:<recurring id> (the job of each occurrence), 
          history); 4 adds flow control: limits, gates, limitsv and a job's 'gates' field (a server
          of an older layout would start limited jobs unchecked and never give their gates back, so
          it must refuse this data); 5 adds 'names' (every job name that has jobs, which lists in
-         name order walk: a server of an older layout would create jobs of a new name without it).
+         name order walk: a server of an older layout would create jobs of a new name without it);
+         6 adds the key index of enqueued jobs with a limit key (rk, rqk, rkn), which every script
+         that enqueues or dequeues keeps and the claim under per-key limits reads (a server of an
+         older layout would leave it stale).
          Data of an earlier layout reads as the current one unchanged; from layout 1 the storage
-         first indexes the occurrences its jobs hold (layout_index_occurrences), and below layout 5
-         it fills 'names' from the per-name indexes, then this records the version.
+         first indexes the occurrences its jobs hold (layout_index_occurrences), below layout 5
+         it fills 'names' from the per-name indexes, and below layout 6 it fills the key index
+         (layout_index_keys), then this records the version.
 ]]
 local version = tonumber(ARGV[3])
 local current = tonumber(redis.call('HGET', P .. 'meta', 'version'))
