@@ -40,7 +40,7 @@ describe('the SQLite storage', () => {
     });
 
     it('says it is durable on a file and not in memory', () => {
-      expect(new SqliteStorage({ path: ':memory:' }).capabilities).toEqual({ multiProcess: true, notifications: 'local', externalTransactions: false, durable: false, flowControl: true, waitingChanges: true, replaceDuplicates: true, deadLetters: true, batches: true });
+      expect(new SqliteStorage({ path: ':memory:' }).capabilities).toEqual({ multiProcess: true, notifications: 'local', externalTransactions: false, durable: false, flowControl: true, waitingChanges: true, replaceDuplicates: true, deadLetters: true, batches: true, handover: false });
       expect(new SqliteStorage({ path: tempDbPath() }).capabilities.durable).toBe(true);
     });
   });
